@@ -1,0 +1,4 @@
+import Shared
+import GRDB
+import ArgumentParser
+print("x")

@@ -1,0 +1,165 @@
+import Foundation
+
+extension Schema {
+    /// Limits on values, so that no single field can swamp a replica.
+    package enum Limits {
+        /// Longest `text` value, in characters.
+        package static let textLength = 4_096
+        /// Longest `long_text` value, in characters.
+        package static let longTextLength = 1_000_000
+        /// Most items in a list.
+        package static let listItems = 1_000
+        /// Longest list item, in characters.
+        package static let itemLength = 1_024
+    }
+
+    /// The collection called `name`, or an error that lists the collections there are.
+    package func requireCollection(_ name: String) throws(SchemaError) -> CollectionSchema {
+        guard let collection = collection(name) else {
+            throw SchemaError(message: "unknown collection '\(name)': the project has \(collections.map(\.name).joined(separator: ", "))")
+        }
+        return collection
+    }
+
+    /// The field of a collection, or an error that lists its fields.
+    package func requireField(_ field: String, in collection: CollectionSchema) throws(SchemaError) -> FieldSchema {
+        guard let schema = collection.field(field) else {
+            throw SchemaError(
+                message: "unknown field '\(field)' in \(collection.name): its fields are \(collection.fields.map(\.name).joined(separator: ", "))",
+                field: field)
+        }
+        return schema
+    }
+
+    /// Reads a value as a user types it (`--set FIELD=VALUE`): lists comma-separated, dates `YYYY-MM-DD`.
+    package func parse(_ text: String, collection: String, field: String) throws(SchemaError) -> FieldValue {
+        let collectionSchema = try requireCollection(collection)
+        let fieldSchema = try requireField(field, in: collectionSchema)
+        let value: FieldValue
+        func items() -> [String] {
+            text.split(separator: ",", omittingEmptySubsequences: true)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+        }
+        switch fieldSchema.type {
+        case .text, .longText, .enum: value = .text(text)
+        case .integer:
+            guard let n = Int64(text.trimmingCharacters(in: .whitespaces)) else {
+                throw SchemaError(message: "field '\(field)' of \(collection) takes a whole number, not '\(text.prefix(40))'", field: field)
+            }
+            value = .integer(n)
+        case .date: value = .date(text.trimmingCharacters(in: .whitespaces))
+        case .bool:
+            switch text.lowercased() {
+            case "true", "yes", "1": value = .bool(true)
+            case "false", "no", "0": value = .bool(false)
+            default: throw SchemaError(message: "field '\(field)' of \(collection) takes true or false, not '\(text.prefix(40))'", field: field)
+            }
+        case .enumList, .list: value = .list(items())
+        case .reference: value = .reference(text.trimmingCharacters(in: .whitespaces).lowercased())
+        case .references: value = .references(items().map { $0.lowercased() })
+        }
+        let normalized = normalize(value, type: fieldSchema.type)
+        try validate(normalized, collection: collection, field: field)
+        return normalized
+    }
+
+    /// Brings a value to the form the field stores: enum text as an enum term, date text as a date.
+    package func normalize(_ value: FieldValue, type: FieldType) -> FieldValue {
+        switch (type, value) {
+        case (.date, .text(let s)): .date(s)
+        case (.reference, .text(let s)): .reference(s)
+        case (.references, .list(let items)): .references(items)
+        case (.enumList, .references(let items)), (.list, .references(let items)): .list(items)
+        default: value
+        }
+    }
+
+    /// Checks a value against its field; the error names the field and what it accepts.
+    package func validate(_ value: FieldValue, collection: String, field: String) throws(SchemaError) {
+        let collectionSchema = try requireCollection(collection)
+        let fieldSchema = try requireField(field, in: collectionSchema)
+        let name = "field '\(field)' of \(collection)"
+        func fail(_ message: String) -> SchemaError { SchemaError(message: "\(name) \(message)", field: field) }
+        func checkText(_ s: String, limit: Int, multiline: Bool) throws(SchemaError) {
+            guard s.count <= limit else { throw fail("is longer than \(limit) characters") }
+            let badScalar = s.unicodeScalars.first { scalar in
+                let isControl = scalar.properties.generalCategory == .control
+                let allowed = scalar == "\t" || (multiline && (scalar == "\n" || scalar == "\r"))
+                return isControl && !allowed
+            }
+            if let badScalar {
+                throw fail("contains the control character U+\(String(badScalar.value, radix: 16, uppercase: true)): remove it")
+            }
+        }
+        func checkItems(_ items: [String]) throws(SchemaError) {
+            guard items.count <= Limits.listItems else { throw fail("has more than \(Limits.listItems) items") }
+            for item in items { try checkText(item, limit: Limits.itemLength, multiline: false) }
+        }
+        func checkTerm(_ term: String) throws(SchemaError) {
+            guard let vocabularyName = fieldSchema.vocabulary, let vocabulary = vocabulary(vocabularyName) else { return }
+            guard vocabulary.contains(term) else {
+                throw fail("takes one of \(vocabulary.terms.map(\.id).joined(separator: ", ")), not '\(term.prefix(60))'")
+            }
+        }
+        func checkID(_ id: String) throws(SchemaError) {
+            guard RecordID.isValid(id) else {
+                throw fail("takes the full id of a record in \(fieldSchema.collection ?? "another collection") (32 characters 0-9a-f), not '\(id.prefix(40))'")
+            }
+        }
+
+        if value == .unset {
+            if fieldSchema.required { throw fail("is required and cannot be unset") }
+            return
+        }
+        switch (fieldSchema.type, value) {
+        case (.text, .text(let s)):
+            try checkText(s, limit: Limits.textLength, multiline: false)
+            if fieldSchema.required && s.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw fail("is required and cannot be empty") }
+        case (.longText, .text(let s)):
+            try checkText(s, limit: Limits.longTextLength, multiline: true)
+            if fieldSchema.required && s.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw fail("is required and cannot be empty") }
+        case (.integer, .integer): break
+        case (.date, .date(let s)):
+            guard CalendarDate(s) != nil else { throw fail("takes a date as YYYY-MM-DD, not '\(s.prefix(40))'") }
+        case (.bool, .bool): break
+        case (.enum, .text(let s)): try checkTerm(s)
+        case (.enumList, .list(let items)):
+            try checkItems(items)
+            for item in items { try checkTerm(item) }
+        case (.list, .list(let items)): try checkItems(items)
+        case (.reference, .reference(let id)): try checkID(id)
+        case (.references, .references(let ids)):
+            guard ids.count <= Limits.listItems else { throw fail("has more than \(Limits.listItems) items") }
+            for id in ids { try checkID(id) }
+        default:
+            throw fail("is of type \(fieldSchema.type.rawValue), not \(value.kind)")
+        }
+    }
+
+    /// Checks a new record: every value valid and every required field set.
+    package func validateNewRecord(collection: String, fields: [String: FieldValue]) throws(SchemaError) {
+        let collectionSchema = try requireCollection(collection)
+        for (field, value) in fields.sorted(by: { $0.key < $1.key }) {
+            try validate(value, collection: collection, field: field)
+        }
+        let missing = collectionSchema.fields.filter { $0.required && (fields[$0.name] ?? .unset) == .unset }.map(\.name)
+        if !missing.isEmpty {
+            throw SchemaError(
+                message: "a new record in \(collection) needs \(missing.map { "'\($0)'" }.joined(separator: ", ")): add --set \(missing[0])=...",
+                field: missing[0])
+        }
+    }
+
+    /// Checks one change as a server or client would before storing it.
+    package func validate(_ change: Change) throws(SchemaError) {
+        if change.isDeletionMarker {
+            _ = try requireCollection(change.collection)
+            guard change.value.isBool else {
+                throw SchemaError(message: "\(Change.deletedField) takes true or false", field: Change.deletedField)
+            }
+            return
+        }
+        try validate(change.value, collection: change.collection, field: change.field)
+    }
+}

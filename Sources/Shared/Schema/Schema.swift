@@ -1,0 +1,230 @@
+import Foundation
+
+/// The types a field can have.
+package enum FieldType: String, Codable, Sendable, CaseIterable {
+    case text
+    /// Free text that may span lines.
+    case longText = "long_text"
+    case integer
+    case date
+    case bool
+    /// One term of a vocabulary.
+    case `enum`
+    /// Several terms of a vocabulary.
+    case enumList = "enum_list"
+    /// Several free-text items.
+    case list
+    /// The id of a record in another collection.
+    case reference
+    /// Several record ids.
+    case references
+}
+
+/// A named list of terms with stable ids and English labels.
+package struct Vocabulary: Codable, Sendable, Hashable {
+    /// One term.
+    package struct Term: Codable, Sendable, Hashable {
+        /// The stable id stored in records.
+        package var id: String
+        /// The English label shown to people.
+        package var label: String
+    }
+
+    /// The vocabulary's name, as fields refer to it.
+    package var name: String
+    /// Its terms in display order.
+    package var terms: [Term]
+
+    /// Whether `id` is one of the terms.
+    package func contains(_ id: String) -> Bool { terms.contains { $0.id == id } }
+}
+
+/// One field of a collection.
+package struct FieldSchema: Codable, Sendable, Hashable {
+    package var name: String
+    package var type: FieldType
+    /// A new record must set it.
+    package var required: Bool
+    /// For `enum` and `enum_list`: the vocabulary's name.
+    package var vocabulary: String?
+    /// For `reference` and `references`: the collection the ids must belong to.
+    package var collection: String?
+    /// A sentence for people.
+    package var description: String?
+
+    private enum CodingKeys: String, CodingKey { case name, type, required, vocabulary, collection, description }
+
+    /// A field; optional parts default to nil and `required` to false.
+    package init(name: String, type: FieldType, required: Bool = false, vocabulary: String? = nil,
+                 collection: String? = nil, description: String? = nil) {
+        self.name = name
+        self.type = type
+        self.required = required
+        self.vocabulary = vocabulary
+        self.collection = collection
+        self.description = description
+    }
+
+    package init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        type = try c.decode(FieldType.self, forKey: .type)
+        required = try c.decodeIfPresent(Bool.self, forKey: .required) ?? false
+        vocabulary = try c.decodeIfPresent(String.self, forKey: .vocabulary)
+        collection = try c.decodeIfPresent(String.self, forKey: .collection)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+    }
+}
+
+/// One collection: a kind of record and its fields.
+package struct CollectionSchema: Codable, Sendable, Hashable {
+    package var name: String
+    /// The field that names a record for people (shown in lists and conflicts).
+    package var titleField: String
+    package var fields: [FieldSchema]
+
+    private enum CodingKeys: String, CodingKey { case name, titleField = "title_field", fields }
+
+    /// The field called `name`, if any.
+    package func field(_ name: String) -> FieldSchema? { fields.first { $0.name == name } }
+}
+
+/// A project's schema: its collections, fields and vocabularies.
+package struct Schema: Codable, Sendable, Hashable {
+    /// The schema's name, e.g. `upr`.
+    package var name: String
+    /// Its version; a project keeps the schema it was created with.
+    package var version: Int
+    package var collections: [CollectionSchema]
+    package var vocabularies: [Vocabulary]
+
+    /// The collection called `name`, if any.
+    package func collection(_ name: String) -> CollectionSchema? { collections.first { $0.name == name } }
+
+    /// The vocabulary called `name`, if any.
+    package func vocabulary(_ name: String) -> Vocabulary? { vocabularies.first { $0.name == name } }
+
+    /// Decodes a schema from JSON and checks it.
+    package static func fromJSON(_ data: Data) throws -> Schema {
+        let schema: Schema
+        do {
+            schema = try JSONDecoder().decode(Schema.self, from: data)
+        } catch let error as DecodingError {
+            throw SchemaError(message: "the schema file is not valid: \(DecodingErrorText.describe(error))")
+        }
+        try schema.check()
+        return schema
+    }
+
+    /// The schema as pretty, stable JSON.
+    package func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
+    /// Checks that the schema is consistent: unique names, known vocabularies and collections,
+    /// title fields that exist, and no field using a reserved name.
+    package func check() throws(SchemaError) {
+        var seen = Set<String>()
+        for collection in collections {
+            guard Schema.isValidName(collection.name) else {
+                throw SchemaError(message: "collection name '\(collection.name)' is not valid: use lower-case letters, digits and _")
+            }
+            guard seen.insert(collection.name).inserted else {
+                throw SchemaError(message: "collection '\(collection.name)' is defined twice")
+            }
+            var fieldNames = Set<String>()
+            for field in collection.fields {
+                guard Schema.isValidName(field.name) else {
+                    throw SchemaError(message: "field name '\(collection.name).\(field.name)' is not valid: use lower-case letters, digits and _, not starting with _")
+                }
+                guard fieldNames.insert(field.name).inserted else {
+                    throw SchemaError(message: "field '\(collection.name).\(field.name)' is defined twice")
+                }
+                switch field.type {
+                case .enum, .enumList:
+                    guard let name = field.vocabulary, vocabulary(name) != nil else {
+                        throw SchemaError(message: "field '\(collection.name).\(field.name)' needs a vocabulary that the schema defines")
+                    }
+                case .reference, .references:
+                    guard let name = field.collection, collections.contains(where: { $0.name == name }) else {
+                        throw SchemaError(message: "field '\(collection.name).\(field.name)' needs a collection that the schema defines")
+                    }
+                default: break
+                }
+            }
+            guard fieldNames.contains(collection.titleField) else {
+                throw SchemaError(message: "collection '\(collection.name)' names title field '\(collection.titleField)', which it does not have")
+            }
+        }
+        var vocabularyNames = Set<String>()
+        for vocabulary in vocabularies {
+            guard vocabularyNames.insert(vocabulary.name).inserted else {
+                throw SchemaError(message: "vocabulary '\(vocabulary.name)' is defined twice")
+            }
+            guard Set(vocabulary.terms.map(\.id)).count == vocabulary.terms.count else {
+                throw SchemaError(message: "vocabulary '\(vocabulary.name)' has a term id twice")
+            }
+        }
+    }
+
+    /// Names of collections and fields: `[a-z][a-z0-9_]*`, at most 64 characters.
+    package static func isValidName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, (97...122).contains(first), name.utf8.count <= 64 else { return false }
+        return name.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == UInt8(ascii: "_") }
+    }
+}
+
+/// A schema problem or a value the schema refuses, with a message that says what to do.
+package struct SchemaError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What is wrong and what to do.
+    package var message: String
+    /// The field concerned, when there is one.
+    package var field: String?
+
+    /// An error with an optional field.
+    package init(message: String, field: String? = nil) {
+        self.message = message
+        self.field = field
+    }
+
+    package var description: String { message }
+}
+
+/// Turns `DecodingError`s into one line that names the field.
+package enum DecodingErrorText {
+    /// A human-readable line for a decoding error.
+    package static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return keys.isEmpty ? "the document" : keys.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .typeMismatch(let type, let context):
+            return "\(path(context)): expected \(typeName(type))"
+        case .valueNotFound(let type, let context):
+            return "\(path(context)): expected \(typeName(type)), found null"
+        case .keyNotFound(let key, let context):
+            let at = path(context)
+            return "\(at == "the document" ? "" : at + ": ")missing '\(key.stringValue)'"
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return "the body is not valid JSON" }
+            return "\(path(context)): \(context.debugDescription)"
+        @unknown default:
+            return "the document could not be read"
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Int.Type, is Int64.Type, is UInt64.Type, is Int32.Type: return "an integer"
+        case is Bool.Type: return "true or false"
+        case is Double.Type: return "a number"
+        default:
+            let name = String(describing: type)
+            return name.hasPrefix("Array") ? "a list" : name.hasPrefix("Dictionary") ? "an object" : "a value of type \(name)"
+        }
+    }
+}

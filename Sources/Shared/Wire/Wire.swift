@@ -1,0 +1,163 @@
+import Foundation
+
+/// The wire protocol's types, shared by server and client. Every path starts with `/v1`.
+package enum Wire {
+    /// The protocol version in paths.
+    package static let version = "v1"
+    /// The response header that carries the server's clock (milliseconds since the epoch).
+    package static let serverTimeHeader = "X-Casebook-Server-Time"
+
+    /// `POST /v1/projects/{p}/push`: a batch of changes, applied in order in one transaction.
+    package struct PushRequest: Codable, Sendable {
+        package var changes: [Change]
+        package init(changes: [Change]) { self.changes = changes }
+    }
+
+    /// What happened to one pushed change.
+    package enum ChangeStatus: String, Codable, Sendable {
+        /// Accepted; it is the field's value now (or a same-value concurrent edit).
+        case applied
+        /// Already known: a retry of something accepted before.
+        case duplicate
+        /// Accepted and it conflicts with a concurrent value; `conflict` names the conflict.
+        case conflict
+        /// Refused; `reason` says why. The rest of the batch is unaffected.
+        case rejected
+    }
+
+    /// The result for one change of a push, in the order of the request.
+    package struct ChangeResult: Codable, Sendable, Equatable {
+        package var hlc: HLC
+        package var status: ChangeStatus
+        /// The server's sequence number when the change is stored (applied or conflict).
+        package var seq: Int64?
+        /// The conflict id for `conflict`.
+        package var conflict: String?
+        /// A machine-readable code for `rejected`: `invalid`, `clock_ahead`, `forbidden`, `id_reused`.
+        package var code: String?
+        /// A sentence for people for `rejected`.
+        package var reason: String?
+
+        package init(hlc: HLC, status: ChangeStatus, seq: Int64? = nil, conflict: String? = nil, code: String? = nil, reason: String? = nil) {
+            self.hlc = hlc
+            self.status = status
+            self.seq = seq
+            self.conflict = conflict
+            self.code = code
+            self.reason = reason
+        }
+    }
+
+    /// The response to a push.
+    package struct PushResponse: Codable, Sendable {
+        package var results: [ChangeResult]
+        /// The server's clock when it answered, milliseconds since the epoch.
+        package var serverTime: UInt64
+        package init(results: [ChangeResult], serverTime: UInt64) {
+            self.results = results
+            self.serverTime = serverTime
+        }
+    }
+
+    /// One accepted change as the server keeps it: the change, its sequence number and when it arrived.
+    package struct LoggedChange: Codable, Sendable, Equatable {
+        package var seq: Int64
+        package var change: Change
+        /// The server's clock when the change was accepted, milliseconds since the epoch.
+        package var receivedAt: UInt64
+        package init(seq: Int64, change: Change, receivedAt: UInt64) {
+            self.seq = seq
+            self.change = change
+            self.receivedAt = receivedAt
+        }
+    }
+
+    /// A conflict as the server reports it in a pull: open, or closed by a resolution.
+    package struct ConflictState: Codable, Sendable, Equatable {
+        package var conflict: Conflict
+        package var open: Bool
+        package init(conflict: Conflict, open: Bool) {
+            self.conflict = conflict
+            self.open = open
+        }
+    }
+
+    /// `GET /v1/projects/{p}/pull?after=SEQ&limit=N`: accepted changes after a cursor, oldest first.
+    package struct PullResponse: Codable, Sendable {
+        package var changes: [LoggedChange]
+        /// Conflicts opened, changed or closed by the changes of this page.
+        package var conflicts: [ConflictState]
+        /// The cursor for the next page: the last sequence number in this page (or the request's).
+        package var cursor: Int64
+        /// Whether more changes follow.
+        package var more: Bool
+        /// The server's clock, milliseconds since the epoch.
+        package var serverTime: UInt64
+
+        package init(changes: [LoggedChange], conflicts: [ConflictState], cursor: Int64, more: Bool, serverTime: UInt64) {
+            self.changes = changes
+            self.conflicts = conflicts
+            self.cursor = cursor
+            self.more = more
+            self.serverTime = serverTime
+        }
+    }
+
+    /// `GET /v1/projects/{p}/snapshot?after=HLC&limit=N`: the current versions of every field,
+    /// for a replica's first sync, without the superseded history.
+    package struct SnapshotResponse: Codable, Sendable {
+        /// Current versions (field heads) ordered by HLC.
+        package var changes: [LoggedChange]
+        /// Where the log pull continues once the snapshot is complete: the sequence number
+        /// reached when the snapshot was started (sent back by the client as `since`).
+        package var since: Int64
+        /// The key of the next page, nil when the snapshot is complete.
+        package var next: HLC?
+        package var serverTime: UInt64
+
+        package init(changes: [LoggedChange], since: Int64, next: HLC?, serverTime: UInt64) {
+            self.changes = changes
+            self.since = since
+            self.next = next
+            self.serverTime = serverTime
+        }
+    }
+
+    /// `GET /v1/projects/{p}/schema`.
+    package struct SchemaResponse: Codable, Sendable {
+        package var project: String
+        package var schema: Schema
+        /// The name the token belongs to.
+        package var user: String
+        /// The user's role in the project: admin, researcher or viewer.
+        package var role: String
+        package var serverTime: UInt64
+        package init(project: String, schema: Schema, user: String, role: String, serverTime: UInt64) {
+            self.project = project
+            self.schema = schema
+            self.user = user
+            self.role = role
+            self.serverTime = serverTime
+        }
+    }
+
+    /// `GET /v1/health`.
+    package struct HealthResponse: Codable, Sendable {
+        package var status: String
+        package var serverTime: UInt64
+        package init(status: String, serverTime: UInt64) {
+            self.status = status
+            self.serverTime = serverTime
+        }
+    }
+
+    /// Every error: `{"error": {"code": ..., "message": ...}}`.
+    package struct ErrorResponse: Codable, Sendable {
+        package struct Body: Codable, Sendable {
+            package var code: String
+            package var message: String
+        }
+        package var error: Body
+        package init(code: String, message: String) { error = Body(code: code, message: message) }
+    }
+}

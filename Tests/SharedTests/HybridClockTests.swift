@@ -1,0 +1,100 @@
+import Foundation
+import PropertyBased
+import Testing
+@testable import Shared
+
+@Suite struct HybridClockTests {
+    let node = Fixture.nodeA
+
+    @Test func tickFollowsTheWallClock() {
+        var clock = HybridClock(node: node)
+        #expect(clock.tick(now: 1_000) == HLC(millis: 1_000, counter: 0, node: node))
+        #expect(clock.tick(now: 1_000) == HLC(millis: 1_000, counter: 1, node: node))
+        #expect(clock.tick(now: 1_005) == HLC(millis: 1_005, counter: 0, node: node))
+    }
+
+    @Test func tickStaysMonotonicWhenTheWallClockJumpsBack() {
+        var clock = HybridClock(node: node)
+        let first = clock.tick(now: 10_000)
+        let second = clock.tick(now: 2_000)
+        #expect(second > first)
+        #expect(second == HLC(millis: 10_000, counter: 1, node: node))
+    }
+
+    @Test func counterOverflowMovesToTheNextMillisecond() {
+        var clock = HybridClock(node: node, latest: HLC(millis: 500, counter: .max, node: node))
+        let next = clock.tick(now: 500)
+        #expect(next == HLC(millis: 501, counter: 0, node: node))
+        #expect(next > HLC(millis: 500, counter: .max, node: Fixture.nodeC))
+    }
+
+    @Test func receiveTakesTheLargestOfLocalRemoteAndWall() throws {
+        var clock = HybridClock(node: node)
+        _ = clock.tick(now: 1_000)
+        let remote = HLC(millis: 1_200, counter: 7, node: Fixture.nodeB)
+        let merged = try clock.receive(remote, now: 1_100)
+        #expect(merged == HLC(millis: 1_200, counter: 8, node: node))
+        #expect(clock.tick(now: 1_100) == HLC(millis: 1_200, counter: 9, node: node))
+        #expect(try clock.receive(HLC(millis: 5, counter: 0, node: Fixture.nodeB), now: 3_000) == HLC(millis: 3_000, counter: 0, node: node))
+    }
+
+    @Test func receiveRefusesATimestampTooFarAheadAndDoesNotMove() {
+        var clock = HybridClock(node: node, maxDriftMillis: 60_000)
+        let before = clock.tick(now: 1_000_000)
+        let remote = HLC(millis: 1_000_000 + 61_000, counter: 0, node: Fixture.nodeB)
+        #expect(throws: ClockDriftError.self) { try clock.receive(remote, now: 1_000_000) }
+        #expect(clock.latest == before)
+        do {
+            try clock.receive(remote, now: 1_000_000)
+        } catch {
+            #expect(error.description.contains("61 s ahead"))
+            #expect(error.description.contains("limit is 60 s"))
+        }
+        // Within the bound it is accepted.
+        #expect((try? clock.receive(HLC(millis: 1_059_000, counter: 0, node: Fixture.nodeB), now: 1_000_000)) != nil)
+    }
+
+    @Test func textFormSortsLikeTheValues() {
+        let values = [
+            HLC(millis: 1, counter: 0, node: Fixture.nodeB), HLC(millis: 1, counter: 1, node: Fixture.nodeA),
+            HLC(millis: 0xFFFF, counter: 0, node: Fixture.nodeA), HLC(millis: 0x1_0000, counter: 0, node: Fixture.nodeA),
+            HLC(millis: 1, counter: 0, node: Fixture.nodeA), HLC(millis: HLC.maxMillis, counter: .max, node: Fixture.nodeA),
+        ]
+        #expect(values.sorted().map(\.text) == values.map(\.text).sorted())
+        for value in values { #expect(HLC(text: value.text) == value) }
+    }
+
+    @Test func textFormRejectsMalformedTimestamps() {
+        for bad in ["", "zz", "0000000003e8-0000", "0000000003E8-0000-aaaa", "3e8-0-aaaa", "0000000003e8-0000-XYZ", "0000000003e8-00000-aa"] {
+            #expect(HLC(text: bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func neverGoesBackwardsUnderRandomWallClockJumps() async {
+        let steps = Gen.int(in: -100_000...100_000).array(of: 1...60)
+        await propertyCheck(count: 1_000, input: steps, Gen.int(in: 0...3)) { jumps, remoteEvery in
+            var clock = HybridClock(node: node, maxDriftMillis: 50_000)
+            var wall: Int64 = 1_700_000_000_000
+            var last = clock.tick(now: UInt64(wall))
+            for (index, jump) in jumps.enumerated() {
+                wall += Int64(jump)
+                let now = UInt64(max(0, wall))
+                let next: HLC
+                if remoteEvery > 0 && index % (remoteEvery + 1) == 0 {
+                    let remote = HLC(millis: UInt64(max(0, wall + Int64(jump / 2))), counter: UInt16(index), node: Fixture.nodeB)
+                    if let merged = try? clock.receive(remote, now: now) {
+                        #expect(merged > remote)
+                        next = merged
+                    } else {
+                        #expect(clock.latest == last)
+                        continue
+                    }
+                } else {
+                    next = clock.tick(now: now)
+                }
+                #expect(next > last)
+                last = next
+            }
+        }
+    }
+}

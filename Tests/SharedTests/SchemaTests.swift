@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import Yams
+@testable import Shared
+
+@Suite struct SchemaTests {
+    let schema = Schema.upr
+
+    @Test func theDefaultSchemaHasEveryFixedName() throws {
+        let fixed: [String: [String]] = [
+            "reviews": ["state", "cycle", "date", "response_deadline"],
+            "recommendations": ["review", "text", "recommending_state", "themes", "response", "status"],
+            "incidents": ["title", "date", "location", "description", "themes", "recommendations"],
+            "persons": ["code", "role", "consent"],
+            "sources": ["title", "kind", "reliability", "date"],
+        ]
+        for (collection, fields) in fixed {
+            let schema = try #require(schema.collection(collection))
+            for field in fields { #expect(schema.field(field) != nil, "\(collection).\(field)") }
+        }
+        #expect(schema.collection("recommendations")?.field("text")?.required == true)
+        #expect(schema.collection("incidents")?.field("title")?.required == true)
+        #expect(schema.collection("persons")?.field("code")?.required == true)
+        #expect(schema.vocabulary("response")?.terms.map(\.id) == ["pending", "supported", "supported_in_part", "noted"])
+        #expect(schema.vocabulary("implementation_status")?.terms.map(\.id)
+            == ["not_assessed", "not_implemented", "partially_implemented", "implemented", "ongoing", "regressed"])
+        #expect(schema.vocabulary("themes")?.terms.count == 18)
+        #expect(schema.vocabulary("themes")?.contains("counter_extremism_and_terrorism") == true)
+    }
+
+    @Test func parsesValuesAsAUserTypesThem() throws {
+        #expect(try schema.parse("Kazakhstan", collection: "reviews", field: "state") == .text("Kazakhstan"))
+        #expect(try schema.parse("4", collection: "reviews", field: "cycle") == .integer(4))
+        #expect(try schema.parse("2025-01-23", collection: "reviews", field: "date") == .date("2025-01-23"))
+        #expect(try schema.parse("Norway, Australia", collection: "recommendations", field: "recommending_state")
+            == .list(["Norway", "Australia"]))
+        #expect(try schema.parse("torture_and_ill_treatment,death_penalty", collection: "recommendations", field: "themes")
+            == .list(["torture_and_ill_treatment", "death_penalty"]))
+        #expect(try schema.parse("supported", collection: "recommendations", field: "response") == .text("supported"))
+        #expect(try schema.parse("Алматы, Қазақстан", collection: "incidents", field: "location") == .text("Алматы, Қазақстан"))
+    }
+
+    @Test func refusesBadValuesWithMessagesThatNameTheFieldAndTheChoices() {
+        func message(_ text: String, _ collection: String, _ field: String) -> String {
+            do {
+                _ = try schema.parse(text, collection: collection, field: field)
+                return "accepted"
+            } catch {
+                return error.message
+            }
+        }
+        let response = message("accepted", "recommendations", "response")
+        #expect(response.contains("'response'"))
+        #expect(response.contains("supported, supported_in_part, noted"))
+        #expect(message("2025-02-30", "reviews", "date").contains("YYYY-MM-DD"))
+        #expect(message("23/01/2025", "reviews", "date").contains("YYYY-MM-DD"))
+        #expect(message("four", "reviews", "cycle").contains("whole number"))
+        #expect(message("torture", "incidents", "themes").contains("not 'torture'"))
+        #expect(message("x", "incidents", "colour").contains("unknown field 'colour' in incidents"))
+        #expect(message("x", "cases", "title").contains("unknown collection 'cases'"))
+        #expect(message("abc", "recommendations", "review").contains("full id"))
+        #expect(message("bell\u{7}", "incidents", "title").contains("control character U+7"))
+        #expect(message(String(repeating: "a", count: 5_000), "incidents", "title").contains("longer than"))
+    }
+
+    @Test func aNewRecordNeedsItsRequiredFields() {
+        #expect(throws: SchemaError.self) { try schema.validateNewRecord(collection: "incidents", fields: ["location": .text("Almaty")]) }
+        do {
+            try schema.validateNewRecord(collection: "incidents", fields: [:])
+        } catch {
+            #expect(error.message.contains("needs 'title'"))
+            #expect(error.message.contains("--set title="))
+        }
+        #expect(throws: Never.self) { try schema.validateNewRecord(collection: "incidents", fields: ["title": .text("Protest")]) }
+        #expect(throws: SchemaError.self) { try schema.validate(.unset, collection: "incidents", field: "title") }
+    }
+
+    @Test func yamlAndJSONGiveTheSameSchema() throws {
+        let json = try schema.jsonData()
+        let yaml = try YAMLEncoder().encode(schema)
+        #expect(yaml.contains("title_field: text"))
+        let fromYAML = try YAMLDecoder().decode(Schema.self, from: yaml)
+        #expect(fromYAML == schema)
+        #expect(try Schema.fromJSON(json) == schema)
+        let handWritten = """
+            name: casework
+            version: 1
+            vocabularies: []
+            collections:
+              - name: cases
+                title_field: title
+                fields:
+                  - {name: title, type: text, required: true}
+                  - {name: opened, type: date}
+            """
+        let small = try YAMLDecoder().decode(Schema.self, from: handWritten)
+        try small.check()
+        #expect(small.collection("cases")?.field("opened")?.type == .date)
+    }
+
+    @Test func inconsistentSchemasAreRefused() throws {
+        var broken = schema
+        broken.collections[0].fields.append(FieldSchema(name: "themes", type: .enumList, vocabulary: "colours"))
+        #expect(throws: SchemaError.self) { try broken.check() }
+        broken = schema
+        broken.collections[0].titleField = "nope"
+        #expect(throws: SchemaError.self) { try broken.check() }
+        #expect(throws: SchemaError.self) { try Schema.fromJSON(Data("{\"name\": 1}".utf8)) }
+    }
+}
