@@ -1,0 +1,17 @@
+import Foundation
+
+/// How the HTTP server behaves: limits and the clock bound, all configurable from `serve`.
+struct ServerSettings: Sendable {
+    /// The largest request body accepted, in bytes.
+    var maxBodyBytes = 32 * 1024 * 1024
+    /// The most changes in one push.
+    var maxBatch = 10_000
+    /// The most changes in one pull or snapshot page.
+    var maxPage = 10_000
+    /// The page size when a client does not ask for one.
+    var defaultPage = 2_000
+    /// How far ahead of the server's clock a change may be stamped.
+    var maxDriftMillis: UInt64 = 5 * 60 * 1000
+    /// The wall clock, milliseconds since the epoch (injected in tests).
+    var clock: @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Shared
+
+/// The v1 endpoints: health, schema, push, pull and snapshot.
+struct SyncController: Sendable {
+    let store: any SyncStore
+    let settings: ServerSettings
+    let guardian: AuthGuard
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/v1/health") { _, _ in
+            try JSONResponse.make(Wire.HealthResponse(status: "ok", serverTime: settings.clock()))
+        }
+        let project = router.group("/v1/projects/:project")
+        project.get("schema") { request, context in try await schema(request, context) }
+        project.post("push") { request, context in try await push(request, context) }
+        project.get("pull") { request, context in try await pull(request, context) }
+        project.get("snapshot") { request, context in try await snapshot(request, context) }
+    }
+
+    private func projectName(_ context: BasicRequestContext) throws -> String {
+        guard let name = context.parameters.get("project"), !name.isEmpty else {
+            throw APIError.badRequest("the path needs a project name")
+        }
+        return name
+    }
+
+    private func schema(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let project = try projectName(context)
+        let (user, membership) = try await guardian.authorize(request, context: context, project: project, push: false)
+        guard let schema = try await store.schema(project: project) else {
+            throw APIError.forbidden(AuthGuard.notMemberMessage(project))
+        }
+        return try JSONResponse.make(Wire.SchemaResponse(
+            project: project, schema: schema, user: user.name, role: membership.role.rawValue, serverTime: settings.clock()))
+    }
+
+    private func push(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let project = try projectName(context)
+        let (user, _) = try await guardian.authorize(request, context: context, project: project, push: true)
+        var request = request
+        let body = try await request.collectBody(upTo: settings.maxBodyBytes)
+        let batch: Wire.PushRequest
+        do {
+            batch = try JSONDecoder().decode(Wire.PushRequest.self, from: Data(buffer: body))
+        } catch let error as DecodingError {
+            throw APIError.badRequest("the push body is not valid: \(DecodingErrorText.describe(error))")
+        }
+        guard batch.changes.count <= settings.maxBatch else {
+            throw APIError.tooLarge("a push may carry at most \(settings.maxBatch) changes, this one has \(batch.changes.count): send smaller batches")
+        }
+        let policy = PushPolicy(now: settings.clock(), maxDriftMillis: settings.maxDriftMillis)
+        let results = try await store.push(project: project, changes: batch.changes, author: user.name, policy: policy)
+        context.logger.info("push", metadata: [
+            "project": "\(project)", "user": "\(user.name)", "changes": "\(batch.changes.count)",
+            "rejected": "\(results.filter { $0.status == .rejected }.count)",
+        ])
+        return try JSONResponse.make(Wire.PushResponse(results: results, serverTime: settings.clock()))
+    }
+
+    private func pull(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let project = try projectName(context)
+        _ = try await guardian.authorize(request, context: context, project: project, push: false)
+        let after = try integer(request, "after", default: 0)
+        guard after >= 0 else { throw APIError.badRequest("'after' must be a sequence number of 0 or more") }
+        let limit = try pageSize(request)
+        let page = try await store.pull(project: project, after: after, limit: limit)
+        return try JSONResponse.make(Wire.PullResponse(
+            changes: page.changes, conflicts: page.conflicts, cursor: page.cursor, more: page.more, serverTime: settings.clock()))
+    }
+
+    private func snapshot(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let project = try projectName(context)
+        _ = try await guardian.authorize(request, context: context, project: project, push: false)
+        var after: HLC?
+        if let text = request.uri.queryParameters.get("after"), !text.isEmpty {
+            guard let hlc = HLC(text: text) else { throw APIError.badRequest("'after' must be a timestamp as returned in 'next'") }
+            after = hlc
+        }
+        let page = try await store.snapshot(project: project, after: after, limit: try pageSize(request))
+        return try JSONResponse.make(Wire.SnapshotResponse(changes: page.changes, since: page.since, next: page.next, serverTime: settings.clock()))
+    }
+
+    private func integer(_ request: Request, _ name: String, default value: Int64) throws -> Int64 {
+        guard let text = request.uri.queryParameters.get(name) else { return value }
+        guard let number = Int64(text) else { throw APIError.badRequest("'\(name)' must be a whole number, not '\(text.prefix(40))'") }
+        return number
+    }
+
+    private func pageSize(_ request: Request) throws -> Int {
+        let limit = try integer(request, "limit", default: Int64(settings.defaultPage))
+        guard limit >= 1 else { throw APIError.badRequest("'limit' must be at least 1") }
+        guard limit <= settings.maxPage else {
+            throw APIError.tooLarge("a page holds at most \(settings.maxPage) changes: ask for limit=\(settings.maxPage) or less")
+        }
+        return Int(limit)
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+extension CasebookServer {
+    struct ProjectCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "project", abstract: "Manage projects.", subcommands: [Create.self])
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Create a project with a schema.")
+
+            @Argument(help: "The project's name: letters, digits, '-' and '_'.")
+            var name: String
+
+            @Option(help: ArgumentHelp("The schema: 'upr' (built in) or the path of a JSON or YAML schema file.", valueName: "upr|PATH"))
+            var schema = "upr"
+
+            @OptionGroup var store: StoreOptions
+
+            func validate() throws {
+                guard ProjectCommand.isValidName(name) else {
+                    throw ValidationError("project name '\(name)' is not valid: use 1-64 letters, digits, '-' and '_'")
+                }
+            }
+
+            func run() async throws {
+                let loaded = try SchemaFile.load(schema)
+                try await store.openStore().createProject(name: name, schema: loaded, now: currentMillis())
+                print("created project \(name) (schema \(loaded.name), version \(loaded.version))")
+            }
+        }
+
+        static func isValidName(_ name: String) -> Bool {
+            (1...64).contains(name.count)
+                && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+        }
+    }
+}

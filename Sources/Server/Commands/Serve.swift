@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+
+extension CasebookServer {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start the sync server.",
+            discussion: "Prints 'listening on http://HOST:PORT' once it accepts connections. SIGINT or SIGTERM stops it gracefully.")
+
+        @OptionGroup var store: StoreOptions
+
+        @Option(help: "The address to listen on. Use 0.0.0.0 to accept connections from other machines.")
+        var host = "127.0.0.1"
+
+        @Option(help: "The port to listen on; 0 picks a free one.")
+        var port = 8080
+
+        @Option(name: .customLong("max-body-bytes"), help: "The largest request body accepted, in bytes.")
+        var maxBodyBytes = ServerSettings().maxBodyBytes
+
+        @Option(name: .customLong("max-batch"), help: "The most changes accepted in one push.")
+        var maxBatch = ServerSettings().maxBatch
+
+        @Option(name: .customLong("max-page"), help: "The most changes returned in one pull page.")
+        var maxPage = ServerSettings().maxPage
+
+        @Option(name: .customLong("max-clock-drift"), help: "How many seconds ahead of the server's clock a change may be stamped.")
+        var maxClockDrift = Int(ServerSettings().maxDriftMillis / 1000)
+
+        @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+        var logLevel = "info"
+
+        func validate() throws {
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+            guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+            guard maxBatch >= 1, maxPage >= 1 else { throw ValidationError("--max-batch and --max-page must be at least 1") }
+            guard maxClockDrift >= 1 else { throw ValidationError("--max-clock-drift must be at least 1 second") }
+            guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+        }
+
+        func run() async throws {
+            let level = Logger.Level(rawValue: logLevel) ?? .info
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            let syncStore = try store.openStore()
+            var settings = ServerSettings()
+            settings.maxBodyBytes = maxBodyBytes
+            settings.maxBatch = maxBatch
+            settings.maxPage = maxPage
+            settings.defaultPage = min(settings.defaultPage, maxPage)
+            settings.maxDriftMillis = UInt64(maxClockDrift) * 1000
+            let app = buildApplication(
+                store: syncStore, settings: settings, host: host, port: port,
+                onServerRunning: { host, port in
+                    // Written straight to the file descriptor so it is never held in a buffer.
+                    FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
+                })
+            do {
+                try await app.runService()
+            } catch {
+                throw CommandError("the server stopped: \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import GRDB
+import Shared
+
+/// The SQLite store's tables, migrations, and the statements of a push and a pull.
+enum SQLiteSchema {
+    /// Migrations are never edited once shipped; add a new one instead.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE project (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    schema TEXT NOT NULL,
+                    last_seq INTEGER NOT NULL DEFAULT 0,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE user (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                );
+                CREATE TABLE token (
+                    hash BLOB PRIMARY KEY,
+                    user_id INTEGER NOT NULL REFERENCES user(id),
+                    created_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX token_by_user ON token(user_id);
+                CREATE TABLE member (
+                    user_id INTEGER NOT NULL REFERENCES user(id),
+                    project_id INTEGER NOT NULL REFERENCES project(id),
+                    role TEXT NOT NULL,
+                    PRIMARY KEY (user_id, project_id)
+                ) WITHOUT ROWID;
+                -- Every accepted change, forever: the history, and the pull feed by seq.
+                CREATE TABLE change (
+                    project_id INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
+                    hlc TEXT NOT NULL,
+                    collection TEXT NOT NULL,
+                    record TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    author TEXT NOT NULL,
+                    base TEXT,
+                    supersedes TEXT,
+                    covers TEXT,
+                    received_at INTEGER NOT NULL,
+                    UNIQUE (project_id, seq),
+                    UNIQUE (project_id, hlc)
+                );
+                CREATE INDEX change_by_base ON change(project_id, base) WHERE base IS NOT NULL;
+                -- The versions a change supersedes besides its base (resolutions).
+                CREATE TABLE change_parent (
+                    project_id INTEGER NOT NULL,
+                    parent TEXT NOT NULL,
+                    child TEXT NOT NULL,
+                    PRIMARY KEY (project_id, parent, child)
+                ) WITHOUT ROWID;
+                -- The current versions of every field (more than one value: a conflict).
+                CREATE TABLE head (
+                    project_id INTEGER NOT NULL,
+                    record TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    hlc TEXT NOT NULL,
+                    PRIMARY KEY (project_id, record, field, hlc)
+                ) WITHOUT ROWID;
+                CREATE INDEX head_by_hlc ON head(project_id, hlc);
+                CREATE TABLE record (
+                    project_id INTEGER NOT NULL,
+                    id TEXT NOT NULL,
+                    collection TEXT NOT NULL,
+                    PRIMARY KEY (project_id, id)
+                ) WITHOUT ROWID;
+                -- The last state of every conflict (open or closed) and the seq that changed it.
+                CREATE TABLE conflict (
+                    project_id INTEGER NOT NULL,
+                    record TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    PRIMARY KEY (project_id, record, field)
+                ) WITHOUT ROWID;
+                CREATE INDEX conflict_by_seq ON conflict(project_id, seq);
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: Push
+
+    /// Loads what the planner needs for `changes`.
+    static func loadContext(_ db: Database, projectID: Int64, changes: [Change]) throws -> PushContext {
+        var context = PushContext()
+        context.lastSeq = try Int64.fetchOne(db, sql: "SELECT last_seq FROM project WHERE id = ?", arguments: [projectID]) ?? 0
+        let byHLC = try db.cachedStatement(sql: "SELECT * FROM change WHERE project_id = ? AND hlc = ?")
+        let childByBase = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE project_id = ? AND base = ? LIMIT 1")
+        let childByParent = try db.cachedStatement(sql: "SELECT 1 FROM change_parent WHERE project_id = ? AND parent = ? LIMIT 1")
+        let decoder = JSONDecoder()
+        for change in changes {
+            let hlc = change.hlc.text
+            if let row = try Row.fetchOne(byHLC, arguments: [projectID, hlc]) {
+                context.existing[change.hlc] = try loggedChange(row, decoder: decoder).change
+            }
+            if try Bool.fetchOne(childByBase, arguments: [projectID, hlc]) == true
+                || Bool.fetchOne(childByParent, arguments: [projectID, hlc]) == true {
+                context.parentsOfStored.insert(change.hlc)
+            }
+        }
+        let collection = try db.cachedStatement(sql: "SELECT collection FROM record WHERE project_id = ? AND id = ?")
+        let heads = try db.cachedStatement(sql: """
+            SELECT head.field, change.hlc, change.value, change.author, change.covers
+            FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
+            WHERE head.project_id = ? AND head.record = ?
+            """)
+        for record in Set(changes.map(\.record)) {
+            guard let name = try String.fetchOne(collection, arguments: [projectID, record]) else { continue }
+            context.collections[record] = name
+            var fields: [String: [Version]] = [:]
+            for row in try Row.fetchAll(heads, arguments: [projectID, record]) {
+                fields[row["field"], default: []].append(try version(row, decoder: decoder))
+            }
+            context.heads[record] = fields
+        }
+        return context
+    }
+
+    /// Writes a plan: appends to the log, replaces heads, records new records and conflicts.
+    static func write(_ plan: PushPlan, _ db: Database, projectID: Int64) throws {
+        guard !plan.inserts.isEmpty else { return }
+        let encoder = JSONEncoder()
+        let insertChange = try db.cachedStatement(sql: """
+            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO change_parent (project_id, parent, child) VALUES (?, ?, ?)")
+        for logged in plan.inserts {
+            let change = logged.change
+            try insertChange.execute(arguments: [
+                projectID, logged.seq, change.hlc.text, change.collection, change.record, change.field,
+                String(decoding: try encoder.encode(change.value), as: UTF8.self), change.author, change.base?.text,
+                change.supersedes.isEmpty ? nil : change.supersedes.map(\.text).joined(separator: ","),
+                change.covers.isEmpty ? nil : change.covers.map(\.text).joined(separator: ","),
+                logged.receivedAt,
+            ])
+            for parent in change.supersedes {
+                try insertParent.execute(arguments: [projectID, parent.text, change.hlc.text])
+            }
+        }
+        let deleteHeads = try db.cachedStatement(sql: "DELETE FROM head WHERE project_id = ? AND record = ? AND field = ?")
+        let insertHead = try db.cachedStatement(sql: "INSERT INTO head (project_id, record, field, hlc) VALUES (?, ?, ?, ?)")
+        for (key, versions) in plan.heads {
+            try deleteHeads.execute(arguments: [projectID, key.record, key.field])
+            for version in versions {
+                try insertHead.execute(arguments: [projectID, key.record, key.field, version.hlc.text])
+            }
+        }
+        let insertRecord = try db.cachedStatement(sql: "INSERT INTO record (project_id, id, collection) VALUES (?, ?, ?)")
+        for (record, collection) in plan.newRecords {
+            try insertRecord.execute(arguments: [projectID, record, collection])
+        }
+        let upsertConflict = try db.cachedStatement(sql: """
+            INSERT INTO conflict (project_id, record, field, state, seq) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (project_id, record, field) DO UPDATE SET state = excluded.state, seq = excluded.seq
+            """)
+        for (key, state) in plan.conflicts {
+            try upsertConflict.execute(arguments: [
+                projectID, key.record, key.field, String(decoding: try encoder.encode(state), as: UTF8.self), plan.conflictSeqs[key] ?? plan.lastSeq,
+            ])
+        }
+        try db.execute(sql: "UPDATE project SET last_seq = ? WHERE id = ?", arguments: [plan.lastSeq, projectID])
+    }
+
+    // MARK: Reading
+
+    /// Logged changes from rows of the `change` table.
+    static func loggedChanges(_ db: Database, sql: String, arguments: StatementArguments) throws -> [Wire.LoggedChange] {
+        let decoder = JSONDecoder()
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { try loggedChange($0, decoder: decoder) }
+    }
+
+    /// Conflict rows changed by sequence numbers in (after, upTo].
+    static func conflictStates(_ db: Database, projectID: Int64, after: Int64, upTo: Int64) throws -> [Wire.ConflictState] {
+        let decoder = JSONDecoder()
+        return try String.fetchAll(
+            db, sql: "SELECT state FROM conflict WHERE project_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
+            arguments: [projectID, after, upTo]
+        ).map { try decoder.decode(Wire.ConflictState.self, from: Data($0.utf8)) }
+    }
+
+    static func loggedChange(_ row: Row, decoder: JSONDecoder) throws -> Wire.LoggedChange {
+        let change = Change(
+            collection: row["collection"], record: row["record"], field: row["field"],
+            value: try decoder.decode(FieldValue.self, from: Data((row["value"] as String).utf8)),
+            hlc: try hlc(row["hlc"]), author: row["author"],
+            base: try (row["base"] as String?).map(hlc),
+            supersedes: try hlcList(row["supersedes"]), covers: try hlcList(row["covers"]))
+        return Wire.LoggedChange(seq: row["seq"], change: change, receivedAt: row["received_at"])
+    }
+
+    static func version(_ row: Row, decoder: JSONDecoder) throws -> Version {
+        Version(hlc: try hlc(row["hlc"]), value: try decoder.decode(FieldValue.self, from: Data((row["value"] as String).utf8)),
+                author: row["author"], covers: try hlcList(row["covers"]))
+    }
+
+    private static func hlc(_ text: String) throws -> HLC {
+        guard let value = HLC(text: text) else { throw StoreError.unavailable("the database holds a damaged timestamp '\(text)'") }
+        return value
+    }
+
+    private static func hlcList(_ text: String?) throws -> [HLC] {
+        guard let text, !text.isEmpty else { return [] }
+        return try text.split(separator: ",").map { try hlc(String($0)) }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Shared
+
+/// A user's role in a project.
+enum Role: String, Codable, Sendable, CaseIterable {
+    case admin, researcher, viewer
+
+    /// Whether the role may push changes.
+    var canPush: Bool { self != .viewer }
+}
+
+/// Who a valid token belongs to.
+struct AuthenticatedUser: Sendable, Equatable {
+    var id: Int64
+    var name: String
+}
+
+/// What a token's user may do in one project.
+struct Membership: Sendable, Equatable {
+    var project: String
+    var role: Role
+}
+
+/// A page of the change log.
+struct PullPage: Sendable {
+    var changes: [Wire.LoggedChange]
+    var conflicts: [Wire.ConflictState]
+    var cursor: Int64
+    var more: Bool
+}
+
+/// A page of the current-versions snapshot.
+struct SnapshotPage: Sendable {
+    var changes: [Wire.LoggedChange]
+    var since: Int64
+    var next: HLC?
+}
+
+/// The server's storage, whatever the backend.
+///
+/// Every method is one transaction. `push` assigns sequence numbers that are visible in commit
+/// order: a puller that has seen sequence number N can never later find a change numbered
+/// below N. The SQLite store gets this from its single writer; a PostgreSQL store must take a
+/// per-project lock (the project's counter row) for the length of the push transaction.
+protocol SyncStore: Sendable {
+    /// Creates a project; throws `StoreError.conflict` when the name is taken.
+    func createProject(name: String, schema: Schema, now: UInt64) async throws
+    /// The project's schema, or nil when there is no such project.
+    func schema(project: String) async throws -> Schema?
+    /// Adds a user (or a membership of an existing user) with a new token; only the token's hash is stored.
+    func addUser(name: String, project: String, role: Role, tokenHash: Data, now: UInt64) async throws
+    /// Revokes every token of a user; throws `StoreError.notFound` when there is no such user.
+    func revokeUser(name: String, now: UInt64) async throws
+    /// The user a token hash belongs to, if the token is valid and not revoked.
+    func authenticate(tokenHash: Data) async throws -> AuthenticatedUser?
+    /// The user's membership of a project, nil when not a member (or no such project).
+    func membership(userID: Int64, project: String) async throws -> Membership?
+    /// Validates and merges a batch of changes in one transaction.
+    func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult]
+    /// Accepted changes after `after`, oldest first, at most `limit`.
+    func pull(project: String, after: Int64, limit: Int) async throws -> PullPage
+    /// Current versions with HLC above `after`, ordered by HLC.
+    func snapshot(project: String, after: HLC?, limit: Int) async throws -> SnapshotPage
+}
+
+/// A storage failure, translated into an HTTP status at the boundary.
+enum StoreError: Error, Equatable, CustomStringConvertible {
+    case notFound(String)
+    case conflict(String)
+    case unavailable(String)
+
+    var description: String {
+        switch self {
+        case .notFound(let message), .conflict(let message), .unavailable(let message): message
+        }
+    }
+}

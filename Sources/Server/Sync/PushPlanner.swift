@@ -1,0 +1,153 @@
+import Foundation
+import Shared
+
+/// Everything the store knows that a batch of changes needs, loaded in the push transaction.
+struct PushContext: Sendable {
+    /// Stored changes with the same HLCs as changes in the batch (for duplicates and reused ids).
+    var existing: [HLC: Change] = [:]
+    /// Batch HLCs that some stored change already lists as a parent.
+    var parentsOfStored: Set<HLC> = []
+    /// The current heads of every field of every record the batch touches: record, then field.
+    var heads: [String: [String: [Version]]] = [:]
+    /// The collection of every record the batch touches that already exists.
+    var collections: [String: String] = [:]
+    /// The project's last sequence number.
+    var lastSeq: Int64 = 0
+}
+
+/// A (record, field) pair.
+struct FieldKey: Hashable, Sendable {
+    var record: String
+    var field: String
+}
+
+/// What the store must write for a batch: computed in memory, written in the same transaction.
+struct PushPlan: Sendable {
+    /// The result of each change, in request order.
+    var results: [Wire.ChangeResult] = []
+    /// Accepted changes to append to the log.
+    var inserts: [Wire.LoggedChange] = []
+    /// Final heads of each field whose heads changed.
+    var heads: [FieldKey: [Version]] = [:]
+    /// Conflict rows to write: the conflict (open or now closed) and the sequence number that changed it.
+    var conflicts: [FieldKey: Wire.ConflictState] = [:]
+    /// The sequence number at which each conflict row changed.
+    var conflictSeqs: [FieldKey: Int64] = [:]
+    /// New records and their collections.
+    var newRecords: [String: String] = [:]
+    /// The project's last sequence number after the batch.
+    var lastSeq: Int64 = 0
+}
+
+/// Turns a batch of pushed changes into a plan, with the merge rule from Shared.
+///
+/// Pure: the store loads a `PushContext` and writes the `PushPlan` in one transaction. Every
+/// change is judged on its own, so a rejected change never blocks the rest of the batch, and a
+/// retry of the same batch finds every change already known (all duplicates, nothing written).
+enum PushPlanner {
+    /// Plans the batch.
+    static func plan(_ changes: [Change], schema: Schema, author: String, policy: PushPolicy, context: PushContext) -> PushPlan {
+        var plan = PushPlan(lastSeq: context.lastSeq)
+        var heads = context.heads
+        var collections = context.collections
+        var known = context.existing
+        var parentsOfKnown = context.parentsOfStored
+        var seq = context.lastSeq
+
+        for var change in changes {
+            change.author = author
+            if let problem = problem(with: change, schema: schema, policy: policy, collections: collections) {
+                plan.results.append(problem)
+                continue
+            }
+            if let stored = known[change.hlc] {
+                plan.results.append(stored.hasSameContent(as: change)
+                    ? .init(hlc: change.hlc, status: .duplicate)
+                    : .init(hlc: change.hlc, status: .rejected, code: "id_reused",
+                            reason: "another change already has timestamp \(change.hlc.text): the replica's clock state is damaged; run 'casebook sync' again"))
+                continue
+            }
+            let key = FieldKey(record: change.record, field: change.field)
+            let before = recordConflicts(record: change.record, collection: change.collection, fields: heads[change.record] ?? [:])
+            let outcome = MergeRule.merge(
+                FieldState(heads: heads[change.record]?[change.field] ?? []), change,
+                knowledge: .init(isKnown: false, isParentOfKnownChange: parentsOfKnown.contains(change.hlc)))
+            seq += 1
+            known[change.hlc] = change
+            parentsOfKnown.formUnion(change.parents)
+            heads[change.record, default: [:]][change.field] = outcome.state.heads
+            plan.heads[key] = outcome.state.heads
+            if collections[change.record] == nil {
+                collections[change.record] = change.collection
+                plan.newRecords[change.record] = change.collection
+            }
+            plan.inserts.append(Wire.LoggedChange(seq: seq, change: change, receivedAt: policy.now))
+
+            let after = recordConflicts(record: change.record, collection: change.collection, fields: heads[change.record] ?? [:])
+            for field in Set(before.keys).union(after.keys) where before[field] != after[field] {
+                let fieldKey = FieldKey(record: change.record, field: field)
+                if let open = after[field] {
+                    plan.conflicts[fieldKey] = Wire.ConflictState(conflict: open, open: true)
+                } else if let closed = before[field] {
+                    plan.conflicts[fieldKey] = Wire.ConflictState(conflict: closed, open: false)
+                }
+                plan.conflictSeqs[fieldKey] = seq
+            }
+            let conflictField = outcome.kind == .conflict ? change.field : (after[Change.deletedField] != nil ? Change.deletedField : nil)
+            if let conflictField, let conflict = after[conflictField] {
+                plan.results.append(.init(hlc: change.hlc, status: .conflict, seq: seq, conflict: conflict.id))
+            } else {
+                plan.results.append(.init(hlc: change.hlc, status: .applied, seq: seq))
+            }
+        }
+        plan.lastSeq = seq
+        return plan
+    }
+
+    /// Why a change is refused before merging, as a rejected result; nil when it may be merged.
+    private static func problem(with change: Change, schema: Schema, policy: PushPolicy, collections: [String: String]) -> Wire.ChangeResult? {
+        func reject(_ code: String, _ reason: String) -> Wire.ChangeResult {
+            .init(hlc: change.hlc, status: .rejected, code: code, reason: reason)
+        }
+        guard RecordID.isValid(change.record) else {
+            return reject("invalid", "record id '\(change.record.prefix(40))' is not valid: ids are 32 characters 0-9a-f")
+        }
+        if let problem = MergeRule.structuralProblem(change) { return reject("invalid", problem) }
+        do {
+            try schema.validate(change)
+        } catch {
+            return reject("invalid", error.message)
+        }
+        if let collection = collections[change.record], collection != change.collection {
+            return reject("invalid", "record \(change.record) belongs to \(collection), not \(change.collection)")
+        }
+        if change.hlc.millis > policy.now, change.hlc.millis - policy.now > policy.maxDriftMillis {
+            let ahead = (change.hlc.millis - policy.now) / 1000
+            return reject("clock_ahead",
+                          "the change is stamped \(ahead) s ahead of the server's clock (the limit is \(policy.maxDriftMillis / 1000) s): "
+                          + "correct the device's date and time, or sync again so the client re-stamps it")
+        }
+        return nil
+    }
+
+    /// The open conflicts of one record, by field (`_deleted` for a delete conflict).
+    static func recordConflicts(record: String, collection: String, fields: [String: [Version]]) -> [String: Conflict] {
+        var result: [String: Conflict] = [:]
+        var fieldHeads: [Version] = []
+        var deletion = FieldState()
+        for (field, versions) in fields {
+            if field == Change.deletedField {
+                deletion = FieldState(heads: versions)
+                continue
+            }
+            fieldHeads += versions
+            if versions.count > 1, let conflict = Conflict(collection: collection, record: record, field: field, state: FieldState(heads: versions)) {
+                result[field] = conflict
+            }
+        }
+        if let conflict = Conflict(collection: collection, record: record, status: DeletionRule.status(deletion: deletion, fieldHeads: fieldHeads)) {
+            result[Change.deletedField] = conflict
+        }
+        return result
+    }
+}
