@@ -52,7 +52,6 @@ extension CasebookServer {
             settings.maxBodyBytes = maxBodyBytes
             settings.maxBatch = maxBatch
             settings.maxPage = maxPage
-            settings.defaultPage = min(settings.defaultPage, maxPage)
             settings.maxDriftMillis = UInt64(maxClockDrift) * 1000
             let app = buildApplication(
                 store: syncStore, settings: settings, host: host, port: port,

@@ -1,0 +1,115 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import Server
+@testable import Shared
+
+@Suite struct AuthRouteTests {
+    @Test func healthAnswersWithTheServerTime() async throws {
+        let harness = try await ServerHarness()
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            let response = try await client.execute(uri: "/v1/health", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[HTTPField.Name(Wire.serverTimeHeader)!] == String(ServerHarness.now))
+            #expect(try response.decode(Wire.HealthResponse.self).serverTime == ServerHarness.now)
+        }
+    }
+
+    @Test func schemaNeedsAValidTokenOfAMember() async throws {
+        let harness = try await ServerHarness()
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            let ok = try await client.execute(uri: "/v1/projects/kz/schema", method: .get, headers: harness.headers("vera"))
+            #expect(ok.status == .ok)
+            let body = try ok.decode(Wire.SchemaResponse.self)
+            #expect(body.schema == .upr)
+            #expect(body.user == "vera")
+            #expect(body.role == "viewer")
+
+            let none = try await client.execute(uri: "/v1/projects/kz/schema", method: .get)
+            #expect(none.status == .unauthorized)
+            #expect(none.error?.code == "unauthorized")
+            #expect(none.headers[.wwwAuthenticate] == "Bearer")
+
+            let wrong = try await client.execute(uri: "/v1/projects/kz/schema", method: .get, headers: harness.headers("cbk_0000"))
+            #expect(wrong.status == .unauthorized)
+            let malformed = try await client.execute(uri: "/v1/projects/kz/schema", method: .get, headers: [.authorization: "Basic abc"])
+            #expect(malformed.status == .unauthorized)
+
+            // Not a member and no such project look exactly the same.
+            let foreign = try await client.execute(uri: "/v1/projects/kz/schema", method: .get, headers: harness.headers("olga"))
+            let missing = try await client.execute(uri: "/v1/projects/nope/schema", method: .get, headers: harness.headers("olga"))
+            #expect(foreign.status == .forbidden)
+            #expect(missing.status == .forbidden)
+            #expect(foreign.error?.message.replacingOccurrences(of: "'kz'", with: "'X'")
+                == missing.error?.message.replacingOccurrences(of: "'nope'", with: "'X'"))
+        }
+    }
+
+    @Test func revokedTokensStopWorkingAtOnce() async throws {
+        let harness = try await ServerHarness()
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            let before = try await client.execute(uri: "/v1/projects/kz/pull", method: .get, headers: harness.headers("bek"))
+            #expect(before.status == .ok)
+            try await harness.store.revokeUser(name: "bek", now: ServerHarness.now)
+            let after = try await client.execute(uri: "/v1/projects/kz/pull", method: .get, headers: harness.headers("bek"))
+            #expect(after.status == .unauthorized)
+            #expect(after.error?.message.contains("revoked") == true)
+        }
+    }
+
+    @Test func aViewerMayPullButNotPush() async throws {
+        let harness = try await ServerHarness()
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            var maker = ChangeMaker(node: "0000000000000001")
+            let response = try await harness.push(client, as: "vera", [maker.change(recordA, "title", .text("x"))])
+            #expect(response.status == .forbidden)
+            #expect(response.error?.message.contains("viewers may pull but not push") == true)
+            #expect(try await harness.pull(client, as: "vera").changes.isEmpty)
+        }
+    }
+
+    @Test func unknownEndpointsAnswerJSON404() async throws {
+        let harness = try await ServerHarness()
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            let response = try await client.execute(uri: "/v2/anything", method: .get)
+            #expect(response.status == .notFound)
+            #expect(response.error?.code == "not_found")
+            #expect(response.headers[HTTPField.Name(Wire.serverTimeHeader)!] != nil)
+        }
+    }
+}
+
+@Suite struct AdminStoreTests {
+    @Test func projectsAndUsersAreCheckedForClashes() async throws {
+        let harness = try await ServerHarness()
+        defer { harness.cleanUp() }
+        await #expect(throws: StoreError.self) { try await harness.store.createProject(name: "kz", schema: .upr, now: 1) }
+        await #expect(throws: StoreError.self) {
+            try await harness.store.addUser(name: "x", project: "missing", role: .viewer, tokenHash: Data([1]), now: 1)
+        }
+        await #expect(throws: StoreError.self) { try await harness.store.revokeUser(name: "nobody", now: 1) }
+        // Tokens are stored only as hashes.
+        let stored = try await harness.store.pool.read { db in try Data.fetchAll(db, sql: "SELECT hash FROM token") }
+        for token in harness.tokens.values {
+            #expect(!stored.contains(Data(token.utf8)))
+            #expect(stored.contains(TokenHasher.hash(token)))
+        }
+    }
+
+    @Test func tokensHave256BitsOfRandomness() {
+        let token = TokenHasher.generate()
+        #expect(token.hasPrefix("cbk_"))
+        #expect(token.count == 4 + 64)
+        #expect(TokenHasher.generate() != token)
+        #expect(TokenHasher.constantTimeEquals(Data([1, 2]), Data([1, 2])))
+        #expect(!TokenHasher.constantTimeEquals(Data([1, 2]), Data([1, 3])))
+        #expect(!TokenHasher.constantTimeEquals(Data([1, 2]), Data([1])))
+    }
+}

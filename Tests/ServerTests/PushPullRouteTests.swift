@@ -1,0 +1,256 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+@testable import Server
+@testable import Shared
+
+@Suite struct PushPullRouteTests {
+    @Test func pushAppliesAndARetryChangesNothing() async throws {
+        let harness = try await ServerHarness()
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            var ana = ChangeMaker(node: "000000000000000a")
+            let batch = [ana.change(recordA, "title", .text("Journalist arrested")), ana.change(recordA, "location", .text("Алматы"))]
+            let first = try await harness.push(client, as: "ana", batch)
+            #expect(first.status == .ok)
+            let results = try first.decode(Wire.PushResponse.self).results
+            #expect(results.map(\.status) == [.applied, .applied])
+            #expect(results.map(\.seq) == [1, 2])
+
+            // The response was lost; the replica sends the same batch again.
+            let retry = try await harness.push(client, as: "ana", batch)
+            #expect(try retry.decode(Wire.PushResponse.self).results.map(\.status) == [.duplicate, .duplicate])
+            let pulled = try await harness.pull(client, as: "bek")
+            #expect(pulled.changes.count == 2)
+            #expect(pulled.changes.map(\.change.author) == ["ana", "ana"])  // the server's name, not the claim
+            #expect(pulled.changes.allSatisfy { $0.receivedAt == ServerHarness.now })
+            #expect(pulled.cursor == 2)
+            #expect(!pulled.more)
+        }
+    }
+
+    @Test func concurrentEditsBecomeAConflictThatEveryPullerSees() async throws {
+        let harness = try await ServerHarness()
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            var ana = ChangeMaker(node: "000000000000000a")
+            var bek = ChangeMaker(node: "000000000000000b")
+            let created = ana.change(recordA, "title", .text("Protest"))
+            _ = try await harness.push(client, as: "ana", [created])
+            let mine = ana.change(recordA, "title", .text("Protest in Almaty"), base: created.hlc)
+            let theirs = bek.change(recordA, "title", .text("Protest, January 2022"), base: created.hlc)
+            _ = try await harness.push(client, as: "ana", [mine])
+            let response = try await harness.push(client, as: "bek", [theirs])
+            let result = try #require(try response.decode(Wire.PushResponse.self).results.first)
+            #expect(result.status == .conflict)
+            let conflictID = try #require(result.conflict)
+
+            let page = try await harness.pull(client, as: "vera")
+            let state = try #require(page.conflicts.first)
+            #expect(state.open)
+            #expect(state.conflict.id == conflictID)
+            #expect(Set(state.conflict.versions.map(\.author)) == ["ana", "bek"])
+
+            // A resolution closes it, and a later pull says so.
+            let parents = FieldState(heads: state.conflict.versions).resolutionParents
+            let resolution = bek.change(recordA, "title", .text("Protest in Almaty"), base: parents.base, supersedes: parents.supersedes)
+            let resolved = try await harness.push(client, as: "bek", [resolution])
+            #expect(try resolved.decode(Wire.PushResponse.self).results.first?.status == .applied)
+            let later = try await harness.pull(client, as: "vera", after: page.cursor)
+            #expect(later.conflicts.map(\.open) == [false])
+            #expect(later.conflicts.first?.conflict.id == conflictID)
+        }
+    }
+
+    @Test func aRejectedChangeNeverBlocksTheOthers() async throws {
+        let harness = try await ServerHarness()
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            var ana = ChangeMaker(node: "000000000000000a")
+            let batch = [
+                ana.change(recordA, "title", .text("ok")),
+                ana.change(recordB, "response", .text("accepted"), collection: "recommendations"),
+                ana.change(recordB, "colour", .text("red"), collection: "recommendations"),
+                ana.change(recordA, "code", .text("P-1"), collection: "persons"),
+                ana.change("not-an-id", "title", .text("x")),
+                ana.change(recordA, "location", .text("Astana")),
+            ]
+            let results = try await harness.push(client, as: "ana", batch).decode(Wire.PushResponse.self).results
+            #expect(results.map(\.status) == [.applied, .rejected, .rejected, .rejected, .rejected, .applied])
+            #expect(results[1].reason?.contains("supported, supported_in_part, noted") == true)
+            #expect(results[2].reason?.contains("unknown field 'colour'") == true)
+            #expect(results[3].reason?.contains("belongs to incidents") == true)
+            #expect(results[4].reason?.contains("not valid") == true)
+            #expect(try await harness.pull(client, as: "ana").changes.count == 2)
+        }
+    }
+
+    @Test func aChangeStampedTooFarAheadIsRefusedAndTheServerClockIgnoresIt() async throws {
+        let harness = try await ServerHarness { $0.maxDriftMillis = 60_000 }
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            var future = ChangeMaker(node: "00000000000000ff")
+            future.millis = ServerHarness.now + 365 * 24 * 3_600_000
+            let results = try await harness.push(client, as: "ana", [future.change(recordA, "title", .text("from the future"))])
+                .decode(Wire.PushResponse.self)
+            #expect(results.results.first?.status == .rejected)
+            #expect(results.results.first?.code == "clock_ahead")
+            #expect(results.results.first?.reason?.contains("ahead of the server's clock") == true)
+            #expect(results.serverTime == ServerHarness.now)
+            #expect(try await harness.pull(client, as: "ana").changes.isEmpty)
+        }
+    }
+
+    @Test func malformedBodiesGet400NamingTheField() async throws {
+        let harness = try await ServerHarness()
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            let cases: [(String, String)] = [
+                ("{not json", "not valid JSON"),
+                (#"{"changes": 5}"#, "changes: expected a list"),
+                (#"{"changes":[{"collection":"incidents","record":"\#(recordA)","field":"date","hlc":"0194a0000000-0000-aa","value":{"type":"date","value":"2025-02-30"}}]}"#,
+                 "changes[0].value"),
+                (#"{"changes":[{"collection":"incidents","record":"\#(recordA)","field":"title","hlc":"nope","value":{"type":"text","value":"x"}}]}"#,
+                 "changes[0].hlc"),
+                (#"{"changes":[{"collection":"incidents","record":"\#(recordA)","field":"title","hlc":"0194a0000000-0000-aa","value":{"type":"colour","value":"x"}}]}"#,
+                 "unknown value type"),
+            ]
+            for (body, expected) in cases {
+                let response = try await client.execute(uri: "/v1/projects/kz/push", method: .post, headers: harness.headers("ana"), body: ByteBuffer(string: body))
+                #expect(response.status == .badRequest, "\(body)")
+                #expect(response.error?.message.contains(expected) == true, "\(response.error?.message ?? "") should mention \(expected)")
+            }
+        }
+    }
+
+    @Test func limitsAnswer413WithTheLimit() async throws {
+        let harness = try await ServerHarness {
+            $0.maxBatch = 3
+            $0.maxPage = 5
+            $0.maxBodyBytes = 4_096
+        }
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            var ana = ChangeMaker(node: "000000000000000a")
+            let tooMany = (0..<4).map { ana.change(recordA, "title", .text("v\($0)")) }
+            let batch = try await harness.push(client, as: "ana", tooMany)
+            #expect(batch.status == .contentTooLarge)
+            #expect(batch.error?.message.contains("at most 3 changes") == true)
+
+            let big = [ana.change(recordA, "description", .text(String(repeating: "x", count: 5_000)))]
+            let body = try await harness.push(client, as: "ana", big)
+            #expect(body.status == .contentTooLarge)
+            #expect(body.error?.message.contains("4096 bytes") == true)
+
+            let page = try await client.execute(uri: "/v1/projects/kz/pull?limit=6", method: .get, headers: harness.headers("ana"))
+            #expect(page.status == .contentTooLarge)
+            #expect(page.error?.message.contains("at most 5") == true)
+            let bad = try await client.execute(uri: "/v1/projects/kz/pull?after=x", method: .get, headers: harness.headers("ana"))
+            #expect(bad.status == .badRequest)
+            #expect(try await harness.pull(client, as: "ana").changes.isEmpty)
+        }
+    }
+
+    @Test func pullPagesFollowTheCursorAndANoOpPullIsEmpty() async throws {
+        let harness = try await ServerHarness()
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            var ana = ChangeMaker(node: "000000000000000a")
+            var previous: HLC?
+            var batch: [Change] = []
+            for i in 0..<25 {
+                let change = ana.change(recordA, "title", .text("v\(i)"), base: previous)
+                previous = change.hlc
+                batch.append(change)
+            }
+            _ = try await harness.push(client, as: "ana", batch)
+            var cursor: Int64 = 0
+            var seen: [Int64] = []
+            while true {
+                let page = try await harness.pull(client, as: "bek", after: cursor, limit: 10)
+                seen += page.changes.map(\.seq)
+                cursor = page.cursor
+                if !page.more { break }
+            }
+            #expect(seen == Array(1...25))
+            let empty = try await harness.pull(client, as: "bek", after: cursor)
+            #expect(empty.changes.isEmpty && !empty.more && empty.cursor == cursor)
+        }
+    }
+
+    @Test func theSnapshotCarriesOnlyCurrentVersions() async throws {
+        let harness = try await ServerHarness()
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            var ana = ChangeMaker(node: "000000000000000a")
+            var previous: HLC?
+            for i in 0..<10 {
+                let change = ana.change(recordA, "title", .text("v\(i)"), base: previous)
+                previous = change.hlc
+                _ = try await harness.push(client, as: "ana", [change])
+            }
+            _ = try await harness.push(client, as: "ana", [ana.change(recordB, "title", .text("other"))])
+            var after = ""
+            var heads: [Wire.LoggedChange] = []
+            var since: Int64 = -1
+            repeat {
+                let response = try await client.execute(uri: "/v1/projects/kz/snapshot?limit=1&after=\(after)", method: .get, headers: harness.headers("bek"))
+                let page = try response.decode(Wire.SnapshotResponse.self)
+                if since < 0 { since = page.since }
+                heads += page.changes
+                after = page.next?.text ?? ""
+            } while !after.isEmpty
+            #expect(since == 11)
+            #expect(heads.map(\.change.value) == [.text("v9"), .text("other")])
+        }
+    }
+
+    @Test func aFailedWriteKeepsNothingOfTheBatch() async throws {
+        let harness = try await ServerHarness()
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            var ana = ChangeMaker(node: "000000000000000a")
+            let batch = [ana.change(recordA, "title", .text("one")), ana.change(recordB, "title", .text("two"))]
+            harness.faults.failNext("push")
+            let failed = try await harness.push(client, as: "ana", batch)
+            #expect(failed.status == .serviceUnavailable)
+            #expect(failed.error?.message.contains("try again") == true)
+            #expect(try await harness.pull(client, as: "ana").changes.isEmpty)
+            let retried = try await harness.push(client, as: "ana", batch)
+            #expect(try retried.decode(Wire.PushResponse.self).results.map(\.status) == [.applied, .applied])
+        }
+    }
+
+    @Test func deleteVersusEditIsReportedAsAConflict() async throws {
+        let harness = try await ServerHarness()
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            var ana = ChangeMaker(node: "000000000000000a")
+            var bek = ChangeMaker(node: "000000000000000b")
+            let created = ana.change(recordA, "title", .text("Incident"))
+            _ = try await harness.push(client, as: "ana", [created])
+            let delete = ana.change(recordA, Change.deletedField, .bool(true), covers: [created.hlc])
+            let edit = bek.change(recordA, "title", .text("Incident, edited"), base: created.hlc)
+            #expect(try await harness.push(client, as: "ana", [delete]).decode(Wire.PushResponse.self).results.first?.status == .applied)
+            let result = try await harness.push(client, as: "bek", [edit]).decode(Wire.PushResponse.self).results.first
+            #expect(result?.status == .conflict)
+            let page = try await harness.pull(client, as: "ana")
+            #expect(page.conflicts.first?.conflict.field == Change.deletedField)
+            #expect(page.conflicts.first?.open == true)
+        }
+    }
+
+    @Test func realHTTPRoundTrip() async throws {
+        let harness = try await ServerHarness()
+        defer { harness.cleanUp() }
+        try await harness.app.test(.live) { client in
+            var ana = ChangeMaker(node: "000000000000000a")
+            let response = try await harness.push(client, as: "ana", [ana.change(recordA, "title", .text("over the wire"))])
+            #expect(response.status == .ok)
+            #expect(try await harness.pull(client, as: "bek").changes.first?.change.value == .text("over the wire"))
+        }
+    }
+}

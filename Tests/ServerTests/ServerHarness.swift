@@ -1,0 +1,82 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+@testable import Server
+@testable import Shared
+
+/// A server on a temporary SQLite store with a project "kz" and users of every role.
+struct ServerHarness {
+    static let now: UInt64 = 1_737_600_000_000  // 2025-01-23
+    let folder: URL
+    let store: SQLiteSyncStore
+    let faults: FaultInjector
+    var tokens: [String: String] = [:]
+    var settings = ServerSettings()
+
+    init(_ configure: (inout ServerSettings) -> Void = { _ in }) async throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-server-tests-\(UUID().uuidString)")
+        faults = FaultInjector()
+        store = try SQLiteSyncStore(folder: folder, faults: faults)
+        try await store.createProject(name: "kz", schema: .upr, now: Self.now)
+        try await store.createProject(name: "other", schema: .upr, now: Self.now)
+        for (name, project, role) in [("ana", "kz", Role.researcher), ("bek", "kz", .researcher), ("vera", "kz", .viewer),
+                                      ("admin", "kz", .admin), ("olga", "other", .researcher)] {
+            let token = TokenHasher.generate()
+            try await store.addUser(name: name, project: project, role: role, tokenHash: TokenHasher.hash(token), now: Self.now)
+            tokens[name] = token
+        }
+        settings.clock = { ServerHarness.now }
+        configure(&settings)
+    }
+
+    func cleanUp() { try? FileManager.default.removeItem(at: folder) }
+
+    var app: some ApplicationProtocol { buildApplication(store: store, settings: settings, port: 0) }
+
+    func headers(_ user: String?) -> HTTPFields {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let user { headers[.authorization] = "Bearer \(tokens[user] ?? user)" }
+        return headers
+    }
+
+    func push(_ client: some TestClientProtocol, as user: String, _ changes: [Change], project: String = "kz") async throws -> TestResponse {
+        let body = try JSONEncoder().encode(Wire.PushRequest(changes: changes))
+        return try await client.execute(uri: "/v1/projects/\(project)/push", method: .post, headers: headers(user), body: ByteBuffer(bytes: body))
+    }
+
+    func pull(_ client: some TestClientProtocol, as user: String, after: Int64 = 0, limit: Int? = nil) async throws -> Wire.PullResponse {
+        let query = "after=\(after)" + (limit.map { "&limit=\($0)" } ?? "")
+        let response = try await client.execute(uri: "/v1/projects/kz/pull?\(query)", method: .get, headers: headers(user))
+        #expect(response.status == .ok)
+        return try JSONDecoder().decode(Wire.PullResponse.self, from: Data(buffer: response.body))
+    }
+}
+
+/// Builds changes the way a replica would, with a clock per node.
+struct ChangeMaker {
+    var clock: HybridClock
+    var millis: UInt64 = ServerHarness.now - 60_000
+
+    init(node: String) { clock = HybridClock(node: NodeID(node)!) }
+
+    mutating func change(_ record: String, _ field: String, _ value: FieldValue, base: HLC? = nil,
+                         supersedes: [HLC] = [], covers: [HLC] = [], collection: String = "incidents") -> Change {
+        millis += 1
+        return Change(collection: collection, record: record, field: field, value: value, hlc: clock.tick(now: millis),
+                      author: "claimed", base: base, supersedes: supersedes, covers: covers)
+    }
+}
+
+extension TestResponse {
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try JSONDecoder().decode(type, from: Data(buffer: body))
+    }
+
+    var error: Wire.ErrorResponse.Body? { try? decode(Wire.ErrorResponse.self).error }
+}
+
+let recordA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1"
+let recordB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2"
