@@ -69,7 +69,8 @@ struct SyncController: Sendable {
         let limit = try pageSize(request)
         let page = try await store.pull(project: project, after: after, limit: limit)
         return try JSONResponse.make(Wire.PullResponse(
-            changes: page.changes, conflicts: page.conflicts, cursor: page.cursor, more: page.more, serverTime: settings.clock()))
+            changes: page.changes, conflicts: page.conflicts, cursor: page.cursor, more: page.more, latest: page.latest,
+            serverTime: settings.clock()))
     }
 
     private func snapshot(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -81,7 +82,8 @@ struct SyncController: Sendable {
             after = hlc
         }
         let page = try await store.snapshot(project: project, after: after, limit: try pageSize(request))
-        return try JSONResponse.make(Wire.SnapshotResponse(changes: page.changes, since: page.since, next: page.next, serverTime: settings.clock()))
+        return try JSONResponse.make(Wire.SnapshotResponse(
+            changes: page.changes, since: page.since, next: page.next, total: page.total, serverTime: settings.clock()))
     }
 
     private func integer(_ request: Request, _ name: String, default value: Int64) throws -> Int64 {

@@ -98,11 +98,10 @@ enum SQLiteSchema {
         let byHLC = try db.cachedStatement(sql: "SELECT * FROM change WHERE project_id = ? AND hlc = ?")
         let childByBase = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE project_id = ? AND base = ? LIMIT 1")
         let childByParent = try db.cachedStatement(sql: "SELECT 1 FROM change_parent WHERE project_id = ? AND parent = ? LIMIT 1")
-        let decoder = JSONDecoder()
         for change in changes {
             let hlc = change.hlc.text
             if let row = try Row.fetchOne(byHLC, arguments: [projectID, hlc]) {
-                context.existing[change.hlc] = try loggedChange(row, decoder: decoder).change
+                context.existing[change.hlc] = try loggedChange(row).change
             }
             if try Bool.fetchOne(childByBase, arguments: [projectID, hlc]) == true
                 || Bool.fetchOne(childByParent, arguments: [projectID, hlc]) == true {
@@ -120,7 +119,7 @@ enum SQLiteSchema {
             context.collections[record] = name
             var fields: [String: [Version]] = [:]
             for row in try Row.fetchAll(heads, arguments: [projectID, record]) {
-                fields[row["field"], default: []].append(try version(row, decoder: decoder))
+                fields[row["field"], default: []].append(try version(row))
             }
             context.heads[record] = fields
         }
@@ -140,9 +139,8 @@ enum SQLiteSchema {
             let change = logged.change
             try insertChange.execute(arguments: [
                 projectID, logged.seq, change.hlc.text, change.collection, change.record, change.field,
-                String(decoding: try encoder.encode(change.value), as: UTF8.self), change.author, change.base?.text,
-                change.supersedes.isEmpty ? nil : change.supersedes.map(\.text).joined(separator: ","),
-                change.covers.isEmpty ? nil : change.covers.map(\.text).joined(separator: ","),
+                StorageText.encode(change.value), change.author, change.base?.text,
+                StorageText.encode(change.supersedes), StorageText.encode(change.covers),
                 logged.receivedAt,
             ])
             for parent in change.supersedes {
@@ -177,8 +175,7 @@ enum SQLiteSchema {
 
     /// Logged changes from rows of the `change` table.
     static func loggedChanges(_ db: Database, sql: String, arguments: StatementArguments) throws -> [Wire.LoggedChange] {
-        let decoder = JSONDecoder()
-        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { try loggedChange($0, decoder: decoder) }
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { try loggedChange($0) }
     }
 
     /// Conflict rows changed by sequence numbers in (after, upTo].
@@ -190,28 +187,18 @@ enum SQLiteSchema {
         ).map { try decoder.decode(Wire.ConflictState.self, from: Data($0.utf8)) }
     }
 
-    static func loggedChange(_ row: Row, decoder: JSONDecoder) throws -> Wire.LoggedChange {
+    static func loggedChange(_ row: Row) throws -> Wire.LoggedChange {
         let change = Change(
             collection: row["collection"], record: row["record"], field: row["field"],
-            value: try decoder.decode(FieldValue.self, from: Data((row["value"] as String).utf8)),
-            hlc: try hlc(row["hlc"]), author: row["author"],
-            base: try (row["base"] as String?).map(hlc),
-            supersedes: try hlcList(row["supersedes"]), covers: try hlcList(row["covers"]))
+            value: try StorageText.decodeValue(row["value"]),
+            hlc: try StorageText.decodeHLC(row["hlc"]), author: row["author"],
+            base: try (row["base"] as String?).map(StorageText.decodeHLC),
+            supersedes: try StorageText.decodeHLCs(row["supersedes"]), covers: try StorageText.decodeHLCs(row["covers"]))
         return Wire.LoggedChange(seq: row["seq"], change: change, receivedAt: row["received_at"])
     }
 
-    static func version(_ row: Row, decoder: JSONDecoder) throws -> Version {
-        Version(hlc: try hlc(row["hlc"]), value: try decoder.decode(FieldValue.self, from: Data((row["value"] as String).utf8)),
-                author: row["author"], covers: try hlcList(row["covers"]))
-    }
-
-    private static func hlc(_ text: String) throws -> HLC {
-        guard let value = HLC(text: text) else { throw StoreError.unavailable("the database holds a damaged timestamp '\(text)'") }
-        return value
-    }
-
-    private static func hlcList(_ text: String?) throws -> [HLC] {
-        guard let text, !text.isEmpty else { return [] }
-        return try text.split(separator: ",").map { try hlc(String($0)) }
+    static func version(_ row: Row) throws -> Version {
+        Version(hlc: try StorageText.decodeHLC(row["hlc"]), value: try StorageText.decodeValue(row["value"]),
+                author: row["author"], covers: try StorageText.decodeHLCs(row["covers"]))
     }
 }

@@ -132,7 +132,8 @@ final class SQLiteSyncStore: SyncStore {
             let cursor = changes.last?.seq ?? after
             let conflicts = cursor > after
                 ? try SQLiteSchema.conflictStates(db, projectID: projectID, after: after, upTo: cursor) : []
-            return PullPage(changes: changes, conflicts: conflicts, cursor: cursor, more: more)
+            let latest = more ? try Int64.fetchOne(db, sql: "SELECT last_seq FROM project WHERE id = ?", arguments: [projectID]) ?? cursor : cursor
+            return PullPage(changes: changes, conflicts: conflicts, cursor: cursor, more: more, latest: latest)
         }
     }
 
@@ -149,7 +150,8 @@ final class SQLiteSyncStore: SyncStore {
                 arguments: [projectID, after?.text ?? "", limit + 1])
             let more = changes.count > limit
             if more { changes.removeLast() }
-            return SnapshotPage(changes: changes, since: since, next: more ? changes.last?.change.hlc : nil)
+            let total = after == nil ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM head WHERE project_id = ?", arguments: [projectID]) : nil
+            return SnapshotPage(changes: changes, since: since, next: more ? changes.last?.change.hlc : nil, total: total)
         }
     }
 

@@ -27,6 +27,7 @@ struct PullPage: Sendable {
     var conflicts: [Wire.ConflictState]
     var cursor: Int64
     var more: Bool
+    var latest: Int64
 }
 
 /// A page of the current-versions snapshot.
@@ -34,6 +35,7 @@ struct SnapshotPage: Sendable {
     var changes: [Wire.LoggedChange]
     var since: Int64
     var next: HLC?
+    var total: Int?
 }
 
 /// The server's storage, whatever the backend.

@@ -68,7 +68,7 @@ enum PushPlanner {
                 continue
             }
             let key = FieldKey(record: change.record, field: change.field)
-            let before = recordConflicts(record: change.record, collection: change.collection, fields: heads[change.record] ?? [:])
+            let before = Conflict.open(record: change.record, collection: change.collection, fields: heads[change.record] ?? [:])
             let outcome = MergeRule.merge(
                 FieldState(heads: heads[change.record]?[change.field] ?? []), change,
                 knowledge: .init(isKnown: false, isParentOfKnownChange: parentsOfKnown.contains(change.hlc)))
@@ -83,7 +83,7 @@ enum PushPlanner {
             }
             plan.inserts.append(Wire.LoggedChange(seq: seq, change: change, receivedAt: policy.now))
 
-            let after = recordConflicts(record: change.record, collection: change.collection, fields: heads[change.record] ?? [:])
+            let after = Conflict.open(record: change.record, collection: change.collection, fields: heads[change.record] ?? [:])
             for field in Set(before.keys).union(after.keys) where before[field] != after[field] {
                 let fieldKey = FieldKey(record: change.record, field: field)
                 if let open = after[field] {
@@ -128,26 +128,5 @@ enum PushPlanner {
                           + "correct the device's date and time, or sync again so the client re-stamps it")
         }
         return nil
-    }
-
-    /// The open conflicts of one record, by field (`_deleted` for a delete conflict).
-    static func recordConflicts(record: String, collection: String, fields: [String: [Version]]) -> [String: Conflict] {
-        var result: [String: Conflict] = [:]
-        var fieldHeads: [Version] = []
-        var deletion = FieldState()
-        for (field, versions) in fields {
-            if field == Change.deletedField {
-                deletion = FieldState(heads: versions)
-                continue
-            }
-            fieldHeads += versions
-            if versions.count > 1, let conflict = Conflict(collection: collection, record: record, field: field, state: FieldState(heads: versions)) {
-                result[field] = conflict
-            }
-        }
-        if let conflict = Conflict(collection: collection, record: record, status: DeletionRule.status(deletion: deletion, fieldHeads: fieldHeads)) {
-            result[Change.deletedField] = conflict
-        }
-        return result
     }
 }

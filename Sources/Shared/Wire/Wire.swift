@@ -91,14 +91,17 @@ package enum Wire {
         package var cursor: Int64
         /// Whether more changes follow.
         package var more: Bool
+        /// The project's latest sequence number, so a client can show progress.
+        package var latest: Int64
         /// The server's clock, milliseconds since the epoch.
         package var serverTime: UInt64
 
-        package init(changes: [LoggedChange], conflicts: [ConflictState], cursor: Int64, more: Bool, serverTime: UInt64) {
+        package init(changes: [LoggedChange], conflicts: [ConflictState], cursor: Int64, more: Bool, latest: Int64, serverTime: UInt64) {
             self.changes = changes
             self.conflicts = conflicts
             self.cursor = cursor
             self.more = more
+            self.latest = latest
             self.serverTime = serverTime
         }
     }
@@ -113,12 +116,15 @@ package enum Wire {
         package var since: Int64
         /// The key of the next page, nil when the snapshot is complete.
         package var next: HLC?
+        /// On the first page only: how many versions the whole snapshot holds (for progress).
+        package var total: Int?
         package var serverTime: UInt64
 
-        package init(changes: [LoggedChange], since: Int64, next: HLC?, serverTime: UInt64) {
+        package init(changes: [LoggedChange], since: Int64, next: HLC?, total: Int?, serverTime: UInt64) {
             self.changes = changes
             self.since = since
             self.next = next
+            self.total = total
             self.serverTime = serverTime
         }
     }

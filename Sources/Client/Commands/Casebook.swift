@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Shared
+
+@main
+struct Casebook: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "casebook",
+        abstract: "The Casebook field client: collect and edit records offline, sync when a network appears.",
+        discussion: """
+            Every command but 'init' and 'sync' works with no network. Start with
+              casebook init --server URL --project NAME --token TOKEN
+            then add records, edit them, and run 'casebook sync' whenever you are online.
+            Conflicting edits are kept side by side: see them with 'casebook conflicts' and settle
+            them with 'casebook resolve'.
+            """,
+        subcommands: [
+            Init.self, Add.self, Edit.self, Delete.self, Show.self, List.self, Status.self, Sync.self,
+            Conflicts.self, Resolve.self, Log.self, Import.self, Export.self, Report.self,
+        ])
+
+    /// Runs the command: a domain error is one `error: ...` line and its exit code; a wrong
+    /// command line prints usage and exits 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as ClientError {
+            fail(error.message, code: error.exitCode)
+        } catch let error as SchemaError {
+            fail(error.message, code: 1)
+        } catch let error as DatabaseError {
+            fail("the replica database failed (\(error.message ?? "\(error.resultCode)")): nothing was changed; check free disk space and the folder's permissions", code: 1)
+        } catch let error as StorageText.DamagedData {
+            fail("\(error.description): the replica is damaged", code: 1)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    private static func fail(_ message: String, code: Int32) -> Never {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        Foundation.exit(code)
+    }
+}
+
+/// `--home`: the folder of the replica and its settings.
+struct HomeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The folder of the replica (env CASEBOOK_HOME, default ~/.casebook).", valueName: "DIR"))
+    var home: String?
+
+    var url: URL {
+        if let home { return URL(fileURLWithPath: home, isDirectory: true) }
+        if let env = ProcessInfo.processInfo.environment["CASEBOOK_HOME"], !env.isEmpty {
+            return URL(fileURLWithPath: env, isDirectory: true)
+        }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".casebook", isDirectory: true)
+    }
+}
+
+/// A command that works on an existing replica: it receives the opened replica and its settings.
+protocol ReplicaCommand: AsyncParsableCommand {
+    var homeOptions: HomeOptions { get }
+    func run(replica: Replica, settings: ReplicaSettings) async throws
+}
+
+extension ReplicaCommand {
+    func run() async throws {
+        let replica = try Replica.open(home: homeOptions.url)
+        try await run(replica: replica, settings: try replica.settings())
+    }
+}

@@ -1,0 +1,225 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Shared
+
+/// One value of a conflict as a person reads it.
+struct ConflictChoice: Sendable {
+    var version: Version
+    /// What picking it means: the value, or for a delete conflict "deleted" / "kept (...)".
+    var value: FieldValue
+    var label: String
+    var isMine: Bool
+}
+
+extension ConflictView {
+    /// The numbered choices, provisional winner first, as `conflicts` shows them.
+    func choices(node: NodeID, _ db: Database) throws -> [ConflictChoice] {
+        try conflict.versions.map { version in
+            let mine = version.hlc.node == node
+            guard conflict.field == Change.deletedField else {
+                return ConflictChoice(version: version, value: version.value, label: version.value.displayText, isMine: mine)
+            }
+            if version.value == .bool(true) {
+                return ConflictChoice(version: version, value: .text("deleted"), label: "deleted", isMine: mine)
+            }
+            let field = try String.fetchOne(db, sql: "SELECT field FROM change WHERE hlc = ?", arguments: [version.hlc.text]) ?? "?"
+            let label = field == Change.deletedField ? "kept (restored)" : "kept (edited \(field): \(version.value.displayText.prefix(60)))"
+            return ConflictChoice(version: version, value: .text(label), label: label, isMine: mine)
+        }
+    }
+}
+
+extension Casebook {
+    struct Conflicts: ReplicaCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List open conflicts: each field two people changed without seeing each other's edit.")
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        @OptionGroup var homeOptions: HomeOptions
+
+        func run(replica: Replica, settings: ReplicaSettings) async throws {
+            let items = try await replica.pool.read { db in
+                try ReplicaQuery.conflicts(db).map { ($0, try $0.choices(node: settings.node, db)) }
+            }
+            if json {
+                return try Output.json(items.map { view, choices in
+                    ConflictJSON(
+                        id: view.conflict.id, record: view.conflict.record, collection: view.conflict.collection, field: view.conflict.field,
+                        title: view.title, current: JSONValue(view.current),
+                        values: choices.map { .init(value: JSONValue($0.value), author: $0.version.author, at: Output.iso($0.version.hlc.millis), mine: $0.isMine) })
+                })
+            }
+            if items.isEmpty { return Output.line("no open conflicts") }
+            for (view, choices) in items {
+                let what = view.conflict.field == Change.deletedField ? "deleted and edited at the same time" : "field '\(view.conflict.field)'"
+                Output.line("conflict \(view.conflict.id)  \(view.conflict.collection) \(view.conflict.record.prefix(12)) \"\(view.title ?? "")\"  \(what)")
+                for (index, choice) in choices.enumerated() {
+                    let mine = choice.isMine ? " (mine)" : ""
+                    Output.line("  \(index + 1). \(choice.label)  by \(choice.version.author)\(mine) at \(Output.iso(choice.version.hlc.millis))\(index == 0 ? "  [shown now]" : "")")
+                }
+            }
+            Output.note("settle one with: casebook resolve ID --pick N (or --mine, --theirs, --value VALUE)")
+        }
+    }
+
+    struct Resolve: ReplicaCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Settle a conflict: keep one of its values, or write a new one.",
+            discussion: "The resolution is a change like any other: the next sync publishes it, and the conflict is gone everywhere once replicas sync. On a terminal, without a choice, it asks.")
+
+        @Argument(help: "The conflict's id (or a unique prefix of at least 6 characters), from 'casebook conflicts'.")
+        var conflictID: String
+
+        @Flag(help: "Keep the value this replica wrote.")
+        var mine = false
+
+        @Flag(help: "Keep the other side's value.")
+        var theirs = false
+
+        @Option(help: "Keep the Nth value as 'casebook conflicts' lists them (from 1).")
+        var pick: Int?
+
+        @Option(help: "Write this value instead (for a delete conflict: 'delete' or 'keep').")
+        var value: String?
+
+        @OptionGroup var homeOptions: HomeOptions
+
+        func validate() throws {
+            let chosen = [mine, theirs, pick != nil, value != nil].filter { $0 }.count
+            guard chosen <= 1 else { throw ValidationError("choose one of --mine, --theirs, --pick N, --value VALUE") }
+            if chosen == 0 && isatty(STDIN_FILENO) != 1 {
+                throw ValidationError("choose one of --mine, --theirs, --pick N, --value VALUE (or run it on a terminal to be asked)")
+            }
+            if let pick, pick < 1 { throw ValidationError("--pick counts from 1") }
+        }
+
+        func run(replica: Replica, settings: ReplicaSettings) async throws {
+            let asked = !mine && !theirs && pick == nil && value == nil
+            let pickNumber = asked ? try await ask(replica: replica, settings: settings) : pick
+            let resolved = try await replica.pool.write { db in
+                let view = try ReplicaQuery.conflict(conflictID, db)
+                let choices = try view.choices(node: settings.node, db)
+                let chosen = try choose(view: view, choices: choices, pick: pickNumber, settings: settings, db)
+                var editor = try LocalEditor(settings: settings, db: db)
+                try editor.resolve(view.conflict, with: chosen)
+                try editor.finish()
+                return view
+            }
+            Output.line("resolved \(resolved.conflict.id) (\(resolved.conflict.collection) \(resolved.conflict.record.prefix(12)) \(resolved.conflict.field)); 'casebook sync' publishes it")
+        }
+
+        /// The value the resolution writes.
+        private func choose(view: ConflictView, choices: [ConflictChoice], pick: Int?, settings: ReplicaSettings, _ db: Database) throws -> FieldValue {
+            let isDeletion = view.conflict.field == Change.deletedField
+            func resolution(_ choice: ConflictChoice) -> FieldValue {
+                isDeletion ? .bool(choice.version.value == .bool(true)) : choice.version.value
+            }
+            if let pick {
+                guard pick <= choices.count else {
+                    throw ClientError("conflict \(view.conflict.id) has \(choices.count) values: pick 1 to \(choices.count)")
+                }
+                return resolution(choices[pick - 1])
+            }
+            if mine {
+                guard let choice = choices.first(where: \.isMine) else {
+                    throw ClientError("no value of this conflict was written on this replica: use --pick N (see 'casebook conflicts')")
+                }
+                return resolution(choice)
+            }
+            if theirs {
+                let others = choices.filter { !$0.isMine }
+                guard let first = others.first else { throw ClientError("every value of this conflict was written here: use --pick N") }
+                guard others.allSatisfy({ resolution($0) == resolution(first) }) else {
+                    throw ClientError("several other people's values compete here: choose one with --pick N (see 'casebook conflicts')")
+                }
+                return resolution(first)
+            }
+            guard let value else { throw ClientError("choose one of --mine, --theirs, --pick N, --value VALUE") }
+            if isDeletion {
+                switch value.lowercased() {
+                case "delete", "deleted": return .bool(true)
+                case "keep", "kept", "restore": return .bool(false)
+                default: throw ClientError("this conflict is about deleting the record: --value takes 'delete' or 'keep'")
+                }
+            }
+            let collection = try settings.schema.requireCollection(view.conflict.collection)
+            return try Assignments.value(value, field: view.conflict.field, collection: collection, schema: settings.schema, db)
+        }
+
+        /// Shows the conflict and reads a number from the terminal.
+        private func ask(replica: Replica, settings: ReplicaSettings) async throws -> Int {
+            let (view, choices) = try await replica.pool.read { db in
+                let view = try ReplicaQuery.conflict(conflictID, db)
+                return (view, try view.choices(node: settings.node, db))
+            }
+            Output.note("\(view.conflict.collection) \(view.conflict.record.prefix(12)) \"\(view.title ?? "")\", field \(view.conflict.field):")
+            for (index, choice) in choices.enumerated() {
+                Output.note("  \(index + 1). \(choice.label)  by \(choice.version.author)\(choice.isMine ? " (mine)" : "") at \(Output.iso(choice.version.hlc.millis))")
+            }
+            while true {
+                FileHandle.standardError.write(Data("keep which value? [1-\(choices.count), q to cancel]: ".utf8))
+                guard let line = readLine()?.trimmingCharacters(in: .whitespaces) else { throw ClientError("cancelled: nothing was changed") }
+                if line.lowercased() == "q" { throw ClientError("cancelled: nothing was changed") }
+                if let number = Int(line), (1...choices.count).contains(number) { return number }
+                Output.note("type a number from 1 to \(choices.count), or q")
+            }
+        }
+    }
+
+    struct Log: ReplicaCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a record's history: who changed what, and when.",
+            discussion: "Works offline for everything this replica has received: the versions current when it first synced, and every change since.")
+
+        @Argument(help: "The record's id, or a unique prefix of at least 6 characters.")
+        var id: String
+
+        @Flag(help: "Print JSON, oldest first.")
+        var json = false
+
+        @OptionGroup var homeOptions: HomeOptions
+
+        func run(replica: Replica, settings: ReplicaSettings) async throws {
+            let entries = try await replica.pool.read { db in try ReplicaQuery.log(try RecordRef.find(id, db), db) }
+            if json {
+                return try Output.json(entries.map {
+                    LogJSON(field: $0.field, value: JSONValue($0.value), author: $0.author, at: Output.iso($0.at), pending: $0.pending,
+                            receivedAt: $0.receivedAt.map(Output.iso))
+                })
+            }
+            for entry in entries {
+                let what = entry.field == Change.deletedField ? (entry.value == .bool(true) ? "deleted the record" : "restored the record")
+                    : entry.value.isUnset ? "cleared \(entry.field)" : "set \(entry.field) = \(entry.value.displayText.replacingOccurrences(of: "\n", with: " ").prefix(100))"
+                Output.line("\(Output.iso(entry.at))  \(entry.author)  \(what)\(entry.pending ? "  (pending sync)" : "")")
+            }
+        }
+    }
+}
+
+struct ConflictJSON: Encodable {
+    struct Value: Encodable {
+        let value: JSONValue
+        let author: String
+        let at: String
+        let mine: Bool
+    }
+    let id: String
+    let record: String
+    let collection: String
+    let field: String
+    let title: String?
+    let current: JSONValue
+    let values: [Value]
+}
+
+struct LogJSON: Encodable {
+    let field: String
+    let value: JSONValue
+    let author: String
+    let at: String
+    let pending: Bool
+    let receivedAt: String?
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Shared
+
+extension Casebook {
+    struct Sync: ReplicaCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send your pending edits to the server and fetch everyone else's.",
+            discussion: "Safe to interrupt: what was received is kept, and the next sync continues where this one stopped. Exit 3 when the server cannot be reached.")
+
+        @Flag(help: "Print {\"pushed\", \"pulled\", \"conflicts\", \"rejected\"}.")
+        var json = false
+
+        @OptionGroup var homeOptions: HomeOptions
+
+        func run(replica: Replica, settings: ReplicaSettings) async throws {
+            let client = SyncClient(server: settings.server, project: settings.project, token: try replica.token())
+            let report = try await Syncer(replica: replica, client: client, settings: settings, progress: Progress()).run()
+            if json {
+                try Output.json(SyncJSON(pushed: report.pushed, pulled: report.pulled, conflicts: report.conflicts, rejected: report.rejected.count))
+                for rejected in report.rejected { Output.note("refused: \(rejected.record.prefix(12)) \(rejected.field): \(rejected.reason)") }
+                return
+            }
+            Output.line("pushed \(report.pushed), pulled \(report.pulled), \(report.conflicts) open conflict\(report.conflicts == 1 ? "" : "s")")
+            for rejected in report.rejected {
+                Output.line("refused by the server: \(rejected.record.prefix(12)) \(rejected.field): \(rejected.reason)")
+            }
+            if !report.rejected.isEmpty { Output.note("refused edits stay pending: correct them with 'casebook edit' and sync again") }
+            if report.conflicts > 0 { Output.note("see them with 'casebook conflicts', settle them with 'casebook resolve'") }
+        }
+    }
+
+    struct Status: ReplicaCommand {
+        static let configuration = CommandConfiguration(abstract: "Show pending edits, open conflicts and the last sync.")
+
+        @Flag(help: "Print {\"pending\", \"conflicts\", \"lastSync\", \"rejected\"}.")
+        var json = false
+
+        @OptionGroup var homeOptions: HomeOptions
+
+        func run(replica: Replica, settings: ReplicaSettings) async throws {
+            let (pending, conflicts, rejected) = try await replica.pool.read { db in
+                (try ReplicaQuery.pendingCount(db), try ReplicaQuery.conflictCount(db), try ReplicaQuery.rejected(db))
+            }
+            let lastSync = settings.lastSync.map(Output.iso)
+            if json {
+                return try Output.json(StatusJSON(
+                    pending: pending, conflicts: conflicts, lastSync: lastSync,
+                    rejected: rejected.map { StatusJSON.Rejected(record: $0.record, field: $0.field, code: $0.code, reason: $0.reason) },
+                    project: settings.project, user: settings.user, server: settings.server.absoluteString))
+            }
+            Output.line("project \(settings.project) on \(settings.server.absoluteString), as \(settings.user) (\(settings.role))")
+            Output.line("\(pending) pending change\(pending == 1 ? "" : "s"), \(conflicts) open conflict\(conflicts == 1 ? "" : "s")")
+            Output.line("last sync: \(lastSync ?? "never")")
+            for item in rejected { Output.line("refused by the server: \(item.record.prefix(12)) \(item.field): \(item.reason)") }
+        }
+    }
+}
+
+struct SyncJSON: Encodable {
+    let pushed: Int
+    let pulled: Int
+    let conflicts: Int
+    let rejected: Int
+}
+
+struct StatusJSON: Encodable {
+    struct Rejected: Encodable {
+        let record: String
+        let field: String
+        let code: String
+        let reason: String
+    }
+    let pending: Int
+    let conflicts: Int
+    let lastSync: String?
+    let rejected: [Rejected]
+    let project: String
+    let user: String
+    let server: String
+
+    private enum CodingKeys: String, CodingKey { case pending, conflicts, lastSync, rejected, project, user, server }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(pending, forKey: .pending)
+        try container.encode(conflicts, forKey: .conflicts)
+        try container.encode(lastSync, forKey: .lastSync)  // null when never synced, as the contract says
+        try container.encode(rejected, forKey: .rejected)
+        try container.encode(project, forKey: .project)
+        try container.encode(user, forKey: .user)
+        try container.encode(server, forKey: .server)
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+import Shared
+
+extension Replica {
+    /// Applies changes the server accepted (pulled, or acknowledged after a push) through the
+    /// merge rule, then refreshes what reads show for every record they touch. Changes already
+    /// known are skipped. Returns how many were new. The caller owns the transaction, so a page
+    /// and its cursor are committed together.
+    @discardableResult
+    static func applyConfirmed(_ changes: [Wire.LoggedChange], schema: Schema, _ db: Database) throws -> Int {
+        let known = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE hlc = ?")
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO change (hlc, seq, collection, record, field, value, author, base, supersedes, covers, received_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO change_parent (parent, child) VALUES (?, ?)")
+        let childByBase = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE base = ? LIMIT 1")
+        let childByParent = try db.cachedStatement(sql: "SELECT 1 FROM change_parent WHERE parent = ? LIMIT 1")
+        let deleteHeads = try db.cachedStatement(sql: "DELETE FROM head WHERE record = ? AND field = ?")
+        let insertHead = try db.cachedStatement(sql: "INSERT INTO head (record, field, hlc) VALUES (?, ?, ?)")
+        var touched: [String] = []
+        var seen = Set<String>()
+        var applied = 0
+        for logged in changes {
+            let change = logged.change
+            let hlc = change.hlc.text
+            if try Bool.fetchOne(known, arguments: [hlc]) == true { continue }
+            let isParent = try Bool.fetchOne(childByBase, arguments: [hlc]) == true || Bool.fetchOne(childByParent, arguments: [hlc]) == true
+            let state = FieldState(heads: try confirmedHeads(record: change.record, field: change.field, db))
+            let outcome = MergeRule.merge(state, change, knowledge: .init(isParentOfKnownChange: isParent))
+            try insert.execute(arguments: [
+                hlc, logged.seq == 0 ? nil : logged.seq, change.collection, change.record, change.field,
+                StorageText.encode(change.value), change.author, change.base?.text,
+                StorageText.encode(change.supersedes), StorageText.encode(change.covers), logged.receivedAt,
+            ])
+            for parent in change.supersedes { try insertParent.execute(arguments: [parent.text, hlc]) }
+            if outcome.state != state {
+                try deleteHeads.execute(arguments: [change.record, change.field])
+                for head in outcome.state.heads { try insertHead.execute(arguments: [change.record, change.field, head.hlc.text]) }
+            }
+            applied += 1
+            if seen.insert(change.record).inserted { touched.append(change.record) }
+        }
+        for record in touched { try refresh(record: record, schema: schema, db) }
+        return applied
+    }
+
+    /// The confirmed versions of one field.
+    static func confirmedHeads(record: String, field: String, _ db: Database) throws -> [Version] {
+        let statement = try db.cachedStatement(sql: """
+            SELECT change.hlc, change.value, change.author, change.covers
+            FROM head JOIN change ON change.hlc = head.hlc
+            WHERE head.record = ? AND head.field = ?
+            """)
+        return try Row.fetchAll(statement, arguments: [record, field]).map(version)
+    }
+
+    /// The confirmed versions of every field of a record, and the record's collection.
+    static func confirmedFields(record: String, _ db: Database) throws -> (collection: String?, fields: [String: [Version]]) {
+        let statement = try db.cachedStatement(sql: """
+            SELECT head.field, change.hlc, change.value, change.author, change.covers, change.collection
+            FROM head JOIN change ON change.hlc = head.hlc
+            WHERE head.record = ?
+            """)
+        var fields: [String: [Version]] = [:]
+        var collection: String?
+        for row in try Row.fetchAll(statement, arguments: [record]) {
+            fields[row["field"], default: []].append(try version(row))
+            collection = row["collection"]
+        }
+        return (collection, fields)
+    }
+
+    static func version(_ row: Row) throws -> Version {
+        Version(hlc: try StorageText.decodeHLC(row["hlc"]), value: try StorageText.decodeValue(row["value"]),
+                author: row["author"], covers: try StorageText.decodeHLCs(row["covers"]))
+    }
+
+    /// Recomputes what reads show for one record from its confirmed heads and its pending edits:
+    /// the record row, its visible values, its search keys and its open conflicts.
+    static func refresh(record: String, schema: Schema, _ db: Database) throws {
+        let confirmed = try confirmedFields(record: record, db)
+        let pending = try OutboxEntry.all(record: record, db)
+        for table in ["current", "search_key", "conflict"] {
+            try db.execute(sql: "DELETE FROM \(table) WHERE record = ?", arguments: [record])
+        }
+        guard let collection = confirmed.collection ?? pending.first?.collection else {
+            try db.execute(sql: "DELETE FROM record WHERE id = ?", arguments: [record])
+            return
+        }
+        let pendingByField = Dictionary(pending.map { ($0.field, $0) }, uniquingKeysWith: { _, last in last })
+
+        // Visible: a pending delete or restore decides; otherwise the delete rule does.
+        let visible: Bool
+        if let marker = pendingByField[Change.deletedField] {
+            visible = marker.value != .bool(true)
+        } else {
+            visible = DeletionRule.status(fields: confirmed.fields).isVisible
+        }
+
+        var values: [String: FieldValue] = [:]
+        for (field, versions) in confirmed.fields where field != Change.deletedField {
+            values[field] = FieldState(heads: versions).value
+        }
+        for entry in pending where entry.field != Change.deletedField { values[entry.field] = entry.value }
+        values = values.filter { !$0.value.isUnset }
+
+        let insertValue = try db.cachedStatement(sql: "INSERT INTO current (record, field, value) VALUES (?, ?, ?)")
+        let insertKey = try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_key (collection, field, key, record) VALUES (?, ?, ?, ?)")
+        for (field, value) in values {
+            try insertValue.execute(arguments: [record, field, StorageText.encode(value)])
+            guard visible else { continue }
+            for key in searchKeys(value) { try insertKey.execute(arguments: [collection, field, key, record]) }
+        }
+
+        let conflicts = Conflict.open(record: record, collection: collection, fields: confirmed.fields).values.filter { conflict in
+            // A pending resolution hides the conflict until the server confirms it.
+            guard let entry = pendingByField[conflict.field] else { return true }
+            if conflict.field == Change.deletedField { return false }
+            return !Set(conflict.versions.map(\.hlc)).isSubset(of: Set(entry.parents))
+        }
+        let insertConflict = try db.cachedStatement(sql: "INSERT INTO conflict (id, record, field, collection, versions) VALUES (?, ?, ?, ?, ?)")
+        for conflict in conflicts {
+            let versions = String(decoding: try JSONEncoder().encode(conflict.versions), as: UTF8.self)
+            try insertConflict.execute(arguments: [conflict.id, record, conflict.field, collection, versions])
+        }
+
+        let titleField = schema.collection(collection)?.titleField ?? ""
+        let title = values[titleField].map { String($0.displayText.prefix(120)) }
+        try db.execute(
+            sql: """
+                INSERT INTO record (id, collection, visible, pending, title) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET collection = excluded.collection, visible = excluded.visible,
+                    pending = excluded.pending, title = excluded.title
+                """,
+            arguments: [record, collection, visible, !pending.isEmpty, title])
+    }
+
+    /// The keys `list --where` matches a value by: the value as typed, or each item of a list.
+    static func searchKeys(_ value: FieldValue) -> [String] {
+        switch value {
+        case .list(let items), .references(let items): items
+        case .unset: []
+        default: [value.displayText]
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import GRDB
+import Shared
+
+/// Local edits: each becomes an outbox entry stamped by the replica's clock.
+struct LocalEditor {
+    let settings: ReplicaSettings
+    let db: Database
+    private(set) var clock: HybridClock
+    let now: UInt64
+
+    /// Loads the clock from the replica (the caller saves it with `finish()` in the same transaction).
+    init(settings: ReplicaSettings, db: Database) throws {
+        self.settings = settings
+        self.db = db
+        let latest = try Setting.get(.clock, db).flatMap(HLC.init(text:))
+        // The client trusts timestamps the server already accepted, whatever their distance.
+        clock = HybridClock(node: settings.node, maxDriftMillis: HLC.maxMillis, latest: latest)
+        now = LocalEditor.wallClock(offset: settings.clockOffset)
+    }
+
+    /// Local time corrected by the offset learned from the server.
+    static func wallClock(offset: Int64) -> UInt64 {
+        let local = Int64(Date().timeIntervalSince1970 * 1000)
+        return UInt64(max(0, local + offset))
+    }
+
+    var schema: Schema { settings.schema }
+
+    /// Saves the clock.
+    func finish() throws {
+        try Setting.set(.clock, clock.latest.text, db)
+    }
+
+    // MARK: Records
+
+    /// Creates a record with `values` (validated as a whole) and returns its id.
+    mutating func add(collection: String, values: [String: FieldValue], id chosen: String? = nil) throws -> String {
+        try schema.validateNewRecord(collection: collection, fields: values)
+        try checkReferences(values, collection: collection)
+        var generator = SystemRandomNumberGenerator()
+        let id = chosen ?? RecordID.generate(now: now, using: &generator)
+        for (field, value) in values.sorted(by: { $0.key < $1.key }) where !value.isUnset {
+            try stage(record: id, collection: collection, field: field, value: value, base: nil, supersedes: [])
+        }
+        try Replica.refresh(record: id, schema: schema, db)
+        return id
+    }
+
+    /// Sets and unsets fields of an existing record.
+    mutating func edit(record: RecordRef, values: [String: FieldValue]) throws {
+        guard record.visible else {
+            throw ClientError("record \(record.id) was deleted: it cannot be edited (see 'casebook conflicts' if someone edited it meanwhile)")
+        }
+        for (field, value) in values { try schema.validate(value, collection: record.collection, field: field) }
+        try checkReferences(values, collection: record.collection)
+        for (field, value) in values.sorted(by: { $0.key < $1.key }) {
+            let parents = FieldState(heads: try Replica.confirmedHeads(record: record.id, field: field, db)).editParents
+            try stage(record: record.id, collection: record.collection, field: field, value: value, base: parents.base, supersedes: parents.supersedes)
+        }
+        try Replica.refresh(record: record.id, schema: schema, db)
+    }
+
+    /// Deletes a record, listing every version of its fields this replica has seen.
+    mutating func delete(record: RecordRef) throws {
+        guard record.visible else { throw ClientError("record \(record.id) is already deleted") }
+        let confirmed = try Replica.confirmedFields(record: record.id, db)
+        let pending = try OutboxEntry.all(record: record.id, db).filter { $0.field != Change.deletedField }
+        let covers = confirmed.fields.filter { $0.key != Change.deletedField }.flatMap { $0.value.map(\.hlc) } + pending.map(\.hlc)
+        let parents = FieldState(heads: confirmed.fields[Change.deletedField] ?? []).resolutionParents
+        try stage(record: record.id, collection: record.collection, field: Change.deletedField, value: .bool(true),
+                  base: parents.base, supersedes: parents.supersedes, covers: covers.sorted())
+        try Replica.refresh(record: record.id, schema: schema, db)
+    }
+
+    // MARK: Conflicts
+
+    /// Resolves a conflict with `value`: a change that supersedes every value of the conflict.
+    mutating func resolve(_ conflict: Conflict, with value: FieldValue) throws {
+        if conflict.field == Change.deletedField {
+            let confirmed = try Replica.confirmedFields(record: conflict.record, db)
+            let parents = FieldState(heads: confirmed.fields[Change.deletedField] ?? []).resolutionParents
+            // Deleting after all covers every current version; keeping the record restores it.
+            let covers = value == .bool(true)
+                ? confirmed.fields.filter { $0.key != Change.deletedField }.flatMap { $0.value.map(\.hlc) }.sorted() : []
+            try stage(record: conflict.record, collection: conflict.collection, field: Change.deletedField, value: value,
+                      base: parents.base, supersedes: parents.supersedes, covers: covers)
+        } else {
+            try schema.validate(value, collection: conflict.collection, field: conflict.field)
+            let parents = FieldState(heads: conflict.versions).resolutionParents
+            try stage(record: conflict.record, collection: conflict.collection, field: conflict.field, value: value,
+                      base: parents.base, supersedes: parents.supersedes)
+        }
+        try Replica.refresh(record: conflict.record, schema: schema, db)
+    }
+
+    // MARK: Helpers
+
+    private mutating func stage(record: String, collection: String, field: String, value: FieldValue,
+                                base: HLC?, supersedes: [HLC], covers: [HLC] = []) throws {
+        let hlc = clock.tick(now: now)
+        try OutboxEntry(collection: collection, record: record, field: field, value: value, hlc: hlc,
+                        base: base, supersedes: supersedes, covers: covers).save(db)
+    }
+
+    /// References must name records of the right collection in this replica.
+    private func checkReferences(_ values: [String: FieldValue], collection: String) throws {
+        for (field, value) in values {
+            let ids: [String]
+            switch value {
+            case .reference(let id): ids = [id]
+            case .references(let list): ids = list
+            default: continue
+            }
+            guard let target = schema.collection(collection)?.field(field)?.collection else { continue }
+            for id in ids {
+                let found = try String.fetchOne(db, sql: "SELECT collection FROM record WHERE id = ? AND visible", arguments: [id])
+                guard let found else {
+                    throw ClientError("field '\(field)' refers to \(id), which is not a record in this replica: check the id with 'casebook list \(target)'")
+                }
+                guard found == target else {
+                    throw ClientError("field '\(field)' must refer to a record in \(target), but \(id) is in \(found)")
+                }
+            }
+        }
+    }
+}
+
+/// A record found by id or prefix.
+struct RecordRef: Sendable {
+    var id: String
+    var collection: String
+    var visible: Bool
+
+    /// Finds a record by full id or unique prefix of at least 6 characters.
+    static func find(_ typed: String, _ db: Database) throws -> RecordRef {
+        let prefix: String
+        do {
+            prefix = try IDPrefix.validate(typed, kind: "record id")
+        } catch {
+            throw ClientError(error.message)
+        }
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT id, collection, visible FROM record WHERE id >= ? AND id < ? ORDER BY id LIMIT 10",
+            arguments: [prefix, prefix + "g"])
+        switch IDPrefix.resolve(prefix, among: rows.map { $0["id"] }) {
+        case .found(let id):
+            let row = rows.first { $0["id"] == id }!
+            return RecordRef(id: id, collection: row["collection"], visible: row["visible"])
+        case .notFound:
+            throw ClientError("no record has an id starting with '\(typed)': see 'casebook list COLLECTION'")
+        case .ambiguous(let ids):
+            throw ClientError("'\(typed)' matches several records (\(ids.prefix(3).map { String($0.prefix(12)) }.joined(separator: ", "))...): type more characters")
+        }
+    }
+
+    /// Resolves typed references in `values` (full ids or unique prefixes) to full ids.
+    static func resolveReferences(_ values: [String: FieldValue], _ db: Database) throws -> [String: FieldValue] {
+        var resolved = values
+        for (field, value) in values {
+            switch value {
+            case .reference(let id): resolved[field] = .reference(try find(id, db).id)
+            case .references(let ids): resolved[field] = .references(try ids.map { try find($0, db).id })
+            default: break
+            }
+        }
+        return resolved
+    }
+}

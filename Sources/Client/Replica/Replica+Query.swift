@@ -1,0 +1,128 @@
+import Foundation
+import GRDB
+import Shared
+
+/// What `show` and `list` print for a record.
+struct RecordView: Sendable {
+    var id: String
+    var collection: String
+    var fields: [String: FieldValue]
+    var pending: Bool
+    var visible: Bool
+    var conflictFields: [String]
+}
+
+/// One line of a record's history.
+struct LogEntry: Sendable {
+    var field: String
+    var value: FieldValue
+    var author: String
+    var at: UInt64
+    var pending: Bool
+    var receivedAt: UInt64?
+}
+
+/// An open conflict as a person sees it.
+struct ConflictView: Sendable {
+    var conflict: Conflict
+    var title: String?
+    var current: FieldValue
+}
+
+/// A pending change the server refused.
+struct RejectedView: Sendable {
+    var record: String
+    var field: String
+    var code: String
+    var reason: String
+}
+
+enum ReplicaQuery {
+    static func record(_ ref: RecordRef, _ db: Database) throws -> RecordView {
+        var fields: [String: FieldValue] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT field, value FROM current WHERE record = ?", arguments: [ref.id]) {
+            fields[row["field"]] = try StorageText.decodeValue(row["value"])
+        }
+        let pending = try Bool.fetchOne(db, sql: "SELECT pending FROM record WHERE id = ?", arguments: [ref.id]) ?? false
+        let conflicts = try String.fetchAll(db, sql: "SELECT field FROM conflict WHERE record = ? ORDER BY field", arguments: [ref.id])
+        return RecordView(id: ref.id, collection: ref.collection, fields: fields, pending: pending, visible: ref.visible, conflictFields: conflicts)
+    }
+
+    /// Visible records of a collection matching every (field, key) filter, oldest first.
+    static func list(collection: String, filters: [(field: String, key: String)], _ db: Database) throws -> [RecordView] {
+        var sql = "SELECT record.id FROM record WHERE record.collection = ? AND record.visible"
+        var arguments: StatementArguments = [collection]
+        for filter in filters {
+            sql += " AND record.id IN (SELECT record FROM search_key WHERE collection = ? AND field = ? AND key = ?)"
+            _ = arguments.append(contentsOf: [collection, filter.field, filter.key])
+        }
+        let ids = try String.fetchAll(db, sql: sql, arguments: arguments)
+        let sorted = ids.sorted { RecordID.timeOrderKey($0) < RecordID.timeOrderKey($1) }
+        return try sorted.map { try record(RecordRef(id: $0, collection: collection, visible: true), db) }
+    }
+
+    /// The history of a record: every version this replica knows, and its pending edits, oldest first.
+    static func log(_ ref: RecordRef, _ db: Database) throws -> [LogEntry] {
+        var entries: [(HLC, LogEntry)] = []
+        for row in try Row.fetchAll(db, sql: "SELECT hlc, field, value, author, received_at FROM change WHERE record = ? ORDER BY hlc", arguments: [ref.id]) {
+            let hlc = try StorageText.decodeHLC(row["hlc"])
+            entries.append((hlc, LogEntry(field: row["field"], value: try StorageText.decodeValue(row["value"]), author: row["author"],
+                                          at: hlc.millis, pending: false, receivedAt: row["received_at"])))
+        }
+        let user = try Setting.get(.user, db) ?? "me"
+        for entry in try OutboxEntry.all(record: ref.id, db) {
+            entries.append((entry.hlc, LogEntry(field: entry.field, value: entry.value, author: user, at: entry.hlc.millis, pending: true, receivedAt: nil)))
+        }
+        return entries.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    static func conflicts(_ db: Database) throws -> [ConflictView] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT conflict.*, record.title FROM conflict LEFT JOIN record ON record.id = conflict.record
+            ORDER BY conflict.collection, record.title, conflict.field
+            """)
+        return try rows.map { row in
+            let versions = try JSONDecoder().decode([Version].self, from: Data((row["versions"] as String).utf8))
+            let conflict = Conflict(collection: row["collection"], record: row["record"], field: row["field"], versions: versions)
+            let current: FieldValue
+            if conflict.field == Change.deletedField {
+                current = .text("kept")
+            } else {
+                current = try String.fetchOne(db, sql: "SELECT value FROM current WHERE record = ? AND field = ?", arguments: [conflict.record, conflict.field])
+                    .map(StorageText.decodeValue) ?? .unset
+            }
+            return ConflictView(conflict: conflict, title: row["title"], current: current)
+        }
+    }
+
+    /// Finds an open conflict by full id or unique prefix.
+    static func conflict(_ typed: String, _ db: Database) throws -> ConflictView {
+        let prefix: String
+        do {
+            prefix = try IDPrefix.validate(typed, kind: "conflict id")
+        } catch {
+            throw ClientError(error.message)
+        }
+        let all = try conflicts(db)
+        switch IDPrefix.resolve(prefix, among: all.map(\.conflict.id)) {
+        case .found(let id): return all.first { $0.conflict.id == id }!
+        case .notFound:
+            throw ClientError("no open conflict has an id starting with '\(typed)': it may be resolved already, or changed by a sync; see 'casebook conflicts'")
+        case .ambiguous: throw ClientError("'\(typed)' matches several conflicts: type more characters")
+        }
+    }
+
+    static func pendingCount(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0
+    }
+
+    static func conflictCount(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflict") ?? 0
+    }
+
+    static func rejected(_ db: Database) throws -> [RejectedView] {
+        try Row.fetchAll(db, sql: "SELECT record, field, rejected_code, rejected_reason FROM outbox WHERE rejected_code IS NOT NULL ORDER BY hlc").map {
+            RejectedView(record: $0["record"], field: $0["field"], code: $0["rejected_code"], reason: $0["rejected_reason"] ?? "")
+        }
+    }
+}

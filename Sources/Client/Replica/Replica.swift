@@ -1,0 +1,145 @@
+import Foundation
+import GRDB
+import Shared
+
+/// The local replica: one SQLite database (WAL) in the home folder, owning its migrator.
+///
+/// Sources of truth are the `change` log (everything pulled or acknowledged, with history),
+/// the `head` table (the current versions of each field, as the merge rule leaves them), and the
+/// `outbox` (local edits not yet accepted, one per field). Everything a read needs — the
+/// visible values with pending edits on top, the search keys, the open conflicts — is derived
+/// per record by `refresh(record:)` whenever one of those sources changes.
+final class Replica: Sendable {
+    /// The folder holding the database and the token.
+    let home: URL
+    let pool: DatabasePool
+
+    static let databaseName = "replica.sqlite"
+    static let tokenName = "token"
+
+    /// Opens an existing replica; the error says to run `casebook init` when there is none.
+    static func open(home: URL) throws -> Replica {
+        let path = home.appendingPathComponent(databaseName).path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ClientError("there is no replica in \(home.path): run 'casebook init --server URL --project NAME --token TOKEN' first")
+        }
+        return try Replica(home: home)
+    }
+
+    /// Creates a new replica in `home` (which must not hold one yet).
+    static func create(home: URL, settings: [Setting: String], token: String) throws -> Replica {
+        let path = home.appendingPathComponent(databaseName).path
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw ClientError("\(home.path) already holds a replica: use another --home, or remove that folder to start over")
+        }
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: home.path)
+        let tokenPath = home.appendingPathComponent(tokenName).path
+        guard FileManager.default.createFile(atPath: tokenPath, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ClientError("cannot write the token file in \(home.path): check that the folder is writable")
+        }
+        let replica = try Replica(home: home)
+        try replica.pool.write { db in
+            for (key, value) in settings { try Setting.set(key, value, db) }
+        }
+        return replica
+    }
+
+    private init(home: URL) throws {
+        self.home = home
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        let path = home.appendingPathComponent(Self.databaseName).path
+        let oldMask = umask(0o077)
+        defer { umask(oldMask) }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try ReplicaSchema.migrator.migrate(pool)
+        } catch let error as DatabaseError {
+            throw ClientError("cannot open the replica in \(home.path) (\(error.message ?? "\(error.resultCode)")): check the folder's permissions and free space")
+        }
+        for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
+    }
+
+    /// The token, read from its own file (never printed).
+    func token() throws -> String {
+        let path = home.appendingPathComponent(Self.tokenName).path
+        guard let data = FileManager.default.contents(atPath: path),
+              let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
+        else { throw ClientError("the token file \(path) is missing: run 'casebook init' again in a new --home") }
+        return token
+    }
+
+    /// The replica's settings.
+    func settings() throws -> ReplicaSettings {
+        try pool.read { db in try ReplicaSettings(db) }
+    }
+}
+
+/// Keys of the `setting` table.
+enum Setting: String, CaseIterable {
+    case server, project, user, role, node, schema
+    /// The last HLC this replica issued or received.
+    case clock
+    /// Server time minus local time, in milliseconds, from the last contact.
+    case clockOffset = "clock_offset"
+    /// The log cursor: the last server sequence number pulled.
+    case cursor
+    /// Set while the first sync's snapshot is in progress: the HLC of the last snapshot row stored.
+    case snapshotAfter = "snapshot_after"
+    /// The log position the snapshot started at.
+    case snapshotSince = "snapshot_since"
+    /// Set once the snapshot is complete.
+    case snapshotDone = "snapshot_done"
+    /// When the last sync completed, milliseconds since the epoch.
+    case lastSync = "last_sync"
+
+    static func get(_ key: Setting, _ db: Database) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key.rawValue])
+    }
+
+    static func set(_ key: Setting, _ value: String?, _ db: Database) throws {
+        if let value {
+            try db.execute(sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                           arguments: [key.rawValue, value])
+        } else {
+            try db.execute(sql: "DELETE FROM setting WHERE key = ?", arguments: [key.rawValue])
+        }
+    }
+}
+
+/// The settings a command needs, read once.
+struct ReplicaSettings: Sendable {
+    var server: URL
+    var project: String
+    var user: String
+    var role: String
+    var node: NodeID
+    var schema: Schema
+    var clockOffset: Int64
+    var lastSync: UInt64?
+
+    init(_ db: Database) throws {
+        func required(_ key: Setting) throws -> String {
+            guard let value = try Setting.get(key, db) else {
+                throw ClientError("the replica's settings are incomplete (\(key.rawValue) is missing): run 'casebook init' in a new --home")
+            }
+            return value
+        }
+        guard let server = URL(string: try required(.server)) else { throw ClientError("the replica's server URL is damaged: run 'casebook init' in a new --home") }
+        self.server = server
+        project = try required(.project)
+        user = try required(.user)
+        role = try required(.role)
+        guard let node = NodeID(try required(.node)) else { throw ClientError("the replica's node id is damaged") }
+        self.node = node
+        schema = try Schema.fromJSON(Data(try required(.schema).utf8))
+        clockOffset = Int64(try Setting.get(.clockOffset, db) ?? "0") ?? 0
+        lastSync = try Setting.get(.lastSync, db).flatMap(UInt64.init)
+    }
+}

@@ -1,0 +1,83 @@
+import GRDB
+
+/// The replica's tables. Migrations are never edited once shipped; add a new one instead.
+enum ReplicaSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                -- Every change this replica knows as accepted by the server: history and merge input.
+                CREATE TABLE change (
+                    hlc TEXT PRIMARY KEY,
+                    seq INTEGER,
+                    collection TEXT NOT NULL,
+                    record TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    author TEXT NOT NULL,
+                    base TEXT,
+                    supersedes TEXT,
+                    covers TEXT,
+                    received_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX change_by_record ON change(record, hlc);
+                CREATE INDEX change_by_base ON change(base) WHERE base IS NOT NULL;
+                CREATE TABLE change_parent (parent TEXT NOT NULL, child TEXT NOT NULL, PRIMARY KEY (parent, child)) WITHOUT ROWID;
+                -- The confirmed current versions of each field.
+                CREATE TABLE head (
+                    record TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    hlc TEXT NOT NULL,
+                    PRIMARY KEY (record, field, hlc)
+                ) WITHOUT ROWID;
+                -- Local edits not yet accepted: one per field, coalesced.
+                CREATE TABLE outbox (
+                    record TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    collection TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    hlc TEXT NOT NULL UNIQUE,
+                    base TEXT,
+                    supersedes TEXT,
+                    covers TEXT,
+                    rejected_code TEXT,
+                    rejected_reason TEXT,
+                    PRIMARY KEY (record, field)
+                ) WITHOUT ROWID;
+                -- Derived by refresh(record:): what reads show.
+                CREATE TABLE record (
+                    id TEXT PRIMARY KEY,
+                    collection TEXT NOT NULL,
+                    visible INTEGER NOT NULL,
+                    pending INTEGER NOT NULL,
+                    title TEXT
+                ) WITHOUT ROWID;
+                CREATE INDEX record_by_collection ON record(collection, visible);
+                CREATE TABLE current (
+                    record TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (record, field)
+                ) WITHOUT ROWID;
+                CREATE TABLE search_key (
+                    collection TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    record TEXT NOT NULL,
+                    PRIMARY KEY (collection, field, key, record)
+                ) WITHOUT ROWID;
+                CREATE INDEX search_key_by_record ON search_key(record);
+                CREATE TABLE conflict (
+                    id TEXT PRIMARY KEY,
+                    record TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    collection TEXT NOT NULL,
+                    versions TEXT NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX conflict_by_record ON conflict(record);
+                """)
+        }
+        return migrator
+    }
+}

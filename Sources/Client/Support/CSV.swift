@@ -1,0 +1,159 @@
+import Foundation
+import Shared
+
+/// Reads RFC 4180 CSV from a file, record by record, without loading the file.
+struct CSVReader {
+    /// One record and the line it starts on.
+    struct Record {
+        var line: Int
+        var cells: [String]
+    }
+
+    /// A malformed file, with the line.
+    struct Malformed: Error {
+        var line: Int
+        var message: String
+    }
+
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var position = 0
+    private var atEnd = false
+    private var line = 1
+    private var first = true
+    /// Bytes read so far, for progress.
+    private(set) var bytesRead = 0
+
+    init(path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ClientError("cannot read '\(path)': check the path and that the file is readable")
+        }
+        self.handle = handle
+    }
+
+    private mutating func fill() throws {
+        if position > 0 {
+            buffer.removeFirst(position)
+            position = 0
+        }
+        let chunk = try handle.read(upToCount: 1 << 16) ?? Data()
+        if chunk.isEmpty { atEnd = true }
+        bytesRead += chunk.count
+        buffer.append(contentsOf: chunk)
+    }
+
+    private mutating func nextByte() throws -> UInt8? {
+        if position >= buffer.count {
+            if atEnd { return nil }
+            try fill()
+            if position >= buffer.count { return nil }
+        }
+        defer { position += 1 }
+        return buffer[position]
+    }
+
+    private mutating func peekByte() throws -> UInt8? {
+        if position >= buffer.count {
+            if atEnd { return nil }
+            try fill()
+            if position >= buffer.count { return nil }
+        }
+        return buffer[position]
+    }
+
+    /// The next record, or nil at the end of the file. Cells must be valid UTF-8.
+    mutating func next() throws -> Record? {
+        if first {
+            first = false
+            // Skip a UTF-8 byte order mark.
+            if try peekByte() == 0xEF {
+                try fill()
+                if buffer.count >= position + 3 && buffer[position + 1] == 0xBB && buffer[position + 2] == 0xBF { position += 3 }
+            }
+        }
+        let startLine = line
+        var cells: [String] = []
+        var cell: [UInt8] = []
+        var quoted = false
+        var sawAnything = false
+        func finishCell() throws {
+            guard let text = String(validating: cell, as: UTF8.self) else {
+                throw Malformed(line: startLine, message: "column \(cells.count + 1) is not valid UTF-8: save the file as UTF-8")
+            }
+            cells.append(text)
+            cell.removeAll(keepingCapacity: true)
+        }
+        while let byte = try nextByte() {
+            sawAnything = true
+            if quoted {
+                if byte == UInt8(ascii: "\"") {
+                    if try peekByte() == UInt8(ascii: "\"") {
+                        position += 1
+                        cell.append(byte)
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    if byte == UInt8(ascii: "\n") { line += 1 }
+                    cell.append(byte)
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                guard cell.isEmpty else { throw Malformed(line: line, message: "a quote inside an unquoted cell: quote the whole cell and double the quote") }
+                quoted = true
+            case UInt8(ascii: ","):
+                try finishCell()
+            case UInt8(ascii: "\r"):
+                if try peekByte() == UInt8(ascii: "\n") { continue }
+                try finishCell()
+                line += 1
+                return Record(line: startLine, cells: cells)
+            case UInt8(ascii: "\n"):
+                try finishCell()
+                line += 1
+                return Record(line: startLine, cells: cells)
+            default:
+                cell.append(byte)
+            }
+        }
+        if quoted { throw Malformed(line: startLine, message: "a quoted cell is never closed") }
+        guard sawAnything else { return nil }
+        try finishCell()
+        return Record(line: startLine, cells: cells)
+    }
+}
+
+/// Writes CSV to stdout in chunks.
+struct CSVWriter {
+    var buffer = ""
+
+    mutating func row(_ cells: [String]) {
+        buffer += cells.map(Self.escape).joined(separator: ",") + "\r\n"
+    }
+
+    mutating func flush() {
+        FileHandle.standardOutput.write(Data(buffer.utf8))
+        buffer = ""
+    }
+
+    static func escape(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) || text.hasPrefix(" ") || text.hasSuffix(" ") else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// A value as one cell: lists comma-separated, or as a JSON array when an item holds a comma.
+    static func cell(_ value: FieldValue) -> String {
+        switch value {
+        case .list(let items), .references(let items):
+            if items.contains(where: { $0.contains(",") || $0.hasPrefix("[") || $0 != $0.trimmingCharacters(in: .whitespaces) }) {
+                let data = (try? JSONEncoder().encode(items)) ?? Data("[]".utf8)
+                return String(decoding: data, as: UTF8.self)
+            }
+            return items.joined(separator: ",")
+        case .unset: return ""
+        default: return value.displayText
+        }
+    }
+}

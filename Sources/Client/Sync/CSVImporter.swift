@@ -1,0 +1,174 @@
+import Foundation
+import GRDB
+import Shared
+
+/// Imports a CSV file into a collection, streaming, in one transaction: all rows or none.
+struct CSVImporter {
+    let settings: ReplicaSettings
+    let collection: String
+    let path: String
+    let skipInvalid: Bool
+    let progress: Progress
+
+    struct Problem {
+        var line: Int
+        var message: String
+    }
+
+    struct Result {
+        var imported = 0
+        var skipped: [Problem] = []
+        var ignoredColumns: [String] = []
+    }
+
+    /// Column names people use for fields, beyond the field names themselves (compared after `normalize`).
+    static let aliases: [String: [String: [String]]] = [
+        "recommendations": [
+            "paragraph": ["paragraph number", "para", "paragraph no", "recommendation number", "rec number", "number", "no"],
+            "text": ["recommendation", "recommendation text", "text of recommendation", "full text"],
+            "recommending_state": ["recommending state", "recommending states", "recommending country", "state", "from", "sponsor", "sponsoring state"],
+            "response": ["position", "state response", "response of the state under review"],
+            "themes": ["theme", "issue", "issues", "topic", "topics"],
+            "action_category": ["action", "action category", "category", "upr info action category"],
+            "cycle": ["upr cycle"],
+            "status": ["implementation status", "assessment"],
+        ],
+    ]
+
+    static func normalize(_ name: String) -> String {
+        name.lowercased().trimmingCharacters(in: .whitespaces)
+            .replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "-", with: " ")
+            .split(separator: " ").joined(separator: " ")
+    }
+
+    func run(_ replica: Replica) async throws -> Result {
+        let schema = settings.schema
+        let collectionSchema = try schema.requireCollection(collection)
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        let result = try await replica.pool.write { db in
+            var reader = try CSVReader(path: path)
+            let header: CSVReader.Record
+            do {
+                guard let first = try reader.next() else { throw ClientError("'\(path)' is empty: it needs a header row naming the fields") }
+                header = first
+            } catch let error as CSVReader.Malformed {
+                throw ClientError("line \(error.line) of \(path): \(error.message)")
+            }
+            let mapping = try columns(header.cells, collectionSchema)
+            var result = Result(ignoredColumns: mapping.ignored)
+            var editor = try LocalEditor(settings: settings, db: db)
+            while true {
+                let record: CSVReader.Record
+                do {
+                    guard let next = try reader.next() else { break }
+                    record = next
+                } catch let error as CSVReader.Malformed {
+                    throw ClientError("line \(error.line) of \(path): \(error.message); nothing was imported")
+                }
+                if record.cells.count == 1 && record.cells[0].isEmpty { continue }  // a blank line
+                do {
+                    guard record.cells.count == header.cells.count else {
+                        throw ClientError("it has \(record.cells.count) columns but the header has \(header.cells.count)")
+                    }
+                    try importRow(record.cells, mapping: mapping, schema: schema, collectionSchema: collectionSchema, editor: &editor, db)
+                    result.imported += 1
+                } catch {
+                    let message = (error as? ClientError)?.message ?? (error as? SchemaError)?.message ?? "\(error)"
+                    guard skipInvalid else {
+                        throw ClientError("line \(record.line) of \(path): \(message); nothing was imported (fix the row, or use --skip-invalid)")
+                    }
+                    result.skipped.append(Problem(line: record.line, message: message))
+                }
+                if result.imported % 500 == 0 {
+                    progress.update("importing into \(collection)", done: reader.bytesRead / 1024, total: size.map { $0 / 1024 })
+                }
+            }
+            try editor.finish()
+            return result
+        }
+        progress.finish()
+        return result
+    }
+
+    private struct Mapping {
+        var fields: [(column: Int, field: FieldSchema)]
+        var idColumn: Int?
+        var ignored: [String]
+    }
+
+    private func columns(_ header: [String], _ schema: CollectionSchema) throws -> Mapping {
+        var mapping = Mapping(fields: [], idColumn: nil, ignored: [])
+        let aliases = Self.aliases[schema.name] ?? [:]
+        var taken: [String: String] = [:]
+        for (index, raw) in header.enumerated() {
+            let name = Self.normalize(raw)
+            if name == "id" {
+                mapping.idColumn = index
+                continue
+            }
+            let field = schema.fields.first { Self.normalize($0.name) == name }
+                ?? aliases.first { $0.value.map(Self.normalize).contains(name) }.flatMap { schema.field($0.key) }
+            guard let field else {
+                mapping.ignored.append(raw)
+                continue
+            }
+            if let other = taken[field.name] {
+                throw ClientError("columns '\(other)' and '\(raw)' both mean field '\(field.name)': keep one")
+            }
+            taken[field.name] = raw
+            mapping.fields.append((index, field))
+        }
+        guard !mapping.fields.isEmpty else {
+            throw ClientError("no column of the header names a field of \(schema.name) (\(schema.fields.map(\.name).joined(separator: ", ")))")
+        }
+        return mapping
+    }
+
+    private func importRow(_ cells: [String], mapping: Mapping, schema: Schema, collectionSchema: CollectionSchema,
+                           editor: inout LocalEditor, _ db: Database) throws {
+        var values: [String: FieldValue] = [:]
+        for (column, field) in mapping.fields {
+            let text = cells[column].trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else { continue }
+            values[field.name] = try value(text, field: field, schema: schema, collection: collectionSchema, db)
+        }
+        let id = mapping.idColumn.map { cells[$0].trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        if !id.isEmpty {
+            guard RecordID.isValid(id) else { throw ClientError("the id '\(id.prefix(40))' is not a record id (32 characters 0-9a-f)") }
+            if let existing = try String.fetchOne(db, sql: "SELECT collection FROM record WHERE id = ?", arguments: [id]) {
+                guard existing == collection else { throw ClientError("record \(id) is in \(existing), not \(collection)") }
+                try editor.edit(record: RecordRef(id: id, collection: existing, visible: true), values: values)
+                return
+            }
+            _ = try editor.add(collection: collection, values: values, id: id)
+            return
+        }
+        _ = try editor.add(collection: collection, values: values)
+    }
+
+    /// A cell as a value: lists as JSON arrays or comma-separated; vocabulary terms by id or label, in any case.
+    private func value(_ text: String, field: FieldSchema, schema: Schema, collection: CollectionSchema, _ db: Database) throws -> FieldValue {
+        func items() throws -> [String] {
+            if text.hasPrefix("["), let data = text.data(using: .utf8), let list = try? JSONDecoder().decode([String].self, from: data) {
+                return list
+            }
+            return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        func term(_ raw: String) -> String {
+            guard let vocabulary = field.vocabulary.flatMap(schema.vocabulary) else { return raw }
+            let wanted = Self.normalize(raw)
+            return vocabulary.terms.first { Self.normalize($0.id) == wanted || Self.normalize($0.label) == wanted }?.id ?? raw
+        }
+        let value: FieldValue
+        switch field.type {
+        case .enum: value = .text(term(text))
+        case .enumList: value = .list(try items().map(term))
+        case .list: value = .list(try items())
+        case .reference: value = .reference(try RecordRef.find(text, db).id)
+        case .references: value = .references(try items().map { try RecordRef.find($0, db).id })
+        default: return try Assignments.value(text, field: field.name, collection: collection, schema: schema, db)
+        }
+        try schema.validate(value, collection: collection.name, field: field.name)
+        return value
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import GRDB
+import Shared
+
+/// What a sync did.
+struct SyncReport: Sendable {
+    var pushed = 0
+    var pulled = 0
+    var conflicts = 0
+    var rejected: [RejectedView] = []
+}
+
+/// Runs a sync: the first time, the snapshot of current versions; then push the outbox; then
+/// pull the log from the cursor. Each pulled page is committed with its cursor in one
+/// transaction, so a sync cut off anywhere loses nothing and the next one continues.
+struct Syncer {
+    let replica: Replica
+    let client: SyncClient
+    let settings: ReplicaSettings
+    let progress: Progress
+    var pushBatch = 1_000
+    var pageSize = 2_000
+
+    func run() async throws -> SyncReport {
+        var report = SyncReport()
+        defer { progress.finish() }
+        report.pulled += try await snapshotIfNeeded()
+        report.pushed = try await push()
+        report.pulled += try await pullLog()
+        try await replica.pool.write { db in
+            try Setting.set(.lastSync, String(UInt64(Date().timeIntervalSince1970 * 1000)), db)
+        }
+        (report.conflicts, report.rejected) = try await replica.pool.read { db in
+            (try ReplicaQuery.conflictCount(db), try ReplicaQuery.rejected(db))
+        }
+        return report
+    }
+
+    // MARK: Pull
+
+    /// The first sync's snapshot: current versions only, resumable page by page.
+    private func snapshotIfNeeded() async throws -> Int {
+        var (done, after) = try await replica.pool.read { db in
+            (try Setting.get(.snapshotDone, db) != nil, try Setting.get(.snapshotAfter, db).flatMap(HLC.init(text:)))
+        }
+        var received = 0
+        var total: Int?
+        while !done {
+            let page = try await client.snapshot(after: after, limit: pageSize)
+            if let pageTotal = page.total { total = pageTotal }
+            received += page.changes.count
+            let schema = settings.schema
+            try await replica.pool.write { db in
+                try Replica.applyConfirmed(page.changes, schema: schema, db)
+                try Self.receive(page.changes, serverTime: page.serverTime, db)
+                if try Setting.get(.snapshotSince, db) == nil { try Setting.set(.snapshotSince, String(page.since), db) }
+                try Setting.set(.snapshotAfter, page.next?.text, db)
+                if page.next == nil {
+                    try Setting.set(.snapshotDone, "1", db)
+                    try Setting.set(.cursor, try Setting.get(.snapshotSince, db), db)
+                }
+            }
+            after = page.next
+            done = page.next == nil
+            progress.update("receiving current records", done: received, total: total)
+        }
+        return received
+    }
+
+    /// The log after the cursor, page by page.
+    private func pullLog() async throws -> Int {
+        var cursor = try await replica.pool.read { db in Int64(try Setting.get(.cursor, db) ?? "0") ?? 0 }
+        let start = cursor
+        var received = 0
+        while true {
+            let page = try await client.pull(after: cursor, limit: pageSize)
+            let schema = settings.schema
+            let applied = try await replica.pool.write { db in
+                let applied = try Replica.applyConfirmed(page.changes, schema: schema, db)
+                try Self.receive(page.changes, serverTime: page.serverTime, db)
+                try Setting.set(.cursor, String(page.cursor), db)
+                return applied
+            }
+            received += applied
+            cursor = page.cursor
+            progress.update("pulling changes", done: Int(cursor - start), total: Int(page.latest - start))
+            if !page.more { break }
+        }
+        return received
+    }
+
+    /// Moves the replica's clock past everything received, and remembers the server's clock offset.
+    private static func receive(_ changes: [Wire.LoggedChange], serverTime: UInt64, _ db: Database) throws {
+        let offset = Int64(serverTime) - Int64(Date().timeIntervalSince1970 * 1000)
+        try Setting.set(.clockOffset, String(offset), db)
+        guard let newest = changes.map(\.change.hlc).max() else { return }
+        let node = NodeID(try Setting.get(.node, db) ?? "") ?? newest.node
+        var clock = HybridClock(node: node, maxDriftMillis: HLC.maxMillis, latest: try Setting.get(.clock, db).flatMap(HLC.init(text:)))
+        try? clock.receive(newest, now: UInt64(max(0, Int64(Date().timeIntervalSince1970 * 1000) + offset)))
+        try Setting.set(.clock, clock.latest.text, db)
+    }
+
+    // MARK: Push
+
+    /// Pushes the outbox in batches, oldest first. Accepted changes are applied locally at once
+    /// (so the value never flickers back), refused ones are parked with their reason, and
+    /// changes refused for a clock too far ahead are re-stamped with the server's time and sent again.
+    private func push() async throws -> Int {
+        var pushed = 0
+        var restamped = false
+        while true {
+            let entries = try await replica.pool.read { db in try OutboxEntry.pushable(limit: pushBatch, db) }
+            if entries.isEmpty { break }
+            let response = try await client.push(entries.map { $0.change(author: settings.user) })
+            let outcome = try await record(response, for: entries)
+            guard outcome.answered > 0 else {
+                throw ClientError("the server did not answer for the changes sent: your local changes are kept; try again, and tell the server's admin if it persists")
+            }
+            pushed += outcome.accepted
+            progress.update("pushing changes", done: pushed, total: nil)
+            if outcome.clockAhead {
+                guard !restamped else {
+                    try await park(response)
+                    break
+                }
+                try await restamp(serverTime: response.serverTime)
+                restamped = true
+            }
+        }
+        return pushed
+    }
+
+    private func record(_ response: Wire.PushResponse, for entries: [OutboxEntry]) async throws -> (accepted: Int, answered: Int, clockAhead: Bool) {
+        let schema = settings.schema
+        let user = settings.user
+        return try await replica.pool.write { db in
+            var accepted = 0
+            var answered = 0
+            var clockAhead = false
+            let byHLC = Dictionary(entries.map { ($0.hlc, $0) }, uniquingKeysWith: { first, _ in first })
+            var touched = Set<String>()
+            for result in response.results {
+                guard let entry = byHLC[result.hlc] else { continue }
+                answered += 1
+                switch result.status {
+                case .applied, .conflict, .duplicate:
+                    accepted += 1
+                    let logged = Wire.LoggedChange(seq: result.seq ?? 0, change: entry.change(author: user), receivedAt: response.serverTime)
+                    try Replica.applyConfirmed([logged], schema: schema, db)
+                    try Self.settle(entry, db)
+                case .rejected where result.code == "clock_ahead":
+                    clockAhead = true
+                case .rejected:
+                    try db.execute(sql: "UPDATE outbox SET rejected_code = ?, rejected_reason = ? WHERE hlc = ?",
+                                   arguments: [result.code ?? "rejected", result.reason ?? "refused by the server", entry.hlc.text])
+                }
+                touched.insert(entry.record)
+            }
+            for record in touched { try Replica.refresh(record: record, schema: schema, db) }
+            return (accepted, answered, clockAhead)
+        }
+    }
+
+    /// Removes an accepted entry from the outbox; if the field was edited again meanwhile, the
+    /// newer edit now builds on the accepted one.
+    private static func settle(_ entry: OutboxEntry, _ db: Database) throws {
+        let current = try String.fetchOne(db, sql: "SELECT hlc FROM outbox WHERE record = ? AND field = ?", arguments: [entry.record, entry.field])
+        if current == entry.hlc.text {
+            try db.execute(sql: "DELETE FROM outbox WHERE record = ? AND field = ?", arguments: [entry.record, entry.field])
+        } else if current != nil {
+            try db.execute(sql: "UPDATE outbox SET base = ?, supersedes = NULL WHERE record = ? AND field = ?",
+                           arguments: [entry.hlc.text, entry.record, entry.field])
+        }
+    }
+
+    /// Re-stamps every pending change with the clock corrected by the server's time. None of
+    /// them was accepted, so their identities may change.
+    private func restamp(serverTime: UInt64) async throws {
+        let schema = settings.schema
+        let node = settings.node
+        try await replica.pool.write { db in
+            let offset = Int64(serverTime) - Int64(Date().timeIntervalSince1970 * 1000)
+            try Setting.set(.clockOffset, String(offset), db)
+            // Restart the clock from what the server has accepted, not from the wrong clock's future.
+            let newestKnown = try String.fetchOne(db, sql: "SELECT MAX(hlc) FROM change").flatMap(HLC.init(text:))
+            var clock = HybridClock(node: node, maxDriftMillis: HLC.maxMillis, latest: newestKnown)
+            let now = LocalEditor.wallClock(offset: offset)
+            let entries = try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE rejected_code IS NULL ORDER BY hlc").map(OutboxEntry.init)
+            var renamed: [HLC: HLC] = [:]
+            for entry in entries { renamed[entry.hlc] = clock.tick(now: now) }
+            // A pending delete lists the pending edits it saw: follow them to their new stamps.
+            try db.execute(sql: "DELETE FROM outbox WHERE rejected_code IS NULL")
+            for var entry in entries {
+                entry.hlc = renamed[entry.hlc] ?? entry.hlc
+                entry.covers = entry.covers.map { renamed[$0] ?? $0 }
+                try entry.save(db)
+            }
+            try Setting.set(.clock, clock.latest.text, db)
+            for record in Set(entries.map(\.record)) { try Replica.refresh(record: record, schema: schema, db) }
+        }
+    }
+
+    /// Parks every refused change of a response, clock refusals included (after one re-stamp failed).
+    private func park(_ response: Wire.PushResponse) async throws {
+        try await replica.pool.write { db in
+            for result in response.results where result.status == .rejected {
+                try db.execute(sql: "UPDATE outbox SET rejected_code = ?, rejected_reason = ? WHERE hlc = ?",
+                               arguments: [result.code ?? "rejected", result.reason ?? "refused by the server", result.hlc.text])
+            }
+        }
+    }
+}

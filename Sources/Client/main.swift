@@ -1,4 +1,0 @@
-import Shared
-import GRDB
-import ArgumentParser
-print("x")
