@@ -153,6 +153,21 @@ import Testing
         #expect(replica.status(record: F.record) == .deleted)
     }
 
+    @Test func aParentOnAnotherFieldSupersedesNothingWhateverTheOrder() {
+        // A (faulty) change whose base names a version of another field must not make
+        // replicas that receive changes in different orders disagree.
+        let title = F.change("title", .text("t"), at: F.hlc(1_000, 0, F.nodeA))
+        let location = F.change("location", .text("Astana"), at: F.hlc(2_000, 0, F.nodeB), base: title.hlc)
+        var one = InMemoryReplica()
+        one.apply(title)
+        one.apply(location)
+        var two = InMemoryReplica()
+        two.apply(location)
+        two.apply(title)
+        #expect(one.state(record: F.record, field: "title") == two.state(record: F.record, field: "title"))
+        #expect(two.state(record: F.record, field: "title").value == .text("t"))
+    }
+
     @Test func conflictIDsAreDeterministicAndFollowTheValues() {
         let a = F.hlc(1, 0, F.nodeA), b = F.hlc(2, 0, F.nodeB), c = F.hlc(3, 0, F.nodeC)
         let id = Conflict.makeID(record: F.record, field: "title", versions: [a, b])

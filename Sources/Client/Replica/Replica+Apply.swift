@@ -15,8 +15,11 @@ extension Replica {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO change_parent (parent, child) VALUES (?, ?)")
-        let childByBase = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE base = ? LIMIT 1")
-        let childByParent = try db.cachedStatement(sql: "SELECT 1 FROM change_parent WHERE parent = ? LIMIT 1")
+        let childByBase = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE base = ? AND record = ? AND field = ? LIMIT 1")
+        let childByParent = try db.cachedStatement(sql: """
+            SELECT 1 FROM change_parent JOIN change ON change.hlc = change_parent.child
+            WHERE change_parent.parent = ? AND change.record = ? AND change.field = ? LIMIT 1
+            """)
         let deleteHeads = try db.cachedStatement(sql: "DELETE FROM head WHERE record = ? AND field = ?")
         let insertHead = try db.cachedStatement(sql: "INSERT INTO head (record, field, hlc) VALUES (?, ?, ?)")
         var touched: [String] = []
@@ -26,7 +29,9 @@ extension Replica {
             let change = logged.change
             let hlc = change.hlc.text
             if try Bool.fetchOne(known, arguments: [hlc]) == true { continue }
-            let isParent = try Bool.fetchOne(childByBase, arguments: [hlc]) == true || Bool.fetchOne(childByParent, arguments: [hlc]) == true
+            // Parents only count within the same field (a change cannot supersede another field's version).
+            let key: StatementArguments = [hlc, change.record, change.field]
+            let isParent = try Bool.fetchOne(childByBase, arguments: key) == true || Bool.fetchOne(childByParent, arguments: key) == true
             let state = FieldState(heads: try confirmedHeads(record: change.record, field: change.field, db))
             let outcome = MergeRule.merge(state, change, knowledge: .init(isParentOfKnownChange: isParent))
             try insert.execute(arguments: [

@@ -4,8 +4,15 @@ import FoundationNetworking
 #endif
 import Shared
 
+/// What a sync needs from the server. `SyncClient` speaks HTTP; tests substitute their own.
+protocol SyncTransport: Sendable {
+    func push(_ changes: [Change]) async throws -> Wire.PushResponse
+    func pull(after: Int64, limit: Int) async throws -> Wire.PullResponse
+    func snapshot(after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse
+}
+
 /// The HTTP side of the protocol: one method per endpoint, errors as `ClientError`s.
-struct SyncClient: Sendable {
+struct SyncClient: SyncTransport {
     let server: URL
     let project: String
     let token: String

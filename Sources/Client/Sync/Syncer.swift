@@ -15,7 +15,7 @@ struct SyncReport: Sendable {
 /// transaction, so a sync cut off anywhere loses nothing and the next one continues.
 struct Syncer {
     let replica: Replica
-    let client: SyncClient
+    let client: any SyncTransport
     let settings: ReplicaSettings
     let progress: Progress
     var pushBatch = 1_000

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -53,6 +54,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 context.logger.error("store unavailable", metadata: ["reason": "\(message)"])
                 return JSONResponse.error(APIError(status: .serviceUnavailable, code: "unavailable", message: message))
             }
+        } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode.primaryResultCode) {
+            return JSONResponse.error(APIError(status: .serviceUnavailable, code: "unavailable", message: "the database is busy: try again in a moment"))
         } catch {
             context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             return JSONResponse.error(APIError(

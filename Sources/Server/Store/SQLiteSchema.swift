@@ -96,15 +96,18 @@ enum SQLiteSchema {
         var context = PushContext()
         context.lastSeq = try Int64.fetchOne(db, sql: "SELECT last_seq FROM project WHERE id = ?", arguments: [projectID]) ?? 0
         let byHLC = try db.cachedStatement(sql: "SELECT * FROM change WHERE project_id = ? AND hlc = ?")
-        let childByBase = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE project_id = ? AND base = ? LIMIT 1")
-        let childByParent = try db.cachedStatement(sql: "SELECT 1 FROM change_parent WHERE project_id = ? AND parent = ? LIMIT 1")
+        let childByBase = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE project_id = ? AND base = ? AND record = ? AND field = ? LIMIT 1")
+        let childByParent = try db.cachedStatement(sql: """
+            SELECT 1 FROM change_parent JOIN change ON change.project_id = change_parent.project_id AND change.hlc = change_parent.child
+            WHERE change_parent.project_id = ? AND change_parent.parent = ? AND change.record = ? AND change.field = ? LIMIT 1
+            """)
         for change in changes {
             let hlc = change.hlc.text
             if let row = try Row.fetchOne(byHLC, arguments: [projectID, hlc]) {
                 context.existing[change.hlc] = try loggedChange(row).change
             }
-            if try Bool.fetchOne(childByBase, arguments: [projectID, hlc]) == true
-                || Bool.fetchOne(childByParent, arguments: [projectID, hlc]) == true {
+            let key: StatementArguments = [projectID, hlc, change.record, change.field]
+            if try Bool.fetchOne(childByBase, arguments: key) == true || Bool.fetchOne(childByParent, arguments: key) == true {
                 context.parentsOfStored.insert(change.hlc)
             }
         }

@@ -5,7 +5,7 @@ import Shared
 struct PushContext: Sendable {
     /// Stored changes with the same HLCs as changes in the batch (for duplicates and reused ids).
     var existing: [HLC: Change] = [:]
-    /// Batch HLCs that some stored change already lists as a parent.
+    /// Batch HLCs that some stored change of the same field already lists as a parent.
     var parentsOfStored: Set<HLC> = []
     /// The current heads of every field of every record the batch touches: record, then field.
     var heads: [String: [String: [Version]]] = [:]
@@ -13,6 +13,13 @@ struct PushContext: Sendable {
     var collections: [String: String] = [:]
     /// The project's last sequence number.
     var lastSeq: Int64 = 0
+}
+
+/// A parent named by a change of one field.
+private struct ParentKey: Hashable {
+    var record: String
+    var field: String
+    var parent: HLC
 }
 
 /// A (record, field) pair.
@@ -42,7 +49,8 @@ struct PushPlan: Sendable {
 /// Turns a batch of pushed changes into a plan, with the merge rule from Shared.
 ///
 /// Pure: the store loads a `PushContext` and writes the `PushPlan` in one transaction. Every
-/// change is judged on its own, so a rejected change never blocks the rest of the batch, and a
+/// change is judged on its own, so a change refused by validation never blocks the rest of the batch (a body
+/// that does not decode at all is refused whole with 400), and a
 /// retry of the same batch finds every change already known (all duplicates, nothing written).
 enum PushPlanner {
     /// Plans the batch.
@@ -51,7 +59,8 @@ enum PushPlanner {
         var heads = context.heads
         var collections = context.collections
         var known = context.existing
-        var parentsOfKnown = context.parentsOfStored
+        // Parents are only meaningful within one field: key them by (record, field).
+        var parentsOfKnown = Set(changes.filter { context.parentsOfStored.contains($0.hlc) }.map { ParentKey(record: $0.record, field: $0.field, parent: $0.hlc) })
         var seq = context.lastSeq
 
         for var change in changes {
@@ -71,10 +80,10 @@ enum PushPlanner {
             let before = Conflict.open(record: change.record, collection: change.collection, fields: heads[change.record] ?? [:])
             let outcome = MergeRule.merge(
                 FieldState(heads: heads[change.record]?[change.field] ?? []), change,
-                knowledge: .init(isKnown: false, isParentOfKnownChange: parentsOfKnown.contains(change.hlc)))
+                knowledge: .init(isKnown: false, isParentOfKnownChange: parentsOfKnown.contains(ParentKey(record: change.record, field: change.field, parent: change.hlc))))
             seq += 1
             known[change.hlc] = change
-            parentsOfKnown.formUnion(change.parents)
+            parentsOfKnown.formUnion(change.parents.map { ParentKey(record: change.record, field: change.field, parent: $0) })
             heads[change.record, default: [:]][change.field] = outcome.state.heads
             plan.heads[key] = outcome.state.heads
             if collections[change.record] == nil {

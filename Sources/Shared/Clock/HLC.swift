@@ -45,12 +45,11 @@ package struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
     package init?(text: String) {
         let parts = text.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 12, parts[1].count == 4,
+              parts[0].utf8.allSatisfy(Hex.isLowerHexDigit), parts[1].utf8.allSatisfy(Hex.isLowerHexDigit),
               let millis = UInt64(parts[0], radix: 16), millis <= HLC.maxMillis,
               let counter = UInt16(parts[1], radix: 16),
               let node = NodeID(String(parts[2]))
         else { return nil }
-        // Reject upper-case hex so that every timestamp has exactly one text form.
-        guard parts[0] == parts[0].lowercased(), parts[1] == parts[1].lowercased() else { return nil }
         self.init(millis: millis, counter: counter, node: node)
     }
 }
@@ -72,7 +71,7 @@ extension HLC: Codable {
     }
 }
 
-/// The identity of a replica or server in timestamps: 16 lower-case hex digits.
+/// The identity of a replica or server in timestamps: 1 to 32 lower-case hex digits (replicas make 16 random ones).
 package struct NodeID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     /// The 16 hex digits.
     package let rawValue: String

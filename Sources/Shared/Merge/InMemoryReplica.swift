@@ -9,7 +9,9 @@ package struct InMemoryReplica: Sendable {
 
     /// Every change received, by identity.
     package private(set) var changes: [HLC: Change] = [:]
-    private var parentsOfKnown: Set<HLC> = []
+    /// Parents are tracked per field: a change can only supersede versions of its own field.
+    private var parentsOfKnown: Set<ParentKey> = []
+    private struct ParentKey: Hashable { var record: String; var field: String; var parent: HLC }
     private var fields: [FieldKey: FieldState] = [:]
     private var collections: [String: String] = [:]
 
@@ -23,11 +25,11 @@ package struct InMemoryReplica: Sendable {
         let state = fields[key] ?? FieldState()
         let knowledge = MergeRule.Knowledge(
             isKnown: changes[change.hlc] != nil,
-            isParentOfKnownChange: parentsOfKnown.contains(change.hlc))
+            isParentOfKnownChange: parentsOfKnown.contains(ParentKey(record: change.record, field: change.field, parent: change.hlc)))
         let outcome = MergeRule.merge(state, change, knowledge: knowledge)
         guard outcome.kind != .duplicate else { return outcome }
         changes[change.hlc] = change
-        parentsOfKnown.formUnion(change.parents)
+        parentsOfKnown.formUnion(change.parents.map { ParentKey(record: change.record, field: change.field, parent: $0) })
         fields[key] = outcome.state
         collections[change.record] = change.collection
         return outcome

@@ -37,7 +37,7 @@ package enum MergeRule {
     package struct Knowledge: Sendable {
         /// The change's HLC is already stored (history included).
         package var isKnown: Bool
-        /// Some stored change lists this change as a parent.
+        /// Some stored change of the same record and field lists this change as a parent.
         package var isParentOfKnownChange: Bool
 
         /// Both facts; both default to false (a change never seen before).

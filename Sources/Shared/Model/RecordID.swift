@@ -4,8 +4,9 @@ import Foundation
 ///
 /// Layout (UUIDv7, RFC 9562): 48 bits of Unix milliseconds, version 7, 12 random bits,
 /// variant, 62 random bits. The id is time-ordered as 16 bytes; its *text form* puts the
-/// random half first (`random62 + time48 ...`) so that a short prefix typed at the command
-/// line is almost always unique, as the contract's "unique prefix of 6 characters" needs.
+/// random half first, rotated left by two bits so that even the first digit is random (the
+/// variant bits go last), so a short prefix typed at the command line is almost always unique,
+/// as the contract's "unique prefix of 6 characters" needs.
 /// `RecordID.timeOrderKey` gives the time-ordered form back.
 package enum RecordID {
     /// A new id for a record created at `now` (milliseconds since the epoch).
@@ -14,13 +15,14 @@ package enum RecordID {
         let high = (min(now, HLC.maxMillis) << 16) | 0x7000 | (generator.next() & 0x0FFF)
         let low = (random & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
         // Text form: the random half first, then the time-ordered half.
-        return Hex.pad(low, width: 16) + Hex.pad(high, width: 16)
+        let rotated = (low << 2) | (low >> 62)
+        return Hex.pad(rotated, width: 16) + Hex.pad(high, width: 16)
     }
 
     /// The time-ordered (UUIDv7 byte order) form of an id, for sorting by creation time.
     package static func timeOrderKey(_ id: String) -> String {
-        guard id.count == 32 else { return id }
-        return String(id.suffix(16)) + String(id.prefix(16))
+        guard id.count == 32, let rotated = UInt64(id.prefix(16), radix: 16) else { return id }
+        return String(id.suffix(16)) + Hex.pad((rotated >> 2) | (rotated << 62), width: 16)
     }
 
     /// The creation time encoded in an id, if it is one of ours.

@@ -15,7 +15,8 @@ package enum Wire {
 
     /// What happened to one pushed change.
     package enum ChangeStatus: String, Codable, Sendable {
-        /// Accepted; it is the field's value now (or a same-value concurrent edit).
+        /// Accepted and stored: it is the field's value now, a same-value concurrent edit, or an older
+        /// version that arrived after a change built on it (kept in history).
         case applied
         /// Already known: a retry of something accepted before.
         case duplicate
@@ -33,7 +34,7 @@ package enum Wire {
         package var seq: Int64?
         /// The conflict id for `conflict`.
         package var conflict: String?
-        /// A machine-readable code for `rejected`: `invalid`, `clock_ahead`, `forbidden`, `id_reused`.
+        /// A machine-readable code for `rejected`: `invalid`, `clock_ahead` or `id_reused`.
         package var code: String?
         /// A sentence for people for `rejected`.
         package var reason: String?
@@ -111,8 +112,8 @@ package enum Wire {
     package struct SnapshotResponse: Codable, Sendable {
         /// Current versions (field heads) ordered by HLC.
         package var changes: [LoggedChange]
-        /// Where the log pull continues once the snapshot is complete: the sequence number
-        /// reached when the snapshot was started (sent back by the client as `since`).
+        /// The project's sequence number when this page was read. A client keeps the value of the
+        /// first page and pulls the log from there once the snapshot is complete.
         package var since: Int64
         /// The key of the next page, nil when the snapshot is complete.
         package var next: HLC?

@@ -1,0 +1,159 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Client
+@testable import Shared
+
+/// A server in memory that can drop the connection after a number of pages.
+final class FlakyServer: SyncTransport, @unchecked Sendable {
+    private let lock = NSLock()
+    private var log: [Wire.LoggedChange] = []
+    private var replica = InMemoryReplica()
+    private var failAfterPages: Int?
+    private(set) var pagesServed = 0
+
+    func load(_ changes: [Change]) {
+        lock.withLock {
+            for change in changes {
+                replica.apply(change)
+                log.append(Wire.LoggedChange(seq: Int64(log.count + 1), change: change, receivedAt: 1))
+            }
+        }
+    }
+
+    func failAfter(pages: Int?) { lock.withLock { failAfterPages = pages; pagesServed = 0 } }
+
+    private func servePage() throws {
+        try lock.withLock {
+            if let failAfterPages, pagesServed >= failAfterPages {
+                throw ClientError("connection lost", exitCode: ClientError.unreachableExitCode)
+            }
+            pagesServed += 1
+        }
+    }
+
+    func push(_ changes: [Change]) async throws -> Wire.PushResponse {
+        load(changes)
+        return lock.withLock {
+            Wire.PushResponse(results: changes.map { change in
+                .init(hlc: change.hlc, status: .applied, seq: log.first { $0.change.hlc == change.hlc }?.seq)
+            }, serverTime: 1)
+        }
+    }
+
+    func pull(after: Int64, limit: Int) async throws -> Wire.PullResponse {
+        try servePage()
+        return lock.withLock {
+            let page = Array(log.filter { $0.seq > after }.prefix(limit))
+            return Wire.PullResponse(changes: page, conflicts: [], cursor: page.last?.seq ?? after,
+                                     more: log.contains { $0.seq > (page.last?.seq ?? after) }, latest: Int64(log.count), serverTime: 1)
+        }
+    }
+
+    func snapshot(after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse {
+        try servePage()
+        return lock.withLock {
+            let heads = Set(replica.changes.keys.filter { hlc in
+                let change = replica.changes[hlc]!
+                return replica.state(record: change.record, field: change.field).heads.contains { $0.hlc == hlc }
+            })
+            let ordered = log.filter { heads.contains($0.change.hlc) }.sorted { $0.change.hlc < $1.change.hlc }
+                .filter { after == nil || $0.change.hlc > after! }
+            let page = Array(ordered.prefix(limit))
+            return Wire.SnapshotResponse(changes: page, since: Int64(log.count), next: ordered.count > limit ? page.last?.change.hlc : nil,
+                                         total: after == nil ? ordered.count : nil, serverTime: 1)
+        }
+    }
+}
+
+@Suite struct InterruptedSyncTests {
+    /// 300 changes by another replica: 200 records, 100 of their titles edited again.
+    func history() -> [Change] {
+        var clock = HybridClock(node: NodeID("00000000000000b2")!)
+        var changes: [Change] = []
+        var titles: [String: HLC] = [:]
+        for i in 0..<200 {
+            let record = String(format: "%032x", i + 1)
+            let change = Change(collection: "incidents", record: record, field: "title", value: .text("incident \(i)"),
+                                hlc: clock.tick(now: 1_700_000_000_000), author: "bek", base: nil)
+            titles[record] = change.hlc
+            changes.append(change)
+        }
+        for i in 0..<100 {
+            let record = String(format: "%032x", i + 1)
+            changes.append(Change(collection: "incidents", record: record, field: "title", value: .text("incident \(i), edited"),
+                                  hlc: clock.tick(now: 1_700_000_000_001), author: "bek", base: titles[record]))
+        }
+        return changes
+    }
+
+    func state(_ local: TemporaryReplica) async throws -> (count: Int, cursor: String?, titles: [String]) {
+        try await local.replica.pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM change") ?? 0,
+             try Setting.get(.cursor, db),
+             try String.fetchAll(db, sql: "SELECT title FROM record ORDER BY id"))
+        }
+    }
+
+    @Test func aLogPullCutOffMidStreamKeepsWholePagesAndResumes() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let server = FlakyServer()
+        // The replica already finished its first snapshot: it pulls the log from 0.
+        try await local.replica.pool.write { db in try Setting.set(.snapshotDone, "1", db) }
+        server.load(history())
+        server.failAfter(pages: 3)
+        var syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: Progress(enabled: false))
+        syncer.pageSize = 50
+        await #expect(throws: ClientError.self) { try await syncer.run() }
+        let cut = try await state(local)
+        #expect(cut.count == 150)            // three whole pages, nothing of the fourth
+        #expect(cut.cursor == "150")         // committed with its page
+
+        server.failAfter(pages: nil)
+        let report = try await syncer.run()
+        #expect(report.pulled == 150)        // only what was missing
+        let done = try await state(local)
+        #expect(done.count == 300)
+        #expect(done.cursor == "300")
+        #expect(done.titles.count == 200)
+        #expect(done.titles.filter { $0.hasSuffix("edited") }.count == 100)
+        #expect(report.conflicts == 0)
+    }
+
+    @Test func anInitialSnapshotCutOffResumesAndSkipsSupersededValues() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let server = FlakyServer()
+        server.load(history())
+        server.failAfter(pages: 2)
+        var syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: Progress(enabled: false))
+        syncer.pageSize = 60
+        await #expect(throws: ClientError.self) { try await syncer.run() }
+        #expect(try await state(local).count == 120)
+        server.failAfter(pages: nil)
+        _ = try await syncer.run()
+        let done = try await state(local)
+        // Only the 200 current titles travelled: the 100 superseded first titles never did.
+        #expect(done.count == 200)
+        #expect(done.cursor == "300")
+        #expect(done.titles.filter { $0.hasSuffix("edited") }.count == 100)
+        let conflicts = try await local.replica.pool.read { db in try ReplicaQuery.conflictCount(db) }
+        #expect(conflicts == 0)
+    }
+
+    @Test func pushedChangesStayVisibleWhenThePullAfterwardsFails() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let server = FlakyServer()
+        try await local.replica.pool.write { db in try Setting.set(.snapshotDone, "1", db) }
+        let id = try local.add(["title": .text("Detention of a blogger")])
+        server.failAfter(pages: 0)
+        let syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: Progress(enabled: false))
+        await #expect(throws: ClientError.self) { try await syncer.run() }
+        #expect(try local.outbox().isEmpty)
+        let view = try local.show(id)
+        #expect(view.fields["title"] == .text("Detention of a blogger"))
+        #expect(!view.pending)
+    }
+}
