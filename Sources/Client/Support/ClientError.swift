@@ -7,10 +7,13 @@ struct ClientError: Error, CustomStringConvertible {
 
     var message: String
     var exitCode: Int32
+    /// The HTTP status when the server refused a request.
+    var status: Int?
 
-    init(_ message: String, exitCode: Int32 = 1) {
+    init(_ message: String, exitCode: Int32 = 1, status: Int? = nil) {
         self.message = message
         self.exitCode = exitCode
+        self.status = status
     }
 
     var description: String { message }

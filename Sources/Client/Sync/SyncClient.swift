@@ -70,7 +70,9 @@ struct SyncClient: SyncTransport {
         guard let http = response as? HTTPURLResponse else { throw ClientError("the server at \(server) sent an answer that is not HTTP") }
         guard (200..<300).contains(http.statusCode) else {
             let message = (try? JSONDecoder().decode(Wire.ErrorResponse.self, from: data))?.error.message
-            throw Self.httpError(status: http.statusCode, message: message, server: server)
+            var error = Self.httpError(status: http.statusCode, message: message, server: server)
+            error.status = http.statusCode
+            throw error
         }
         do {
             return try JSONDecoder().decode(T.self, from: data)

@@ -8,6 +8,8 @@ struct SyncReport: Sendable {
     var pulled = 0
     var conflicts = 0
     var rejected: [RejectedView] = []
+    /// Why the server refused every push (a viewer's replica, say); the pull still ran.
+    var pushRefused: String?
 }
 
 /// Runs a sync: the first time, the snapshot of current versions; then push the outbox; then
@@ -25,7 +27,12 @@ struct Syncer {
         var report = SyncReport()
         defer { progress.finish() }
         report.pulled += try await snapshotIfNeeded()
-        report.pushed = try await push()
+        do {
+            report.pushed = try await push()
+        } catch let error as ClientError where error.status == 403 {
+            // Refused outright (a viewer): keep the outbox, still bring the replica up to date.
+            report.pushRefused = error.message
+        }
         report.pulled += try await pullLog()
         try await replica.pool.write { db in
             try Setting.set(.lastSync, String(UInt64(Date().timeIntervalSince1970 * 1000)), db)

@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+
+/// The built `casebook` and `casebook-server` programs, run as a user would run them.
+enum Programs {
+    /// The folder holding the built products (next to the test bundle).
+    static let products: URL = {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../.build/debug").standardized,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("casebook").path) } ?? candidates[0]
+    }()
+
+    struct Result {
+        var stdout: String
+        var stderr: String
+        var code: Int32
+
+        func json() throws -> Any { try JSONSerialization.jsonObject(with: Data(stdout.utf8)) }
+        func object() throws -> [String: Any] { try #require(try json() as? [String: Any], "not a JSON object: \(stdout)") }
+        func array() throws -> [[String: Any]] { try #require(try json() as? [[String: Any]], "not a JSON array: \(stdout)") }
+    }
+
+    /// Runs a program to completion with output captured in files (no pipe can fill up).
+    static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> Result {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("out"), err = folder.appendingPathComponent("err"), inp = folder.appendingPathComponent("in")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        FileManager.default.createFile(atPath: inp.path, contents: Data((input ?? "").utf8))
+        let process = Process()
+        process.executableURL = products.appendingPathComponent(name)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "CASEBOOK_HOME")
+        env.removeValue(forKey: "CASEBOOK_DATA")
+        env.removeValue(forKey: "CASEBOOK_DATABASE_URL")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        process.standardInput = try FileHandle(forReadingFrom: inp)
+        try process.run()
+        process.waitUntilExit()
+        return Result(stdout: try String(contentsOf: out, encoding: .utf8), stderr: try String(contentsOf: err, encoding: .utf8),
+                      code: process.terminationStatus)
+    }
+}
+
+/// A real `casebook-server serve` on a free port, over a temporary data folder.
+final class RunningServer {
+    let data: URL
+    let process = Process()
+    private(set) var url = ""
+    private let log: URL
+
+    init(data: URL? = nil) throws {
+        self.data = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("casebook-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: self.data, withIntermediateDirectories: true)
+        log = self.data.appendingPathComponent("serve.log")
+    }
+
+    /// Runs an admin command on the same data folder.
+    func admin(_ arguments: [String]) throws -> Programs.Result {
+        try Programs.run("casebook-server", arguments + ["--data", data.path])
+    }
+
+    /// Creates a project and users, returns their tokens.
+    func setUp(project: String = "kz", users: [(String, String)]) throws -> [String: String] {
+        let created = try admin(["project", "create", project])
+        #expect(created.code == 0, "\(created.stderr)")
+        var tokens: [String: String] = [:]
+        for (name, role) in users {
+            let added = try admin(["user", "add", name, "--project", project, "--role", role, "--json"])
+            #expect(added.code == 0, "\(added.stderr)")
+            tokens[name] = try added.object()["token"] as? String
+        }
+        return tokens
+    }
+
+    /// Starts serving and waits for the `listening on` line.
+    func start(port: Int = 0) throws {
+        let out = data.appendingPathComponent("serve.out")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = Programs.products.appendingPathComponent("casebook-server")
+        process.arguments = ["serve", "--data", data.path, "--port", String(port)]
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }) {
+                url = String(line.dropFirst("listening on ".count))
+                return
+            }
+            guard process.isRunning else { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ServerFailed(log: (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
+    /// Stops with SIGTERM and returns the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        process.terminate()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    func cleanUp() {
+        stop()
+        try? FileManager.default.removeItem(at: data)
+    }
+
+    struct ServerFailed: Error, CustomStringConvertible {
+        let log: String
+        var description: String { "the server did not start: \(log)" }
+    }
+}
+
+/// One researcher's replica, driven through the `casebook` command line.
+struct Researcher {
+    let name: String
+    let home: URL
+
+    init(_ name: String) {
+        self.name = name
+        home = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-home-\(name)-\(UUID().uuidString)")
+    }
+
+    @discardableResult
+    func run(_ arguments: String..., input: String? = nil) throws -> Programs.Result {
+        try Programs.run("casebook", arguments + ["--home", home.path], input: input)
+    }
+
+    /// Runs a command that must succeed.
+    @discardableResult
+    func ok(_ arguments: String...) throws -> Programs.Result {
+        let result = try Programs.run("casebook", arguments + ["--home", home.path])
+        #expect(result.code == 0, "casebook \(arguments.joined(separator: " ")) failed: \(result.stderr)")
+        return result
+    }
+
+    func initialize(server: RunningServer, token: String?, project: String = "kz") throws {
+        try ok("init", "--server", server.url, "--project", project, "--token", token ?? "")
+    }
+
+    func add(_ collection: String, _ sets: [String]) throws -> String {
+        let result = try Programs.run("casebook", ["add", collection] + sets.flatMap { ["--set", $0] } + ["--json", "--home", home.path])
+        #expect(result.code == 0, "add failed: \(result.stderr)")
+        return try result.object()["id"] as? String ?? ""
+    }
+
+    func syncJSON() throws -> [String: Any] {
+        try ok("sync", "--json").object()
+    }
+
+    func conflicts() throws -> [[String: Any]] {
+        try ok("conflicts", "--json").array()
+    }
+
+    func export(_ collection: String) throws -> String {
+        try ok("export", collection, "--format", "json").stdout
+    }
+
+    func cleanUp() { try? FileManager.default.removeItem(at: home) }
+}
