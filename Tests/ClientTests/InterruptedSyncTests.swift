@@ -11,6 +11,9 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
     private var replica = InMemoryReplica()
     private var failAfterPages: Int?
     private(set) var pagesServed = 0
+    /// The server's clock and how far ahead of it a change may be stamped.
+    var now: UInt64 = UInt64(Date().timeIntervalSince1970 * 1000)
+    var maxDriftMillis: UInt64 = 5 * 60 * 1000
 
     func load(_ changes: [Change]) {
         lock.withLock {
@@ -33,20 +36,26 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
     }
 
     func push(_ changes: [Change]) async throws -> Wire.PushResponse {
-        load(changes)
+        let (now, drift) = lock.withLock { (self.now, maxDriftMillis) }
+        let accepted = changes.filter { $0.hlc.millis <= now + drift }
+        load(accepted)
         return lock.withLock {
             Wire.PushResponse(results: changes.map { change in
-                .init(hlc: change.hlc, status: .applied, seq: log.first { $0.change.hlc == change.hlc }?.seq)
-            }, serverTime: 1)
+                accepted.contains(change)
+                    ? .init(hlc: change.hlc, status: .applied, seq: log.first { $0.change.hlc == change.hlc }?.seq)
+                    : .init(hlc: change.hlc, status: .rejected, code: "clock_ahead", reason: "ahead of the server's clock")
+            }, serverTime: now)
         }
     }
+
+    var accepted: [Change] { lock.withLock { log.map(\.change) } }
 
     func pull(after: Int64, limit: Int) async throws -> Wire.PullResponse {
         try servePage()
         return lock.withLock {
             let page = Array(log.filter { $0.seq > after }.prefix(limit))
             return Wire.PullResponse(changes: page, conflicts: [], cursor: page.last?.seq ?? after,
-                                     more: log.contains { $0.seq > (page.last?.seq ?? after) }, latest: Int64(log.count), serverTime: 1)
+                                     more: log.contains { $0.seq > (page.last?.seq ?? after) }, latest: Int64(log.count), serverTime: now)
         }
     }
 
@@ -61,7 +70,7 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
                 .filter { after == nil || $0.change.hlc > after! }
             let page = Array(ordered.prefix(limit))
             return Wire.SnapshotResponse(changes: page, since: Int64(log.count), next: ordered.count > limit ? page.last?.change.hlc : nil,
-                                         total: after == nil ? ordered.count : nil, serverTime: 1)
+                                         total: after == nil ? ordered.count : nil, serverTime: now)
         }
     }
 }
@@ -155,5 +164,56 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         let view = try local.show(id)
         #expect(view.fields["title"] == .text("Detention of a blogger"))
         #expect(!view.pending)
+    }
+
+    @Test func aDeviceClockAYearAheadGetsItsWorkThroughWithoutWinningEveryConflict() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let server = FlakyServer()
+        let year: Int64 = 365 * 24 * 3_600_000
+        try await local.replica.pool.write { db in
+            try Setting.set(.snapshotDone, "1", db)
+            try Setting.set(.clockOffset, String(year), db)  // the device believes it is next year
+        }
+        let settings = try local.replica.settings()
+        let id = try await local.replica.pool.write { db in
+            var editor = try LocalEditor(settings: settings, db: db)
+            let id = try editor.add(collection: "incidents", values: ["title": .text("Written offline, clock wrong")])
+            try editor.finish()
+            return id
+        }
+        #expect(try local.outbox().allSatisfy { $0.hlc.millis > server.now + UInt64(year / 2) })
+        let report = try await Syncer(replica: local.replica, client: server, settings: settings, progress: Progress(enabled: false)).run()
+        #expect(report.pushed == 1)
+        #expect(report.rejected.isEmpty)
+        #expect(try local.outbox().isEmpty)
+        // What got through is stamped with the server's time, not next year's.
+        let stored = try #require(server.accepted.first { $0.record == id })
+        #expect(stored.hlc.millis <= server.now + 60_000)
+        // And the replica's later edits are stamped right too.
+        try local.edit(id, ["location": .text("Astana")])
+        #expect(try local.outbox().allSatisfy { $0.hlc.millis <= server.now + 60_000 })
+    }
+
+    @Test func aDeviceClockAYearBehindGetsItsWorkThrough() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let server = FlakyServer()
+        try await local.replica.pool.write { db in
+            try Setting.set(.snapshotDone, "1", db)
+            try Setting.set(.clockOffset, String(-365 * 24 * 3_600_000), db)
+        }
+        let settings = try local.replica.settings()
+        _ = try await local.replica.pool.write { db in
+            var editor = try LocalEditor(settings: settings, db: db)
+            _ = try editor.add(collection: "incidents", values: ["title": .text("Written offline, clock behind")])
+            try editor.finish()
+        }
+        let report = try await Syncer(replica: local.replica, client: server, settings: settings, progress: Progress(enabled: false)).run()
+        #expect(report.pushed == 1)
+        #expect(server.accepted.count == 1)
+        // The sync taught the replica the server's time.
+        let offset = try local.replica.settings().clockOffset
+        #expect(abs(offset) < 60_000)
     }
 }

@@ -187,13 +187,14 @@ extension Casebook {
             if json {
                 return try Output.json(entries.map {
                     LogJSON(field: $0.field, value: JSONValue($0.value), author: $0.author, at: Output.iso($0.at), pending: $0.pending,
-                            receivedAt: $0.receivedAt.map(Output.iso))
+                            receivedAt: $0.receivedAt.map(Output.iso), resolution: $0.resolution)
                 })
             }
             for entry in entries {
                 let what = entry.field == Change.deletedField ? (entry.value == .bool(true) ? "deleted the record" : "restored the record")
                     : entry.value.isUnset ? "cleared \(entry.field)" : "set \(entry.field) = \(entry.value.displayText.replacingOccurrences(of: "\n", with: " ").prefix(100))"
-                Output.line("\(Output.iso(entry.at))  \(entry.author)  \(what)\(entry.pending ? "  (pending sync)" : "")")
+                let resolved = entry.resolution ? "  (resolving a conflict)" : ""
+                Output.line("\(Output.iso(entry.at))  \(entry.author)  \(what)\(resolved)\(entry.pending ? "  (pending sync)" : "")")
             }
         }
     }
@@ -222,4 +223,5 @@ struct LogJSON: Encodable {
     let at: String
     let pending: Bool
     let receivedAt: String?
+    let resolution: Bool
 }

@@ -60,14 +60,7 @@ extension Casebook {
             case .json:
                 try Output.json(views.map { RecordJSON($0, detailed: false) })
             case .csv:
-                let columns = schema.fields.map(\.name)
-                var writer = CSVWriter()
-                writer.row(["id"] + columns)
-                for view in views {
-                    writer.row([view.id] + columns.map { CSVWriter.cell(view.fields[$0] ?? .unset) })
-                    if writer.buffer.count > 1 << 16 { writer.flush() }
-                }
-                writer.flush()
+                CSVWriter.export(views, schema: schema) { FileHandle.standardOutput.write(Data($0.utf8)) }
             }
         }
     }

@@ -10,6 +10,8 @@ struct RecordView: Sendable {
     var pending: Bool
     var visible: Bool
     var conflictFields: [String]
+    /// Reference fields naming records this replica does not show (deleted elsewhere, say).
+    var danglingFields: [String] = []
 }
 
 /// One line of a record's history.
@@ -20,6 +22,8 @@ struct LogEntry: Sendable {
     var at: UInt64
     var pending: Bool
     var receivedAt: UInt64?
+    /// The change settled a conflict (it superseded competing values).
+    var resolution = false
 }
 
 /// An open conflict as a person sees it.
@@ -45,7 +49,28 @@ enum ReplicaQuery {
         }
         let pending = try Bool.fetchOne(db, sql: "SELECT pending FROM record WHERE id = ?", arguments: [ref.id]) ?? false
         let conflicts = try String.fetchAll(db, sql: "SELECT field FROM conflict WHERE record = ? ORDER BY field", arguments: [ref.id])
-        return RecordView(id: ref.id, collection: ref.collection, fields: fields, pending: pending, visible: ref.visible, conflictFields: conflicts)
+        var view = RecordView(id: ref.id, collection: ref.collection, fields: fields, pending: pending, visible: ref.visible, conflictFields: conflicts)
+        view.danglingFields = try danglingFields(fields, db)
+        return view
+    }
+
+    /// The reference fields whose targets are missing or deleted here.
+    static func danglingFields(_ fields: [String: FieldValue], _ db: Database) throws -> [String] {
+        let visible = try db.cachedStatement(sql: "SELECT 1 FROM record WHERE id = ? AND visible")
+        var dangling: [String] = []
+        for (field, value) in fields.sorted(by: { $0.key < $1.key }) {
+            let ids: [String]
+            switch value {
+            case .reference(let id): ids = [id]
+            case .references(let list): ids = list
+            default: continue
+            }
+            for id in ids where try Bool.fetchOne(visible, arguments: [id]) != true {
+                dangling.append(field)
+                break
+            }
+        }
+        return dangling
     }
 
     /// Visible records of a collection matching every (field, key) filter, oldest first.
@@ -64,14 +89,16 @@ enum ReplicaQuery {
     /// The history of a record: every version this replica knows, and its pending edits, oldest first.
     static func log(_ ref: RecordRef, _ db: Database) throws -> [LogEntry] {
         var entries: [(HLC, LogEntry)] = []
-        for row in try Row.fetchAll(db, sql: "SELECT hlc, field, value, author, received_at FROM change WHERE record = ? ORDER BY hlc", arguments: [ref.id]) {
+        for row in try Row.fetchAll(db, sql: "SELECT hlc, field, value, author, received_at, supersedes FROM change WHERE record = ? ORDER BY hlc", arguments: [ref.id]) {
             let hlc = try StorageText.decodeHLC(row["hlc"])
             entries.append((hlc, LogEntry(field: row["field"], value: try StorageText.decodeValue(row["value"]), author: row["author"],
-                                          at: hlc.millis, pending: false, receivedAt: row["received_at"])))
+                                          at: hlc.millis, pending: false, receivedAt: row["received_at"],
+                                          resolution: (row["supersedes"] as String?) != nil)))
         }
         let user = try Setting.get(.user, db) ?? "me"
         for entry in try OutboxEntry.all(record: ref.id, db) {
-            entries.append((entry.hlc, LogEntry(field: entry.field, value: entry.value, author: user, at: entry.hlc.millis, pending: true, receivedAt: nil)))
+            entries.append((entry.hlc, LogEntry(field: entry.field, value: entry.value, author: user, at: entry.hlc.millis, pending: true,
+                                                receivedAt: nil, resolution: !entry.supersedes.isEmpty)))
         }
         return entries.sorted { $0.0 < $1.0 }.map(\.1)
     }

@@ -125,7 +125,7 @@ struct CSVReader {
     }
 }
 
-/// Writes CSV to stdout in chunks.
+/// Writes CSV in chunks.
 struct CSVWriter {
     var buffer = ""
 
@@ -133,9 +133,19 @@ struct CSVWriter {
         buffer += cells.map(Self.escape).joined(separator: ",") + "\r\n"
     }
 
-    mutating func flush() {
-        FileHandle.standardOutput.write(Data(buffer.utf8))
-        buffer = ""
+    /// Writes records as `casebook import` reads them: an `id` column, then every field of the collection.
+    static func export(_ views: [RecordView], schema: CollectionSchema, to write: (String) -> Void) {
+        let columns = schema.fields.map(\.name)
+        var writer = CSVWriter()
+        writer.row(["id"] + columns)
+        for view in views {
+            writer.row([view.id] + columns.map { cell(view.fields[$0] ?? .unset) })
+            if writer.buffer.utf8.count > 1 << 16 {
+                write(writer.buffer)
+                writer.buffer = ""
+            }
+        }
+        write(writer.buffer)
     }
 
     static func escape(_ text: String) -> String {

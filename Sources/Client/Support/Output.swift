@@ -56,6 +56,8 @@ struct RecordJSON: Encodable {
     let pending: Bool?
     let conflicts: [String]?
     let deleted: Bool?
+    /// Reference fields whose target this replica does not have (deleted elsewhere, say).
+    let dangling: [String]?
 
     init(_ view: RecordView, detailed: Bool) {
         id = view.id
@@ -64,5 +66,6 @@ struct RecordJSON: Encodable {
         pending = detailed ? view.pending : nil
         conflicts = detailed ? view.conflictFields : nil
         deleted = detailed ? !view.visible : nil
+        dangling = detailed ? view.danglingFields : nil
     }
 }

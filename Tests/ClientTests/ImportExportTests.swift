@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Client
+@testable import Shared
+
+@Suite struct ImportExportTests {
+    static let demo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../demo").standardized
+
+    func write(_ text: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-import-\(UUID().uuidString).csv")
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+
+    func importCSV(_ local: TemporaryReplica, _ collection: String, _ path: String, skipInvalid: Bool = false) async throws -> CSVImporter.Result {
+        try await CSVImporter(settings: local.settings, collection: collection, path: path, skipInvalid: skipInvalid,
+                              progress: Progress(enabled: false)).run(local.replica)
+    }
+
+    func exportCSV(_ local: TemporaryReplica, _ collection: String) async throws -> String {
+        let views = try await local.replica.pool.read { db in try ReplicaQuery.list(collection: collection, filters: [], db) }
+        var text = ""
+        CSVWriter.export(views, schema: try Schema.upr.requireCollection(collection)) { text += $0 }
+        return text
+    }
+
+    @Test func exportRoundTripsThroughImportWithoutLoss() async throws {
+        let first = try TemporaryReplica(), second = try TemporaryReplica()
+        defer { first.cleanUp(); second.cleanUp() }
+        let csv = """
+            Paragraph Number,Recommendation,Recommending State,Response,Themes,Action Category,Cycle,Notes
+            157.1,"Revise the definition of ""extremism"", and remove nonviolent people from the list",United Kingdom,Supported,Counter-extremism and counter-terrorism,5,4,ignored
+            157.2,"Провести расследование событий января 2022 года.
+            Second line: Қазақстан","[""Korea, Republic of"",""Norway""]",noted,"torture_and_ill_treatment, justice_and_impunity",4,4,
+            157.3,Guarantee inclusive education,Spain,,disability_rights,,,
+
+            """
+        let path = try write(csv)
+        let result = try await importCSV(first, "recommendations", path)
+        #expect(result.imported == 3)
+        #expect(result.ignoredColumns == ["Notes"])
+        let views = try await first.replica.pool.read { db in try ReplicaQuery.list(collection: "recommendations", filters: [], db) }
+        let byParagraph = Dictionary(uniqueKeysWithValues: views.map { ($0.fields["paragraph"]?.displayText ?? "", $0) })
+        #expect(byParagraph["157.1"]?.fields["response"] == .text("supported"))
+        #expect(byParagraph["157.1"]?.fields["themes"] == .list(["counter_extremism_and_terrorism"]))
+        #expect(byParagraph["157.1"]?.fields["text"] == .text("Revise the definition of \"extremism\", and remove nonviolent people from the list"))
+        #expect(byParagraph["157.2"]?.fields["recommending_state"] == .list(["Korea, Republic of", "Norway"]))
+        #expect(byParagraph["157.2"]?.fields["text"] == .text("Провести расследование событий января 2022 года.\nSecond line: Қазақстан"))
+        #expect(byParagraph["157.2"]?.fields["cycle"] == .integer(4))
+
+        let exported = try await exportCSV(first, "recommendations")
+        let again = try await importCSV(second, "recommendations", try write(exported))
+        #expect(again.imported == 3)
+        #expect(try await exportCSV(second, "recommendations") == exported)
+        // Importing the export again updates the same records instead of duplicating them.
+        #expect(try await importCSV(second, "recommendations", try write(exported)).imported == 3)
+        let count = try await second.replica.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") }
+        #expect(count == 3)
+    }
+
+    @Test func aBadRowRefusesTheWholeImportWithItsLineNumber() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let path = try write("text,response\nFirst,supported\n\"Second\nspans two lines\",noted\nThird,accepted\nFourth,noted\n")
+        do {
+            _ = try await importCSV(local, "recommendations", path)
+            Issue.record("the import was accepted")
+        } catch let error as ClientError {
+            #expect(error.message.contains("line 5"))
+            #expect(error.message.contains("'response'"))
+            #expect(error.message.contains("nothing was imported"))
+        }
+        #expect(try local.outbox().isEmpty)
+        let skipped = try await importCSV(local, "recommendations", path, skipInvalid: true)
+        #expect(skipped.imported == 3)
+        #expect(skipped.skipped.map(\.line) == [5])
+    }
+
+    @Test func malformedFilesAreRefusedClearly() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let cases: [(String, String)] = [
+            ("", "empty"),
+            ("colour,size\nred,big\n", "no column of the header"),
+            ("text,response\n\"never closed,noted\n", "never closed"),
+            ("text,response\nonly one cell\n", "has 1 columns but the header has 2"),
+        ]
+        for (text, message) in cases {
+            do {
+                _ = try await importCSV(local, "recommendations", try write(text))
+                Issue.record("accepted: \(text)")
+            } catch let error as ClientError {
+                #expect(error.message.contains(message), "\(error.message)")
+            }
+        }
+        var invalid = Data("text\n".utf8)
+        invalid.append(contentsOf: [0x66, 0xFF, 0xFE, 0x0A])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-invalid-\(UUID().uuidString).csv")
+        try invalid.write(to: path)
+        await #expect(throws: ClientError.self) { _ = try await importCSV(local, "recommendations", path.path) }
+        #expect(try local.outbox().isEmpty)
+    }
+
+    @Test func theReportShowsTheSeedsFiguresFromTheDemoData() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        for collection in ["reviews", "sources", "recommendations", "assessments", "incidents"] {
+            _ = try await importCSV(local, collection, Self.demo.appendingPathComponent("\(collection).csv").path)
+        }
+        let report = try await local.replica.pool.read { db in try UPRReport.build(reviewFilter: nil, db) }
+        let fourth = try #require(report.reviews.first { $0.cycle == 4 })
+        #expect(fourth.recommendations == 294)
+        #expect(fourth.recommendingStates == 103)
+        let third = try #require(report.reviews.first { $0.cycle == 3 })
+        #expect(third.recommendations == 214)
+        #expect(third.byResponse == ["supported": 214])
+        #expect(third.stateClaims == ["implemented": 195, "ongoing": 19])
+        #expect(third.ngoFindings == ["not_implemented": 6])
+        #expect(third.disagreements.count == 6)
+        #expect(report.recommendations == 294 + 214)
+    }
+
+    @Test func aDanglingReferenceIsShownNotFatal() throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let source = try local.add(["title": .text("Interview notes")], collection: "sources")
+        let incident = try local.add(["title": .text("Raid"), "sources": .references([source])])
+        try local.write { editor, db in try editor.delete(record: try RecordRef.find(source, db)) }
+        let view = try local.show(incident)
+        #expect(view.danglingFields == ["sources"])
+        #expect(view.fields["sources"] == .references([source]))
+    }
+}
