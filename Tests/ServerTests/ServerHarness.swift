@@ -34,7 +34,7 @@ struct ServerHarness {
 
     func cleanUp() { try? FileManager.default.removeItem(at: folder) }
 
-    var app: some ApplicationProtocol { buildApplication(store: store, settings: settings, port: 0) }
+    var app: some ApplicationProtocol { get throws { try buildApplication(store: store, settings: settings, port: 0) } }
 
     func headers(_ user: String?) -> HTTPFields {
         var headers: HTTPFields = [.contentType: "application/json"]

@@ -16,6 +16,12 @@ extension Casebook {
         @Option(help: "Your token, as 'casebook-server user add' printed it. It is kept in the replica folder, readable only by you.")
         var token: String
 
+        @Option(name: .customLong("ca-cert"), help: ArgumentHelp("A PEM file of the certificate authority that signed the server's certificate, when it is not a public one.", valueName: "FILE"))
+        var caCertificate: String?
+
+        @Flag(help: "Allow plain http:// to a server that is not on this machine (anyone on the network could read it).")
+        var insecure = false
+
         @OptionGroup var homeOptions: HomeOptions
 
         func validate() throws {
@@ -33,10 +39,18 @@ extension Casebook {
             guard let url = URL(string: server.hasSuffix("/") ? String(server.dropLast()) : server) else {
                 throw ClientError("--server is not a valid URL")
             }
-            let client = SyncClient(server: url, project: project, token: token.trimmingCharacters(in: .whitespaces), timeout: 30)
+            try ServerAddress.check(url, insecure: insecure)
+            if insecure && url.scheme == "http" && !ServerAddress.isLoopback(url) {
+                Output.note("warning: using plain http: anyone on the network can read your records and token")
+            }
+            if let caCertificate, !FileManager.default.isReadableFile(atPath: caCertificate) {
+                throw ClientError("cannot read the CA certificate '\(caCertificate)': give the path of a PEM file")
+            }
+            let token = self.token.trimmingCharacters(in: .whitespaces)
             let answer: Wire.SchemaResponse
             do {
-                answer = try await client.schema()
+                answer = try await SyncClient.with(address: ServerAddress(url: url, caCertificate: caCertificate), project: project,
+                                                   token: token, timeoutSeconds: 30) { try await $0.schema() }
             } catch let error as ClientError where error.exitCode == ClientError.unreachableExitCode {
                 throw ClientError("cannot reach the server at \(url): 'init' needs it once; nothing was created, try again when online",
                                   exitCode: ClientError.unreachableExitCode)
@@ -49,7 +63,17 @@ extension Casebook {
                 .schema: String(decoding: try answer.schema.jsonData(), as: UTF8.self),
                 .clockOffset: String(offset), .cursor: "0",
             ]
-            _ = try Replica.create(home: home, settings: settings, token: client.token)
+            var all = settings
+            if insecure { all[.insecure] = "1" }
+            if let caCertificate {
+                // Keep a copy with the replica, so it does not depend on where the file was.
+                try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                let copy = home.appendingPathComponent("ca.pem")
+                try? FileManager.default.removeItem(at: copy)
+                try FileManager.default.copyItem(atPath: caCertificate, toPath: copy.path)
+                all[.caCertificate] = copy.path
+            }
+            _ = try Replica.create(home: home, settings: all, token: token)
             Output.line("initialized a replica of '\(answer.project)' for \(answer.user) (\(answer.role)) in \(home.path)")
             Output.note("run 'casebook sync' to fetch the project's records")
         }

@@ -15,8 +15,14 @@ extension Casebook {
         @OptionGroup var homeOptions: HomeOptions
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let client = SyncClient(server: settings.server, project: settings.project, token: try replica.token())
-            let report = try await Syncer(replica: replica, client: client, settings: settings, progress: Progress()).run()
+            try ServerAddress.check(settings.server, insecure: settings.insecure)
+            if settings.insecure && settings.server.scheme == "http" && !ServerAddress.isLoopback(settings.server) {
+                Output.note("warning: syncing over plain http: anyone on the network can read your records and token")
+            }
+            let token = try replica.token()
+            let report = try await SyncClient.with(address: settings.address, project: settings.project, token: token) { client in
+                try await Syncer(replica: replica, client: client, settings: settings, progress: Progress()).run()
+            }
             if json {
                 try Output.json(SyncJSON(pushed: report.pushed, pulled: report.pulled, conflicts: report.conflicts, rejected: report.rejected.count))
                 for rejected in report.rejected { Output.note("refused: \(rejected.record.prefix(12)) \(rejected.field): \(rejected.reason)") }

@@ -98,6 +98,10 @@ enum Setting: String, CaseIterable {
     case snapshotDone = "snapshot_done"
     /// When the last sync completed, milliseconds since the epoch.
     case lastSync = "last_sync"
+    /// The path of the replica's own copy of a private CA certificate to trust.
+    case caCertificate = "ca_certificate"
+    /// Set when the user accepted plain http to a non-loopback server (`init --insecure`).
+    case insecure
 
     static func get(_ key: Setting, _ db: Database) throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key.rawValue])
@@ -123,6 +127,11 @@ struct ReplicaSettings: Sendable {
     var schema: Schema
     var clockOffset: Int64
     var lastSync: UInt64?
+    var caCertificate: String?
+    var insecure: Bool
+
+    /// How to reach the server.
+    var address: ServerAddress { ServerAddress(url: server, caCertificate: caCertificate) }
 
     init(_ db: Database) throws {
         func required(_ key: Setting) throws -> String {
@@ -141,5 +150,7 @@ struct ReplicaSettings: Sendable {
         schema = try Schema.fromJSON(Data(try required(.schema).utf8))
         clockOffset = Int64(try Setting.get(.clockOffset, db) ?? "0") ?? 0
         lastSync = try Setting.get(.lastSync, db).flatMap(UInt64.init)
+        caCertificate = try Setting.get(.caCertificate, db)
+        insecure = try Setting.get(.insecure, db) == "1"
     }
 }

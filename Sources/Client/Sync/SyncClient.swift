@@ -1,7 +1,8 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
+import NIOSSL
 import Shared
 
 /// What a sync needs from the server. `SyncClient` speaks HTTP; tests substitute their own.
@@ -11,67 +12,124 @@ protocol SyncTransport: Sendable {
     func snapshot(after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse
 }
 
-/// The HTTP side of the protocol: one method per endpoint, errors as `ClientError`s.
-struct SyncClient: SyncTransport {
-    let server: URL
-    let project: String
-    let token: String
-    let session: URLSession
+/// How a replica reaches its server.
+struct ServerAddress: Sendable {
+    var url: URL
+    /// A PEM file of certificate authorities to trust besides the system's (for a self-signed server).
+    var caCertificate: String?
 
-    init(server: URL, project: String, token: String, timeout: TimeInterval = 120) {
-        self.server = server
-        self.project = project
-        self.token = token
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout * 5
-        configuration.httpAdditionalHeaders = ["User-Agent": "casebook"]
-        session = URLSession(configuration: configuration)
+    /// Whether the host is this machine (127.0.0.0/8, ::1 or localhost), where plain http is harmless.
+    static func isLoopback(_ url: URL) -> Bool {
+        guard let host = url.host?.lowercased() else { return false }
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let parts = host.split(separator: ".")
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
+    /// Plain http is refused to anything but a loopback address unless the user said `--insecure`.
+    static func check(_ url: URL, insecure: Bool) throws {
+        guard url.scheme?.lowercased() == "http", !isLoopback(url) else { return }
+        guard insecure else {
+            throw ClientError("refusing plain http:// to \(url.host ?? "?"): anyone on the network could read your records and token. Use https://, or --insecure if you accept that risk")
+        }
+    }
+}
+
+/// The HTTP side of the protocol over AsyncHTTPClient: one method per endpoint, errors as
+/// `ClientError`s. Certificates are verified against the system's authorities and, when given,
+/// the replica's own CA file. Call `close()` when done (or use `SyncClient.with`).
+final class SyncClient: SyncTransport {
+    let address: ServerAddress
+    let project: String
+    let token: String
+    private let http: HTTPClient
+    private let timeout: TimeAmount
+
+    init(address: ServerAddress, project: String, token: String, timeoutSeconds: Int64 = 120) throws {
+        self.address = address
+        self.project = project
+        self.token = token
+        timeout = .seconds(timeoutSeconds)
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let ca = address.caCertificate {
+            do {
+                tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(ca))]
+            } catch {
+                throw ClientError("cannot read the CA certificate '\(ca)': give a PEM file")
+            }
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow,
+                                                     timeout: .init(connect: .seconds(15), read: .seconds(timeoutSeconds)))
+        configuration.httpVersion = .http1Only
+        // Fail at once when the server cannot be reached: the user is told (exit 3) instead of
+        // waiting out the connect timeout while the client retries in the background.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Runs `body` with a client and always shuts it down.
+    static func with<T: Sendable>(address: ServerAddress, project: String, token: String, timeoutSeconds: Int64 = 120,
+                                  _ body: (SyncClient) async throws -> T) async throws -> T {
+        let client = try SyncClient(address: address, project: project, token: token, timeoutSeconds: timeoutSeconds)
+        do {
+            let result = try await body(client)
+            try? await client.close()
+            return result
+        } catch {
+            try? await client.close()
+            throw error
+        }
+    }
+
+    func close() async throws { try await http.shutdown() }
+
+    var server: URL { address.url }
+
     func schema() async throws -> Wire.SchemaResponse {
-        try await send("GET", "schema")
+        try await send(.GET, "schema")
     }
 
     func push(_ changes: [Change]) async throws -> Wire.PushResponse {
-        try await send("POST", "push", body: try JSONEncoder().encode(Wire.PushRequest(changes: changes)))
+        try await send(.POST, "push", body: try JSONEncoder().encode(Wire.PushRequest(changes: changes)))
     }
 
     func pull(after: Int64, limit: Int) async throws -> Wire.PullResponse {
-        try await send("GET", "pull", query: [URLQueryItem(name: "after", value: String(after)), URLQueryItem(name: "limit", value: String(limit))])
+        try await send(.GET, "pull", query: "after=\(after)&limit=\(limit)")
     }
 
     func snapshot(after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse {
-        try await send("GET", "snapshot", query: [URLQueryItem(name: "after", value: after?.text ?? ""), URLQueryItem(name: "limit", value: String(limit))])
+        try await send(.GET, "snapshot", query: "after=\(after?.text ?? "")&limit=\(limit)")
     }
 
-    private func send<T: Decodable>(_ method: String, _ endpoint: String, query: [URLQueryItem] = [], body: Data? = nil) async throws -> T {
-        let projectPath = project.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? project
-        guard var components = URLComponents(url: server.appendingPathComponent("v1/projects/\(projectPath)/\(endpoint)"), resolvingAgainstBaseURL: false) else {
-            throw ClientError("the server address \(server) is not a valid URL")
-        }
-        if !query.isEmpty { components.queryItems = query }
-        guard let url = components.url else { throw ClientError("the server address \(server) is not a valid URL") }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
+    private func send<T: Decodable>(_ method: HTTPMethod, _ endpoint: String, query: String? = nil, body: Data? = nil) async throws -> T {
+        let projectPath = project.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? project
+        var url = server.absoluteString
+        if url.hasSuffix("/") { url.removeLast() }
+        url += "/v1/projects/\(projectPath)/\(endpoint)" + (query.map { "?" + $0 } ?? "")
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "casebook")
         if let body {
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
         }
+        let status: Int
         let data: Data
-        let response: URLResponse
         do {
-            (data, response) = try await session.data(for: request)
-        } catch let error as URLError {
+            let response = try await http.execute(request, timeout: timeout)
+            status = Int(response.status.code)
+            data = Data((try await response.body.collect(upTo: 512 * 1024 * 1024)).readableBytesView)
+        } catch let error as ClientError {
+            throw error
+        } catch {
             throw Self.translate(error, server: server)
         }
-        guard let http = response as? HTTPURLResponse else { throw ClientError("the server at \(server) sent an answer that is not HTTP") }
-        guard (200..<300).contains(http.statusCode) else {
+        guard (200..<300).contains(status) else {
             let message = (try? JSONDecoder().decode(Wire.ErrorResponse.self, from: data))?.error.message
-            var error = Self.httpError(status: http.statusCode, message: message, server: server)
-            error.status = http.statusCode
+            var error = Self.httpError(status: status, message: message, server: server)
+            error.status = status
             throw error
         }
         do {
@@ -81,19 +139,26 @@ struct SyncClient: SyncTransport {
         }
     }
 
-    static func translate(_ error: URLError, server: URL) -> ClientError {
-        switch error.code {
-        case .cannotConnectToHost, .cannotFindHost, .timedOut, .networkConnectionLost, .notConnectedToInternet, .dnsLookupFailed,
-             .resourceUnavailable, .internationalRoamingOff, .callIsActive, .dataNotAllowed, .badServerResponse, .zeroByteResource:
-            return ClientError(
-                "cannot reach the server at \(server) (\(error.localizedDescription)): your local changes are kept; sync again when the network is back",
-                exitCode: ClientError.unreachableExitCode)
-        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateNotYetValid,
-             .serverCertificateHasUnknownRoot, .clientCertificateRejected, .clientCertificateRequired:
-            return ClientError("the secure connection to \(server) failed (\(error.localizedDescription)): check the server's certificate; nothing was sent")
-        default:
-            return ClientError("the request to \(server) failed (\(error.localizedDescription)): your local changes are kept")
+    /// A failed exchange: a certificate problem is an error of its own; anything else means the
+    /// server could not be reached (exit 3), and the local changes are kept.
+    static func translate(_ error: any Error, server: URL) -> ClientError {
+        if error is NIOSSLError || error is BoringSSLError || String(describing: error).contains("handshakeFailed") {
+            return ClientError("the secure connection to \(server) failed (\(error)): the server's certificate is not trusted or not valid; pass --ca-cert to 'casebook init' for a private CA. Nothing was sent")
         }
+        if let httpError = error as? HTTPClientError, httpError == .invalidURL || httpError == .emptyHost || httpError == .emptyScheme {
+            return ClientError("the server address \(server) is not a valid URL")
+        }
+        return ClientError(
+            "cannot reach the server at \(server) (\(shortDescription(error))): your local changes are kept; sync again when the network is back",
+            exitCode: ClientError.unreachableExitCode)
+    }
+
+    private static func shortDescription(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if text.contains("connectTimeout") || text.contains("Timeout") { return "timed out" }
+        if text.contains("connection reset") || text.contains("remoteConnectionClosed") { return "the connection was cut" }
+        if text.contains("refused") || text.contains("ECONNREFUSED") { return "connection refused" }
+        return String(text.prefix(120))
     }
 
     static func httpError(status: Int, message: String?, server: URL) -> ClientError {
@@ -102,8 +167,10 @@ struct SyncClient: SyncTransport {
         case 401: return ClientError("the server refused this replica's token (\(detail))")
         case 403: return ClientError("the server refused: \(detail)")
         case 413: return ClientError("the server refused a request as too large: \(detail)")
+        case 429: return ClientError("the server is slowing down requests from this address (\(detail)): wait a minute and try again")
         case 500...599:
-            return ClientError("the server failed (\(detail)): your local changes are kept; try again later", exitCode: status == 502 || status == 503 || status == 504 ? ClientError.unreachableExitCode : 1)
+            return ClientError("the server failed (\(detail)): your local changes are kept; try again later",
+                               exitCode: status == 502 || status == 503 || status == 504 ? ClientError.unreachableExitCode : 1)
         default: return ClientError("the server answered \(status): \(detail)")
         }
     }

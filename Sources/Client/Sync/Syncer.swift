@@ -103,7 +103,7 @@ struct Syncer {
         guard let newest = changes.map(\.change.hlc).max() else { return }
         let node = NodeID(try Setting.get(.node, db) ?? "") ?? newest.node
         var clock = HybridClock(node: node, maxDriftMillis: HLC.maxMillis, latest: try Setting.get(.clock, db).flatMap(HLC.init(text:)))
-        try? clock.receive(newest, now: UInt64(max(0, Int64(Date().timeIntervalSince1970 * 1000) + offset)))
+        _ = try? clock.receive(newest, now: UInt64(max(0, Int64(Date().timeIntervalSince1970 * 1000) + offset)))
         try Setting.set(.clock, clock.latest.text, db)
     }
 

@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import Shared
 
 /// Builds the HTTP application over a store. `serve` and the tests call the same builder.
@@ -10,16 +12,19 @@ func buildApplication(
     settings: ServerSettings = ServerSettings(),
     host: String = "127.0.0.1",
     port: Int = 8080,
+    tls: TLSConfiguration? = nil,
     logger: Logger = Logger(label: "casebook-server"),
     onServerRunning: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
-) -> some ApplicationProtocol {
-    let router = Router()
+) throws -> some ApplicationProtocol {
+    let router = Router(context: AppRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
     router.add(middleware: ServerTimeMiddleware(clock: settings.clock))
     router.add(middleware: ErrorMiddleware(maxBodyBytes: settings.maxBodyBytes))
-    SyncController(store: store, settings: settings, guardian: AuthGuard(store: store)).addRoutes(to: router)
+    let guardian = AuthGuard(store: store, throttle: AuthThrottle(policy: settings.authThrottle))
+    SyncController(store: store, settings: settings, guardian: guardian).addRoutes(to: router)
     return Application(
         router: router,
+        server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
         configuration: .init(address: .hostname(host, port: port), serverName: "casebook-server"),
         onServerRunning: { channel in
             await onServerRunning(host, channel.localAddress?.port ?? port)

@@ -12,6 +12,8 @@ struct ServerSettings: Sendable {
     var defaultPage = 2_000
     /// How far ahead of the server's clock a change may be stamped.
     var maxDriftMillis: UInt64 = 5 * 60 * 1000
+    /// How repeated failed authentication from one address is slowed down.
+    var authThrottle = AuthThrottle.Policy()
     /// The wall clock, milliseconds since the epoch (injected in tests).
     var clock: @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
 }

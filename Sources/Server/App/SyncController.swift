@@ -10,7 +10,7 @@ struct SyncController: Sendable {
     let settings: ServerSettings
     let guardian: AuthGuard
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/v1/health") { _, _ in
             try JSONResponse.make(Wire.HealthResponse(status: "ok", serverTime: settings.clock()))
         }
@@ -21,14 +21,14 @@ struct SyncController: Sendable {
         project.get("snapshot") { request, context in try await snapshot(request, context) }
     }
 
-    private func projectName(_ context: BasicRequestContext) throws -> String {
+    private func projectName(_ context: AppRequestContext) throws -> String {
         guard let name = context.parameters.get("project"), !name.isEmpty else {
             throw APIError.badRequest("the path needs a project name")
         }
         return name
     }
 
-    private func schema(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func schema(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = try projectName(context)
         let (user, membership) = try await guardian.authorize(request, context: context, project: project, push: false)
         guard let schema = try await store.schema(project: project) else {
@@ -38,7 +38,7 @@ struct SyncController: Sendable {
             project: project, schema: schema, user: user.name, role: membership.role.rawValue, serverTime: settings.clock()))
     }
 
-    private func push(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func push(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = try projectName(context)
         let (user, _) = try await guardian.authorize(request, context: context, project: project, push: true)
         var request = request
@@ -61,7 +61,7 @@ struct SyncController: Sendable {
         return try JSONResponse.make(Wire.PushResponse(results: results, serverTime: settings.clock()))
     }
 
-    private func pull(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func pull(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = try projectName(context)
         _ = try await guardian.authorize(request, context: context, project: project, push: false)
         let after = try integer(request, "after", default: 0)
@@ -73,7 +73,7 @@ struct SyncController: Sendable {
             serverTime: settings.clock()))
     }
 
-    private func snapshot(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func snapshot(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = try projectName(context)
         _ = try await guardian.authorize(request, context: context, project: project, push: false)
         var after: HLC?

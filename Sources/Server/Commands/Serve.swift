@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import NIOSSL
 
 extension CasebookServer {
     struct Serve: AsyncParsableCommand {
@@ -32,12 +33,19 @@ extension CasebookServer {
         @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
         var logLevel = "info"
 
+        @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this certificate chain (PEM).", valueName: "FILE"))
+        var tlsCertificate: String?
+
+        @Option(name: .customLong("tls-key"), help: ArgumentHelp("The private key of --tls-cert (PEM).", valueName: "FILE"))
+        var tlsKey: String?
+
         func validate() throws {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
             guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
             guard maxBatch >= 1, maxPage >= 1 else { throw ValidationError("--max-batch and --max-page must be at least 1") }
             guard maxClockDrift >= 1 else { throw ValidationError("--max-clock-drift must be at least 1 second") }
             guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+            guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         }
 
         func run() async throws {
@@ -53,16 +61,35 @@ extension CasebookServer {
             settings.maxBatch = maxBatch
             settings.maxPage = maxPage
             settings.maxDriftMillis = UInt64(maxClockDrift) * 1000
-            let app = buildApplication(
-                store: syncStore, settings: settings, host: host, port: port,
+            let tls = try loadTLS()
+            let scheme = tls == nil ? "http" : "https"
+            let app = try buildApplication(
+                store: syncStore, settings: settings, host: host, port: port, tls: tls,
                 onServerRunning: { host, port in
                     // Written straight to the file descriptor so it is never held in a buffer.
-                    FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
+                    FileHandle.standardOutput.write(Data("listening on \(scheme)://\(host):\(port)\n".utf8))
                 })
+            if tls == nil && host != "127.0.0.1" && host != "localhost" && host != "::1" {
+                Logger(label: "casebook-server").warning("serving plain http on \(host): put it behind a TLS proxy, or use --tls-cert and --tls-key")
+            }
             do {
                 try await app.runService()
             } catch {
                 throw CommandError("the server stopped: \(error)")
+            }
+        }
+
+        private func loadTLS() throws -> TLSConfiguration? {
+            guard let tlsCertificate, let tlsKey else { return nil }
+            do {
+                let chain = try NIOSSLCertificate.fromPEMFile(tlsCertificate).map { NIOSSLCertificateSource.certificate($0) }
+                guard !chain.isEmpty else { throw CommandError("\(tlsCertificate) holds no certificate") }
+                let key = try NIOSSLPrivateKey(file: tlsKey, format: .pem)
+                return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            } catch let error as CommandError {
+                throw error
+            } catch {
+                throw CommandError("cannot load the TLS certificate or key (\(error)): give PEM files for --tls-cert and --tls-key")
             }
         }
     }
