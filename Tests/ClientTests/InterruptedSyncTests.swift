@@ -14,6 +14,8 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
     /// The server's clock and how far ahead of it a change may be stamped.
     var now: UInt64 = UInt64(Date().timeIntervalSince1970 * 1000)
     var maxDriftMillis: UInt64 = 5 * 60 * 1000
+    /// When set, every push fails as a server whose store cannot write would answer.
+    var failPushes = false
 
     func load(_ changes: [Change]) {
         lock.withLock {
@@ -36,6 +38,10 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
     }
 
     func push(_ changes: [Change]) async throws -> Wire.PushResponse {
+        if lock.withLock({ failPushes }) {
+            throw SyncClient.httpError(status: 503, message: "the database could not be written (simulated failure): try again",
+                                       server: URL(string: "http://127.0.0.1:1")!)
+        }
         let (now, drift) = lock.withLock { (self.now, maxDriftMillis) }
         let accepted = changes.filter { $0.hlc.millis <= now + drift }
         load(accepted)
@@ -215,5 +221,27 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         // The sync taught the replica the server's time.
         let offset = try local.replica.settings().clockOffset
         #expect(abs(offset) < 60_000)
+    }
+
+    @Test func aServerThatCannotWriteLeavesTheOutboxIntact() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let server = FlakyServer()
+        server.failPushes = true
+        try await local.replica.pool.write { db in try Setting.set(.snapshotDone, "1", db) }
+        _ = try local.add(["title": .text("Kept through a server failure")])
+        let before = try local.outbox().map(\.hlc)
+        let syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: Progress(enabled: false))
+        do {
+            _ = try await syncer.run()
+            Issue.record("the sync succeeded")
+        } catch let error as ClientError {
+            #expect(error.exitCode == ClientError.unreachableExitCode)
+            #expect(error.message.contains("local changes are kept"))
+        }
+        #expect(try local.outbox().map(\.hlc) == before)
+        server.failPushes = false
+        #expect(try await syncer.run().pushed == 1)
+        #expect(try local.outbox().isEmpty)
     }
 }

@@ -23,6 +23,14 @@ struct Casebook: AsyncParsableCommand {
     /// Runs the command: a domain error is one `error: ...` line and its exit code; a wrong
     /// command line prints usage and exits 64.
     static func main() async {
+        // Swift would repair invalid UTF-8 in arguments silently; refuse it instead, before anything is stored.
+        for index in 1..<Int(CommandLine.argc) {
+            guard let raw = CommandLine.unsafeArgv[index] else { continue }
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw))
+            if String(validating: bytes, as: UTF8.self) == nil {
+                fail("argument \(index) is not valid UTF-8 text: check the terminal's encoding (it should be UTF-8)", code: 64)
+            }
+        }
         do {
             var command = try parseAsRoot()
             if var command = command as? AsyncParsableCommand {

@@ -62,7 +62,7 @@ package enum IDPrefix {
             throw Failure(message: "\(kind) '\(prefix)' is too short: type at least \(minimumLength) characters of it")
         }
         guard typed.utf8.allSatisfy(Hex.isLowerHexDigit) else {
-            throw Failure(message: "'\(prefix)' is not an \(kind): ids are made of the characters 0-9 and a-f")
+            throw Failure(message: "'\(prefix)' is not a valid \(kind): ids are made of the characters 0-9 and a-f")
         }
         return typed
     }

@@ -60,7 +60,7 @@ final class RunningServer {
     init(data: URL? = nil) throws {
         self.data = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("casebook-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.data, withIntermediateDirectories: true)
-        log = self.data.appendingPathComponent("serve.log")
+        log = self.data.appendingPathComponent("serve-\(UUID().uuidString.prefix(8)).log")
     }
 
     /// Runs an admin command on the same data folder.
@@ -82,12 +82,12 @@ final class RunningServer {
     }
 
     /// Starts serving and waits for the `listening on` line.
-    func start(port: Int = 0) throws {
-        let out = data.appendingPathComponent("serve.out")
+    func start(port: Int = 0, extra: [String] = []) throws {
+        let out = data.appendingPathComponent("serve-\(UUID().uuidString.prefix(8)).out")
         FileManager.default.createFile(atPath: out.path, contents: nil)
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = Programs.products.appendingPathComponent("casebook-server")
-        process.arguments = ["serve", "--data", data.path, "--port", String(port)]
+        process.arguments = ["serve", "--data", data.path, "--port", String(port)] + extra
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()

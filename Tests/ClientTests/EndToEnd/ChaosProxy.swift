@@ -1,0 +1,126 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A TCP proxy on loopback that cuts connections part-way: each connection, in each direction,
+/// may pass only a random number of bytes before both sides are closed. Used to check that a
+/// sync cut off mid-request or mid-response is retried until done, with no duplicates.
+final class ChaosProxy: @unchecked Sendable {
+    let port: Int
+    private let upstreamPort: Int
+    private let listener: Int32
+    private let lock = NSLock()
+    private var random: UInt64
+    private var stopped = false
+    /// Percentage of connections passed through untouched.
+    let passPercent: Int
+    private(set) var cuts = 0
+
+    init(upstreamPort: Int, seed: UInt64, passPercent: Int = 35) throws {
+        self.upstreamPort = upstreamPort
+        self.random = seed
+        self.passPercent = passPercent
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = ChaosProxy.loopback(port: 0)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, listen(fd, 64) == 0 else { throw ProxyError() }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        listener = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    struct ProxyError: Error {}
+
+    static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+
+    func stop() {
+        lock.withLock { stopped = true }
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    private func nextRandom() -> UInt64 {
+        lock.withLock {
+            random &+= 0x9E37_79B9_7F4A_7C15
+            var z = random
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 {
+                if lock.withLock({ stopped }) { return }
+                continue
+            }
+            let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = ChaosProxy.loopback(port: upstreamPort)
+            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            guard connected == 0 else {
+                close(client)
+                close(upstream)
+                continue
+            }
+            let pass = Int(nextRandom() % 100) < passPercent
+            // Budgets: requests are cut within their first few KB, responses anywhere in the first 64 KB.
+            let up = pass ? Int.max : Int(nextRandom() % 6_000)
+            let down = pass ? Int.max : Int(nextRandom() % 65_536)
+            if !pass { lock.withLock { cuts += 1 } }
+            let pair = Pair(client: client, upstream: upstream)
+            Thread.detachNewThread { pair.pump(from: client, to: upstream, budget: up) }
+            Thread.detachNewThread { pair.pump(from: upstream, to: client, budget: down) }
+        }
+    }
+
+    /// Two sockets closed together when either direction ends.
+    final class Pair: @unchecked Sendable {
+        let client: Int32
+        let upstream: Int32
+        private let lock = NSLock()
+        private var open = 2
+
+        init(client: Int32, upstream: Int32) {
+            self.client = client
+            self.upstream = upstream
+        }
+
+        func pump(from source: Int32, to target: Int32, budget: Int) {
+            var left = budget
+            var buffer = [UInt8](repeating: 0, count: 16_384)
+            while left > 0 {
+                let count = read(source, &buffer, min(buffer.count, left))
+                if count <= 0 { break }
+                var written = 0
+                while written < count {
+                    let n = buffer.withUnsafeBufferPointer { write(target, $0.baseAddress! + written, count - written) }
+                    if n <= 0 { break }
+                    written += n
+                }
+                if written < count { break }
+                left -= count
+            }
+            // Cut: close both sides (the peer sees a reset or an early end).
+            shutdown(client, Int32(SHUT_RDWR))
+            shutdown(upstream, Int32(SHUT_RDWR))
+            let last = lock.withLock { open -= 1; return open == 0 }
+            if last {
+                close(client)
+                close(upstream)
+            }
+        }
+    }
+}
