@@ -41,3 +41,16 @@ extension Fixture {
         change("title", value, at: hlc(1_000), base: hlc(500, 0, nodeB), supersedes: [hlc(400, 0, nodeC)])
     }
 }
+
+@Suite struct StorageTextTests {
+    @Test func everyValueRoundTripsThroughItsStoredForm() throws {
+        let values: [FieldValue] = [.text(""), .text("t:x, \"quoted\"\nҚазақстан"), .integer(Int64.min), .date("2025-01-23"), .bool(false), .bool(true),
+                                    .list([]), .list(["a,b", "\"c\""]), .reference(Fixture.record), .references([Fixture.record, Fixture.record]), .unset]
+        for value in values {
+            #expect(try StorageText.decodeValue(StorageText.encode(value)) == value)
+        }
+        for damaged in ["", "x", "z:1", "i:one", "l:[1", "t"] {
+            #expect(throws: StorageText.DamagedData.self) { try StorageText.decodeValue(damaged) }
+        }
+    }
+}

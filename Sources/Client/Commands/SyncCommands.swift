@@ -24,7 +24,8 @@ extension Casebook {
                 try await Syncer(replica: replica, client: client, settings: settings, progress: Progress()).run()
             }
             if json {
-                try Output.json(SyncJSON(pushed: report.pushed, pulled: report.pulled, conflicts: report.conflicts, rejected: report.rejected.count))
+                try Output.json(SyncJSON(pushed: report.pushed, pulled: report.pulled, conflicts: report.conflicts, rejected: report.rejected.count,
+                                         seconds: ["snapshot": report.snapshotSeconds, "push": report.pushSeconds, "pull": report.pullSeconds]))
                 for rejected in report.rejected { Output.note("refused: \(rejected.record.prefix(12)) \(rejected.field): \(rejected.reason)") }
                 try failIfPushRefused(report)
                 return
@@ -77,6 +78,8 @@ struct SyncJSON: Encodable {
     let pulled: Int
     let conflicts: Int
     let rejected: Int
+    /// Time spent in each part of the sync.
+    let seconds: [String: Double]
 }
 
 struct StatusJSON: Encodable {

@@ -4,11 +4,13 @@ import Shared
 
 extension Replica {
     /// Applies changes the server accepted (pulled, or acknowledged after a push) through the
-    /// merge rule, then refreshes what reads show for every record they touch. Changes already
-    /// known are skipped. Returns how many were new. The caller owns the transaction, so a page
-    /// and its cursor are committed together.
+    /// merge rule, then refreshes what reads show for every record they touch (and for
+    /// `alsoRefresh`). Changes already known are skipped. Returns how many were new. The caller
+    /// owns the transaction, so a page and its cursor are committed together.
     @discardableResult
-    static func applyConfirmed(_ changes: [Wire.LoggedChange], schema: Schema, _ db: Database) throws -> Int {
+    static func applyConfirmed(_ changes: [Wire.LoggedChange], schema: Schema, _ db: Database,
+                               alsoRefresh: some Sequence<String> = [String]()) throws -> Int {
+        let recordKnown = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record = ? LIMIT 1")
         let known = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE hlc = ?")
         let insert = try db.cachedStatement(sql: """
             INSERT INTO change (hlc, seq, collection, record, field, value, author, base, supersedes, covers, received_at)
@@ -20,19 +22,40 @@ extension Replica {
             SELECT 1 FROM change_parent JOIN change ON change.hlc = change_parent.child
             WHERE change_parent.parent = ? AND change.record = ? AND change.field = ? LIMIT 1
             """)
-        let deleteHeads = try db.cachedStatement(sql: "DELETE FROM head WHERE record = ? AND field = ?")
-        let insertHead = try db.cachedStatement(sql: "INSERT INTO head (record, field, hlc) VALUES (?, ?, ?)")
         var touched: [String] = []
-        var seen = Set<String>()
+        var seenRecords = Set<String>()
+        var newRecords = Set<String>()
+        var states: [FieldKey: FieldState] = [:]
+        var original: [FieldKey: FieldState] = [:]
+        var batchHLCs = Set<HLC>()
+        var batchParents = Set<ParentKey>()
         var applied = 0
         for logged in changes {
             let change = logged.change
             let hlc = change.hlc.text
-            if try Bool.fetchOne(known, arguments: [hlc]) == true { continue }
+            if seenRecords.insert(change.record).inserted {
+                touched.append(change.record)
+                // A record this replica has never stored needs no per-change lookups.
+                if try Bool.fetchOne(recordKnown, arguments: [change.record]) != true { newRecords.insert(change.record) }
+            }
+            let isNewRecord = newRecords.contains(change.record)
+            if batchHLCs.contains(change.hlc) { continue }
+            if !isNewRecord, try Bool.fetchOne(known, arguments: [hlc]) == true { continue }
+            let key = FieldKey(record: change.record, field: change.field)
+            let parentKey = ParentKey(record: change.record, field: change.field, parent: change.hlc)
             // Parents only count within the same field (a change cannot supersede another field's version).
-            let key: StatementArguments = [hlc, change.record, change.field]
-            let isParent = try Bool.fetchOne(childByBase, arguments: key) == true || Bool.fetchOne(childByParent, arguments: key) == true
-            let state = FieldState(heads: try confirmedHeads(record: change.record, field: change.field, db))
+            var isParent = batchParents.contains(parentKey)
+            if !isParent && !isNewRecord {
+                let arguments: StatementArguments = [hlc, change.record, change.field]
+                isParent = try Bool.fetchOne(childByBase, arguments: arguments) == true || Bool.fetchOne(childByParent, arguments: arguments) == true
+            }
+            let state: FieldState
+            if let cached = states[key] {
+                state = cached
+            } else {
+                state = isNewRecord ? FieldState() : FieldState(heads: try confirmedHeads(record: change.record, field: change.field, db))
+                original[key] = state
+            }
             let outcome = MergeRule.merge(state, change, knowledge: .init(isParentOfKnownChange: isParent))
             try insert.execute(arguments: [
                 hlc, logged.seq == 0 ? nil : logged.seq, change.collection, change.record, change.field,
@@ -40,15 +63,32 @@ extension Replica {
                 StorageText.encode(change.supersedes), StorageText.encode(change.covers), logged.receivedAt,
             ])
             for parent in change.supersedes { try insertParent.execute(arguments: [parent.text, hlc]) }
-            if outcome.state != state {
-                try deleteHeads.execute(arguments: [change.record, change.field])
-                for head in outcome.state.heads { try insertHead.execute(arguments: [change.record, change.field, head.hlc.text]) }
-            }
+            states[key] = outcome.state
+            batchHLCs.insert(change.hlc)
+            for parent in change.parents { batchParents.insert(ParentKey(record: change.record, field: change.field, parent: parent)) }
             applied += 1
-            if seen.insert(change.record).inserted { touched.append(change.record) }
         }
-        for record in touched { try refresh(record: record, schema: schema, db) }
+        let deleteHeads = try db.cachedStatement(sql: "DELETE FROM head WHERE record = ? AND field = ?")
+        let insertHead = try db.cachedStatement(sql: "INSERT INTO head (record, field, hlc) VALUES (?, ?, ?)")
+        for (key, state) in states where state != original[key] {
+            if !(original[key]?.heads.isEmpty ?? true) { try deleteHeads.execute(arguments: [key.record, key.field]) }
+            for head in state.heads { try insertHead.execute(arguments: [key.record, key.field, head.hlc.text]) }
+        }
+        var refreshed = Set<String>()
+        for record in touched where refreshed.insert(record).inserted { try refresh(record: record, schema: schema, db) }
+        for record in alsoRefresh where refreshed.insert(record).inserted { try refresh(record: record, schema: schema, db) }
         return applied
+    }
+
+    private struct FieldKey: Hashable {
+        var record: String
+        var field: String
+    }
+
+    private struct ParentKey: Hashable {
+        var record: String
+        var field: String
+        var parent: HLC
     }
 
     /// The confirmed versions of one field.

@@ -10,6 +10,15 @@ struct SyncReport: Sendable {
     var rejected: [RejectedView] = []
     /// Why the server refused every push (a viewer's replica, say); the pull still ran.
     var pushRefused: String?
+    /// Seconds spent in each part, for `sync --json` and the benchmark.
+    var snapshotSeconds = 0.0
+    var pushSeconds = 0.0
+    var pullSeconds = 0.0
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// Runs a sync: the first time, the snapshot of current versions; then push the outbox; then
@@ -26,14 +35,21 @@ struct Syncer {
     func run() async throws -> SyncReport {
         var report = SyncReport()
         defer { progress.finish() }
+        let clock = ContinuousClock()
+        var start = clock.now
         report.pulled += try await snapshotIfNeeded()
+        report.snapshotSeconds = (clock.now - start).seconds
+        start = clock.now
         do {
             report.pushed = try await push()
         } catch let error as ClientError where error.status == 403 {
             // Refused outright (a viewer): keep the outbox, still bring the replica up to date.
             report.pushRefused = error.message
         }
+        report.pushSeconds = (clock.now - start).seconds
+        start = clock.now
         report.pulled += try await pullLog()
+        report.pullSeconds = (clock.now - start).seconds
         try await replica.pool.write { db in
             try Setting.set(.lastSync, String(UInt64(Date().timeIntervalSince1970 * 1000)), db)
         }
@@ -141,43 +157,42 @@ struct Syncer {
         let schema = settings.schema
         let user = settings.user
         return try await replica.pool.write { db in
-            var accepted = 0
+            var accepted: [Wire.LoggedChange] = []
             var answered = 0
             var clockAhead = false
             let byHLC = Dictionary(entries.map { ($0.hlc, $0) }, uniquingKeysWith: { first, _ in first })
-            var touched = Set<String>()
+            var touched: [String] = []
+            let park = try db.cachedStatement(sql: "UPDATE outbox SET rejected_code = ?, rejected_reason = ? WHERE hlc = ?")
             for result in response.results {
                 guard let entry = byHLC[result.hlc] else { continue }
                 answered += 1
                 switch result.status {
                 case .applied, .conflict, .duplicate:
-                    accepted += 1
-                    let logged = Wire.LoggedChange(seq: result.seq ?? 0, change: entry.change(author: user), receivedAt: response.serverTime)
-                    try Replica.applyConfirmed([logged], schema: schema, db)
+                    accepted.append(Wire.LoggedChange(seq: result.seq ?? 0, change: entry.change(author: user), receivedAt: response.serverTime))
                     try Self.settle(entry, db)
                 case .rejected where result.code == "clock_ahead":
                     clockAhead = true
                 case .rejected:
-                    try db.execute(sql: "UPDATE outbox SET rejected_code = ?, rejected_reason = ? WHERE hlc = ?",
-                                   arguments: [result.code ?? "rejected", result.reason ?? "refused by the server", entry.hlc.text])
+                    try park.execute(arguments: [result.code ?? "rejected", result.reason ?? "refused by the server", entry.hlc.text])
                 }
-                touched.insert(entry.record)
+                touched.append(entry.record)
             }
-            for record in touched { try Replica.refresh(record: record, schema: schema, db) }
-            return (accepted, answered, clockAhead)
+            // Accepted changes become confirmed at once, so the value never flickers back; every
+            // record touched (accepted or refused) is refreshed once.
+            try Replica.applyConfirmed(accepted, schema: schema, db, alsoRefresh: touched)
+            return (accepted.count, answered, clockAhead)
         }
     }
 
     /// Removes an accepted entry from the outbox; if the field was edited again meanwhile, the
     /// newer edit now builds on the accepted one.
     private static func settle(_ entry: OutboxEntry, _ db: Database) throws {
-        let current = try String.fetchOne(db, sql: "SELECT hlc FROM outbox WHERE record = ? AND field = ?", arguments: [entry.record, entry.field])
-        if current == entry.hlc.text {
-            try db.execute(sql: "DELETE FROM outbox WHERE record = ? AND field = ?", arguments: [entry.record, entry.field])
-        } else if current != nil {
-            try db.execute(sql: "UPDATE outbox SET base = ?, supersedes = NULL WHERE record = ? AND field = ?",
-                           arguments: [entry.hlc.text, entry.record, entry.field])
-        }
+        let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE hlc = ?")
+        try delete.execute(arguments: [entry.hlc.text])
+        guard db.changesCount == 0 else { return }
+        // The field was edited again meanwhile: the newer edit now builds on the accepted one.
+        try db.execute(sql: "UPDATE outbox SET base = ?, supersedes = NULL WHERE record = ? AND field = ?",
+                       arguments: [entry.hlc.text, entry.record, entry.field])
     }
 
     /// Re-stamps every pending change with the clock corrected by the server's time. None of

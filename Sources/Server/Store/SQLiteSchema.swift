@@ -101,7 +101,13 @@ enum SQLiteSchema {
             SELECT 1 FROM change_parent JOIN change ON change.project_id = change_parent.project_id AND change.hlc = change_parent.child
             WHERE change_parent.project_id = ? AND change_parent.parent = ? AND change.record = ? AND change.field = ? LIMIT 1
             """)
-        for change in changes {
+        let collection = try db.cachedStatement(sql: "SELECT collection FROM record WHERE project_id = ? AND id = ?")
+        for record in Set(changes.map(\.record)) {
+            if let name = try String.fetchOne(collection, arguments: [projectID, record]) { context.collections[record] = name }
+        }
+        // A change can only be known, or a parent of a stored change, if its record is stored:
+        // records new to the store (an import, a first sync) skip these lookups.
+        for change in changes where context.collections[change.record] != nil {
             let hlc = change.hlc.text
             if let row = try Row.fetchOne(byHLC, arguments: [projectID, hlc]) {
                 context.existing[change.hlc] = try loggedChange(row).change
@@ -111,15 +117,12 @@ enum SQLiteSchema {
                 context.parentsOfStored.insert(change.hlc)
             }
         }
-        let collection = try db.cachedStatement(sql: "SELECT collection FROM record WHERE project_id = ? AND id = ?")
         let heads = try db.cachedStatement(sql: """
             SELECT head.field, change.hlc, change.value, change.author, change.covers
             FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
             WHERE head.project_id = ? AND head.record = ?
             """)
-        for record in Set(changes.map(\.record)) {
-            guard let name = try String.fetchOne(collection, arguments: [projectID, record]) else { continue }
-            context.collections[record] = name
+        for record in context.collections.keys {
             var fields: [String: [Version]] = [:]
             for row in try Row.fetchAll(heads, arguments: [projectID, record]) {
                 fields[row["field"], default: []].append(try version(row))

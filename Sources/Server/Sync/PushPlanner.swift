@@ -77,9 +77,10 @@ enum PushPlanner {
                 continue
             }
             let key = FieldKey(record: change.record, field: change.field)
-            let before = Conflict.open(record: change.record, collection: change.collection, fields: heads[change.record] ?? [:])
+            let fieldsBefore = heads[change.record] ?? [:]
+            let headsBefore = fieldsBefore[change.field] ?? []
             let outcome = MergeRule.merge(
-                FieldState(heads: heads[change.record]?[change.field] ?? []), change,
+                FieldState(heads: headsBefore), change,
                 knowledge: .init(isKnown: false, isParentOfKnownChange: parentsOfKnown.contains(ParentKey(record: change.record, field: change.field, parent: change.hlc))))
             seq += 1
             known[change.hlc] = change
@@ -92,6 +93,15 @@ enum PushPlanner {
             }
             plan.inserts.append(Wire.LoggedChange(seq: seq, change: change, receivedAt: policy.now))
 
+            // A conflict can only open, change or close where a field has (or had) several heads,
+            // or where deletes are involved; everything else (most changes) skips the bookkeeping.
+            let conflictsMayChange = headsBefore.count > 1 || outcome.state.heads.count > 1
+                || change.isDeletionMarker || fieldsBefore[Change.deletedField] != nil
+            guard conflictsMayChange else {
+                plan.results.append(.init(hlc: change.hlc, status: .applied, seq: seq))
+                continue
+            }
+            let before = Conflict.open(record: change.record, collection: change.collection, fields: fieldsBefore)
             let after = Conflict.open(record: change.record, collection: change.collection, fields: heads[change.record] ?? [:])
             for field in Set(before.keys).union(after.keys) where before[field] != after[field] {
                 let fieldKey = FieldKey(record: change.record, field: field)

@@ -1,16 +1,54 @@
 import Foundation
 
 /// The text forms stores use for values and lists of timestamps (server and replica alike).
+///
+/// A value is a one-letter type tag, a colon, and the payload: `t:text`, `i:42`, `d:2025-01-23`,
+/// `b:1`, `r:ID`, `u:` for unset, and for lists `l:` / `R:` followed by a JSON array of strings.
+/// Scalars need no escaping and no JSON coder, which keeps the hot paths of push and pull cheap.
 package enum StorageText {
-    /// A value as compact JSON text.
+    /// A value as stored text.
     package static func encode(_ value: FieldValue) -> String {
-        // Encoding a FieldValue cannot fail: every case is plain strings, numbers and booleans.
-        (try? String(decoding: JSONEncoder().encode(value), as: UTF8.self)) ?? #"{"type":"unset"}"#
+        switch value {
+        case .text(let s): "t:" + s
+        case .integer(let n): "i:" + String(n)
+        case .date(let s): "d:" + s
+        case .bool(let b): b ? "b:1" : "b:0"
+        case .reference(let s): "r:" + s
+        case .list(let items): "l:" + jsonArray(items)
+        case .references(let items): "R:" + jsonArray(items)
+        case .unset: "u:"
+        }
     }
 
-    /// A value from its JSON text.
+    /// A value from its stored text.
     package static func decodeValue(_ text: String) throws -> FieldValue {
-        try JSONDecoder().decode(FieldValue.self, from: Data(text.utf8))
+        let utf8 = text.utf8
+        guard utf8.count >= 2, let tag = utf8.first, utf8[utf8.index(after: utf8.startIndex)] == UInt8(ascii: ":") else {
+            throw DamagedData(text: text)
+        }
+        let payload = String(text.dropFirst(2))
+        switch tag {
+        case UInt8(ascii: "t"): return .text(payload)
+        case UInt8(ascii: "i"):
+            guard let n = Int64(payload) else { throw DamagedData(text: text) }
+            return .integer(n)
+        case UInt8(ascii: "d"): return .date(payload)
+        case UInt8(ascii: "b"): return .bool(payload == "1")
+        case UInt8(ascii: "r"): return .reference(payload)
+        case UInt8(ascii: "l"): return .list(try decodeArray(payload, original: text))
+        case UInt8(ascii: "R"): return .references(try decodeArray(payload, original: text))
+        case UInt8(ascii: "u"): return .unset
+        default: throw DamagedData(text: text)
+        }
+    }
+
+    private static func jsonArray(_ items: [String]) -> String {
+        (try? String(decoding: JSONEncoder().encode(items), as: UTF8.self)) ?? "[]"
+    }
+
+    private static func decodeArray(_ payload: String, original: String) throws -> [String] {
+        guard let items = try? JSONDecoder().decode([String].self, from: Data(payload.utf8)) else { throw DamagedData(text: original) }
+        return items
     }
 
     /// Timestamps as comma-separated text, nil for none.
@@ -33,6 +71,6 @@ package enum StorageText {
     /// Stored text that is not what it should be.
     package struct DamagedData: Error, CustomStringConvertible {
         package let text: String
-        package var description: String { "the database holds a damaged timestamp '\(text.prefix(60))'" }
+        package var description: String { "the database holds a damaged value '\(text.prefix(60))'" }
     }
 }

@@ -85,6 +85,13 @@ package struct CollectionSchema: Codable, Sendable, Hashable {
 
     private enum CodingKeys: String, CodingKey { case name, titleField = "title_field", fields }
 
+    /// A collection with its title field and fields.
+    package init(name: String, titleField: String, fields: [FieldSchema]) {
+        self.name = name
+        self.titleField = titleField
+        self.fields = fields
+    }
+
     /// The field called `name`, if any.
     package func field(_ name: String) -> FieldSchema? { fields.first { $0.name == name } }
 }
@@ -97,6 +104,14 @@ package struct Schema: Codable, Sendable, Hashable {
     package var version: Int
     package var collections: [CollectionSchema]
     package var vocabularies: [Vocabulary]
+
+    /// A schema from its parts (call `check()` before using it).
+    package init(name: String, version: Int, collections: [CollectionSchema], vocabularies: [Vocabulary]) {
+        self.name = name
+        self.version = version
+        self.collections = collections
+        self.vocabularies = vocabularies
+    }
 
     /// The collection called `name`, if any.
     package func collection(_ name: String) -> CollectionSchema? { collections.first { $0.name == name } }

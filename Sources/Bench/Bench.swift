@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// Measures sync speed, memory and scaling with the real programs on loopback, beside the raw
+/// SQLite insert rate of the same rows, and prints one table. Run on a release build.
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "casebook-bench",
+        abstract: "Benchmark casebook-server and casebook against raw SQLite (see docs/performance.md).")
+
+    @Option(help: "Record counts for the push and initial-pull phases (each record is 12 field changes).")
+    var records: [Int] = [10_000, 100_000]
+
+    @Option(help: "Replicas syncing at once in the concurrency phase.")
+    var replicas = 50
+
+    @Option(name: .customLong("changes-per-replica"), help: "Changes each replica pushes in the concurrency phase.")
+    var changesPerReplica = 200
+
+    @Option(help: "The folder holding casebook and casebook-server (default: next to this program).")
+    var bin: String?
+
+    @Flag(help: "Tiny sizes, for CI: checks the benchmark runs, measures nothing worth keeping.")
+    var smoke = false
+
+    mutating func run() async throws {
+        if smoke {
+            records = [200, 1_000]
+            replicas = 5
+            changesPerReplica = 24
+        }
+        let binURL = bin.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        var runner = Runner(bin: binURL, work: work)
+        var rows: [Row] = []
+        for count in records {
+            rows += try runner.scalingPhases(records: count)
+        }
+        rows += try runner.concurrency(replicas: replicas, changesPerReplica: changesPerReplica)
+        Table.print(rows, machine: Machine.describe())
+    }
+}
+
+/// One line of the results table.
+struct Row {
+    var phase: String
+    var size: String
+    var time: Double?
+    var rate: Double?
+    var ratio: Double?
+    var note: String = ""
+}
+
+enum Table {
+    static func print(_ rows: [Row], machine: String) {
+        Swift.print("machine: \(machine)\n")
+        Swift.print("| phase | size | time | rate (changes/s) | vs raw SQLite | notes |")
+        Swift.print("|---|---|---:|---:|---:|---|")
+        for row in rows {
+            let time = row.time.map { $0 < 1 ? String(format: "%.1f ms", $0 * 1000) : String(format: "%.2f s", $0) } ?? ""
+            let rate = row.rate.map { String(format: "%.0f", $0) } ?? ""
+            let ratio = row.ratio.map { String(format: "%.0f%%", $0 * 100) } ?? ""
+            Swift.print("| \(row.phase) | \(row.size) | \(time) | \(rate) | \(ratio) | \(row.note) |")
+        }
+    }
+}
+
+enum Machine {
+    static func describe() -> String {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "?"
+        let memory = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8))?
+            .split(separator: "\n").first?.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) }
+        return "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(cpu), \(memory.map { "\($0 / 1024 / 1024) GiB" } ?? "?") RAM"
+    }
+}

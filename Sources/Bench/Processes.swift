@@ -1,0 +1,104 @@
+import Foundation
+
+/// Running the real programs and measuring them.
+enum Processes {
+    struct Result {
+        var code: Int32
+        var stdout: String
+        var stderr: String
+        var seconds: Double
+        /// Peak resident memory in bytes (VmHWM), sampled while it ran.
+        var peakRSS: Int
+    }
+
+    /// Runs a program to completion, timing it and sampling its peak memory.
+    static func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws -> Result {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-bench-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("out"), err = folder.appendingPathComponent("err")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        process.standardInput = FileHandle.nullDevice
+        let clock = ContinuousClock()
+        let start = clock.now
+        try process.run()
+        var peak = 0
+        while process.isRunning {
+            peak = max(peak, peakRSS(pid: process.processIdentifier) ?? 0)
+            usleep(2_000)
+        }
+        process.waitUntilExit()
+        let elapsed = clock.now - start
+        return Result(code: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
+                      stderr: try String(contentsOf: err, encoding: .utf8),
+                      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, peakRSS: peak)
+    }
+
+    /// VmHWM of a running process, in bytes.
+    static func peakRSS(pid: Int32) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return nil }
+        return kb * 1024
+    }
+
+    /// Resets a process's peak memory counter, so the next reading covers one phase only.
+    static func resetPeakRSS(pid: Int32) {
+        try? "5".write(toFile: "/proc/\(pid)/clear_refs", atomically: false, encoding: .utf8)
+    }
+}
+
+/// A `casebook-server serve` for the length of a benchmark phase.
+final class BenchServer {
+    let process = Process()
+    let data: URL
+    let url: String
+    let bin: URL
+
+    init(bin: URL, data: URL) throws {
+        self.bin = bin
+        self.data = data
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let out = data.appendingPathComponent("serve.out")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        process.executableURL = bin.appendingPathComponent("casebook-server")
+        process.arguments = ["serve", "--data", data.path, "--port", "0", "--log-level", "warning"]
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        var found: String?
+        while Date() < deadline, found == nil {
+            let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+            found = text.split(separator: "\n").first { $0.hasPrefix("listening on ") }.map { String($0.dropFirst("listening on ".count)) }
+            if found == nil { usleep(20_000) }
+        }
+        guard let found else { throw BenchError("the server did not start") }
+        url = found
+    }
+
+    func admin(_ arguments: [String]) throws -> Processes.Result {
+        let result = try Processes.run(bin.appendingPathComponent("casebook-server"), arguments + ["--data", data.path])
+        guard result.code == 0 else { throw BenchError("casebook-server \(arguments.joined(separator: " ")) failed: \(result.stderr)") }
+        return result
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

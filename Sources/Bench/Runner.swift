@@ -1,0 +1,181 @@
+import Foundation
+import Shared
+
+/// The benchmark phases.
+struct Runner {
+    let bin: URL
+    let work: URL
+    private var serial = 0
+
+    init(bin: URL, work: URL) {
+        self.bin = bin
+        self.work = work
+    }
+
+    var client: URL { bin.appendingPathComponent("casebook") }
+
+    mutating func folder(_ name: String) -> URL {
+        serial += 1
+        return work.appendingPathComponent("\(serial)-\(name)")
+    }
+
+    /// A fresh server with the benchmark schema and one researcher; returns it and a token.
+    mutating func freshServer() throws -> (BenchServer, String) {
+        let data = folder("server")
+        let server = try BenchServer(bin: bin, data: data)
+        let schemaPath = work.appendingPathComponent("bench-schema.json")
+        try BenchData.schema.jsonData().write(to: schemaPath)
+        _ = try server.admin(["project", "create", "bench", "--schema", schemaPath.path])
+        let token = try server.admin(["user", "add", "bench", "--project", "bench"]).stdout.split(separator: "\n").last.map(String.init) ?? ""
+        return (server, token)
+    }
+
+    mutating func replica(_ server: BenchServer, token: String) throws -> URL {
+        let home = folder("replica")
+        try check(try Processes.run(client, ["init", "--server", server.url, "--project", "bench", "--token", token, "--home", home.path]), "init")
+        return home
+    }
+
+    func casebook(_ home: URL, _ arguments: [String]) throws -> Processes.Result {
+        let result = try Processes.run(client, arguments + ["--home", home.path])
+        try check(result, arguments.first ?? "")
+        return result
+    }
+
+    func check(_ result: Processes.Result, _ what: String) throws {
+        guard result.code == 0 else { throw BenchError("casebook \(what) failed (\(result.code)): \(result.stderr)") }
+    }
+
+    func syncSeconds(_ result: Processes.Result) -> [String: Double] {
+        guard let data = result.stdout.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        return object["seconds"] as? [String: Double] ?? [:]
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+    }
+
+    static func mb(_ bytes: Int) -> String { "\(bytes / 1_048_576) MB" }
+
+    /// Push, initial pull, incremental, no-op sync and local reads at one size, with the baseline.
+    mutating func scalingPhases(records count: Int) throws -> [Row] {
+        let changes = count * BenchData.fields.count
+        let size = "\(count.formatted()) records"
+        let baseline = try Baseline.insertRate(rows: changes, folder: work)
+        var rows = [Row(phase: "raw SQLite insert (baseline)", size: size, time: baseline.seconds, rate: baseline.rowsPerSecond, ratio: 1,
+                        note: "\(changes.formatted()) rows, one transaction, prepared statement, server's indexes")]
+
+        let (server, token) = try freshServer()
+        defer { server.stop() }
+        let writer = try replica(server, token: token)
+        let csv = work.appendingPathComponent("records-\(count).csv")
+        try BenchData.csv(count: count, seed: 42, to: csv)
+        let imported = try casebook(writer, ["import", "incidents", csv.path])
+        rows.append(Row(phase: "local import (not a sync)", size: size, time: imported.seconds, rate: Double(changes) / imported.seconds, ratio: nil,
+                        note: "client peak RSS \(Self.mb(imported.peakRSS))"))
+
+        // 1. Push.
+        Processes.resetPeakRSS(pid: server.pid)
+        let pushed = try casebook(writer, ["sync", "--json"])
+        let pushSeconds = syncSeconds(pushed)["push"] ?? pushed.seconds
+        let pushRate = Double(changes) / pushSeconds
+        rows.append(Row(phase: "push", size: size, time: pushSeconds, rate: pushRate, ratio: pushRate / baseline.rowsPerSecond,
+                        note: "whole sync \(String(format: "%.2f", pushed.seconds)) s; server peak RSS \(Self.mb(Processes.peakRSS(pid: server.pid) ?? 0))"))
+
+        // 2. Initial pull by a fresh replica.
+        let reader = try replica(server, token: token)
+        Processes.resetPeakRSS(pid: server.pid)
+        let pulled = try casebook(reader, ["sync", "--json"])
+        let pullRate = Double(changes) / pulled.seconds
+        rows.append(Row(phase: "initial pull", size: size, time: pulled.seconds, rate: pullRate, ratio: pullRate / baseline.rowsPerSecond,
+                        note: "server peak RSS \(Self.mb(Processes.peakRSS(pid: server.pid) ?? 0)), client peak RSS \(Self.mb(pulled.peakRSS))"))
+
+        // 3. Incremental: 1% of records edited on one replica, pulled by another.
+        let edited = max(1, count / 100)
+        let editCSV = work.appendingPathComponent("edits-\(count).csv")
+        let export = try casebook(writer, ["export", "incidents"]).stdout.split(separator: "\r\n", omittingEmptySubsequences: true)
+        let header = export.first.map(String.init) ?? ""
+        let locationColumn = header.split(separator: ",").firstIndex(of: "location") ?? 3
+        var editText = "id,location\n"
+        for line in export.dropFirst().prefix(edited) {
+            let id = line.prefix(32)
+            editText += "\(id),moved \(locationColumn)\n"
+        }
+        try Data(editText.utf8).write(to: editCSV)
+        _ = try casebook(writer, ["import", "incidents", editCSV.path])
+        _ = try casebook(writer, ["sync"])
+        let incremental = try casebook(reader, ["sync", "--json"])
+        rows.append(Row(phase: "incremental pull (1% edited)", size: size, time: incremental.seconds, rate: Double(edited) / incremental.seconds,
+                        ratio: nil, note: "\(edited.formatted()) changes; whole `casebook sync` process"))
+
+        // 4. No-op sync.
+        let noops = try (0..<7).map { _ in try casebook(reader, ["sync"]).seconds }
+        rows.append(Row(phase: "no-op sync", size: size, time: Self.median(noops), rate: nil, ratio: nil,
+                        note: "median of 7, process start to exit (one pull round trip)"))
+
+        // 6. Local: add latency and list --where.
+        let adds = try (0..<9).map { index in try casebook(writer, ["add", "incidents", "--set", "title=bench add \(index)"]).seconds }
+        rows.append(Row(phase: "`casebook add`", size: size, time: Self.median(adds), rate: nil, ratio: nil, note: "median of 9, process start to exit"))
+        let lists = try (0..<5).map { index in try casebook(reader, ["list", "incidents", "--where", "code=CASE-\(index * 7)"]).seconds }
+        rows.append(Row(phase: "`casebook list --where`", size: size, time: Self.median(lists), rate: nil, ratio: nil,
+                        note: "median of 5, one match among \(count.formatted())"))
+        let listAll = try casebook(reader, ["list", "incidents", "--where", "status=open"])
+        rows.append(Row(phase: "`casebook list --where` (1/3 match)", size: size, time: listAll.seconds, rate: nil, ratio: nil,
+                        note: "\((count / 3).formatted()) records printed"))
+        return rows
+    }
+
+    /// Many replicas syncing at once, each pushing its own changes and pulling everyone's.
+    mutating func concurrency(replicas: Int, changesPerReplica: Int) throws -> [Row] {
+        let (server, token) = try freshServer()
+        defer { server.stop() }
+        let perRecord = BenchData.fields.count
+        let recordsEach = max(1, changesPerReplica / perRecord)
+        var homes: [URL] = []
+        for index in 0..<replicas {
+            let home = try replica(server, token: token)
+            _ = try casebook(home, ["sync"])  // the (empty) first snapshot
+            let csv = work.appendingPathComponent("concurrent-\(index).csv")
+            try BenchData.csv(count: recordsEach, seed: UInt64(1_000 + index), to: csv)
+            _ = try casebook(home, ["import", "incidents", csv.path])
+            homes.append(home)
+        }
+        let start = ContinuousClock.now
+        let results = try homes.map { home -> Process in
+            let process = Process()
+            process.executableURL = client
+            process.arguments = ["sync", "--home", home.path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }.map { process -> (Int32, Double) in
+            process.waitUntilExit()
+            let elapsed = ContinuousClock.now - start
+            return (process.terminationStatus, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+        let total = ContinuousClock.now - start
+        let totalSeconds = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
+        let latencies = results.map(\.1).sorted()
+        let errors = results.filter { $0.0 != 0 }.count
+        let pushedChanges = replicas * recordsEach * perRecord
+        let p99 = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
+        return [Row(phase: "concurrency: \(replicas) replicas at once", size: "\(recordsEach * perRecord) changes each",
+                    time: totalSeconds, rate: Double(pushedChanges) / totalSeconds, ratio: nil,
+                    note: "p50 \(String(format: "%.0f", Self.median(latencies) * 1000)) ms, p99 \(String(format: "%.0f", p99 * 1000)) ms per sync, errors \(errors)")]
+    }
+}
+
+extension Int {
+    func formatted() -> String {
+        let digits = String(self)
+        var out = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(character)
+        }
+        return out
+    }
+}
