@@ -75,7 +75,12 @@ extension Replica {
             for head in state.heads { try insertHead.execute(arguments: [key.record, key.field, head.hlc.text]) }
         }
         var refreshed = Set<String>()
-        for record in touched where refreshed.insert(record).inserted { try refresh(record: record, schema: schema, db) }
+        let shown = try db.cachedStatement(sql: "SELECT 1 FROM record WHERE id = ?")
+        for record in touched where refreshed.insert(record).inserted {
+            // Nothing derived to clear for a record neither stored nor added here before.
+            let fresh = try newRecords.contains(record) && Bool.fetchOne(shown, arguments: [record]) != true
+            try refresh(record: record, schema: schema, db, isNew: fresh)
+        }
         for record in alsoRefresh where refreshed.insert(record).inserted { try refresh(record: record, schema: schema, db) }
         return applied
     }
@@ -124,11 +129,14 @@ extension Replica {
 
     /// Recomputes what reads show for one record from its confirmed heads and its pending edits:
     /// the record row, its visible values, its search keys and its open conflicts.
-    static func refresh(record: String, schema: Schema, _ db: Database) throws {
+    /// `isNew`: the record has no derived rows yet (never stored or shown here), so there is nothing to clear.
+    static func refresh(record: String, schema: Schema, _ db: Database, isNew: Bool = false) throws {
         let confirmed = try confirmedFields(record: record, db)
         let pending = try OutboxEntry.all(record: record, db)
-        for table in ["current", "search_key", "conflict"] {
-            try db.execute(sql: "DELETE FROM \(table) WHERE record = ?", arguments: [record])
+        if !isNew {
+            for table in ["current", "search_key", "conflict"] {
+                try db.cachedStatement(sql: "DELETE FROM \(table) WHERE record = ?").execute(arguments: [record])
+            }
         }
         guard let collection = confirmed.collection ?? pending.first?.collection else {
             try db.execute(sql: "DELETE FROM record WHERE id = ?", arguments: [record])
@@ -153,10 +161,12 @@ extension Replica {
 
         let insertValue = try db.cachedStatement(sql: "INSERT INTO current (record, field, value) VALUES (?, ?, ?)")
         let insertKey = try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_key (collection, field, key, record) VALUES (?, ?, ?, ?)")
+        let collectionSchema = schema.collection(collection)
         for (field, value) in values {
             try insertValue.execute(arguments: [record, field, StorageText.encode(value)])
-            guard visible else { continue }
-            for key in searchKeys(value) { try insertKey.execute(arguments: [collection, field, key, record]) }
+            // Long text is read, not searched by exact value: it stays out of the search index.
+            guard visible, collectionSchema?.field(field)?.type != .longText else { continue }
+            for key in searchKeys(value) where key.utf8.count <= 512 { try insertKey.execute(arguments: [collection, field, key, record]) }
         }
 
         let conflicts = Conflict.open(record: record, collection: collection, fields: confirmed.fields).values.filter { conflict in

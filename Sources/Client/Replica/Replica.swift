@@ -12,7 +12,9 @@ import Shared
 final class Replica: Sendable {
     /// The folder holding the database and the token.
     let home: URL
-    let pool: DatabasePool
+    /// One connection: a command is short-lived and sequential, and a second connection would
+    /// only cost start-up time. Other processes are kept out by SQLite's locks (WAL mode).
+    let pool: DatabaseQueue
 
     static let databaseName = "replica.sqlite"
     static let tokenName = "token"
@@ -50,13 +52,17 @@ final class Replica: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         let path = home.appendingPathComponent(Self.databaseName).path
         let oldMask = umask(0o077)
         defer { umask(oldMask) }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            pool = try DatabaseQueue(path: path, configuration: configuration)
             try ReplicaSchema.migrator.migrate(pool)
         } catch let error as DatabaseError {
             throw ClientError("cannot open the replica in \(home.path) (\(error.message ?? "\(error.resultCode)")): check the folder's permissions and free space")

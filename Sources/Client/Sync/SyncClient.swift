@@ -50,13 +50,19 @@ final class SyncClient: SyncTransport {
         self.project = project
         self.token = token
         timeout = .seconds(timeoutSeconds)
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let ca = address.caCertificate {
-            do {
-                tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(ca))]
-            } catch {
-                throw ClientError("cannot read the CA certificate '\(ca)': give a PEM file")
+        // TLS only for https: building a TLS context loads the system's CA bundle, which costs
+        // milliseconds that a plain-http sync on loopback need not pay.
+        var tls: TLSConfiguration?
+        if address.url.scheme?.lowercased() == "https" {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let ca = address.caCertificate {
+                do {
+                    configuration.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(ca))]
+                } catch {
+                    throw ClientError("cannot read the CA certificate '\(ca)': give a PEM file")
+                }
             }
+            tls = configuration
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow,
                                                      timeout: .init(connect: .seconds(15), read: .seconds(timeoutSeconds)))
@@ -86,22 +92,25 @@ final class SyncClient: SyncTransport {
     var server: URL { address.url }
 
     func schema() async throws -> Wire.SchemaResponse {
-        try await send(.GET, "schema")
+        try await send(.GET, "schema") { try JSONDecoder().decode(Wire.SchemaResponse.self, from: $0) }
     }
 
     func push(_ changes: [Change]) async throws -> Wire.PushResponse {
-        try await send(.POST, "push", body: try JSONEncoder().encode(Wire.PushRequest(changes: changes)))
+        try await send(.POST, "push", body: WireCodec.encode(Wire.PushRequest(changes: changes))) {
+            try JSONDecoder().decode(Wire.PushResponse.self, from: $0)
+        }
     }
 
     func pull(after: Int64, limit: Int) async throws -> Wire.PullResponse {
-        try await send(.GET, "pull", query: "after=\(after)&limit=\(limit)")
+        try await send(.GET, "pull", query: "after=\(after)&limit=\(limit)", decode: WireCodec.decodePullResponse)
     }
 
     func snapshot(after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse {
-        try await send(.GET, "snapshot", query: "after=\(after?.text ?? "")&limit=\(limit)")
+        try await send(.GET, "snapshot", query: "after=\(after?.text ?? "")&limit=\(limit)", decode: WireCodec.decodeSnapshotResponse)
     }
 
-    private func send<T: Decodable>(_ method: HTTPMethod, _ endpoint: String, query: String? = nil, body: Data? = nil) async throws -> T {
+    private func send<T>(_ method: HTTPMethod, _ endpoint: String, query: String? = nil, body: Data? = nil,
+                         decode: (Data) throws -> T) async throws -> T {
         let projectPath = project.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? project
         var url = server.absoluteString
         if url.hasSuffix("/") { url.removeLast() }
@@ -133,7 +142,7 @@ final class SyncClient: SyncTransport {
             throw error
         }
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            return try decode(data)
         } catch {
             throw ClientError("the server at \(server) sent an answer this client does not understand: is it a Casebook server of the same version?")
         }

@@ -50,9 +50,6 @@ struct Syncer {
         start = clock.now
         report.pulled += try await pullLog()
         report.pullSeconds = (clock.now - start).seconds
-        try await replica.pool.write { db in
-            try Setting.set(.lastSync, String(UInt64(Date().timeIntervalSince1970 * 1000)), db)
-        }
         (report.conflicts, report.rejected) = try await replica.pool.read { db in
             (try ReplicaQuery.conflictCount(db), try ReplicaQuery.rejected(db))
         }
@@ -102,6 +99,8 @@ struct Syncer {
                 let applied = try Replica.applyConfirmed(page.changes, schema: schema, db)
                 try Self.receive(page.changes, serverTime: page.serverTime, db)
                 try Setting.set(.cursor, String(page.cursor), db)
+                // The last page completes the sync: record when, in the same transaction.
+                if !page.more { try Setting.set(.lastSync, String(UInt64(Date().timeIntervalSince1970 * 1000)), db) }
                 return applied
             }
             received += applied

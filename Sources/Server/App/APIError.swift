@@ -87,6 +87,12 @@ enum JSONResponse {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// A body already encoded as JSON.
+    static func raw(_ data: Data, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
     static func error(_ error: APIError) -> Response {
         var response = (try? make(Wire.ErrorResponse(code: error.code, message: error.message), status: error.status))
             ?? Response(status: error.status)

@@ -45,7 +45,7 @@ struct SyncController: Sendable {
         let body = try await request.collectBody(upTo: settings.maxBodyBytes)
         let batch: Wire.PushRequest
         do {
-            batch = try JSONDecoder().decode(Wire.PushRequest.self, from: Data(buffer: body))
+            batch = try WireCodec.decodePushRequest(Data(buffer: body))
         } catch let error as DecodingError {
             throw APIError.badRequest("the push body is not valid: \(DecodingErrorText.describe(error))")
         }
@@ -68,9 +68,9 @@ struct SyncController: Sendable {
         guard after >= 0 else { throw APIError.badRequest("'after' must be a sequence number of 0 or more") }
         let limit = try pageSize(request)
         let page = try await store.pull(project: project, after: after, limit: limit)
-        return try JSONResponse.make(Wire.PullResponse(
+        return JSONResponse.raw(WireCodec.encode(Wire.PullResponse(
             changes: page.changes, conflicts: page.conflicts, cursor: page.cursor, more: page.more, latest: page.latest,
-            serverTime: settings.clock()))
+            serverTime: settings.clock())))
     }
 
     private func snapshot(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -82,8 +82,8 @@ struct SyncController: Sendable {
             after = hlc
         }
         let page = try await store.snapshot(project: project, after: after, limit: try pageSize(request))
-        return try JSONResponse.make(Wire.SnapshotResponse(
-            changes: page.changes, since: page.since, next: page.next, total: page.total, serverTime: settings.clock()))
+        return JSONResponse.raw(WireCodec.encode(Wire.SnapshotResponse(
+            changes: page.changes, since: page.since, next: page.next, total: page.total, serverTime: settings.clock())))
     }
 
     private func integer(_ request: Request, _ name: String, default value: Int64) throws -> Int64 {

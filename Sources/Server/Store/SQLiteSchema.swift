@@ -156,7 +156,7 @@ enum SQLiteSchema {
         let deleteHeads = try db.cachedStatement(sql: "DELETE FROM head WHERE project_id = ? AND record = ? AND field = ?")
         let insertHead = try db.cachedStatement(sql: "INSERT INTO head (project_id, record, field, hlc) VALUES (?, ?, ?, ?)")
         for (key, versions) in plan.heads {
-            try deleteHeads.execute(arguments: [projectID, key.record, key.field])
+            if plan.replacedHeads.contains(key) { try deleteHeads.execute(arguments: [projectID, key.record, key.field]) }
             for version in versions {
                 try insertHead.execute(arguments: [projectID, key.record, key.field, version.hlc.text])
             }

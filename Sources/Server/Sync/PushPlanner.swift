@@ -36,6 +36,8 @@ struct PushPlan: Sendable {
     var inserts: [Wire.LoggedChange] = []
     /// Final heads of each field whose heads changed.
     var heads: [FieldKey: [Version]] = [:]
+    /// The fields among `heads` that had heads before the batch (the others need no delete).
+    var replacedHeads = Set<FieldKey>()
     /// Conflict rows to write: the conflict (open or now closed) and the sequence number that changed it.
     var conflicts: [FieldKey: Wire.ConflictState] = [:]
     /// The sequence number at which each conflict row changed.
@@ -86,6 +88,7 @@ enum PushPlanner {
             known[change.hlc] = change
             parentsOfKnown.formUnion(change.parents.map { ParentKey(record: change.record, field: change.field, parent: $0) })
             heads[change.record, default: [:]][change.field] = outcome.state.heads
+            if plan.heads[key] == nil && !(context.heads[change.record]?[change.field]?.isEmpty ?? true) { plan.replacedHeads.insert(key) }
             plan.heads[key] = outcome.state.heads
             if collections[change.record] == nil {
                 collections[change.record] = change.collection

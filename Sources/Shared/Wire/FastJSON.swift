@@ -1,0 +1,297 @@
+import Foundation
+
+/// A small JSON reader over UTF-8 bytes, for the wire types on the hot path (push bodies, pull
+/// pages). It reads the same JSON the `Codable` types describe, without the generic machinery;
+/// when it cannot read something, callers fall back to `JSONDecoder`, whose errors name the field.
+package struct FastJSONReader {
+    package struct Failure: Error {}
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
+
+    package init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func peek() throws -> UInt8 {
+        skipWhitespace()
+        guard index < bytes.count else { throw Failure() }
+        return bytes[index]
+    }
+
+    private mutating func expect(_ byte: UInt8) throws {
+        guard try peek() == byte else { throw Failure() }
+        index += 1
+    }
+
+    /// The next significant byte, without consuming it.
+    package mutating func peekByte() throws -> UInt8 { try peek() }
+
+    /// Whether only whitespace remains.
+    package mutating func atEnd() -> Bool {
+        skipWhitespace()
+        return index == bytes.count
+    }
+
+    /// Reads `null` if it comes next.
+    package mutating func readNull() throws -> Bool {
+        guard try peek() == UInt8(ascii: "n") else { return false }
+        guard index + 4 <= bytes.count, bytes[index + 1] == UInt8(ascii: "u"), bytes[index + 2] == UInt8(ascii: "l"),
+              bytes[index + 3] == UInt8(ascii: "l") else { throw Failure() }
+        index += 4
+        return true
+    }
+
+    package mutating func readBool() throws -> Bool {
+        let first = try peek()
+        if first == UInt8(ascii: "t"), index + 4 <= bytes.count, bytes[index + 1] == UInt8(ascii: "r") {
+            index += 4
+            return true
+        }
+        if first == UInt8(ascii: "f"), index + 5 <= bytes.count, bytes[index + 1] == UInt8(ascii: "a") {
+            index += 5
+            return false
+        }
+        throw Failure()
+    }
+
+    /// An integer without fraction or exponent (anything else: fall back).
+    package mutating func readInt64() throws -> Int64 {
+        _ = try peek()
+        var negative = false
+        if bytes[index] == UInt8(ascii: "-") {
+            negative = true
+            index += 1
+        }
+        var value: Int64 = 0
+        var digits = 0
+        while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(Int64(bytes[index] - 0x30))
+            guard !overflow1, !overflow2 else { throw Failure() }
+            value = sum
+            index += 1
+            digits += 1
+        }
+        guard digits > 0 else { throw Failure() }
+        if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) { throw Failure() }
+        return negative ? -value : value
+    }
+
+    package mutating func readUInt64() throws -> UInt64 {
+        let value = try readInt64()
+        guard value >= 0 else { throw Failure() }
+        return UInt64(value)
+    }
+
+    package mutating func readString() throws -> String {
+        try expect(UInt8(ascii: "\""))
+        let start = index
+        // Fast path: no escapes.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                index += 1
+                // Invalid UTF-8 would have been repaired: leave such input to the strict decoder.
+                if text.utf8.count != index - 1 - start || text.contains("\u{FFFD}") { throw Failure() }
+                return text
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            index += 1
+        }
+        index = start
+        var scalars = String.UnicodeScalarView()
+        var utf8: [UInt8] = []
+        func flush() throws {
+            guard !utf8.isEmpty else { return }
+            guard let text = String(validating: utf8, as: UTF8.self) else { throw Failure() }
+            scalars.append(contentsOf: text.unicodeScalars)
+            utf8.removeAll(keepingCapacity: true)
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                try flush()
+                return String(scalars)
+            case UInt8(ascii: "\\"):
+                try flush()
+                guard index < bytes.count else { throw Failure() }
+                let escaped = bytes[index]
+                index += 1
+                switch escaped {
+                case UInt8(ascii: "\""): scalars.append("\"")
+                case UInt8(ascii: "\\"): scalars.append("\\")
+                case UInt8(ascii: "/"): scalars.append("/")
+                case UInt8(ascii: "b"): scalars.append("\u{08}")
+                case UInt8(ascii: "f"): scalars.append("\u{0C}")
+                case UInt8(ascii: "n"): scalars.append("\n")
+                case UInt8(ascii: "r"): scalars.append("\r")
+                case UInt8(ascii: "t"): scalars.append("\t")
+                case UInt8(ascii: "u"):
+                    var code = try readHex4()
+                    if (0xD800...0xDBFF).contains(code) {
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else { throw Failure() }
+                        index += 2
+                        let low = try readHex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw Failure() }
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let scalar = Unicode.Scalar(code) else { throw Failure() }
+                    scalars.append(scalar)
+                default: throw Failure()
+                }
+            default:
+                guard byte >= 0x20 else { throw Failure() }
+                utf8.append(byte)
+            }
+        }
+        throw Failure()
+    }
+
+    private mutating func readHex4() throws -> UInt32 {
+        guard index + 4 <= bytes.count else { throw Failure() }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            index += 1
+            let digit: UInt8
+            switch byte {
+            case 0x30...0x39: digit = byte - 0x30
+            case 0x41...0x46: digit = byte - 0x41 + 10
+            case 0x61...0x66: digit = byte - 0x61 + 10
+            default: throw Failure()
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
+    /// Reads an object, calling `body` with each key (positioned at its value).
+    package mutating func readObject(_ body: (inout FastJSONReader, String) throws -> Void) throws {
+        try expect(UInt8(ascii: "{"))
+        if try peek() == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
+        while true {
+            let key = try readString()
+            try expect(UInt8(ascii: ":"))
+            try body(&self, key)
+            let next = try peek()
+            index += 1
+            if next == UInt8(ascii: "}") { return }
+            guard next == UInt8(ascii: ",") else { throw Failure() }
+        }
+    }
+
+    /// Reads an array, calling `body` for each element.
+    package mutating func readArray(_ body: (inout FastJSONReader) throws -> Void) throws {
+        try expect(UInt8(ascii: "["))
+        if try peek() == UInt8(ascii: "]") {
+            index += 1
+            return
+        }
+        while true {
+            try body(&self)
+            let next = try peek()
+            index += 1
+            if next == UInt8(ascii: "]") { return }
+            guard next == UInt8(ascii: ",") else { throw Failure() }
+        }
+    }
+
+    /// Skips any value (for keys the types do not know, which `Codable` ignores too).
+    package mutating func skipValue() throws {
+        switch try peek() {
+        case UInt8(ascii: "\""): _ = try readString()
+        case UInt8(ascii: "{"): try readObject { reader, _ in try reader.skipValue() }
+        case UInt8(ascii: "["): try readArray { try $0.skipValue() }
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try readBool()
+        case UInt8(ascii: "n"): _ = try readNull()
+        default:
+            // A number: any of its characters.
+            let start = index
+            while index < bytes.count, "+-0123456789.eE".utf8.contains(bytes[index]) { index += 1 }
+            guard index > start else { throw Failure() }
+        }
+    }
+
+    package mutating func readStringArray() throws -> [String] {
+        var items: [String] = []
+        try readArray { items.append(try $0.readString()) }
+        return items
+    }
+}
+
+/// Writes JSON into a byte buffer, for the same hot-path wire types.
+package struct FastJSONWriter {
+    package private(set) var bytes: [UInt8] = []
+
+    package init(capacity: Int = 4_096) { bytes.reserveCapacity(capacity) }
+
+    package mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    package mutating func string(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { utf8 in
+            var start = 0
+            for (offset, byte) in utf8.enumerated() where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<offset]))
+                switch byte {
+                case UInt8(ascii: "\""): raw("\\\"")
+                case UInt8(ascii: "\\"): raw("\\\\")
+                case UInt8(ascii: "\n"): raw("\\n")
+                case UInt8(ascii: "\r"): raw("\\r")
+                case UInt8(ascii: "\t"): raw("\\t")
+                default:
+                    raw("\\u00")
+                    bytes.append(Self.hex[Int(byte >> 4)])
+                    bytes.append(Self.hex[Int(byte & 0xF)])
+                }
+                start = offset + 1
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    package mutating func integer<T: BinaryInteger>(_ value: T) {
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    package mutating func bool(_ value: Bool) {
+        if value { raw("true") } else { raw("false") }
+    }
+
+    package mutating func stringArray(_ items: [String]) {
+        bytes.append(UInt8(ascii: "["))
+        for (index, item) in items.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(item)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// `"key":` (keys are plain ASCII here).
+    package mutating func key(_ name: StaticString, first: Bool = false) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        raw(name)
+        raw("\":")
+    }
+}

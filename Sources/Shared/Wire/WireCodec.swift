@@ -1,0 +1,356 @@
+import Foundation
+
+/// Fast JSON for the wire types on the hot path: push bodies and pull and snapshot pages.
+///
+/// The JSON is exactly what the `Codable` conformances read and write (documented in
+/// docs/protocol.md); this only avoids the generic coding machinery, which dominated the cost
+/// of a sync (see docs/performance.md). Anything the fast reader does not accept is handed to
+/// `JSONDecoder`, so every error message still names the field.
+package enum WireCodec {
+    // MARK: Decoding
+
+    /// Decodes a push body.
+    package static func decodePushRequest(_ data: Data) throws -> Wire.PushRequest {
+        try decode(data, fallback: Wire.PushRequest.self) { reader in
+            var changes: [Change]?
+            try reader.readObject { reader, key in
+                if key == "changes" {
+                    var list: [Change] = []
+                    try reader.readArray { list.append(try readChange(&$0)) }
+                    changes = list
+                } else {
+                    try reader.skipValue()
+                }
+            }
+            guard let changes else { throw FastJSONReader.Failure() }
+            return Wire.PushRequest(changes: changes)
+        }
+    }
+
+    /// Decodes a pull page.
+    package static func decodePullResponse(_ data: Data) throws -> Wire.PullResponse {
+        try decode(data, fallback: Wire.PullResponse.self) { reader in
+            var changes: [Wire.LoggedChange]?, conflicts: [Wire.ConflictState]?
+            var cursor: Int64?, more: Bool?, latest: Int64?, serverTime: UInt64?
+            try reader.readObject { reader, key in
+                switch key {
+                case "changes": changes = try readLoggedChanges(&reader)
+                case "conflicts":
+                    var list: [Wire.ConflictState] = []
+                    try reader.readArray { list.append(try readConflictState(&$0)) }
+                    conflicts = list
+                case "cursor": cursor = try reader.readInt64()
+                case "more": more = try reader.readBool()
+                case "latest": latest = try reader.readInt64()
+                case "serverTime": serverTime = try reader.readUInt64()
+                default: try reader.skipValue()
+                }
+            }
+            guard let changes, let conflicts, let cursor, let more, let latest, let serverTime else { throw FastJSONReader.Failure() }
+            return Wire.PullResponse(changes: changes, conflicts: conflicts, cursor: cursor, more: more, latest: latest, serverTime: serverTime)
+        }
+    }
+
+    /// Decodes a snapshot page.
+    package static func decodeSnapshotResponse(_ data: Data) throws -> Wire.SnapshotResponse {
+        try decode(data, fallback: Wire.SnapshotResponse.self) { reader in
+            var changes: [Wire.LoggedChange]?, since: Int64?, next: HLC?, total: Int?, serverTime: UInt64?
+            try reader.readObject { reader, key in
+                switch key {
+                case "changes": changes = try readLoggedChanges(&reader)
+                case "since": since = try reader.readInt64()
+                case "next": next = try reader.readNull() ? nil : try readHLC(&reader)
+                case "total": total = try reader.readNull() ? nil : Int(try reader.readInt64())
+                case "serverTime": serverTime = try reader.readUInt64()
+                default: try reader.skipValue()
+                }
+            }
+            guard let changes, let since, let serverTime else { throw FastJSONReader.Failure() }
+            return Wire.SnapshotResponse(changes: changes, since: since, next: next, total: total, serverTime: serverTime)
+        }
+    }
+
+    private static func decode<T: Decodable>(_ data: Data, fallback: T.Type, _ body: (inout FastJSONReader) throws -> T) throws -> T {
+        let fast: T? = data.withUnsafeBytes { raw in
+            var reader = FastJSONReader(raw.bindMemory(to: UInt8.self))
+            guard let value = try? body(&reader), reader.atEnd() else { return nil }
+            return value
+        }
+        if let fast { return fast }
+        return try JSONDecoder().decode(T.self, from: data)
+    }
+
+    private static func readHLC(_ reader: inout FastJSONReader) throws -> HLC {
+        guard let hlc = HLC(text: try reader.readString()) else { throw FastJSONReader.Failure() }
+        return hlc
+    }
+
+    private static func readHLCs(_ reader: inout FastJSONReader) throws -> [HLC] {
+        var list: [HLC] = []
+        try reader.readArray { list.append(try readHLC(&$0)) }
+        return list
+    }
+
+    private static func readValue(_ reader: inout FastJSONReader) throws -> FieldValue {
+        var type: String?
+        var value: FieldValue?
+        var raw: (string: String?, integer: Int64?, bool: Bool?, list: [String]?) = (nil, nil, nil, nil)
+        try reader.readObject { reader, key in
+            switch key {
+            case "type": type = try reader.readString()
+            case "value":
+                // The type may come after the value: read it by its JSON shape, check below.
+                switch try reader.peekByte() {
+                case UInt8(ascii: "\""): raw.string = try reader.readString()
+                case UInt8(ascii: "["): raw.list = try reader.readStringArray()
+                case UInt8(ascii: "t"), UInt8(ascii: "f"): raw.bool = try reader.readBool()
+                default: raw.integer = try reader.readInt64()
+                }
+            default: try reader.skipValue()
+            }
+        }
+        switch type {
+        case "text": value = raw.string.map(FieldValue.text)
+        case "integer": value = raw.integer.map(FieldValue.integer)
+        case "date":
+            guard let string = raw.string, CalendarDate(string) != nil else { throw FastJSONReader.Failure() }
+            value = .date(string)
+        case "bool": value = raw.bool.map(FieldValue.bool)
+        case "list": value = raw.list.map(FieldValue.list)
+        case "reference": value = raw.string.map(FieldValue.reference)
+        case "references": value = raw.list.map(FieldValue.references)
+        case "unset": value = .unset
+        default: throw FastJSONReader.Failure()
+        }
+        guard let value else { throw FastJSONReader.Failure() }
+        return value
+    }
+
+    private static func readChange(_ reader: inout FastJSONReader) throws -> Change {
+        var collection: String?, record: String?, field: String?, value: FieldValue?, hlc: HLC?
+        var author = "", base: HLC?, supersedes: [HLC] = [], covers: [HLC] = []
+        try reader.readObject { reader, key in
+            switch key {
+            case "collection": collection = try reader.readString()
+            case "record": record = try reader.readString()
+            case "field": field = try reader.readString()
+            case "value": value = try readValue(&reader)
+            case "hlc": hlc = try readHLC(&reader)
+            case "author": author = try reader.readNull() ? "" : try reader.readString()
+            case "base": base = try reader.readNull() ? nil : try readHLC(&reader)
+            case "supersedes": supersedes = try reader.readNull() ? [] : try readHLCs(&reader)
+            case "covers": covers = try reader.readNull() ? [] : try readHLCs(&reader)
+            default: try reader.skipValue()
+            }
+        }
+        guard let collection, let record, let field, let value, let hlc else { throw FastJSONReader.Failure() }
+        return Change(collection: collection, record: record, field: field, value: value, hlc: hlc, author: author,
+                      base: base, supersedes: supersedes, covers: covers)
+    }
+
+    private static func readLoggedChanges(_ reader: inout FastJSONReader) throws -> [Wire.LoggedChange] {
+        var list: [Wire.LoggedChange] = []
+        try reader.readArray { reader in
+            var seq: Int64?, change: Change?, receivedAt: UInt64?
+            try reader.readObject { reader, key in
+                switch key {
+                case "seq": seq = try reader.readInt64()
+                case "change": change = try readChange(&reader)
+                case "receivedAt": receivedAt = try reader.readUInt64()
+                default: try reader.skipValue()
+                }
+            }
+            guard let seq, let change, let receivedAt else { throw FastJSONReader.Failure() }
+            list.append(Wire.LoggedChange(seq: seq, change: change, receivedAt: receivedAt))
+        }
+        return list
+    }
+
+    private static func readConflictState(_ reader: inout FastJSONReader) throws -> Wire.ConflictState {
+        var conflict: Conflict?, open: Bool?
+        try reader.readObject { reader, key in
+            switch key {
+            case "open": open = try reader.readBool()
+            case "conflict":
+                var id: String?, collection: String?, record: String?, field: String?, versions: [Version] = []
+                try reader.readObject { reader, key in
+                    switch key {
+                    case "id": id = try reader.readString()
+                    case "collection": collection = try reader.readString()
+                    case "record": record = try reader.readString()
+                    case "field": field = try reader.readString()
+                    case "versions":
+                        try reader.readArray { reader in
+                            var hlc: HLC?, value: FieldValue?, author: String?, covers: [HLC] = []
+                            try reader.readObject { reader, key in
+                                switch key {
+                                case "hlc": hlc = try readHLC(&reader)
+                                case "value": value = try readValue(&reader)
+                                case "author": author = try reader.readString()
+                                case "covers": covers = try readHLCs(&reader)
+                                default: try reader.skipValue()
+                                }
+                            }
+                            guard let hlc, let value, let author else { throw FastJSONReader.Failure() }
+                            versions.append(Version(hlc: hlc, value: value, author: author, covers: covers))
+                        }
+                    default: try reader.skipValue()
+                    }
+                }
+                guard let id, let collection, let record, let field else { throw FastJSONReader.Failure() }
+                var made = Conflict(collection: collection, record: record, field: field, versions: versions)
+                made.id = id
+                conflict = made
+            default: try reader.skipValue()
+            }
+        }
+        guard let conflict, let open else { throw FastJSONReader.Failure() }
+        return Wire.ConflictState(conflict: conflict, open: open)
+    }
+
+    // MARK: Encoding
+
+    package static func encode(_ request: Wire.PushRequest) -> Data {
+        var writer = FastJSONWriter(capacity: request.changes.count * 256)
+        writer.raw("{\"changes\":[")
+        for (index, change) in request.changes.enumerated() {
+            if index > 0 { writer.raw(",") }
+            write(change, &writer)
+        }
+        writer.raw("]}")
+        return Data(writer.bytes)
+    }
+
+    package static func encode(_ response: Wire.PullResponse) -> Data {
+        var writer = FastJSONWriter(capacity: response.changes.count * 300 + 256)
+        writer.raw("{")
+        writer.key("changes", first: true)
+        write(response.changes, &writer)
+        writer.key("conflicts")
+        writer.raw("[")
+        for (index, state) in response.conflicts.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.raw("{")
+            writer.key("open", first: true)
+            writer.bool(state.open)
+            writer.key("conflict")
+            writer.raw("{")
+            writer.key("id", first: true)
+            writer.string(state.conflict.id)
+            writer.key("collection")
+            writer.string(state.conflict.collection)
+            writer.key("record")
+            writer.string(state.conflict.record)
+            writer.key("field")
+            writer.string(state.conflict.field)
+            writer.key("versions")
+            writer.raw("[")
+            for (position, version) in state.conflict.versions.enumerated() {
+                if position > 0 { writer.raw(",") }
+                writer.raw("{")
+                writer.key("hlc", first: true)
+                writer.string(version.hlc.text)
+                writer.key("value")
+                write(version.value, &writer)
+                writer.key("author")
+                writer.string(version.author)
+                writer.key("covers")
+                writer.stringArray(version.covers.map(\.text))
+                writer.raw("}")
+            }
+            writer.raw("]}}")
+        }
+        writer.raw("]")
+        writer.key("cursor")
+        writer.integer(response.cursor)
+        writer.key("more")
+        writer.bool(response.more)
+        writer.key("latest")
+        writer.integer(response.latest)
+        writer.key("serverTime")
+        writer.integer(response.serverTime)
+        writer.raw("}")
+        return Data(writer.bytes)
+    }
+
+    package static func encode(_ response: Wire.SnapshotResponse) -> Data {
+        var writer = FastJSONWriter(capacity: response.changes.count * 300 + 256)
+        writer.raw("{")
+        writer.key("changes", first: true)
+        write(response.changes, &writer)
+        writer.key("since")
+        writer.integer(response.since)
+        if let next = response.next {
+            writer.key("next")
+            writer.string(next.text)
+        }
+        if let total = response.total {
+            writer.key("total")
+            writer.integer(total)
+        }
+        writer.key("serverTime")
+        writer.integer(response.serverTime)
+        writer.raw("}")
+        return Data(writer.bytes)
+    }
+
+    private static func write(_ changes: [Wire.LoggedChange], _ writer: inout FastJSONWriter) {
+        writer.raw("[")
+        for (index, logged) in changes.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.raw("{")
+            writer.key("seq", first: true)
+            writer.integer(logged.seq)
+            writer.key("receivedAt")
+            writer.integer(logged.receivedAt)
+            writer.key("change")
+            write(logged.change, &writer)
+            writer.raw("}")
+        }
+        writer.raw("]")
+    }
+
+    private static func write(_ change: Change, _ writer: inout FastJSONWriter) {
+        writer.raw("{")
+        writer.key("collection", first: true)
+        writer.string(change.collection)
+        writer.key("record")
+        writer.string(change.record)
+        writer.key("field")
+        writer.string(change.field)
+        writer.key("value")
+        write(change.value, &writer)
+        writer.key("hlc")
+        writer.string(change.hlc.text)
+        writer.key("author")
+        writer.string(change.author)
+        if let base = change.base {
+            writer.key("base")
+            writer.string(base.text)
+        }
+        if !change.supersedes.isEmpty {
+            writer.key("supersedes")
+            writer.stringArray(change.supersedes.map(\.text))
+        }
+        if !change.covers.isEmpty {
+            writer.key("covers")
+            writer.stringArray(change.covers.map(\.text))
+        }
+        writer.raw("}")
+    }
+
+    private static func write(_ value: FieldValue, _ writer: inout FastJSONWriter) {
+        writer.raw("{\"type\":")
+        switch value {
+        case .text(let s): writer.raw("\"text\",\"value\":"); writer.string(s)
+        case .integer(let n): writer.raw("\"integer\",\"value\":"); writer.integer(n)
+        case .date(let s): writer.raw("\"date\",\"value\":"); writer.string(s)
+        case .bool(let b): writer.raw("\"bool\",\"value\":"); writer.bool(b)
+        case .list(let items): writer.raw("\"list\",\"value\":"); writer.stringArray(items)
+        case .reference(let s): writer.raw("\"reference\",\"value\":"); writer.string(s)
+        case .references(let items): writer.raw("\"references\",\"value\":"); writer.stringArray(items)
+        case .unset: writer.raw("\"unset\"")
+        }
+        writer.raw("}")
+    }
+}
