@@ -8,7 +8,8 @@ import Shared
 /// What a sync needs from the server. `SyncClient` speaks HTTP; tests substitute their own.
 protocol SyncTransport: Sendable {
     func push(_ changes: [Change]) async throws -> Wire.PushResponse
-    func pull(after: Int64, limit: Int) async throws -> Wire.PullResponse
+    /// `skip`: this replica's own changes up to a sequence number, which it already holds.
+    func pull(after: Int64, limit: Int, skip: (node: NodeID, upTo: Int64)?) async throws -> Wire.PullResponse
     func snapshot(after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse
 }
 
@@ -101,8 +102,9 @@ final class SyncClient: SyncTransport {
         }
     }
 
-    func pull(after: Int64, limit: Int) async throws -> Wire.PullResponse {
-        try await send(.GET, "pull", query: "after=\(after)&limit=\(limit)", decode: WireCodec.decodePullResponse)
+    func pull(after: Int64, limit: Int, skip: (node: NodeID, upTo: Int64)?) async throws -> Wire.PullResponse {
+        let own = skip.map { "&skipNode=\($0.node.rawValue)&skipUpTo=\($0.upTo)" } ?? ""
+        return try await send(.GET, "pull", query: "after=\(after)&limit=\(limit)\(own)", decode: WireCodec.decodePullResponse)
     }
 
     func snapshot(after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse {

@@ -89,11 +89,14 @@ struct Syncer {
 
     /// The log after the cursor, page by page.
     private func pullLog() async throws -> Int {
-        var cursor = try await replica.pool.read { db in Int64(try Setting.get(.cursor, db) ?? "0") ?? 0 }
+        var (cursor, ownUpTo): (Int64, Int64) = try await replica.pool.read { db in
+            (Int64(try Setting.get(.cursor, db) ?? "0") ?? 0, Int64(try Setting.get(.ownAcknowledged, db) ?? "0") ?? 0)
+        }
         let start = cursor
         var received = 0
         while true {
-            let page = try await client.pull(after: cursor, limit: pageSize)
+            // Our own acknowledged changes are already here: the server leaves them out.
+            let page = try await client.pull(after: cursor, limit: pageSize, skip: ownUpTo > cursor ? (settings.node, ownUpTo) : nil)
             let schema = settings.schema
             let applied = try await replica.pool.write { db in
                 let applied = try Replica.applyConfirmed(page.changes, schema: schema, db)
@@ -179,6 +182,10 @@ struct Syncer {
             // Accepted changes become confirmed at once, so the value never flickers back; every
             // record touched (accepted or refused) is refreshed once.
             try Replica.applyConfirmed(accepted, schema: schema, db, alsoRefresh: touched)
+            if let highest = accepted.map(\.seq).max(), highest > 0 {
+                let previous = Int64(try Setting.get(.ownAcknowledged, db) ?? "0") ?? 0
+                try Setting.set(.ownAcknowledged, String(max(previous, highest)), db)
+            }
             return (accepted.count, answered, clockAhead)
         }
     }

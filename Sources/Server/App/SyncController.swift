@@ -67,7 +67,12 @@ struct SyncController: Sendable {
         let after = try integer(request, "after", default: 0)
         guard after >= 0 else { throw APIError.badRequest("'after' must be a sequence number of 0 or more") }
         let limit = try pageSize(request)
-        let page = try await store.pull(project: project, after: after, limit: limit)
+        var skip: OwnChanges?
+        if let text = request.uri.queryParameters.get("skipNode") {
+            guard let node = NodeID(String(text)) else { throw APIError.badRequest("'skipNode' must be a node id (1-32 characters 0-9a-f)") }
+            skip = OwnChanges(node: node, upTo: try integer(request, "skipUpTo", default: 0))
+        }
+        let page = try await store.pull(project: project, after: after, limit: limit, skip: skip)
         return JSONResponse.raw(WireCodec.encode(Wire.PullResponse(
             changes: page.changes, conflicts: page.conflicts, cursor: page.cursor, more: page.more, latest: page.latest,
             serverTime: settings.clock())))

@@ -124,19 +124,29 @@ final class SQLiteSyncStore: SyncStore {
         }
     }
 
-    func pull(project: String, after: Int64, limit: Int) async throws -> PullPage {
+    func pull(project: String, after: Int64, limit: Int, skip: OwnChanges?) async throws -> PullPage {
         try await pool.read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
-            var changes = try SQLiteSchema.loggedChanges(
-                db, sql: "SELECT * FROM change WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                arguments: [projectID, after, limit + 1])
+            // Read in the same transaction as the page, so the cursor never passes an unseen change.
+            let latest = try Int64.fetchOne(db, sql: "SELECT last_seq FROM project WHERE id = ?", arguments: [projectID]) ?? 0
+            var changes: [Wire.LoggedChange]
+            if let skip {
+                // The node is the part of the HLC text after "MMMMMMMMMMMM-CCCC-" (character 19 on).
+                changes = try SQLiteSchema.loggedChanges(
+                    db, sql: "SELECT * FROM change WHERE project_id = ? AND seq > ? AND NOT (seq <= ? AND substr(hlc, 19) = ?) ORDER BY seq LIMIT ?",
+                    arguments: [projectID, after, skip.upTo, skip.node.rawValue, limit + 1])
+            } else {
+                changes = try SQLiteSchema.loggedChanges(
+                    db, sql: "SELECT * FROM change WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                    arguments: [projectID, after, limit + 1])
+            }
             let more = changes.count > limit
             if more { changes.removeLast() }
-            let cursor = changes.last?.seq ?? after
+            // A full page ends at its last change; otherwise everything up to `latest` was considered.
+            let cursor = more ? (changes.last?.seq ?? after) : max(after, latest)
             let conflicts = cursor > after
                 ? try SQLiteSchema.conflictStates(db, projectID: projectID, after: after, upTo: cursor) : []
-            let latest = more ? try Int64.fetchOne(db, sql: "SELECT last_seq FROM project WHERE id = ?", arguments: [projectID]) ?? cursor : cursor
-            return PullPage(changes: changes, conflicts: conflicts, cursor: cursor, more: more, latest: latest)
+            return PullPage(changes: changes, conflicts: conflicts, cursor: cursor, more: more, latest: max(latest, cursor))
         }
     }
 

@@ -30,6 +30,12 @@ struct PullPage: Sendable {
     var latest: Int64
 }
 
+/// A puller's own changes it already holds: those made by `node` up to sequence number `upTo`.
+struct OwnChanges: Sendable {
+    var node: NodeID
+    var upTo: Int64
+}
+
 /// A page of the current-versions snapshot.
 struct SnapshotPage: Sendable {
     var changes: [Wire.LoggedChange]
@@ -59,10 +65,18 @@ protocol SyncStore: Sendable {
     func membership(userID: Int64, project: String) async throws -> Membership?
     /// Validates and merges a batch of changes in one transaction.
     func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult]
-    /// Accepted changes after `after`, oldest first, at most `limit`.
-    func pull(project: String, after: Int64, limit: Int) async throws -> PullPage
+    /// Accepted changes after `after`, oldest first, at most `limit`; changes made by `skip`'s node
+    /// with sequence numbers up to its bound are left out (the puller already has them).
+    func pull(project: String, after: Int64, limit: Int, skip: OwnChanges?) async throws -> PullPage
     /// Current versions with HLC above `after`, ordered by HLC.
     func snapshot(project: String, after: HLC?, limit: Int) async throws -> SnapshotPage
+}
+
+extension SyncStore {
+    /// Every accepted change after `after`.
+    func pull(project: String, after: Int64, limit: Int) async throws -> PullPage {
+        try await pull(project: project, after: after, limit: limit, skip: nil)
+    }
 }
 
 /// A storage failure, translated into an HTTP status at the boundary.

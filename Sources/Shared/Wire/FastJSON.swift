@@ -98,10 +98,9 @@ package struct FastJSONReader {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                // Validating, not repairing: invalid UTF-8 is left to the strict decoder.
+                guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) else { throw Failure() }
                 index += 1
-                // Invalid UTF-8 would have been repaired: leave such input to the strict decoder.
-                if text.utf8.count != index - 1 - start || text.contains("\u{FFFD}") { throw Failure() }
                 return text
             }
             if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
