@@ -12,7 +12,14 @@ extension Casebook {
         @Flag(help: "Print {\"pushed\", \"pulled\", \"conflicts\", \"rejected\"}.")
         var json = false
 
+        @Option(name: .customLong("batch-size"), help: "Changes sent per request; smaller batches resend less after a cut connection.")
+        var batchSize = 5_000
+
         @OptionGroup var homeOptions: HomeOptions
+
+        func validate() throws {
+            guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 10000") }
+        }
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
             try ServerAddress.check(settings.server, insecure: settings.insecure)
@@ -21,7 +28,9 @@ extension Casebook {
             }
             let token = try replica.token()
             let report = try await SyncClient.with(address: settings.address, project: settings.project, token: token) { client in
-                try await Syncer(replica: replica, client: client, settings: settings, progress: Progress()).run()
+                var syncer = Syncer(replica: replica, client: client, settings: settings, progress: Progress())
+                syncer.pushBatch = batchSize
+                return try await syncer.run()
             }
             if json {
                 try Output.json(SyncJSON(pushed: report.pushed, pulled: report.pulled, conflicts: report.conflicts, rejected: report.rejected.count,

@@ -8,8 +8,12 @@ extension Replica {
     /// `alsoRefresh`). Changes already known are skipped. Returns how many were new. The caller
     /// owns the transaction, so a page and its cursor are committed together.
     @discardableResult
+    ///
+    /// `acknowledging`: the changes are this replica's own, just accepted by a push. For a record
+    /// that had no confirmed change before, what reads show is already exactly those values
+    /// (they were pending), so only its pending flag is updated instead of a full refresh.
     static func applyConfirmed(_ changes: [Wire.LoggedChange], schema: Schema, _ db: Database,
-                               alsoRefresh: some Sequence<String> = [String]()) throws -> Int {
+                               alsoRefresh: some Sequence<String> = [String](), acknowledging: Bool = false) throws -> Int {
         let recordKnown = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record = ? LIMIT 1")
         let known = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE hlc = ?")
         let insert = try db.cachedStatement(sql: """
@@ -76,10 +80,24 @@ extension Replica {
         }
         var refreshed = Set<String>()
         let shown = try db.cachedStatement(sql: "SELECT 1 FROM record WHERE id = ?")
+        let statesByRecord = Dictionary(grouping: states, by: \.key.record)
+        var collections: [String: String] = [:]
+        for logged in changes where collections[logged.change.record] == nil { collections[logged.change.record] = logged.change.collection }
+        let pendingFlag = try db.cachedStatement(sql: "UPDATE record SET pending = EXISTS (SELECT 1 FROM outbox WHERE record = ?) WHERE id = ?")
         for record in touched where refreshed.insert(record).inserted {
-            // Nothing derived to clear for a record neither stored nor added here before.
-            let fresh = try newRecords.contains(record) && Bool.fetchOne(shown, arguments: [record]) != true
-            try refresh(record: record, schema: schema, db, isNew: fresh)
+            let wasShown = try Bool.fetchOne(shown, arguments: [record]) == true
+            if acknowledging && wasShown && newRecords.contains(record) {
+                try pendingFlag.execute(arguments: [record, record])
+                continue
+            }
+            if newRecords.contains(record) && !wasShown {
+                // A record new here: everything confirmed about it is in memory, nothing derived to clear.
+                let fields = statesByRecord[record] ?? []
+                try refresh(record: record, schema: schema, db, isNew: true,
+                            confirmed: (collections[record], Dictionary(uniqueKeysWithValues: fields.map { ($0.key.field, $0.value.heads) })))
+                continue
+            }
+            try refresh(record: record, schema: schema, db)
         }
         for record in alsoRefresh where refreshed.insert(record).inserted { try refresh(record: record, schema: schema, db) }
         return applied
@@ -130,8 +148,9 @@ extension Replica {
     /// Recomputes what reads show for one record from its confirmed heads and its pending edits:
     /// the record row, its visible values, its search keys and its open conflicts.
     /// `isNew`: the record has no derived rows yet (never stored or shown here), so there is nothing to clear.
-    static func refresh(record: String, schema: Schema, _ db: Database, isNew: Bool = false) throws {
-        let confirmed = try confirmedFields(record: record, db)
+    static func refresh(record: String, schema: Schema, _ db: Database, isNew: Bool = false,
+                        confirmed known: (collection: String?, fields: [String: [Version]])? = nil) throws {
+        let confirmed = try known ?? confirmedFields(record: record, db)
         let pending = try OutboxEntry.all(record: record, db)
         if !isNew {
             for table in ["current", "search_key", "conflict"] {

@@ -29,8 +29,8 @@ struct Syncer {
     let client: any SyncTransport
     let settings: ReplicaSettings
     let progress: Progress
-    var pushBatch = 1_000
-    var pageSize = 2_000
+    var pushBatch = 5_000
+    var pageSize = 5_000
 
     func run() async throws -> SyncReport {
         var report = SyncReport()
@@ -181,7 +181,7 @@ struct Syncer {
             }
             // Accepted changes become confirmed at once, so the value never flickers back; every
             // record touched (accepted or refused) is refreshed once.
-            try Replica.applyConfirmed(accepted, schema: schema, db, alsoRefresh: touched)
+            try Replica.applyConfirmed(accepted, schema: schema, db, alsoRefresh: touched, acknowledging: true)
             if let highest = accepted.map(\.seq).max(), highest > 0 {
                 let previous = Int64(try Setting.get(.ownAcknowledged, db) ?? "0") ?? 0
                 try Setting.set(.ownAcknowledged, String(max(previous, highest)), db)

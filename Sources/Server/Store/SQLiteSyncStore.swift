@@ -133,11 +133,11 @@ final class SQLiteSyncStore: SyncStore {
             if let skip {
                 // The node is the part of the HLC text after "MMMMMMMMMMMM-CCCC-" (character 19 on).
                 changes = try SQLiteSchema.loggedChanges(
-                    db, sql: "SELECT * FROM change WHERE project_id = ? AND seq > ? AND NOT (seq <= ? AND substr(hlc, 19) = ?) ORDER BY seq LIMIT ?",
+                    db, sql: "SELECT \(SQLiteSchema.changeColumns) FROM change WHERE project_id = ? AND seq > ? AND NOT (seq <= ? AND substr(hlc, 19) = ?) ORDER BY seq LIMIT ?",
                     arguments: [projectID, after, skip.upTo, skip.node.rawValue, limit + 1])
             } else {
                 changes = try SQLiteSchema.loggedChanges(
-                    db, sql: "SELECT * FROM change WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                    db, sql: "SELECT \(SQLiteSchema.changeColumns) FROM change WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                     arguments: [projectID, after, limit + 1])
             }
             let more = changes.count > limit
@@ -157,7 +157,7 @@ final class SQLiteSyncStore: SyncStore {
             var changes = try SQLiteSchema.loggedChanges(
                 db,
                 sql: """
-                    SELECT change.* FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
+                    SELECT \(SQLiteSchema.changeColumns) FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
                     WHERE head.project_id = ? AND head.hlc > ? ORDER BY head.hlc LIMIT ?
                     """,
                 arguments: [projectID, after?.text ?? "", limit + 1])

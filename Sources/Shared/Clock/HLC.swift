@@ -43,13 +43,28 @@ package struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Parses the text form; returns nil when it is not a valid timestamp.
     package init?(text: String) {
-        let parts = text.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 12, parts[1].count == 4,
-              parts[0].utf8.allSatisfy(Hex.isLowerHexDigit), parts[1].utf8.allSatisfy(Hex.isLowerHexDigit),
-              let millis = UInt64(parts[0], radix: 16), millis <= HLC.maxMillis,
-              let counter = UInt16(parts[1], radix: 16),
-              let node = NodeID(String(parts[2]))
-        else { return nil }
+        // One pass over the bytes: this runs for every change a store reads.
+        var parsed: (UInt64, UInt16)?
+        var nodeText: String?
+        var copy = text
+        copy.withUTF8 { utf8 in
+            guard utf8.count >= 19, utf8.count <= 50, utf8[12] == UInt8(ascii: "-"), utf8[17] == UInt8(ascii: "-") else { return }
+            var millis: UInt64 = 0
+            for index in 0..<12 {
+                guard let digit = Hex.value(utf8[index]) else { return }
+                millis = millis << 4 | UInt64(digit)
+            }
+            var counter: UInt16 = 0
+            for index in 13..<17 {
+                guard let digit = Hex.value(utf8[index]) else { return }
+                counter = counter << 4 | UInt16(digit)
+            }
+            let node = UnsafeBufferPointer(rebasing: utf8[18...])
+            guard node.allSatisfy(Hex.isLowerHexDigit) else { return }
+            parsed = (millis, counter)
+            nodeText = String(decoding: node, as: UTF8.self)
+        }
+        guard let (millis, counter) = parsed, let nodeText, let node = NodeID(nodeText) else { return nil }
         self.init(millis: millis, counter: counter, node: node)
     }
 }
@@ -115,6 +130,15 @@ package enum Hex {
     package static func pad(_ value: UInt64, width: Int) -> String {
         let digits = String(value, radix: 16)
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+
+    /// The value of a lower-case hex digit.
+    package static func value(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 48...57: byte - 48
+        case 97...102: byte - 87
+        default: nil
+        }
     }
 
     /// Whether a UTF-8 byte is `0-9` or `a-f`.

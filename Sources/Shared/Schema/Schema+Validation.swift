@@ -82,10 +82,13 @@ extension Schema {
         let name = "field '\(field)' of \(collection)"
         func fail(_ message: String) -> SchemaError { SchemaError(message: "\(name) \(message)", field: field) }
         func checkText(_ s: String, limit: Int, multiline: Bool) throws(SchemaError) {
-            guard s.count <= limit else { throw fail("is longer than \(limit) characters") }
+            // Counting characters means grapheme breaking: only do it when the bytes could exceed the limit.
+            guard s.utf8.count <= limit || s.count <= limit else { throw fail("is longer than \(limit) characters") }
+            // Control characters (category Cc) are exactly U+0000-001F and U+007F-009F.
             let badScalar = s.unicodeScalars.first { scalar in
-                let isControl = scalar.properties.generalCategory == .control
-                let allowed = scalar == "\t" || (multiline && (scalar == "\n" || scalar == "\r"))
+                let value = scalar.value
+                let isControl = value < 0x20 || (value >= 0x7F && value <= 0x9F)
+                let allowed = value == 0x09 || (multiline && (value == 0x0A || value == 0x0D))
                 return isControl && !allowed
             }
             if let badScalar {

@@ -77,7 +77,7 @@ import Testing
             try person.initialize(server: server, token: tokens[person.name])
             try person.ok("import", "incidents", try Self.incidentsCSV(1_500, tag: person.name))
         }
-        let syncs = try people.map { try Self.launch($0, ["sync"]) }
+        let syncs = try people.map { try Self.launch($0, ["sync", "--batch-size", "500"]) }
         Thread.sleep(forTimeInterval: 0.4)
         kill(server.process.processIdentifier, SIGKILL)
         server.process.waitUntilExit()
@@ -110,7 +110,7 @@ import Testing
         try ana.ok("import", "incidents", try Self.incidentsCSV(3_000, tag: "ana"))
         // Killed while pushing, at a few different moments.
         for delay in [0.15, 0.3] {
-            let sync = try Self.launch(ana, ["sync"])
+            let sync = try Self.launch(ana, ["sync", "--batch-size", "1000"])
             Thread.sleep(forTimeInterval: delay)
             kill(sync.processIdentifier, SIGKILL)
             sync.waitUntilExit()
@@ -119,7 +119,7 @@ import Testing
         }
         _ = try Self.syncUntilDone(ana)
         // Killed while pulling.
-        for delay in [0.15, 0.3] {
+        for delay in [0.3, 0.7] {
             let sync = try Self.launch(bek, ["sync"])
             Thread.sleep(forTimeInterval: delay)
             kill(sync.processIdentifier, SIGKILL)
