@@ -55,7 +55,6 @@ final class Replica: Sendable {
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -65536")
-            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         let path = home.appendingPathComponent(Self.databaseName).path
