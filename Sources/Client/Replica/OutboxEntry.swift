@@ -53,9 +53,10 @@ struct OutboxEntry: Sendable {
         try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM outbox WHERE record = ? ORDER BY hlc"), arguments: [record]).map(OutboxEntry.init)
     }
 
-    /// Entries to push, oldest first: not parked as rejected.
-    static func pushable(limit: Int, _ db: Database) throws -> [OutboxEntry] {
-        try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE rejected_code IS NULL ORDER BY hlc LIMIT ?", arguments: [limit]).map(OutboxEntry.init)
+    /// Entries to push, oldest first: not parked as rejected, and after `after` when given.
+    static func pushable(after: HLC? = nil, limit: Int, _ db: Database) throws -> [OutboxEntry] {
+        try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE rejected_code IS NULL AND hlc > ? ORDER BY hlc LIMIT ?",
+                         arguments: [after?.text ?? "", limit]).map(OutboxEntry.init)
     }
 
     /// Stores the entry, replacing any pending edit of the same field (coalescing), and clears a rejection.

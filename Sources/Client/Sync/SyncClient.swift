@@ -71,6 +71,9 @@ final class SyncClient: SyncTransport {
         // Fail at once when the server cannot be reached: the user is told (exit 3) instead of
         // waiting out the connect timeout while the client retries in the background.
         configuration.connectionPool.retryConnectionEstablishment = false
+        // One connection: overlapping requests (the next push while one is acknowledged, the next
+        // pull page while one is applied) still reach the server one after the other, in order.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -60,56 +60,84 @@ struct Syncer {
 
     /// The first sync's snapshot: current versions only, resumable page by page.
     private func snapshotIfNeeded() async throws -> Int {
-        var (done, after) = try await replica.pool.read { db in
+        let (done, start) = try await replica.pool.read { db in
             (try Setting.get(.snapshotDone, db) != nil, try Setting.get(.snapshotAfter, db).flatMap(HLC.init(text:)))
         }
+        guard !done else { return 0 }
         var received = 0
         var total: Int?
-        while !done {
-            let page = try await client.snapshot(after: after, limit: pageSize)
+        let client = self.client, limit = pageSize
+        func fetch(after: HLC?) -> Task<Wire.SnapshotResponse, any Error> {
+            Task { try await client.snapshot(after: after, limit: limit) }
+        }
+        var pending = fetch(after: start)
+        while true {
+            let page = try await pending.value
+            // The next page travels while this one is applied.
+            let next = page.next.map { fetch(after: $0) }
             if let pageTotal = page.total { total = pageTotal }
             received += page.changes.count
             let schema = settings.schema
-            try await replica.pool.write { db in
-                try Replica.applyConfirmed(page.changes, schema: schema, db)
-                try Self.receive(page.changes, serverTime: page.serverTime, db)
-                if try Setting.get(.snapshotSince, db) == nil { try Setting.set(.snapshotSince, String(page.since), db) }
-                try Setting.set(.snapshotAfter, page.next?.text, db)
-                if page.next == nil {
-                    try Setting.set(.snapshotDone, "1", db)
-                    try Setting.set(.cursor, try Setting.get(.snapshotSince, db), db)
+            do {
+                try await replica.pool.write { db in
+                    try Replica.applyConfirmed(page.changes, schema: schema, db)
+                    try Self.receive(page.changes, serverTime: page.serverTime, db)
+                    if try Setting.get(.snapshotSince, db) == nil { try Setting.set(.snapshotSince, String(page.since), db) }
+                    try Setting.set(.snapshotAfter, page.next?.text, db)
+                    if page.next == nil {
+                        try Setting.set(.snapshotDone, "1", db)
+                        try Setting.set(.cursor, try Setting.get(.snapshotSince, db), db)
+                    }
                 }
+            } catch {
+                next?.cancel()
+                throw error
             }
-            after = page.next
-            done = page.next == nil
             progress.update("receiving current records", done: received, total: total)
+            guard let next else { break }
+            pending = next
         }
         return received
     }
 
     /// The log after the cursor, page by page.
     private func pullLog() async throws -> Int {
-        var (cursor, ownUpTo): (Int64, Int64) = try await replica.pool.read { db in
+        let (startCursor, ownUpTo): (Int64, Int64) = try await replica.pool.read { db in
             (Int64(try Setting.get(.cursor, db) ?? "0") ?? 0, Int64(try Setting.get(.ownAcknowledged, db) ?? "0") ?? 0)
         }
+        var cursor = startCursor
         let start = cursor
         var received = 0
+        let client = self.client, node = settings.node, limit = pageSize, ownBound = ownUpTo
+        // Our own acknowledged changes are already here: the server leaves them out.
+        func fetch(after: Int64) -> Task<Wire.PullResponse, any Error> {
+            Task { try await client.pull(after: after, limit: limit, skip: ownBound > after ? (node, ownBound) : nil) }
+        }
+        var pending = fetch(after: cursor)
         while true {
-            // Our own acknowledged changes are already here: the server leaves them out.
-            let page = try await client.pull(after: cursor, limit: pageSize, skip: ownUpTo > cursor ? (settings.node, ownUpTo) : nil)
+            let page = try await pending.value
+            // The next page travels while this one is applied: client and server work at the same time.
+            let next = page.more ? fetch(after: page.cursor) : nil
             let schema = settings.schema
-            let applied = try await replica.pool.write { db in
-                let applied = try Replica.applyConfirmed(page.changes, schema: schema, db)
-                try Self.receive(page.changes, serverTime: page.serverTime, db)
-                try Setting.set(.cursor, String(page.cursor), db)
-                // The last page completes the sync: record when, in the same transaction.
-                if !page.more { try Setting.set(.lastSync, String(UInt64(Date().timeIntervalSince1970 * 1000)), db) }
-                return applied
+            let applied: Int
+            do {
+                applied = try await replica.pool.write { db in
+                    let applied = try Replica.applyConfirmed(page.changes, schema: schema, db)
+                    try Self.receive(page.changes, serverTime: page.serverTime, db)
+                    try Setting.set(.cursor, String(page.cursor), db)
+                    // The last page completes the sync: record when, in the same transaction.
+                    if !page.more { try Setting.set(.lastSync, String(UInt64(Date().timeIntervalSince1970 * 1000)), db) }
+                    return applied
+                }
+            } catch {
+                next?.cancel()
+                throw error
             }
             received += applied
             cursor = page.cursor
             progress.update("pulling changes", done: Int(cursor - start), total: Int(page.latest - start))
-            if !page.more { break }
+            guard let next else { break }
+            pending = next
         }
         return received
     }
@@ -130,27 +158,66 @@ struct Syncer {
     /// Pushes the outbox in batches, oldest first. Accepted changes are applied locally at once
     /// (so the value never flickers back), refused ones are parked with their reason, and
     /// changes refused for a clock too far ahead are re-stamped with the server's time and sent again.
+    ///
+    /// While one batch's acknowledgement is recorded, the next batch is already on its way, so the
+    /// client and the server work at the same time. The HTTP client keeps one connection, so the
+    /// server still receives the batches in order.
     private func push() async throws -> Int {
+        typealias Flight = (entries: [OutboxEntry], response: Task<Wire.PushResponse, any Error>)
         var pushed = 0
         var restamped = false
-        while true {
-            let entries = try await replica.pool.read { db in try OutboxEntry.pushable(limit: pushBatch, db) }
-            if entries.isEmpty { break }
-            let response = try await client.push(entries.map { $0.change(author: settings.user) })
-            let outcome = try await record(response, for: entries)
+        var sentUpTo: HLC?
+        var inFlight: Flight?
+        let client = self.client, user = settings.user, batch = pushBatch
+        func send() async throws -> Flight? {
+            let after = sentUpTo
+            let entries = try await replica.pool.read { db in try OutboxEntry.pushable(after: after, limit: batch, db) }
+            guard let last = entries.last else { return nil }
+            sentUpTo = last.hlc
+            let changes = entries.map { $0.change(author: user) }
+            return (entries, Task { try await client.push(changes) })
+        }
+        /// Waits for a batch's answer and records it.
+        func land(_ flight: Flight) async throws -> (response: Wire.PushResponse, clockAhead: Bool) {
+            let response = try await flight.response.value
+            let outcome = try await record(response, for: flight.entries)
             guard outcome.answered > 0 else {
                 throw ClientError("the server did not answer for the changes sent: your local changes are kept; try again, and tell the server's admin if it persists")
             }
             pushed += outcome.accepted
             progress.update("pushing changes", done: pushed, total: nil)
-            if outcome.clockAhead {
+            return (response, outcome.clockAhead)
+        }
+        do {
+            while true {
+                let next = try await send()
+                guard let current = inFlight else {
+                    guard let next else { break }
+                    inFlight = next
+                    continue
+                }
+                inFlight = next
+                let landed = try await land(current)
+                guard landed.clockAhead else {
+                    if next == nil { break }
+                    continue
+                }
+                // The device clock is far ahead: finish what travels, re-stamp with the server's
+                // time, and send the outbox again from its start (once).
+                var answers = [landed.response]
+                if let next { answers.append(try await land(next).response) }
+                inFlight = nil
+                sentUpTo = nil
                 guard !restamped else {
-                    try await park(response)
+                    for response in answers { try await park(response) }
                     break
                 }
-                try await restamp(serverTime: response.serverTime)
+                try await restamp(serverTime: landed.response.serverTime)
                 restamped = true
             }
+        } catch {
+            inFlight?.response.cancel()
+            throw error
         }
         return pushed
     }
