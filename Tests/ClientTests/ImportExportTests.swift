@@ -19,7 +19,7 @@ import Testing
     }
 
     func exportCSV(_ local: TemporaryReplica, _ collection: String) async throws -> String {
-        let views = try await local.replica.pool.read { db in try ReplicaQuery.list(collection: collection, filters: [], db) }
+        let views = try await local.replica.database.read { db in try ReplicaQuery.list(collection: collection, filters: [], db) }
         var text = ""
         CSVWriter.export(views, schema: try Schema.upr.requireCollection(collection)) { text += $0 }
         return text
@@ -40,7 +40,7 @@ import Testing
         let result = try await importCSV(first, "recommendations", path)
         #expect(result.imported == 3)
         #expect(result.ignoredColumns == ["Notes"])
-        let views = try await first.replica.pool.read { db in try ReplicaQuery.list(collection: "recommendations", filters: [], db) }
+        let views = try await first.replica.database.read { db in try ReplicaQuery.list(collection: "recommendations", filters: [], db) }
         let byParagraph = Dictionary(uniqueKeysWithValues: views.map { ($0.fields["paragraph"]?.displayText ?? "", $0) })
         #expect(byParagraph["157.1"]?.fields["response"] == .text("supported"))
         #expect(byParagraph["157.1"]?.fields["themes"] == .list(["counter_extremism_and_terrorism"]))
@@ -55,7 +55,7 @@ import Testing
         #expect(try await exportCSV(second, "recommendations") == exported)
         // Importing the export again updates the same records instead of duplicating them.
         #expect(try await importCSV(second, "recommendations", try write(exported)).imported == 3)
-        let count = try await second.replica.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") }
+        let count = try await second.replica.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") }
         #expect(count == 3)
     }
 
@@ -108,7 +108,7 @@ import Testing
         for collection in ["reviews", "sources", "recommendations", "assessments", "incidents"] {
             _ = try await importCSV(local, collection, Self.demo.appendingPathComponent("\(collection).csv").path)
         }
-        let report = try await local.replica.pool.read { db in try UPRReport.build(reviewFilter: nil, db) }
+        let report = try await local.replica.database.read { db in try UPRReport.build(reviewFilter: nil, db) }
         let fourth = try #require(report.reviews.first { $0.cycle == 4 })
         #expect(fourth.recommendations == 294)
         #expect(fourth.recommendingStates == 103)

@@ -22,7 +22,7 @@ struct TemporaryReplica {
     func cleanUp() { try? FileManager.default.removeItem(at: home) }
 
     func write<T>(_ body: (inout LocalEditor, Database) throws -> T) throws -> T {
-        try replica.pool.write { db in
+        try replica.database.write { db in
             var editor = try LocalEditor(settings: settings, db: db)
             let result = try body(&editor, db)
             try editor.finish()
@@ -39,11 +39,11 @@ struct TemporaryReplica {
     }
 
     func outbox() throws -> [OutboxEntry] {
-        try replica.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY hlc").map(OutboxEntry.init) }
+        try replica.database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY hlc").map(OutboxEntry.init) }
     }
 
     func show(_ id: String) throws -> RecordView {
-        try replica.pool.read { db in try ReplicaQuery.record(try RecordRef.find(id, db), db) }
+        try replica.database.read { db in try ReplicaQuery.record(try RecordRef.find(id, db), db) }
     }
 }
 
@@ -65,7 +65,7 @@ struct TemporaryReplica {
         let id = try local.add(["title": .text("Protest")])
         // The server confirms the creation.
         let created = try local.outbox()
-        try local.replica.pool.write { db in
+        try local.replica.database.write { db in
             try Replica.applyConfirmed(created.enumerated().map { Wire.LoggedChange(seq: Int64($0.offset + 1), change: $0.element.change(author: "ana"), receivedAt: 1) },
                                        schema: .upr, db)
             try db.execute(sql: "DELETE FROM outbox")
@@ -88,13 +88,13 @@ struct TemporaryReplica {
         let view = try local.show(String(id.prefix(6)))
         #expect(view.pending)
         #expect(view.fields["title"] == .text("Raid on an NGO office"))
-        let listed = try local.replica.pool.read { db in
+        let listed = try local.replica.database.read { db in
             try ReplicaQuery.list(collection: "incidents", filters: [("themes", "human_rights_defenders")], db)
         }
         #expect(listed.map(\.id) == [id])
         try local.edit(id, ["themes": .unset])
         #expect(try local.show(id).fields["themes"] == nil)
-        let none = try local.replica.pool.read { db in
+        let none = try local.replica.database.read { db in
             try ReplicaQuery.list(collection: "incidents", filters: [("themes", "human_rights_defenders")], db)
         }
         #expect(none.isEmpty)
@@ -107,7 +107,7 @@ struct TemporaryReplica {
         #expect(throws: SchemaError.self) { try local.add(["title": .text("x"), "date": .date("2025-13-01")]) }
         #expect(throws: ClientError.self) { try local.add(["title": .text("x"), "sources": .references([String(repeating: "a", count: 32)])]) }
         #expect(try local.outbox().isEmpty)
-        let records = try local.replica.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") }
+        let records = try local.replica.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") }
         #expect(records == 0)
     }
 
@@ -115,7 +115,7 @@ struct TemporaryReplica {
         let local = try TemporaryReplica()
         defer { local.cleanUp() }
         let id = try local.add(["title": .text("One")])
-        try local.replica.pool.read { db in
+        try local.replica.database.read { db in
             let found = try RecordRef.find(String(id.prefix(6)), db)
             #expect(found.id == id)
             #expect(throws: ClientError.self) { try RecordRef.find(String(id.prefix(5)), db) }

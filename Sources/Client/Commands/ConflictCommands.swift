@@ -41,7 +41,7 @@ extension Casebook {
         @OptionGroup var homeOptions: HomeOptions
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let items = try await replica.pool.read { db in
+            let items = try await replica.database.read { db in
                 try ReplicaQuery.conflicts(db).map { ($0, try $0.choices(node: settings.node, db)) }
             }
             if json {
@@ -99,7 +99,7 @@ extension Casebook {
         func run(replica: Replica, settings: ReplicaSettings) async throws {
             let asked = !mine && !theirs && pick == nil && value == nil
             let pickNumber = asked ? try await ask(replica: replica, settings: settings) : pick
-            let resolved = try await replica.pool.write { db in
+            let resolved = try await replica.database.write { db in
                 let view = try ReplicaQuery.conflict(conflictID, db)
                 let choices = try view.choices(node: settings.node, db)
                 let chosen = try choose(view: view, choices: choices, pick: pickNumber, settings: settings, db)
@@ -151,7 +151,7 @@ extension Casebook {
 
         /// Shows the conflict and reads a number from the terminal.
         private func ask(replica: Replica, settings: ReplicaSettings) async throws -> Int {
-            let (view, choices) = try await replica.pool.read { db in
+            let (view, choices) = try await replica.database.read { db in
                 let view = try ReplicaQuery.conflict(conflictID, db)
                 return (view, try view.choices(node: settings.node, db))
             }
@@ -183,7 +183,7 @@ extension Casebook {
         @OptionGroup var homeOptions: HomeOptions
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let entries = try await replica.pool.read { db in try ReplicaQuery.log(try RecordRef.find(id, db), db) }
+            let entries = try await replica.database.read { db in try ReplicaQuery.log(try RecordRef.find(id, db), db) }
             if json {
                 return try Output.json(entries.map {
                     LogJSON(field: $0.field, value: JSONValue($0.value), author: $0.author, at: Output.iso($0.at), pending: $0.pending,

@@ -55,7 +55,7 @@ extension Casebook {
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
             let schema = try settings.schema.requireCollection(collection)
-            let views = try await replica.pool.read { db in try ReplicaQuery.list(collection: collection, filters: [], db) }
+            let views = try await replica.database.read { db in try ReplicaQuery.list(collection: collection, filters: [], db) }
             switch format {
             case .json:
                 try Output.json(views.map { RecordJSON($0, detailed: false) })

@@ -23,7 +23,7 @@ extension Casebook {
         func validate() throws { try Assignments.validateShape(sets, option: "--set") }
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let id = try await replica.pool.write { db in
+            let id = try await replica.database.write { db in
                 let values = try Assignments.parse(sets, collection: collection, schema: settings.schema, db)
                 var editor = try LocalEditor(settings: settings, db: db)
                 let id = try editor.add(collection: collection, values: values)
@@ -54,7 +54,7 @@ extension Casebook {
         }
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let ref = try await replica.pool.write { db in
+            let ref = try await replica.database.write { db in
                 let ref = try RecordRef.find(id, db)
                 let values = try Assignments.parse(sets, unsets: unsets, collection: ref.collection, schema: settings.schema, db)
                 var editor = try LocalEditor(settings: settings, db: db)
@@ -77,7 +77,7 @@ extension Casebook {
         @OptionGroup var homeOptions: HomeOptions
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let ref = try await replica.pool.write { db in
+            let ref = try await replica.database.write { db in
                 let ref = try RecordRef.find(id, db)
                 var editor = try LocalEditor(settings: settings, db: db)
                 try editor.delete(record: ref)
@@ -100,7 +100,7 @@ extension Casebook {
         @OptionGroup var homeOptions: HomeOptions
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let view = try await replica.pool.read { db in try ReplicaQuery.record(try RecordRef.find(id, db), db) }
+            let view = try await replica.database.read { db in try ReplicaQuery.record(try RecordRef.find(id, db), db) }
             if json { return try Output.json(RecordJSON(view, detailed: true)) }
             Output.line("\(view.collection) \(view.id)\(view.visible ? "" : " (deleted)")\(view.pending ? " (pending sync)" : "")")
             let order = settings.schema.collection(view.collection)?.fields.map(\.name) ?? []
@@ -138,7 +138,7 @@ extension Casebook {
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
             let schema = settings.schema
-            let views = try await replica.pool.read { db in
+            let views = try await replica.database.read { db in
                 let collectionSchema = try schema.requireCollection(collection)
                 var keys: [(field: String, key: String)] = []
                 for filter in filters {

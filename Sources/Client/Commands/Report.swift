@@ -21,7 +21,7 @@ extension Casebook {
         @OptionGroup var homeOptions: HomeOptions
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let report = try await replica.pool.read { db in
+            let report = try await replica.database.read { db in
                 try UPRReport.build(reviewFilter: try review.map { try RecordRef.find($0, db).id }, db)
             }
             if json { return try Output.json(report) }

@@ -64,7 +64,7 @@ extension Casebook {
         @OptionGroup var homeOptions: HomeOptions
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let (pending, conflicts, rejected) = try await replica.pool.read { db in
+            let (pending, conflicts, rejected) = try await replica.database.read { db in
                 (try ReplicaQuery.pendingCount(db), try ReplicaQuery.conflictCount(db), try ReplicaQuery.rejected(db))
             }
             let lastSync = settings.lastSync.map(Output.iso)

@@ -153,17 +153,4 @@ struct RecordRef: Sendable {
             throw ClientError("'\(typed)' matches several records (\(ids.prefix(3).map { String($0.prefix(12)) }.joined(separator: ", "))...): type more characters")
         }
     }
-
-    /// Resolves typed references in `values` (full ids or unique prefixes) to full ids.
-    static func resolveReferences(_ values: [String: FieldValue], _ db: Database) throws -> [String: FieldValue] {
-        var resolved = values
-        for (field, value) in values {
-            switch value {
-            case .reference(let id): resolved[field] = .reference(try find(id, db).id)
-            case .references(let ids): resolved[field] = .references(try ids.map { try find($0, db).id })
-            default: break
-            }
-        }
-        return resolved
-    }
 }

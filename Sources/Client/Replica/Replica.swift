@@ -14,7 +14,7 @@ final class Replica: Sendable {
     let home: URL
     /// One connection: a command is short-lived and sequential, and a second connection would
     /// only cost start-up time. Other processes are kept out by SQLite's locks (WAL mode).
-    let pool: DatabaseQueue
+    let database: DatabaseQueue
 
     static let databaseName = "replica.sqlite"
     static let tokenName = "token"
@@ -41,7 +41,7 @@ final class Replica: Sendable {
             throw ClientError("cannot write the token file in \(home.path): check that the folder is writable")
         }
         let replica = try Replica(home: home)
-        try replica.pool.write { db in
+        try replica.database.write { db in
             for (key, value) in settings { try Setting.set(key, value, db) }
         }
         return replica
@@ -61,8 +61,8 @@ final class Replica: Sendable {
         let oldMask = umask(0o077)
         defer { umask(oldMask) }
         do {
-            pool = try DatabaseQueue(path: path, configuration: configuration)
-            try ReplicaSchema.migrator.migrate(pool)
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            try ReplicaSchema.migrator.migrate(database)
         } catch let error as DatabaseError {
             throw ClientError("cannot open the replica in \(home.path) (\(error.message ?? "\(error.resultCode)")): check the folder's permissions and free space")
         }
@@ -82,7 +82,7 @@ final class Replica: Sendable {
 
     /// The replica's settings.
     func settings() throws -> ReplicaSettings {
-        try pool.read { db in try ReplicaSettings(db) }
+        try database.read { db in try ReplicaSettings(db) }
     }
 }
 

@@ -45,7 +45,7 @@ struct CSVImporter {
         let schema = settings.schema
         let collectionSchema = try schema.requireCollection(collection)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-        let result = try await replica.pool.write { db in
+        let result = try await replica.database.write { db in
             var reader = try CSVReader(path: path)
             let header: CSVReader.Record
             do {

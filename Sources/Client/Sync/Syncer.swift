@@ -50,7 +50,7 @@ struct Syncer {
         start = clock.now
         report.pulled += try await pullLog()
         report.pullSeconds = (clock.now - start).seconds
-        (report.conflicts, report.rejected) = try await replica.pool.read { db in
+        (report.conflicts, report.rejected) = try await replica.database.read { db in
             (try ReplicaQuery.conflictCount(db), try ReplicaQuery.rejected(db))
         }
         return report
@@ -60,7 +60,7 @@ struct Syncer {
 
     /// The first sync's snapshot: current versions only, resumable page by page.
     private func snapshotIfNeeded() async throws -> Int {
-        let (done, start) = try await replica.pool.read { db in
+        let (done, start) = try await replica.database.read { db in
             (try Setting.get(.snapshotDone, db) != nil, try Setting.get(.snapshotAfter, db).flatMap(HLC.init(text:)))
         }
         guard !done else { return 0 }
@@ -79,7 +79,7 @@ struct Syncer {
             received += page.changes.count
             let schema = settings.schema
             do {
-                try await replica.pool.write { db in
+                try await replica.database.write { db in
                     try Replica.applyConfirmed(page.changes, schema: schema, db)
                     try Self.receive(page.changes, serverTime: page.serverTime, db)
                     if try Setting.get(.snapshotSince, db) == nil { try Setting.set(.snapshotSince, String(page.since), db) }
@@ -102,7 +102,7 @@ struct Syncer {
 
     /// The log after the cursor, page by page.
     private func pullLog() async throws -> Int {
-        let (startCursor, ownUpTo): (Int64, Int64) = try await replica.pool.read { db in
+        let (startCursor, ownUpTo): (Int64, Int64) = try await replica.database.read { db in
             (Int64(try Setting.get(.cursor, db) ?? "0") ?? 0, Int64(try Setting.get(.ownAcknowledged, db) ?? "0") ?? 0)
         }
         var cursor = startCursor
@@ -121,7 +121,7 @@ struct Syncer {
             let schema = settings.schema
             let applied: Int
             do {
-                applied = try await replica.pool.write { db in
+                applied = try await replica.database.write { db in
                     let applied = try Replica.applyConfirmed(page.changes, schema: schema, db)
                     try Self.receive(page.changes, serverTime: page.serverTime, db)
                     try Setting.set(.cursor, String(page.cursor), db)
@@ -171,7 +171,7 @@ struct Syncer {
         let client = self.client, user = settings.user, batch = pushBatch
         func send() async throws -> Flight? {
             let after = sentUpTo
-            let entries = try await replica.pool.read { db in try OutboxEntry.pushable(after: after, limit: batch, db) }
+            let entries = try await replica.database.read { db in try OutboxEntry.pushable(after: after, limit: batch, db) }
             guard let last = entries.last else { return nil }
             sentUpTo = last.hlc
             let changes = entries.map { $0.change(author: user) }
@@ -225,7 +225,7 @@ struct Syncer {
     private func record(_ response: Wire.PushResponse, for entries: [OutboxEntry]) async throws -> (accepted: Int, answered: Int, clockAhead: Bool) {
         let schema = settings.schema
         let user = settings.user
-        return try await replica.pool.write { db in
+        return try await replica.database.write { db in
             var accepted: [Wire.LoggedChange] = []
             var answered = 0
             var clockAhead = false
@@ -273,7 +273,7 @@ struct Syncer {
     private func restamp(serverTime: UInt64) async throws {
         let schema = settings.schema
         let node = settings.node
-        try await replica.pool.write { db in
+        try await replica.database.write { db in
             let offset = Int64(serverTime) - Int64(Date().timeIntervalSince1970 * 1000)
             try Setting.set(.clockOffset, String(offset), db)
             // Restart the clock from what the server has accepted, not from the wrong clock's future.
@@ -297,7 +297,7 @@ struct Syncer {
 
     /// Parks every refused change of a response, clock refusals included (after one re-stamp failed).
     private func park(_ response: Wire.PushResponse) async throws {
-        try await replica.pool.write { db in
+        try await replica.database.write { db in
             for result in response.results where result.status == .rejected {
                 try db.execute(sql: "UPDATE outbox SET rejected_code = ?, rejected_reason = ? WHERE hlc = ?",
                                arguments: [result.code ?? "rejected", result.reason ?? "refused by the server", result.hlc.text])

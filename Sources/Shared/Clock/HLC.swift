@@ -38,9 +38,6 @@ package struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     package var description: String { text }
 
-    /// The wall-clock instant of the timestamp.
-    package var date: Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
-
     /// Parses the text form; returns nil when it is not a valid timestamp.
     package init?(text: String) {
         // One pass over the bytes: this runs for every change a store reads.

@@ -40,13 +40,6 @@ package struct InMemoryReplica: Sendable {
         fields[FieldKey(record: record, field: field)] ?? FieldState()
     }
 
-    /// Every (record, field) with its current value, deletion markers included.
-    package var values: [String: [String: FieldValue]] {
-        var result: [String: [String: FieldValue]] = [:]
-        for (key, state) in fields { result[key.record, default: [:]][key.field] = state.value }
-        return result
-    }
-
     /// The status of a record.
     package func status(record: String) -> RecordStatus {
         let heads = fields.filter { $0.key.record == record && $0.key.field != Change.deletedField }.flatMap(\.value.heads)
