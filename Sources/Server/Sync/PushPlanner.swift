@@ -51,9 +51,9 @@ struct PushPlan: Sendable {
 /// Turns a batch of pushed changes into a plan, with the merge rule from Shared.
 ///
 /// Pure: the store loads a `PushContext` and writes the `PushPlan` in one transaction. Every
-/// change is judged on its own, so a change refused by validation never blocks the rest of the batch (a body
-/// that does not decode at all is refused whole with 400), and a
-/// retry of the same batch finds every change already known (all duplicates, nothing written).
+/// change is judged on its own, so a change refused by validation never blocks the rest of the
+/// batch (a body that does not decode at all is refused whole with 400), and a retry of the same
+/// batch finds every change already known (all duplicates, nothing written).
 enum PushPlanner {
     /// Plans the batch.
     static func plan(_ changes: [Change], schema: Schema, author: String, policy: PushPolicy, context: PushContext) -> PushPlan {
