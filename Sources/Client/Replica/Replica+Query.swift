@@ -75,15 +75,29 @@ enum ReplicaQuery {
 
     /// Visible records of a collection matching every (field, key) filter, oldest first.
     static func list(collection: String, filters: [(field: String, key: String)], _ db: Database) throws -> [RecordView] {
-        var sql = "SELECT record.id FROM record WHERE record.collection = ? AND record.visible"
+        // One pass: the matching records with all their values, instead of a query per record.
+        var sql = """
+            SELECT record.id, record.pending, current.field, current.value
+            FROM record LEFT JOIN current ON current.record = record.id
+            WHERE record.collection = ? AND record.visible
+            """
         var arguments: StatementArguments = [collection]
         for filter in filters {
             sql += " AND record.id IN (SELECT record FROM search_key WHERE collection = ? AND field = ? AND key = ?)"
             _ = arguments.append(contentsOf: [collection, filter.field, filter.key])
         }
-        let ids = try String.fetchAll(db, sql: sql, arguments: arguments)
-        let sorted = ids.sorted { RecordID.timeOrderKey($0) < RecordID.timeOrderKey($1) }
-        return try sorted.map { try record(RecordRef(id: $0, collection: collection, visible: true), db) }
+        var views: [String: RecordView] = [:]
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        while let row = try rows.next() {
+            let id: String = row[0]
+            if views[id] == nil {
+                views[id] = RecordView(id: id, collection: collection, fields: [:], pending: row[1], visible: true, conflictFields: [])
+            }
+            if let field: String = row[2], let value: String = row[3] {
+                views[id]?.fields[field] = try StorageText.decodeValue(value)
+            }
+        }
+        return views.values.sorted { RecordID.timeOrderKey($0.id) < RecordID.timeOrderKey($1.id) }
     }
 
     /// The history of a record: every version this replica knows, and its pending edits, oldest first.

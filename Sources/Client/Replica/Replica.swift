@@ -37,14 +37,25 @@ final class Replica: Sendable {
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: home.path)
         let tokenPath = home.appendingPathComponent(tokenName).path
+        // Nothing half made: if any step fails, the files written so far are removed.
+        func undo() {
+            for name in [tokenName, databaseName, databaseName + "-wal", databaseName + "-shm"] {
+                try? FileManager.default.removeItem(atPath: home.appendingPathComponent(name).path)
+            }
+        }
         guard FileManager.default.createFile(atPath: tokenPath, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
             throw ClientError("cannot write the token file in \(home.path): check that the folder is writable")
         }
-        let replica = try Replica(home: home)
-        try replica.database.write { db in
-            for (key, value) in settings { try Setting.set(key, value, db) }
+        do {
+            let replica = try Replica(home: home)
+            try replica.database.write { db in
+                for (key, value) in settings { try Setting.set(key, value, db) }
+            }
+            return replica
+        } catch {
+            undo()
+            throw error
         }
-        return replica
     }
 
     private init(home: URL) throws {
