@@ -99,14 +99,9 @@ import Testing
     }
 
     @Test func aClientKilledMidPushAndMidPullCompletesNextTime() throws {
-        let server = try RunningServer()
-        defer { server.cleanUp() }
-        let tokens = try server.setUp(users: [("ana", "researcher"), ("bek", "researcher")])
-        try server.start()
-        let ana = Researcher("ana"), bek = Researcher("bek")
-        defer { ana.cleanUp(); bek.cleanUp() }
-        try ana.initialize(server: server, token: tokens["ana"])
-        try bek.initialize(server: server, token: tokens["bek"])
+        let team = try Team.start()
+        defer { team.cleanUp() }
+        let server = team.server, ana = team["ana"], bek = team["bek"]
         try ana.ok("import", "incidents", try Self.incidentsCSV(3_000, tag: "ana"))
         // Killed while pushing, at a few different moments.
         for delay in [0.15, 0.3] {
@@ -159,14 +154,9 @@ import Testing
     }
 
     @Test func fiveHundredConcurrentConflictingEditsLoseNoUpdate() throws {
-        let server = try RunningServer()
-        defer { server.cleanUp() }
-        let tokens = try server.setUp(users: [("ana", "researcher"), ("bek", "researcher")])
-        try server.start()
-        let ana = Researcher("ana"), bek = Researcher("bek")
-        defer { ana.cleanUp(); bek.cleanUp() }
-        try ana.initialize(server: server, token: tokens["ana"])
-        try bek.initialize(server: server, token: tokens["bek"])
+        let team = try Team.start()
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"]
         try ana.ok("import", "incidents", try Self.incidentsCSV(500, tag: "base"))
         _ = try ana.syncJSON()
         _ = try bek.syncJSON()

@@ -4,14 +4,9 @@ import Testing
 /// `resolve` without a choice, on a terminal, asks which value to keep.
 @Suite(.serialized) struct InteractiveResolveTests {
     @Test func resolveAsksOnATerminal() throws {
-        let server = try RunningServer()
-        defer { server.cleanUp() }
-        let tokens = try server.setUp(users: [("ana", "researcher"), ("bek", "researcher")])
-        try server.start()
-        let ana = Researcher("ana"), bek = Researcher("bek")
-        defer { ana.cleanUp(); bek.cleanUp() }
-        try ana.initialize(server: server, token: tokens["ana"])
-        try bek.initialize(server: server, token: tokens["bek"])
+        let team = try Team.start()
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"]
         let id = try ana.add("sources", ["title=Interview 1"])
         _ = try ana.syncJSON()
         _ = try bek.syncJSON()

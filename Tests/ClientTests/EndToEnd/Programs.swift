@@ -173,3 +173,33 @@ struct Researcher {
 
     func cleanUp() { try? FileManager.default.removeItem(at: home) }
 }
+
+/// A running server and researchers with initialised replicas: the start of most end-to-end tests.
+struct Team {
+    let server: RunningServer
+    let people: [Researcher]
+    let tokens: [String: String]
+
+    /// Starts a server with project "kz" and `users` (name, role); initialises a replica for each.
+    static func start(_ users: [(String, String)] = [("ana", "researcher"), ("bek", "researcher")]) throws -> Team {
+        let server = try RunningServer()
+        let tokens = try server.setUp(users: users)
+        try server.start()
+        let people = users.map { Researcher($0.0) }
+        let team = Team(server: server, people: people, tokens: tokens)
+        do {
+            for person in people { try person.initialize(server: server, token: tokens[person.name]) }
+        } catch {
+            team.cleanUp()
+            throw error
+        }
+        return team
+    }
+
+    subscript(name: String) -> Researcher { people.first { $0.name == name }! }
+
+    func cleanUp() {
+        server.cleanUp()
+        people.forEach { $0.cleanUp() }
+    }
+}

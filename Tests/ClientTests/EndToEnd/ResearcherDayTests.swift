@@ -4,14 +4,9 @@ import Testing
 /// The real programs on a free port, driven through the command-line contract.
 @Suite(.serialized) struct ResearcherDayTests {
     @Test func twoResearchersEditOfflineConflictResolveAndConverge() throws {
-        let server = try RunningServer()
-        defer { server.cleanUp() }
-        let tokens = try server.setUp(users: [("ana", "researcher"), ("bek", "researcher")])
-        try server.start()
-        let ana = Researcher("ana"), bek = Researcher("bek")
-        defer { ana.cleanUp(); bek.cleanUp() }
-        try ana.initialize(server: server, token: tokens["ana"])
-        try bek.initialize(server: server, token: tokens["bek"])
+        let team = try Team.start()
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"]
 
         // Ana documents an incident offline, then syncs; Bek receives it.
         let id = try ana.add("incidents", ["title=Journalist detained on extremism charges", "date=2025-01-20",
@@ -62,14 +57,9 @@ import Testing
     }
 
     @Test func deleteVersusEditIsAConflictAndKeepingTheRecordConverges() throws {
-        let server = try RunningServer()
-        defer { server.cleanUp() }
-        let tokens = try server.setUp(users: [("ana", "researcher"), ("bek", "researcher")])
-        try server.start()
-        let ana = Researcher("ana"), bek = Researcher("bek")
-        defer { ana.cleanUp(); bek.cleanUp() }
-        try ana.initialize(server: server, token: tokens["ana"])
-        try bek.initialize(server: server, token: tokens["bek"])
+        let team = try Team.start()
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"]
         let id = try ana.add("persons", ["code=W-17", "role=witness"])
         _ = try ana.syncJSON()
         _ = try bek.syncJSON()

@@ -55,14 +55,9 @@ import Testing
     }
 
     @Test func theServerLogHoldsNoTokensAndNoRecordContents() throws {
-        let server = try RunningServer()
-        defer { server.cleanUp() }
-        let tokens = try server.setUp(users: [("ana", "researcher"), ("bek", "researcher")])
-        try server.start()
-        let ana = Researcher("ana"), bek = Researcher("bek")
-        defer { ana.cleanUp(); bek.cleanUp() }
-        try ana.initialize(server: server, token: tokens["ana"])
-        try bek.initialize(server: server, token: tokens["bek"])
+        let team = try Team.start()
+        defer { team.cleanUp() }
+        let server = team.server, ana = team["ana"], bek = team["bek"]
         let secrets = ["Witness W-17 lives above the bakery", "Зарина Ахметова", "+7 701 555 0199"]
         let id = try ana.add("persons", ["code=W-17", "notes=\(secrets[0]); \(secrets[1]); \(secrets[2])"])
         _ = try ana.syncJSON()
@@ -74,7 +69,7 @@ import Testing
         server.stop()
         let log = server.logText
         #expect(log.contains("push"))  // the log is not empty
-        for token in tokens.values { #expect(!log.contains(token)) }
+        for token in team.tokens.values { #expect(!log.contains(token)) }
         #expect(!log.contains("cbk_guess"))
         for secret in secrets + ["W-17", "bakery"] { #expect(!log.contains(secret), "\(secret) is in the log") }
     }
