@@ -78,7 +78,9 @@ import Testing
             try person.ok("import", "incidents", try Self.incidentsCSV(1_500, tag: person.name))
         }
         let syncs = try people.map { try Self.launch($0, ["sync", "--batch-size", "500"]) }
-        Thread.sleep(forTimeInterval: 0.4)
+        // Kill as soon as the first batches are stored, whatever the machine's speed.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, (try? Self.serverLog(server).rows) ?? 0 == 0 { Thread.sleep(forTimeInterval: 0.01) }
         kill(server.process.processIdentifier, SIGKILL)
         server.process.waitUntilExit()
         for sync in syncs { sync.waitUntilExit() }
