@@ -95,13 +95,11 @@ struct Runner {
         // 3. Incremental: 1% of records edited on one replica, pulled by another.
         let edited = max(1, count / 100)
         let editCSV = work.appendingPathComponent("edits-\(count).csv")
+        // The first column of an export is the id: edit the location of the first 1% of records.
         let export = try casebook(writer, ["export", "incidents"]).stdout.split(separator: "\r\n", omittingEmptySubsequences: true)
-        let header = export.first.map(String.init) ?? ""
-        let locationColumn = header.split(separator: ",").firstIndex(of: "location") ?? 3
         var editText = "id,location\n"
-        for line in export.dropFirst().prefix(edited) {
-            let id = line.prefix(32)
-            editText += "\(id),moved \(locationColumn)\n"
+        for (index, line) in export.dropFirst().prefix(edited).enumerated() {
+            editText += "\(line.prefix(32)),moved \(index)\n"
         }
         try Data(editText.utf8).write(to: editCSV)
         _ = try casebook(writer, ["import", "incidents", editCSV.path])

@@ -100,8 +100,9 @@ struct UPRReport: Encodable {
             return ""
         }
         for review in reviews where reviewFilter == nil || review.id == reviewFilter {
-            var section = Section(review: review.id, state: review.fields["state"]?.displayText,
-                                  cycle: { if case .integer(let n)? = review.fields["cycle"] { return n } else { return nil } }(),
+            var cycle: Int64?
+            if case .integer(let n)? = review.fields["cycle"] { cycle = n }
+            var section = Section(review: review.id, state: review.fields["state"]?.displayText, cycle: cycle,
                                   date: review.fields["date"]?.displayText)
             for view in byReview[review.id] ?? [] { add(view, to: &section, latest: latest) }
             report.reviews.append(section)
