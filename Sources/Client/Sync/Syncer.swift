@@ -2,6 +2,12 @@ import Foundation
 import GRDB
 import Shared
 
+/// A push batch on its way: its outbox entries and the request's answer to come.
+private struct PushFlight {
+    let entries: [OutboxEntry]
+    let response: Task<Wire.PushResponse, any Error>
+}
+
 /// What a sync did.
 struct SyncReport: Sendable {
     var pushed = 0
@@ -163,22 +169,21 @@ struct Syncer {
     /// client and the server work at the same time. The HTTP client keeps one connection, so the
     /// server still receives the batches in order.
     private func push() async throws -> Int {
-        typealias Flight = (entries: [OutboxEntry], response: Task<Wire.PushResponse, any Error>)
         var pushed = 0
         var restamped = false
         var sentUpTo: HLC?
-        var inFlight: Flight?
+        var inFlight: PushFlight?
         let client = self.client, user = settings.user, batch = pushBatch
-        func send() async throws -> Flight? {
+        func send() async throws -> PushFlight? {
             let after = sentUpTo
             let entries = try await replica.database.read { db in try OutboxEntry.pushable(after: after, limit: batch, db) }
             guard let last = entries.last else { return nil }
             sentUpTo = last.hlc
             let changes = entries.map { $0.change(author: user) }
-            return (entries, Task { try await client.push(changes) })
+            return PushFlight(entries: entries, response: Task { try await client.push(changes) })
         }
         /// Waits for a batch's answer and records it.
-        func land(_ flight: Flight) async throws -> (response: Wire.PushResponse, clockAhead: Bool) {
+        func land(_ flight: PushFlight) async throws -> (response: Wire.PushResponse, clockAhead: Bool) {
             let response = try await flight.response.value
             let outcome = try await record(response, for: flight.entries)
             guard outcome.answered > 0 else {
