@@ -22,6 +22,8 @@ final class SQLiteSyncStore: SyncStore {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Checkpoint every 40 MB of WAL instead of 4 MB: far fewer fsyncs during a large sync.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
