@@ -100,6 +100,21 @@ struct TemporaryReplica {
         #expect(none.isEmpty)
     }
 
+    @Test func severalFiltersMustAllMatch() throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let both = try local.add(["title": .text("A"), "themes": .list(["death_penalty", "womens_rights"]), "location": .text("Astana")])
+        _ = try local.add(["title": .text("B"), "themes": .list(["death_penalty"]), "location": .text("Astana")])
+        _ = try local.add(["title": .text("C"), "themes": .list(["womens_rights"]), "location": .text("Almaty")])
+        let found = try local.replica.database.read { db in
+            try ReplicaQuery.list(collection: "incidents", filters: [("themes", "death_penalty"), ("themes", "womens_rights"), ("location", "Astana")], db)
+        }
+        #expect(found.map(\.id) == [both])
+        #expect(found.first?.fields["title"] == .text("A"))
+        let all = try local.replica.database.read { db in try ReplicaQuery.list(collection: "incidents", filters: [], db) }
+        #expect(Set(all.compactMap { $0.fields["title"]?.displayText }) == ["A", "B", "C"])
+    }
+
     @Test func badValuesAreRefusedBeforeAnythingIsStored() throws {
         let local = try TemporaryReplica()
         defer { local.cleanUp() }

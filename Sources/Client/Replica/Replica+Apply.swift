@@ -7,11 +7,11 @@ extension Replica {
     /// merge rule, then refreshes what reads show for every record they touch (and for
     /// `alsoRefresh`). Changes already known are skipped. Returns how many were new. The caller
     /// owns the transaction, so a page and its cursor are committed together.
-    @discardableResult
     ///
     /// `acknowledging`: the changes are this replica's own, just accepted by a push. For a record
     /// that had no confirmed change before, what reads show is already exactly those values
     /// (they were pending), so only its pending flag is updated instead of a full refresh.
+    @discardableResult
     static func applyConfirmed(_ changes: [Wire.LoggedChange], schema: Schema, _ db: Database,
                                alsoRefresh: some Sequence<String> = [String](), acknowledging: Bool = false) throws -> Int {
         let recordKnown = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record = ? LIMIT 1")

@@ -76,13 +76,27 @@ enum ReplicaQuery {
     /// Visible records of a collection matching every (field, key) filter, oldest first.
     static func list(collection: String, filters: [(field: String, key: String)], _ db: Database) throws -> [RecordView] {
         // One pass: the matching records with all their values, instead of a query per record.
-        var sql = """
-            SELECT record.id, record.pending, current.field, current.value
-            FROM record LEFT JOIN current ON current.record = record.id
-            WHERE record.collection = ? AND record.visible
-            """
-        var arguments: StatementArguments = [collection]
-        for filter in filters {
+        // With filters, the first one drives the query through the search index (not a scan).
+        var sql: String
+        var arguments: StatementArguments
+        if let first = filters.first {
+            sql = """
+                SELECT record.id, record.pending, current.field, current.value
+                FROM search_key JOIN record ON record.id = search_key.record
+                LEFT JOIN current ON current.record = record.id
+                WHERE search_key.collection = ? AND search_key.field = ? AND search_key.key = ?
+                    AND record.collection = ? AND record.visible
+                """
+            arguments = [collection, first.field, first.key, collection]
+        } else {
+            sql = """
+                SELECT record.id, record.pending, current.field, current.value
+                FROM record LEFT JOIN current ON current.record = record.id
+                WHERE record.collection = ? AND record.visible
+                """
+            arguments = [collection]
+        }
+        for filter in filters.dropFirst() {
             sql += " AND record.id IN (SELECT record FROM search_key WHERE collection = ? AND field = ? AND key = ?)"
             _ = arguments.append(contentsOf: [collection, filter.field, filter.key])
         }
