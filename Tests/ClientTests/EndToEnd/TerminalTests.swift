@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// `resolve` without a choice, on a terminal, asks which value to keep.
-@Suite(.serialized) struct InteractiveResolveTests {
+/// What only happens on a terminal: `resolve` asking which value to keep, and progress lines.
+@Suite(.serialized) struct TerminalTests {
     @Test func resolveAsksOnATerminal() throws {
         let team = try Team.start()
         defer { team.cleanUp() }
@@ -38,5 +38,38 @@ import Testing
         #expect(try bek.conflicts().isEmpty)
         let chosen = try bek.ok("show", id, "--json").object()["fields"] as? [String: Any]
         #expect(["confirmed", "doubtful"].contains(chosen?["reliability"] as? String ?? ""))
+    }
+
+    /// A long operation shows progress on a terminal, and nothing of it when output is a file.
+    @Test func syncShowsProgressOnATerminalOnly() throws {
+        let team = try Team.start()
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"]
+        var csv = "title,location\n"
+        for i in 0..<2_000 { csv += "Incident \(i),Astana\n" }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-progress-\(UUID().uuidString).csv")
+        try Data(csv.utf8).write(to: path)
+        defer { try? FileManager.default.removeItem(at: path) }
+        try ana.ok("import", "incidents", path.path)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", "\(Programs.products.appendingPathComponent("casebook").path) sync --batch-size 500 --home \(ana.home.path)", "/dev/null"]
+        process.standardInput = FileHandle.nullDevice
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("pushing changes"), "\(text)")
+        #expect(text.contains("\r"))
+
+        // Not a terminal: no progress lines, only the summary.
+        let plain = try bek.ok("sync")
+        #expect(!plain.stderr.contains("pulling changes") && !plain.stderr.contains("receiving current records"))
+        #expect(!plain.stderr.contains("\r"))
+        #expect(plain.stdout.contains("pulled 4000"))
     }
 }
