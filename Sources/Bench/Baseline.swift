@@ -54,7 +54,7 @@ enum Baseline {
         sqlite3_finalize(statement)
         try exec("COMMIT")
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.seconds
         try? FileManager.default.removeItem(atPath: path)
         return (seconds, Double(values.count) / seconds)
     }

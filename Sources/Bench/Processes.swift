@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// Running the real programs and measuring them.
 enum Processes {
@@ -37,7 +38,7 @@ enum Processes {
         let elapsed = clock.now - start
         return Result(code: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
                       stderr: try String(contentsOf: err, encoding: .utf8),
-                      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, peakRSS: peak)
+                      seconds: elapsed.seconds, peakRSS: peak)
     }
 
     /// VmHWM of a running process, in bytes.

@@ -152,10 +152,10 @@ struct Runner {
         }.map { process -> (Int32, Double) in
             process.waitUntilExit()
             let elapsed = ContinuousClock.now - start
-            return (process.terminationStatus, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            return (process.terminationStatus, elapsed.seconds)
         }
         let total = ContinuousClock.now - start
-        let totalSeconds = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
+        let totalSeconds = total.seconds
         let latencies = results.map(\.1).sorted()
         let errors = results.filter { $0.0 != 0 }.count
         let pushedChanges = replicas * recordsEach * perRecord

@@ -22,11 +22,6 @@ struct SyncReport: Sendable {
     var pullSeconds = 0.0
 }
 
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
 /// Runs a sync: the first time, the snapshot of current versions; then push the outbox; then
 /// pull the log from the cursor. Each pulled page is committed with its cursor in one
 /// transaction, so a sync cut off anywhere loses nothing and the next one continues.
