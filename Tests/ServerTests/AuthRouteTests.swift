@@ -7,8 +7,8 @@ import Testing
 @testable import Shared
 
 @Suite struct AuthRouteTests {
-    @Test func healthAnswersWithTheServerTime() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func healthAnswersWithTheServerTime(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
             let response = try await client.execute(uri: "/v1/health", method: .get)
@@ -18,8 +18,8 @@ import Testing
         }
     }
 
-    @Test func schemaNeedsAValidTokenOfAMember() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func schemaNeedsAValidTokenOfAMember(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
             let ok = try await client.execute(uri: "/v1/projects/kz/schema", method: .get, headers: harness.headers("vera"))
@@ -49,8 +49,8 @@ import Testing
         }
     }
 
-    @Test func revokedTokensStopWorkingAtOnce() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func revokedTokensStopWorkingAtOnce(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
             let before = try await client.execute(uri: "/v1/projects/kz/pull", method: .get, headers: harness.headers("bek"))
@@ -62,8 +62,8 @@ import Testing
         }
     }
 
-    @Test func aViewerMayPullButNotPush() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func aViewerMayPullButNotPush(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
             var maker = ChangeMaker(node: "0000000000000001")
@@ -74,8 +74,8 @@ import Testing
         }
     }
 
-    @Test func unknownEndpointsAnswerJSON404() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func unknownEndpointsAnswerJSON404(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
             let response = try await client.execute(uri: "/v2/anything", method: .get)
@@ -87,8 +87,8 @@ import Testing
 }
 
 @Suite struct AdminStoreTests {
-    @Test func projectsAndUsersAreCheckedForClashes() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func projectsAndUsersAreCheckedForClashes(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         await #expect(throws: StoreError.self) { try await harness.store.createProject(name: "kz", schema: .upr, now: 1) }
         await #expect(throws: StoreError.self) {
@@ -96,7 +96,7 @@ import Testing
         }
         await #expect(throws: StoreError.self) { try await harness.store.revokeUser(name: "nobody", now: 1) }
         // Tokens are stored only as hashes.
-        let stored = try await harness.store.pool.read { db in try Data.fetchAll(db, sql: "SELECT hash FROM token") }
+        let stored = try await harness.storedTokenHashes()
         for token in harness.tokens.values {
             #expect(!stored.contains(Data(token.utf8)))
             #expect(stored.contains(TokenHasher.hash(token)))

@@ -7,8 +7,8 @@ import Testing
     /// Many replicas push conflicting and non-conflicting changes at once while a puller pulls
     /// throughout: every change ends applied, duplicate, conflict or rejected, and the puller
     /// sees every accepted change exactly once, in sequence order.
-    @Test func concurrentPushesAndAPullerThatNeverSkips() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func concurrentPushesAndAPullerThatNeverSkips(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         let store = harness.store
         let policy = PushPolicy(now: ServerHarness.now, maxDriftMillis: 300_000)
@@ -68,8 +68,8 @@ import Testing
         #expect(replica.state(record: recordA, field: "title").heads.count == writers * batches)
     }
 
-    @Test func aPullerRunningDuringPushesSeesEveryChangeOnce() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func aPullerRunningDuringPushesSeesEveryChangeOnce(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         let store = harness.store
         let policy = PushPolicy(now: ServerHarness.now, maxDriftMillis: 300_000)

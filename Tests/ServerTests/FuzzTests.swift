@@ -45,8 +45,8 @@ import Testing
         }
     }
 
-    @Test func malformedRequestsGetOnly4xxAndChangeNothing() async throws {
-        let harness = try await ServerHarness {
+    @Test(arguments: StoreKind.allCases) func malformedRequestsGetOnly4xxAndChangeNothing(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store) {
             $0.maxBodyBytes = 64 * 1024
             $0.authThrottle.freeFailures = .max
         }
@@ -140,8 +140,8 @@ import Testing
         #expect(await throttle.reserve("10.0.0.9") == .zero)
     }
 
-    @Test func theServerCountsFailedTokensPerAddress() async throws {
-        let harness = try await ServerHarness {
+    @Test(arguments: StoreKind.allCases) func theServerCountsFailedTokensPerAddress(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store) {
             $0.authThrottle = .init(freeFailures: 2, window: .seconds(60), baseDelay: .milliseconds(1), maxDelay: .milliseconds(5))
         }
         defer { harness.cleanUp() }

@@ -8,8 +8,8 @@ import Testing
 @testable import Shared
 
 @Suite struct PushPullRouteTests {
-    @Test func pushAppliesAndARetryChangesNothing() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func pushAppliesAndARetryChangesNothing(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
             var ana = ChangeMaker(node: "000000000000000a")
@@ -32,8 +32,8 @@ import Testing
         }
     }
 
-    @Test func concurrentEditsBecomeAConflictThatEveryPullerSees() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func concurrentEditsBecomeAConflictThatEveryPullerSees(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
             var ana = ChangeMaker(node: "000000000000000a")
@@ -65,8 +65,8 @@ import Testing
         }
     }
 
-    @Test func aRejectedChangeNeverBlocksTheOthers() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func aRejectedChangeNeverBlocksTheOthers(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
             var ana = ChangeMaker(node: "000000000000000a")
@@ -88,8 +88,8 @@ import Testing
         }
     }
 
-    @Test func aChangeStampedTooFarAheadIsRefusedAndTheServerClockIgnoresIt() async throws {
-        let harness = try await ServerHarness { $0.maxDriftMillis = 60_000 }
+    @Test(arguments: StoreKind.allCases) func aChangeStampedTooFarAheadIsRefusedAndTheServerClockIgnoresIt(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store) { $0.maxDriftMillis = 60_000 }
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
             var future = ChangeMaker(node: "00000000000000ff")
@@ -104,8 +104,8 @@ import Testing
         }
     }
 
-    @Test func malformedBodiesGet400NamingTheField() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func malformedBodiesGet400NamingTheField(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
             let cases: [(String, String)] = [
@@ -126,8 +126,8 @@ import Testing
         }
     }
 
-    @Test func limitsAnswer413WithTheLimit() async throws {
-        let harness = try await ServerHarness {
+    @Test(arguments: StoreKind.allCases) func limitsAnswer413WithTheLimit(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store) {
             $0.maxBatch = 3
             $0.maxPage = 5
             $0.maxBodyBytes = 4_096
@@ -154,8 +154,8 @@ import Testing
         }
     }
 
-    @Test func pullPagesFollowTheCursorAndANoOpPullIsEmpty() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func pullPagesFollowTheCursorAndANoOpPullIsEmpty(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
             var ana = ChangeMaker(node: "000000000000000a")
@@ -181,8 +181,8 @@ import Testing
         }
     }
 
-    @Test func theSnapshotCarriesOnlyCurrentVersions() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func theSnapshotCarriesOnlyCurrentVersions(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
             var ana = ChangeMaker(node: "000000000000000a")
@@ -208,8 +208,8 @@ import Testing
         }
     }
 
-    @Test func aFailedWriteKeepsNothingOfTheBatch() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func aFailedWriteKeepsNothingOfTheBatch(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
             var ana = ChangeMaker(node: "000000000000000a")
@@ -224,8 +224,8 @@ import Testing
         }
     }
 
-    @Test func deleteVersusEditIsReportedAsAConflict() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func deleteVersusEditIsReportedAsAConflict(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
             var ana = ChangeMaker(node: "000000000000000a")
@@ -243,8 +243,8 @@ import Testing
         }
     }
 
-    @Test func realHTTPRoundTrip() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func realHTTPRoundTrip(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         try await harness.app.test(.live) { client in
             var ana = ChangeMaker(node: "000000000000000a")
@@ -256,8 +256,8 @@ import Testing
 }
 
 @Suite struct OwnChangesPullTests {
-    @Test func aPullerCanSkipItsOwnAcknowledgedChangesButNothingElse() async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases) func aPullerCanSkipItsOwnAcknowledgedChangesButNothingElse(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         var ana = ChangeMaker(node: "000000000000000a")
         var bek = ChangeMaker(node: "000000000000000b")

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -7,19 +8,32 @@ import Testing
 @testable import Server
 @testable import Shared
 
-/// A server on a temporary SQLite store with a project "kz" and users of every role.
+/// A server on a temporary store (SQLite, or a fresh PostgreSQL database) with a project "kz" and
+/// users of every role.
 struct ServerHarness {
     static let now: UInt64 = 1_737_600_000_000  // 2025-01-23
     let folder: URL
-    let store: SQLiteSyncStore
+    let store: any SyncStore
     let faults: FaultInjector
+    /// PostgreSQL only: the test's own database and the task running the store's pool.
+    private var database: TestPostgres.Database?
+    private var pool: Task<Void, Never>?
     var tokens: [String: String] = [:]
     var settings = ServerSettings()
 
-    init(_ configure: (inout ServerSettings) -> Void = { _ in }) async throws {
+    init(store kind: StoreKind = .sqlite, _ configure: (inout ServerSettings) -> Void = { _ in }) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-server-tests-\(UUID().uuidString)")
         faults = FaultInjector()
-        store = try SQLiteSyncStore(folder: folder, faults: faults)
+        switch kind {
+        case .sqlite:
+            store = try SQLiteSyncStore(folder: folder, faults: faults)
+        case .postgres:
+            let database = try TestPostgres.Database()
+            let postgres = try await PostgresSyncStore.open(url: database.url, faults: faults)
+            pool = Task { try? await postgres.run() }
+            store = postgres
+            self.database = database
+        }
         try await store.createProject(name: "kz", schema: .upr, now: Self.now)
         try await store.createProject(name: "other", schema: .upr, now: Self.now)
         for (name, project, role) in [("ana", "kz", Role.researcher), ("bek", "kz", .researcher), ("vera", "kz", .viewer),
@@ -32,7 +46,20 @@ struct ServerHarness {
         configure(&settings)
     }
 
-    func cleanUp() { try? FileManager.default.removeItem(at: folder) }
+    func cleanUp() {
+        pool?.cancel()
+        database?.drop()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// The token hashes as stored, read straight from the database.
+    func storedTokenHashes() async throws -> [Data] {
+        if let sqlite = store as? SQLiteSyncStore {
+            return try await sqlite.pool.read { db in try Data.fetchAll(db, sql: "SELECT hash FROM token") }
+        }
+        let database = try #require(database)
+        return try database.psql("SELECT encode(hash, 'hex') FROM token").split(separator: "\n").map { Data(hex: String($0)) }
+    }
 
     var app: some ApplicationProtocol { get throws { try buildApplication(store: store, settings: settings, port: 0) } }
 

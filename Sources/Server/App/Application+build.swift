@@ -4,11 +4,13 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 import Shared
 
 /// Builds the HTTP application over a store. `serve` and the tests call the same builder.
 func buildApplication(
     store: any SyncStore,
+    services: [any Service] = [],
     settings: ServerSettings = ServerSettings(),
     host: String = "127.0.0.1",
     port: Int = 8080,
@@ -26,6 +28,7 @@ func buildApplication(
         router: router,
         server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
         configuration: .init(address: .hostname(host, port: port), serverName: "casebook-server"),
+        services: services,
         onServerRunning: { channel in
             await onServerRunning(host, channel.localAddress?.port ?? port)
         },

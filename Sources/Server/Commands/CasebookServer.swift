@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ServiceLifecycle
 import Shared
 
 @main
@@ -43,24 +44,80 @@ struct StoreOptions: ParsableArguments {
             help: ArgumentHelp("Use PostgreSQL instead of the embedded store (env CASEBOOK_DATABASE_URL).", valueName: "postgres://USER:PASS@HOST:PORT/DB"))
     var databaseURL: String?
 
+    @Option(name: .customLong("database-pool-size"),
+            help: ArgumentHelp("With PostgreSQL: the most connections this process opens (env CASEBOOK_DATABASE_POOL_SIZE).", valueName: "N"))
+    var poolSize: Int?
+
+    @Option(name: .customLong("database-timeout"),
+            help: ArgumentHelp("With PostgreSQL: seconds to wait for the database before giving up (env CASEBOOK_DATABASE_TIMEOUT).", valueName: "SECONDS"))
+    var databaseTimeout: Int?
+
+    private var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    /// The PostgreSQL URL in effect, if any.
+    var postgresURL: String? {
+        let url = databaseURL ?? environment["CASEBOOK_DATABASE_URL"]
+        return url?.isEmpty == false ? url : nil
+    }
+
     /// The data folder in effect.
     var dataFolder: URL {
-        let path = data ?? ProcessInfo.processInfo.environment["CASEBOOK_DATA"] ?? "./casebook-data"
+        let path = data ?? environment["CASEBOOK_DATA"] ?? "./casebook-data"
         return URL(fileURLWithPath: path, isDirectory: true)
     }
 
-    /// Opens the store the options name.
-    func openStore() throws -> any SyncStore {
-        if let url = databaseURL ?? ProcessInfo.processInfo.environment["CASEBOOK_DATABASE_URL"], !url.isEmpty {
-            throw CommandError("this build has no PostgreSQL store yet: leave out --database-url (and CASEBOOK_DATABASE_URL) to use the embedded SQLite store")
+    func validate() throws {
+        if databaseURL != nil && data != nil {
+            throw ValidationError("--data and --database-url name two different stores: give one of them")
+        }
+        if let size = try poolSizeSetting(), !(1...1000).contains(size) {
+            throw ValidationError("--database-pool-size must be between 1 and 1000")
+        }
+        if let seconds = try timeoutSetting(), !(1...3600).contains(seconds) {
+            throw ValidationError("--database-timeout must be between 1 and 3600 seconds")
+        }
+    }
+
+    private func poolSizeSetting() throws -> Int? {
+        if let poolSize { return poolSize }
+        guard let text = environment["CASEBOOK_DATABASE_POOL_SIZE"] else { return nil }
+        guard let value = Int(text) else { throw ValidationError("CASEBOOK_DATABASE_POOL_SIZE must be a number, not '\(text)'") }
+        return value
+    }
+
+    private func timeoutSetting() throws -> Int? {
+        if let databaseTimeout { return databaseTimeout }
+        guard let text = environment["CASEBOOK_DATABASE_TIMEOUT"] else { return nil }
+        guard let value = Int(text) else { throw ValidationError("CASEBOOK_DATABASE_TIMEOUT must be a number of seconds, not '\(text)'") }
+        return value
+    }
+
+    /// Opens the store the options name, with the services it needs running beside it (PostgreSQL's pool).
+    func openStore() async throws -> (store: any SyncStore, services: [any Service]) {
+        if let url = postgresURL {
+            var settings = PostgresSyncStore.Settings()
+            if let size = try poolSizeSetting() { settings.poolSize = size }
+            if let seconds = try timeoutSetting() {
+                settings.connectTimeout = .seconds(min(seconds, 10))
+                settings.operationTimeout = .seconds(seconds)
+            }
+            let store = try await PostgresSyncStore.open(url: url, settings: settings)
+            return (store, [store])
         }
         do {
-            return try SQLiteSyncStore(folder: dataFolder)
-        } catch let error as CommandError {
-            throw error
+            return (try SQLiteSyncStore(folder: dataFolder), [])
         } catch {
             throw CommandError("cannot open the data folder '\(dataFolder.path)': \(error.localizedDescription)")
         }
+    }
+
+    /// Runs `body` with the store open (and its services running): for the admin commands.
+    func withStore<T: Sendable>(_ body: @Sendable @escaping (any SyncStore) async throws -> T) async throws -> T {
+        let (store, _) = try await openStore()
+        if let postgres = store as? PostgresSyncStore {
+            return try await postgres.whileRunning { try await body(postgres) }
+        }
+        return try await body(store)
     }
 }
 

@@ -26,7 +26,7 @@ extension CasebookServer {
 
             func run() async throws {
                 let loaded = try SchemaFile.load(schema)
-                try await store.openStore().createProject(name: name, schema: loaded, now: currentMillis())
+                try await store.withStore { try await $0.createProject(name: name, schema: loaded, now: currentMillis()) }
                 print("created project \(name) (schema \(loaded.name), version \(loaded.version))")
             }
         }

@@ -55,7 +55,7 @@ extension CasebookServer {
                 handler.logLevel = level
                 return handler
             }
-            let syncStore = try store.openStore()
+            let (syncStore, services) = try await store.openStore()
             var settings = ServerSettings()
             settings.maxBodyBytes = maxBodyBytes
             settings.maxBatch = maxBatch
@@ -64,13 +64,19 @@ extension CasebookServer {
             let tls = try loadTLS()
             let scheme = tls == nil ? "http" : "https"
             let app = try buildApplication(
-                store: syncStore, settings: settings, host: host, port: port, tls: tls,
+                store: syncStore, services: services, settings: settings, host: host, port: port, tls: tls,
                 onServerRunning: { host, port in
                     // Written straight to the file descriptor so it is never held in a buffer.
                     FileHandle.standardOutput.write(Data("listening on \(scheme)://\(host):\(port)\n".utf8))
                 })
+            let logger = Logger(label: "casebook-server")
+            if let postgres = syncStore as? PostgresSyncStore {
+                logger.notice("store: PostgreSQL at \(postgres.location.redacted), pool of \(postgres.settings.poolSize) connections")
+            } else {
+                logger.notice("store: embedded SQLite in \(store.dataFolder.path)")
+            }
             if tls == nil && host != "127.0.0.1" && host != "localhost" && host != "::1" {
-                Logger(label: "casebook-server").warning("serving plain http on \(host): put it behind a TLS proxy, or use --tls-cert and --tls-key")
+                logger.warning("serving plain http on \(host): put it behind a TLS proxy, or use --tls-cert and --tls-key")
             }
             do {
                 try await app.runService()

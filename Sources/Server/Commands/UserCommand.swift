@@ -33,8 +33,10 @@ extension CasebookServer {
 
             func run() async throws {
                 let token = TokenHasher.generate()
-                try await store.openStore().addUser(
-                    name: name, project: project, role: role, tokenHash: TokenHasher.hash(token), now: currentMillis())
+                let (name, project, role) = (name, project, role)
+                try await store.withStore {
+                    try await $0.addUser(name: name, project: project, role: role, tokenHash: TokenHasher.hash(token), now: currentMillis())
+                }
                 if json {
                     let data = try JSONEncoder().encode(["token": token])
                     print(String(decoding: data, as: UTF8.self))
@@ -54,7 +56,8 @@ extension CasebookServer {
             @OptionGroup var store: StoreOptions
 
             func run() async throws {
-                try await store.openStore().revokeUser(name: name, now: currentMillis())
+                let name = name
+                try await store.withStore { try await $0.revokeUser(name: name, now: currentMillis()) }
                 print("revoked \(name): their tokens no longer work")
             }
         }
