@@ -67,17 +67,20 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        // What both server and client tests need: the store kinds, and PostgreSQL databases made for a test.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "ServerTests",
             dependencies: [
                 "Server",
+                "TestSupport",
                 "Shared",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(
             name: "ClientTests",
-            dependencies: ["Client", "Shared", "Server"]
+            dependencies: ["Client", "Shared", "Server", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

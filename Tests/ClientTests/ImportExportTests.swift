@@ -54,9 +54,11 @@ import Testing
         #expect(again.imported == 3)
         #expect(try await exportCSV(second, "recommendations") == exported)
         // Importing the export again updates the same records instead of duplicating them.
-        #expect(try await importCSV(second, "recommendations", try write(exported)).imported == 3)
+        let edited = exported.replacingOccurrences(of: "Spain", with: "Portugal")
+        #expect(try await importCSV(second, "recommendations", try write(edited)).imported == 3)
         let count = try await second.replica.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") }
         #expect(count == 3)
+        #expect(try await exportCSV(second, "recommendations") == edited)
     }
 
     @Test func aBadRowRefusesTheWholeImportWithItsLineNumber() async throws {

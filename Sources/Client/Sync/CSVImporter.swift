@@ -137,6 +137,14 @@ struct CSVImporter {
             guard RecordID.isValid(id) else { throw ClientError("the id '\(id.prefix(40))' is not a record id (32 characters 0-9a-f)") }
             if let existing = try String.fetchOne(db, sql: "SELECT collection FROM record WHERE id = ?", arguments: [id]) {
                 guard existing == collection else { throw ClientError("record \(id) is in \(existing), not \(collection)") }
+                // Re-importing an export must not stage a change for every cell: keep only what differs.
+                // A field in conflict keeps its value, which then edits it as a person would.
+                let current = try Row.fetchAll(db, sql: "SELECT field, value FROM current WHERE record = ?", arguments: [id])
+                    .reduce(into: [String: String]()) { $0[$1["field"]] = $1["value"] }
+                for (field, value) in values where current[field] == StorageText.encode(value) {
+                    if try Replica.confirmedHeads(record: id, field: field, db).count <= 1 { values[field] = nil }
+                }
+                guard !values.isEmpty else { return }
                 try editor.edit(record: RecordRef(id: id, collection: existing, visible: true), values: values)
                 return
             }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The built `casebook` and `casebook-server` programs, run as a user would run them.
@@ -50,22 +51,41 @@ enum Programs {
     }
 }
 
-/// A real `casebook-server serve` on a free port, over a temporary data folder.
+/// A real `casebook-server serve` on a free port, over a temporary data folder or a fresh
+/// PostgreSQL database.
 final class RunningServer {
     let data: URL
+    /// PostgreSQL only: the database, dropped by the instance that made it.
+    let database: TestPostgres.Database?
+    private let ownsStore: Bool
     let process = Process()
     private(set) var url = ""
     private let log: URL
 
-    init(data: URL? = nil) throws {
+    init(data: URL? = nil, store: StoreKind = .sqlite) throws {
+        database = store == .postgres ? try TestPostgres.Database() : nil
+        ownsStore = true
         self.data = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("casebook-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.data, withIntermediateDirectories: true)
         log = self.data.appendingPathComponent("serve-\(UUID().uuidString.prefix(8)).log")
     }
 
-    /// Runs an admin command on the same data folder.
+    /// Another server process on the same store (a restart, or a second instance beside the first).
+    init(sharing other: RunningServer) {
+        data = other.data
+        database = other.database
+        ownsStore = false
+        log = data.appendingPathComponent("serve-\(UUID().uuidString.prefix(8)).log")
+    }
+
+    /// The arguments that name the store.
+    var storeArguments: [String] {
+        database.map { ["--database-url", $0.url] } ?? ["--data", data.path]
+    }
+
+    /// Runs an admin command on the same store.
     func admin(_ arguments: [String]) throws -> Programs.Result {
-        try Programs.run("casebook-server", arguments + ["--data", data.path])
+        try Programs.run("casebook-server", arguments + storeArguments)
     }
 
     /// Creates a project and users, returns their tokens.
@@ -87,7 +107,7 @@ final class RunningServer {
         FileManager.default.createFile(atPath: out.path, contents: nil)
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = Programs.products.appendingPathComponent("casebook-server")
-        process.arguments = ["serve", "--data", data.path, "--port", String(port)] + extra
+        process.arguments = ["serve", "--port", String(port)] + storeArguments + extra
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
@@ -117,6 +137,8 @@ final class RunningServer {
 
     func cleanUp() {
         stop()
+        guard ownsStore else { return }
+        database?.drop()
         try? FileManager.default.removeItem(at: data)
     }
 
@@ -181,8 +203,8 @@ struct Team {
     let tokens: [String: String]
 
     /// Starts a server with project "kz" and `users` (name, role); initialises a replica for each.
-    static func start(_ users: [(String, String)] = [("ana", "researcher"), ("bek", "researcher")]) throws -> Team {
-        let server = try RunningServer()
+    static func start(_ users: [(String, String)] = [("ana", "researcher"), ("bek", "researcher")], store: StoreKind = .sqlite) throws -> Team {
+        let server = try RunningServer(store: store)
         let tokens = try server.setUp(users: users)
         try server.start()
         let people = users.map { Researcher($0.0) }

@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The real programs on a free port, driven through the command-line contract.
 @Suite(.serialized) struct ResearcherDayTests {
-    @Test func twoResearchersEditOfflineConflictResolveAndConverge() throws {
-        let team = try Team.start()
+    @Test(arguments: StoreKind.allCases) func twoResearchersEditOfflineConflictResolveAndConverge(store: StoreKind) throws {
+        let team = try Team.start(store: store)
         defer { team.cleanUp() }
         let ana = team["ana"], bek = team["bek"]
 
@@ -56,8 +57,8 @@ import Testing
         #expect(try ana.ok("status", "--json").object()["lastSync"] as? String != nil)
     }
 
-    @Test func deleteVersusEditIsAConflictAndKeepingTheRecordConverges() throws {
-        let team = try Team.start()
+    @Test(arguments: StoreKind.allCases) func deleteVersusEditIsAConflictAndKeepingTheRecordConverges(store: StoreKind) throws {
+        let team = try Team.start(store: store)
         defer { team.cleanUp() }
         let ana = team["ana"], bek = team["bek"]
         let id = try ana.add("persons", ["code=W-17", "role=witness"])
@@ -93,8 +94,8 @@ import Testing
         #expect(try ana.ok("list", "persons", "--json").array().isEmpty)
     }
 
-    @Test func threeWayConflictIsResolvedOnceForEveryone() throws {
-        let server = try RunningServer()
+    @Test(arguments: StoreKind.allCases) func threeWayConflictIsResolvedOnceForEveryone(store: StoreKind) throws {
+        let server = try RunningServer(store: store)
         defer { server.cleanUp() }
         let tokens = try server.setUp(users: [("ana", "researcher"), ("bek", "researcher"), ("cem", "researcher")])
         try server.start()
@@ -122,8 +123,8 @@ import Testing
         #expect(try people[0].ok("list", "recommendations", "--where", "response=noted", "--json").array().count == 1)
     }
 
-    @Test func aViewerIsRefusedOnPushButStillPulls() throws {
-        let server = try RunningServer()
+    @Test(arguments: StoreKind.allCases) func aViewerIsRefusedOnPushButStillPulls(store: StoreKind) throws {
+        let server = try RunningServer(store: store)
         defer { server.cleanUp() }
         let tokens = try server.setUp(users: [("ana", "researcher"), ("vera", "viewer")])
         try server.start()
@@ -143,8 +144,8 @@ import Testing
         #expect(try vera.ok("list", "sources", "--json").array().count == 2)  // Ana's arrived
     }
 
-    @Test func anUnreachableServerExitsThreeAndKeepsLocalChanges() throws {
-        let server = try RunningServer()
+    @Test(arguments: StoreKind.allCases) func anUnreachableServerExitsThreeAndKeepsLocalChanges(store: StoreKind) throws {
+        let server = try RunningServer(store: store)
         defer { server.cleanUp() }
         let tokens = try server.setUp(users: [("ana", "researcher")])
         try server.start()
@@ -164,8 +165,8 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: other.home.appendingPathComponent("replica.sqlite").path))
     }
 
-    @Test func badInputGetsAClearErrorAndNothingIsStored() throws {
-        let server = try RunningServer()
+    @Test(arguments: StoreKind.allCases) func badInputGetsAClearErrorAndNothingIsStored(store: StoreKind) throws {
+        let server = try RunningServer(store: store)
         defer { server.cleanUp() }
         let tokens = try server.setUp(users: [("ana", "researcher")])
         try server.start()
@@ -201,8 +202,8 @@ import Testing
         #expect(noReplica.stderr.contains("casebook init"))
     }
 
-    @Test func adminCommandsWorkWhileTheServerRuns() throws {
-        let server = try RunningServer()
+    @Test(arguments: StoreKind.allCases) func adminCommandsWorkWhileTheServerRuns(store: StoreKind) throws {
+        let server = try RunningServer(store: store)
         defer { server.cleanUp() }
         _ = try server.setUp(users: [])
         try server.start()

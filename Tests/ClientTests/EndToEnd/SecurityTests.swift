@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @Suite(.serialized) struct SecurityTests {
@@ -54,8 +55,8 @@ import Testing
         #expect(refused.stderr.contains("--insecure"))
     }
 
-    @Test func theServerLogHoldsNoTokensAndNoRecordContents() throws {
-        let team = try Team.start()
+    @Test(arguments: StoreKind.allCases) func theServerLogHoldsNoTokensAndNoRecordContents(store: StoreKind) throws {
+        let team = try Team.start(store: store)
         defer { team.cleanUp() }
         let server = team.server, ana = team["ana"], bek = team["bek"]
         let secrets = ["Witness W-17 lives above the bakery", "Зарина Ахметова", "+7 701 555 0199"]

@@ -2,34 +2,34 @@ import Foundation
 import Testing
 
 /// Which store a parameterised test runs on.
-enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+public enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite, postgres
-    var testDescription: String { rawValue }
+    public var testDescription: String { rawValue }
 }
 
 /// PostgreSQL for tests: `CASEBOOK_TEST_DATABASE_URL` names a database whose user may create
 /// databases (`.ci/run` starts such a cluster with scripts/postgres.sh). Each test gets a database
 /// of its own, dropped afterwards.
-enum TestPostgres {
-    static let baseURL: String? = ProcessInfo.processInfo.environment["CASEBOOK_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+public enum TestPostgres {
+    public static let baseURL: String? = ProcessInfo.processInfo.environment["CASEBOOK_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
-    static let skipReason: Comment = """
+    public static let skipReason: Comment = """
         skipped on PostgreSQL: CASEBOOK_TEST_DATABASE_URL is not set (.ci/run sets it; to run these tests here, \
         start a cluster with 'scripts/postgres.sh start /tmp/casebook-pg 55432' and export the URL it prints)
         """
 
     /// Says once per run, as a warning in the test output, why the PostgreSQL cases are skipped.
     private static let warning: Void = { Issue.record(skipReason, severity: .warning) }()
-    static func warnOnce() { _ = warning }
+    public static func warnOnce() { _ = warning }
 
     /// A fresh database, made with psql.
-    struct Database: Sendable {
-        let name: String
-        let url: String
+    public struct Database: Sendable {
+        public let name: String
+        public let url: String
         private let base: String
 
         /// Creates the database, or cancels the running test (a skip, with the reason) when no cluster is configured.
-        init() throws {
+        public init() throws {
             guard let base = TestPostgres.baseURL else {
                 TestPostgres.warnOnce()
                 try Test.cancel(TestPostgres.skipReason)
@@ -42,10 +42,10 @@ enum TestPostgres {
         }
 
         /// Runs SQL in this database; returns psql's unaligned output.
-        func psql(_ sql: String) throws -> String { try TestPostgres.psql(url, sql) }
+        public func psql(_ sql: String) throws -> String { try TestPostgres.psql(url, sql) }
 
         /// Drops the database in the background (FORCE closes the connections a pool may still hold).
-        func drop() {
+        public func drop() {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
             process.arguments = [base, "-qc", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"]
@@ -56,7 +56,7 @@ enum TestPostgres {
     }
 
     /// Runs one statement with psql and returns its output (tuples only, unaligned).
-    static func psql(_ url: String, _ sql: String) throws -> String {
+    public static func psql(_ url: String, _ sql: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
         process.arguments = [url, "-X", "-v", "ON_ERROR_STOP=1", "-qtAc", sql]
@@ -73,15 +73,15 @@ enum TestPostgres {
         return String(decoding: output, as: UTF8.self)
     }
 
-    struct PSQLFailed: Error, CustomStringConvertible {
-        let message: String
-        var description: String { "psql failed: \(message)" }
+    public struct PSQLFailed: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { "psql failed: \(message)" }
     }
 }
 
 extension Data {
     /// Bytes from hexadecimal text (two digits per byte).
-    init(hex: String) {
+    public init(hex: String) {
         var bytes: [UInt8] = []
         var index = hex.startIndex
         while let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex), next > index {
