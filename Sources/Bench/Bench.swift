@@ -25,6 +25,11 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Tiny sizes, for CI: checks the benchmark runs, measures nothing worth keeping.")
     var smoke = false
 
+    @Option(name: .customLong("database-url"),
+            help: ArgumentHelp("Run the server on PostgreSQL: a database whose user may create databases (one is made per server, dropped at the end).",
+                               valueName: "postgres://USER:PASS@HOST:PORT/DB"))
+    var databaseURL: String?
+
     mutating func run() async throws {
         if smoke {
             records = [200, 1_000]
@@ -35,13 +40,23 @@ struct Bench: AsyncParsableCommand {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
-        var runner = Runner(bin: binURL, work: work)
+        var runner = Runner(bin: binURL, work: work, postgres: databaseURL.map { BenchPostgres(baseURL: $0) })
+        defer { runner.postgres?.dropAll() }
         var rows: [Row] = []
         for count in records {
             rows += try runner.scalingPhases(records: count)
         }
         rows += try runner.concurrency(replicas: replicas, changesPerReplica: changesPerReplica)
-        Table.print(rows, machine: Machine.describe())
+        let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
+        Table.print(rows, machine: Machine.describe() + "\nserver store: " + store)
+    }
+}
+
+extension Bench {
+    /// The server's version, as PostgreSQL reports it.
+    static func postgresVersion(_ url: String) -> String {
+        let result = try? Processes.run(URL(fileURLWithPath: "/usr/bin/psql"), [url, "-X", "-qtAc", "SHOW server_version"])
+        return result?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? "version unknown"
     }
 }
 

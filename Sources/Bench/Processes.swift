@@ -62,15 +62,21 @@ final class BenchServer {
     let data: URL
     let url: String
     let bin: URL
+    /// PostgreSQL: the fresh database this server uses, instead of the data folder.
+    let databaseURL: String?
 
-    init(bin: URL, data: URL) throws {
+    /// The arguments that name the store.
+    var storeArguments: [String] { databaseURL.map { ["--database-url", $0] } ?? ["--data", data.path] }
+
+    init(bin: URL, data: URL, databaseURL: String? = nil) throws {
         self.bin = bin
         self.data = data
+        self.databaseURL = databaseURL
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         let out = data.appendingPathComponent("serve.out")
         FileManager.default.createFile(atPath: out.path, contents: nil)
         process.executableURL = bin.appendingPathComponent("casebook-server")
-        process.arguments = ["serve", "--data", data.path, "--port", "0", "--log-level", "warning"]
+        process.arguments = ["serve", "--port", "0", "--log-level", "warning"] + (databaseURL.map { ["--database-url", $0] } ?? ["--data", data.path])
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -86,7 +92,7 @@ final class BenchServer {
     }
 
     func admin(_ arguments: [String]) throws -> Processes.Result {
-        let result = try Processes.run(bin.appendingPathComponent("casebook-server"), arguments + ["--data", data.path])
+        let result = try Processes.run(bin.appendingPathComponent("casebook-server"), arguments + storeArguments)
         guard result.code == 0 else { throw BenchError("casebook-server \(arguments.joined(separator: " ")) failed: \(result.stderr)") }
         return result
     }
@@ -102,4 +108,29 @@ final class BenchServer {
 struct BenchError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Fresh PostgreSQL databases for the benchmark, made with psql beside the one the URL names.
+struct BenchPostgres {
+    let baseURL: String
+    private(set) var made: [String] = []
+
+    /// Creates a new database and returns its URL.
+    mutating func freshDatabase() throws -> String {
+        let name = "casebook_bench_\(UUID().uuidString.lowercased().prefix(8))"
+        guard let slash = baseURL.range(of: "/", options: .backwards) else { throw BenchError("--database-url has no database part") }
+        try psql("CREATE DATABASE \(name)")
+        made.append(name)
+        return baseURL[..<slash.upperBound] + name
+    }
+
+    /// Drops every database this run made.
+    func dropAll() {
+        for name in made { try? psql("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+    }
+
+    private func psql(_ sql: String) throws {
+        let result = try Processes.run(URL(fileURLWithPath: "/usr/bin/psql"), [baseURL, "-X", "-v", "ON_ERROR_STOP=1", "-qc", sql])
+        guard result.code == 0 else { throw BenchError("psql failed (is PostgreSQL's client installed, and may the URL's user create databases?): \(result.stderr)") }
+    }
 }

@@ -5,11 +5,14 @@ import Shared
 struct Runner {
     let bin: URL
     let work: URL
+    /// Set when the server runs on PostgreSQL: each fresh server gets a fresh database.
+    var postgres: BenchPostgres?
     private var serial = 0
 
-    init(bin: URL, work: URL) {
+    init(bin: URL, work: URL, postgres: BenchPostgres? = nil) {
         self.bin = bin
         self.work = work
+        self.postgres = postgres
     }
 
     var client: URL { bin.appendingPathComponent("casebook") }
@@ -22,7 +25,8 @@ struct Runner {
     /// A fresh server with the benchmark schema and one researcher; returns it and a token.
     mutating func freshServer() throws -> (BenchServer, String) {
         let data = folder("server")
-        let server = try BenchServer(bin: bin, data: data)
+        let databaseURL = try postgres?.freshDatabase()
+        let server = try BenchServer(bin: bin, data: data, databaseURL: databaseURL)
         let schemaPath = work.appendingPathComponent("bench-schema.json")
         try BenchData.schema.jsonData().write(to: schemaPath)
         _ = try server.admin(["project", "create", "bench", "--schema", schemaPath.path])
