@@ -12,7 +12,7 @@ struct CasebookServer: AsyncParsableCommand {
             Start it with 'casebook-server serve'. Create a project and add users with the 'project' and
             'user' commands; they work while the server runs on the same data folder.
             """,
-        subcommands: [Serve.self, ProjectCommand.self, UserCommand.self])
+        subcommands: [Serve.self, ProjectCommand.self, UserCommand.self, Backup.self])
 
     /// Runs the command; domain errors become one 'error: ...' line and exit code 1.
     static func main() async {

@@ -219,4 +219,36 @@ import Testing
         #expect(refused.stderr.contains("revoked"))
         #expect(!server.logText.contains(token))
     }
+
+    @Test func anOnlineBackupTakenWhileServingRestoresEverything() throws {
+        let team = try Team.start()
+        defer { team.cleanUp() }
+        let ana = team["ana"]
+        let id = try ana.add("incidents", ["title=Peaceful protesters fined", "date=2025-02-03"])
+        _ = try ana.syncJSON()
+        let backup = team.server.data.appendingPathComponent("backup.sqlite")
+        let taken = try team.server.admin(["backup", backup.path])
+        #expect(taken.code == 0, "\(taken.stderr)")
+        #expect(taken.stdout.contains("1 project(s) and 2 changes"))
+        // Never overwrites, and points PostgreSQL users to pg_dump.
+        let again = try team.server.admin(["backup", backup.path])
+        #expect(again.code == 1)
+        #expect(again.stderr.contains("already exists"))
+        let postgres = try Programs.run("casebook-server", ["backup", "x.sqlite", "--database-url", "postgres://u@localhost/db"])
+        #expect(postgres.stderr.contains("pg_dump"))
+
+        // Restored into a new data folder, it serves the same project, users and records.
+        let restoredData = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-restored-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: restoredData, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: backup, to: restoredData.appendingPathComponent("casebook.sqlite"))
+        let restored = try RunningServer(data: restoredData)
+        defer { restored.cleanUp() }
+        try restored.start()
+        let dana = Researcher("dana")
+        defer { dana.cleanUp() }
+        try dana.initialize(server: restored, token: team.tokens["bek"])
+        _ = try dana.syncJSON()
+        let shown = try dana.ok("show", String(id.prefix(8)), "--json").object()
+        #expect((shown["fields"] as? [String: Any])?["title"] as? String == "Peaceful protesters fined")
+    }
 }

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+
+extension CasebookServer {
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy the embedded store to a file, safely, while the server runs (an online backup).",
+            discussion: """
+                The copy is one consistent SQLite database: restore it by stopping the server and putting it in
+                place of DIR/casebook.sqlite (see docs/deployment.md). A PostgreSQL store is backed up with pg_dump.
+                """)
+
+        @Argument(help: ArgumentHelp("The file to write; it must not exist yet.", valueName: "FILE"))
+        var destination: String
+
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            guard store.postgresURL == nil else {
+                throw CommandError("back up a PostgreSQL store with pg_dump (pg_dump -Fc -f casebook.dump DATABASE_URL): see docs/deployment.md")
+            }
+            let target = URL(fileURLWithPath: destination)
+            guard !FileManager.default.fileExists(atPath: target.path) else {
+                throw CommandError("\(target.path) already exists: give a new file name (a backup never overwrites)")
+            }
+            let database = store.dataFolder.appendingPathComponent("casebook.sqlite")
+            guard FileManager.default.fileExists(atPath: database.path) else {
+                throw CommandError("there is no store in \(store.dataFolder.path): give the server's data folder with --data")
+            }
+            let sqlite = try SQLiteSyncStore(folder: store.dataFolder)
+            let summary = try sqlite.backup(to: target)
+            print("backed up \(summary.projects) project(s) and \(summary.changes) changes to \(target.path)")
+        }
+    }
+}
