@@ -22,7 +22,7 @@ func buildApplication(
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
     router.add(middleware: ServerTimeMiddleware(clock: settings.clock))
     router.add(middleware: ErrorMiddleware(maxBodyBytes: settings.maxBodyBytes))
-    let guardian = AuthGuard(store: store, throttle: AuthThrottle(policy: settings.authThrottle))
+    let guardian = AuthGuard(store: store, throttle: AuthThrottle(policy: settings.authThrottle), trustedProxies: settings.trustedProxies)
     SyncController(store: store, settings: settings, guardian: guardian).addRoutes(to: router)
     return Application(
         router: router,

@@ -7,6 +7,17 @@ import Shared
 struct AuthGuard: Sendable {
     let store: any SyncStore
     let throttle: AuthThrottle
+    /// Addresses of reverse proxies whose X-Forwarded-For header is believed.
+    var trustedProxies: Set<String> = []
+
+    /// The address failures are counted under: the peer's own, or, when the peer is a trusted
+    /// reverse proxy, the client the proxies report: the rightmost X-Forwarded-For entry that is
+    /// not itself a trusted proxy (entries further left are whatever the client claimed).
+    static func clientKey(peer: String, forwardedFor: String?, trustedProxies: Set<String>) -> String {
+        guard trustedProxies.contains(peer), let forwardedFor else { return peer }
+        let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return hops.last { !trustedProxies.contains($0) }.map { String($0.prefix(64)) } ?? peer
+    }
 
     static func notMemberMessage(_ project: String) -> String {
         "you are not a member of project '\(project)' (or it does not exist): ask its admin to add you"
@@ -14,7 +25,8 @@ struct AuthGuard: Sendable {
 
     /// The user and their membership, or 401/403.
     func authorize(_ request: Request, context: AppRequestContext, project: String, push: Bool) async throws -> (AuthenticatedUser, Membership) {
-        let peer = context.peerKey
+        let forwarded = HTTPField.Name("X-Forwarded-For").flatMap { request.headers[values: $0] }?.joined(separator: ",")
+        let peer = Self.clientKey(peer: context.peerKey, forwardedFor: forwarded, trustedProxies: trustedProxies)
         let wait = await throttle.reserve(peer)
         if wait > .zero { try await Task.sleep(for: wait) }
         guard let header = request.headers[.authorization] else {

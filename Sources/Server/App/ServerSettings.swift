@@ -14,6 +14,8 @@ struct ServerSettings: Sendable {
     var maxDriftMillis: UInt64 = 5 * 60 * 1000
     /// How repeated failed authentication from one address is slowed down.
     var authThrottle = AuthThrottle.Policy()
+    /// Reverse proxies (IP addresses) whose X-Forwarded-For names the client, for auth throttling.
+    var trustedProxies: Set<String> = []
     /// The wall clock, milliseconds since the epoch (injected in tests).
     var clock: @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
 }

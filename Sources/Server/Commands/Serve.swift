@@ -33,6 +33,10 @@ extension CasebookServer {
         @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
         var logLevel = "info"
 
+        @Option(name: .customLong("trusted-proxy"),
+                help: ArgumentHelp("The IP address of a reverse proxy in front of this server (repeatable): its X-Forwarded-For header names the client, so failed logins are throttled per client, not per proxy.", valueName: "IP"))
+        var trustedProxies: [String] = []
+
         @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this certificate chain (PEM).", valueName: "FILE"))
         var tlsCertificate: String?
 
@@ -45,6 +49,9 @@ extension CasebookServer {
             guard maxBatch >= 1, maxPage >= 1 else { throw ValidationError("--max-batch and --max-page must be at least 1") }
             guard maxClockDrift >= 1 else { throw ValidationError("--max-clock-drift must be at least 1 second") }
             guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+            for proxy in trustedProxies where SocketAddressCheck.isIPAddress(proxy) == false {
+                throw ValidationError("--trusted-proxy takes an IP address such as 127.0.0.1, not '\(proxy)'")
+            }
             guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         }
 
@@ -61,6 +68,7 @@ extension CasebookServer {
             settings.maxBatch = maxBatch
             settings.maxPage = maxPage
             settings.maxDriftMillis = UInt64(maxClockDrift) * 1000
+            settings.trustedProxies = Set(trustedProxies)
             let tls = try loadTLS()
             let scheme = tls == nil ? "http" : "https"
             let app = try buildApplication(
@@ -98,5 +106,13 @@ extension CasebookServer {
                 throw CommandError("cannot load the TLS certificate or key (\(error)): give PEM files for --tls-cert and --tls-key")
             }
         }
+    }
+}
+
+/// Whether text is an IPv4 or IPv6 address.
+enum SocketAddressCheck {
+    static func isIPAddress(_ text: String) -> Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
     }
 }
