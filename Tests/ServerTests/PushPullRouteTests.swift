@@ -179,6 +179,11 @@ import Testing
             #expect(seen == Array(1...25))
             let empty = try await harness.pull(client, as: "bek", after: cursor)
             #expect(empty.changes.isEmpty && !empty.more && empty.cursor == cursor)
+            // A cursor beyond the log (a server restored from an older backup) is refused, not
+            // answered with an empty page that would hide changes 26...30 once they are pushed.
+            let ahead = try await client.execute(uri: "/v1/projects/kz/pull?after=30", method: .get, headers: harness.headers("bek"))
+            #expect(ahead.status == .conflict)
+            #expect(ahead.error?.message.contains("restored from an older backup") == true)
         }
     }
 

@@ -130,6 +130,7 @@ final class SQLiteSyncStore: SyncStore {
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
             // Read in the same transaction as the page, so the cursor never passes an unseen change.
             let latest = try Int64.fetchOne(db, sql: "SELECT last_seq FROM project WHERE id = ?", arguments: [projectID]) ?? 0
+            guard after <= latest else { throw StoreError.cursorAhead(after: after, latest: latest) }
             var changes: [Wire.LoggedChange]
             if let skip {
                 // The node is the part of the HLC text after "MMMMMMMMMMMM-CCCC-" (character 19 on).

@@ -79,6 +79,17 @@ extension SyncStore {
     }
 }
 
+extension StoreError {
+    /// A pull after a sequence number the log never reached: the server lost history (restored
+    /// from an older backup, or replaced). Answering with an empty page would hide every change
+    /// numbered up to the replica's cursor from it forever, so the pull is refused instead.
+    static func cursorAhead(after: Int64, latest: Int64) -> StoreError {
+        .conflict("this replica has pulled the change log up to \(after), but the server's log ends at \(latest): "
+                  + "the server was restored from an older backup or replaced. Nothing is lost on this replica: "
+                  + "export what it holds, then start a new replica with 'casebook init' (see docs/deployment.md, Backups)")
+    }
+}
+
 /// A storage failure, translated into an HTTP status at the boundary.
 enum StoreError: Error, Equatable, CustomStringConvertible {
     case notFound(String)

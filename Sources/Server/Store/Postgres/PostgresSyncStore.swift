@@ -182,6 +182,7 @@ final class PostgresSyncStore: SyncStore, Service {
     func pull(project: String, after: Int64, limit: Int, skip: OwnChanges?) async throws -> PullPage {
         try await transaction(readOnly: true) { db, logger in
             let (projectID, latest) = try await Self.project(db, name: project, logger: logger)
+            guard after <= latest else { throw StoreError.cursorAhead(after: after, latest: latest) }
             let fetch = Int64(limit + 1)
             let query: PostgresQuery = if let skip {
                 // The node is the part of the HLC text after "MMMMMMMMMMMM-CCCC-" (character 19 on).
