@@ -2,8 +2,11 @@
 # A throwaway PostgreSQL cluster for tests and benchmarks, in its own folder on its own port
 # (never the system's 5432).
 #
-#   scripts/postgres.sh start DIR PORT   # initdb (first time) and start; prints the database URL
+#   scripts/postgres.sh start DIR PORT [--fast]   # initdb (first time) and start; prints the database URL
 #   scripts/postgres.sh stop DIR
+#
+# --fast turns off fsync and full-page writes: for throwaway test clusters only (a crash loses
+# the data). Without it the cluster is as durable as a production one (use that for benchmarks).
 #
 # The cluster's superuser is 'casebook' with password 'casebook' (password auth, scram), and the
 # database 'casebook' is created. Run as root, the cluster runs as the 'postgres' user.
@@ -24,11 +27,15 @@ as_owner() {
 
 command="${1:-}"
 dir="${2:-}"
-[ -n "$dir" ] || { echo "usage: $0 start DIR PORT | stop DIR" >&2; exit 64; }
+[ -n "$dir" ] || { echo "usage: $0 start DIR PORT [--fast] | stop DIR" >&2; exit 64; }
 
 case "$command" in
 start)
-    port="${3:?usage: $0 start DIR PORT}"
+    port="${3:?usage: $0 start DIR PORT [--fast]}"
+    settings="-c fsync=on"
+    if [ "${4:-}" = "--fast" ]; then
+        settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    fi
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     if [ ! -f "$dir/data/PG_VERSION" ]; then
@@ -39,7 +46,7 @@ start)
             || { cat "$dir/initdb.log" >&2; exit 1; }
     fi
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200" start >/dev/null \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $settings -c max_connections=300" start >/dev/null \
         || { cat "$dir/server.log" >&2; exit 1; }
     PGPASSWORD=casebook psql -h 127.0.0.1 -p "$port" -U casebook -d postgres -qtAc \
         "SELECT 1 FROM pg_database WHERE datname = 'casebook'" | grep -q 1 \

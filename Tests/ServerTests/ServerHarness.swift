@@ -30,7 +30,10 @@ struct ServerHarness {
             store = try SQLiteSyncStore(folder: folder, faults: faults)
         case .postgres:
             let database = try TestPostgres.Database()
-            let postgres = try await PostgresSyncStore.open(url: database.url, faults: faults)
+            // Generous limits: a CI machine starting dozens of these at once is slow, not broken.
+            var storeSettings = PostgresSyncStore.Settings()
+            storeSettings.operationTimeout = .seconds(90)
+            let postgres = try await PostgresSyncStore.open(url: database.url, settings: storeSettings, faults: faults)
             pool = Task { try? await postgres.run() }
             store = postgres
             self.database = database

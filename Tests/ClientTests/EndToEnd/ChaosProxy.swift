@@ -16,15 +16,17 @@ final class ChaosProxy: @unchecked Sendable {
     /// Percentage of connections passed through untouched.
     let passPercent: Int
     private(set) var cuts = 0
+    private var pairs: [Pair] = []
 
-    init(upstreamPort: Int, seed: UInt64, passPercent: Int = 35) throws {
+    /// Listens on `listenPort` (0: a free one) and forwards to `upstreamPort`.
+    init(upstreamPort: Int, seed: UInt64, passPercent: Int = 35, listenPort: Int = 0) throws {
         self.upstreamPort = upstreamPort
         self.random = seed
         self.passPercent = passPercent
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = ChaosProxy.loopback(port: 0)
+        var address = ChaosProxy.loopback(port: listenPort)
         let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard bound == 0, listen(fd, 64) == 0 else { throw ProxyError() }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -44,10 +46,15 @@ final class ChaosProxy: @unchecked Sendable {
         return address
     }
 
+    /// Stops accepting and cuts every open connection (the upstream seems to go away).
     func stop() {
-        lock.withLock { stopped = true }
+        let open = lock.withLock {
+            stopped = true
+            return pairs
+        }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
+        for pair in open { pair.cut() }
     }
 
     private func nextRandom() -> UInt64 {
@@ -81,6 +88,7 @@ final class ChaosProxy: @unchecked Sendable {
             let down = pass ? Int.max : Int(nextRandom() % 65_536)
             if !pass { lock.withLock { cuts += 1 } }
             let pair = Pair(client: client, upstream: upstream)
+            lock.withLock { pairs.append(pair) }
             Thread.detachNewThread { pair.pump(from: client, to: upstream, budget: up) }
             Thread.detachNewThread { pair.pump(from: upstream, to: client, budget: down) }
         }
@@ -96,6 +104,15 @@ final class ChaosProxy: @unchecked Sendable {
         init(client: Int32, upstream: Int32) {
             self.client = client
             self.upstream = upstream
+        }
+
+        /// Ends both directions now (unless already closed: the descriptors may be reused by then).
+        func cut() {
+            lock.withLock {
+                guard open > 0 else { return }
+                shutdown(client, Int32(SHUT_RDWR))
+                shutdown(upstream, Int32(SHUT_RDWR))
+            }
         }
 
         func pump(from source: Int32, to target: Int32, budget: Int) {
@@ -116,11 +133,33 @@ final class ChaosProxy: @unchecked Sendable {
             // Cut: close both sides (the peer sees a reset or an early end).
             shutdown(client, Int32(SHUT_RDWR))
             shutdown(upstream, Int32(SHUT_RDWR))
-            let last = lock.withLock { open -= 1; return open == 0 }
-            if last {
-                close(client)
-                close(upstream)
+            lock.withLock {
+                open -= 1
+                if open == 0 {
+                    close(client)
+                    close(upstream)
+                }
             }
         }
     }
+}
+
+/// A TCP listener that accepts connections and never answers: a database host that hangs.
+final class SilentListener: @unchecked Sendable {
+    let port: Int
+    private let listener: Int32
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = ChaosProxy.loopback(port: 0)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, listen(fd, 16) == 0 else { throw ChaosProxy.ProxyError() }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        listener = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        // The kernel completes the handshake from the backlog; nobody ever reads or writes.
+    }
+
+    func stop() { close(listener) }
 }

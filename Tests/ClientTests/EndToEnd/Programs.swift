@@ -55,8 +55,9 @@ enum Programs {
 /// PostgreSQL database.
 final class RunningServer {
     let data: URL
-    /// PostgreSQL only: the database, dropped by the instance that made it.
+    /// PostgreSQL only: the database, dropped by the instance that made it, and the URL used to reach it.
     let database: TestPostgres.Database?
+    let databaseURL: String?
     private let ownsStore: Bool
     let process = Process()
     private(set) var url = ""
@@ -64,23 +65,37 @@ final class RunningServer {
 
     init(data: URL? = nil, store: StoreKind = .sqlite) throws {
         database = store == .postgres ? try TestPostgres.Database() : nil
+        databaseURL = database?.url
         ownsStore = true
         self.data = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("casebook-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.data, withIntermediateDirectories: true)
         log = self.data.appendingPathComponent("serve-\(UUID().uuidString.prefix(8)).log")
     }
 
+    /// A server on a PostgreSQL database reached by `databaseURL` (the caller owns the database).
+    init(databaseURL: String) throws {
+        data = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        database = nil
+        self.databaseURL = databaseURL
+        ownsStore = true
+        log = data.appendingPathComponent("serve-\(UUID().uuidString.prefix(8)).log")
+    }
+
     /// Another server process on the same store (a restart, or a second instance beside the first).
     init(sharing other: RunningServer) {
         data = other.data
         database = other.database
+        databaseURL = other.databaseURL
         ownsStore = false
         log = data.appendingPathComponent("serve-\(UUID().uuidString.prefix(8)).log")
     }
 
     /// The arguments that name the store.
     var storeArguments: [String] {
-        database.map { ["--database-url", $0.url] } ?? ["--data", data.path]
+        // Generous time limits for a test database: a CI machine running many tests at once is slow, not broken.
+        guard let databaseURL else { return ["--data", data.path] }
+        return ["--database-url", databaseURL] + (database == nil ? [] : ["--database-timeout", "90"])
     }
 
     /// Runs an admin command on the same store.

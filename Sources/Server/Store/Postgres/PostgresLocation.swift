@@ -139,7 +139,7 @@ struct PostgresLocation: Sendable, Equatable {
         case .connectionError:
             let detail = error.underlying.map { "\($0)" } ?? ""
             let reason = detail.contains("refused") ? "connection refused"
-                : detail.contains("timeout") || detail.contains("Timeout") ? "no answer" : detail.isEmpty ? "no answer" : detail
+                : detail.lowercased().contains("timeout") || detail.lowercased().contains("timedout") || detail.isEmpty ? "no answer in time" : detail
             return "cannot connect to \(target) (\(reason)): is PostgreSQL running there, and is the database URL right?"
         case .sslUnsupported:
             return "\(target) does not support TLS: use sslmode=prefer or sslmode=disable in the database URL"

@@ -20,7 +20,7 @@ final class PostgresSyncStore: SyncStore, Service {
     struct Settings: Sendable {
         /// The most connections this instance opens.
         var poolSize = 10
-        /// How long reaching the database may take before start-up fails.
+        /// How long opening a connection may take (a host that does not answer fails after this).
         var connectTimeout: Duration = .seconds(10)
         /// How long one operation (a request's transaction) may take, waiting for a connection included.
         var operationTimeout: Duration = .seconds(30)
@@ -38,8 +38,11 @@ final class PostgresSyncStore: SyncStore, Service {
                      logger: Logger = Logger(label: "casebook-server.postgres")) async throws -> PostgresSyncStore {
         let location = try PostgresLocation(url: url)
         let configuration = try location.connectionConfiguration(connectTimeout: settings.connectTimeout)
-        try await withDeadline(settings.connectTimeout + .seconds(2),
-                               message: "PostgreSQL at \(location.host):\(location.port) did not answer within \(Int(settings.connectTimeout.seconds)) s: is it running and reachable, and is the database URL right?") {
+        // Connecting is bounded by the connect timeout; the whole check, migrations included, by the
+        // operation time limit (a migration may wait for another instance's).
+        let limit = max(settings.connectTimeout, settings.operationTimeout)
+        try await withDeadline(limit,
+                               message: "PostgreSQL at \(location.host):\(location.port) did not answer within \(Int(limit.seconds)) s: is it running and reachable, and is the database URL right?") {
             do {
                 let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
                 do {
@@ -96,7 +99,7 @@ final class PostgresSyncStore: SyncStore, Service {
     }
 
     func schema(project: String) async throws -> Schema? {
-        let text = try await transaction(readOnly: true) { db, logger in
+        let text = try await statement { db, logger in
             try await db.query("SELECT schema FROM project WHERE name = \(project)", logger: logger).decode(String.self).collect().first
         }
         return try text.map { try Schema.fromJSON(Data($0.utf8)) }
@@ -140,7 +143,7 @@ final class PostgresSyncStore: SyncStore, Service {
     }
 
     func authenticate(tokenHash: Data) async throws -> AuthenticatedUser? {
-        try await transaction(readOnly: true) { db, logger in
+        try await statement { db, logger in
             let rows = try await db.query("""
                 SELECT account.id, account.name, token.hash FROM token JOIN account ON account.id = token.user_id
                 WHERE token.hash = \(tokenHash) AND account.revoked_at IS NULL
@@ -151,7 +154,7 @@ final class PostgresSyncStore: SyncStore, Service {
     }
 
     func membership(userID: Int64, project: String) async throws -> Membership? {
-        try await transaction(readOnly: true) { db, logger in
+        try await statement { db, logger in
             let role = try await db.query("""
                 SELECT member.role FROM member JOIN project ON project.id = member.project_id
                 WHERE member.user_id = \(userID) AND project.name = \(project)
@@ -234,6 +237,12 @@ final class PostgresSyncStore: SyncStore, Service {
         return row
     }
 
+    /// Runs `body`, a single statement (atomic on its own), on a pooled connection: no BEGIN and
+    /// COMMIT round trips for the reads every request makes (token, membership, schema).
+    private func statement<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T) async throws -> T {
+        try await onConnection(body)
+    }
+
     /// Runs `body` in one transaction on a pooled connection, within the operation time limit.
     ///
     /// Writes run at READ COMMITTED (the project lock orders them); reads run at REPEATABLE READ
@@ -241,23 +250,28 @@ final class PostgresSyncStore: SyncStore, Service {
     private func transaction<T: Sendable>(
         readOnly: Bool = false, _ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
+        try await onConnection { db, logger in
+            try await db.query(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", logger: logger)
+            do {
+                let result = try await body(db, logger)
+                try await db.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                _ = try? await db.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` on a pooled connection within the operation time limit, translating PostgreSQL's errors.
+    private func onConnection<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T) async throws -> T {
         let client = self.client, logger = self.logger, location = self.location
         do {
             return try await withDeadline(
                 settings.operationTimeout,
                 message: "PostgreSQL at \(location.host):\(location.port) did not answer within \(Int(settings.operationTimeout.seconds)) s: try again in a moment"
             ) {
-                try await client.withConnection { db in
-                    try await db.query(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", logger: logger)
-                    do {
-                        let result = try await body(db, logger)
-                        try await db.query("COMMIT", logger: logger)
-                        return result
-                    } catch {
-                        _ = try? await db.query("ROLLBACK", logger: logger)
-                        throw error
-                    }
-                }
+                try await client.withConnection { db in try await body(db, logger) }
             }
         } catch let error as PSQLError {
             if error.serverInfo?[.sqlState] == "23505" {
