@@ -1,11 +1,19 @@
 import Foundation
+// Only test builds have Testing; `swift build` (which builds this target too) must still work.
+#if canImport(Testing)
 import Testing
+#endif
 
 /// Which store a parameterised test runs on.
-public enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+public enum StoreKind: String, CaseIterable, Sendable {
     case sqlite, postgres
+}
+
+#if canImport(Testing)
+extension StoreKind: CustomTestStringConvertible {
     public var testDescription: String { rawValue }
 }
+#endif
 
 /// PostgreSQL for tests: `CASEBOOK_TEST_DATABASE_URL` names a database whose user may create
 /// databases (`.ci/run` starts such a cluster with scripts/postgres.sh). Each test gets a database
@@ -13,14 +21,23 @@ public enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertib
 public enum TestPostgres {
     public static let baseURL: String? = ProcessInfo.processInfo.environment["CASEBOOK_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
-    public static let skipReason: Comment = """
+    public static let skipReason = """
         skipped on PostgreSQL: CASEBOOK_TEST_DATABASE_URL is not set (.ci/run sets it; to run these tests here, \
-        start a cluster with 'scripts/postgres.sh start /tmp/casebook-pg 55432' and export the URL it prints)
+        start a cluster with 'scripts/postgres.sh start /tmp/casebook-pg 55432 --fast' and export the URL it prints)
         """
 
+    #if canImport(Testing)
     /// Says once per run, as a warning in the test output, why the PostgreSQL cases are skipped.
-    private static let warning: Void = { Issue.record(skipReason, severity: .warning) }()
-    public static func warnOnce() { _ = warning }
+    private static let warning: Void = { Issue.record(Comment(rawValue: skipReason), severity: .warning) }()
+
+    /// Cancels the running test case (reported as skipped), after saying why once per run.
+    static func skip() throws -> Never {
+        _ = warning
+        try Test.cancel(Comment(rawValue: skipReason))
+    }
+    #else
+    static func skip() throws -> Never { throw PSQLFailed(message: skipReason) }
+    #endif
 
     /// A fresh database, made with psql.
     public struct Database: Sendable {
@@ -30,13 +47,12 @@ public enum TestPostgres {
 
         /// Creates the database, or cancels the running test (a skip, with the reason) when no cluster is configured.
         public init() throws {
-            guard let base = TestPostgres.baseURL else {
-                TestPostgres.warnOnce()
-                try Test.cancel(TestPostgres.skipReason)
-            }
+            guard let base = TestPostgres.baseURL else { try TestPostgres.skip() }
             self.base = base
             name = "casebook_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-            let slash = try #require(base.range(of: "/", options: .backwards), "CASEBOOK_TEST_DATABASE_URL has no database part")
+            guard let slash = base.range(of: "/", options: .backwards) else {
+                throw PSQLFailed(message: "CASEBOOK_TEST_DATABASE_URL has no database part")
+            }
             url = base[..<slash.upperBound] + name
             _ = try TestPostgres.psql(base, "CREATE DATABASE \(name)")
         }
