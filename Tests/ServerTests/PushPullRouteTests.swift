@@ -89,6 +89,27 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.allCases) func aTimestampReusedForANewRecordIsRefusedNotFatal(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            var ana = ChangeMaker(node: "000000000000000a")
+            let first = ana.change(recordA, "title", .text("first"))
+            #expect(try await harness.push(client, as: "ana", [first]).decode(Wire.PushResponse.self).results.map(\.status) == [.applied])
+            // The replica lost its clock state and stamps a new record's change with the same HLC.
+            var reused = first
+            reused.record = recordB
+            reused.value = .text("second")
+            let other = ana.change(recordB, "date", .date("2025-01-02"))
+            let response = try await harness.push(client, as: "ana", [reused, other])
+            #expect(response.status == .ok)
+            let results = try response.decode(Wire.PushResponse.self).results
+            #expect(results.map(\.status) == [.rejected, .applied])
+            #expect(results.first?.code == "id_reused")
+            #expect(try await harness.pull(client, as: "bek").changes.count == 2)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func aChangeStampedTooFarAheadIsRefusedAndTheServerClockIgnoresIt(store: StoreKind) async throws {
         let harness = try await ServerHarness(store: store) { $0.maxDriftMillis = 60_000 }
         defer { harness.cleanUp() }

@@ -56,7 +56,8 @@ struct StoreOptions: ParsableArguments {
 
     /// The PostgreSQL URL in effect, if any.
     var postgresURL: String? {
-        let url = databaseURL ?? environment["CASEBOOK_DATABASE_URL"]
+        // An explicit --data wins over a URL in the environment.
+        let url = databaseURL ?? (data == nil ? environment["CASEBOOK_DATABASE_URL"] : nil)
         return url?.isEmpty == false ? url : nil
     }
 

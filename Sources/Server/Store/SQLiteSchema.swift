@@ -105,13 +105,17 @@ enum SQLiteSchema {
         for record in Set(changes.map(\.record)) {
             if let name = try String.fetchOne(collection, arguments: [projectID, record]) { context.collections[record] = name }
         }
-        // A change can only be known, or a parent of a stored change, if its record is stored:
-        // records new to the store (an import, a first sync) skip these lookups.
-        for change in changes where context.collections[change.record] != nil {
+        for change in changes {
+            // An HLC is unique in the project, whatever the record: a replica that lost its clock
+            // state may reuse one for a new record, which must be refused (`id_reused`), not crash
+            // the batch on the unique index.
             let hlc = change.hlc.text
             if let row = try Row.fetchOne(byHLC, arguments: [projectID, hlc]) {
                 context.existing[change.hlc] = try loggedChange(row).change
             }
+            // A change can only be a parent of a stored change if its record is stored: records
+            // new to the store (an import, a first sync) skip these lookups.
+            guard context.collections[change.record] != nil else { continue }
             let key: StatementArguments = [projectID, hlc, change.record, change.field]
             if try Bool.fetchOne(childByBase, arguments: key) == true || Bool.fetchOne(childByParent, arguments: key) == true {
                 context.parentsOfStored.insert(change.hlc)

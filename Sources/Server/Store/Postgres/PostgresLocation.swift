@@ -41,10 +41,12 @@ struct PostgresLocation: Sendable, Equatable {
         self.host = host
         port = components.port ?? 5432
         guard (1...65535).contains(port) else { throw StoreError.unavailable("the database URL's port \(port) is not between 1 and 65535") }
-        username = user.removingPercentEncoding ?? user
-        password = components.password.map { $0.removingPercentEncoding ?? $0 }
+        // URLComponents has already decoded percent-escapes in these: decoding again would turn a
+        // password such as "a%41b" (written a%2541b) into "aAb".
+        username = user
+        password = components.password
         let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
-        database = path.isEmpty ? username : (path.removingPercentEncoding ?? path)
+        database = path.isEmpty ? username : path
         for item in components.queryItems ?? [] {
             switch item.name {
             case "sslmode":
@@ -82,7 +84,10 @@ struct PostgresLocation: Sendable, Equatable {
     }
 
     /// The pool's configuration.
-    func clientConfiguration(poolSize: Int, connectTimeout: Duration) throws -> PostgresClient.Configuration {
+    ///
+    /// `statementTimeout` becomes the session's `statement_timeout` and `lock_timeout`, and (doubled)
+    /// its `idle_in_transaction_session_timeout`: the database stops what the server gave up on.
+    func clientConfiguration(poolSize: Int, connectTimeout: Duration, statementTimeout: Duration) throws -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS = switch (tlsMode, try tlsConfiguration()) {
         case (.disable, _), (_, nil): .disable
         case (.prefer, let configuration?): .prefer(configuration)
@@ -92,7 +97,13 @@ struct PostgresLocation: Sendable, Equatable {
             host: host, port: port, username: username, password: password, database: database, tls: tls)
         configuration.options.maximumConnections = poolSize
         configuration.options.connectTimeout = connectTimeout
-        configuration.options.additionalStartupParameters = [("application_name", "casebook-server")]
+        let milliseconds = String(Int64(statementTimeout.seconds * 1000))
+        configuration.options.additionalStartupParameters = [
+            ("application_name", "casebook-server"),
+            ("statement_timeout", milliseconds),
+            ("lock_timeout", milliseconds),
+            ("idle_in_transaction_session_timeout", String(Int64(statementTimeout.seconds * 2000))),
+        ]
         return configuration
     }
 
@@ -186,6 +197,8 @@ private final class Race<T: Sendable>: @unchecked Sendable {
         }
         if let early { return continuation.resume(with: early) }
         let work = Task {
+            // Given up on before it started (the caller was cancelled meanwhile): do nothing.
+            guard !self.isFinished else { return }
             do { self.finish(.success(try await body())) } catch { self.finish(.failure(error)) }
         }
         let timer = Task {
@@ -198,6 +211,8 @@ private final class Race<T: Sendable>: @unchecked Sendable {
         }
         if done { work.cancel(); timer.cancel() }
     }
+
+    var isFinished: Bool { lock.withLock { finished != nil } }
 
     func finish(_ result: Result<T, any Error>) {
         let (waiter, others): (CheckedContinuation<T, any Error>?, [Task<Void, Never>]) = lock.withLock {

@@ -94,11 +94,18 @@ enum PostgresSchema {
     static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("BEGIN", logger: logger)
         do {
-            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
-            try await connection.query("""
-                CREATE TABLE IF NOT EXISTS casebook_migration (
-                    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
-                """, logger: logger)
+            // Read the result: a failure here must surface here, not as an aborted transaction later.
+            for try await _ in try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger) {}
+            // Only create the bookkeeping table when it is missing: a role without CREATE rights can
+            // run a server on a database that is already migrated.
+            let present = try await connection.query("SELECT to_regclass('casebook_migration') IS NOT NULL", logger: logger)
+                .decode(Bool.self).collect().first ?? false
+            if !present {
+                try await connection.query("""
+                    CREATE TABLE casebook_migration (
+                        version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
+                    """, logger: logger)
+            }
             var applied = Set<Int>()
             for try await version in try await connection.query("SELECT version FROM casebook_migration", logger: logger).decode(Int.self) {
                 applied.insert(version)
@@ -139,16 +146,19 @@ enum PostgresSchema {
         ).decode((String, String).self) {
             context.collections[id] = collection
         }
-        // A change can only be known, or a parent of a stored change, if its record is stored:
-        // records new to the store (an import, a first sync) skip these lookups.
-        let stored = changes.filter { context.collections[$0.record] != nil }
-        guard !stored.isEmpty else { return context }
-        let hlcs = stored.map(\.hlc.text)
+        // An HLC is unique in the project, whatever the record: a replica that lost its clock state
+        // may reuse one for a new record, which must be refused (`id_reused`), not fail the batch.
+        let allHLCs = changes.filter { RecordID.isValid($0.record) }.map(\.hlc.text)
         for row in try await rows(db.query(
-            "SELECT \(unescaped: changeColumns) FROM change WHERE project_id = \(projectID) AND hlc = ANY(\(hlcs)::text[])", logger: logger)) {
+            "SELECT \(unescaped: changeColumns) FROM change WHERE project_id = \(projectID) AND hlc = ANY(\(allHLCs)::text[])", logger: logger)) {
             let logged = try loggedChange(row)
             context.existing[logged.change.hlc] = logged.change
         }
+        // A change can only be a parent of a stored change if its record is stored: records new
+        // to the store (an import, a first sync) skip these lookups.
+        let stored = changes.filter { context.collections[$0.record] != nil }
+        guard !stored.isEmpty else { return context }
+        let hlcs = stored.map(\.hlc.text)
         // Parents named by stored changes of the same record and field.
         var named = Set<FieldParent>()
         for try await (parent, record, field) in try await db.query("""
@@ -296,6 +306,15 @@ enum PostgresSchema {
             states.append(try decoder.decode(Wire.ConflictState.self, from: Data(state.utf8)))
         }
         return states
+    }
+}
+
+extension AsyncSequence {
+    /// Every element, in order.
+    func collect() async throws -> [Element] {
+        var elements: [Element] = []
+        for try await element in self { elements.append(element) }
+        return elements
     }
 }
 

@@ -31,6 +31,7 @@ final class PostgresSyncStore: SyncStore, Service {
     let faults: FaultInjector
     private let client: PostgresClient
     private let logger: Logger
+    private let pushQueues = KeyedQueue()
 
     /// Reaches the database with one connection (failing within `connectTimeout` with a message
     /// that says what is wrong), applies migrations, and prepares the pool; `run` starts it.
@@ -38,28 +39,38 @@ final class PostgresSyncStore: SyncStore, Service {
                      logger: Logger = Logger(label: "casebook-server.postgres")) async throws -> PostgresSyncStore {
         let location = try PostgresLocation(url: url)
         let configuration = try location.connectionConfiguration(connectTimeout: settings.connectTimeout)
-        // Connecting is bounded by the connect timeout; the whole check, migrations included, by the
-        // operation time limit (a migration may wait for another instance's).
-        let limit = max(settings.connectTimeout, settings.operationTimeout)
-        try await withDeadline(limit,
-                               message: "PostgreSQL at \(location.host):\(location.port) did not answer within \(Int(limit.seconds)) s: is it running and reachable, and is the database URL right?") {
+        let connection = try await withDeadline(
+            settings.connectTimeout + .seconds(2),
+            message: "PostgreSQL at \(location.host):\(location.port) did not answer within \(Int(settings.connectTimeout.seconds)) s: is it running and reachable, and is the database URL right?"
+        ) {
             do {
-                let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
-                do {
-                    try await PostgresSchema.migrate(connection, logger: logger)
-                } catch {
-                    try? await connection.close()
-                    throw error
-                }
-                try? await connection.close()
-            } catch let error as StoreError {
-                throw error
+                return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
             } catch {
                 throw StoreError.unavailable(location.explain(error))
             }
         }
+        // Migrations get a limit of their own: another instance may be applying them (we wait for
+        // its advisory lock), and a future migration on a big table may take minutes.
+        let migrationLimit = max(settings.operationTimeout, .seconds(600))
+        do {
+            try await withDeadline(migrationLimit, message: "the database migration did not finish within \(Int(migrationLimit.seconds)) s: check PostgreSQL's activity (pg_stat_activity) and start again") {
+                do {
+                    try await PostgresSchema.migrate(connection, logger: logger)
+                } catch let error as StoreError {
+                    throw error
+                } catch {
+                    throw StoreError.unavailable(location.explain(error))
+                }
+            }
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try? await connection.close()
+        let pool = try location.clientConfiguration(poolSize: settings.poolSize, connectTimeout: settings.connectTimeout,
+                                                    statementTimeout: settings.operationTimeout)
         return PostgresSyncStore(location: location, settings: settings, faults: faults, logger: logger,
-                                 client: PostgresClient(configuration: try location.clientConfiguration(poolSize: settings.poolSize, connectTimeout: settings.connectTimeout), backgroundLogger: logger))
+                                 client: PostgresClient(configuration: pool, backgroundLogger: logger))
     }
 
     private init(location: PostgresLocation, settings: Settings, faults: FaultInjector, logger: Logger, client: PostgresClient) {
@@ -166,7 +177,9 @@ final class PostgresSyncStore: SyncStore, Service {
     // MARK: Sync
 
     func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult] {
-        try await transaction { db, logger in
+        // Pushes to one project run one at a time anyway (the row lock below); queueing them here
+        // first keeps all but one off the pool, so they cannot starve this instance's pulls.
+        try await transaction(queue: project) { db, logger in
             // The project's row lock orders pushes: numbers are read, used and committed one push at a time.
             guard let (projectID, schemaText, lastSeq) = try await db.query(
                 "SELECT id, schema, last_seq FROM project WHERE name = \(project) FOR NO KEY UPDATE", logger: logger
@@ -226,6 +239,13 @@ final class PostgresSyncStore: SyncStore, Service {
         }
     }
 
+    /// A session setting of a pooled connection (to check the time limits the pool sets).
+    func sessionSetting(_ name: String) async throws -> String? {
+        try await statement { db, logger in
+            try await db.query("SELECT current_setting(\(name))", logger: logger).decode(String.self).collect().first
+        }
+    }
+
     // MARK: Helpers
 
     /// The project's id and last sequence number.
@@ -243,15 +263,17 @@ final class PostgresSyncStore: SyncStore, Service {
         try await onConnection(body)
     }
 
-    /// Runs `body` in one transaction on a pooled connection, within the operation time limit.
+    /// Runs `body` in one transaction on a pooled connection, within the operation time limit;
+    /// with `queue`, after the earlier transactions of the same queue (in this process) finished.
     ///
-    /// Writes run at READ COMMITTED (the project lock orders them); reads run at REPEATABLE READ
+    /// Writes run at READ COMMITTED whatever the database's default (the project lock orders
+    /// them; a stricter level would only make waiting pushes fail); reads run at REPEATABLE READ
     /// so that everything one request reads comes from the same commits.
     private func transaction<T: Sendable>(
-        readOnly: Bool = false, _ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T
+        readOnly: Bool = false, queue: String? = nil, _ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
-        try await onConnection { db, logger in
-            try await db.query(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", logger: logger)
+        try await onConnection(queue: queue) { db, logger in
+            try await db.query(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL READ COMMITTED", logger: logger)
             do {
                 let result = try await body(db, logger)
                 try await db.query("COMMIT", logger: logger)
@@ -264,31 +286,64 @@ final class PostgresSyncStore: SyncStore, Service {
     }
 
     /// Runs `body` on a pooled connection within the operation time limit, translating PostgreSQL's errors.
-    private func onConnection<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T) async throws -> T {
-        let client = self.client, logger = self.logger, location = self.location
+    ///
+    /// The database enforces the same limit on each statement and on lock waits (session settings
+    /// of every pooled connection), so work given up on here is also stopped there. Clients get a
+    /// short message; the details (host, PostgreSQL's own message) go to the log only.
+    private func onConnection<T: Sendable>(
+        queue: String? = nil, _ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T
+    ) async throws -> T {
+        let client = self.client, logger = self.logger, location = self.location, queues = self.pushQueues
         do {
             return try await withDeadline(
                 settings.operationTimeout,
-                message: "PostgreSQL at \(location.host):\(location.port) did not answer within \(Int(settings.operationTimeout.seconds)) s: try again in a moment"
+                message: "the server's database did not answer in time: try again in a moment"
             ) {
-                try await client.withConnection { db in try await body(db, logger) }
+                if let queue { try await queues.acquire(queue) }
+                do {
+                    let result = try await client.withConnection { db in try await body(db, logger) }
+                    if let queue { await queues.release(queue) }
+                    return result
+                } catch {
+                    if let queue { await queues.release(queue) }
+                    throw error
+                }
             }
         } catch let error as PSQLError {
-            if error.serverInfo?[.sqlState] == "23505" {
-                throw StoreError.conflict("it already exists (another request made it at the same moment)")
-            }
             // Not the query: its parameters hold record contents and token hashes.
-            logger.error("PostgreSQL failed: \(error.code) \(error.serverInfo?[.sqlState] ?? "") \(error.serverInfo?[.message] ?? "")")
-            throw StoreError.unavailable(location.explain(error))
+            logger.error("PostgreSQL failed: \(location.explain(error))")
+            switch error.serverInfo?[.sqlState] {
+            case "23505": throw StoreError.conflict("it was being created by another request at the same moment: try again")
+            case "57014", "55P03": throw StoreError.unavailable("the server's database is busy: try again in a moment")
+            default: throw StoreError.unavailable("the server's database is unavailable: try again in a moment")
+            }
         }
     }
 }
 
-extension AsyncSequence {
-    /// Every element, in order.
-    fileprivate func collect() async throws -> [Element] {
-        var elements: [Element] = []
-        for try await element in self { elements.append(element) }
-        return elements
+/// One-at-a-time queues by key (FIFO), for work that the database would serialise anyway.
+actor KeyedQueue {
+    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+    private var busy = Set<String>()
+
+    /// Waits for the key's turn; throws if the task was cancelled meanwhile (and gives the turn back).
+    func acquire(_ key: String) async throws {
+        if busy.insert(key).inserted { return }
+        await withCheckedContinuation { waiting[key, default: []].append($0) }
+        if Task.isCancelled {
+            release(key)
+            throw CancellationError()
+        }
+    }
+
+    /// Ends the current turn: the next waiter (if any) gets it.
+    func release(_ key: String) {
+        if var queue = waiting[key], !queue.isEmpty {
+            let next = queue.removeFirst()
+            waiting[key] = queue.isEmpty ? nil : queue
+            next.resume()
+        } else {
+            busy.remove(key)
+        }
     }
 }
