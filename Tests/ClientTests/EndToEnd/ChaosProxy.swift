@@ -17,6 +17,23 @@ final class ChaosProxy: @unchecked Sendable {
     let passPercent: Int
     private(set) var cuts = 0
     private var pairs: [Pair] = []
+    /// While set, no byte is forwarded either way and connections stay open: a silent network.
+    private let frozen = Flag()
+
+    final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        var isSet: Bool { lock.withLock { value } }
+        func set(_ newValue: Bool) { lock.withLock { value = newValue } }
+    }
+
+    /// Stops forwarding without closing anything (a partition), or ends the partition: new
+    /// connections work again, but those open during it stay dead (their bytes were lost), as
+    /// after a real partition; only their owner closing them frees them.
+    func freeze(_ on: Bool) {
+        if !on { for pair in lock.withLock({ pairs }) { pair.dead.set(true) } }
+        frozen.set(on)
+    }
 
     /// Listens on `listenPort` (0: a free one) and forwards to `upstreamPort`.
     init(upstreamPort: Int, seed: UInt64, passPercent: Int = 35, listenPort: Int = 0) throws {
@@ -87,7 +104,7 @@ final class ChaosProxy: @unchecked Sendable {
             let up = pass ? Int.max : Int(nextRandom() % 6_000)
             let down = pass ? Int.max : Int(nextRandom() % 65_536)
             if !pass { lock.withLock { cuts += 1 } }
-            let pair = Pair(client: client, upstream: upstream)
+            let pair = Pair(client: client, upstream: upstream, frozen: frozen)
             lock.withLock { pairs.append(pair) }
             Thread.detachNewThread { pair.pump(from: client, to: upstream, budget: up) }
             Thread.detachNewThread { pair.pump(from: upstream, to: client, budget: down) }
@@ -98,12 +115,15 @@ final class ChaosProxy: @unchecked Sendable {
     final class Pair: @unchecked Sendable {
         let client: Int32
         let upstream: Int32
+        let frozen: Flag
+        let dead = Flag()
         private let lock = NSLock()
         private var open = 2
 
-        init(client: Int32, upstream: Int32) {
+        init(client: Int32, upstream: Int32, frozen: Flag) {
             self.client = client
             self.upstream = upstream
+            self.frozen = frozen
         }
 
         /// Ends both directions now (unless already closed: the descriptors may be reused by then).
@@ -121,9 +141,11 @@ final class ChaosProxy: @unchecked Sendable {
             while left > 0 {
                 let count = read(source, &buffer, min(buffer.count, left))
                 if count <= 0 { break }
+                // Frozen: hold what was read until the network "comes back".
+                while (frozen.isSet || dead.isSet) && lock.withLock({ open == 2 }) { usleep(20_000) }
                 var written = 0
                 while written < count {
-                    let n = buffer.withUnsafeBufferPointer { write(target, $0.baseAddress! + written, count - written) }
+                    let n = buffer.withUnsafeBufferPointer { send(target, $0.baseAddress! + written, count - written, Int32(MSG_NOSIGNAL)) }
                     if n <= 0 { break }
                     written += n
                 }

@@ -55,12 +55,22 @@ import Testing
         let server = try RunningServer(databaseURL: throughProxy)
         defer { server.cleanUp() }
         let tokens = try server.setUp(users: [("ana", "researcher")])
-        try server.start(extra: ["--database-timeout", "3"])
+        try server.start(extra: ["--database-timeout", "3", "--database-pool-size", "1"])
         let ana = Researcher("ana")
         defer { ana.cleanUp() }
         try ana.initialize(server: server, token: tokens["ana"])
         _ = try ana.add("incidents", ["title=Before the outage", "date=2025-03-01"])
         #expect(try ana.syncJSON()["pushed"] as? Int == 2)
+
+        // A silent network first (nothing answers, nothing closes), and more requests than the pool
+        // has connections: each fails in time, and none keeps a connection when it gives up.
+        proxy.freeze(true)
+        for _ in 0..<2 {
+            let silent = try ana.run("sync")
+            #expect(silent.code == 3, "exit \(silent.code): \(silent.stderr)")
+        }
+        proxy.freeze(false)
+        #expect(try ana.run("sync").code == 0, "the server did not recover from a silent database")
 
         proxy.stop()
         _ = try ana.add("incidents", ["title=During the outage", "date=2025-03-02"])

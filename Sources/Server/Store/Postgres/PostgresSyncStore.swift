@@ -294,6 +294,7 @@ final class PostgresSyncStore: SyncStore, Service {
         queue: String? = nil, _ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
         let client = self.client, logger = self.logger, location = self.location, queues = self.pushQueues
+        let leased = LeasedConnection()
         do {
             return try await withDeadline(
                 settings.operationTimeout,
@@ -301,7 +302,11 @@ final class PostgresSyncStore: SyncStore, Service {
             ) {
                 if let queue { try await queues.acquire(queue) }
                 do {
-                    let result = try await client.withConnection { db in try await body(db, logger) }
+                    let result = try await client.withConnection { db in
+                        leased.hold(db)
+                        defer { leased.hold(nil) }
+                        return try await body(db, logger)
+                    }
                     if let queue { await queues.release(queue) }
                     return result
                 } catch {
@@ -309,6 +314,15 @@ final class PostgresSyncStore: SyncStore, Service {
                     throw error
                 }
             }
+        } catch let error as StoreError {
+            // Given up on while a connection was still in use: close it. A database that went
+            // silent (a network partition) would otherwise keep it leased for good, and the pool
+            // would shrink with every such request; closing fails its query and frees the lease.
+            if let stuck = leased.take() {
+                logger.warning("closing a database connection that did not answer within \(Int(settings.operationTimeout.seconds)) s")
+                stuck.close().whenComplete { _ in }
+            }
+            throw error
         } catch let error as PSQLError {
             // Not the query: its parameters hold record contents and token hashes.
             logger.error("PostgreSQL failed: \(location.explain(error))")
@@ -317,6 +331,21 @@ final class PostgresSyncStore: SyncStore, Service {
             case "57014", "55P03": throw StoreError.unavailable("the server's database is busy: try again in a moment")
             default: throw StoreError.unavailable("the server's database is unavailable: try again in a moment")
             }
+        }
+    }
+}
+
+/// The connection an operation is using, if it is still using one.
+private final class LeasedConnection: @unchecked Sendable {
+    private let lock = NSLock()
+    private var connection: PostgresConnection?
+
+    func hold(_ connection: PostgresConnection?) { lock.withLock { self.connection = connection } }
+
+    func take() -> PostgresConnection? {
+        lock.withLock {
+            defer { connection = nil }
+            return connection
         }
     }
 }
