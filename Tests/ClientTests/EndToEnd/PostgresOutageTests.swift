@@ -3,7 +3,8 @@ import TestSupport
 import Testing
 
 /// A PostgreSQL store that cannot be reached, refuses the login, hangs, or goes away while serving:
-/// a clear error within seconds, never a hang, and nothing a researcher typed is lost.
+/// a clear error within seconds, never a hang, and nothing a researcher typed is lost. Also how
+/// the commands are told which store to use.
 @Suite(.serialized) struct PostgresOutageTests {
     /// Runs an admin command and returns its result and how long it took.
     private func timed(_ arguments: [String]) throws -> (Programs.Result, Double) {
@@ -96,5 +97,25 @@ import Testing
         let result = try #require(synced, "sync never worked again after the database came back")
         #expect(try result.object()["pushed"] as? Int == 2)
         #expect(try ana.ok("status", "--json").object()["pending"] as? Int == 0)
+    }
+
+    @Test func theEnvironmentNamesTheDatabaseAndAnExplicitDataFolderWins() throws {
+        let database = try TestPostgres.Database()
+        defer { database.drop() }
+        let environment = ["CASEBOOK_DATABASE_URL": database.url]
+        let created = try Programs.run("casebook-server", ["project", "create", "kz"], environment: environment)
+        #expect(created.code == 0, "\(created.stderr)")
+        #expect(try database.psql("SELECT name FROM project") == "kz\n")
+        // --data on the command line wins over the environment: the project goes to that folder.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-env-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let local = try Programs.run("casebook-server", ["project", "create", "local", "--data", folder.path], environment: environment)
+        #expect(local.code == 0, "\(local.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("casebook.sqlite").path))
+        #expect(try database.psql("SELECT count(*) FROM project") == "1\n")
+        // Both on the command line: refused, naming both.
+        let both = try Programs.run("casebook-server", ["project", "create", "x", "--data", folder.path, "--database-url", database.url])
+        #expect(both.code == 64, "\(both.stderr)")
+        #expect(both.stderr.contains("--data and --database-url"))
     }
 }
