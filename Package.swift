@@ -25,10 +25,13 @@ let package = Package(
     targets: [
         // Pure sync core: clock, ids, changes, merge rule, schema, wire types. Foundation only.
         .target(name: "Shared", resources: [.embedInCode("Resources/upr-schema.json")]),
+        // Binding parameters straight to SQLite for the statements a sync runs once per change.
+        .target(name: "SQLiteSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(
             name: "Server",
             dependencies: [
                 "Shared",
+                "SQLiteSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -44,6 +47,7 @@ let package = Package(
             name: "Client",
             dependencies: [
                 "Shared",
+                "SQLiteSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Shared
+import SQLiteSupport
 
 extension Replica {
     /// Applies changes the server accepted (pulled, or acknowledged after a push) through the
@@ -61,11 +62,19 @@ extension Replica {
                 original[key] = state
             }
             let outcome = MergeRule.merge(state, change, knowledge: .init(isParentOfKnownChange: isParent))
-            try insert.execute(arguments: [
-                hlc, logged.seq == 0 ? nil : logged.seq, change.collection, change.record, change.field,
-                StorageText.encode(change.value), change.author, change.base?.text,
-                StorageText.encode(change.supersedes), StorageText.encode(change.covers), logged.receivedAt,
-            ])
+            try insert.executeRaw { row in
+                row.text(hlc)
+                if logged.seq == 0 { row.null() } else { row.integer(logged.seq) }
+                row.text(change.collection)
+                row.text(change.record)
+                row.text(change.field)
+                row.text(StorageText.encode(change.value))
+                row.text(change.author)
+                row.text(change.base?.text)
+                row.text(StorageText.encode(change.supersedes))
+                row.text(StorageText.encode(change.covers))
+                row.integer(Int64(bitPattern: logged.receivedAt))
+            }
             for parent in change.supersedes { try insertParent.execute(arguments: [parent.text, hlc]) }
             states[key] = outcome.state
             batchHLCs.insert(change.hlc)
@@ -76,7 +85,13 @@ extension Replica {
         let insertHead = try db.cachedStatement(sql: "INSERT INTO head (record, field, hlc) VALUES (?, ?, ?)")
         for (key, state) in states where state != original[key] {
             if !(original[key]?.heads.isEmpty ?? true) { try deleteHeads.execute(arguments: [key.record, key.field]) }
-            for head in state.heads { try insertHead.execute(arguments: [key.record, key.field, head.hlc.text]) }
+            for head in state.heads {
+                try insertHead.executeRaw { row in
+                    row.text(key.record)
+                    row.text(key.field)
+                    row.text(head.hlc.text)
+                }
+            }
         }
         var refreshed = Set<String>()
         let shown = try db.cachedStatement(sql: "SELECT 1 FROM record WHERE id = ?")
@@ -182,10 +197,21 @@ extension Replica {
         let insertKey = try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_key (collection, field, key, record) VALUES (?, ?, ?, ?)")
         let collectionSchema = schema.collection(collection)
         for (field, value) in values {
-            try insertValue.execute(arguments: [record, field, StorageText.encode(value)])
+            try insertValue.executeRaw { row in
+                row.text(record)
+                row.text(field)
+                row.text(StorageText.encode(value))
+            }
             // Long text is read, not searched by exact value: it stays out of the search index.
             guard visible, collectionSchema?.field(field)?.type != .longText else { continue }
-            for key in searchKeys(value) where key.utf8.count <= 512 { try insertKey.execute(arguments: [collection, field, key, record]) }
+            for key in searchKeys(value) where key.utf8.count <= 512 {
+                try insertKey.executeRaw { row in
+                    row.text(collection)
+                    row.text(field)
+                    row.text(key)
+                    row.text(record)
+                }
+            }
         }
 
         let conflicts = Conflict.open(record: record, collection: collection, fields: confirmed.fields).values.filter { conflict in

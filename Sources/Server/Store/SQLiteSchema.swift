@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Shared
+import SQLiteSupport
 
 /// The SQLite store's tables, migrations, and the statements of a push and a pull.
 enum SQLiteSchema {
@@ -147,12 +148,20 @@ enum SQLiteSchema {
         let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO change_parent (project_id, parent, child) VALUES (?, ?, ?)")
         for logged in plan.inserts {
             let change = logged.change
-            try insertChange.execute(arguments: [
-                projectID, logged.seq, change.hlc.text, change.collection, change.record, change.field,
-                StorageText.encode(change.value), change.author, change.base?.text,
-                StorageText.encode(change.supersedes), StorageText.encode(change.covers),
-                logged.receivedAt,
-            ])
+            try insertChange.executeRaw { row in
+                row.integer(projectID)
+                row.integer(logged.seq)
+                row.text(change.hlc.text)
+                row.text(change.collection)
+                row.text(change.record)
+                row.text(change.field)
+                row.text(StorageText.encode(change.value))
+                row.text(change.author)
+                row.text(change.base?.text)
+                row.text(StorageText.encode(change.supersedes))
+                row.text(StorageText.encode(change.covers))
+                row.integer(Int64(bitPattern: logged.receivedAt))
+            }
             for parent in change.supersedes {
                 try insertParent.execute(arguments: [projectID, parent.text, change.hlc.text])
             }
@@ -162,7 +171,12 @@ enum SQLiteSchema {
         for (key, versions) in plan.heads {
             if plan.replacedHeads.contains(key) { try deleteHeads.execute(arguments: [projectID, key.record, key.field]) }
             for version in versions {
-                try insertHead.execute(arguments: [projectID, key.record, key.field, version.hlc.text])
+                try insertHead.executeRaw { row in
+                    row.integer(projectID)
+                    row.text(key.record)
+                    row.text(key.field)
+                    row.text(version.hlc.text)
+                }
             }
         }
         let insertRecord = try db.cachedStatement(sql: "INSERT INTO record (project_id, id, collection) VALUES (?, ?, ?)")

@@ -1,0 +1,59 @@
+import GRDB
+import GRDBSQLite
+
+/// Text, integer and NULL parameters bound straight to SQLite, for the few statements a sync
+/// executes once per change (hundreds of thousands of times in an initial pull), where building
+/// GRDB's `StatementArguments` for each row costs more than SQLite's own work for it.
+public struct RawParameters {
+    fileprivate let statement: OpaquePointer
+    fileprivate var index: Int32 = 1
+
+    public mutating func text(_ value: String) {
+        var value = value
+        let statement = self.statement, position = self.index
+        value.withUTF8 { bytes in
+            if let base = bytes.baseAddress {
+                base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    _ = sqlite3_bind_text(statement, position, $0, Int32(bytes.count), RawParameters.transient)
+                }
+            } else {
+                _ = sqlite3_bind_text(statement, position, "", 0, RawParameters.transient)
+            }
+        }
+        index += 1
+    }
+
+    public mutating func text(_ value: String?) {
+        if let value { text(value) } else { null() }
+    }
+
+    public mutating func integer(_ value: Int64) {
+        sqlite3_bind_int64(statement, index, value)
+        index += 1
+    }
+
+    public mutating func null() {
+        sqlite3_bind_null(statement, index)
+        index += 1
+    }
+
+    /// SQLite copies the bytes before the call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+}
+
+extension Statement {
+    /// Binds the parameters `bind` gives, in order, and runs the statement once (an INSERT, UPDATE or DELETE).
+    public func executeRaw(_ bind: (inout RawParameters) -> Void) throws {
+        let handle = sqliteStatement
+        sqlite3_reset(handle)
+        var parameters = RawParameters(statement: handle)
+        bind(&parameters)
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_DONE || code == SQLITE_ROW else {
+            let message = sqlite3_errmsg(sqlite3_db_handle(handle)).map { String(cString: $0) }
+            sqlite3_reset(handle)
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
+        }
+        sqlite3_reset(handle)
+    }
+}
