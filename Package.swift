@@ -26,7 +26,7 @@ let package = Package(
         // Pure sync core: clock, ids, changes, merge rule, schema, wire types. Foundation only.
         .target(name: "Shared", resources: [.embedInCode("Resources/upr-schema.json")]),
         // Binding parameters straight to SQLite for the statements a sync runs once per change.
-        .target(name: "SQLiteSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "SQLiteSupport", dependencies: ["Shared", .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(
             name: "Server",
             dependencies: [

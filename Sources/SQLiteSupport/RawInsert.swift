@@ -1,14 +1,15 @@
 import GRDB
 import GRDBSQLite
+import Shared
 
 /// Text, integer and NULL parameters bound straight to SQLite, for the few statements a sync
 /// executes once per change (hundreds of thousands of times in an initial pull), where building
 /// GRDB's `StatementArguments` for each row costs more than SQLite's own work for it.
-public struct RawParameters {
+package struct RawParameters {
     fileprivate let statement: OpaquePointer
     fileprivate var index: Int32 = 1
 
-    public mutating func text(_ value: String) {
+    package mutating func text(_ value: String) {
         var value = value
         let statement = self.statement, position = self.index
         value.withUTF8 { bytes in
@@ -23,16 +24,30 @@ public struct RawParameters {
         index += 1
     }
 
-    public mutating func text(_ value: String?) {
+    package mutating func text(_ value: String?) {
         if let value { text(value) } else { null() }
     }
 
-    public mutating func integer(_ value: Int64) {
+    /// A change's nine stored columns, in the order every `change` table lists them:
+    /// hlc, collection, record, field, value, author, base, supersedes, covers.
+    package mutating func change(_ stored: StoredChange) {
+        text(stored.hlc)
+        text(stored.collection)
+        text(stored.record)
+        text(stored.field)
+        text(stored.value)
+        text(stored.author)
+        text(stored.base)
+        text(stored.supersedes)
+        text(stored.covers)
+    }
+
+    package mutating func integer(_ value: Int64) {
         sqlite3_bind_int64(statement, index, value)
         index += 1
     }
 
-    public mutating func null() {
+    package mutating func null() {
         sqlite3_bind_null(statement, index)
         index += 1
     }
@@ -43,7 +58,7 @@ public struct RawParameters {
 
 extension Statement {
     /// Binds the parameters `bind` gives, in order, and runs the statement once (an INSERT, UPDATE or DELETE).
-    public func executeRaw(_ bind: (inout RawParameters) -> Void) throws {
+    package func executeRaw(_ bind: (inout RawParameters) -> Void) throws {
         let handle = sqliteStatement
         sqlite3_reset(handle)
         var parameters = RawParameters(statement: handle)

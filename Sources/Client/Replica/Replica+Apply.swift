@@ -18,7 +18,7 @@ extension Replica {
         let recordKnown = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record = ? LIMIT 1")
         let known = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE hlc = ?")
         let insert = try db.cachedStatement(sql: """
-            INSERT INTO change (hlc, seq, collection, record, field, value, author, base, supersedes, covers, received_at)
+            INSERT INTO change (seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO change_parent (parent, child) VALUES (?, ?)")
@@ -63,16 +63,8 @@ extension Replica {
             }
             let outcome = MergeRule.merge(state, change, knowledge: .init(isParentOfKnownChange: isParent))
             try insert.executeRaw { row in
-                row.text(hlc)
                 if logged.seq == 0 { row.null() } else { row.integer(logged.seq) }
-                row.text(change.collection)
-                row.text(change.record)
-                row.text(change.field)
-                row.text(StorageText.encode(change.value))
-                row.text(change.author)
-                row.text(change.base?.text)
-                row.text(StorageText.encode(change.supersedes))
-                row.text(StorageText.encode(change.covers))
+                row.change(StoredChange(change))
                 row.integer(Int64(bitPattern: logged.receivedAt))
             }
             for parent in change.supersedes { try insertParent.execute(arguments: [parent.text, hlc]) }

@@ -151,15 +151,7 @@ enum SQLiteSchema {
             try insertChange.executeRaw { row in
                 row.integer(projectID)
                 row.integer(logged.seq)
-                row.text(change.hlc.text)
-                row.text(change.collection)
-                row.text(change.record)
-                row.text(change.field)
-                row.text(StorageText.encode(change.value))
-                row.text(change.author)
-                row.text(change.base?.text)
-                row.text(StorageText.encode(change.supersedes))
-                row.text(StorageText.encode(change.covers))
+                row.change(StoredChange(change))
                 row.integer(Int64(bitPattern: logged.receivedAt))
             }
             for parent in change.supersedes {
@@ -215,13 +207,9 @@ enum SQLiteSchema {
     static let changeColumns = "change.seq, change.hlc, change.collection, change.record, change.field, change.value, change.author, change.base, change.supersedes, change.covers, change.received_at"
 
     static func loggedChange(_ row: Row) throws -> Wire.LoggedChange {
-        let change = Change(
-            collection: row[2], record: row[3], field: row[4],
-            value: try StorageText.decodeValue(row[5]),
-            hlc: try StorageText.decodeHLC(row[1]), author: row[6],
-            base: try (row[7] as String?).map(StorageText.decodeHLC),
-            supersedes: try StorageText.decodeHLCs(row[8]), covers: try StorageText.decodeHLCs(row[9]))
-        return Wire.LoggedChange(seq: row[0], change: change, receivedAt: row[10])
+        let stored = StoredChange(hlc: row[1], collection: row[2], record: row[3], field: row[4], value: row[5], author: row[6],
+                                  base: row[7], supersedes: row[8], covers: row[9])
+        return Wire.LoggedChange(seq: row[0], change: try stored.change(), receivedAt: row[10])
     }
 
     static func version(_ row: Row) throws -> Version {

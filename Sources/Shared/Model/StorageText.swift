@@ -74,3 +74,49 @@ package enum StorageText {
         package var description: String { "the database holds a damaged value '\(text.prefix(60))'" }
     }
 }
+
+/// A change's columns as every store keeps them (the server's SQLite and PostgreSQL stores and the
+/// replica): one place that says which field is stored in which text form, both ways.
+package struct StoredChange: Sendable {
+    package var hlc: String
+    package var collection: String
+    package var record: String
+    package var field: String
+    package var value: String
+    package var author: String
+    package var base: String?
+    package var supersedes: String?
+    package var covers: String?
+
+    package init(_ change: Change) {
+        hlc = change.hlc.text
+        collection = change.collection
+        record = change.record
+        field = change.field
+        value = StorageText.encode(change.value)
+        author = change.author
+        base = change.base?.text
+        supersedes = StorageText.encode(change.supersedes)
+        covers = StorageText.encode(change.covers)
+    }
+
+    package init(hlc: String, collection: String, record: String, field: String, value: String, author: String,
+                 base: String?, supersedes: String?, covers: String?) {
+        self.hlc = hlc
+        self.collection = collection
+        self.record = record
+        self.field = field
+        self.value = value
+        self.author = author
+        self.base = base
+        self.supersedes = supersedes
+        self.covers = covers
+    }
+
+    /// The change these columns hold; throws when a column is not in its stored form.
+    package func change() throws -> Change {
+        Change(collection: collection, record: record, field: field, value: try StorageText.decodeValue(value),
+               hlc: try StorageText.decodeHLC(hlc), author: author, base: try base.map(StorageText.decodeHLC),
+               supersedes: try StorageText.decodeHLCs(supersedes), covers: try StorageText.decodeHLCs(covers))
+    }
+}

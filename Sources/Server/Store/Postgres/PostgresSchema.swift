@@ -195,18 +195,18 @@ enum PostgresSchema {
         var received: [Int64] = []
         var parents: [String] = [], children: [String] = []
         for logged in plan.inserts {
-            let change = logged.change
+            let change = logged.change, stored = StoredChange(change)
             seqs.append(logged.seq)
-            hlcs.append(change.hlc.text)
-            collections.append(change.collection)
-            records.append(change.record)
-            fields.append(change.field)
-            values.append(StorageText.encode(change.value))
-            authors.append(change.author)
+            hlcs.append(stored.hlc)
+            collections.append(stored.collection)
+            records.append(stored.record)
+            fields.append(stored.field)
+            values.append(stored.value)
+            authors.append(stored.author)
             // Arrays of optionals cannot be bound: an empty string stands for NULL (never a valid HLC).
-            bases.append(change.base?.text ?? "")
-            supersedes.append(StorageText.encode(change.supersedes) ?? "")
-            covers.append(StorageText.encode(change.covers) ?? "")
+            bases.append(stored.base ?? "")
+            supersedes.append(stored.supersedes ?? "")
+            covers.append(stored.covers ?? "")
             received.append(Int64(logged.receivedAt))
             for parent in change.supersedes {
                 parents.append(parent.text)
@@ -287,13 +287,9 @@ enum PostgresSchema {
     static func loggedChange(_ row: PostgresRow) throws -> Wire.LoggedChange {
         let (seq, hlc, collection, record, field, value, author, base, supersedes, covers, received) = try row.decode(
             (Int64, String, String, String, String, String, String, String?, String?, String?, Int64).self)
-        let change = Change(
-            collection: collection, record: record, field: field,
-            value: try StorageText.decodeValue(value),
-            hlc: try StorageText.decodeHLC(hlc), author: author,
-            base: try base.map(StorageText.decodeHLC),
-            supersedes: try StorageText.decodeHLCs(supersedes), covers: try StorageText.decodeHLCs(covers))
-        return Wire.LoggedChange(seq: seq, change: change, receivedAt: UInt64(max(received, 0)))
+        let stored = StoredChange(hlc: hlc, collection: collection, record: record, field: field, value: value, author: author,
+                                  base: base, supersedes: supersedes, covers: covers)
+        return Wire.LoggedChange(seq: seq, change: try stored.change(), receivedAt: UInt64(max(received, 0)))
     }
 
     /// Conflict rows changed by sequence numbers in (after, upTo].
