@@ -23,7 +23,8 @@ extension ConflictView {
             if version.value == .bool(true) {
                 return ConflictChoice(version: version, value: .text("deleted"), label: "deleted", isMine: mine)
             }
-            let field = try String.fetchOne(db, sql: "SELECT field FROM change WHERE hlc = ?", arguments: [version.hlc.text]) ?? "?"
+            let field = try String.fetchOne(db, sql: "SELECT field FROM change WHERE record = ? AND hlc = ?",
+                                             arguments: [conflict.record, version.hlc.text]) ?? "?"
             let label = field == Change.deletedField ? "kept (restored)" : "kept (edited \(field): \(version.value.displayText.prefix(60)))"
             return ConflictChoice(version: version, value: .text(label), label: label, isMine: mine)
         }

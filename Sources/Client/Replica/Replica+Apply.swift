@@ -16,16 +16,11 @@ extension Replica {
     static func applyConfirmed(_ changes: [Wire.LoggedChange], schema: Schema, _ db: Database,
                                alsoRefresh: some Sequence<String> = [String](), acknowledging: Bool = false) throws -> Int {
         let recordKnown = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record = ? LIMIT 1")
-        let known = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE hlc = ?")
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO change (seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO change_parent (parent, child) VALUES (?, ?)")
+        let known = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record = ? AND hlc = ?")
         let childByBase = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE base = ? AND record = ? AND field = ? LIMIT 1")
         let childByParent = try db.cachedStatement(sql: """
-            SELECT 1 FROM change_parent JOIN change ON change.hlc = change_parent.child
-            WHERE change_parent.parent = ? AND change.record = ? AND change.field = ? LIMIT 1
+            SELECT 1 FROM change_parent JOIN change ON change.record = ? AND change.hlc = change_parent.child
+            WHERE change_parent.parent = ? AND change.field = ? LIMIT 1
             """)
         var touched: [String] = []
         var seenRecords = Set<String>()
@@ -34,10 +29,11 @@ extension Replica {
         var original: [FieldKey: FieldState] = [:]
         var batchHLCs = Set<HLC>()
         var batchParents = Set<ParentKey>()
-        var applied = 0
+        // Stored after the merge, when each one's `head` flag is known.
+        var accepted: [Wire.LoggedChange] = []
+        accepted.reserveCapacity(changes.count)
         for logged in changes {
             let change = logged.change
-            let hlc = change.hlc.text
             if seenRecords.insert(change.record).inserted {
                 touched.append(change.record)
                 // A record this replica has never stored needs no per-change lookups.
@@ -45,14 +41,15 @@ extension Replica {
             }
             let isNewRecord = newRecords.contains(change.record)
             if batchHLCs.contains(change.hlc) { continue }
-            if !isNewRecord, try Bool.fetchOne(known, arguments: [hlc]) == true { continue }
+            if !isNewRecord, try Bool.fetchOne(known, arguments: [change.record, change.hlc.text]) == true { continue }
             let key = FieldKey(record: change.record, field: change.field)
             let parentKey = ParentKey(record: change.record, field: change.field, parent: change.hlc)
             // Parents only count within the same field (a change cannot supersede another field's version).
             var isParent = batchParents.contains(parentKey)
             if !isParent && !isNewRecord {
-                let arguments: StatementArguments = [hlc, change.record, change.field]
-                isParent = try Bool.fetchOne(childByBase, arguments: arguments) == true || Bool.fetchOne(childByParent, arguments: arguments) == true
+                let hlc = change.hlc.text
+                isParent = try Bool.fetchOne(childByBase, arguments: [hlc, change.record, change.field]) == true
+                    || Bool.fetchOne(childByParent, arguments: [change.record, hlc, change.field]) == true
             }
             let state: FieldState
             if let cached = states[key] {
@@ -61,30 +58,12 @@ extension Replica {
                 state = isNewRecord ? FieldState() : FieldState(heads: try confirmedHeads(record: change.record, field: change.field, db))
                 original[key] = state
             }
-            let outcome = MergeRule.merge(state, change, knowledge: .init(isParentOfKnownChange: isParent))
-            try insert.executeRaw { row in
-                if logged.seq == 0 { row.null() } else { row.integer(logged.seq) }
-                row.change(StoredChange(change))
-                row.integer(Int64(bitPattern: logged.receivedAt))
-            }
-            for parent in change.supersedes { try insertParent.execute(arguments: [parent.text, hlc]) }
-            states[key] = outcome.state
+            states[key] = MergeRule.merge(state, change, knowledge: .init(isParentOfKnownChange: isParent)).state
             batchHLCs.insert(change.hlc)
             for parent in change.parents { batchParents.insert(ParentKey(record: change.record, field: change.field, parent: parent)) }
-            applied += 1
+            accepted.append(logged)
         }
-        let deleteHeads = try db.cachedStatement(sql: "DELETE FROM head WHERE record = ? AND field = ?")
-        let insertHead = try db.cachedStatement(sql: "INSERT INTO head (record, field, hlc) VALUES (?, ?, ?)")
-        for (key, state) in states where state != original[key] {
-            if !(original[key]?.heads.isEmpty ?? true) { try deleteHeads.execute(arguments: [key.record, key.field]) }
-            for head in state.heads {
-                try insertHead.executeRaw { row in
-                    row.text(key.record)
-                    row.text(key.field)
-                    row.text(head.hlc.text)
-                }
-            }
-        }
+        try store(accepted, states: states, original: original, db)
         var refreshed = Set<String>()
         let shown = try db.cachedStatement(sql: "SELECT 1 FROM record WHERE id = ?")
         let statesByRecord = Dictionary(grouping: states, by: \.key.record)
@@ -107,7 +86,45 @@ extension Replica {
             try refresh(record: record, schema: schema, db)
         }
         for record in alsoRefresh where refreshed.insert(record).inserted { try refresh(record: record, schema: schema, db) }
-        return applied
+        return accepted.count
+    }
+
+    /// Stores the accepted changes, each flagged `head` if it is one of its field's versions after
+    /// the merge, and clears the flag of the versions the merge replaced.
+    private static func store(_ accepted: [Wire.LoggedChange], states: [FieldKey: FieldState],
+                              original: [FieldKey: FieldState], _ db: Database) throws {
+        var heads = Set<HLC>()
+        for (key, state) in states where state != original[key] {
+            for head in state.heads { heads.insert(head.hlc) }
+        }
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO change (seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at, head)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO change_parent (parent, child) VALUES (?, ?)")
+        var inserted = Set<HLC>()
+        inserted.reserveCapacity(accepted.count)
+        for logged in accepted {
+            let change = logged.change
+            let isHead = heads.contains(change.hlc)
+            try insert.executeRaw { row in
+                if logged.seq == 0 { row.null() } else { row.integer(logged.seq) }
+                row.change(StoredChange(change))
+                row.integer(Int64(bitPattern: logged.receivedAt))
+                row.integer(isHead ? 1 : 0)
+            }
+            for parent in change.supersedes { try insertParent.execute(arguments: [parent.text, change.hlc.text]) }
+            inserted.insert(change.hlc)
+        }
+        // Versions stored before this batch: flag the ones that stopped (or became) current.
+        let flag = try db.cachedStatement(sql: "UPDATE change SET head = ? WHERE record = ? AND hlc = ?")
+        for (key, state) in states {
+            let before = Set((original[key]?.heads ?? []).map(\.hlc))
+            let after = Set(state.heads.map(\.hlc))
+            guard before != after else { continue }
+            for hlc in before.subtracting(after) { try flag.execute(arguments: [false, key.record, hlc.text]) }
+            for hlc in after.subtracting(before) where !inserted.contains(hlc) { try flag.execute(arguments: [true, key.record, hlc.text]) }
+        }
     }
 
     private struct FieldKey: Hashable {
@@ -124,9 +141,7 @@ extension Replica {
     /// The confirmed versions of one field.
     static func confirmedHeads(record: String, field: String, _ db: Database) throws -> [Version] {
         let statement = try db.cachedStatement(sql: """
-            SELECT change.hlc, change.value, change.author, change.covers
-            FROM head JOIN change ON change.hlc = head.hlc
-            WHERE head.record = ? AND head.field = ?
+            SELECT hlc, value, author, covers FROM change WHERE record = ? AND field = ? AND head
             """)
         return try Row.fetchAll(statement, arguments: [record, field]).map(version)
     }
@@ -134,9 +149,7 @@ extension Replica {
     /// The confirmed versions of every field of a record, and the record's collection.
     static func confirmedFields(record: String, _ db: Database) throws -> (collection: String?, fields: [String: [Version]]) {
         let statement = try db.cachedStatement(sql: """
-            SELECT head.field, change.hlc, change.value, change.author, change.covers, change.collection
-            FROM head JOIN change ON change.hlc = head.hlc
-            WHERE head.record = ?
+            SELECT field, hlc, value, author, covers, collection FROM change WHERE record = ? AND head
             """)
         var fields: [String: [Version]] = [:]
         var collection: String?
@@ -159,11 +172,7 @@ extension Replica {
                         confirmed known: (collection: String?, fields: [String: [Version]])? = nil) throws {
         let confirmed = try known ?? confirmedFields(record: record, db)
         let pending = try OutboxEntry.all(record: record, db)
-        if !isNew {
-            for table in ["current", "search_key", "conflict"] {
-                try db.cachedStatement(sql: "DELETE FROM \(table) WHERE record = ?").execute(arguments: [record])
-            }
-        }
+        if !isNew { try clearDerived(record: record, db) }
         guard let collection = confirmed.collection ?? pending.first?.collection else {
             try db.execute(sql: "DELETE FROM record WHERE id = ?", arguments: [record])
             return
@@ -227,6 +236,28 @@ extension Replica {
                     pending = excluded.pending, title = excluded.title
                 """,
             arguments: [record, collection, visible, !pending.isEmpty, title])
+    }
+
+    /// Deletes what `refresh` derived for a record: its visible values, their search keys (found
+    /// by the values, so the keys need no index by record) and its conflicts.
+    private static func clearDerived(record: String, _ db: Database) throws {
+        let shown = try db.cachedStatement(sql: "SELECT collection FROM record WHERE id = ?")
+        if let collection = try String.fetchOne(shown, arguments: [record]) {
+            let values = try db.cachedStatement(sql: "SELECT field, value FROM current WHERE record = ?")
+            let deleteKey = try db.cachedStatement(sql: "DELETE FROM search_key WHERE collection = ? AND field = ? AND key = ? AND record = ?")
+            for row in try Row.fetchAll(values, arguments: [record]) {
+                let field: String = row[0]
+                guard let value = try? StorageText.decodeValue(row[1] as String) else {
+                    // Not in a form this version reads: find its keys the slow way.
+                    try db.execute(sql: "DELETE FROM search_key WHERE collection = ? AND field = ? AND record = ?", arguments: [collection, field, record])
+                    continue
+                }
+                for key in searchKeys(value) { try deleteKey.execute(arguments: [collection, field, key, record]) }
+            }
+        }
+        for table in ["current", "conflict"] {
+            try db.cachedStatement(sql: "DELETE FROM \(table) WHERE record = ?").execute(arguments: [record])
+        }
     }
 
     /// The keys `list --where` matches a value by: the value as typed, or each item of a list.

@@ -4,9 +4,9 @@ import Shared
 
 /// The local replica: one SQLite database (WAL) in the home folder, owning its migrator.
 ///
-/// Sources of truth are the `change` log (everything pulled or acknowledged, with history),
-/// the `head` table (the current versions of each field, as the merge rule leaves them), and the
-/// `outbox` (local edits not yet accepted, one per field). Everything a read needs — the
+/// Sources of truth are the `change` log (everything pulled or acknowledged, with history,
+/// each change flagged `head` while it is one of the current versions of its field as the merge
+/// rule leaves them), and the `outbox` (local edits not yet accepted, one per field). Everything a read needs — the
 /// visible values with pending edits on top, the search keys, the open conflicts — is derived
 /// per record by `refresh(record:)` whenever one of those sources changes.
 final class Replica: Sendable {
