@@ -39,7 +39,7 @@ struct TemporaryReplica {
     }
 
     func outbox() throws -> [OutboxEntry] {
-        try replica.database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY hlc").map(OutboxEntry.init) }
+        try replica.database.read { db in try OutboxEntry.fetch("ORDER BY hlc", db) }
     }
 
     func show(_ id: String) throws -> RecordView {

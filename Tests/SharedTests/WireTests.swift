@@ -88,6 +88,18 @@ extension Fixture {
             let viaCodable = try WireCodec.decodePullResponse(JSONEncoder().encode(pull))
             #expect(viaCodable.changes == logged && viaCodable.conflicts == pull.conflicts && viaCodable.cursor == 9)
 
+            let statuses: [Wire.ChangeStatus] = [.applied, .duplicate, .conflict, .rejected]
+            let results = changes.enumerated().map { index, change in
+                Wire.ChangeResult(hlc: change.hlc, status: statuses.randomElement(using: &random)!,
+                                  seq: Bool.random(using: &random) ? Int64(index) : nil,
+                                  conflict: Bool.random(using: &random) ? Self.randomText(&random) : nil,
+                                  code: Bool.random(using: &random) ? "clock_ahead" : nil,
+                                  reason: Bool.random(using: &random) ? Self.randomText(&random) : nil)
+            }
+            let answer = Wire.PushResponse(results: results, serverTime: UInt64(round))
+            #expect(try JSONDecoder().decode(Wire.PushResponse.self, from: WireCodec.encode(answer)).results == results)
+            #expect(try WireCodec.decodePushResponse(JSONEncoder().encode(answer)).results == results)
+
             let snapshot = Wire.SnapshotResponse(changes: logged, since: 3, next: round % 2 == 0 ? Fixture.hlc(4) : nil, total: nil, serverTime: 1)
             let decoded = try WireCodec.decodeSnapshotResponse(WireCodec.encode(snapshot))
             #expect(decoded.changes == logged && decoded.next == snapshot.next && decoded.since == 3)

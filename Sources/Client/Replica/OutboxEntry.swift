@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Shared
+import SQLiteSupport
 
 /// A local edit waiting to be accepted by the server: at most one per field.
 struct OutboxEntry: Sendable {
@@ -25,17 +26,26 @@ struct OutboxEntry: Sendable {
     /// The versions the entry builds on.
     var parents: [HLC] { (base.map { [$0] } ?? []) + supersedes }
 
-    init(_ row: Row) throws {
-        collection = row["collection"]
-        record = row["record"]
-        field = row["field"]
-        value = try StorageText.decodeValue(row["value"])
-        hlc = try StorageText.decodeHLC(row["hlc"])
-        base = try (row["base"] as String?).map(StorageText.decodeHLC)
-        supersedes = try StorageText.decodeHLCs(row["supersedes"])
-        covers = try StorageText.decodeHLCs(row["covers"])
-        rejectedCode = row["rejected_code"]
-        rejectedReason = row["rejected_reason"]
+    /// The columns `init(_:)` reads, in its order.
+    static let columns = "collection, record, field, value, hlc, base, supersedes, covers, rejected_code, rejected_reason"
+
+    /// An entry from a row of `SELECT \(columns) FROM outbox`.
+    init(_ row: RawRow) throws {
+        collection = row.text(0)
+        record = row.text(1)
+        field = row.text(2)
+        value = try StorageText.decodeValue(row.text(3))
+        hlc = try StorageText.decodeHLC(row.text(4))
+        base = try row.optionalText(5).map(StorageText.decodeHLC)
+        supersedes = try StorageText.decodeHLCs(row.optionalText(6))
+        covers = try StorageText.decodeHLCs(row.optionalText(7))
+        rejectedCode = row.optionalText(8)
+        rejectedReason = row.optionalText(9)
+    }
+
+    /// The entries `condition` (the rest of the query after `FROM outbox`) selects.
+    static func fetch(_ condition: String, _ db: Database, bind: (inout RawParameters) -> Void = { _ in }) throws -> [OutboxEntry] {
+        try db.cachedStatement(sql: "SELECT \(columns) FROM outbox \(condition)").fetchRaw(bind, row: OutboxEntry.init)
     }
 
     init(collection: String, record: String, field: String, value: FieldValue, hlc: HLC, base: HLC?, supersedes: [HLC], covers: [HLC] = []) {
@@ -50,13 +60,15 @@ struct OutboxEntry: Sendable {
     }
 
     static func all(record: String, _ db: Database) throws -> [OutboxEntry] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM outbox WHERE record = ? ORDER BY hlc"), arguments: [record]).map(OutboxEntry.init)
+        try fetch("WHERE record = ? ORDER BY hlc", db) { $0.text(record) }
     }
 
     /// Entries to push, oldest first: not parked as rejected, and after `after` when given.
     static func pushable(after: HLC? = nil, limit: Int, _ db: Database) throws -> [OutboxEntry] {
-        try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE rejected_code IS NULL AND hlc > ? ORDER BY hlc LIMIT ?",
-                         arguments: [after?.text ?? "", limit]).map(OutboxEntry.init)
+        try fetch("WHERE rejected_code IS NULL AND hlc > ? ORDER BY hlc LIMIT ?", db) { row in
+            row.text(after?.text ?? "")
+            row.integer(Int64(limit))
+        }
     }
 
     /// Stores the entry, replacing any pending edit of the same field (coalescing), and clears a rejection.

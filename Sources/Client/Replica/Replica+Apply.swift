@@ -140,29 +140,30 @@ extension Replica {
 
     /// The confirmed versions of one field.
     static func confirmedHeads(record: String, field: String, _ db: Database) throws -> [Version] {
-        let statement = try db.cachedStatement(sql: """
-            SELECT hlc, value, author, covers FROM change WHERE record = ? AND field = ? AND head
-            """)
-        return try Row.fetchAll(statement, arguments: [record, field]).map(version)
+        let statement = try db.cachedStatement(sql: "SELECT hlc, value, author, covers FROM change WHERE record = ? AND field = ? AND head")
+        return try statement.fetchRaw({ row in
+            row.text(record)
+            row.text(field)
+        }, row: { row in try version(row, from: 0) })
     }
 
     /// The confirmed versions of every field of a record, and the record's collection.
     static func confirmedFields(record: String, _ db: Database) throws -> (collection: String?, fields: [String: [Version]]) {
-        let statement = try db.cachedStatement(sql: """
-            SELECT field, hlc, value, author, covers, collection FROM change WHERE record = ? AND head
-            """)
+        let statement = try db.cachedStatement(sql: "SELECT collection, field, hlc, value, author, covers FROM change WHERE record = ? AND head")
         var fields: [String: [Version]] = [:]
         var collection: String?
-        for row in try Row.fetchAll(statement, arguments: [record]) {
-            fields[row["field"], default: []].append(try version(row))
-            collection = row["collection"]
+        let rows = try statement.fetchRaw({ $0.text(record) }, row: { row in (row.text(0), row.text(1), try version(row, from: 2)) })
+        for (name, field, version) in rows {
+            fields[field, default: []].append(version)
+            collection = name
         }
         return (collection, fields)
     }
 
-    static func version(_ row: Row) throws -> Version {
-        Version(hlc: try StorageText.decodeHLC(row["hlc"]), value: try StorageText.decodeValue(row["value"]),
-                author: row["author"], covers: try StorageText.decodeHLCs(row["covers"]))
+    /// A version from the columns hlc, value, author, covers, starting at `first`.
+    private static func version(_ row: RawRow, from first: Int32) throws -> Version {
+        Version(hlc: try StorageText.decodeHLC(row.text(first)), value: try StorageText.decodeValue(row.text(first + 1)),
+                author: row.text(first + 2), covers: try StorageText.decodeHLCs(row.optionalText(first + 3)))
     }
 
     /// Recomputes what reads show for one record from its confirmed heads and its pending edits:

@@ -101,7 +101,7 @@ final class SyncClient: SyncTransport {
 
     func push(_ changes: [Change]) async throws -> Wire.PushResponse {
         try await send(.POST, "push", body: WireCodec.encode(Wire.PushRequest(changes: changes))) {
-            try JSONDecoder().decode(Wire.PushResponse.self, from: $0)
+            try WireCodec.decodePushResponse($0)
         }
     }
 

@@ -280,7 +280,7 @@ struct Syncer {
             let newestKnown = try String.fetchOne(db, sql: "SELECT MAX(hlc) FROM change").flatMap(HLC.init(text:))
             var clock = HybridClock(node: node, maxDriftMillis: HLC.maxMillis, latest: newestKnown)
             let now = LocalEditor.wallClock(offset: offset)
-            let entries = try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE rejected_code IS NULL ORDER BY hlc").map(OutboxEntry.init)
+            let entries = try OutboxEntry.fetch("WHERE rejected_code IS NULL ORDER BY hlc", db)
             var renamed: [HLC: HLC] = [:]
             for entry in entries { renamed[entry.hlc] = clock.tick(now: now) }
             // A pending delete lists the pending edits it saw: follow them to their new stamps.

@@ -62,7 +62,7 @@ struct SyncController: Sendable {
             "project": "\(project)", "user": "\(user.name)", "changes": "\(batch.changes.count)",
             "rejected": "\(results.filter { $0.status == .rejected }.count)",
         ])
-        return try JSONResponse.make(Wire.PushResponse(results: results, serverTime: settings.clock()))
+        return JSONResponse.raw(WireCodec.encode(Wire.PushResponse(results: results, serverTime: settings.clock())))
     }
 
     private func pull(_ request: Request, _ context: AppRequestContext) async throws -> Response {

@@ -33,7 +33,18 @@ package struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// The sortable text form, e.g. `0194a3b2c1d0-0003-3f9a2c7d1e4b5a60`.
     package var text: String {
-        Hex.pad(millis, width: 12) + "-" + Hex.pad(UInt64(counter), width: 4) + "-" + node.rawValue
+        // Written byte by byte: stores and the wire ask for this for every change they handle.
+        var node = node.rawValue
+        return node.withUTF8 { nodeBytes in
+            String(unsafeUninitializedCapacity: 18 + nodeBytes.count) { buffer in
+                Hex.write(millis, width: 12, into: buffer, at: 0)
+                buffer[12] = UInt8(ascii: "-")
+                Hex.write(UInt64(counter), width: 4, into: buffer, at: 13)
+                buffer[17] = UInt8(ascii: "-")
+                for (offset, byte) in nodeBytes.enumerated() { buffer[18 + offset] = byte }
+                return 18 + nodeBytes.count
+            }
+        }
     }
 
     package var description: String { text }
@@ -127,6 +138,16 @@ package enum Hex {
     package static func pad(_ value: UInt64, width: Int) -> String {
         let digits = String(value, radix: 16)
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+
+    /// Writes the low `width` hex digits of `value` (lower case, zero-padded) at `start`.
+    package static func write(_ value: UInt64, width: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
+        var rest = value
+        for position in stride(from: start + width - 1, through: start, by: -1) {
+            let digit = UInt8(truncatingIfNeeded: rest & 0xF)
+            buffer[position] = digit < 10 ? digit + 48 : digit + 87
+            rest >>= 4
+        }
     }
 
     /// The value of a lower-case hex digit.

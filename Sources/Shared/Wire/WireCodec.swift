@@ -1,6 +1,6 @@
 import Foundation
 
-/// Fast JSON for the wire types on the hot path: push bodies and pull and snapshot pages.
+/// Fast JSON for the wire types on the hot path: push bodies and answers, pull and snapshot pages.
 ///
 /// The JSON is exactly what the `Codable` conformances read and write (documented in
 /// docs/protocol.md); this only avoids the generic coding machinery, which dominated the cost
@@ -68,6 +68,42 @@ package enum WireCodec {
             guard let changes, let since, let serverTime else { throw FastJSONReader.Failure() }
             return Wire.SnapshotResponse(changes: changes, since: since, next: next, total: total, serverTime: serverTime)
         }
+    }
+
+    /// Decodes a push answer.
+    package static func decodePushResponse(_ data: Data) throws -> Wire.PushResponse {
+        try decode(data, fallback: Wire.PushResponse.self) { reader in
+            var results: [Wire.ChangeResult]?, serverTime: UInt64?
+            try reader.readObject { reader, key in
+                switch key {
+                case "results":
+                    var list: [Wire.ChangeResult] = []
+                    try reader.readArray { list.append(try readChangeResult(&$0)) }
+                    results = list
+                case "serverTime": serverTime = try reader.readUInt64()
+                default: try reader.skipValue()
+                }
+            }
+            guard let results, let serverTime else { throw FastJSONReader.Failure() }
+            return Wire.PushResponse(results: results, serverTime: serverTime)
+        }
+    }
+
+    private static func readChangeResult(_ reader: inout FastJSONReader) throws -> Wire.ChangeResult {
+        var hlc: HLC?, status: Wire.ChangeStatus?, seq: Int64?, conflict: String?, code: String?, reason: String?
+        try reader.readObject { reader, key in
+            switch key {
+            case "hlc": hlc = try readHLC(&reader)
+            case "status": status = Wire.ChangeStatus(rawValue: try reader.readString())
+            case "seq": seq = try reader.readNull() ? nil : try reader.readInt64()
+            case "conflict": conflict = try reader.readNull() ? nil : try reader.readString()
+            case "code": code = try reader.readNull() ? nil : try reader.readString()
+            case "reason": reason = try reader.readNull() ? nil : try reader.readString()
+            default: try reader.skipValue()
+            }
+        }
+        guard let hlc, let status else { throw FastJSONReader.Failure() }
+        return Wire.ChangeResult(hlc: hlc, status: status, seq: seq, conflict: conflict, code: code, reason: reason)
     }
 
     private static func decode<T: Decodable>(_ data: Data, fallback: T.Type, _ body: (inout FastJSONReader) throws -> T) throws -> T {
@@ -218,6 +254,38 @@ package enum WireCodec {
             write(change, &writer)
         }
         writer.raw("]}")
+        return Data(writer.bytes)
+    }
+
+    package static func encode(_ response: Wire.PushResponse) -> Data {
+        var writer = FastJSONWriter(capacity: response.results.count * 80 + 64)
+        writer.raw("{")
+        writer.key("results", first: true)
+        writer.raw("[")
+        for (index, result) in response.results.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.raw("{")
+            writer.key("hlc", first: true)
+            writer.string(result.hlc.text)
+            writer.key("status")
+            writer.string(result.status.rawValue)
+            if let seq = result.seq {
+                writer.key("seq")
+                writer.integer(seq)
+            }
+            for (name, value) in [("conflict", result.conflict), ("code", result.code), ("reason", result.reason)] {
+                guard let value else { continue }
+                writer.raw(",")
+                writer.string(name)
+                writer.raw(":")
+                writer.string(value)
+            }
+            writer.raw("}")
+        }
+        writer.raw("]")
+        writer.key("serverTime")
+        writer.integer(response.serverTime)
+        writer.raw("}")
         return Data(writer.bytes)
     }
 

@@ -72,3 +72,44 @@ extension Statement {
         sqlite3_reset(handle)
     }
 }
+
+/// One result row read straight from SQLite, by column position.
+package struct RawRow {
+    fileprivate let statement: OpaquePointer
+
+    package func text(_ column: Int32) -> String {
+        guard let bytes = sqlite3_column_text(statement, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(statement, column))
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+
+    package func optionalText(_ column: Int32) -> String? {
+        sqlite3_column_type(statement, column) == SQLITE_NULL ? nil : text(column)
+    }
+
+    package func integer(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
+
+    package func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+}
+
+extension Statement {
+    /// Binds the parameters `bind` gives, runs the query and maps every row with `row`, reading
+    /// columns by position straight from SQLite (for the queries a sync runs per change or per batch).
+    package func fetchRaw<T>(_ bind: (inout RawParameters) -> Void = { _ in }, row: (RawRow) throws -> T) throws -> [T] {
+        let handle = sqliteStatement
+        sqlite3_reset(handle)
+        var parameters = RawParameters(statement: handle)
+        bind(&parameters)
+        defer { sqlite3_reset(handle) }
+        var rows: [T] = []
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return rows }
+            guard code == SQLITE_ROW else {
+                let message = sqlite3_errmsg(sqlite3_db_handle(handle)).map { String(cString: $0) }
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
+            }
+            rows.append(try row(RawRow(statement: handle)))
+        }
+    }
+}
