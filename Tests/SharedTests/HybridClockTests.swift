@@ -64,6 +64,20 @@ import Testing
         for value in values { #expect(HLC(text: value.text) == value) }
     }
 
+    @Test func nodeIDsOfAnyLengthRoundTripAndSortLikeTheirText() {
+        var random = SeededGenerator(seed: 7)
+        // Short ids with many shared prefixes and trailing zeros: the cases packing could get wrong.
+        let texts = (0..<400).map { _ in
+            String((0..<Int.random(in: 1...32, using: &random)).map { _ in "0a1f".randomElement(using: &random)! })
+        }
+        let nodes = texts.map { NodeID($0)! }
+        #expect(nodes.map(\.rawValue) == texts)
+        #expect(nodes.sorted().map(\.rawValue) == texts.sorted())
+        #expect(Set(nodes).count == Set(texts).count)
+        for (text, node) in zip(texts, nodes) { #expect(HLC(text: HLC(millis: 5, counter: 1, node: node).text)?.node.rawValue == text) }
+        for bad in ["", String(repeating: "a", count: 33), "A1", "g", "a-"] { #expect(NodeID(bad) == nil, "\(bad)") }
+    }
+
     @Test func textFormRejectsMalformedTimestamps() {
         for bad in ["", "zz", "0000000003e8-0000", "0000000003E8-0000-aaaa", "3e8-0-aaaa", "0000000003e8-0000-XYZ", "0000000003e8-00000-aa"] {
             #expect(HLC(text: bad) == nil, "\(bad)")

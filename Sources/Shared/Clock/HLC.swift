@@ -34,16 +34,13 @@ package struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The sortable text form, e.g. `0194a3b2c1d0-0003-3f9a2c7d1e4b5a60`.
     package var text: String {
         // Written byte by byte: stores and the wire ask for this for every change they handle.
-        var node = node.rawValue
-        return node.withUTF8 { nodeBytes in
-            String(unsafeUninitializedCapacity: 18 + nodeBytes.count) { buffer in
-                Hex.write(millis, width: 12, into: buffer, at: 0)
-                buffer[12] = UInt8(ascii: "-")
-                Hex.write(UInt64(counter), width: 4, into: buffer, at: 13)
-                buffer[17] = UInt8(ascii: "-")
-                for (offset, byte) in nodeBytes.enumerated() { buffer[18 + offset] = byte }
-                return 18 + nodeBytes.count
-            }
+        String(unsafeUninitializedCapacity: 18 + node.textCount) { buffer in
+            Hex.write(millis, width: 12, into: buffer, at: 0)
+            buffer[12] = UInt8(ascii: "-")
+            Hex.write(UInt64(counter), width: 4, into: buffer, at: 13)
+            buffer[17] = UInt8(ascii: "-")
+            node.write(into: buffer, at: 18)
+            return 18 + node.textCount
         }
     }
 
@@ -52,8 +49,7 @@ package struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Parses the text form; returns nil when it is not a valid timestamp.
     package init?(text: String) {
         // One pass over the bytes: this runs for every change a store reads.
-        var parsed: (UInt64, UInt16)?
-        var nodeText: String?
+        var parsed: (UInt64, UInt16, NodeID)?
         var copy = text
         copy.withUTF8 { utf8 in
             guard utf8.count >= 19, utf8.count <= 50, utf8[12] == UInt8(ascii: "-"), utf8[17] == UInt8(ascii: "-") else { return }
@@ -67,12 +63,10 @@ package struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
                 guard let digit = Hex.value(utf8[index]) else { return }
                 counter = counter << 4 | UInt16(digit)
             }
-            let node = UnsafeBufferPointer(rebasing: utf8[18...])
-            guard node.allSatisfy(Hex.isLowerHexDigit) else { return }
-            parsed = (millis, counter)
-            nodeText = String(decoding: node, as: UTF8.self)
+            guard let node = NodeID.pack(UnsafeBufferPointer(rebasing: utf8[18...])) else { return }
+            parsed = (millis, counter, node)
         }
-        guard let (millis, counter) = parsed, let nodeText, let node = NodeID(nodeText) else { return nil }
+        guard let (millis, counter, node) = parsed else { return nil }
         self.init(millis: millis, counter: counter, node: node)
     }
 }
@@ -95,26 +89,76 @@ extension HLC: Codable {
 }
 
 /// The identity of a replica or server in timestamps: 1 to 32 lower-case hex digits (replicas make 16 random ones).
+///
+/// Kept as packed digits, not as a string, so a timestamp is a plain value: copying, hashing and
+/// comparing one (which stores and merges do for every change) touch no reference count.
 package struct NodeID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
-    /// The 16 hex digits.
-    package let rawValue: String
+    /// The digits, four bits each, from the most significant end of `high` then `low`; the rest zero.
+    private let high: UInt64
+    private let low: UInt64
+    /// How many digits.
+    private let count: UInt8
 
     /// Validates the text form: 1 to 32 characters of `0-9a-f`.
     package init?(_ rawValue: String) {
-        guard (1...32).contains(rawValue.count),
-              rawValue.utf8.allSatisfy({ Hex.isLowerHexDigit($0) })
-        else { return nil }
-        self.rawValue = rawValue
+        var text = rawValue
+        guard let packed = text.withUTF8({ NodeID.pack($0) }) else { return nil }
+        self = packed
+    }
+
+    private init(high: UInt64, low: UInt64, count: UInt8) {
+        self.high = high
+        self.low = low
+        self.count = count
+    }
+
+    /// Packs 1 to 32 lower-case hex digits; nil for anything else.
+    package static func pack(_ digits: UnsafeBufferPointer<UInt8>) -> NodeID? {
+        guard (1...32).contains(digits.count) else { return nil }
+        var high: UInt64 = 0, low: UInt64 = 0
+        for (position, byte) in digits.enumerated() {
+            guard let digit = Hex.value(byte) else { return nil }
+            if position < 16 {
+                high |= UInt64(digit) << (60 - 4 * position)
+            } else {
+                low |= UInt64(digit) << (60 - 4 * (position - 16))
+            }
+        }
+        return NodeID(high: high, low: low, count: UInt8(digits.count))
     }
 
     /// A new random node id from the injected generator.
     package static func random<G: RandomNumberGenerator>(using generator: inout G) -> NodeID {
-        NodeID(unchecked: Hex.pad(generator.next(), width: 16))
+        NodeID(high: generator.next(), low: 0, count: 16)
     }
 
-    private init(unchecked: String) { rawValue = unchecked }
+    /// The text form.
+    package var rawValue: String {
+        String(unsafeUninitializedCapacity: Int(count)) { buffer in
+            write(into: buffer, at: 0)
+            return Int(count)
+        }
+    }
 
-    package static func < (lhs: NodeID, rhs: NodeID) -> Bool { lhs.rawValue < rhs.rawValue }
+    /// Writes the text form's `count` bytes at `start`.
+    package func write(into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
+        for position in 0..<Int(count) {
+            let word = position < 16 ? high : low
+            let digit = UInt8(truncatingIfNeeded: (word >> (60 - 4 * (position % 16))) & 0xF)
+            buffer[start + position] = digit < 10 ? digit + 48 : digit + 87
+        }
+    }
+
+    /// How many bytes the text form has.
+    package var textCount: Int { Int(count) }
+
+    /// The order of the text forms: digit by digit, a prefix first.
+    package static func < (lhs: NodeID, rhs: NodeID) -> Bool {
+        if lhs.high != rhs.high { return lhs.high < rhs.high }
+        if lhs.low != rhs.low { return lhs.low < rhs.low }
+        return lhs.count < rhs.count
+    }
+
     package var description: String { rawValue }
 
     package init(from decoder: Decoder) throws {
