@@ -26,7 +26,9 @@ let package = Package(
         // Pure sync core: clock, ids, changes, merge rule, schema, wire types. Foundation only.
         .target(name: "Shared", resources: [.embedInCode("Resources/upr-schema.json")]),
         // Binding parameters straight to SQLite for the statements a sync runs once per change.
-        .target(name: "SQLiteSupport", dependencies: ["Shared", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "SQLiteSupport", dependencies: ["Shared", "CSQLiteTuning", .product(name: "GRDB", package: "GRDB.swift")]),
+        // `sqlite3_config` is variadic, so Swift cannot call it: a few lines of C do.
+        .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
         .executableTarget(
             name: "Server",
             dependencies: [
@@ -59,6 +61,7 @@ let package = Package(
             name: "Bench",
             dependencies: [
                 "Shared",
+                "SQLiteSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Shared
+import SQLiteSupport
 
 /// The local replica: one SQLite database (WAL) in the home folder, owning its migrator.
 ///
@@ -74,6 +75,7 @@ final class Replica: Sendable {
         let oldMask = umask(0o077)
         defer { umask(oldMask) }
         do {
+            SQLiteTuning.apply()
             database = try DatabaseQueue(path: path, configuration: configuration)
             try ReplicaSchema.migrator.migrate(database)
         } catch let error as DatabaseError {

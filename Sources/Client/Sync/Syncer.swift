@@ -31,7 +31,7 @@ struct Syncer {
     let settings: ReplicaSettings
     let progress: Progress
     var pushBatch = 5_000
-    var pageSize = 5_000
+    var pageSize = 10_000
 
     func run() async throws -> SyncReport {
         var report = SyncReport()

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Shared
+import SQLiteSupport
 
 /// The embedded store: one SQLite database in WAL mode, in the server's data folder.
 ///
@@ -26,6 +27,7 @@ final class SQLiteSyncStore: SyncStore {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
+        SQLiteTuning.apply()
         pool = try DatabasePool(path: path, configuration: configuration)
         for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
             try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
