@@ -104,9 +104,7 @@ struct SyncController: Sendable {
     private func pageSize(_ request: Request) throws -> Int {
         let limit = try integer(request, "limit", default: Int64(min(settings.defaultPage, settings.maxPage)))
         guard limit >= 1 else { throw APIError.badRequest("'limit' must be at least 1") }
-        guard limit <= settings.maxPage else {
-            throw APIError.tooLarge("a page holds at most \(settings.maxPage) changes: ask for limit=\(settings.maxPage) or less")
-        }
-        return Int(limit)
+        // A larger page than this server serves is served at its size: `more` and `next` lead on.
+        return Int(min(limit, Int64(settings.maxPage)))
     }
 }
