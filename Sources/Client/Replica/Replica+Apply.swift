@@ -22,11 +22,9 @@ extension Replica {
             SELECT 1 FROM change_parent JOIN change ON change.record = ? AND change.hlc = change_parent.child
             WHERE change_parent.parent = ? AND change.field = ? LIMIT 1
             """)
-        var touched: [String] = []
-        var seenRecords = Set<String>()
-        var newRecords = Set<String>()
-        var states: [FieldKey: FieldState] = [:]
-        var original: [FieldKey: FieldState] = [:]
+        // Per record, in the order records first appear: its fields' states before and after.
+        var position: [String: Int] = [:]
+        var records: [RecordBatch] = []
         var batchHLCs = Set<HLC>()
         var batchParents = Set<ParentKey>()
         // Stored after the merge, when each one's `head` flag is known.
@@ -34,56 +32,57 @@ extension Replica {
         accepted.reserveCapacity(changes.count)
         for logged in changes {
             let change = logged.change
-            if seenRecords.insert(change.record).inserted {
-                touched.append(change.record)
+            let index: Int
+            if let found = position[change.record] {
+                index = found
+            } else {
+                index = records.count
+                position[change.record] = index
                 // A record this replica has never stored needs no per-change lookups.
-                if try Bool.fetchOne(recordKnown, arguments: [change.record]) != true { newRecords.insert(change.record) }
+                let isNew = try Bool.fetchOne(recordKnown, arguments: [change.record]) != true
+                records.append(RecordBatch(id: change.record, collection: change.collection, isNew: isNew))
             }
-            let isNewRecord = newRecords.contains(change.record)
+            let isNewRecord = records[index].isNew
             if batchHLCs.contains(change.hlc) { continue }
             if !isNewRecord, try Bool.fetchOne(known, arguments: [change.record, change.hlc.text]) == true { continue }
-            let key = FieldKey(record: change.record, field: change.field)
-            let parentKey = ParentKey(record: change.record, field: change.field, parent: change.hlc)
             // Parents only count within the same field (a change cannot supersede another field's version).
-            var isParent = batchParents.contains(parentKey)
+            var isParent = !batchParents.isEmpty && batchParents.contains(ParentKey(record: change.record, field: change.field, parent: change.hlc))
             if !isParent && !isNewRecord {
                 let hlc = change.hlc.text
                 isParent = try Bool.fetchOne(childByBase, arguments: [hlc, change.record, change.field]) == true
                     || Bool.fetchOne(childByParent, arguments: [change.record, hlc, change.field]) == true
             }
-            let state: FieldState
-            if let cached = states[key] {
-                state = cached
+            var edit: FieldEdit
+            if let started = records[index].fields[change.field] {
+                edit = started
             } else {
-                state = isNewRecord ? FieldState() : FieldState(heads: try confirmedHeads(record: change.record, field: change.field, db))
-                original[key] = state
+                let heads = isNewRecord ? FieldState() : FieldState(heads: try confirmedHeads(record: change.record, field: change.field, db))
+                edit = FieldEdit(before: heads, after: heads)
             }
-            states[key] = MergeRule.merge(state, change, knowledge: .init(isParentOfKnownChange: isParent)).state
+            edit.after = MergeRule.merge(edit.after, change, knowledge: .init(isParentOfKnownChange: isParent)).state
+            records[index].fields[change.field] = edit
             batchHLCs.insert(change.hlc)
             for parent in change.parents { batchParents.insert(ParentKey(record: change.record, field: change.field, parent: parent)) }
             accepted.append(logged)
         }
-        try store(accepted, states: states, original: original, db)
+        try store(accepted, applied: batchHLCs, records: records, db)
         var refreshed = Set<String>()
         let shown = try db.cachedStatement(sql: "SELECT 1 FROM record WHERE id = ?")
-        let statesByRecord = Dictionary(grouping: states, by: \.key.record)
-        var collections: [String: String] = [:]
-        for logged in changes where collections[logged.change.record] == nil { collections[logged.change.record] = logged.change.collection }
         let pendingFlag = try db.cachedStatement(sql: "UPDATE record SET pending = EXISTS (SELECT 1 FROM outbox WHERE record = ?) WHERE id = ?")
-        for record in touched where refreshed.insert(record).inserted {
-            let wasShown = try Bool.fetchOne(shown, arguments: [record]) == true
-            if acknowledging && wasShown && newRecords.contains(record) {
-                try pendingFlag.execute(arguments: [record, record])
+        for batch in records {
+            refreshed.insert(batch.id)
+            let wasShown = try Bool.fetchOne(shown, arguments: [batch.id]) == true
+            if acknowledging && wasShown && batch.isNew {
+                try pendingFlag.execute(arguments: [batch.id, batch.id])
                 continue
             }
-            if newRecords.contains(record) && !wasShown {
+            if batch.isNew && !wasShown {
                 // A record new here: everything confirmed about it is in memory, nothing derived to clear.
-                let fields = statesByRecord[record] ?? []
-                try refresh(record: record, schema: schema, db, isNew: true,
-                            confirmed: (collections[record], Dictionary(uniqueKeysWithValues: fields.map { ($0.key.field, $0.value.heads) })))
+                try refresh(record: batch.id, schema: schema, db, isNew: true,
+                            confirmed: (batch.collection, batch.fields.mapValues(\.after.heads)))
                 continue
             }
-            try refresh(record: record, schema: schema, db)
+            try refresh(record: batch.id, schema: schema, db)
         }
         for record in alsoRefresh where refreshed.insert(record).inserted { try refresh(record: record, schema: schema, db) }
         return accepted.count
@@ -91,19 +90,19 @@ extension Replica {
 
     /// Stores the accepted changes, each flagged `head` if it is one of its field's versions after
     /// the merge, and clears the flag of the versions the merge replaced.
-    private static func store(_ accepted: [Wire.LoggedChange], states: [FieldKey: FieldState],
-                              original: [FieldKey: FieldState], _ db: Database) throws {
+    private static func store(_ accepted: [Wire.LoggedChange], applied: Set<HLC>, records: [RecordBatch], _ db: Database) throws {
         var heads = Set<HLC>()
-        for (key, state) in states where state != original[key] {
-            for head in state.heads { heads.insert(head.hlc) }
+        heads.reserveCapacity(accepted.count)
+        for batch in records {
+            for edit in batch.fields.values where edit.after != edit.before {
+                for head in edit.after.heads { heads.insert(head.hlc) }
+            }
         }
         let insert = try db.cachedStatement(sql: """
             INSERT INTO change (seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at, head)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO change_parent (parent, child) VALUES (?, ?)")
-        var inserted = Set<HLC>()
-        inserted.reserveCapacity(accepted.count)
         for logged in accepted {
             let change = logged.change
             let isHead = heads.contains(change.hlc)
@@ -114,22 +113,37 @@ extension Replica {
                 row.integer(isHead ? 1 : 0)
             }
             for parent in change.supersedes { try insertParent.execute(arguments: [parent.text, change.hlc.text]) }
-            inserted.insert(change.hlc)
         }
         // Versions stored before this batch: flag the ones that stopped (or became) current.
         let flag = try db.cachedStatement(sql: "UPDATE change SET head = ? WHERE record = ? AND hlc = ?")
-        for (key, state) in states {
-            let before = Set((original[key]?.heads ?? []).map(\.hlc))
-            let after = Set(state.heads.map(\.hlc))
-            guard before != after else { continue }
-            for hlc in before.subtracting(after) { try flag.execute(arguments: [false, key.record, hlc.text]) }
-            for hlc in after.subtracting(before) where !inserted.contains(hlc) { try flag.execute(arguments: [true, key.record, hlc.text]) }
+        for batch in records where !batch.isNew {
+            for edit in batch.fields.values {
+                let before = Set(edit.before.heads.map(\.hlc))
+                let after = Set(edit.after.heads.map(\.hlc))
+                guard before != after else { continue }
+                for hlc in before.subtracting(after) { try flag.execute(arguments: [false, batch.id, hlc.text]) }
+                // A version stored before this batch that is current again (this batch's were flagged on insert).
+                for hlc in after.subtracting(before) where !applied.contains(hlc) {
+                    try flag.execute(arguments: [true, batch.id, hlc.text])
+                }
+            }
         }
     }
 
-    private struct FieldKey: Hashable {
-        var record: String
-        var field: String
+    /// What one applied batch does to one record.
+    private struct RecordBatch {
+        let id: String
+        /// The collection its first change names.
+        let collection: String
+        /// No change of it was stored before this batch.
+        let isNew: Bool
+        var fields: [String: FieldEdit] = [:]
+    }
+
+    /// One field's confirmed versions before and after a batch.
+    private struct FieldEdit {
+        var before: FieldState
+        var after: FieldState
     }
 
     private struct ParentKey: Hashable {
@@ -230,13 +244,18 @@ extension Replica {
 
         let titleField = schema.collection(collection)?.titleField ?? ""
         let title = values[titleField].map { String($0.displayText.prefix(120)) }
-        try db.execute(
-            sql: """
-                INSERT INTO record (id, collection, visible, pending, title) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET collection = excluded.collection, visible = excluded.visible,
-                    pending = excluded.pending, title = excluded.title
-                """,
-            arguments: [record, collection, visible, !pending.isEmpty, title])
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO record (id, collection, visible, pending, title) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET collection = excluded.collection, visible = excluded.visible,
+                pending = excluded.pending, title = excluded.title
+            """)
+        try upsert.executeRaw { row in
+            row.text(record)
+            row.text(collection)
+            row.integer(visible ? 1 : 0)
+            row.integer(pending.isEmpty ? 0 : 1)
+            row.text(title)
+        }
     }
 
     /// Deletes what `refresh` derived for a record: its visible values, their search keys (found
