@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Shared
+import SQLiteSupport
 
 /// A push batch on its way: its outbox entries and the request's answer to come.
 private struct PushFlight {
@@ -260,8 +261,12 @@ struct Syncer {
     /// Removes an accepted entry from the outbox; if the field was edited again meanwhile, the
     /// newer edit now builds on the accepted one.
     private static func settle(_ entry: OutboxEntry, _ db: Database) throws {
-        let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE hlc = ?")
-        try delete.execute(arguments: [entry.hlc.text])
+        let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE record = ? AND field = ? AND hlc = ?")
+        try delete.executeRaw { row in
+            row.text(entry.record)
+            row.text(entry.field)
+            row.text(entry.hlc.text)
+        }
         guard db.changesCount == 0 else { return }
         // The field was edited again meanwhile: the newer edit now builds on the accepted one.
         try db.execute(sql: "UPDATE outbox SET base = ?, supersedes = NULL WHERE record = ? AND field = ?",

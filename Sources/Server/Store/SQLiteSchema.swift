@@ -96,24 +96,31 @@ enum SQLiteSchema {
     static func loadContext(_ db: Database, projectID: Int64, changes: [Change]) throws -> PushContext {
         var context = PushContext()
         context.lastSeq = try Int64.fetchOne(db, sql: "SELECT last_seq FROM project WHERE id = ?", arguments: [projectID]) ?? 0
-        let byHLC = try db.cachedStatement(sql: "SELECT \(changeColumns) FROM change WHERE project_id = ? AND hlc = ?")
+        // Every batch HLC already stored, in one statement: SQLite probes the index for each
+        // (a JSON array of the HLCs), without a round trip through Swift per change.
+        let byHLC = try db.cachedStatement(sql: """
+            SELECT \(changeColumns) FROM change WHERE project_id = ? AND hlc IN (SELECT value FROM json_each(?))
+            """)
         let childByBase = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE project_id = ? AND base = ? AND record = ? AND field = ? LIMIT 1")
         let childByParent = try db.cachedStatement(sql: """
             SELECT 1 FROM change_parent JOIN change ON change.project_id = change_parent.project_id AND change.hlc = change_parent.child
             WHERE change_parent.project_id = ? AND change_parent.parent = ? AND change.record = ? AND change.field = ? LIMIT 1
             """)
-        let collection = try db.cachedStatement(sql: "SELECT collection FROM record WHERE project_id = ? AND id = ?")
-        for record in Set(changes.map(\.record)) {
-            if let name = try String.fetchOne(collection, arguments: [projectID, record]) { context.collections[record] = name }
+        let collections = try db.cachedStatement(sql: """
+            SELECT id, collection FROM record WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))
+            """)
+        for row in try Row.fetchAll(collections, arguments: [projectID, jsonArray(Array(Set(changes.map(\.record))))]) {
+            context.collections[row[0]] = row[1] as String
+        }
+        // An HLC is unique in the project, whatever the record: a replica that lost its clock
+        // state may reuse one for a new record, which must be refused (`id_reused`), not crash
+        // the batch on the unique index.
+        for row in try Row.fetchAll(byHLC, arguments: [projectID, jsonArray(changes.map(\.hlc.text))]) {
+            let stored = try loggedChange(row).change
+            context.existing[stored.hlc] = stored
         }
         for change in changes {
-            // An HLC is unique in the project, whatever the record: a replica that lost its clock
-            // state may reuse one for a new record, which must be refused (`id_reused`), not crash
-            // the batch on the unique index.
             let hlc = change.hlc.text
-            if let row = try Row.fetchOne(byHLC, arguments: [projectID, hlc]) {
-                context.existing[change.hlc] = try loggedChange(row).change
-            }
             // A change can only be a parent of a stored change if its record is stored: records
             // new to the store (an import, a first sync) skip these lookups.
             guard context.collections[change.record] != nil else { continue }
@@ -135,6 +142,13 @@ enum SQLiteSchema {
             context.heads[record] = fields
         }
         return context
+    }
+
+    /// A JSON array of strings, for `json_each`.
+    static func jsonArray(_ items: [String]) -> String {
+        var writer = FastJSONWriter(capacity: items.count * 40 + 2)
+        writer.stringArray(items)
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     /// Writes a plan: appends to the log, replaces heads, records new records and conflicts.
