@@ -15,11 +15,11 @@ extension Replica {
     @discardableResult
     static func applyConfirmed(_ changes: [Wire.LoggedChange], schema: Schema, _ db: Database,
                                alsoRefresh: some Sequence<String> = [String](), acknowledging: Bool = false) throws -> Int {
-        let recordKnown = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record = ? LIMIT 1")
-        let known = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record = ? AND hlc = ?")
-        let childByBase = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE base = ? AND record = ? AND field = ? LIMIT 1")
+        let hasChanges = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record_key = ? LIMIT 1")
+        let known = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record_key = ? AND hlc = ?")
+        let childByBase = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE base = ? AND record_key = ? AND field = ? LIMIT 1")
         let childByParent = try db.cachedStatement(sql: """
-            SELECT 1 FROM change_parent JOIN change ON change.record = ? AND change.hlc = change_parent.child
+            SELECT 1 FROM change_parent JOIN change ON change.record_key = ? AND change.hlc = change_parent.child
             WHERE change_parent.parent = ? AND change.field = ? LIMIT 1
             """)
         // Per record, in the order records first appear: its fields' states before and after.
@@ -27,8 +27,8 @@ extension Replica {
         var records: [RecordBatch] = []
         var batchHLCs = Set<HLC>()
         var batchParents = Set<ParentKey>()
-        // Stored after the merge, when each one's `head` flag is known.
-        var accepted: [Wire.LoggedChange] = []
+        // Stored after the merge, when each one's `head` flag is known; with its record's index in `records`.
+        var accepted: [(logged: Wire.LoggedChange, record: Int)] = []
         accepted.reserveCapacity(changes.count)
         for logged in changes {
             let change = logged.change
@@ -38,42 +38,44 @@ extension Replica {
             } else {
                 index = records.count
                 position[change.record] = index
-                // A record this replica has never stored needs no per-change lookups.
-                let isNew = try Bool.fetchOne(recordKnown, arguments: [change.record]) != true
-                records.append(RecordBatch(id: change.record, collection: change.collection, isNew: isNew))
+                let (key, registered) = try register(change.record, collection: change.collection, db)
+                // A record with no confirmed change here needs no per-change lookups.
+                let isNew = try !registered || Bool.fetchOne(hasChanges, arguments: [key]) != true
+                records.append(RecordBatch(id: change.record, key: key, collection: change.collection, isNew: isNew, wasRegistered: registered))
             }
             let isNewRecord = records[index].isNew
+            let recordKey = records[index].key
             if batchHLCs.contains(change.hlc) { continue }
-            if !isNewRecord, try Bool.fetchOne(known, arguments: [change.record, change.hlc.text]) == true { continue }
+            if !isNewRecord, try Bool.fetchOne(known, arguments: [recordKey, change.hlc.text]) == true { continue }
             // Parents only count within the same field (a change cannot supersede another field's version).
             var isParent = !batchParents.isEmpty && batchParents.contains(ParentKey(record: change.record, field: change.field, parent: change.hlc))
             if !isParent && !isNewRecord {
                 let hlc = change.hlc.text
-                isParent = try Bool.fetchOne(childByBase, arguments: [hlc, change.record, change.field]) == true
-                    || Bool.fetchOne(childByParent, arguments: [change.record, hlc, change.field]) == true
+                isParent = try Bool.fetchOne(childByBase, arguments: [hlc, recordKey, change.field]) == true
+                    || Bool.fetchOne(childByParent, arguments: [recordKey, hlc, change.field]) == true
             }
             var edit: FieldEdit
             if let started = records[index].fields[change.field] {
                 edit = started
             } else {
-                let heads = isNewRecord ? FieldState() : FieldState(heads: try confirmedHeads(record: change.record, field: change.field, db))
+                let heads = isNewRecord ? FieldState() : FieldState(heads: try confirmedHeads(key: recordKey, field: change.field, db))
                 edit = FieldEdit(before: heads, after: heads)
             }
             edit.after = MergeRule.merge(edit.after, change, knowledge: .init(isParentOfKnownChange: isParent)).state
             records[index].fields[change.field] = edit
             batchHLCs.insert(change.hlc)
             for parent in change.parents { batchParents.insert(ParentKey(record: change.record, field: change.field, parent: parent)) }
-            accepted.append(logged)
+            accepted.append((logged, index))
         }
         try store(accepted, applied: batchHLCs, records: records, db)
         var refreshed = Set<String>()
-        let shown = try db.cachedStatement(sql: "SELECT 1 FROM record WHERE id = ?")
-        let pendingFlag = try db.cachedStatement(sql: "UPDATE record SET pending = EXISTS (SELECT 1 FROM outbox WHERE record = ?) WHERE id = ?")
+        let pendingFlag = try db.cachedStatement(sql: "UPDATE record SET pending = EXISTS (SELECT 1 FROM outbox WHERE record = ?) WHERE key = ?")
         for batch in records {
             refreshed.insert(batch.id)
-            let wasShown = try Bool.fetchOne(shown, arguments: [batch.id]) == true
+            // A record registered before this batch is shown already (from pending edits, if it had no confirmed change).
+            let wasShown = batch.wasRegistered
             if acknowledging && wasShown && batch.isNew {
-                try pendingFlag.execute(arguments: [batch.id, batch.id])
+                try pendingFlag.execute(arguments: [batch.id, batch.key])
                 continue
             }
             if batch.isNew && !wasShown {
@@ -90,7 +92,8 @@ extension Replica {
 
     /// Stores the accepted changes, each flagged `head` if it is one of its field's versions after
     /// the merge, and clears the flag of the versions the merge replaced.
-    private static func store(_ accepted: [Wire.LoggedChange], applied: Set<HLC>, records: [RecordBatch], _ db: Database) throws {
+    private static func store(_ accepted: [(logged: Wire.LoggedChange, record: Int)], applied: Set<HLC>, records: [RecordBatch],
+                              _ db: Database) throws {
         var heads = Set<HLC>()
         heads.reserveCapacity(accepted.count)
         for batch in records {
@@ -99,32 +102,41 @@ extension Replica {
             }
         }
         let insert = try db.cachedStatement(sql: """
-            INSERT INTO change (seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at, head)
+            INSERT INTO change (record_key, seq, hlc, collection, field, value, author, base, supersedes, covers, received_at, head)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO change_parent (parent, child) VALUES (?, ?)")
-        for logged in accepted {
+        for (logged, record) in accepted {
             let change = logged.change
             let isHead = heads.contains(change.hlc)
+            let stored = StoredChange(change)
             try insert.executeRaw { row in
+                row.integer(records[record].key)
                 if logged.seq == 0 { row.null() } else { row.integer(logged.seq) }
-                row.change(StoredChange(change))
+                row.text(stored.hlc)
+                row.text(stored.collection)
+                row.text(stored.field)
+                row.text(stored.value)
+                row.text(stored.author)
+                row.text(stored.base)
+                row.text(stored.supersedes)
+                row.text(stored.covers)
                 row.integer(Int64(bitPattern: logged.receivedAt))
                 row.integer(isHead ? 1 : 0)
             }
             for parent in change.supersedes { try insertParent.execute(arguments: [parent.text, change.hlc.text]) }
         }
         // Versions stored before this batch: flag the ones that stopped (or became) current.
-        let flag = try db.cachedStatement(sql: "UPDATE change SET head = ? WHERE record = ? AND hlc = ?")
+        let flag = try db.cachedStatement(sql: "UPDATE change SET head = ? WHERE record_key = ? AND hlc = ?")
         for batch in records where !batch.isNew {
             for edit in batch.fields.values {
                 let before = Set(edit.before.heads.map(\.hlc))
                 let after = Set(edit.after.heads.map(\.hlc))
                 guard before != after else { continue }
-                for hlc in before.subtracting(after) { try flag.execute(arguments: [false, batch.id, hlc.text]) }
+                for hlc in before.subtracting(after) { try flag.execute(arguments: [false, batch.key, hlc.text]) }
                 // A version stored before this batch that is current again (this batch's were flagged on insert).
                 for hlc in after.subtracting(before) where !applied.contains(hlc) {
-                    try flag.execute(arguments: [true, batch.id, hlc.text])
+                    try flag.execute(arguments: [true, batch.key, hlc.text])
                 }
             }
         }
@@ -133,10 +145,13 @@ extension Replica {
     /// What one applied batch does to one record.
     private struct RecordBatch {
         let id: String
+        let key: Int64
         /// The collection its first change names.
         let collection: String
         /// No change of it was stored before this batch.
         let isNew: Bool
+        /// Its record row existed before this batch (it had confirmed changes, or pending edits).
+        let wasRegistered: Bool
         var fields: [String: FieldEdit] = [:]
     }
 
@@ -152,21 +167,53 @@ extension Replica {
         var parent: HLC
     }
 
+    /// The local key of a record, registering it (with its collection) if it has none yet;
+    /// `registered`: it had one before.
+    static func register(_ id: String, collection: String, _ db: Database) throws -> (key: Int64, registered: Bool) {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO record (id, collection, visible, pending, title) VALUES (?, ?, 0, 0, NULL)
+            ON CONFLICT (id) DO NOTHING RETURNING key
+            """)
+        if let key = try insert.fetchRaw({ row in
+            row.text(id)
+            row.text(collection)
+        }, row: { $0.integer(0) }).first {
+            return (key, false)
+        }
+        guard let key = try recordKey(id, db) else { throw ClientError("record \(id) could not be registered in the replica") }
+        return (key, true)
+    }
+
+    /// The local key of a record, nil if this replica has never seen it.
+    static func recordKey(_ id: String, _ db: Database) throws -> Int64? {
+        try db.cachedStatement(sql: "SELECT key FROM record WHERE id = ?").fetchRaw({ $0.text(id) }, row: { $0.integer(0) }).first
+    }
+
     /// The confirmed versions of one field.
     static func confirmedHeads(record: String, field: String, _ db: Database) throws -> [Version] {
-        let statement = try db.cachedStatement(sql: "SELECT hlc, value, author, covers FROM change WHERE record = ? AND field = ? AND head")
+        guard let key = try recordKey(record, db) else { return [] }
+        return try confirmedHeads(key: key, field: field, db)
+    }
+
+    static func confirmedHeads(key: Int64, field: String, _ db: Database) throws -> [Version] {
+        let statement = try db.cachedStatement(sql: "SELECT hlc, value, author, covers FROM change WHERE record_key = ? AND field = ? AND head")
         return try statement.fetchRaw({ row in
-            row.text(record)
+            row.integer(key)
             row.text(field)
         }, row: { row in try version(row, from: 0) })
     }
 
     /// The confirmed versions of every field of a record, and the record's collection.
     static func confirmedFields(record: String, _ db: Database) throws -> (collection: String?, fields: [String: [Version]]) {
-        let statement = try db.cachedStatement(sql: "SELECT collection, field, hlc, value, author, covers FROM change WHERE record = ? AND head")
+        guard let key = try recordKey(record, db) else { return (nil, [:]) }
+        return try confirmedFields(key: key, db)
+    }
+
+    static func confirmedFields(key: Int64, _ db: Database) throws -> (collection: String?, fields: [String: [Version]]) {
+        let statement = try db.cachedStatement(sql: "SELECT collection, field, hlc, value, author, covers FROM change WHERE record_key = ? AND head")
         var fields: [String: [Version]] = [:]
         var collection: String?
-        let rows = try statement.fetchRaw({ $0.text(record) }, row: { row in (row.text(0), row.text(1), try version(row, from: 2)) })
+        let rows = try statement.fetchRaw({ $0.integer(key) }, row: { row in (row.text(0), row.text(1), try version(row, from: 2)) })
         for (name, field, version) in rows {
             fields[field, default: []].append(version)
             collection = name
@@ -185,11 +232,14 @@ extension Replica {
     /// `isNew`: the record has no derived rows yet (never stored or shown here), so there is nothing to clear.
     static func refresh(record: String, schema: Schema, _ db: Database, isNew: Bool = false,
                         confirmed known: (collection: String?, fields: [String: [Version]])? = nil) throws {
-        let confirmed = try known ?? confirmedFields(record: record, db)
+        let existing = isNew ? nil : try db.cachedStatement(sql: "SELECT key, collection FROM record WHERE id = ?")
+            .fetchRaw({ $0.text(record) }, row: { row in (key: row.integer(0), collection: row.text(1)) }).first
+        let confirmed = try known ?? existing.map { try confirmedFields(key: $0.key, db) } ?? (nil, [:])
         let pending = try OutboxEntry.all(record: record, db)
-        if !isNew { try clearDerived(record: record, db) }
+        if let existing { try clearDerived(record: record, key: existing.key, collection: existing.collection, db) }
         guard let collection = confirmed.collection ?? pending.first?.collection else {
-            try db.execute(sql: "DELETE FROM record WHERE id = ?", arguments: [record])
+            // Nothing confirmed and nothing pending: no change row refers to it, so its key can go too.
+            if let existing { try db.execute(sql: "DELETE FROM record WHERE key = ?", arguments: [existing.key]) }
             return
         }
         let pendingByField = Dictionary(pending.map { ($0.field, $0) }, uniquingKeysWith: { _, last in last })
@@ -209,12 +259,29 @@ extension Replica {
         for entry in pending where entry.field != Change.deletedField { values[entry.field] = entry.value }
         values = values.filter { !$0.value.isUnset }
 
-        let insertValue = try db.cachedStatement(sql: "INSERT INTO current (record, field, value) VALUES (?, ?, ?)")
-        let insertKey = try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_key (collection, field, key, record) VALUES (?, ?, ?, ?)")
+        let titleField = schema.collection(collection)?.titleField ?? ""
+        let title = values[titleField].map { String($0.displayText.prefix(120)) }
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO record (id, collection, visible, pending, title) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET collection = excluded.collection, visible = excluded.visible,
+                pending = excluded.pending, title = excluded.title
+            RETURNING key
+            """)
+        let keys = try upsert.fetchRaw({ row in
+            row.text(record)
+            row.text(collection)
+            row.integer(visible ? 1 : 0)
+            row.integer(pending.isEmpty ? 0 : 1)
+            row.text(title)
+        }, row: { $0.integer(0) })
+        guard let recordKey = keys.first else { throw ClientError("record \(record) could not be stored in the replica") }
+
+        let insertValue = try db.cachedStatement(sql: "INSERT INTO current (record_key, field, value) VALUES (?, ?, ?)")
+        let insertKey = try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_key (collection, field, key, record_key) VALUES (?, ?, ?, ?)")
         let collectionSchema = schema.collection(collection)
         for (field, value) in values {
             try insertValue.executeRaw { row in
-                row.text(record)
+                row.integer(recordKey)
                 row.text(field)
                 row.text(StorageText.encode(value))
             }
@@ -225,7 +292,7 @@ extension Replica {
                     row.text(collection)
                     row.text(field)
                     row.text(key)
-                    row.text(record)
+                    row.integer(recordKey)
                 }
             }
         }
@@ -241,43 +308,30 @@ extension Replica {
             let versions = String(decoding: try JSONEncoder().encode(conflict.versions), as: UTF8.self)
             try insertConflict.execute(arguments: [conflict.id, record, conflict.field, collection, versions])
         }
-
-        let titleField = schema.collection(collection)?.titleField ?? ""
-        let title = values[titleField].map { String($0.displayText.prefix(120)) }
-        let upsert = try db.cachedStatement(sql: """
-            INSERT INTO record (id, collection, visible, pending, title) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET collection = excluded.collection, visible = excluded.visible,
-                pending = excluded.pending, title = excluded.title
-            """)
-        try upsert.executeRaw { row in
-            row.text(record)
-            row.text(collection)
-            row.integer(visible ? 1 : 0)
-            row.integer(pending.isEmpty ? 0 : 1)
-            row.text(title)
-        }
     }
 
     /// Deletes what `refresh` derived for a record: its visible values, their search keys (found
     /// by the values, so the keys need no index by record) and its conflicts.
-    private static func clearDerived(record: String, _ db: Database) throws {
-        let shown = try db.cachedStatement(sql: "SELECT collection FROM record WHERE id = ?")
-        if let collection = try String.fetchOne(shown, arguments: [record]) {
-            let values = try db.cachedStatement(sql: "SELECT field, value FROM current WHERE record = ?")
-            let deleteKey = try db.cachedStatement(sql: "DELETE FROM search_key WHERE collection = ? AND field = ? AND key = ? AND record = ?")
-            for row in try Row.fetchAll(values, arguments: [record]) {
-                let field: String = row[0]
-                guard let value = try? StorageText.decodeValue(row[1] as String) else {
-                    // Not in a form this version reads: find its keys the slow way.
-                    try db.execute(sql: "DELETE FROM search_key WHERE collection = ? AND field = ? AND record = ?", arguments: [collection, field, record])
-                    continue
+    private static func clearDerived(record: String, key: Int64, collection: String, _ db: Database) throws {
+        let values = try db.cachedStatement(sql: "SELECT field, value FROM current WHERE record_key = ?")
+        let deleteKey = try db.cachedStatement(sql: "DELETE FROM search_key WHERE collection = ? AND field = ? AND key = ? AND record_key = ?")
+        for (field, text) in try values.fetchRaw({ $0.integer(key) }, row: { ($0.text(0), $0.text(1)) }) {
+            guard let value = try? StorageText.decodeValue(text) else {
+                // Not in a form this version reads: find its keys the slow way.
+                try db.execute(sql: "DELETE FROM search_key WHERE collection = ? AND field = ? AND record_key = ?", arguments: [collection, field, key])
+                continue
+            }
+            for searchKey in searchKeys(value) {
+                try deleteKey.executeRaw { row in
+                    row.text(collection)
+                    row.text(field)
+                    row.text(searchKey)
+                    row.integer(key)
                 }
-                for key in searchKeys(value) { try deleteKey.execute(arguments: [collection, field, key, record]) }
             }
         }
-        for table in ["current", "conflict"] {
-            try db.cachedStatement(sql: "DELETE FROM \(table) WHERE record = ?").execute(arguments: [record])
-        }
+        try db.cachedStatement(sql: "DELETE FROM current WHERE record_key = ?").execute(arguments: [key])
+        try db.cachedStatement(sql: "DELETE FROM conflict WHERE record = ?").execute(arguments: [record])
     }
 
     /// The keys `list --where` matches a value by: the value as typed, or each item of a list.

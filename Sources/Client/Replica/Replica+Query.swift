@@ -44,7 +44,9 @@ struct RejectedView: Sendable {
 enum ReplicaQuery {
     static func record(_ ref: RecordRef, _ db: Database) throws -> RecordView {
         var fields: [String: FieldValue] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT field, value FROM current WHERE record = ?", arguments: [ref.id]) {
+        for row in try Row.fetchAll(db, sql: """
+            SELECT current.field, current.value FROM record JOIN current ON current.record_key = record.key WHERE record.id = ?
+            """, arguments: [ref.id]) {
             fields[row["field"]] = try StorageText.decodeValue(row["value"])
         }
         let pending = try Bool.fetchOne(db, sql: "SELECT pending FROM record WHERE id = ?", arguments: [ref.id]) ?? false
@@ -82,8 +84,8 @@ enum ReplicaQuery {
         if let first = filters.first {
             sql = """
                 SELECT record.id, record.pending, current.field, current.value
-                FROM search_key JOIN record ON record.id = search_key.record
-                LEFT JOIN current ON current.record = record.id
+                FROM search_key JOIN record ON record.key = search_key.record_key
+                LEFT JOIN current ON current.record_key = record.key
                 WHERE search_key.collection = ? AND search_key.field = ? AND search_key.key = ?
                     AND record.collection = ? AND record.visible
                 """
@@ -91,13 +93,13 @@ enum ReplicaQuery {
         } else {
             sql = """
                 SELECT record.id, record.pending, current.field, current.value
-                FROM record LEFT JOIN current ON current.record = record.id
+                FROM record LEFT JOIN current ON current.record_key = record.key
                 WHERE record.collection = ? AND record.visible
                 """
             arguments = [collection]
         }
         for filter in filters.dropFirst() {
-            sql += " AND record.id IN (SELECT record FROM search_key WHERE collection = ? AND field = ? AND key = ?)"
+            sql += " AND record.key IN (SELECT record_key FROM search_key WHERE collection = ? AND field = ? AND key = ?)"
             _ = arguments.append(contentsOf: [collection, filter.field, filter.key])
         }
         var views: [String: RecordView] = [:]
@@ -117,7 +119,11 @@ enum ReplicaQuery {
     /// The history of a record: every version this replica knows, and its pending edits, oldest first.
     static func log(_ ref: RecordRef, _ db: Database) throws -> [LogEntry] {
         var entries: [(HLC, LogEntry)] = []
-        for row in try Row.fetchAll(db, sql: "SELECT hlc, field, value, author, received_at, supersedes FROM change WHERE record = ? ORDER BY hlc", arguments: [ref.id]) {
+        let history = """
+            SELECT change.hlc, change.field, change.value, change.author, change.received_at, change.supersedes
+            FROM record JOIN change ON change.record_key = record.key WHERE record.id = ? ORDER BY change.hlc
+            """
+        for row in try Row.fetchAll(db, sql: history, arguments: [ref.id]) {
             let hlc = try StorageText.decodeHLC(row["hlc"])
             entries.append((hlc, LogEntry(field: row["field"], value: try StorageText.decodeValue(row["value"]), author: row["author"],
                                           at: hlc.millis, pending: false, receivedAt: row["received_at"],
@@ -143,7 +149,10 @@ enum ReplicaQuery {
             if conflict.field == Change.deletedField {
                 current = .text("kept")
             } else {
-                current = try String.fetchOne(db, sql: "SELECT value FROM current WHERE record = ? AND field = ?", arguments: [conflict.record, conflict.field])
+                current = try String.fetchOne(db, sql: """
+                    SELECT current.value FROM record JOIN current ON current.record_key = record.key
+                    WHERE record.id = ? AND current.field = ?
+                    """, arguments: [conflict.record, conflict.field])
                     .map(StorageText.decodeValue) ?? .unset
             }
             return ConflictView(conflict: conflict, title: row["title"], current: current)

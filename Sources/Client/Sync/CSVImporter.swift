@@ -139,7 +139,9 @@ struct CSVImporter {
                 guard existing == collection else { throw ClientError("record \(id) is in \(existing), not \(collection)") }
                 // Re-importing an export must not stage a change for every cell: keep only what differs.
                 // A field in conflict keeps its value, which then edits it as a person would.
-                let current = try Row.fetchAll(db, sql: "SELECT field, value FROM current WHERE record = ?", arguments: [id])
+                let current = try Row.fetchAll(db, sql: """
+                    SELECT current.field, current.value FROM record JOIN current ON current.record_key = record.key WHERE record.id = ?
+                    """, arguments: [id])
                     .reduce(into: [String: String]()) { $0[$1["field"]] = $1["value"] }
                 for (field, value) in values where current[field] == StorageText.encode(value) {
                     if try Replica.confirmedHeads(record: id, field: field, db).count <= 1 { values[field] = nil }
