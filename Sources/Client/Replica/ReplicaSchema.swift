@@ -97,7 +97,7 @@ enum ReplicaSchema {
                     title TEXT
                 );
                 INSERT INTO record_v2 (id, collection, visible, pending, title)
-                    SELECT id, collection, visible, pending, title FROM record ORDER BY id;
+                    SELECT id, collection, visible, pending, title FROM record ORDER BY substr(id, 17), id;  -- creation order
                 INSERT OR IGNORE INTO record_v2 (id, collection, visible, pending, title)
                     SELECT record, MIN(collection), 0, 0, NULL FROM change GROUP BY record;
                 CREATE TABLE change_v2 (
