@@ -80,5 +80,6 @@ import Testing
         let conflicts = try replica.database.read { db in try ReplicaQuery.conflicts(db) }
         #expect(conflicts.count == 1)
         #expect(Set(conflicts.first?.conflict.versions.map(\.value) ?? []) == [.text("Protest in Almaty"), .text("Rally in Almaty")])
+        #expect(try replica.database.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } == ["ok"])
     }
 }

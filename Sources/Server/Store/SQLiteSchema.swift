@@ -87,6 +87,39 @@ enum SQLiteSchema {
                 CREATE INDEX conflict_by_seq ON conflict(project_id, seq);
                 """)
         }
+        // v2: records get an integer `key`, and the heads are keyed by it, so a push appends to the
+        // `head` table instead of inserting at random pages (the text form of a record id starts
+        // with random digits, which made every insert a cache miss once the store outgrew its cache).
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                CREATE TABLE record_v2 (
+                    key INTEGER PRIMARY KEY,
+                    project_id INTEGER NOT NULL,
+                    id TEXT NOT NULL,
+                    collection TEXT NOT NULL,
+                    UNIQUE (project_id, id)
+                );
+                INSERT INTO record_v2 (project_id, id, collection)
+                    SELECT project_id, id, collection FROM record ORDER BY project_id, substr(id, 17), id;  -- creation order
+                -- The key's columns first: SQLite 3.40's integrity_check misreads NOT NULL columns
+                -- placed before them in a WITHOUT ROWID table.
+                CREATE TABLE head_v2 (
+                    record_key INTEGER NOT NULL,
+                    field TEXT NOT NULL,
+                    hlc TEXT NOT NULL,
+                    project_id INTEGER NOT NULL,
+                    PRIMARY KEY (record_key, field, hlc)
+                ) WITHOUT ROWID;
+                INSERT INTO head_v2 (record_key, field, hlc, project_id)
+                    SELECT record_v2.key, head.field, head.hlc, head.project_id
+                    FROM head JOIN record_v2 ON record_v2.project_id = head.project_id AND record_v2.id = head.record;
+                DROP TABLE head;
+                DROP TABLE record;
+                ALTER TABLE record_v2 RENAME TO record;
+                ALTER TABLE head_v2 RENAME TO head;
+                CREATE INDEX head_by_hlc ON head(project_id, hlc);
+                """)
+        }
         return migrator
     }
 
@@ -131,8 +164,9 @@ enum SQLiteSchema {
         }
         let heads = try db.cachedStatement(sql: """
             SELECT head.field, change.hlc, change.value, change.author, change.covers
-            FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
-            WHERE head.project_id = ? AND head.record = ?
+            FROM record JOIN head ON head.record_key = record.key
+            JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
+            WHERE record.project_id = ? AND record.id = ?
             """)
         for record in context.collections.keys {
             var fields: [String: [Version]] = [:]
@@ -172,22 +206,47 @@ enum SQLiteSchema {
                 try insertParent.execute(arguments: [projectID, parent.text, change.hlc.text])
             }
         }
-        let deleteHeads = try db.cachedStatement(sql: "DELETE FROM head WHERE project_id = ? AND record = ? AND field = ?")
-        let insertHead = try db.cachedStatement(sql: "INSERT INTO head (project_id, record, field, hlc) VALUES (?, ?, ?, ?)")
+        // New records first, in the order they arrived (their keys follow it), then every key the heads need.
+        let insertRecord = try db.cachedStatement(sql: "INSERT INTO record (project_id, id, collection) VALUES (?, ?, ?)")
+        var recordKeys: [String: Int64] = [:]
+        for logged in plan.inserts {
+            let record = logged.change.record
+            guard recordKeys[record] == nil, let collection = plan.newRecords[record] else { continue }
+            try insertRecord.executeRaw { row in
+                row.integer(projectID)
+                row.text(record)
+                row.text(collection)
+            }
+            recordKeys[record] = db.lastInsertedRowID
+        }
+        let stored = Set(plan.heads.keys.map(\.record)).subtracting(recordKeys.keys)
+        if !stored.isEmpty {
+            let keys = try db.cachedStatement(sql: "SELECT id, key FROM record WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))")
+            for (id, key) in try keys.fetchRaw({ row in
+                row.integer(projectID)
+                row.text(jsonArray(Array(stored)))
+            }, row: { ($0.text(0), $0.integer(1)) }) {
+                recordKeys[id] = key
+            }
+        }
+        let deleteHeads = try db.cachedStatement(sql: "DELETE FROM head WHERE record_key = ? AND field = ?")
+        let insertHead = try db.cachedStatement(sql: "INSERT INTO head (project_id, record_key, field, hlc) VALUES (?, ?, ?, ?)")
         for (key, versions) in plan.heads {
-            if plan.replacedHeads.contains(key) { try deleteHeads.execute(arguments: [projectID, key.record, key.field]) }
+            guard let recordKey = recordKeys[key.record] else { throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "record \(key.record) has heads but no record row") }
+            if plan.replacedHeads.contains(key) {
+                try deleteHeads.executeRaw { row in
+                    row.integer(recordKey)
+                    row.text(key.field)
+                }
+            }
             for version in versions {
                 try insertHead.executeRaw { row in
                     row.integer(projectID)
-                    row.text(key.record)
+                    row.integer(recordKey)
                     row.text(key.field)
                     row.text(version.hlc.text)
                 }
             }
-        }
-        let insertRecord = try db.cachedStatement(sql: "INSERT INTO record (project_id, id, collection) VALUES (?, ?, ?)")
-        for (record, collection) in plan.newRecords {
-            try insertRecord.execute(arguments: [projectID, record, collection])
         }
         let upsertConflict = try db.cachedStatement(sql: """
             INSERT INTO conflict (project_id, record, field, state, seq) VALUES (?, ?, ?, ?, ?)

@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Server
+@testable import Shared
+
+/// An embedded store written by an earlier version opens with the current one and loses nothing.
+@Suite struct SQLiteMigrationTests {
+    @Test func aVersion1StoreKeepsItsHeadsAndConflictsAndTakesPushesAfterTheUpgrade() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-store-v1-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("casebook.sqlite").path
+
+        var ana = ChangeMaker(node: "000000000000000a"), ben = ChangeMaker(node: "000000000000000b")
+        let created = ana.change(recordA, "title", .text("Protest"))
+        let anaEdit = ana.change(recordA, "title", .text("Protest in Almaty"), base: created.hlc)
+        let benEdit = ben.change(recordA, "title", .text("Rally"), base: created.hlc)
+        let other = ben.change(recordB, "title", .text("Hearing"))
+        let conflict = Conflict(collection: "incidents", record: recordA, field: "title", versions: [Version(anaEdit), Version(benEdit)])
+
+        // A store as version 1 left it: the log, the heads by record id, the records, an open conflict.
+        let queue = try DatabaseQueue(path: path)
+        try SQLiteSchema.migrator.migrate(queue, upTo: "v1")
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO project (id, name, schema, last_seq, created_at) VALUES (1, 'kz', ?, 4, 0)",
+                           arguments: [String(decoding: try Schema.upr.jsonData(), as: UTF8.self)])
+            for (offset, change) in [created, anaEdit, benEdit, other].enumerated() {
+                let stored = StoredChange(change)
+                try db.execute(sql: """
+                    INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at)
+                    VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                    """, arguments: [offset + 1, stored.hlc, stored.collection, stored.record, stored.field, stored.value, stored.author,
+                                     stored.base, stored.supersedes, stored.covers])
+            }
+            for (record, hlc) in [(recordA, anaEdit.hlc), (recordA, benEdit.hlc), (recordB, other.hlc)] {
+                try db.execute(sql: "INSERT INTO head (project_id, record, field, hlc) VALUES (1, ?, 'title', ?)", arguments: [record, hlc.text])
+            }
+            for record in [recordA, recordB] {
+                try db.execute(sql: "INSERT INTO record (project_id, id, collection) VALUES (1, ?, 'incidents')", arguments: [record])
+            }
+            let state = String(decoding: try JSONEncoder().encode(Wire.ConflictState(conflict: conflict, open: true)), as: UTF8.self)
+            try db.execute(sql: "INSERT INTO conflict (project_id, record, field, state, seq) VALUES (1, ?, 'title', ?, 3)", arguments: [recordA, state])
+        }
+        try queue.close()
+
+        let store = try SQLiteSyncStore(folder: folder)
+        let snapshot = try await store.snapshot(project: "kz", after: nil, limit: 100)
+        #expect(Set(snapshot.changes.map(\.change.hlc)) == [anaEdit.hlc, benEdit.hlc, other.hlc])
+
+        // The conflict is still there for the planner: resolving it closes it, for every puller.
+        let parents = FieldState(heads: conflict.versions).resolutionParents
+        let resolution = ana.change(recordA, "title", .text("Protest in Almaty"), base: parents.base, supersedes: parents.supersedes)
+        let edit = ben.change(recordB, "title", .text("Hearing in Astana"), base: other.hlc)
+        let results = try await store.push(project: "kz", changes: [resolution, edit], author: "ana",
+                                           policy: PushPolicy(now: ServerHarness.now, maxDriftMillis: 300_000))
+        #expect(results.map(\.status) == [.applied, .applied])
+        let after = try await store.snapshot(project: "kz", after: nil, limit: 100)
+        #expect(Set(after.changes.map(\.change.hlc)) == [resolution.hlc, edit.hlc])
+        let page = try await store.pull(project: "kz", after: 4, limit: 10)
+        #expect(page.changes.map(\.seq) == [5, 6])
+        #expect(page.conflicts.map(\.open) == [false])
+
+        let check = try DatabaseQueue(path: path)
+        #expect(try await check.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } == ["ok"])
+    }
+}
