@@ -107,6 +107,15 @@ import Testing
             #expect(results.map(\.status) == [.rejected, .applied])
             #expect(results.first?.code == "id_reused")
             #expect(try await harness.pull(client, as: "bek").changes.count == 2)
+
+            // Within one batch too: the same change twice is a duplicate, another change with its timestamp is refused.
+            let twice = ana.change(recordA, "location", .text("Almaty"))
+            var clash = twice
+            clash.value = .text("Astana")
+            let batch = try await harness.push(client, as: "ana", [twice, twice, clash]).decode(Wire.PushResponse.self).results
+            #expect(batch.map(\.status) == [.applied, .duplicate, .rejected])
+            #expect(batch.last?.code == "id_reused")
+            #expect(try await harness.pull(client, as: "bek").changes.count == 3)
         }
     }
 

@@ -58,20 +58,25 @@ enum PushPlanner {
     /// Plans the batch.
     static func plan(_ changes: [Change], schema: Schema, author: String, policy: PushPolicy, context: PushContext) -> PushPlan {
         var plan = PushPlan(lastSeq: context.lastSeq)
+        plan.results.reserveCapacity(changes.count)
+        plan.inserts.reserveCapacity(changes.count)
+        plan.heads.reserveCapacity(changes.count)
         var heads = context.heads
         var collections = context.collections
-        var known = context.existing
+        // Changes of this batch accepted so far, by HLC: their position in `changes`.
+        var accepted: [HLC: Int] = [:]
+        accepted.reserveCapacity(changes.count)
         // Parents are only meaningful within one field: key them by (record, field).
         var parentsOfKnown = Set(changes.filter { context.parentsOfStored.contains($0.hlc) }.map { ParentKey(record: $0.record, field: $0.field, parent: $0.hlc) })
         var seq = context.lastSeq
 
-        for var change in changes {
+        for (position, var change) in changes.enumerated() {
             change.author = author
             if let problem = problem(with: change, schema: schema, policy: policy, collections: collections) {
                 plan.results.append(problem)
                 continue
             }
-            if let stored = known[change.hlc] {
+            if let stored = context.existing[change.hlc] ?? accepted[change.hlc].map({ changes[$0] }) {
                 plan.results.append(stored.hasSameContent(as: change)
                     ? .init(hlc: change.hlc, status: .duplicate)
                     : .init(hlc: change.hlc, status: .rejected, code: "id_reused",
@@ -85,8 +90,9 @@ enum PushPlanner {
                 FieldState(heads: headsBefore), change,
                 knowledge: .init(isKnown: false, isParentOfKnownChange: parentsOfKnown.contains(ParentKey(record: change.record, field: change.field, parent: change.hlc))))
             seq += 1
-            known[change.hlc] = change
-            parentsOfKnown.formUnion(change.parents.map { ParentKey(record: change.record, field: change.field, parent: $0) })
+            accepted[change.hlc] = position
+            if let base = change.base { parentsOfKnown.insert(ParentKey(record: change.record, field: change.field, parent: base)) }
+            for parent in change.supersedes { parentsOfKnown.insert(ParentKey(record: change.record, field: change.field, parent: parent)) }
             heads[change.record, default: [:]][change.field] = outcome.state.heads
             if plan.heads[key] == nil && !(context.heads[change.record]?[change.field]?.isEmpty ?? true) { plan.replacedHeads.insert(key) }
             plan.heads[key] = outcome.state.heads

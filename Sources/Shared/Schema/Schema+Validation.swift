@@ -79,8 +79,8 @@ extension Schema {
     package func validate(_ value: FieldValue, collection: String, field: String) throws(SchemaError) {
         let collectionSchema = try requireCollection(collection)
         let fieldSchema = try requireField(field, in: collectionSchema)
-        let name = "field '\(field)' of \(collection)"
-        func fail(_ message: String) -> SchemaError { SchemaError(message: "\(name) \(message)", field: field) }
+        // The message is only built on failure: this runs for every pushed change.
+        func fail(_ message: String) -> SchemaError { SchemaError(message: "field '\(field)' of \(collection) \(message)", field: field) }
         func checkText(_ s: String, limit: Int, multiline: Bool) throws(SchemaError) {
             // Counting characters means grapheme breaking: only do it when the bytes could exceed the limit.
             guard s.utf8.count <= limit || s.count <= limit else { throw fail("is longer than \(limit) characters") }
