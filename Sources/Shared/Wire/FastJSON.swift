@@ -95,15 +95,21 @@ package struct FastJSONReader {
         try expect(UInt8(ascii: "\""))
         let start = index
         // Fast path: no escapes.
+        var ascii = true
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                // Validating, not repairing: invalid UTF-8 is left to the strict decoder.
-                guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) else { throw Failure() }
+                let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
+                // ASCII is valid UTF-8 as it is (and the stdlib's validating initializer is not
+                // specialized: it looks up generic metadata for every string).
+                if ascii { return String(decoding: raw, as: UTF8.self) }
+                // Validating, not repairing: invalid UTF-8 is left to the strict decoder.
+                guard let text = String(validating: raw, as: UTF8.self) else { throw Failure() }
                 return text
             }
             if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
         index = start
