@@ -10,12 +10,13 @@ import Testing
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-v1-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: home) }
-        let record = "0190a1b2-0000-7000-8000-000000000001"
+        let record = "c4f8a0ce68a10f9201a2258e48ee7f25"
         let ana = NodeID("00000000000000a1")!, ben = NodeID("00000000000000b2")!
         let created = HLC(millis: 1_700_000_000_000, counter: 0, node: ana)
         let themes = HLC(millis: 1_700_000_000_000, counter: 1, node: ana)
         let anaTitle = HLC(millis: 1_700_000_100_000, counter: 0, node: ana)
         let benTitle = HLC(millis: 1_700_000_100_500, counter: 0, node: ben)
+        let pendingHLC = HLC(millis: 1_700_000_150_000, counter: 0, node: ana)
 
         // A replica as version 1 left it: the change log, the `head` table, and the derived rows.
         let queue = try DatabaseQueue(path: home.appendingPathComponent(Replica.databaseName).path)
@@ -41,7 +42,11 @@ import Testing
             for (field, hlc) in [("themes", themes), ("title", anaTitle), ("title", benTitle)] {
                 try db.execute(sql: "INSERT INTO head (record, field, hlc) VALUES (?, ?, ?)", arguments: [record, field, hlc.text])
             }
-            try db.execute(sql: "INSERT INTO record (id, collection, visible, pending, title) VALUES (?, 'incidents', 1, 0, 'Rally in Almaty')",
+            // A pending edit of a field, not pushed yet.
+            try db.execute(sql: """
+                INSERT INTO outbox (record, field, collection, value, hlc) VALUES (?, 'location', 'incidents', 't:Shymkent', ?)
+                """, arguments: [record, pendingHLC.text])
+            try db.execute(sql: "INSERT INTO record (id, collection, visible, pending, title) VALUES (?, 'incidents', 1, 1, 'Rally in Almaty')",
                            arguments: [record])
             try db.execute(sql: "INSERT INTO current (record, field, value) VALUES (?, 'title', 't:Rally in Almaty'), (?, 'themes', ?)",
                            arguments: [record, record, #"l:["torture","assembly"]"#])
@@ -61,6 +66,8 @@ import Testing
             try replica.database.read { db in try ReplicaQuery.list(collection: "incidents", filters: [(field, key)], db).map(\.id) }
         }
         #expect(try listed("themes", "torture") == [record])
+        let pushable = try replica.database.read { db in try OutboxEntry.pushable(limit: 10, db) }
+        #expect(pushable.map(\.hlc) == [pendingHLC] && pushable.first?.record == record)
 
         // A confirmed edit of the list after the upgrade replaces its search keys and its head.
         let edit = Change(collection: "incidents", record: record, field: "themes", value: .list(["expression"]),
@@ -72,6 +79,8 @@ import Testing
         #expect(try listed("themes", "assembly").isEmpty)
         #expect(try listed("themes", "expression") == [record])
         #expect(try listed("title", "Rally in Almaty") == [record])
+        let shown = try replica.database.read { db in try ReplicaQuery.record(try RecordRef.find(record, db), db) }
+        #expect(shown.pending && shown.fields["location"] == .text("Shymkent") && shown.fields["themes"] == .list(["expression"]))
         let flags = try replica.database.read { db in
             try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT hlc, head FROM change").map { (row: Row) -> (String, Bool) in (row[0], row[1]) })
         }

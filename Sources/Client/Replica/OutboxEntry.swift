@@ -60,7 +60,7 @@ struct OutboxEntry: Sendable {
     }
 
     static func all(record: String, _ db: Database) throws -> [OutboxEntry] {
-        try fetch("WHERE record = ? ORDER BY hlc", db) { $0.text(record) }
+        try fetch("WHERE record_key = (SELECT key FROM record WHERE id = ?) ORDER BY hlc", db) { $0.text(record) }
     }
 
     /// Entries to push, oldest first: not parked as rejected, and after `after` when given.
@@ -73,15 +73,24 @@ struct OutboxEntry: Sendable {
 
     /// Stores the entry, replacing any pending edit of the same field (coalescing), and clears a rejection.
     func save(_ db: Database) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO outbox (record, field, collection, value, hlc, base, supersedes, covers, rejected_code, rejected_reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
-                ON CONFLICT (record, field) DO UPDATE SET collection = excluded.collection, value = excluded.value,
-                    hlc = excluded.hlc, base = excluded.base, supersedes = excluded.supersedes, covers = excluded.covers,
-                    rejected_code = NULL, rejected_reason = NULL
-                """,
-            arguments: [record, field, collection, StorageText.encode(value), hlc.text, base?.text,
-                        StorageText.encode(supersedes), StorageText.encode(covers)])
+        let (key, _) = try Replica.register(record, collection: collection, db)
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO outbox (record_key, field, record, collection, value, hlc, base, supersedes, covers, rejected_code, rejected_reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+            ON CONFLICT (record_key, field) DO UPDATE SET collection = excluded.collection, value = excluded.value,
+                hlc = excluded.hlc, base = excluded.base, supersedes = excluded.supersedes, covers = excluded.covers,
+                rejected_code = NULL, rejected_reason = NULL
+            """)
+        try upsert.executeRaw { row in
+            row.integer(key)
+            row.text(field)
+            row.text(record)
+            row.text(collection)
+            row.text(StorageText.encode(value))
+            row.text(hlc.text)
+            row.text(base?.text)
+            row.text(StorageText.encode(supersedes))
+            row.text(StorageText.encode(covers))
+        }
     }
 }

@@ -69,13 +69,13 @@ extension Replica {
         }
         try store(accepted, applied: batchHLCs, records: records, db)
         var refreshed = Set<String>()
-        let pendingFlag = try db.cachedStatement(sql: "UPDATE record SET pending = EXISTS (SELECT 1 FROM outbox WHERE record = ?) WHERE key = ?")
+        let pendingFlag = try db.cachedStatement(sql: "UPDATE record SET pending = EXISTS (SELECT 1 FROM outbox WHERE record_key = ?) WHERE key = ?")
         for batch in records {
             refreshed.insert(batch.id)
             // A record registered before this batch is shown already (from pending edits, if it had no confirmed change).
             let wasShown = batch.wasRegistered
             if acknowledging && wasShown && batch.isNew {
-                try pendingFlag.execute(arguments: [batch.id, batch.key])
+                try pendingFlag.execute(arguments: [batch.key, batch.key])
                 continue
             }
             if batch.isNew && !wasShown {

@@ -84,6 +84,7 @@ enum ReplicaSchema {
         //   inserting at random places (the text form of an id starts with random digits, which
         //   made every insert land on a random page once the replica outgrew SQLite's cache).
         // - A change carries its own `head` flag instead of a row in a separate `head` table.
+        //   The outbox too: a push deletes its entries in the order they were made.
         // - Search keys are deleted by value, so they need no index by record.
         // An initial pull writes three B-tree entries per change instead of six.
         migrator.registerMigration("v2") { db in
@@ -100,6 +101,26 @@ enum ReplicaSchema {
                     SELECT id, collection, visible, pending, title FROM record ORDER BY substr(id, 17), id;  -- creation order
                 INSERT OR IGNORE INTO record_v2 (id, collection, visible, pending, title)
                     SELECT record, MIN(collection), 0, 0, NULL FROM change GROUP BY record;
+                INSERT OR IGNORE INTO record_v2 (id, collection, visible, pending, title)
+                    SELECT record, MIN(collection), 0, 0, NULL FROM outbox GROUP BY record;
+                CREATE TABLE outbox_v2 (
+                    record_key INTEGER NOT NULL,
+                    field TEXT NOT NULL,
+                    record TEXT NOT NULL,
+                    collection TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    hlc TEXT NOT NULL UNIQUE,
+                    base TEXT,
+                    supersedes TEXT,
+                    covers TEXT,
+                    rejected_code TEXT,
+                    rejected_reason TEXT,
+                    PRIMARY KEY (record_key, field)
+                ) WITHOUT ROWID;
+                INSERT INTO outbox_v2 (record_key, field, record, collection, value, hlc, base, supersedes, covers, rejected_code, rejected_reason)
+                    SELECT record_v2.key, outbox.field, outbox.record, outbox.collection, outbox.value, outbox.hlc, outbox.base,
+                           outbox.supersedes, outbox.covers, outbox.rejected_code, outbox.rejected_reason
+                    FROM outbox JOIN record_v2 ON record_v2.id = outbox.record;
                 CREATE TABLE change_v2 (
                     record_key INTEGER NOT NULL,
                     hlc TEXT NOT NULL,
@@ -144,7 +165,9 @@ enum ReplicaSchema {
                 DROP TABLE current;
                 DROP TABLE search_key;
                 DROP TABLE record;
+                DROP TABLE outbox;
                 ALTER TABLE record_v2 RENAME TO record;
+                ALTER TABLE outbox_v2 RENAME TO outbox;
                 ALTER TABLE change_v2 RENAME TO change;
                 ALTER TABLE current_v2 RENAME TO current;
                 ALTER TABLE search_key_v2 RENAME TO search_key;

@@ -261,15 +261,11 @@ struct Syncer {
     /// Removes an accepted entry from the outbox; if the field was edited again meanwhile, the
     /// newer edit now builds on the accepted one.
     private static func settle(_ entry: OutboxEntry, _ db: Database) throws {
-        let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE record = ? AND field = ? AND hlc = ?")
-        try delete.executeRaw { row in
-            row.text(entry.record)
-            row.text(entry.field)
-            row.text(entry.hlc.text)
-        }
+        let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE hlc = ?")
+        try delete.executeRaw { $0.text(entry.hlc.text) }
         guard db.changesCount == 0 else { return }
         // The field was edited again meanwhile: the newer edit now builds on the accepted one.
-        try db.execute(sql: "UPDATE outbox SET base = ?, supersedes = NULL WHERE record = ? AND field = ?",
+        try db.execute(sql: "UPDATE outbox SET base = ?, supersedes = NULL WHERE record_key = (SELECT key FROM record WHERE id = ?) AND field = ?",
                        arguments: [entry.hlc.text, entry.record, entry.field])
     }
 
