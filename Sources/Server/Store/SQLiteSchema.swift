@@ -148,10 +148,11 @@ enum SQLiteSchema {
         // An HLC is unique in the project, whatever the record: a replica that lost its clock
         // state may reuse one for a new record, which must be refused (`id_reused`), not crash
         // the batch on the unique index.
-        for row in try Row.fetchAll(byHLC, arguments: [projectID, jsonArray(changes.map(\.hlc.text))]) {
-            let stored = try loggedChange(row).change
-            context.existing[stored.hlc] = stored
-        }
+        let stored = try byHLC.fetchRaw({ row in
+            row.integer(projectID)
+            row.text(jsonArray(changes.map(\.hlc.text)))
+        }, row: { try loggedChange($0).change })
+        for change in stored { context.existing[change.hlc] = change }
         for change in changes {
             let hlc = change.hlc.text
             // A change can only be a parent of a stored change if its record is stored: records
@@ -264,7 +265,10 @@ enum SQLiteSchema {
 
     /// Logged changes from rows of the `change` table.
     static func loggedChanges(_ db: Database, sql: String, arguments: StatementArguments) throws -> [Wire.LoggedChange] {
-        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { try loggedChange($0) }
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.setArguments(arguments)
+        // Columns read straight from SQLite: GRDB's rows would copy every value first.
+        return try statement.fetchRaw(row: loggedChange)
     }
 
     /// Conflict rows changed by sequence numbers in (after, upTo].
@@ -279,10 +283,10 @@ enum SQLiteSchema {
     /// The columns `loggedChange` reads, in its order (positional access is much cheaper than by name).
     static let changeColumns = "change.seq, change.hlc, change.collection, change.record, change.field, change.value, change.author, change.base, change.supersedes, change.covers, change.received_at"
 
-    static func loggedChange(_ row: Row) throws -> Wire.LoggedChange {
-        let stored = StoredChange(hlc: row[1], collection: row[2], record: row[3], field: row[4], value: row[5], author: row[6],
-                                  base: row[7], supersedes: row[8], covers: row[9])
-        return Wire.LoggedChange(seq: row[0], change: try stored.change(), receivedAt: row[10])
+    static func loggedChange(_ row: RawRow) throws -> Wire.LoggedChange {
+        let stored = StoredChange(hlc: row.text(1), collection: row.text(2), record: row.text(3), field: row.text(4), value: row.text(5),
+                                  author: row.text(6), base: row.optionalText(7), supersedes: row.optionalText(8), covers: row.optionalText(9))
+        return Wire.LoggedChange(seq: row.integer(0), change: try stored.change(), receivedAt: UInt64(bitPattern: row.integer(10)))
     }
 
     static func version(_ row: Row) throws -> Version {
