@@ -53,6 +53,17 @@ extension Fixture {
             #expect(throws: StorageText.DamagedData.self) { try StorageText.decodeValue(damaged) }
         }
     }
+
+    @Test func listsAreStoredExactlyAsJSONEncoderWritesThem() throws {
+        // Stored text is compared as text (an import skips unchanged cells): it must not depend
+        // on whether the fast path or JSONEncoder wrote it, nor change from earlier versions.
+        var random = SeededGenerator(seed: 11)
+        for _ in 0..<500 {
+            let items = (0..<Int.random(in: 0...4, using: &random)).map { _ in WireCodecTests.randomText(&random) }
+            let expected = "l:" + String(decoding: try JSONEncoder().encode(items), as: UTF8.self)
+            #expect(StorageText.encode(.list(items)) == expected, "\(items)")
+        }
+    }
 }
 
 @Suite struct WireCodecTests {

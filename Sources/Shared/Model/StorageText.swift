@@ -43,7 +43,19 @@ package enum StorageText {
     }
 
     private static func jsonArray(_ items: [String]) -> String {
-        (try? String(decoding: JSONEncoder().encode(items), as: UTF8.self)) ?? "[]"
+        // Items with nothing to escape are written as they are: exactly what `JSONEncoder` writes
+        // for them, without its cost (this runs for every list value a sync stores). Anything
+        // else goes through `JSONEncoder`, so the stored text never depends on which path ran.
+        let plain = items.allSatisfy { item in
+            item.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 != UInt8(ascii: "/") && $0 != 0x7F }
+        }
+        guard plain else { return (try? String(decoding: JSONEncoder().encode(items), as: UTF8.self)) ?? "[]" }
+        var text = "["
+        for (index, item) in items.enumerated() {
+            if index > 0 { text += "," }
+            text += "\"" + item + "\""
+        }
+        return text + "]"
     }
 
     private static func decodeArray(_ payload: String, original: String) throws -> [String] {
