@@ -77,7 +77,15 @@ final class Replica: Sendable {
         do {
             SQLiteTuning.apply()
             database = try DatabaseQueue(path: path, configuration: configuration)
-            try ReplicaSchema.migrator.migrate(database)
+            let migrator = ReplicaSchema.migrator
+            let upgrading = try database.read { db in
+                try !migrator.appliedMigrations(db).isEmpty && !migrator.hasCompletedMigrations(db)
+            }
+            if upgrading {
+                // Rewrites the tables once, in one transaction (all or nothing): a minute for a large replica.
+                FileHandle.standardError.write(Data("upgrading the replica in \(home.path) to this version's format (once; a large replica takes a minute)...\n".utf8))
+            }
+            try migrator.migrate(database)
         } catch let error as DatabaseError {
             throw ClientError("cannot open the replica in \(home.path) (\(error.message ?? "\(error.resultCode)")): check the folder's permissions and free space")
         }

@@ -33,7 +33,12 @@ final class SQLiteSyncStore: SyncStore {
             try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
         }
         self.faults = faults
-        try SQLiteSchema.migrator.migrate(pool)
+        let migrator = SQLiteSchema.migrator
+        if try pool.read({ db in try !migrator.appliedMigrations(db).isEmpty && !migrator.hasCompletedMigrations(db) }) {
+            // One transaction (all or nothing); it rewrites the heads, so a large store takes a while.
+            FileHandle.standardError.write(Data("upgrading the store in \(folder.path) to this version's format (once; a large store takes a minute)...\n".utf8))
+        }
+        try migrator.migrate(pool)
     }
 
     // MARK: Projects and users
