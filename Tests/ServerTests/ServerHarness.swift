@@ -111,3 +111,4 @@ extension TestResponse {
 
 let recordA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1"
 let recordB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2"
+let recordC = "ccccccccccccccccccccccccccccccc3"

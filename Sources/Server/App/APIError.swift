@@ -57,7 +57,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode.primaryResultCode) {
             return JSONResponse.error(APIError(status: .serviceUnavailable, code: "unavailable", message: "the database is busy: try again in a moment"))
         } catch {
-            context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            // The type only (errors may carry record contents), except for a store's own defects.
+            let detail = (error as? StoreDefect)?.description ?? String(reflecting: type(of: error))
+            context.logger.error("unexpected error", metadata: ["error": "\(detail)"])
             return JSONResponse.error(APIError(
                 status: .internalServerError, code: "internal",
                 message: "the server failed to handle the request; its log has the details (request \(context.id))"))

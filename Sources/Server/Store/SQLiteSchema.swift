@@ -233,7 +233,7 @@ enum SQLiteSchema {
         let deleteHeads = try db.cachedStatement(sql: "DELETE FROM head WHERE record_key = ? AND field = ?")
         let insertHead = try db.cachedStatement(sql: "INSERT INTO head (project_id, record_key, field, hlc) VALUES (?, ?, ?, ?)")
         for (key, versions) in plan.heads {
-            guard let recordKey = recordKeys[key.record] else { throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "record \(key.record) has heads but no record row") }
+            guard let recordKey = recordKeys[key.record] else { throw StoreDefect(description: "record \(key.record) has field versions but no record row") }
             if plan.replacedHeads.contains(key) {
                 try deleteHeads.executeRaw { row in
                     row.integer(recordKey)

@@ -102,3 +102,9 @@ enum StoreError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// A store found its own data inconsistent (a defect, not the client's fault): the transaction is
+/// rolled back and the request answered 500, with this in the log.
+struct StoreDefect: Error, CustomStringConvertible {
+    let description: String
+}

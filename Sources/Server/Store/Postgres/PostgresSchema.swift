@@ -84,6 +84,27 @@ enum PostgresSchema {
             );
             CREATE INDEX conflict_by_seq ON conflict(project_id, seq);
             """),
+        // Records get an integer key in arrival order and the heads are keyed by it, so a push
+        // appends to the head index instead of inserting at random pages (a record id's text
+        // starts with random digits): at 100,000 records the index outgrew the buffer cache and
+        // every push batch rewrote pages all over it.
+        (2, "record keys", """
+            ALTER TABLE record ADD COLUMN key BIGINT GENERATED ALWAYS AS IDENTITY;
+            CREATE UNIQUE INDEX record_by_key ON record(key);
+            CREATE TABLE head_v2 (
+                record_key BIGINT NOT NULL,
+                field TEXT COLLATE "C" NOT NULL,
+                hlc TEXT COLLATE "C" NOT NULL,
+                project_id BIGINT NOT NULL,
+                PRIMARY KEY (record_key, field, hlc)
+            );
+            INSERT INTO head_v2 (record_key, field, hlc, project_id)
+                SELECT record.key, head.field, head.hlc, head.project_id
+                FROM head JOIN record ON record.project_id = head.project_id AND record.id = head.record;
+            DROP TABLE head;
+            ALTER TABLE head_v2 RENAME TO head;
+            CREATE INDEX head_by_hlc ON head(project_id, hlc);
+            """),
     ]
 
     /// The advisory lock that serialises migrations between server instances starting at once.
@@ -176,9 +197,10 @@ enum PostgresSchema {
         let storedRecords = Array(context.collections.keys)
         for record in storedRecords { context.heads[record] = [:] }
         for try await (record, field, hlc, value, author, covers) in try await db.query("""
-            SELECT head.record, head.field, change.hlc, change.value, change.author, change.covers
-            FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
-            WHERE head.project_id = \(projectID) AND head.record = ANY(\(storedRecords)::text[])
+            SELECT record.id, head.field, change.hlc, change.value, change.author, change.covers
+            FROM record JOIN head ON head.record_key = record.key
+            JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
+            WHERE record.project_id = \(projectID) AND record.id = ANY(\(storedRecords)::text[])
             """, logger: logger).decode((String, String, String, String, String, String?).self) {
             let version = Version(hlc: try StorageText.decodeHLC(hlc), value: try StorageText.decodeValue(value),
                                   author: author, covers: try StorageText.decodeHLCs(covers))
@@ -227,11 +249,25 @@ enum PostgresSchema {
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
         }
+        if !plan.newRecords.isEmpty {
+            // In the order they arrived, so their keys (and the heads keyed by them) follow it.
+            var newIDs: [String] = [], newCollections: [String] = [], seen = Set<String>()
+            for logged in plan.inserts {
+                let record = logged.change.record
+                guard let collection = plan.newRecords[record], seen.insert(record).inserted else { continue }
+                newIDs.append(record)
+                newCollections.append(collection)
+            }
+            try await db.query("""
+                INSERT INTO record (project_id, id, collection)
+                SELECT \(projectID), i, c FROM unnest(\(newIDs)::text[], \(newCollections)::text[]) WITH ORDINALITY AS t(i, c, n) ORDER BY n
+                """, logger: logger)
+        }
         let replaced = Array(plan.replacedHeads)
         if !replaced.isEmpty {
             try await db.query("""
-                DELETE FROM head WHERE project_id = \(projectID)
-                AND (record, field) IN (SELECT r, f FROM unnest(\(replaced.map(\.record))::text[], \(replaced.map(\.field))::text[]) AS t(r, f))
+                DELETE FROM head USING record, unnest(\(replaced.map(\.record))::text[], \(replaced.map(\.field))::text[]) AS t(r, f)
+                WHERE record.project_id = \(projectID) AND record.id = t.r AND head.record_key = record.key AND head.field = t.f
                 """, logger: logger)
         }
         var headRecords: [String] = [], headFields: [String] = [], headHLCs: [String] = []
@@ -243,16 +279,20 @@ enum PostgresSchema {
             }
         }
         if !headRecords.isEmpty {
-            try await db.query("""
-                INSERT INTO head (project_id, record, field, hlc)
-                SELECT \(projectID), r, f, h FROM unnest(\(headRecords)::text[], \(headFields)::text[], \(headHLCs)::text[]) AS t(r, f, h)
-                """, logger: logger)
-        }
-        if !plan.newRecords.isEmpty {
-            try await db.query("""
-                INSERT INTO record (project_id, id, collection)
-                SELECT \(projectID), i, c FROM unnest(\(Array(plan.newRecords.keys))::text[], \(Array(plan.newRecords.values))::text[]) AS t(i, c)
-                """, logger: logger)
+            let written = try await db.query("""
+                WITH written AS (
+                    INSERT INTO head (record_key, field, hlc, project_id)
+                    SELECT record.key, t.f, t.h, \(projectID)
+                    FROM unnest(\(headRecords)::text[], \(headFields)::text[], \(headHLCs)::text[]) AS t(r, f, h)
+                    JOIN record ON record.project_id = \(projectID) AND record.id = t.r
+                    ORDER BY record.key, t.f
+                    RETURNING 1)
+                SELECT COUNT(*) FROM written
+                """, logger: logger).decode(Int64.self).collect().first ?? 0
+            // Every head's record is stored (new ones just above): anything else is a defect, not a silent loss.
+            guard written == headRecords.count else {
+                throw StoreDefect(description: "\(headRecords.count - Int(written)) field versions name a record the store does not have")
+            }
         }
         if !plan.conflicts.isEmpty {
             let encoder = JSONEncoder()
