@@ -249,8 +249,10 @@ enum PostgresSchema {
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
         }
+        // The records' keys: new records are stored first, in the order they arrived (their keys,
+        // and the heads keyed by them, follow it); stored records' keys are looked up by id.
+        var keys: [String: Int64] = [:]
         if !plan.newRecords.isEmpty {
-            // In the order they arrived, so their keys (and the heads keyed by them) follow it.
             var newIDs: [String] = [], newCollections: [String] = [], seen = Set<String>()
             for logged in plan.inserts {
                 let record = logged.change.record
@@ -258,41 +260,45 @@ enum PostgresSchema {
                 newIDs.append(record)
                 newCollections.append(collection)
             }
-            try await db.query("""
+            for try await (id, key) in try await db.query("""
                 INSERT INTO record (project_id, id, collection)
                 SELECT \(projectID), i, c FROM unnest(\(newIDs)::text[], \(newCollections)::text[]) WITH ORDINALITY AS t(i, c, n) ORDER BY n
-                """, logger: logger)
+                RETURNING id, key
+                """, logger: logger).decode((String, Int64).self) {
+                keys[id] = key
+            }
+        }
+        let stored = Array(Set(plan.heads.keys.map(\.record)).subtracting(keys.keys))
+        if !stored.isEmpty {
+            for try await (id, key) in try await db.query(
+                "SELECT id, key FROM record WHERE project_id = \(projectID) AND id = ANY(\(stored)::text[])", logger: logger
+            ).decode((String, Int64).self) {
+                keys[id] = key
+            }
+        }
+        func key(_ record: String) throws -> Int64 {
+            // Every head's record is stored (new ones just above): anything else is a defect, not a silent loss.
+            guard let key = keys[record] else { throw StoreDefect(description: "record \(record) has field versions but no record row") }
+            return key
         }
         let replaced = Array(plan.replacedHeads)
         if !replaced.isEmpty {
+            let replacedKeys = try replaced.map { try key($0.record) }
             try await db.query("""
-                DELETE FROM head USING record, unnest(\(replaced.map(\.record))::text[], \(replaced.map(\.field))::text[]) AS t(r, f)
-                WHERE record.project_id = \(projectID) AND record.id = t.r AND head.record_key = record.key AND head.field = t.f
+                DELETE FROM head WHERE (record_key, field) IN (SELECT k, f FROM unnest(\(replacedKeys)::bigint[], \(replaced.map(\.field))::text[]) AS t(k, f))
                 """, logger: logger)
         }
-        var headRecords: [String] = [], headFields: [String] = [], headHLCs: [String] = []
-        for (key, versions) in plan.heads {
-            for version in versions {
-                headRecords.append(key.record)
-                headFields.append(key.field)
-                headHLCs.append(version.hlc.text)
-            }
+        var heads: [(key: Int64, field: String, hlc: String)] = []
+        for (field, versions) in plan.heads {
+            let recordKey = try key(field.record)
+            for version in versions { heads.append((recordKey, field.field, version.hlc.text)) }
         }
-        if !headRecords.isEmpty {
-            let written = try await db.query("""
-                WITH written AS (
-                    INSERT INTO head (record_key, field, hlc, project_id)
-                    SELECT record.key, t.f, t.h, \(projectID)
-                    FROM unnest(\(headRecords)::text[], \(headFields)::text[], \(headHLCs)::text[]) AS t(r, f, h)
-                    JOIN record ON record.project_id = \(projectID) AND record.id = t.r
-                    ORDER BY record.key, t.f
-                    RETURNING 1)
-                SELECT COUNT(*) FROM written
-                """, logger: logger).decode(Int64.self).collect().first ?? 0
-            // Every head's record is stored (new ones just above): anything else is a defect, not a silent loss.
-            guard written == headRecords.count else {
-                throw StoreDefect(description: "\(headRecords.count - Int(written)) field versions name a record the store does not have")
-            }
+        if !heads.isEmpty {
+            heads.sort { ($0.key, $0.field, $0.hlc) < ($1.key, $1.field, $1.hlc) }
+            try await db.query("""
+                INSERT INTO head (record_key, field, hlc, project_id)
+                SELECT k, f, h, \(projectID) FROM unnest(\(heads.map(\.key))::bigint[], \(heads.map(\.field))::text[], \(heads.map(\.hlc))::text[]) AS t(k, f, h)
+                """, logger: logger)
         }
         if !plan.conflicts.isEmpty {
             let encoder = JSONEncoder()
