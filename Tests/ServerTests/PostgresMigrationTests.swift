@@ -23,62 +23,6 @@ import Testing
         #expect(seen?.name == "upr")
     }
 
-    @Test func aVersion1DatabaseKeepsItsHeadsAndConflictsAndTakesPushesAfterTheUpgrade() async throws {
-        let database = try TestPostgres.Database()
-        defer { database.drop() }
-        var ana = ChangeMaker(node: "000000000000000a"), ben = ChangeMaker(node: "000000000000000b")
-        let created = ana.change(recordA, "title", .text("Protest"))
-        let anaEdit = ana.change(recordA, "title", .text("Protest in Almaty"), base: created.hlc)
-        let benEdit = ben.change(recordA, "title", .text("Rally"), base: created.hlc)
-        let other = ben.change(recordB, "title", .text("Hearing"))
-        let conflict = Conflict(collection: "incidents", record: recordA, field: "title", versions: [Version(anaEdit), Version(benEdit)])
-
-        // A database as version 1 left it: the log, the heads by record id, the records, an open conflict.
-        func literal(_ text: String?) -> String { text.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" } ?? "NULL" }
-        var sql = PostgresSchema.migrations[0].sql + """
-            ;
-            CREATE TABLE casebook_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);
-            INSERT INTO casebook_migration VALUES (1, 'tables', 0);
-            INSERT INTO project (id, name, schema, last_seq, created_at) VALUES (1, 'kz', \(literal(String(decoding: try Schema.upr.jsonData(), as: UTF8.self))), 4, 0);
-            """
-        for (offset, change) in [created, anaEdit, benEdit, other].enumerated() {
-            let stored = StoredChange(change)
-            sql += """
-                INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at)
-                VALUES (1, \(offset + 1), \(literal(stored.hlc)), \(literal(stored.collection)), \(literal(stored.record)), \(literal(stored.field)),
-                        \(literal(stored.value)), \(literal(stored.author)), \(literal(stored.base)), \(literal(stored.supersedes)), \(literal(stored.covers)), 0);
-
-                """
-        }
-        for (record, hlc) in [(recordA, anaEdit.hlc), (recordA, benEdit.hlc), (recordB, other.hlc)] {
-            sql += "INSERT INTO head (project_id, record, field, hlc) VALUES (1, '\(record)', 'title', '\(hlc.text)');\n"
-        }
-        sql += "INSERT INTO record (project_id, id, collection) VALUES (1, '\(recordB)', 'incidents'), (1, '\(recordA)', 'incidents');\n"
-        let state = String(decoding: try JSONEncoder().encode(Wire.ConflictState(conflict: conflict, open: true)), as: UTF8.self)
-        sql += "INSERT INTO conflict (project_id, record, field, state, seq) VALUES (1, '\(recordA)', 'title', \(literal(state)), 3);\n"
-        _ = try database.psql(sql)
-
-        // The conflict is still there for the planner after the upgrade: resolving it closes it, for every puller.
-        let parents = FieldState(heads: conflict.versions).resolutionParents
-        let resolution = ana.change(recordA, "title", .text("Protest in Almaty"), base: parents.base, supersedes: parents.supersedes)
-        let edit = ben.change(recordB, "title", .text("Hearing in Astana"), base: other.hlc)
-        let fresh = ana.change(recordC, "title", .text("Detention"))
-        let store = try await PostgresSyncStore.open(url: database.url)
-        try await store.whileRunning {
-            let snapshot = try await store.snapshot(project: "kz", after: nil, limit: 100)
-            #expect(Set(snapshot.changes.map(\.change.hlc)) == [anaEdit.hlc, benEdit.hlc, other.hlc])
-            let results = try await store.push(project: "kz", changes: [resolution, edit, fresh], author: "ana",
-                                               policy: PushPolicy(now: ServerHarness.now, maxDriftMillis: 300_000))
-            #expect(results.map(\.status) == [.applied, .applied, .applied])
-            let after = try await store.snapshot(project: "kz", after: nil, limit: 100)
-            #expect(Set(after.changes.map(\.change.hlc)) == [resolution.hlc, edit.hlc, fresh.hlc])
-            let page = try await store.pull(project: "kz", after: 4, limit: 10)
-            #expect(page.changes.map(\.seq) == [5, 6, 7])
-            #expect(page.conflicts.map(\.open) == [false])
-        }
-        #expect(try database.psql("SELECT version FROM casebook_migration ORDER BY version").split(separator: "\n") == ["1", "2"])
-    }
-
     @Test func aDatabaseFromANewerServerIsRefusedNotUsed() async throws {
         let database = try TestPostgres.Database()
         defer { database.drop() }

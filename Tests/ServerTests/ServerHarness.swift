@@ -111,4 +111,3 @@ extension TestResponse {
 
 let recordA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1"
 let recordB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2"
-let recordC = "ccccccccccccccccccccccccccccccc3"

@@ -84,27 +84,6 @@ enum PostgresSchema {
             );
             CREATE INDEX conflict_by_seq ON conflict(project_id, seq);
             """),
-        // Records get an integer key in arrival order and the heads are keyed by it, so a push
-        // appends to the head index instead of inserting at random pages (a record id's text
-        // starts with random digits): at 100,000 records the index outgrew the buffer cache and
-        // every push batch rewrote pages all over it.
-        (2, "record keys", """
-            ALTER TABLE record ADD COLUMN key BIGINT GENERATED ALWAYS AS IDENTITY;
-            CREATE UNIQUE INDEX record_by_key ON record(key);
-            CREATE TABLE head_v2 (
-                record_key BIGINT NOT NULL,
-                field TEXT COLLATE "C" NOT NULL,
-                hlc TEXT COLLATE "C" NOT NULL,
-                project_id BIGINT NOT NULL,
-                PRIMARY KEY (record_key, field, hlc)
-            );
-            INSERT INTO head_v2 (record_key, field, hlc, project_id)
-                SELECT record.key, head.field, head.hlc, head.project_id
-                FROM head JOIN record ON record.project_id = head.project_id AND record.id = head.record;
-            DROP TABLE head;
-            ALTER TABLE head_v2 RENAME TO head;
-            CREATE INDEX head_by_hlc ON head(project_id, hlc);
-            """),
     ]
 
     /// The advisory lock that serialises migrations between server instances starting at once.
@@ -197,10 +176,9 @@ enum PostgresSchema {
         let storedRecords = Array(context.collections.keys)
         for record in storedRecords { context.heads[record] = [:] }
         for try await (record, field, hlc, value, author, covers) in try await db.query("""
-            SELECT record.id, head.field, change.hlc, change.value, change.author, change.covers
-            FROM record JOIN head ON head.record_key = record.key
-            JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
-            WHERE record.project_id = \(projectID) AND record.id = ANY(\(storedRecords)::text[])
+            SELECT head.record, head.field, change.hlc, change.value, change.author, change.covers
+            FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
+            WHERE head.project_id = \(projectID) AND head.record = ANY(\(storedRecords)::text[])
             """, logger: logger).decode((String, String, String, String, String, String?).self) {
             let version = Version(hlc: try StorageText.decodeHLC(hlc), value: try StorageText.decodeValue(value),
                                   author: author, covers: try StorageText.decodeHLCs(covers))
@@ -249,55 +227,31 @@ enum PostgresSchema {
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
         }
-        // The records' keys: new records are stored first, in the order they arrived (their keys,
-        // and the heads keyed by them, follow it); stored records' keys are looked up by id.
-        var keys: [String: Int64] = [:]
-        if !plan.newRecords.isEmpty {
-            var newIDs: [String] = [], newCollections: [String] = [], seen = Set<String>()
-            for logged in plan.inserts {
-                let record = logged.change.record
-                guard let collection = plan.newRecords[record], seen.insert(record).inserted else { continue }
-                newIDs.append(record)
-                newCollections.append(collection)
-            }
-            for try await (id, key) in try await db.query("""
-                INSERT INTO record (project_id, id, collection)
-                SELECT \(projectID), i, c FROM unnest(\(newIDs)::text[], \(newCollections)::text[]) WITH ORDINALITY AS t(i, c, n) ORDER BY n
-                RETURNING id, key
-                """, logger: logger).decode((String, Int64).self) {
-                keys[id] = key
-            }
-        }
-        let stored = Array(Set(plan.heads.keys.map(\.record)).subtracting(keys.keys))
-        if !stored.isEmpty {
-            for try await (id, key) in try await db.query(
-                "SELECT id, key FROM record WHERE project_id = \(projectID) AND id = ANY(\(stored)::text[])", logger: logger
-            ).decode((String, Int64).self) {
-                keys[id] = key
-            }
-        }
-        func key(_ record: String) throws -> Int64 {
-            // Every head's record is stored (new ones just above): anything else is a defect, not a silent loss.
-            guard let key = keys[record] else { throw StoreDefect(description: "record \(record) has field versions but no record row") }
-            return key
-        }
         let replaced = Array(plan.replacedHeads)
         if !replaced.isEmpty {
-            let replacedKeys = try replaced.map { try key($0.record) }
             try await db.query("""
-                DELETE FROM head WHERE (record_key, field) IN (SELECT k, f FROM unnest(\(replacedKeys)::bigint[], \(replaced.map(\.field))::text[]) AS t(k, f))
+                DELETE FROM head WHERE project_id = \(projectID)
+                AND (record, field) IN (SELECT r, f FROM unnest(\(replaced.map(\.record))::text[], \(replaced.map(\.field))::text[]) AS t(r, f))
                 """, logger: logger)
         }
-        var heads: [(key: Int64, field: String, hlc: String)] = []
-        for (field, versions) in plan.heads {
-            let recordKey = try key(field.record)
-            for version in versions { heads.append((recordKey, field.field, version.hlc.text)) }
+        var headRecords: [String] = [], headFields: [String] = [], headHLCs: [String] = []
+        for (key, versions) in plan.heads {
+            for version in versions {
+                headRecords.append(key.record)
+                headFields.append(key.field)
+                headHLCs.append(version.hlc.text)
+            }
         }
-        if !heads.isEmpty {
-            heads.sort { ($0.key, $0.field, $0.hlc) < ($1.key, $1.field, $1.hlc) }
+        if !headRecords.isEmpty {
             try await db.query("""
-                INSERT INTO head (record_key, field, hlc, project_id)
-                SELECT k, f, h, \(projectID) FROM unnest(\(heads.map(\.key))::bigint[], \(heads.map(\.field))::text[], \(heads.map(\.hlc))::text[]) AS t(k, f, h)
+                INSERT INTO head (project_id, record, field, hlc)
+                SELECT \(projectID), r, f, h FROM unnest(\(headRecords)::text[], \(headFields)::text[], \(headHLCs)::text[]) AS t(r, f, h)
+                """, logger: logger)
+        }
+        if !plan.newRecords.isEmpty {
+            try await db.query("""
+                INSERT INTO record (project_id, id, collection)
+                SELECT \(projectID), i, c FROM unnest(\(Array(plan.newRecords.keys))::text[], \(Array(plan.newRecords.values))::text[]) AS t(i, c)
                 """, logger: logger)
         }
         if !plan.conflicts.isEmpty {
