@@ -91,4 +91,17 @@ import Testing
         #expect(Set(conflicts.first?.conflict.versions.map(\.value) ?? []) == [.text("Protest in Almaty"), .text("Rally in Almaty")])
         #expect(try replica.database.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } == ["ok"])
     }
+
+    @Test func aReplicaUpgradedByANewerVersionIsRefusedNotMisread() throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        try local.replica.database.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')")
+        }
+        #expect {
+            _ = try Replica.open(home: local.home)
+        } throws: { error in
+            "\(error)".contains("upgraded by a newer casebook")
+        }
+    }
 }

@@ -64,4 +64,18 @@ import Testing
         let check = try DatabaseQueue(path: path)
         #expect(try await check.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } == ["ok"])
     }
+
+    @Test func aStoreFromANewerServerIsRefusedNotMisread() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-store-new-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        _ = try SQLiteSyncStore(folder: folder)
+        let queue = try DatabaseQueue(path: folder.appendingPathComponent("casebook.sqlite").path)
+        try await queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')") }
+        try queue.close()
+        #expect {
+            _ = try SQLiteSyncStore(folder: folder)
+        } throws: { error in
+            "\(error)".contains("set up by a newer casebook-server")
+        }
+    }
 }

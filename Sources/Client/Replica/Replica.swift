@@ -78,8 +78,11 @@ final class Replica: Sendable {
             SQLiteTuning.apply()
             database = try DatabaseQueue(path: path, configuration: configuration)
             let migrator = ReplicaSchema.migrator
-            let upgrading = try database.read { db in
-                try !migrator.appliedMigrations(db).isEmpty && !migrator.hasCompletedMigrations(db)
+            let (superseded, upgrading) = try database.read { db in
+                (try migrator.hasBeenSuperseded(db), try !migrator.appliedMigrations(db).isEmpty && !migrator.hasCompletedMigrations(db))
+            }
+            guard !superseded else {
+                throw ClientError("the replica in \(home.path) was upgraded by a newer casebook: use that version (this one would misread it)")
             }
             if upgrading {
                 // Rewrites the tables once, in one transaction (all or nothing): a minute for a large replica.

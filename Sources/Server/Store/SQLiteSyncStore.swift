@@ -34,6 +34,9 @@ final class SQLiteSyncStore: SyncStore {
         }
         self.faults = faults
         let migrator = SQLiteSchema.migrator
+        if try pool.read(migrator.hasBeenSuperseded) {
+            throw StoreError.unavailable("the database in \(folder.path) was set up by a newer casebook-server: run that version (this one would misread it)")
+        }
         if try pool.read({ db in try !migrator.appliedMigrations(db).isEmpty && !migrator.hasCompletedMigrations(db) }) {
             // One transaction (all or nothing); it rewrites the heads, so a large store takes a while.
             FileHandle.standardError.write(Data("upgrading the store in \(folder.path) to this version's format (once; a large store takes a minute)...\n".utf8))
