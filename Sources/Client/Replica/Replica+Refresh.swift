@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+import Shared
+import SQLiteSupport
+
+/// What reads show, derived per record from its confirmed versions and pending edits.
+extension Replica {
+    /// Recomputes what reads show for one record from its confirmed heads and its pending edits:
+    /// the record row, its visible values, its search keys and its open conflicts.
+    /// `isNew`: the record has no derived rows yet (never stored or shown here), so there is nothing to clear.
+    static func refresh(record: String, schema: Schema, _ db: Database, isNew: Bool = false,
+                        confirmed known: (collection: String?, fields: [String: [Version]])? = nil) throws {
+        let existing = isNew ? nil : try db.cachedStatement(sql: "SELECT key, collection FROM record WHERE id = ?")
+            .fetchRaw({ $0.text(record) }, row: { row in (key: row.integer(0), collection: row.text(1)) }).first
+        let confirmed = try known ?? existing.map { try confirmedFields(key: $0.key, db) } ?? (nil, [:])
+        let pending = try OutboxEntry.all(record: record, db)
+        if let existing { try clearDerived(record: record, key: existing.key, collection: existing.collection, db) }
+        guard let collection = confirmed.collection ?? pending.first?.collection else {
+            // Nothing confirmed and nothing pending: no change row refers to it, so its key can go too.
+            if let existing { try db.execute(sql: "DELETE FROM record WHERE key = ?", arguments: [existing.key]) }
+            return
+        }
+        let pendingByField = Dictionary(pending.map { ($0.field, $0) }, uniquingKeysWith: { _, last in last })
+
+        // Visible: a pending delete or restore decides; otherwise the delete rule does.
+        let visible: Bool
+        if let marker = pendingByField[Change.deletedField] {
+            visible = marker.value != .bool(true)
+        } else {
+            visible = DeletionRule.status(fields: confirmed.fields).isVisible
+        }
+
+        var values: [String: FieldValue] = [:]
+        for (field, versions) in confirmed.fields where field != Change.deletedField {
+            values[field] = FieldState(heads: versions).value
+        }
+        for entry in pending where entry.field != Change.deletedField { values[entry.field] = entry.value }
+        values = values.filter { !$0.value.isUnset }
+
+        let titleField = schema.collection(collection)?.titleField ?? ""
+        let title = values[titleField].map { String($0.displayText.prefix(120)) }
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO record (id, collection, visible, pending, title) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET collection = excluded.collection, visible = excluded.visible,
+                pending = excluded.pending, title = excluded.title
+            RETURNING key
+            """)
+        let keys = try upsert.fetchRaw({ row in
+            row.text(record)
+            row.text(collection)
+            row.integer(visible ? 1 : 0)
+            row.integer(pending.isEmpty ? 0 : 1)
+            row.text(title)
+        }, row: { $0.integer(0) })
+        guard let recordKey = keys.first else { throw ClientError("record \(record) could not be stored in the replica") }
+
+        let insertValue = try db.cachedStatement(sql: "INSERT INTO current (record_key, field, value) VALUES (?, ?, ?)")
+        let insertKey = try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_key (collection, field, key, record_key) VALUES (?, ?, ?, ?)")
+        let collectionSchema = schema.collection(collection)
+        for (field, value) in values {
+            try insertValue.executeRaw { row in
+                row.integer(recordKey)
+                row.text(field)
+                row.text(StorageText.encode(value))
+            }
+            // Long text is read, not searched by exact value: it stays out of the search index.
+            guard visible, collectionSchema?.field(field)?.type != .longText else { continue }
+            for key in searchKeys(value) where key.utf8.count <= 512 {
+                try insertKey.executeRaw { row in
+                    row.text(collection)
+                    row.text(field)
+                    row.text(key)
+                    row.integer(recordKey)
+                }
+            }
+        }
+
+        let conflicts = Conflict.open(record: record, collection: collection, fields: confirmed.fields).values.filter { conflict in
+            // A pending resolution hides the conflict until the server confirms it.
+            guard let entry = pendingByField[conflict.field] else { return true }
+            if conflict.field == Change.deletedField { return false }
+            return !Set(conflict.versions.map(\.hlc)).isSubset(of: Set(entry.parents))
+        }
+        let insertConflict = try db.cachedStatement(sql: "INSERT INTO conflict (id, record, field, collection, versions) VALUES (?, ?, ?, ?, ?)")
+        for conflict in conflicts {
+            let versions = String(decoding: try JSONEncoder().encode(conflict.versions), as: UTF8.self)
+            try insertConflict.execute(arguments: [conflict.id, record, conflict.field, collection, versions])
+        }
+    }
+
+    /// Deletes what `refresh` derived for a record: its visible values, their search keys (found
+    /// by the values, so the keys need no index by record) and its conflicts.
+    private static func clearDerived(record: String, key: Int64, collection: String, _ db: Database) throws {
+        let values = try db.cachedStatement(sql: "SELECT field, value FROM current WHERE record_key = ?")
+        let deleteKey = try db.cachedStatement(sql: "DELETE FROM search_key WHERE collection = ? AND field = ? AND key = ? AND record_key = ?")
+        for (field, text) in try values.fetchRaw({ $0.integer(key) }, row: { ($0.text(0), $0.text(1)) }) {
+            guard let value = try? StorageText.decodeValue(text) else {
+                // Not in a form this version reads: find its keys the slow way.
+                try db.execute(sql: "DELETE FROM search_key WHERE collection = ? AND field = ? AND record_key = ?", arguments: [collection, field, key])
+                continue
+            }
+            for searchKey in searchKeys(value) {
+                try deleteKey.executeRaw { row in
+                    row.text(collection)
+                    row.text(field)
+                    row.text(searchKey)
+                    row.integer(key)
+                }
+            }
+        }
+        try db.cachedStatement(sql: "DELETE FROM current WHERE record_key = ?").execute(arguments: [key])
+        try db.cachedStatement(sql: "DELETE FROM conflict WHERE record = ?").execute(arguments: [record])
+    }
+
+    /// The keys `list --where` matches a value by: the value as typed, or each item of a list.
+    static func searchKeys(_ value: FieldValue) -> [String] {
+        switch value {
+        case .list(let items), .references(let items): items
+        case .unset: []
+        default: [value.displayText]
+        }
+    }
+}
