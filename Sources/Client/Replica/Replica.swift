@@ -7,9 +7,11 @@ import SQLiteSupport
 ///
 /// Sources of truth are the `change` log (everything pulled or acknowledged, with history,
 /// each change flagged `head` while it is one of the current versions of its field as the merge
-/// rule leaves them), and the `outbox` (local edits not yet accepted, one per field). Everything a read needs — the
-/// visible values with pending edits on top, the search keys, the open conflicts — is derived
-/// per record by `refresh(record:)` whenever one of those sources changes.
+/// rule leaves them), and the `outbox` (local edits not yet accepted, one per field). Everything
+/// a read needs — the visible values with pending edits on top, the search keys, the open
+/// conflicts — is derived per record by `refresh(record:)` whenever one of those sources changes.
+/// Records are known by their ids everywhere but inside the database, where the `record` table
+/// gives each a local integer `key` that the per-change tables are keyed by.
 final class Replica: Sendable {
     /// The folder holding the database and the token.
     let home: URL
