@@ -20,18 +20,8 @@ import Testing
         let input = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-typing-\(UUID().uuidString)")
         try Data("7\n2\n".utf8).write(to: input)
         defer { try? FileManager.default.removeItem(at: input) }
-        let command = "\(Programs.products.appendingPathComponent("casebook").path) resolve \(conflict) --home \(bek.home.path)"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        process.arguments = ["-qec", command, "/dev/null"]
-        process.standardInput = try FileHandle(forReadingFrom: input)
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        let (status, text) = try Self.onTerminal(["resolve", conflict, "--home", bek.home.path], input: try FileHandle(forReadingFrom: input))
+        #expect(status == 0, "\(text)")
         #expect(text.contains("keep which value? [1-2"))
         #expect(text.contains("type a number from 1 to 2"))
         #expect(text.contains("resolved \(conflict)"))
@@ -52,17 +42,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: path) }
         try ana.ok("import", "incidents", path.path)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        process.arguments = ["-qec", "\(Programs.products.appendingPathComponent("casebook").path) sync --batch-size 500 --home \(ana.home.path)", "/dev/null"]
-        process.standardInput = FileHandle.nullDevice
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        let (status, text) = try Self.onTerminal(["sync", "--batch-size", "500", "--home", ana.home.path], input: FileHandle.nullDevice)
+        #expect(status == 0, "\(text)")
         #expect(text.contains("pushing changes"), "\(text)")
         #expect(text.contains("\r"))
 
@@ -71,5 +52,22 @@ import Testing
         #expect(!plain.stderr.contains("pulling changes") && !plain.stderr.contains("receiving current records"))
         #expect(!plain.stderr.contains("\r"))
         #expect(plain.stdout.contains("pulled 4000"))
+    }
+
+    /// Runs `casebook` with `arguments` on a terminal (`script` gives it one), `input` as the typing;
+    /// its exit status and everything it printed.
+    private static func onTerminal(_ arguments: [String], input: FileHandle) throws -> (status: Int32, text: String) {
+        let command = ([Programs.products.appendingPathComponent("casebook").path] + arguments).joined(separator: " ")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", command, "/dev/null"]
+        process.standardInput = input
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
     }
 }
