@@ -22,11 +22,10 @@ extension Replica {
             SELECT 1 FROM change_parent JOIN change ON change.record_key = ? AND change.hlc = change_parent.child
             WHERE change_parent.parent = ? AND change.field = ? LIMIT 1
             """)
-        // Per record, in the order records first appear: its fields' states before and after.
+        // Per record, in the order records first appear; the merge holds its fields' states before and after.
         var position: [String: Int] = [:]
         var records: [RecordBatch] = []
-        var batchHLCs = Set<HLC>()
-        var batchParents = Set<ParentKey>()
+        var merge = BatchMerge()
         // Stored after the merge, when each one's `head` flag is known; with its record's index in `records`.
         var accepted: [(logged: Wire.LoggedChange, record: Int)] = []
         accepted.reserveCapacity(changes.count)
@@ -45,29 +44,20 @@ extension Replica {
             }
             let isNewRecord = records[index].isNew
             let recordKey = records[index].key
-            if batchHLCs.contains(change.hlc) { continue }
+            if merge.contains(change.hlc) { continue }
             if !isNewRecord, try Bool.fetchOne(known, arguments: [recordKey, change.hlc.text]) == true { continue }
-            // Parents only count within the same field (a change cannot supersede another field's version).
-            var isParent = !batchParents.isEmpty && batchParents.contains(ParentKey(record: change.record, field: change.field, parent: change.hlc))
-            if !isParent && !isNewRecord {
+            let outcome = try merge.merge(change, storedChild: {
+                guard !isNewRecord else { return false }
                 let hlc = change.hlc.text
-                isParent = try Bool.fetchOne(childByBase, arguments: [hlc, recordKey, change.field]) == true
+                return try Bool.fetchOne(childByBase, arguments: [hlc, recordKey, change.field]) == true
                     || Bool.fetchOne(childByParent, arguments: [recordKey, hlc, change.field]) == true
-            }
-            var edit: FieldEdit
-            if let started = records[index].fields[change.field] {
-                edit = started
-            } else {
-                let heads = isNewRecord ? FieldState() : FieldState(heads: try confirmedHeads(key: recordKey, field: change.field, db))
-                edit = FieldEdit(before: heads, after: heads)
-            }
-            edit.after = MergeRule.merge(edit.after, change, knowledge: .init(isParentOfKnownChange: isParent)).state
-            records[index].fields[change.field] = edit
-            batchHLCs.insert(change.hlc)
-            for parent in change.parents { batchParents.insert(ParentKey(record: change.record, field: change.field, parent: parent)) }
+            }, storedHeads: {
+                isNewRecord ? [] : try confirmedHeads(key: recordKey, field: change.field, db)
+            })
+            guard outcome.kind != .duplicate else { continue }
             accepted.append((logged, index))
         }
-        try store(accepted, applied: batchHLCs, records: records, db)
+        try store(accepted, merge: merge, records: records, db)
         var refreshed = Set<String>()
         let pendingFlag = try db.cachedStatement(sql: "UPDATE record SET pending = EXISTS (SELECT 1 FROM outbox WHERE record_key = ?) WHERE key = ?")
         for batch in records {
@@ -81,7 +71,7 @@ extension Replica {
             if batch.isNew && !wasShown {
                 // A record new here: everything confirmed about it is in memory, nothing derived to clear.
                 try refresh(record: batch.id, schema: schema, db, isNew: true,
-                            confirmed: (batch.collection, batch.fields.mapValues(\.after.heads)))
+                            confirmed: (batch.collection, (merge.records[batch.id] ?? [:]).mapValues(\.after.heads)))
                 continue
             }
             try refresh(record: batch.id, schema: schema, db)
@@ -92,12 +82,12 @@ extension Replica {
 
     /// Stores the accepted changes, each flagged `head` if it is one of its field's versions after
     /// the merge, and clears the flag of the versions the merge replaced.
-    private static func store(_ accepted: [(logged: Wire.LoggedChange, record: Int)], applied: Set<HLC>, records: [RecordBatch],
+    private static func store(_ accepted: [(logged: Wire.LoggedChange, record: Int)], merge: BatchMerge, records: [RecordBatch],
                               _ db: Database) throws {
         var heads = Set<HLC>()
         heads.reserveCapacity(accepted.count)
-        for batch in records {
-            for edit in batch.fields.values where edit.after != edit.before {
+        for fields in merge.records.values {
+            for edit in fields.values where edit.after != edit.before {
                 for head in edit.after.heads { heads.insert(head.hlc) }
             }
         }
@@ -129,13 +119,13 @@ extension Replica {
         // Versions stored before this batch: flag the ones that stopped (or became) current.
         let flag = try db.cachedStatement(sql: "UPDATE change SET head = ? WHERE record_key = ? AND hlc = ?")
         for batch in records where !batch.isNew {
-            for edit in batch.fields.values {
+            for edit in (merge.records[batch.id] ?? [:]).values {
                 let before = Set(edit.before.heads.map(\.hlc))
                 let after = Set(edit.after.heads.map(\.hlc))
                 guard before != after else { continue }
                 for hlc in before.subtracting(after) { try flag.execute(arguments: [false, batch.key, hlc.text]) }
                 // A version stored before this batch that is current again (this batch's were flagged on insert).
-                for hlc in after.subtracting(before) where !applied.contains(hlc) {
+                for hlc in after.subtracting(before) where !merge.contains(hlc) {
                     try flag.execute(arguments: [true, batch.key, hlc.text])
                 }
             }
@@ -152,18 +142,5 @@ extension Replica {
         let isNew: Bool
         /// Its record row existed before this batch (it had confirmed changes, or pending edits).
         let wasRegistered: Bool
-        var fields: [String: FieldEdit] = [:]
-    }
-
-    /// One field's confirmed versions before and after a batch.
-    private struct FieldEdit {
-        var before: FieldState
-        var after: FieldState
-    }
-
-    private struct ParentKey: Hashable {
-        var record: String
-        var field: String
-        var parent: HLC
     }
 }

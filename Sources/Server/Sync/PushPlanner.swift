@@ -15,13 +15,6 @@ struct PushContext: Sendable {
     var lastSeq: Int64 = 0
 }
 
-/// A parent named by a change of one field.
-private struct ParentKey: Hashable {
-    var record: String
-    var field: String
-    var parent: HLC
-}
-
 /// A (record, field) pair.
 struct FieldKey: Hashable, Sendable {
     var record: String
@@ -57,79 +50,27 @@ struct PushPlan: Sendable {
 enum PushPlanner {
     /// Plans the batch.
     static func plan(_ changes: [Change], schema: Schema, author: String, policy: PushPolicy, context: PushContext) -> PushPlan {
-        var plan = PushPlan(lastSeq: context.lastSeq)
-        plan.results.reserveCapacity(changes.count)
-        plan.inserts.reserveCapacity(changes.count)
-        plan.heads.reserveCapacity(changes.count)
-        var heads = context.heads
-        var collections = context.collections
+        var planning = Planning(context: context, policy: policy, count: changes.count)
         // Changes of this batch accepted so far, by HLC: their position in `changes`.
         var accepted: [HLC: Int] = [:]
         accepted.reserveCapacity(changes.count)
-        // Parents are only meaningful within one field: key them by (record, field).
-        var parentsOfKnown = Set(changes.filter { context.parentsOfStored.contains($0.hlc) }.map { ParentKey(record: $0.record, field: $0.field, parent: $0.hlc) })
-        var seq = context.lastSeq
-
         for (position, var change) in changes.enumerated() {
             change.author = author
-            if let problem = problem(with: change, schema: schema, policy: policy, collections: collections) {
-                plan.results.append(problem)
+            if let problem = problem(with: change, schema: schema, policy: policy, collections: planning.collections) {
+                planning.plan.results.append(problem)
                 continue
             }
             if let stored = context.existing[change.hlc] ?? accepted[change.hlc].map({ changes[$0] }) {
-                plan.results.append(stored.hasSameContent(as: change)
+                planning.plan.results.append(stored.hasSameContent(as: change)
                     ? .init(hlc: change.hlc, status: .duplicate)
                     : .init(hlc: change.hlc, status: .rejected, code: "id_reused",
                             reason: "another change already has timestamp \(change.hlc.text): the replica's clock state is damaged; run 'casebook sync' again"))
                 continue
             }
-            let key = FieldKey(record: change.record, field: change.field)
-            let fieldsBefore = heads[change.record] ?? [:]
-            let headsBefore = fieldsBefore[change.field] ?? []
-            let outcome = MergeRule.merge(
-                FieldState(heads: headsBefore), change,
-                knowledge: .init(isKnown: false, isParentOfKnownChange: parentsOfKnown.contains(ParentKey(record: change.record, field: change.field, parent: change.hlc))))
-            seq += 1
             accepted[change.hlc] = position
-            if let base = change.base { parentsOfKnown.insert(ParentKey(record: change.record, field: change.field, parent: base)) }
-            for parent in change.supersedes { parentsOfKnown.insert(ParentKey(record: change.record, field: change.field, parent: parent)) }
-            heads[change.record, default: [:]][change.field] = outcome.state.heads
-            if plan.heads[key] == nil && !(context.heads[change.record]?[change.field]?.isEmpty ?? true) { plan.replacedHeads.insert(key) }
-            plan.heads[key] = outcome.state.heads
-            if collections[change.record] == nil {
-                collections[change.record] = change.collection
-                plan.newRecords[change.record] = change.collection
-            }
-            plan.inserts.append(Wire.LoggedChange(seq: seq, change: change, receivedAt: policy.now))
-
-            // A conflict can only open, change or close where a field has (or had) several heads,
-            // or where deletes are involved; everything else (most changes) skips the bookkeeping.
-            let conflictsMayChange = headsBefore.count > 1 || outcome.state.heads.count > 1
-                || change.isDeletionMarker || fieldsBefore[Change.deletedField] != nil
-            guard conflictsMayChange else {
-                plan.results.append(.init(hlc: change.hlc, status: .applied, seq: seq))
-                continue
-            }
-            let before = Conflict.open(record: change.record, collection: change.collection, fields: fieldsBefore)
-            let after = Conflict.open(record: change.record, collection: change.collection, fields: heads[change.record] ?? [:])
-            for field in Set(before.keys).union(after.keys) where before[field] != after[field] {
-                let fieldKey = FieldKey(record: change.record, field: field)
-                if let open = after[field] {
-                    plan.conflicts[fieldKey] = Wire.ConflictState(conflict: open, open: true)
-                } else if let closed = before[field] {
-                    plan.conflicts[fieldKey] = Wire.ConflictState(conflict: closed, open: false)
-                }
-                plan.conflictSeqs[fieldKey] = seq
-            }
-            let conflictField = outcome.kind == .conflict ? change.field : (after[Change.deletedField] != nil ? Change.deletedField : nil)
-            if let conflictField, let conflict = after[conflictField] {
-                plan.results.append(.init(hlc: change.hlc, status: .conflict, seq: seq, conflict: conflict.id))
-            } else {
-                plan.results.append(.init(hlc: change.hlc, status: .applied, seq: seq))
-            }
+            planning.accept(change)
         }
-        plan.lastSeq = seq
-        return plan
+        return planning.finish()
     }
 
     /// Why a change is refused before merging, as a rejected result; nil when it may be merged.
@@ -156,5 +97,94 @@ enum PushPlanner {
                           + "correct the device's date and time, or sync again so the client re-stamps it")
         }
         return nil
+    }
+}
+
+/// One batch being planned: the merge so far and the plan it writes.
+private struct Planning {
+    let context: PushContext
+    let policy: PushPolicy
+    var plan: PushPlan
+    var merge = BatchMerge()
+    var collections: [String: String]
+
+    init(context: PushContext, policy: PushPolicy, count: Int) {
+        self.context = context
+        self.policy = policy
+        self.collections = context.collections
+        plan = PushPlan(lastSeq: context.lastSeq)
+        plan.results.reserveCapacity(count)
+        plan.inserts.reserveCapacity(count)
+    }
+
+    /// The heads of every field of a record before the next change: the stored ones, with this batch's merges on top.
+    func fields(of record: String) -> [String: [Version]] {
+        var fields = context.heads[record] ?? [:]
+        for (field, edit) in merge.records[record] ?? [:] { fields[field] = edit.after.heads }
+        return fields
+    }
+
+    /// Merges a change that passed validation and is new to the store, and records its result.
+    mutating func accept(_ change: Change) {
+        let stored = context.heads[change.record]
+        let touched = merge.records[change.record]
+        let hadField = touched?[change.field] != nil || stored?[change.field] != nil
+        let headsBefore = touched?[change.field]?.after.heads ?? stored?[change.field] ?? []
+        let hadDeletion = touched?[Change.deletedField] != nil || stored?[Change.deletedField] != nil
+        let outcome = merge.merge(change, storedChild: { context.parentsOfStored.contains(change.hlc) },
+                                  storedHeads: { stored?[change.field] ?? [] })
+        plan.lastSeq += 1
+        let seq = plan.lastSeq
+        if collections[change.record] == nil {
+            collections[change.record] = change.collection
+            plan.newRecords[change.record] = change.collection
+        }
+        plan.inserts.append(Wire.LoggedChange(seq: seq, change: change, receivedAt: policy.now))
+
+        // A conflict can only open, change or close where a field has (or had) several heads,
+        // or where deletes are involved; everything else (most changes) skips the bookkeeping.
+        guard headsBefore.count > 1 || outcome.state.heads.count > 1 || change.isDeletionMarker || hadDeletion else {
+            plan.results.append(.init(hlc: change.hlc, status: .applied, seq: seq))
+            return
+        }
+        let fieldsAfter = fields(of: change.record)
+        var fieldsBefore = fieldsAfter
+        fieldsBefore[change.field] = hadField ? headsBefore : nil
+        recordConflicts(of: change, seq: seq, kind: outcome.kind, before: fieldsBefore, after: fieldsAfter)
+    }
+
+    /// Records the conflict rows a change opened, changed or closed, and the change's result.
+    private mutating func recordConflicts(of change: Change, seq: Int64, kind: MergeOutcome.Kind,
+                                          before fieldsBefore: [String: [Version]], after fieldsAfter: [String: [Version]]) {
+        let before = Conflict.open(record: change.record, collection: change.collection, fields: fieldsBefore)
+        let after = Conflict.open(record: change.record, collection: change.collection, fields: fieldsAfter)
+        for field in Set(before.keys).union(after.keys) where before[field] != after[field] {
+            let fieldKey = FieldKey(record: change.record, field: field)
+            if let open = after[field] {
+                plan.conflicts[fieldKey] = Wire.ConflictState(conflict: open, open: true)
+            } else if let closed = before[field] {
+                plan.conflicts[fieldKey] = Wire.ConflictState(conflict: closed, open: false)
+            }
+            plan.conflictSeqs[fieldKey] = seq
+        }
+        let conflictField = kind == .conflict ? change.field : (after[Change.deletedField] != nil ? Change.deletedField : nil)
+        if let conflictField, let conflict = after[conflictField] {
+            plan.results.append(.init(hlc: change.hlc, status: .conflict, seq: seq, conflict: conflict.id))
+        } else {
+            plan.results.append(.init(hlc: change.hlc, status: .applied, seq: seq))
+        }
+    }
+
+    /// The plan, with the final heads of every field the batch touched.
+    mutating func finish() -> PushPlan {
+        plan.heads.reserveCapacity(merge.records.count)
+        for (record, fields) in merge.records {
+            for (field, edit) in fields {
+                let key = FieldKey(record: record, field: field)
+                plan.heads[key] = edit.after.heads
+                if !edit.before.heads.isEmpty { plan.replacedHeads.insert(key) }
+            }
+        }
+        return plan
     }
 }

@@ -2,17 +2,13 @@ import Foundation
 
 /// The merge rule applied to a set of changes held in memory: the reference model of a replica.
 ///
-/// The stores (SQLite on the server and the client, PostgreSQL) do the same thing with
-/// indexed tables; tests compare them against this model.
+/// It is one never-ending `BatchMerge` over an empty store, so it merges exactly as the stores
+/// do (SQLite on the server and the client, PostgreSQL), which run a `BatchMerge` per batch over
+/// their indexed tables; tests compare them against this model.
 package struct InMemoryReplica: Sendable {
-    private struct FieldKey: Hashable { var record: String; var field: String }
-
     /// Every change received, by identity.
     package private(set) var changes: [HLC: Change] = [:]
-    /// Parents are tracked per field: a change can only supersede versions of its own field.
-    private var parentsOfKnown: Set<ParentKey> = []
-    private struct ParentKey: Hashable { var record: String; var field: String; var parent: HLC }
-    private var fields: [FieldKey: FieldState] = [:]
+    private var merge = BatchMerge()
     private var collections: [String: String] = [:]
 
     /// An empty replica.
@@ -21,41 +17,36 @@ package struct InMemoryReplica: Sendable {
     /// Applies one change and returns what the merge rule decided.
     @discardableResult
     package mutating func apply(_ change: Change) -> MergeOutcome {
-        let key = FieldKey(record: change.record, field: change.field)
-        let state = fields[key] ?? FieldState()
-        let knowledge = MergeRule.Knowledge(
-            isKnown: changes[change.hlc] != nil,
-            isParentOfKnownChange: parentsOfKnown.contains(ParentKey(record: change.record, field: change.field, parent: change.hlc)))
-        let outcome = MergeRule.merge(state, change, knowledge: knowledge)
+        let outcome = merge.merge(change)
         guard outcome.kind != .duplicate else { return outcome }
         changes[change.hlc] = change
-        parentsOfKnown.formUnion(change.parents.map { ParentKey(record: change.record, field: change.field, parent: $0) })
-        fields[key] = outcome.state
         collections[change.record] = change.collection
         return outcome
     }
 
     /// The state of one field (empty when never written).
     package func state(record: String, field: String) -> FieldState {
-        fields[FieldKey(record: record, field: field)] ?? FieldState()
+        merge.state(record: record, field: field) ?? FieldState()
     }
 
     /// The status of a record.
     package func status(record: String) -> RecordStatus {
-        let heads = fields.filter { $0.key.record == record && $0.key.field != Change.deletedField }.flatMap(\.value.heads)
+        let fields = merge.records[record] ?? [:]
+        let heads = fields.filter { $0.key != Change.deletedField }.flatMap(\.value.after.heads)
         return DeletionRule.status(deletion: state(record: record, field: Change.deletedField), fieldHeads: heads)
     }
 
     /// Every open conflict, field conflicts and delete conflicts, sorted by id.
     package var conflicts: [Conflict] {
         var result: [Conflict] = []
-        for (key, state) in fields where key.field != Change.deletedField {
-            if let conflict = Conflict(collection: collections[key.record] ?? "", record: key.record, field: key.field, state: state) {
-                result.append(conflict)
+        for (record, fields) in merge.records {
+            let collection = collections[record] ?? ""
+            for (field, edit) in fields where field != Change.deletedField {
+                if let conflict = Conflict(collection: collection, record: record, field: field, state: edit.after) {
+                    result.append(conflict)
+                }
             }
-        }
-        for record in Set(fields.keys.map(\.record)) {
-            if let conflict = Conflict(collection: collections[record] ?? "", record: record, status: status(record: record)) {
+            if let conflict = Conflict(collection: collection, record: record, status: status(record: record)) {
                 result.append(conflict)
             }
         }
