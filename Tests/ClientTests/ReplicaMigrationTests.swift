@@ -73,7 +73,7 @@ import Testing
         let edit = Change(collection: "incidents", record: record, field: "themes", value: .list(["expression"]),
                           hlc: HLC(millis: 1_700_000_200_000, counter: 0, node: ben), author: "ben", base: themes)
         try replica.database.write { db in
-            try Replica.applyConfirmed([Wire.LoggedChange(seq: 5, change: edit, receivedAt: 2)], schema: .upr, db)
+            try Replica.applyAccepted([Wire.LoggedChange(seq: 5, change: edit, receivedAt: 2)], schema: .upr, db)
         }
         #expect(try listed("themes", "torture").isEmpty)
         #expect(try listed("themes", "assembly").isEmpty)

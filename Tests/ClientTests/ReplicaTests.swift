@@ -66,7 +66,7 @@ struct TemporaryReplica {
         // The server confirms the creation.
         let created = try local.outbox()
         try local.replica.database.write { db in
-            try Replica.applyConfirmed(created.enumerated().map { Wire.LoggedChange(seq: Int64($0.offset + 1), change: $0.element.change(author: "ana"), receivedAt: 1) },
+            try Replica.applyAccepted(created.enumerated().map { Wire.LoggedChange(seq: Int64($0.offset + 1), change: $0.element.change(author: "ana"), receivedAt: 1) },
                                        schema: .upr, db)
             try db.execute(sql: "DELETE FROM outbox")
         }

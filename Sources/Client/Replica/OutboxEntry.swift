@@ -13,7 +13,7 @@ struct OutboxEntry: Sendable {
     var base: HLC?
     var supersedes: [HLC]
     var covers: [HLC]
-    /// Set when the server refused the change: it stays here, visible, and is not pushed again until edited.
+    /// Set when the server rejected the change: it stays here, visible, and is not pushed again until edited.
     var rejectedCode: String?
     var rejectedReason: String?
 
@@ -63,7 +63,7 @@ struct OutboxEntry: Sendable {
         try fetch("WHERE record_key = (SELECT key FROM record WHERE id = ?) ORDER BY hlc", db) { $0.text(record) }
     }
 
-    /// Entries to push, oldest first: not parked as rejected, and after `after` when given.
+    /// Entries to push, oldest first: not rejected, and after `after` when given.
     static func pushable(after: HLC? = nil, limit: Int, _ db: Database) throws -> [OutboxEntry] {
         try fetch("WHERE rejected_code IS NULL AND hlc > ? ORDER BY hlc LIMIT ?", db) { row in
             row.text(after?.text ?? "")
@@ -92,5 +92,21 @@ struct OutboxEntry: Sendable {
             row.text(StorageText.encode(supersedes))
             row.text(StorageText.encode(covers))
         }
+    }
+
+    /// Removes an accepted entry; if the field was edited again meanwhile (the entry was replaced),
+    /// the newer edit now builds on the accepted one.
+    static func remove(accepted entry: OutboxEntry, _ db: Database) throws {
+        let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE hlc = ?")
+        try delete.executeRaw { $0.text(entry.hlc.text) }
+        guard db.changesCount == 0 else { return }
+        try db.execute(sql: "UPDATE outbox SET base = ?, supersedes = NULL WHERE record_key = (SELECT key FROM record WHERE id = ?) AND field = ?",
+                       arguments: [entry.hlc.text, entry.record, entry.field])
+    }
+
+    /// Marks an entry rejected: it stays, visible with the reason, and is not pushed again until edited.
+    static func markRejected(_ hlc: HLC, code: String?, reason: String?, _ db: Database) throws {
+        let mark = try db.cachedStatement(sql: "UPDATE outbox SET rejected_code = ?, rejected_reason = ? WHERE hlc = ?")
+        try mark.execute(arguments: [code ?? "rejected", reason ?? "refused by the server", hlc.text])
     }
 }

@@ -13,7 +13,7 @@ extension Replica {
     /// that had no confirmed change before, what reads show is already exactly those values
     /// (they were pending), so only its pending flag is updated instead of a full refresh.
     @discardableResult
-    static func applyConfirmed(_ changes: [Wire.LoggedChange], schema: Schema, _ db: Database,
+    static func applyAccepted(_ changes: [Wire.LoggedChange], schema: Schema, _ db: Database,
                                alsoRefresh: some Sequence<String> = [String](), acknowledging: Bool = false) throws -> Int {
         let hasChanges = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record_key = ? LIMIT 1")
         let known = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record_key = ? AND hlc = ?")

@@ -2,34 +2,27 @@ import Foundation
 import GRDB
 import Shared
 
-/// Local edits: each becomes an outbox entry stamped by the replica's clock.
+/// Local edits: each becomes an outbox entry stamped by the replica's clock. Made by
+/// `Replica.edit`, which runs them in one transaction and saves the clock at the end.
 struct LocalEditor {
     let settings: ReplicaSettings
     let db: Database
-    private(set) var clock: HybridClock
+    private(set) var clock: ReplicaClock
+    /// The time every edit of this transaction is made at.
     let now: UInt64
 
-    /// Loads the clock from the replica (the caller saves it with `finish()` in the same transaction).
     init(settings: ReplicaSettings, db: Database) throws {
         self.settings = settings
         self.db = db
-        let latest = try Setting.get(.clock, db).flatMap(HLC.init(text:))
-        // The client trusts timestamps the server already accepted, whatever their distance.
-        clock = HybridClock(node: settings.node, maxDriftMillis: HLC.maxMillis, latest: latest)
-        now = LocalEditor.wallClock(offset: settings.clockOffset)
-    }
-
-    /// Local time corrected by the offset learned from the server.
-    static func wallClock(offset: Int64) -> UInt64 {
-        let local = Int64(Date().timeIntervalSince1970 * 1000)
-        return UInt64(max(0, local + offset))
+        clock = try ReplicaClock.load(db)
+        now = clock.now
     }
 
     var schema: Schema { settings.schema }
 
     /// Saves the clock.
     func finish() throws {
-        try Setting.set(.clock, clock.latest.text, db)
+        try clock.save(db)
     }
 
     // MARK: Records
@@ -151,6 +144,19 @@ struct RecordRef: Sendable {
             throw ClientError("no record has an id starting with '\(typed)': see 'casebook list COLLECTION'")
         case .ambiguous(let ids):
             throw ClientError("'\(typed)' matches several records (\(ids.prefix(3).map { String($0.prefix(12)) }.joined(separator: ", "))...): type more characters")
+        }
+    }
+}
+
+extension Replica {
+    /// Runs local edits (add, edit, delete, resolve, import) in one transaction: the editor stamps
+    /// them with the replica's clock, which is saved with them. Nothing is written if `body` throws.
+    func edit<T: Sendable>(settings: ReplicaSettings, _ body: @Sendable (inout LocalEditor) throws -> T) async throws -> T {
+        try await database.write { db in
+            var editor = try LocalEditor(settings: settings, db: db)
+            let result = try body(&editor)
+            try editor.finish()
+            return result
         }
     }
 }

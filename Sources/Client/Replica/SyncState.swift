@@ -1,0 +1,88 @@
+import Foundation
+import GRDB
+import Shared
+
+/// Where this replica's sync stands: loaded once when a sync starts, changed by what the sync
+/// receives, and saved in the same transaction as each page or acknowledgement it describes.
+struct SyncState: Sendable, Equatable {
+    /// The first sync's snapshot of current versions.
+    enum Snapshot: Sendable, Equatable {
+        /// Not started, or started and no page stored yet.
+        case notStarted
+        /// Pages stored up to `after`; the snapshot shows the log as of sequence number `since`.
+        case inProgress(since: Int64, after: HLC?)
+        /// Complete: the log is pulled from the cursor.
+        case done
+    }
+
+    var snapshot: Snapshot = .notStarted
+    /// The log cursor: the last server sequence number pulled.
+    var cursor: Int64 = 0
+    /// The highest sequence number of this replica's own changes whose acknowledgement is recorded
+    /// (it holds every own change up to there, so pulls can skip them).
+    var ownAcknowledged: Int64 = 0
+    /// When the last sync completed, milliseconds since the epoch.
+    var lastSync: UInt64?
+
+    /// Where the snapshot resumes: after this HLC (nil: from the start).
+    var snapshotResumesAfter: HLC? {
+        if case .inProgress(_, let after) = snapshot { return after }
+        return nil
+    }
+
+    /// A snapshot page was received: the next one starts after its `next`; the last one completes
+    /// the snapshot and starts the log at the sequence number the snapshot showed.
+    mutating func received(_ page: Wire.SnapshotResponse) {
+        let since: Int64
+        if case .inProgress(let started, _) = snapshot { since = started } else { since = page.since }
+        if page.next == nil {
+            snapshot = .done
+            cursor = since
+        } else {
+            snapshot = .inProgress(since: since, after: page.next)
+        }
+    }
+
+    /// A log page was received: the cursor moves to its end; the last page completes the sync at `now`.
+    mutating func received(_ page: Wire.PullResponse, now: UInt64) {
+        cursor = page.cursor
+        if !page.more { lastSync = now }
+    }
+
+    /// A push acknowledged own changes up to `seq`.
+    mutating func acknowledged(upTo seq: Int64) {
+        ownAcknowledged = max(ownAcknowledged, seq)
+    }
+
+    /// The state as the replica stored it.
+    static func load(_ db: Database) throws -> SyncState {
+        var state = SyncState()
+        if try Setting.get(.snapshotDone, db) != nil {
+            state.snapshot = .done
+        } else if let since = try Setting.get(.snapshotSince, db).flatMap(Int64.init) {
+            state.snapshot = .inProgress(since: since, after: try Setting.get(.snapshotAfter, db).flatMap(HLC.init(text:)))
+        }
+        state.cursor = Int64(try Setting.get(.cursor, db) ?? "0") ?? 0
+        state.ownAcknowledged = Int64(try Setting.get(.ownAcknowledged, db) ?? "0") ?? 0
+        state.lastSync = try Setting.get(.lastSync, db).flatMap(UInt64.init)
+        return state
+    }
+
+    /// Stores the state, in the caller's transaction.
+    func save(_ db: Database) throws {
+        switch snapshot {
+        case .notStarted:
+            for key in [Setting.snapshotDone, .snapshotSince, .snapshotAfter] { try Setting.set(key, nil, db) }
+        case .inProgress(let since, let after):
+            try Setting.set(.snapshotDone, nil, db)
+            try Setting.set(.snapshotSince, String(since), db)
+            try Setting.set(.snapshotAfter, after?.text, db)
+        case .done:
+            try Setting.set(.snapshotDone, "1", db)
+            try Setting.set(.snapshotAfter, nil, db)
+        }
+        try Setting.set(.cursor, String(cursor), db)
+        try Setting.set(.ownAcknowledged, String(ownAcknowledged), db)
+        try Setting.set(.lastSync, lastSync.map(String.init), db)
+    }
+}
