@@ -15,7 +15,7 @@ import Testing
 
     func importCSV(_ local: TemporaryReplica, _ collection: String, _ path: String, skipInvalid: Bool = false) async throws -> CSVImporter.Result {
         try await CSVImporter(settings: local.settings, collection: collection, path: path, skipInvalid: skipInvalid,
-                              progress: Progress(enabled: false)).run(local.replica)
+                              progress: ProgressLine(enabled: false)).run(local.replica)
     }
 
     func exportCSV(_ local: TemporaryReplica, _ collection: String) async throws -> String {

@@ -28,7 +28,7 @@ extension Casebook {
         @OptionGroup var homeOptions: HomeOptions
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let result = try await CSVImporter(settings: settings, collection: collection, path: file, skipInvalid: skipInvalid, progress: Progress()).run(replica)
+            let result = try await CSVImporter(settings: settings, collection: collection, path: file, skipInvalid: skipInvalid, progress: ProgressLine()).run(replica)
             for problem in result.skipped { Output.note("skipped line \(problem.line): \(problem.message)") }
             for column in result.ignoredColumns { Output.note("ignored column '\(column)': the collection has no such field") }
             if json {

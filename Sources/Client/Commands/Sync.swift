@@ -28,7 +28,7 @@ extension Casebook {
             }
             let token = try replica.token()
             let report = try await SyncClient.with(address: settings.address, project: settings.project, token: token) { client in
-                var syncer = Syncer(replica: replica, client: client, settings: settings, progress: Progress())
+                var syncer = Syncer(replica: replica, client: client, settings: settings, progress: ProgressLine())
                 syncer.pushBatch = batchSize
                 return try await syncer.run()
             }

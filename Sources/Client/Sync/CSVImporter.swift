@@ -8,7 +8,7 @@ struct CSVImporter {
     let collection: String
     let path: String
     let skipInvalid: Bool
-    let progress: Progress
+    let progress: ProgressLine
 
     struct Problem {
         var line: Int
