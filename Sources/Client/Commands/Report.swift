@@ -21,8 +21,9 @@ extension Casebook {
         @OptionGroup var homeOptions: HomeOptions
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
+            let roles = try UPRReport.roles(in: settings.schema)
             let report = try await replica.database.read { db in
-                try UPRReport.build(reviewFilter: try review.map { try RecordRef.find($0, db).id }, db)
+                try UPRReport.build(roles: roles, reviewFilter: try review.map { try RecordRef.find($0, db).id }, db)
             }
             if json { return try Output.json(report) }
             UPRReport.printText(report)

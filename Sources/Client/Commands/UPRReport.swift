@@ -37,10 +37,21 @@ struct UPRReport: Encodable {
     var byRecommendingState: [String: Int] = [:]
     var reviews: [Section] = []
 
-    static func build(reviewFilter: String?, _ db: Database) throws -> UPRReport {
-        let recommendations = try ReplicaQuery.list(collection: "recommendations", filters: [], db)
-        let reviews = try ReplicaQuery.list(collection: "reviews", filters: [], db)
-        let assessments = try ReplicaQuery.list(collection: "assessments", filters: [], db)
+    /// The collections to report on: the schema's `report` section, or the embedded upr schema's for a
+    /// replica of a upr project stored before schemas carried one.
+    static func roles(in schema: Schema) throws -> ReportRoles {
+        guard let roles = schema.backfilled(from: .upr).report else {
+            throw ClientError("the project's schema '\(schema.name)' has no \"report\" section naming its recommendations, reviews "
+                + "and assessments collections, so 'casebook report' has nothing to count: use 'casebook list' or 'casebook export'")
+        }
+        return roles
+    }
+
+    /// The figures for the collections `roles` names (the fields it reads are listed on `ReportRoles`).
+    static func build(roles: ReportRoles, reviewFilter: String?, _ db: Database) throws -> UPRReport {
+        let recommendations = try ReplicaQuery.list(collection: roles.recommendations, filters: [], db)
+        let reviews = try ReplicaQuery.list(collection: roles.reviews, filters: [], db)
+        let assessments = try ReplicaQuery.list(collection: roles.assessments, filters: [], db)
 
         // The latest assessment of each kind per recommendation (by assessment date, then by creation).
         var latest: [String: [String: (date: String, status: String)]] = [:]
