@@ -13,9 +13,22 @@ import Testing
         return url.path
     }
 
-    func importCSV(_ local: TemporaryReplica, _ collection: String, _ path: String, skipInvalid: Bool = false) async throws -> CSVImporter.Result {
-        try await CSVImporter(settings: local.settings, collection: collection, path: path, skipInvalid: skipInvalid,
-                              progress: Progress(enabled: false)).run(local.replica)
+    func importCSV(_ local: TemporaryReplica, _ collection: String, _ path: String, skipInvalid: Bool = false,
+                   schema: Schema? = nil) async throws -> CSVImporter.Result {
+        var settings = local.settings
+        if let schema { settings.schema = schema }
+        return try await CSVImporter(settings: settings, collection: collection, path: path, skipInvalid: skipInvalid,
+                                     progress: ProgressLine(enabled: false)).run(local.replica)
+    }
+
+    /// The schema as a replica made before schemas carried column aliases and report roles stored it.
+    func withoutAliasesOrReport(_ schema: Schema) -> Schema {
+        var schema = schema
+        schema.report = nil
+        for c in schema.collections.indices {
+            for f in schema.collections[c].fields.indices { schema.collections[c].fields[f].aliases = [] }
+        }
+        return schema
     }
 
     func exportCSV(_ local: TemporaryReplica, _ collection: String) async throws -> String {
@@ -110,7 +123,8 @@ import Testing
         for collection in ["reviews", "sources", "recommendations", "assessments", "incidents"] {
             _ = try await importCSV(local, collection, Self.demo.appendingPathComponent("\(collection).csv").path)
         }
-        let report = try await local.replica.database.read { db in try UPRReport.build(reviewFilter: nil, db) }
+        let roles = try UPRReport.roles(in: local.settings.schema)
+        let report = try await local.replica.database.read { db in try UPRReport.build(roles: roles, reviewFilter: nil, db) }
         let fourth = try #require(report.reviews.first { $0.cycle == 4 })
         #expect(fourth.recommendations == 294)
         #expect(fourth.recommendingStates == 103)
@@ -121,6 +135,67 @@ import Testing
         #expect(third.ngoFindings == ["not_implemented": 6])
         #expect(third.disagreements.count == 6)
         #expect(report.recommendations == 294 + 214)
+    }
+
+    @Test func anAliasedColumnFillsItsField() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let csv = "Recommendation,Sponsor,Position,Topics,UPR-Cycle,Implementation status\nAbolish the death penalty,Norway,noted,death_penalty,4,ongoing\n"
+        let result = try await importCSV(local, "recommendations", try write(csv))
+        #expect(result.imported == 1)
+        #expect(result.ignoredColumns.isEmpty)
+        let views = try await local.replica.database.read { db in try ReplicaQuery.list(collection: "recommendations", filters: [], db) }
+        let view = try #require(views.first)
+        #expect(view.fields["text"] == .text("Abolish the death penalty"))
+        #expect(view.fields["recommending_state"] == .list(["Norway"]))
+        #expect(view.fields["response"] == .text("noted"))
+        #expect(view.fields["themes"] == .list(["death_penalty"]))
+        #expect(view.fields["cycle"] == .integer(4))
+        #expect(view.fields["status"] == .text("ongoing"))
+    }
+
+    @Test func theAliasesComeFromTheProjectsSchema() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        var schema = local.settings.schema
+        let incidents = try #require(schema.collections.firstIndex { $0.name == "incidents" })
+        let title = try #require(schema.collections[incidents].fields.firstIndex { $0.name == "title" })
+        schema.collections[incidents].fields[title].aliases = ["headline"]
+        let path = try write("Headline,Location\nRaid on a newsroom,Almaty\n")
+        #expect(try await importCSV(local, "incidents", path, schema: schema).imported == 1)
+        // Without the alias the column means nothing, and the file names no required title.
+        await #expect(throws: ClientError.self) { _ = try await importCSV(local, "incidents", path) }
+        // A replica of a upr project stored before schemas carried aliases imports by the embedded schema's.
+        let old = withoutAliasesOrReport(local.settings.schema)
+        let csv = "Recommendation,Sponsor\nRatify the Optional Protocol,Denmark\n"
+        let result = try await importCSV(local, "recommendations", try write(csv), schema: old)
+        #expect(result.imported == 1)
+        #expect(result.ignoredColumns.isEmpty)
+    }
+
+    @Test func theImportHelpListsTheAliasesItPromises() throws {
+        let help = Casebook.helpMessage(for: Casebook.Import.self, columns: 80)
+        #expect(help.contains("by an alias the project's schema"))
+        #expect(help.contains("Column aliases of the default upr schema"))
+        let fields = Schema.upr.collections.flatMap { collection in collection.fields.map { (collection.name, $0) } }
+        let aliased = fields.filter { !$1.aliases.isEmpty }
+        #expect(aliased.count == 8)
+        for (collection, field) in aliased {
+            #expect(help.contains("  \(collection)\n"), "\(collection)")
+            #expect(help.contains("    \(field.name): "), "\(field.name)")
+            for alias in field.aliases { #expect(help.contains(" \(alias)"), "\(alias)") }
+        }
+        #expect(Casebook.Import.aliasList(withoutAliasesOrReport(.upr)) == "The upr schema gives no column aliases.")
+    }
+
+    @Test func theReportNeedsASchemaThatNamesItsCollections() throws {
+        #expect(try UPRReport.roles(in: Schema.upr) == Schema.upr.report)
+        // A replica of a upr project stored before schemas carried report roles reports as before.
+        #expect(try UPRReport.roles(in: withoutAliasesOrReport(.upr)) == Schema.upr.report)
+        var other = withoutAliasesOrReport(.upr)
+        other.name = "casework"
+        let error = #expect(throws: ClientError.self) { try UPRReport.roles(in: other) }
+        #expect(error?.message.contains("schema 'casework' has no \"report\" section") == true)
     }
 
     @Test func aDanglingReferenceIsShownNotFatal() throws {

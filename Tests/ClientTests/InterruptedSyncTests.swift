@@ -118,7 +118,7 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         try await local.replica.database.write { db in try Setting.set(.snapshotDone, "1", db) }
         server.load(history())
         server.failAfter(pages: 3)
-        var syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: Progress(enabled: false))
+        var syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: ProgressLine(enabled: false))
         syncer.pageSize = 50
         await #expect(throws: ClientError.self) { try await syncer.run() }
         let cut = try await state(local)
@@ -142,7 +142,7 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         let server = FlakyServer()
         server.load(history())
         server.failAfter(pages: 2)
-        var syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: Progress(enabled: false))
+        var syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: ProgressLine(enabled: false))
         syncer.pageSize = 60
         await #expect(throws: ClientError.self) { try await syncer.run() }
         #expect(try await state(local).count == 120)
@@ -164,7 +164,7 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         try await local.replica.database.write { db in try Setting.set(.snapshotDone, "1", db) }
         let id = try local.add(["title": .text("Detention of a blogger")])
         server.failAfter(pages: 0)
-        let syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: Progress(enabled: false))
+        let syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: ProgressLine(enabled: false))
         await #expect(throws: ClientError.self) { try await syncer.run() }
         #expect(try local.outbox().isEmpty)
         let view = try local.show(id)
@@ -189,7 +189,7 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
             return id
         }
         #expect(try local.outbox().allSatisfy { $0.hlc.millis > server.now + UInt64(year / 2) })
-        let report = try await Syncer(replica: local.replica, client: server, settings: settings, progress: Progress(enabled: false)).run()
+        let report = try await Syncer(replica: local.replica, client: server, settings: settings, progress: ProgressLine(enabled: false)).run()
         #expect(report.pushed == 1)
         #expect(report.rejected.isEmpty)
         #expect(try local.outbox().isEmpty)
@@ -215,7 +215,7 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
             _ = try editor.add(collection: "incidents", values: ["title": .text("Written offline, clock behind")])
             try editor.finish()
         }
-        let report = try await Syncer(replica: local.replica, client: server, settings: settings, progress: Progress(enabled: false)).run()
+        let report = try await Syncer(replica: local.replica, client: server, settings: settings, progress: ProgressLine(enabled: false)).run()
         #expect(report.pushed == 1)
         #expect(server.accepted.count == 1)
         // The sync taught the replica the server's time.
@@ -231,7 +231,7 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         try await local.replica.database.write { db in try Setting.set(.snapshotDone, "1", db) }
         _ = try local.add(["title": .text("Kept through a server failure")])
         let before = try local.outbox().map(\.hlc)
-        let syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: Progress(enabled: false))
+        let syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: ProgressLine(enabled: false))
         do {
             _ = try await syncer.run()
             Issue.record("the sync succeeded")

@@ -108,3 +108,88 @@ import Yams
         #expect(throws: SchemaError.self) { try Schema.fromJSON(Data("{\"name\": 1}".utf8)) }
     }
 }
+
+// Column aliases and report roles: the schema's data for `casebook import` and `casebook report`.
+extension SchemaTests {
+    /// The embedded schema's JSON as a stored replica or server of an earlier version holds it: no aliases, no report.
+    func oldJSON() throws -> Data {
+        var object = try #require(try JSONSerialization.jsonObject(with: try Schema.upr.jsonData()) as? [String: Any])
+        object["report"] = nil
+        object["collections"] = (object["collections"] as? [[String: Any]])?.map { collection in
+            var collection = collection
+            collection["fields"] = (collection["fields"] as? [[String: Any]])?.map { field in
+                var field = field
+                field["aliases"] = nil
+                return field
+            }
+            return collection
+        }
+        return try JSONSerialization.data(withJSONObject: object)
+    }
+
+    func refusal(_ schema: Schema) -> String? {
+        do {
+            try schema.check()
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    @Test func theDefaultSchemaCarriesItsAliasesAndReportRoles() throws {
+        let recommendations = try #require(Schema.upr.collection("recommendations"))
+        #expect(recommendations.field("paragraph")?.aliases.contains("paragraph number") == true)
+        #expect(recommendations.field("recommending_state")?.aliases.contains("sponsor") == true)
+        #expect(Schema.upr.report == ReportRoles(recommendations: "recommendations", reviews: "reviews", assessments: "assessments"))
+        #expect(recommendations.field(forColumn: " Paragraph-Number ")?.name == "paragraph")
+        #expect(recommendations.field(forColumn: "RECOMMENDING STATE")?.name == "recommending_state")
+        #expect(recommendations.field(forColumn: "upr_cycle")?.name == "cycle")
+        #expect(recommendations.field(forColumn: "notes") == nil)
+    }
+
+    @Test func anOldSchemaWithoutTheNewKeysStillDecodes() throws {
+        let old = try Schema.fromJSON(try oldJSON())
+        #expect(old.report == nil)
+        #expect(old.collections.allSatisfy { $0.fields.allSatisfy(\.aliases.isEmpty) })
+        #expect(old.collections.map(\.name) == Schema.upr.collections.map(\.name))
+        // Encoded again, it gains no keys: the stored form of such a schema does not change.
+        let text = String(decoding: try old.jsonData(), as: UTF8.self)
+        #expect(!text.contains("\"aliases\""))
+        #expect(!text.contains("\"report\""))
+        // A replica of a upr project stored so gets the embedded schema's aliases and report back.
+        #expect(old.backfilled(from: .upr) == Schema.upr)
+        var other = old
+        other.name = "casework"
+        #expect(other.backfilled(from: .upr) == other)
+    }
+
+    @Test func anAliasThatCouldMeanTwoFieldsIsRefused() throws {
+        func with(_ field: String, aliases: [String]) throws -> Schema {
+            var schema = Schema.upr
+            let c = try #require(schema.collections.firstIndex { $0.name == "recommendations" })
+            let f = try #require(schema.collections[c].fields.firstIndex { $0.name == field })
+            schema.collections[c].fields[f].aliases += aliases
+            return schema
+        }
+        let otherName = try #require(refusal(try with("status", aliases: ["Response"])))
+        #expect(otherName.contains("alias 'Response' of field 'recommendations.status'"))
+        #expect(otherName.contains("field 'recommendations.response'"))
+        #expect(otherName.contains("remove it from one of them"))
+        let otherAlias = try #require(refusal(try with("status", aliases: ["topic"])))
+        #expect(otherAlias.contains("'recommendations.themes'"))
+        #expect(refusal(try with("status", aliases: [" Id "]))?.contains("the column of record ids") == true)
+        #expect(refusal(try with("status", aliases: [" _ "]))?.contains("is empty") == true)
+        // Its own name, or the same alias twice, says nothing ambiguous.
+        #expect(refusal(try with("recommending_state", aliases: ["Recommending State", "sponsor"])) == nil)
+
+        let json = try with("cycle", aliases: ["paragraph no"]).jsonData()
+        let error = #expect(throws: SchemaError.self) { try Schema.fromJSON(json) }
+        #expect(error?.message.contains("alias 'paragraph no' of field 'recommendations.cycle'") == true)
+    }
+
+    @Test func reportRolesMustNameCollectionsTheSchemaDefines() {
+        var schema = Schema.upr
+        schema.report?.assessments = "evaluations"
+        #expect(refusal(schema) == "the report section names 'evaluations' as its assessments, a collection the schema does not define")
+    }
+}

@@ -8,7 +8,7 @@ struct CSVImporter {
     let collection: String
     let path: String
     let skipInvalid: Bool
-    let progress: Progress
+    let progress: ProgressLine
 
     struct Problem {
         var line: Int
@@ -21,28 +21,9 @@ struct CSVImporter {
         var ignoredColumns: [String] = []
     }
 
-    /// Column names people use for fields, beyond the field names themselves (compared after `normalize`).
-    static let aliases: [String: [String: [String]]] = [
-        "recommendations": [
-            "paragraph": ["paragraph number", "para", "paragraph no", "recommendation number", "rec number", "number", "no"],
-            "text": ["recommendation", "recommendation text", "text of recommendation", "full text"],
-            "recommending_state": ["recommending state", "recommending states", "recommending country", "state", "from", "sponsor", "sponsoring state"],
-            "response": ["position", "state response", "response of the state under review"],
-            "themes": ["theme", "issue", "issues", "topic", "topics"],
-            "action_category": ["action", "action category", "category", "upr info action category"],
-            "cycle": ["upr cycle"],
-            "status": ["implementation status", "assessment"],
-        ],
-    ]
-
-    static func normalize(_ name: String) -> String {
-        name.lowercased().trimmingCharacters(in: .whitespaces)
-            .replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "-", with: " ")
-            .split(separator: " ").joined(separator: " ")
-    }
-
     func run(_ replica: Replica) async throws -> Result {
-        let schema = settings.schema
+        // Columns match fields by name or by the aliases the project's schema gives.
+        let schema = settings.schema.backfilled(from: .upr)
         let collectionSchema = try schema.requireCollection(collection)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
         let result = try await replica.database.write { db in
@@ -98,17 +79,13 @@ struct CSVImporter {
 
     private func columns(_ header: [String], _ schema: CollectionSchema) throws -> Mapping {
         var mapping = Mapping(fields: [], idColumn: nil, ignored: [])
-        let aliases = Self.aliases[schema.name] ?? [:]
         var taken: [String: String] = [:]
         for (index, raw) in header.enumerated() {
-            let name = Self.normalize(raw)
-            if name == "id" {
+            if Schema.matchingKey(raw) == "id" {
                 mapping.idColumn = index
                 continue
             }
-            let field = schema.fields.first { Self.normalize($0.name) == name }
-                ?? aliases.first { $0.value.map(Self.normalize).contains(name) }.flatMap { schema.field($0.key) }
-            guard let field else {
+            guard let field = schema.field(forColumn: raw) else {
                 mapping.ignored.append(raw)
                 continue
             }
@@ -166,8 +143,8 @@ struct CSVImporter {
         }
         func term(_ raw: String) -> String {
             guard let vocabulary = field.vocabulary.flatMap(schema.vocabulary) else { return raw }
-            let wanted = Self.normalize(raw)
-            return vocabulary.terms.first { Self.normalize($0.id) == wanted || Self.normalize($0.label) == wanted }?.id ?? raw
+            let wanted = Schema.matchingKey(raw)
+            return vocabulary.terms.first { Schema.matchingKey($0.id) == wanted || Schema.matchingKey($0.label) == wanted }?.id ?? raw
         }
         let value: FieldValue
         switch field.type {

@@ -51,18 +51,21 @@ package struct FieldSchema: Codable, Sendable, Hashable {
     package var collection: String?
     /// A sentence for people.
     package var description: String?
+    /// Other names a CSV column may give the field, compared by `Schema.matchingKey`; empty when the schema gives none.
+    package var aliases: [String]
 
-    private enum CodingKeys: String, CodingKey { case name, type, required, vocabulary, collection, description }
+    private enum CodingKeys: String, CodingKey { case name, type, required, vocabulary, collection, description, aliases }
 
-    /// A field; optional parts default to nil and `required` to false.
+    /// A field; optional parts default to nil, `required` to false and `aliases` to none.
     package init(name: String, type: FieldType, required: Bool = false, vocabulary: String? = nil,
-                 collection: String? = nil, description: String? = nil) {
+                 collection: String? = nil, description: String? = nil, aliases: [String] = []) {
         self.name = name
         self.type = type
         self.required = required
         self.vocabulary = vocabulary
         self.collection = collection
         self.description = description
+        self.aliases = aliases
     }
 
     package init(from decoder: Decoder) throws {
@@ -73,6 +76,20 @@ package struct FieldSchema: Codable, Sendable, Hashable {
         vocabulary = try c.decodeIfPresent(String.self, forKey: .vocabulary)
         collection = try c.decodeIfPresent(String.self, forKey: .collection)
         description = try c.decodeIfPresent(String.self, forKey: .description)
+        // Schemas stored before fields had aliases have no key.
+        aliases = try c.decodeIfPresent([String].self, forKey: .aliases) ?? []
+    }
+
+    package func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(type, forKey: .type)
+        try c.encode(required, forKey: .required)
+        try c.encodeIfPresent(vocabulary, forKey: .vocabulary)
+        try c.encodeIfPresent(collection, forKey: .collection)
+        try c.encodeIfPresent(description, forKey: .description)
+        // No key when there are none, so a schema without aliases encodes as it did before they existed.
+        if !aliases.isEmpty { try c.encode(aliases, forKey: .aliases) }
     }
 }
 
@@ -104,13 +121,16 @@ package struct Schema: Codable, Sendable, Hashable {
     package var version: Int
     package var collections: [CollectionSchema]
     package var vocabularies: [Vocabulary]
+    /// The collections `casebook report` reads; nil when the schema has no `report` section.
+    package var report: ReportRoles?
 
     /// A schema from its parts (call `check()` before using it).
-    package init(name: String, version: Int, collections: [CollectionSchema], vocabularies: [Vocabulary]) {
+    package init(name: String, version: Int, collections: [CollectionSchema], vocabularies: [Vocabulary], report: ReportRoles? = nil) {
         self.name = name
         self.version = version
         self.collections = collections
         self.vocabularies = vocabularies
+        self.report = report
     }
 
     /// The collection called `name`, if any.
@@ -139,7 +159,8 @@ package struct Schema: Codable, Sendable, Hashable {
     }
 
     /// Checks that the schema is consistent: unique names, known vocabularies and collections,
-    /// title fields that exist, and no field using a reserved name.
+    /// title fields that exist, no field using a reserved name, column aliases that name one field
+    /// each, and report roles that name collections it defines.
     package func check() throws(SchemaError) {
         var seen = Set<String>()
         for collection in collections {
@@ -172,7 +193,9 @@ package struct Schema: Codable, Sendable, Hashable {
             guard fieldNames.contains(collection.titleField) else {
                 throw SchemaError(message: "collection '\(collection.name)' names title field '\(collection.titleField)', which it does not have")
             }
+            try Schema.checkAliases(of: collection)
         }
+        try report?.check(in: self)
         var vocabularyNames = Set<String>()
         for vocabulary in vocabularies {
             guard vocabularyNames.insert(vocabulary.name).inserted else {

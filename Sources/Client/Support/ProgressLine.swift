@@ -1,7 +1,8 @@
 import Foundation
 
 /// A one-line progress display on stderr, only when stderr is a terminal.
-final class Progress: @unchecked Sendable {
+/// (Not `Progress`: that name is Foundation's.)
+final class ProgressLine: @unchecked Sendable {
     private let enabled: Bool
     private var lastDraw = Date.distantPast
     private var drawn = false
@@ -32,6 +33,10 @@ final class Progress: @unchecked Sendable {
         drawn = false
     }
 }
+
+// `Syncer` still names the old type; the alias goes once it says `ProgressLine`.
+@available(*, deprecated, renamed: "ProgressLine")
+typealias Progress = ProgressLine
 
 extension Int {
     /// The number with thousands separators: 12,345.

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Shared
+
+extension Casebook {
+    struct Add: ReplicaCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a record to a collection; prints its id.",
+            discussion: "Example: casebook add incidents --set title='Journalist detained' --set date=2025-01-20 --set themes=freedom_of_expression_and_media")
+
+        @Argument(help: "The collection, e.g. incidents, recommendations, persons, sources.")
+        var collection: String
+
+        @Option(name: .customLong("set"), help: ArgumentHelp("A field's value. Lists are comma-separated; dates YYYY-MM-DD.", valueName: "FIELD=VALUE"))
+        var sets: [String] = []
+
+        @Flag(help: "Print {\"id\": \"...\"}.")
+        var json = false
+
+        @OptionGroup var homeOptions: HomeOptions
+
+        func validate() throws { try Assignments.validateShape(sets, option: "--set") }
+
+        func run(replica: Replica, settings: ReplicaSettings) async throws {
+            let id = try await replica.database.write { db in
+                let values = try Assignments.parse(sets, collection: collection, schema: settings.schema, db)
+                var editor = try LocalEditor(settings: settings, db: db)
+                let id = try editor.add(collection: collection, values: values)
+                try editor.finish()
+                return id
+            }
+            if json { try Output.json(["id": id]) } else { Output.line(id) }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Shared
+
+extension Casebook {
+    struct Show: ReplicaCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a record, with your pending edits.")
+
+        @Argument(help: "The record's id, or a unique prefix of at least 6 characters.")
+        var id: String
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        @OptionGroup var homeOptions: HomeOptions
+
+        func run(replica: Replica, settings: ReplicaSettings) async throws {
+            let view = try await replica.database.read { db in try ReplicaQuery.record(try RecordRef.find(id, db), db) }
+            if json { return try Output.json(RecordJSON(view, detailed: true)) }
+            Output.line("\(view.collection) \(view.id)\(view.visible ? "" : " (deleted)")\(view.pending ? " (pending sync)" : "")")
+            let order = settings.schema.collection(view.collection)?.fields.map(\.name) ?? []
+            let names = order.filter { view.fields[$0] != nil } + view.fields.keys.filter { !order.contains($0) }.sorted()
+            let width = names.map(\.count).max() ?? 0
+            for name in names {
+                let marker = view.conflictFields.contains(name) ? "  (in conflict)"
+                    : view.danglingFields.contains(name) ? "  (refers to a record that was deleted or is not here)" : ""
+                let text = view.fields[name]!.displayText.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: width + 4))
+                Output.line("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(text)\(marker)")
+            }
+            if view.conflictFields.contains(Change.deletedField) {
+                Output.line("  deleted by someone while edited by someone else: see 'casebook conflicts'")
+            }
+        }
+    }
+}
