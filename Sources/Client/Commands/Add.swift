@@ -23,12 +23,9 @@ extension Casebook {
         func validate() throws { try Assignments.validateShape(sets, option: "--set") }
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let id = try await replica.database.write { db in
-                let values = try Assignments.parse(sets, collection: collection, schema: settings.schema, db)
-                var editor = try LocalEditor(settings: settings, db: db)
-                let id = try editor.add(collection: collection, values: values)
-                try editor.finish()
-                return id
+            let (collection, sets) = (self.collection, self.sets)
+            let id = try await replica.edit(settings: settings) { editor in
+                try editor.add(collection: collection, values: try editor.values(sets, collection: collection))
             }
             if json { try Output.json(["id": id]) } else { Output.line(id) }
         }

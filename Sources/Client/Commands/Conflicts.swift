@@ -14,9 +14,7 @@ extension Casebook {
         @OptionGroup var homeOptions: HomeOptions
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let items = try await replica.database.read { db in
-                try ReplicaQuery.conflicts(db).map { ($0, try $0.choices(node: settings.node, db)) }
-            }
+            let items = try await replica.conflicts(node: settings.node)
             if json {
                 return try Output.json(items.map { view, choices in
                     ConflictJSON(

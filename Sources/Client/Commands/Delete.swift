@@ -15,11 +15,10 @@ extension Casebook {
         @OptionGroup var homeOptions: HomeOptions
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let ref = try await replica.database.write { db in
-                let ref = try RecordRef.find(id, db)
-                var editor = try LocalEditor(settings: settings, db: db)
+            let id = self.id
+            let ref = try await replica.edit(settings: settings) { editor in
+                let ref = try editor.record(id)
                 try editor.delete(record: ref)
-                try editor.finish()
                 return ref
             }
             Output.line("deleted \(ref.id)")

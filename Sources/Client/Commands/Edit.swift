@@ -24,12 +24,10 @@ extension Casebook {
         }
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let ref = try await replica.database.write { db in
-                let ref = try RecordRef.find(id, db)
-                let values = try Assignments.parse(sets, unsets: unsets, collection: ref.collection, schema: settings.schema, db)
-                var editor = try LocalEditor(settings: settings, db: db)
-                try editor.edit(record: ref, values: values)
-                try editor.finish()
+            let (id, sets, unsets) = (self.id, self.sets, self.unsets)
+            let ref = try await replica.edit(settings: settings) { editor in
+                let ref = try editor.record(id)
+                try editor.edit(record: ref, values: try editor.values(sets, unsets: unsets, collection: ref.collection))
                 return ref
             }
             Output.line("edited \(ref.id)")

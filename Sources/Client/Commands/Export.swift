@@ -19,7 +19,7 @@ extension Casebook {
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
             let schema = try settings.schema.requireCollection(collection)
-            let views = try await replica.database.read { db in try ReplicaQuery.list(collection: collection, filters: [], db) }
+            let views = try await replica.records(in: collection, schema: settings.schema)
             switch format {
             case .json:
                 try Output.json(views.map { RecordJSON($0, detailed: false) })

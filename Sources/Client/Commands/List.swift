@@ -24,16 +24,7 @@ extension Casebook {
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
             let schema = settings.schema
-            let views = try await replica.database.read { db in
-                let collectionSchema = try schema.requireCollection(collection)
-                var keys: [(field: String, key: String)] = []
-                for filter in filters {
-                    let (field, text) = Assignments.split(filter)
-                    let value = try Assignments.value(text, field: field, collection: collectionSchema, schema: schema, db)
-                    keys += Replica.searchKeys(value).map { (field, $0) }
-                }
-                return try ReplicaQuery.list(collection: collection, filters: keys, db)
-            }
+            let views = try await replica.records(in: collection, where: filters, schema: schema)
             if json { return try Output.json(views.map { RecordJSON($0, detailed: false) }) }
             let titleField = schema.collection(collection)?.titleField ?? ""
             for view in views {

@@ -18,7 +18,7 @@ extension Casebook {
         @OptionGroup var homeOptions: HomeOptions
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let entries = try await replica.database.read { db in try ReplicaQuery.log(try RecordRef.find(id, db), db) }
+            let entries = try await replica.log(id)
             if json {
                 return try Output.json(entries.map {
                     LogJSON(field: $0.field, value: JSONValue($0.value), author: $0.author, at: Output.iso($0.at), pending: $0.pending,

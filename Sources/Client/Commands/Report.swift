@@ -22,11 +22,57 @@ extension Casebook {
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
             let roles = try UPRReport.roles(in: settings.schema)
-            let report = try await replica.database.read { db in
-                try UPRReport.build(roles: roles, reviewFilter: try review.map { try RecordRef.find($0, db).id }, db)
-            }
+            let report = try await replica.report(roles: roles, review: review)
             if json { return try Output.json(report) }
             UPRReport.printText(report)
         }
+    }
+}
+
+extension UPRReport {
+    /// Prints the report as text.
+    static func printText(_ report: UPRReport) {
+        func counts(_ title: String, _ values: [String: Int], limit: Int = 50) {
+            guard !values.isEmpty else { return }
+            Output.line("  \(title):")
+            for (key, count) in values.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(limit) {
+                Output.line("    \(String(count).leftPadded(to: 5))  \(key)")
+            }
+            if values.count > limit { Output.line("    ... and \(values.count - limit) more") }
+        }
+        func section(_ s: Section, title: String) {
+            Output.line(title)
+            Output.line("  \(s.recommendations) recommendations from \(s.recommendingStates) states")
+            counts("by response", s.byResponse)
+            counts("by implementation status (team's view)", s.byStatus)
+            counts("state's claims of implementation", s.stateClaims)
+            counts("NGO findings on implementation", s.ngoFindings)
+            counts("by theme", s.byTheme)
+            counts("by recommending state (top 10)", s.byRecommendingState, limit: 10)
+            if !s.disagreements.isEmpty {
+                Output.line("  where the state's claim and NGO findings disagree (\(s.disagreements.count)):")
+                for d in s.disagreements.prefix(20) {
+                    Output.line("    \(d.recommendation.prefix(12))  state: \(d.stateClaim), NGO: \(d.ngoFinding)  \(d.text.replacingOccurrences(of: "\n", with: " ").prefix(70))")
+                }
+            }
+        }
+        var all = Section()
+        all.recommendations = report.recommendations
+        all.recommendingStates = report.recommendingStates
+        all.byResponse = report.byResponse
+        all.byStatus = report.byStatus
+        all.byTheme = report.byTheme
+        all.byRecommendingState = report.byRecommendingState
+        section(all, title: "All recommendations")
+        for review in report.reviews {
+            Output.line("")
+            section(review, title: "Review of \(review.state ?? "?"), cycle \(review.cycle.map(String.init) ?? "?"), \(review.date ?? "undated") (\(review.review?.prefix(12) ?? ""))")
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

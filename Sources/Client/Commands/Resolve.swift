@@ -38,20 +38,18 @@ extension Casebook {
         func run(replica: Replica, settings: ReplicaSettings) async throws {
             let asked = !mine && !theirs && pick == nil && value == nil
             let pickNumber = asked ? try await ask(replica: replica, settings: settings) : pick
-            let resolved = try await replica.database.write { db in
-                let view = try ReplicaQuery.conflict(conflictID, db)
-                let choices = try view.choices(node: settings.node, db)
-                let chosen = try choose(view: view, choices: choices, pick: pickNumber, settings: settings, db)
-                var editor = try LocalEditor(settings: settings, db: db)
+            let (command, conflictID) = (self, self.conflictID)
+            let resolved = try await replica.edit(settings: settings) { editor in
+                let (view, choices) = try editor.conflict(conflictID)
+                let chosen = try command.choose(view: view, choices: choices, pick: pickNumber, editor: editor)
                 try editor.resolve(view.conflict, with: chosen)
-                try editor.finish()
                 return view
             }
             Output.line("resolved \(resolved.conflict.id) (\(resolved.conflict.collection) \(resolved.conflict.record.prefix(12)) \(resolved.conflict.field)); 'casebook sync' publishes it")
         }
 
         /// The value the resolution writes.
-        private func choose(view: ConflictView, choices: [ConflictChoice], pick: Int?, settings: ReplicaSettings, _ db: Database) throws -> FieldValue {
+        private func choose(view: ConflictView, choices: [ConflictChoice], pick: Int?, editor: LocalEditor) throws -> FieldValue {
             let isDeletion = view.conflict.field == Change.deletedField
             func resolution(_ choice: ConflictChoice) -> FieldValue {
                 isDeletion ? .bool(choice.version.value == .bool(true)) : choice.version.value
@@ -84,16 +82,13 @@ extension Casebook {
                 default: throw ClientError("this conflict is about deleting the record: --value takes 'delete' or 'keep'")
                 }
             }
-            let collection = try settings.schema.requireCollection(view.conflict.collection)
-            return try Assignments.value(value, field: view.conflict.field, collection: collection, schema: settings.schema, db)
+            let collection = try editor.schema.requireCollection(view.conflict.collection)
+            return try editor.value(value, field: view.conflict.field, collection: collection)
         }
 
         /// Shows the conflict and reads a number from the terminal.
         private func ask(replica: Replica, settings: ReplicaSettings) async throws -> Int {
-            let (view, choices) = try await replica.database.read { db in
-                let view = try ReplicaQuery.conflict(conflictID, db)
-                return (view, try view.choices(node: settings.node, db))
-            }
+            let (view, choices) = try await replica.choices(for: conflictID, node: settings.node)
             Output.note("\(view.conflict.collection) \(view.conflict.record.prefix(12)) \"\(view.title ?? "")\", field \(view.conflict.field):")
             for (index, choice) in choices.enumerated() {
                 Output.note("  \(index + 1). \(choice.label)  by \(choice.version.author)\(choice.isMine ? " (mine)" : "") at \(Output.iso(choice.version.hlc.millis))")

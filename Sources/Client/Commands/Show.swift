@@ -16,7 +16,7 @@ extension Casebook {
         @OptionGroup var homeOptions: HomeOptions
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let view = try await replica.database.read { db in try ReplicaQuery.record(try RecordRef.find(id, db), db) }
+            let view = try await replica.record(id)
             if json { return try Output.json(RecordJSON(view, detailed: true)) }
             Output.line("\(view.collection) \(view.id)\(view.visible ? "" : " (deleted)")\(view.pending ? " (pending sync)" : "")")
             let order = settings.schema.collection(view.collection)?.fields.map(\.name) ?? []

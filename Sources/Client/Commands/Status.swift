@@ -13,10 +13,9 @@ extension Casebook {
         @OptionGroup var homeOptions: HomeOptions
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
-            let (pending, conflicts, rejected) = try await replica.database.read { db in
-                (try ReplicaQuery.pendingCount(db), try ReplicaQuery.conflictCount(db), try ReplicaQuery.rejected(db))
-            }
-            let lastSync = settings.lastSync.map(Output.iso)
+            let status = try await replica.status()
+            let (pending, conflicts, rejected) = (status.pending, status.conflicts, status.rejected)
+            let lastSync = status.lastSync.map(Output.iso)
             if json {
                 return try Output.json(StatusJSON(
                     pending: pending, conflicts: conflicts, lastSync: lastSync,

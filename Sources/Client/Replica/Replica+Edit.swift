@@ -25,6 +25,29 @@ struct LocalEditor {
         try clock.save(db)
     }
 
+    // MARK: Reading what an edit needs
+
+    /// A record by full id or unique prefix.
+    func record(_ typed: String) throws -> RecordRef {
+        try RecordRef.find(typed, db)
+    }
+
+    /// `--set FIELD=VALUE` and `--unset FIELD` read by the fields' types (references may be id prefixes).
+    func values(_ sets: [String], unsets: [String] = [], collection: String) throws -> [String: FieldValue] {
+        try Assignments.parse(sets, unsets: unsets, collection: collection, schema: schema, db)
+    }
+
+    /// One typed value of one field.
+    func value(_ text: String, field: String, collection: CollectionSchema) throws -> FieldValue {
+        try Assignments.value(text, field: field, collection: collection, schema: schema, db)
+    }
+
+    /// An open conflict (by full id or unique prefix) with its numbered choices.
+    func conflict(_ typed: String) throws -> (view: ConflictView, choices: [ConflictChoice]) {
+        let view = try ReplicaQuery.conflict(typed, db)
+        return (view, try view.choices(node: settings.node, db))
+    }
+
     // MARK: Records
 
     /// Creates a record with `values` (validated as a whole) and returns its id.
@@ -38,6 +61,27 @@ struct LocalEditor {
         }
         try Replica.refresh(record: id, schema: schema, db)
         return id
+    }
+
+    /// Adds a record with the id `id`, or, when the replica has it, edits the fields whose values
+    /// differ (re-importing an export must not stage a change for every cell). A field in conflict
+    /// is set even to its shown value, which then settles it as a person would.
+    mutating func put(record id: String, collection: String, values: [String: FieldValue]) throws {
+        guard let existing = try String.fetchOne(db, sql: "SELECT collection FROM record WHERE id = ?", arguments: [id]) else {
+            _ = try add(collection: collection, values: values, id: id)
+            return
+        }
+        guard existing == collection else { throw ClientError("record \(id) is in \(existing), not \(collection)") }
+        let current = try Row.fetchAll(db, sql: """
+            SELECT current.field, current.value FROM record JOIN current ON current.record_key = record.key WHERE record.id = ?
+            """, arguments: [id])
+            .reduce(into: [String: String]()) { $0[$1["field"]] = $1["value"] }
+        var changed = values
+        for (field, value) in values where current[field] == StorageText.encode(value) {
+            if try Replica.confirmedHeads(record: id, field: field, db).count <= 1 { changed[field] = nil }
+        }
+        guard !changed.isEmpty else { return }
+        try edit(record: RecordRef(id: id, collection: existing, visible: true), values: changed)
     }
 
     /// Sets and unsets fields of an existing record.
@@ -152,7 +196,7 @@ extension Replica {
     /// Runs local edits (add, edit, delete, resolve, import) in one transaction: the editor stamps
     /// them with the replica's clock, which is saved with them. Nothing is written if `body` throws.
     func edit<T: Sendable>(settings: ReplicaSettings, _ body: @Sendable (inout LocalEditor) throws -> T) async throws -> T {
-        try await database.write { db in
+        try await write { db in
             var editor = try LocalEditor(settings: settings, db: db)
             let result = try body(&editor)
             try editor.finish()

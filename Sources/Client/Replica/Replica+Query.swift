@@ -176,6 +176,13 @@ enum ReplicaQuery {
         }
     }
 
+    /// The field a stored change of a record wrote, nil when the replica does not hold it.
+    static func field(of hlc: HLC, record: String, _ db: Database) throws -> String? {
+        try String.fetchOne(db, sql: """
+            SELECT change.field FROM record JOIN change ON change.record_key = record.key WHERE record.id = ? AND change.hlc = ?
+            """, arguments: [record, hlc.text])
+    }
+
     static func pendingCount(_ db: Database) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0
     }

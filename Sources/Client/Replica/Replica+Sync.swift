@@ -8,19 +8,19 @@ import SQLiteSupport
 extension Replica {
     /// Where the sync stands.
     func syncState() async throws -> SyncState {
-        try await database.read { db in try SyncState.load(db) }
+        try await read { db in try SyncState.load(db) }
     }
 
     /// Stores a sync state on its own (tests set up a replica's position with it).
     func save(_ state: SyncState) async throws {
-        try await database.write { db in try state.save(db) }
+        try await write { db in try state.save(db) }
     }
 
     /// Applies a pulled page (snapshot or log) through the merge rule, moves the clock past what it
     /// received, and saves `state` (the position after the page): all or nothing. Returns how many
     /// changes were new here.
     func applyPulled(_ changes: [Wire.LoggedChange], serverTime: UInt64, state: SyncState, schema: Schema) async throws -> Int {
-        return try await database.write { db in
+        return try await write { db in
             let applied = try Replica.applyAccepted(changes, schema: schema, db)
             var clock = try ReplicaClock.load(db)
             clock.offset = WallClock.offset(toServerTime: serverTime)
@@ -33,7 +33,7 @@ extension Replica {
 
     /// Outbox entries to push, oldest first: not rejected, and after `after` when given.
     func pushable(after: HLC?, limit: Int) async throws -> [OutboxEntry] {
-        try await database.read { db in try OutboxEntry.pushable(after: after, limit: limit, db) }
+        try await read { db in try OutboxEntry.pushable(after: after, limit: limit, db) }
     }
 
     /// What the server said about a batch of pushed entries, once recorded.
@@ -52,7 +52,7 @@ extension Replica {
     /// touched is refreshed once; `state`, with the acknowledged changes counted, is saved too.
     func recordPush(_ response: Wire.PushResponse, for entries: [OutboxEntry], author: String, state: SyncState,
                     schema: Schema) async throws -> PushRecord {
-        try await database.write { db in
+        try await write { db in
             var record = PushRecord(state: state)
             var accepted: [Wire.LoggedChange] = []
             let byHLC = Dictionary(entries.map { ($0.hlc, $0) }, uniquingKeysWith: { first, _ in first })
@@ -85,7 +85,7 @@ extension Replica {
     /// accepted and corrected by the server's time. None of them was accepted, so their identities
     /// may change; a pending delete follows the pending edits it covers to their new stamps.
     func restamp(serverTime: UInt64, schema: Schema) async throws {
-        try await database.write { db in
+        try await write { db in
             var clock = try ReplicaClock.load(db)
             clock.offset = WallClock.offset(toServerTime: serverTime)
             clock.restart(from: try String.fetchOne(db, sql: "SELECT MAX(hlc) FROM change").flatMap(HLC.init(text:)))
@@ -106,7 +106,7 @@ extension Replica {
 
     /// Marks every rejected change of the responses, clock refusals included (after a re-stamp did not help).
     func markRejected(_ responses: [Wire.PushResponse]) async throws {
-        try await database.write { db in
+        try await write { db in
             for response in responses {
                 for result in response.results where result.status == .rejected {
                     try OutboxEntry.markRejected(result.hlc, code: result.code, reason: result.reason, db)
@@ -117,6 +117,6 @@ extension Replica {
 
     /// How many conflicts are open and which changes were rejected, after a sync.
     func syncSummary() async throws -> (conflicts: Int, rejected: [RejectedView]) {
-        try await database.read { db in (try ReplicaQuery.conflictCount(db), try ReplicaQuery.rejected(db)) }
+        try await read { db in (try ReplicaQuery.conflictCount(db), try ReplicaQuery.rejected(db)) }
     }
 }

@@ -17,7 +17,7 @@ final class Replica: Sendable {
     let home: URL
     /// One connection: a command is short-lived and sequential, and a second connection would
     /// only cost start-up time. Other processes are kept out by SQLite's locks (WAL mode).
-    let database: DatabaseQueue
+    private let database: DatabaseQueue
 
     static let databaseName = "replica.sqlite"
     static let tokenName = "token"
@@ -97,6 +97,17 @@ final class Replica: Sendable {
         for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
             try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
         }
+    }
+
+    /// A read transaction, for the replica's own operations (the `Replica+*.swift` files): commands,
+    /// the syncer and the importer call those named operations instead, never SQL.
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        try await database.read(body)
+    }
+
+    /// A write transaction (all or nothing), for the replica's own operations, like `read`.
+    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        try await database.write(body)
     }
 
     /// The token, read from its own file (never printed).

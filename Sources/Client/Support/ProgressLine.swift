@@ -34,9 +34,6 @@ final class ProgressLine: @unchecked Sendable {
     }
 }
 
-// `Syncer` still names the old type; the alias goes once it says `ProgressLine`.
-@available(*, deprecated, renamed: "ProgressLine")
-typealias Progress = ProgressLine
 
 extension Int {
     /// The number with thousands separators: 12,345.

@@ -26,7 +26,7 @@ struct CSVImporter {
         let schema = settings.schema.backfilled(from: .upr)
         let collectionSchema = try schema.requireCollection(collection)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-        let result = try await replica.database.write { db in
+        let result = try await replica.edit(settings: settings) { editor in
             var reader = try CSVReader(path: path)
             let header: CSVReader.Record
             do {
@@ -37,7 +37,6 @@ struct CSVImporter {
             }
             let mapping = try columns(header.cells, collectionSchema)
             var result = Result(ignoredColumns: mapping.ignored)
-            var editor = try LocalEditor(settings: settings, db: db)
             while true {
                 let record: CSVReader.Record
                 do {
@@ -51,7 +50,7 @@ struct CSVImporter {
                     guard record.cells.count == header.cells.count else {
                         throw ClientError("it has \(record.cells.count) columns but the header has \(header.cells.count)")
                     }
-                    try importRow(record.cells, mapping: mapping, schema: schema, collectionSchema: collectionSchema, editor: &editor, db)
+                    try importRow(record.cells, mapping: mapping, schema: schema, collectionSchema: collectionSchema, editor: &editor)
                     result.imported += 1
                 } catch {
                     let message = (error as? ClientError)?.message ?? (error as? SchemaError)?.message ?? "\(error)"
@@ -64,7 +63,6 @@ struct CSVImporter {
                     progress.update("importing into \(collection)", done: reader.bytesRead / 1024, total: size.map { $0 / 1024 })
                 }
             }
-            try editor.finish()
             return result
         }
         progress.finish()
@@ -102,39 +100,24 @@ struct CSVImporter {
     }
 
     private func importRow(_ cells: [String], mapping: Mapping, schema: Schema, collectionSchema: CollectionSchema,
-                           editor: inout LocalEditor, _ db: Database) throws {
+                           editor: inout LocalEditor) throws {
         var values: [String: FieldValue] = [:]
         for (column, field) in mapping.fields {
             let text = cells[column].trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { continue }
-            values[field.name] = try value(text, field: field, schema: schema, collection: collectionSchema, db)
+            values[field.name] = try value(text, field: field, schema: schema, collection: collectionSchema, editor: editor)
         }
         let id = mapping.idColumn.map { cells[$0].trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         if !id.isEmpty {
             guard RecordID.isValid(id) else { throw ClientError("the id '\(id.prefix(40))' is not a record id (32 characters 0-9a-f)") }
-            if let existing = try String.fetchOne(db, sql: "SELECT collection FROM record WHERE id = ?", arguments: [id]) {
-                guard existing == collection else { throw ClientError("record \(id) is in \(existing), not \(collection)") }
-                // Re-importing an export must not stage a change for every cell: keep only what differs.
-                // A field in conflict keeps its value, which then edits it as a person would.
-                let current = try Row.fetchAll(db, sql: """
-                    SELECT current.field, current.value FROM record JOIN current ON current.record_key = record.key WHERE record.id = ?
-                    """, arguments: [id])
-                    .reduce(into: [String: String]()) { $0[$1["field"]] = $1["value"] }
-                for (field, value) in values where current[field] == StorageText.encode(value) {
-                    if try Replica.confirmedHeads(record: id, field: field, db).count <= 1 { values[field] = nil }
-                }
-                guard !values.isEmpty else { return }
-                try editor.edit(record: RecordRef(id: id, collection: existing, visible: true), values: values)
-                return
-            }
-            _ = try editor.add(collection: collection, values: values, id: id)
+            try editor.put(record: id, collection: collection, values: values)
             return
         }
         _ = try editor.add(collection: collection, values: values)
     }
 
     /// A cell as a value: lists as JSON arrays or comma-separated; vocabulary terms by id or label, in any case.
-    private func value(_ text: String, field: FieldSchema, schema: Schema, collection: CollectionSchema, _ db: Database) throws -> FieldValue {
+    private func value(_ text: String, field: FieldSchema, schema: Schema, collection: CollectionSchema, editor: LocalEditor) throws -> FieldValue {
         func items() throws -> [String] {
             if text.hasPrefix("["), let data = text.data(using: .utf8), let list = try? JSONDecoder().decode([String].self, from: data) {
                 return list
@@ -151,9 +134,9 @@ struct CSVImporter {
         case .enum: value = .text(term(text))
         case .enumList: value = .list(try items().map(term))
         case .list: value = .list(try items())
-        case .reference: value = .reference(try RecordRef.find(text, db).id)
-        case .references: value = .references(try items().map { try RecordRef.find($0, db).id })
-        default: return try Assignments.value(text, field: field.name, collection: collection, schema: schema, db)
+        case .reference: value = .reference(try editor.record(text).id)
+        case .references: value = .references(try items().map { try editor.record($0).id })
+        default: return try editor.value(text, field: field.name, collection: collection)
         }
         try schema.validate(value, collection: collection.name, field: field.name)
         return value

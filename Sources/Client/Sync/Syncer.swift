@@ -29,7 +29,7 @@ struct Syncer {
     let replica: Replica
     let client: any SyncTransport
     let settings: ReplicaSettings
-    let progress: Progress
+    let progress: ProgressLine
     var pushBatch = 5_000
     var pageSize = 10_000
 

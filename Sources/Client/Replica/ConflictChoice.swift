@@ -22,10 +22,7 @@ extension ConflictView {
             if version.value == .bool(true) {
                 return ConflictChoice(version: version, value: .text("deleted"), label: "deleted", isMine: mine)
             }
-            let field = try String.fetchOne(db, sql: """
-                SELECT change.field FROM record JOIN change ON change.record_key = record.key WHERE record.id = ? AND change.hlc = ?
-                """,
-                                             arguments: [conflict.record, version.hlc.text]) ?? "?"
+            let field = try ReplicaQuery.field(of: version.hlc, record: conflict.record, db) ?? "?"
             let label = field == Change.deletedField ? "kept (restored)" : "kept (edited \(field): \(version.value.displayText.prefix(60)))"
             return ConflictChoice(version: version, value: .text(label), label: label, isMine: mine)
         }

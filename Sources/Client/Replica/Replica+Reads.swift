@@ -1,0 +1,68 @@
+import Foundation
+import GRDB
+import Shared
+
+/// What the commands read, each one read transaction. References in filters may be typed as id prefixes.
+extension Replica {
+    /// A record by full id or unique prefix, as `show` prints it.
+    func record(_ typed: String) async throws -> RecordView {
+        try await read { db in try ReplicaQuery.record(try RecordRef.find(typed, db), db) }
+    }
+
+    /// A record's history (by full id or unique prefix), oldest first, pending edits last.
+    func log(_ typed: String) async throws -> [LogEntry] {
+        try await read { db in try ReplicaQuery.log(try RecordRef.find(typed, db), db) }
+    }
+
+    /// The visible records of a collection matching every `FIELD=VALUE` filter, as `list` and `export` show them.
+    func records(in collection: String, where filters: [String] = [], schema: Schema) async throws -> [RecordView] {
+        try await read { db in
+            let collectionSchema = try schema.requireCollection(collection)
+            var keys: [(field: String, key: String)] = []
+            for filter in filters {
+                let (field, text) = Assignments.split(filter)
+                let value = try Assignments.value(text, field: field, collection: collectionSchema, schema: schema, db)
+                keys += Replica.searchKeys(value).map { (field, $0) }
+            }
+            return try ReplicaQuery.list(collection: collection, filters: keys, db)
+        }
+    }
+
+    /// Every open conflict with its numbered choices; `node` tells which values were written here.
+    func conflicts(node: NodeID) async throws -> [(view: ConflictView, choices: [ConflictChoice])] {
+        try await read { db in
+            try ReplicaQuery.conflicts(db).map { ($0, try $0.choices(node: node, db)) }
+        }
+    }
+
+    /// One open conflict (by full id or unique prefix) with its numbered choices.
+    func choices(for typed: String, node: NodeID) async throws -> (view: ConflictView, choices: [ConflictChoice]) {
+        try await read { db in
+            let view = try ReplicaQuery.conflict(typed, db)
+            return (view, try view.choices(node: node, db))
+        }
+    }
+
+    /// What `status` shows.
+    struct Status: Sendable {
+        var pending: Int
+        var conflicts: Int
+        var rejected: [RejectedView]
+        var lastSync: UInt64?
+    }
+
+    /// Pending and rejected changes, open conflicts, and when the last sync completed.
+    func status() async throws -> Status {
+        try await read { db in
+            Status(pending: try ReplicaQuery.pendingCount(db), conflicts: try ReplicaQuery.conflictCount(db),
+                   rejected: try ReplicaQuery.rejected(db), lastSync: try SyncState.load(db).lastSync)
+        }
+    }
+
+    /// The UPR report over the collections `roles` names, optionally for one review (id or prefix).
+    func report(roles: ReportRoles, review: String?) async throws -> UPRReport {
+        try await read { db in
+            try UPRReport.build(roles: roles, reviewFilter: try review.map { try RecordRef.find($0, db).id }, db)
+        }
+    }
+}
