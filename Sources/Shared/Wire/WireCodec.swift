@@ -5,13 +5,17 @@ import Foundation
 /// The JSON is exactly what the `Codable` conformances read and write (documented in
 /// docs/protocol.md); this only avoids the generic coding machinery, which dominated the cost
 /// of a sync (see docs/performance.md). Anything the fast reader does not accept is handed to
-/// `JSONDecoder`, so every error message still names the field.
+/// `JSONDecoder`, so every error message still names the field. `fallback: false` turns that off,
+/// so that tests can hold the fast reader itself to `JSONDecoder`'s answers.
 package enum WireCodec {
     // MARK: Decoding
 
     /// Decodes a push body.
-    package static func decodePushRequest(_ data: Data) throws -> Wire.PushRequest {
-        try decode(data, fallback: Wire.PushRequest.self) { reader in
+    package static func decodePushRequest(_ data: Data) throws -> Wire.PushRequest { try decodePushRequest(data, fallback: true) }
+
+    /// Decodes a push body; without the fallback, what the fast reader refuses throws `FastJSONReader.Failure`.
+    package static func decodePushRequest(_ data: Data, fallback: Bool) throws -> Wire.PushRequest {
+        try decode(data, as: Wire.PushRequest.self, fallback: fallback) { reader in
             var changes: [Change]?
             try reader.readObject { reader, key in
                 if key == "changes" {
@@ -28,8 +32,11 @@ package enum WireCodec {
     }
 
     /// Decodes a pull page.
-    package static func decodePullResponse(_ data: Data) throws -> Wire.PullResponse {
-        try decode(data, fallback: Wire.PullResponse.self) { reader in
+    package static func decodePullResponse(_ data: Data) throws -> Wire.PullResponse { try decodePullResponse(data, fallback: true) }
+
+    /// Decodes a pull page; without the fallback, what the fast reader refuses throws `FastJSONReader.Failure`.
+    package static func decodePullResponse(_ data: Data, fallback: Bool) throws -> Wire.PullResponse {
+        try decode(data, as: Wire.PullResponse.self, fallback: fallback) { reader in
             var changes: [Wire.LoggedChange]?, conflicts: [Wire.ConflictState]?
             var cursor: Int64?, more: Bool?, latest: Int64?, serverTime: UInt64?
             try reader.readObject { reader, key in
@@ -52,8 +59,11 @@ package enum WireCodec {
     }
 
     /// Decodes a snapshot page.
-    package static func decodeSnapshotResponse(_ data: Data) throws -> Wire.SnapshotResponse {
-        try decode(data, fallback: Wire.SnapshotResponse.self) { reader in
+    package static func decodeSnapshotResponse(_ data: Data) throws -> Wire.SnapshotResponse { try decodeSnapshotResponse(data, fallback: true) }
+
+    /// Decodes a snapshot page; without the fallback, what the fast reader refuses throws `FastJSONReader.Failure`.
+    package static func decodeSnapshotResponse(_ data: Data, fallback: Bool) throws -> Wire.SnapshotResponse {
+        try decode(data, as: Wire.SnapshotResponse.self, fallback: fallback) { reader in
             var changes: [Wire.LoggedChange]?, since: Int64?, next: HLC?, total: Int?, serverTime: UInt64?
             try reader.readObject { reader, key in
                 switch key {
@@ -71,8 +81,11 @@ package enum WireCodec {
     }
 
     /// Decodes a push answer.
-    package static func decodePushResponse(_ data: Data) throws -> Wire.PushResponse {
-        try decode(data, fallback: Wire.PushResponse.self) { reader in
+    package static func decodePushResponse(_ data: Data) throws -> Wire.PushResponse { try decodePushResponse(data, fallback: true) }
+
+    /// Decodes a push answer; without the fallback, what the fast reader refuses throws `FastJSONReader.Failure`.
+    package static func decodePushResponse(_ data: Data, fallback: Bool) throws -> Wire.PushResponse {
+        try decode(data, as: Wire.PushResponse.self, fallback: fallback) { reader in
             var results: [Wire.ChangeResult]?, serverTime: UInt64?
             try reader.readObject { reader, key in
                 switch key {
@@ -106,13 +119,14 @@ package enum WireCodec {
         return Wire.ChangeResult(hlc: hlc, status: status, seq: seq, conflict: conflict, code: code, reason: reason)
     }
 
-    private static func decode<T: Decodable>(_ data: Data, fallback: T.Type, _ body: (inout FastJSONReader) throws -> T) throws -> T {
+    private static func decode<T: Decodable>(_ data: Data, as type: T.Type, fallback: Bool, _ body: (inout FastJSONReader) throws -> T) throws -> T {
         let fast: T? = data.withUnsafeBytes { raw in
             var reader = FastJSONReader(raw.bindMemory(to: UInt8.self))
             guard let value = try? body(&reader), reader.atEnd() else { return nil }
             return value
         }
         if let fast { return fast }
+        guard fallback else { throw FastJSONReader.Failure() }
         return try JSONDecoder().decode(T.self, from: data)
     }
 
@@ -208,7 +222,7 @@ package enum WireCodec {
             switch key {
             case "open": open = try reader.readBool()
             case "conflict":
-                var id: String?, collection: String?, record: String?, field: String?, versions: [Version] = []
+                var id: String?, collection: String?, record: String?, field: String?, versions: [Version]?
                 try reader.readObject { reader, key in
                     switch key {
                     case "id": id = try reader.readString()
@@ -216,8 +230,9 @@ package enum WireCodec {
                     case "record": record = try reader.readString()
                     case "field": field = try reader.readString()
                     case "versions":
+                        var list: [Version] = []
                         try reader.readArray { reader in
-                            var hlc: HLC?, value: FieldValue?, author: String?, covers: [HLC] = []
+                            var hlc: HLC?, value: FieldValue?, author: String?, covers: [HLC]?
                             try reader.readObject { reader, key in
                                 switch key {
                                 case "hlc": hlc = try readHLC(&reader)
@@ -227,15 +242,18 @@ package enum WireCodec {
                                 default: try reader.skipValue()
                                 }
                             }
-                            guard let hlc, let value, let author else { throw FastJSONReader.Failure() }
-                            versions.append(Version(hlc: hlc, value: value, author: author, covers: covers))
+                            guard let hlc, let value, let author, let covers else { throw FastJSONReader.Failure() }
+                            list.append(Version(hlc: hlc, value: value, author: author, covers: covers))
                         }
+                        versions = list
                     default: try reader.skipValue()
                     }
                 }
-                guard let id, let collection, let record, let field else { throw FastJSONReader.Failure() }
+                guard let id, let collection, let record, let field, let versions else { throw FastJSONReader.Failure() }
+                // As `Codable` reads it: the id and the order of the versions as sent.
                 var made = Conflict(collection: collection, record: record, field: field, versions: versions)
                 made.id = id
+                made.versions = versions
                 conflict = made
             default: try reader.skipValue()
             }
