@@ -15,24 +15,13 @@ import Testing
 
     @Test func malformedValuesAreRefusedWithTheirField() {
         let bad = #"{"changes":[{"collection":"incidents","record":"x","field":"date","hlc":"000000000001-0000-aa","value":{"type":"date","value":"2025-13-01"}}]}"#
-        do {
-            _ = try JSONDecoder().decode(Wire.PushRequest.self, from: Data(bad.utf8))
-            Issue.record("accepted a bad date")
-        } catch let error as DecodingError {
-            let text = DecodingErrorText.describe(error)
-            #expect(text.contains("changes[0].value"))
-            #expect(text.contains("YYYY-MM-DD"))
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
+        let error = #expect(throws: DecodingError.self) { try JSONDecoder().decode(Wire.PushRequest.self, from: Data(bad.utf8)) }
+        let text = error.map(DecodingErrorText.describe) ?? ""
+        #expect(text.contains("changes[0].value"), "\(text)")
+        #expect(text.contains("YYYY-MM-DD"), "\(text)")
         let wrongType = #"{"changes":[{"collection":5}]}"#
-        do {
-            _ = try JSONDecoder().decode(Wire.PushRequest.self, from: Data(wrongType.utf8))
-        } catch let error as DecodingError {
-            #expect(DecodingErrorText.describe(error) == "changes[0].collection: expected a string")
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
+        let wrong = #expect(throws: DecodingError.self) { try JSONDecoder().decode(Wire.PushRequest.self, from: Data(wrongType.utf8)) }
+        #expect(wrong.map(DecodingErrorText.describe) == "changes[0].collection: expected a string")
     }
 }
 
