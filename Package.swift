@@ -74,7 +74,7 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        // What both server and client tests need: the store kinds, and PostgreSQL databases made for a test.
+        // What the server and end-to-end tests need: the store kinds, and PostgreSQL databases made for a test.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "ServerTests",
@@ -87,7 +87,20 @@ let package = Package(
         ),
         .testTarget(
             name: "ClientTests",
-            dependencies: ["Client", "Shared", "Server", "TestSupport"]
+            dependencies: ["Client", "Shared", "TestSupport"]
+        ),
+        // Starts the built programs and drives them as a user would: depending on the executables
+        // makes `swift build --build-tests` build the binaries these tests run.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "Client",
+                "Server",
+                "Bench",
+                "Shared",
+                "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

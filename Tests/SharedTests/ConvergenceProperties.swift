@@ -5,7 +5,8 @@ import Testing
 
 /// Property: for random histories made by several replicas that edit, delete and resolve
 /// offline and sync now and then, every delivery order of the resulting changes (with
-/// redelivery) gives the same field values, the same heads and the same conflicts.
+/// redelivery) gives the same field values, the same heads and the same conflicts, and those
+/// are what an oracle computed from the set of changes alone says they must be.
 @Suite struct ConvergenceProperties {
     static let records = ["11111111111111111111111111111111", "22222222222222222222222222222222"]
     static let fields = ["title", "location"]
@@ -106,6 +107,61 @@ import Testing
                 var replica = InMemoryReplica()
                 for change in delivery { replica.apply(change) }
                 #expect(ConvergenceProperties.fingerprint(replica) == expected, "seed \(seed), \(steps) steps")
+            }
+        }
+    }
+
+    /// What the merge rule must give for one field, computed from the set of changes without it:
+    /// the heads are the versions of the field that no change of the same record and field lists
+    /// as its base or among what it supersedes; the winner is the head with the largest HLC; the
+    /// field is in conflict when its heads hold more than one distinct value.
+    struct Expected: Equatable, CustomStringConvertible {
+        var heads: Set<HLC>
+        var winner: HLC?
+        var value: FieldValue
+        var conflicted: Bool
+
+        init(_ changes: [Change], record: String, field: String) {
+            var distinct: [HLC: Change] = [:]
+            for change in changes where change.record == record && change.field == field { distinct[change.hlc] = change }
+            let built = Set(distinct.values.flatMap { ($0.base.map { [$0] } ?? []) + $0.supersedes })
+            let heads = distinct.values.filter { !built.contains($0.hlc) }
+            let winner = heads.max { $0.hlc < $1.hlc }
+            self.heads = Set(heads.map(\.hlc))
+            self.winner = winner?.hlc
+            value = winner?.value ?? .unset
+            conflicted = Set(heads.map(\.value)).count > 1
+        }
+
+        init(_ state: FieldState) {
+            heads = Set(state.heads.map(\.hlc))
+            winner = state.winner?.hlc
+            value = state.value
+            conflicted = state.isConflicted
+        }
+
+        var description: String { "heads \(heads.map(\.text).sorted()), winner \(winner?.text ?? "none"), \(conflicted ? "conflict" : "no conflict")" }
+    }
+
+    @Test func theModelAgreesWithAnOracleComputedFromTheSetOfChanges() async {
+        await propertyCheck(count: 1_000, input: Gen.uint64(), Gen.int(in: 5...60)) { seed, steps in
+            let changes = ConvergenceProperties.history(seed: seed, steps: steps)
+            var random = SeededGenerator(seed: seed ^ 0x5EED)
+            var replica = InMemoryReplica()
+            for change in changes.shuffled(using: &random) { replica.apply(change) }
+            var conflictedFields: Set<String> = []
+            for record in ConvergenceProperties.records {
+                for field in ConvergenceProperties.fields + [Change.deletedField] {
+                    let expected = Expected(changes, record: record, field: field)
+                    #expect(Expected(replica.state(record: record, field: field)) == expected, "seed \(seed): \(record.prefix(4)) \(field)")
+                    if expected.conflicted && field != Change.deletedField { conflictedFields.insert("\(record) \(field)") }
+                }
+            }
+            // Open field conflicts are exactly the conflicted fields, each over exactly its heads.
+            let open = replica.conflicts.filter { $0.field != Change.deletedField }
+            #expect(Set(open.map { "\($0.record) \($0.field)" }) == conflictedFields, "seed \(seed)")
+            for conflict in open {
+                #expect(Set(conflict.versions.map(\.hlc)) == Expected(changes, record: conflict.record, field: conflict.field).heads)
             }
         }
     }

@@ -42,16 +42,43 @@ import Testing
         var clock = HybridClock(node: node, maxDriftMillis: 60_000)
         let before = clock.tick(now: 1_000_000)
         let remote = HLC(millis: 1_000_000 + 61_000, counter: 0, node: Fixture.nodeB)
-        #expect(throws: ClockDriftError.self) { try clock.receive(remote, now: 1_000_000) }
+        let error = #expect(throws: ClockDriftError.self) { try clock.receive(remote, now: 1_000_000) }
         #expect(clock.latest == before)
-        do {
-            try clock.receive(remote, now: 1_000_000)
-        } catch {
-            #expect(error.description.contains("61 s ahead"))
-            #expect(error.description.contains("limit is 60 s"))
-        }
+        #expect(error?.description.contains("61 s ahead") == true)
+        #expect(error?.description.contains("limit is 60 s") == true)
         // Within the bound it is accepted.
         #expect((try? clock.receive(HLC(millis: 1_059_000, counter: 0, node: Fixture.nodeB), now: 1_000_000)) != nil)
+    }
+
+    @Test func receiveInTheSameMillisecondCountsPastBothCounters() throws {
+        // Local and remote share a millisecond ahead of the wall clock: the larger counter wins.
+        var clock = HybridClock(node: node, latest: HLC(millis: 1_000, counter: 2, node: node))
+        #expect(try clock.receive(HLC(millis: 1_000, counter: 7, node: Fixture.nodeB), now: 900) == HLC(millis: 1_000, counter: 8, node: node))
+        #expect(try clock.receive(HLC(millis: 1_000, counter: 3, node: Fixture.nodeB), now: 900) == HLC(millis: 1_000, counter: 9, node: node))
+        // The same with the wall clock in that millisecond too.
+        clock = HybridClock(node: node, latest: HLC(millis: 1_000, counter: 2, node: node))
+        #expect(try clock.receive(HLC(millis: 1_000, counter: 7, node: Fixture.nodeB), now: 1_000) == HLC(millis: 1_000, counter: 8, node: node))
+        // A full remote counter borrows the next millisecond.
+        #expect(try clock.receive(HLC(millis: 1_000, counter: .max, node: Fixture.nodeB), now: 1_000) == HLC(millis: 1_001, counter: 0, node: node))
+    }
+
+    @Test func receiveOrdersAfterBothTimestampsWhenMillisecondsCoincide() async {
+        // Millisecond values from a tiny range, so local, remote and wall clock often coincide.
+        let millis = Gen.int(in: 1_000...1_002)
+        let counters = Gen.int(in: 0...Int(UInt16.max)).map { UInt16($0) }
+        await propertyCheck(count: 2_000, input: millis, counters, millis, counters, millis) { localMillis, localCounter, remoteMillis, remoteCounter, wall in
+            var clock = HybridClock(node: node, latest: HLC(millis: UInt64(localMillis), counter: localCounter, node: node))
+            let before = clock.latest
+            let remote = HLC(millis: UInt64(remoteMillis), counter: remoteCounter, node: Fixture.nodeB)
+            let merged = try? clock.receive(remote, now: UInt64(wall))
+            #expect(merged != nil)
+            guard let merged else { return }
+            // Past both, as the receive event must be, and no further than the next step requires.
+            #expect(merged.millis > remote.millis || (merged.millis == remote.millis && merged.counter > remote.counter), "\(remote.text) → \(merged.text)")
+            #expect(merged.millis > before.millis || (merged.millis == before.millis && merged.counter > before.counter), "\(before.text) → \(merged.text)")
+            let top = UInt64(max(localMillis, remoteMillis, wall))
+            #expect(merged.millis == top || (merged.millis == top + 1 && merged.counter == 0), "\(merged.text)")
+        }
     }
 
     @Test func textFormSortsLikeTheValues() {

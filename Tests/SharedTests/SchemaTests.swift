@@ -42,12 +42,10 @@ import Yams
 
     @Test func refusesBadValuesWithMessagesThatNameTheFieldAndTheChoices() {
         func message(_ text: String, _ collection: String, _ field: String) -> String {
-            do {
-                _ = try schema.parse(text, collection: collection, field: field)
-                return "accepted"
-            } catch {
-                return error.message
+            let error = #expect(throws: SchemaError.self, "\(collection).\(field) = \(text.prefix(20))") {
+                try schema.parse(text, collection: collection, field: field)
             }
+            return error?.message ?? "accepted"
         }
         let response = message("accepted", "recommendations", "response")
         #expect(response.contains("'response'"))
@@ -65,14 +63,32 @@ import Yams
 
     @Test func aNewRecordNeedsItsRequiredFields() {
         #expect(throws: SchemaError.self) { try schema.validateNewRecord(collection: "incidents", fields: ["location": .text("Almaty")]) }
-        do {
-            try schema.validateNewRecord(collection: "incidents", fields: [:])
-        } catch {
-            #expect(error.message.contains("needs 'title'"))
-            #expect(error.message.contains("--set title="))
-        }
+        let error = #expect(throws: SchemaError.self) { try schema.validateNewRecord(collection: "incidents", fields: [:]) }
+        #expect(error?.message.contains("needs 'title'") == true)
+        #expect(error?.message.contains("--set title=") == true)
         #expect(throws: Never.self) { try schema.validateNewRecord(collection: "incidents", fields: ["title": .text("Protest")]) }
         #expect(throws: SchemaError.self) { try schema.validate(.unset, collection: "incidents", field: "title") }
+    }
+
+    @Test func everyListItemIsCheckedForLengthAndControlCharacters() throws {
+        // `recommending_state` is a free list: no vocabulary would catch a bad item.
+        func refusal(_ items: [String]) -> String? {
+            let error = #expect(throws: SchemaError.self, "\(items.map { $0.prefix(20) })") {
+                try schema.validate(.list(items), collection: "recommendations", field: "recommending_state")
+            }
+            return error?.message
+        }
+        let longest = String(repeating: "é", count: Schema.Limits.itemLength)
+        #expect(throws: Never.self) { try schema.validate(.list(["Norway", longest]), collection: "recommendations", field: "recommending_state") }
+        #expect(refusal(["Norway", longest + "e"])?.contains("longer than \(Schema.Limits.itemLength) characters") == true)
+        #expect(refusal(["Norway", "Spa\u{07}in"])?.contains("control character U+7") == true)
+        #expect(refusal(["Norway\nSpain"])?.contains("control character U+A") == true)
+        #expect(refusal(["\u{85}"])?.contains("control character U+85") == true)
+        #expect(refusal(Array(repeating: "Norway", count: Schema.Limits.listItems + 1))?.contains("more than \(Schema.Limits.listItems) items") == true)
+        // The same check guards a change as the server validates it.
+        let change = Change(collection: "recommendations", record: Fixture.record, field: "recommending_state",
+                            value: .list(["Norway", "Spa\u{07}in"]), hlc: Fixture.hlc(1), author: "ana", base: nil)
+        #expect(throws: SchemaError.self) { try schema.validate(change) }
     }
 
     @Test func yamlAndJSONGiveTheSameSchema() throws {

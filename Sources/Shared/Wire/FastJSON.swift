@@ -3,11 +3,23 @@ import Foundation
 /// A small JSON reader over UTF-8 bytes, for the wire types on the hot path (push bodies, pull
 /// pages). It reads the same JSON the `Codable` types describe, without the generic machinery;
 /// when it cannot read something, callers fall back to `JSONDecoder`, whose errors name the field.
+///
+/// It follows the JSON grammar strictly, so it never accepts a document `JSONDecoder` refuses:
+/// whatever it does not read exactly as `JSONDecoder` would (a repeated key, a number with a
+/// fraction where an integer is expected) it refuses, and the caller's fallback decides.
 package struct FastJSONReader {
+    /// The reader could not read the input as expected; the caller falls back to `JSONDecoder`.
     package struct Failure: Error {}
+
+    /// How deeply objects and arrays may nest: `JSONDecoder`'s limit, which also keeps a hostile
+    /// document from exhausting the stack.
+    package static let maxDepth = 512
+    /// Keys remembered per object to refuse a repeated one; an object with more is left to `JSONDecoder`.
+    private static let maxKeys = 32
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
+    private var depth = 0
 
     package init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -40,55 +52,89 @@ package struct FastJSONReader {
         return index == bytes.count
     }
 
+    /// Consumes `literal` (`true`, `false` or `null`) if the input holds exactly it here.
+    private mutating func consume(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        let matches = literal.withUTF8Buffer { expected in
+            (0..<count).allSatisfy { bytes[index + $0] == expected[$0] }
+        }
+        if matches { index += count }
+        return matches
+    }
+
     /// Reads `null` if it comes next.
     package mutating func readNull() throws -> Bool {
         guard try peek() == UInt8(ascii: "n") else { return false }
-        guard index + 4 <= bytes.count, bytes[index + 1] == UInt8(ascii: "u"), bytes[index + 2] == UInt8(ascii: "l"),
-              bytes[index + 3] == UInt8(ascii: "l") else { throw Failure() }
-        index += 4
+        guard consume("null") else { throw Failure() }
         return true
     }
 
+    /// Reads `true` or `false`.
     package mutating func readBool() throws -> Bool {
-        let first = try peek()
-        if first == UInt8(ascii: "t"), index + 4 <= bytes.count, bytes[index + 1] == UInt8(ascii: "r") {
-            index += 4
-            return true
-        }
-        if first == UInt8(ascii: "f"), index + 5 <= bytes.count, bytes[index + 1] == UInt8(ascii: "a") {
-            index += 5
-            return false
-        }
+        _ = try peek()
+        if consume("true") { return true }
+        if consume("false") { return false }
         throw Failure()
     }
 
     /// An integer without fraction or exponent (anything else: fall back).
     package mutating func readInt64() throws -> Int64 {
-        _ = try peek()
-        var negative = false
-        if bytes[index] == UInt8(ascii: "-") {
-            negative = true
-            index += 1
+        let (negative, magnitude) = try readInteger()
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { throw Failure() }
+            return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
         }
-        var value: Int64 = 0
-        var digits = 0
+        guard magnitude <= UInt64(Int64.max) else { throw Failure() }
+        return Int64(magnitude)
+    }
+
+    /// A non-negative integer without fraction or exponent (`-0` is 0, as `JSONDecoder` reads it).
+    package mutating func readUInt64() throws -> UInt64 {
+        let (negative, magnitude) = try readInteger()
+        guard !negative || magnitude == 0 else { throw Failure() }
+        return magnitude
+    }
+
+    /// The sign and digits of a JSON integer: no leading zero, and no fraction or exponent after it.
+    private mutating func readInteger() throws -> (negative: Bool, magnitude: UInt64) {
+        _ = try peek()
+        let negative = bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        let start = index
+        var value: UInt64 = 0
         while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
             let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times.addingReportingOverflow(Int64(bytes[index] - 0x30))
+            let (sum, overflow2) = times.addingReportingOverflow(UInt64(bytes[index] - 0x30))
             guard !overflow1, !overflow2 else { throw Failure() }
             value = sum
             index += 1
-            digits += 1
         }
-        guard digits > 0 else { throw Failure() }
+        guard index > start, bytes[start] != 0x30 || index == start + 1 else { throw Failure() }
         if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) { throw Failure() }
-        return negative ? -value : value
+        return (negative, value)
     }
 
-    package mutating func readUInt64() throws -> UInt64 {
-        let value = try readInt64()
-        guard value >= 0 else { throw Failure() }
-        return UInt64(value)
+    /// Skips a number as the JSON grammar writes it: `-? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?`.
+    private mutating func skipNumber() throws {
+        func digits() throws {
+            let start = index
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+            guard index > start else { throw Failure() }
+        }
+        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        let start = index
+        try digits()
+        guard bytes[start] != 0x30 || index == start + 1 else { throw Failure() }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            try digits()
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            try digits()
+        }
     }
 
     package mutating func readString() throws -> String {
@@ -181,27 +227,46 @@ package struct FastJSONReader {
         return value
     }
 
+    /// Enters an object or array; refuses nesting deeper than `maxDepth`.
+    private mutating func enter(_ opening: UInt8) throws {
+        try expect(opening)
+        depth += 1
+        guard depth <= Self.maxDepth else { throw Failure() }
+    }
+
     /// Reads an object, calling `body` with each key (positioned at its value).
+    ///
+    /// A repeated key is refused: `JSONDecoder` keeps one of the values, and which one is its business.
     package mutating func readObject(_ body: (inout FastJSONReader, String) throws -> Void) throws {
-        try expect(UInt8(ascii: "{"))
+        try enter(UInt8(ascii: "{"))
+        defer { depth -= 1 }
         if try peek() == UInt8(ascii: "}") {
             index += 1
             return
         }
-        while true {
-            let key = try readString()
-            try expect(UInt8(ascii: ":"))
-            try body(&self, key)
-            let next = try peek()
-            index += 1
-            if next == UInt8(ascii: "}") { return }
-            guard next == UInt8(ascii: ",") else { throw Failure() }
+        // The keys seen so far live on the stack: an object costs no allocation.
+        try withUnsafeTemporaryAllocation(of: String.self, capacity: Self.maxKeys) { keys in
+            var count = 0
+            defer { _ = keys.prefix(count).deinitialize() }
+            while true {
+                let key = try readString()
+                guard count < keys.count, !keys.prefix(count).contains(key) else { throw Failure() }
+                keys.initializeElement(at: count, to: key)
+                count += 1
+                try expect(UInt8(ascii: ":"))
+                try body(&self, key)
+                let next = try peek()
+                index += 1
+                if next == UInt8(ascii: "}") { return }
+                guard next == UInt8(ascii: ",") else { throw Failure() }
+            }
         }
     }
 
     /// Reads an array, calling `body` for each element.
     package mutating func readArray(_ body: (inout FastJSONReader) throws -> Void) throws {
-        try expect(UInt8(ascii: "["))
+        try enter(UInt8(ascii: "["))
+        defer { depth -= 1 }
         if try peek() == UInt8(ascii: "]") {
             index += 1
             return
@@ -223,11 +288,7 @@ package struct FastJSONReader {
         case UInt8(ascii: "["): try readArray { try $0.skipValue() }
         case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try readBool()
         case UInt8(ascii: "n"): _ = try readNull()
-        default:
-            // A number: any of its characters.
-            let start = index
-            while index < bytes.count, "+-0123456789.eE".utf8.contains(bytes[index]) { index += 1 }
-            guard index > start else { throw Failure() }
+        default: try skipNumber()
         }
     }
 

@@ -5,13 +5,17 @@ import Foundation
 /// The JSON is exactly what the `Codable` conformances read and write (documented in
 /// docs/protocol.md); this only avoids the generic coding machinery, which dominated the cost
 /// of a sync (see docs/performance.md). Anything the fast reader does not accept is handed to
-/// `JSONDecoder`, so every error message still names the field.
+/// `JSONDecoder`, so every error message still names the field. `fallback: false` turns that off,
+/// so that tests can hold the fast reader itself to `JSONDecoder`'s answers.
 package enum WireCodec {
     // MARK: Decoding
 
     /// Decodes a push body.
-    package static func decodePushRequest(_ data: Data) throws -> Wire.PushRequest {
-        try decode(data, fallback: Wire.PushRequest.self) { reader in
+    package static func decodePushRequest(_ data: Data) throws -> Wire.PushRequest { try decodePushRequest(data, fallback: true) }
+
+    /// Decodes a push body; without the fallback, what the fast reader refuses throws `FastJSONReader.Failure`.
+    package static func decodePushRequest(_ data: Data, fallback: Bool) throws -> Wire.PushRequest {
+        try decode(data, as: Wire.PushRequest.self, fallback: fallback) { reader in
             var changes: [Change]?
             try reader.readObject { reader, key in
                 if key == "changes" {
@@ -28,8 +32,11 @@ package enum WireCodec {
     }
 
     /// Decodes a pull page.
-    package static func decodePullResponse(_ data: Data) throws -> Wire.PullResponse {
-        try decode(data, fallback: Wire.PullResponse.self) { reader in
+    package static func decodePullResponse(_ data: Data) throws -> Wire.PullResponse { try decodePullResponse(data, fallback: true) }
+
+    /// Decodes a pull page; without the fallback, what the fast reader refuses throws `FastJSONReader.Failure`.
+    package static func decodePullResponse(_ data: Data, fallback: Bool) throws -> Wire.PullResponse {
+        try decode(data, as: Wire.PullResponse.self, fallback: fallback) { reader in
             var changes: [Wire.LoggedChange]?, conflicts: [Wire.ConflictState]?
             var cursor: Int64?, more: Bool?, latest: Int64?, serverTime: UInt64?
             try reader.readObject { reader, key in
@@ -52,8 +59,11 @@ package enum WireCodec {
     }
 
     /// Decodes a snapshot page.
-    package static func decodeSnapshotResponse(_ data: Data) throws -> Wire.SnapshotResponse {
-        try decode(data, fallback: Wire.SnapshotResponse.self) { reader in
+    package static func decodeSnapshotResponse(_ data: Data) throws -> Wire.SnapshotResponse { try decodeSnapshotResponse(data, fallback: true) }
+
+    /// Decodes a snapshot page; without the fallback, what the fast reader refuses throws `FastJSONReader.Failure`.
+    package static func decodeSnapshotResponse(_ data: Data, fallback: Bool) throws -> Wire.SnapshotResponse {
+        try decode(data, as: Wire.SnapshotResponse.self, fallback: fallback) { reader in
             var changes: [Wire.LoggedChange]?, since: Int64?, next: HLC?, total: Int?, serverTime: UInt64?
             try reader.readObject { reader, key in
                 switch key {
@@ -71,8 +81,11 @@ package enum WireCodec {
     }
 
     /// Decodes a push answer.
-    package static func decodePushResponse(_ data: Data) throws -> Wire.PushResponse {
-        try decode(data, fallback: Wire.PushResponse.self) { reader in
+    package static func decodePushResponse(_ data: Data) throws -> Wire.PushResponse { try decodePushResponse(data, fallback: true) }
+
+    /// Decodes a push answer; without the fallback, what the fast reader refuses throws `FastJSONReader.Failure`.
+    package static func decodePushResponse(_ data: Data, fallback: Bool) throws -> Wire.PushResponse {
+        try decode(data, as: Wire.PushResponse.self, fallback: fallback) { reader in
             var results: [Wire.ChangeResult]?, serverTime: UInt64?
             try reader.readObject { reader, key in
                 switch key {
@@ -106,13 +119,14 @@ package enum WireCodec {
         return Wire.ChangeResult(hlc: hlc, status: status, seq: seq, conflict: conflict, code: code, reason: reason)
     }
 
-    private static func decode<T: Decodable>(_ data: Data, fallback: T.Type, _ body: (inout FastJSONReader) throws -> T) throws -> T {
+    private static func decode<T: Decodable>(_ data: Data, as type: T.Type, fallback: Bool, _ body: (inout FastJSONReader) throws -> T) throws -> T {
         let fast: T? = data.withUnsafeBytes { raw in
             var reader = FastJSONReader(raw.bindMemory(to: UInt8.self))
             guard let value = try? body(&reader), reader.atEnd() else { return nil }
             return value
         }
         if let fast { return fast }
+        guard fallback else { throw FastJSONReader.Failure() }
         return try JSONDecoder().decode(T.self, from: data)
     }
 
@@ -208,7 +222,7 @@ package enum WireCodec {
             switch key {
             case "open": open = try reader.readBool()
             case "conflict":
-                var id: String?, collection: String?, record: String?, field: String?, versions: [Version] = []
+                var id: String?, collection: String?, record: String?, field: String?, versions: [Version]?
                 try reader.readObject { reader, key in
                     switch key {
                     case "id": id = try reader.readString()
@@ -216,8 +230,9 @@ package enum WireCodec {
                     case "record": record = try reader.readString()
                     case "field": field = try reader.readString()
                     case "versions":
+                        var list: [Version] = []
                         try reader.readArray { reader in
-                            var hlc: HLC?, value: FieldValue?, author: String?, covers: [HLC] = []
+                            var hlc: HLC?, value: FieldValue?, author: String?, covers: [HLC]?
                             try reader.readObject { reader, key in
                                 switch key {
                                 case "hlc": hlc = try readHLC(&reader)
@@ -227,198 +242,23 @@ package enum WireCodec {
                                 default: try reader.skipValue()
                                 }
                             }
-                            guard let hlc, let value, let author else { throw FastJSONReader.Failure() }
-                            versions.append(Version(hlc: hlc, value: value, author: author, covers: covers))
+                            guard let hlc, let value, let author, let covers else { throw FastJSONReader.Failure() }
+                            list.append(Version(hlc: hlc, value: value, author: author, covers: covers))
                         }
+                        versions = list
                     default: try reader.skipValue()
                     }
                 }
-                guard let id, let collection, let record, let field else { throw FastJSONReader.Failure() }
+                guard let id, let collection, let record, let field, let versions else { throw FastJSONReader.Failure() }
+                // As `Codable` reads it: the id and the order of the versions as sent.
                 var made = Conflict(collection: collection, record: record, field: field, versions: versions)
                 made.id = id
+                made.versions = versions
                 conflict = made
             default: try reader.skipValue()
             }
         }
         guard let conflict, let open else { throw FastJSONReader.Failure() }
         return Wire.ConflictState(conflict: conflict, open: open)
-    }
-
-    // MARK: Encoding
-
-    package static func encode(_ request: Wire.PushRequest) -> Data {
-        var writer = FastJSONWriter(capacity: request.changes.count * 256)
-        writer.raw("{\"changes\":[")
-        for (index, change) in request.changes.enumerated() {
-            if index > 0 { writer.raw(",") }
-            write(change, &writer)
-        }
-        writer.raw("]}")
-        return Data(writer.bytes)
-    }
-
-    package static func encode(_ response: Wire.PushResponse) -> Data {
-        var writer = FastJSONWriter(capacity: response.results.count * 80 + 64)
-        writer.raw("{")
-        writer.key("results", first: true)
-        writer.raw("[")
-        for (index, result) in response.results.enumerated() {
-            if index > 0 { writer.raw(",") }
-            writer.raw("{")
-            writer.key("hlc", first: true)
-            writer.string(result.hlc.text)
-            writer.key("status")
-            writer.string(result.status.rawValue)
-            if let seq = result.seq {
-                writer.key("seq")
-                writer.integer(seq)
-            }
-            for (name, value) in [("conflict", result.conflict), ("code", result.code), ("reason", result.reason)] {
-                guard let value else { continue }
-                writer.raw(",")
-                writer.string(name)
-                writer.raw(":")
-                writer.string(value)
-            }
-            writer.raw("}")
-        }
-        writer.raw("]")
-        writer.key("serverTime")
-        writer.integer(response.serverTime)
-        writer.raw("}")
-        return Data(writer.bytes)
-    }
-
-    package static func encode(_ response: Wire.PullResponse) -> Data {
-        var writer = FastJSONWriter(capacity: response.changes.count * 300 + 256)
-        writer.raw("{")
-        writer.key("changes", first: true)
-        write(response.changes, &writer)
-        writer.key("conflicts")
-        writer.raw("[")
-        for (index, state) in response.conflicts.enumerated() {
-            if index > 0 { writer.raw(",") }
-            writer.raw("{")
-            writer.key("open", first: true)
-            writer.bool(state.open)
-            writer.key("conflict")
-            writer.raw("{")
-            writer.key("id", first: true)
-            writer.string(state.conflict.id)
-            writer.key("collection")
-            writer.string(state.conflict.collection)
-            writer.key("record")
-            writer.string(state.conflict.record)
-            writer.key("field")
-            writer.string(state.conflict.field)
-            writer.key("versions")
-            writer.raw("[")
-            for (position, version) in state.conflict.versions.enumerated() {
-                if position > 0 { writer.raw(",") }
-                writer.raw("{")
-                writer.key("hlc", first: true)
-                writer.string(version.hlc.text)
-                writer.key("value")
-                write(version.value, &writer)
-                writer.key("author")
-                writer.string(version.author)
-                writer.key("covers")
-                writer.stringArray(version.covers.map(\.text))
-                writer.raw("}")
-            }
-            writer.raw("]}}")
-        }
-        writer.raw("]")
-        writer.key("cursor")
-        writer.integer(response.cursor)
-        writer.key("more")
-        writer.bool(response.more)
-        writer.key("latest")
-        writer.integer(response.latest)
-        writer.key("serverTime")
-        writer.integer(response.serverTime)
-        writer.raw("}")
-        return Data(writer.bytes)
-    }
-
-    package static func encode(_ response: Wire.SnapshotResponse) -> Data {
-        var writer = FastJSONWriter(capacity: response.changes.count * 300 + 256)
-        writer.raw("{")
-        writer.key("changes", first: true)
-        write(response.changes, &writer)
-        writer.key("since")
-        writer.integer(response.since)
-        if let next = response.next {
-            writer.key("next")
-            writer.string(next.text)
-        }
-        if let total = response.total {
-            writer.key("total")
-            writer.integer(total)
-        }
-        writer.key("serverTime")
-        writer.integer(response.serverTime)
-        writer.raw("}")
-        return Data(writer.bytes)
-    }
-
-    private static func write(_ changes: [Wire.LoggedChange], _ writer: inout FastJSONWriter) {
-        writer.raw("[")
-        for (index, logged) in changes.enumerated() {
-            if index > 0 { writer.raw(",") }
-            writer.raw("{")
-            writer.key("seq", first: true)
-            writer.integer(logged.seq)
-            writer.key("receivedAt")
-            writer.integer(logged.receivedAt)
-            writer.key("change")
-            write(logged.change, &writer)
-            writer.raw("}")
-        }
-        writer.raw("]")
-    }
-
-    private static func write(_ change: Change, _ writer: inout FastJSONWriter) {
-        writer.raw("{")
-        writer.key("collection", first: true)
-        writer.string(change.collection)
-        writer.key("record")
-        writer.string(change.record)
-        writer.key("field")
-        writer.string(change.field)
-        writer.key("value")
-        write(change.value, &writer)
-        writer.key("hlc")
-        writer.string(change.hlc.text)
-        writer.key("author")
-        writer.string(change.author)
-        if let base = change.base {
-            writer.key("base")
-            writer.string(base.text)
-        }
-        if !change.supersedes.isEmpty {
-            writer.key("supersedes")
-            writer.stringArray(change.supersedes.map(\.text))
-        }
-        if !change.covers.isEmpty {
-            writer.key("covers")
-            writer.stringArray(change.covers.map(\.text))
-        }
-        writer.raw("}")
-    }
-
-    private static func write(_ value: FieldValue, _ writer: inout FastJSONWriter) {
-        writer.raw("{\"type\":")
-        switch value {
-        case .text(let s): writer.raw("\"text\",\"value\":"); writer.string(s)
-        case .integer(let n): writer.raw("\"integer\",\"value\":"); writer.integer(n)
-        case .date(let s): writer.raw("\"date\",\"value\":"); writer.string(s)
-        case .bool(let b): writer.raw("\"bool\",\"value\":"); writer.bool(b)
-        case .list(let items): writer.raw("\"list\",\"value\":"); writer.stringArray(items)
-        case .reference(let s): writer.raw("\"reference\",\"value\":"); writer.string(s)
-        case .references(let items): writer.raw("\"references\",\"value\":"); writer.stringArray(items)
-        case .unset: writer.raw("\"unset\"")
-        }
-        writer.raw("}")
     }
 }

@@ -4,7 +4,7 @@ import Testing
 @Suite(.serialized) struct DemoTests {
     /// The README's demo runs start to finish and shows the seed's figures.
     @Test func theDemoRunsAndPrintsTheReport() throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../scripts/demo.sh").standardized
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/demo.sh").standardized
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [script.path, Programs.products.path]

@@ -8,7 +8,7 @@ enum Programs {
     static let products: URL = {
         let candidates = [
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../.build/debug").standardized,
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug").standardized,
         ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("casebook").path) } ?? candidates[0]
     }()

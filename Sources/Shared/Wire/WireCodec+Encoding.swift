@@ -1,0 +1,184 @@
+import Foundation
+
+/// Writing the hot-path wire types: the JSON their `Codable` conformances describe.
+extension WireCodec {
+    /// Encodes a push body.
+    package static func encode(_ request: Wire.PushRequest) -> Data {
+        var writer = FastJSONWriter(capacity: request.changes.count * 256)
+        writer.raw("{\"changes\":[")
+        for (index, change) in request.changes.enumerated() {
+            if index > 0 { writer.raw(",") }
+            write(change, &writer)
+        }
+        writer.raw("]}")
+        return Data(writer.bytes)
+    }
+
+    /// Encodes a push answer.
+    package static func encode(_ response: Wire.PushResponse) -> Data {
+        var writer = FastJSONWriter(capacity: response.results.count * 80 + 64)
+        writer.raw("{")
+        writer.key("results", first: true)
+        writer.raw("[")
+        for (index, result) in response.results.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.raw("{")
+            writer.key("hlc", first: true)
+            writer.string(result.hlc.text)
+            writer.key("status")
+            writer.string(result.status.rawValue)
+            if let seq = result.seq {
+                writer.key("seq")
+                writer.integer(seq)
+            }
+            for (name, value) in [("conflict", result.conflict), ("code", result.code), ("reason", result.reason)] {
+                guard let value else { continue }
+                writer.raw(",")
+                writer.string(name)
+                writer.raw(":")
+                writer.string(value)
+            }
+            writer.raw("}")
+        }
+        writer.raw("]")
+        writer.key("serverTime")
+        writer.integer(response.serverTime)
+        writer.raw("}")
+        return Data(writer.bytes)
+    }
+
+    /// Encodes a pull page.
+    package static func encode(_ response: Wire.PullResponse) -> Data {
+        var writer = FastJSONWriter(capacity: response.changes.count * 300 + 256)
+        writer.raw("{")
+        writer.key("changes", first: true)
+        write(response.changes, &writer)
+        writer.key("conflicts")
+        writer.raw("[")
+        for (index, state) in response.conflicts.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.raw("{")
+            writer.key("open", first: true)
+            writer.bool(state.open)
+            writer.key("conflict")
+            writer.raw("{")
+            writer.key("id", first: true)
+            writer.string(state.conflict.id)
+            writer.key("collection")
+            writer.string(state.conflict.collection)
+            writer.key("record")
+            writer.string(state.conflict.record)
+            writer.key("field")
+            writer.string(state.conflict.field)
+            writer.key("versions")
+            writer.raw("[")
+            for (position, version) in state.conflict.versions.enumerated() {
+                if position > 0 { writer.raw(",") }
+                writer.raw("{")
+                writer.key("hlc", first: true)
+                writer.string(version.hlc.text)
+                writer.key("value")
+                write(version.value, &writer)
+                writer.key("author")
+                writer.string(version.author)
+                writer.key("covers")
+                writer.stringArray(version.covers.map(\.text))
+                writer.raw("}")
+            }
+            writer.raw("]}}")
+        }
+        writer.raw("]")
+        writer.key("cursor")
+        writer.integer(response.cursor)
+        writer.key("more")
+        writer.bool(response.more)
+        writer.key("latest")
+        writer.integer(response.latest)
+        writer.key("serverTime")
+        writer.integer(response.serverTime)
+        writer.raw("}")
+        return Data(writer.bytes)
+    }
+
+    /// Encodes a snapshot page.
+    package static func encode(_ response: Wire.SnapshotResponse) -> Data {
+        var writer = FastJSONWriter(capacity: response.changes.count * 300 + 256)
+        writer.raw("{")
+        writer.key("changes", first: true)
+        write(response.changes, &writer)
+        writer.key("since")
+        writer.integer(response.since)
+        if let next = response.next {
+            writer.key("next")
+            writer.string(next.text)
+        }
+        if let total = response.total {
+            writer.key("total")
+            writer.integer(total)
+        }
+        writer.key("serverTime")
+        writer.integer(response.serverTime)
+        writer.raw("}")
+        return Data(writer.bytes)
+    }
+
+    private static func write(_ changes: [Wire.LoggedChange], _ writer: inout FastJSONWriter) {
+        writer.raw("[")
+        for (index, logged) in changes.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.raw("{")
+            writer.key("seq", first: true)
+            writer.integer(logged.seq)
+            writer.key("receivedAt")
+            writer.integer(logged.receivedAt)
+            writer.key("change")
+            write(logged.change, &writer)
+            writer.raw("}")
+        }
+        writer.raw("]")
+    }
+
+    private static func write(_ change: Change, _ writer: inout FastJSONWriter) {
+        writer.raw("{")
+        writer.key("collection", first: true)
+        writer.string(change.collection)
+        writer.key("record")
+        writer.string(change.record)
+        writer.key("field")
+        writer.string(change.field)
+        writer.key("value")
+        write(change.value, &writer)
+        writer.key("hlc")
+        writer.string(change.hlc.text)
+        writer.key("author")
+        writer.string(change.author)
+        if let base = change.base {
+            writer.key("base")
+            writer.string(base.text)
+        }
+        if !change.supersedes.isEmpty {
+            writer.key("supersedes")
+            writer.stringArray(change.supersedes.map(\.text))
+        }
+        if !change.covers.isEmpty {
+            writer.key("covers")
+            writer.stringArray(change.covers.map(\.text))
+        }
+        writer.raw("}")
+    }
+
+    private static func write(_ value: FieldValue, _ writer: inout FastJSONWriter) {
+        writer.raw("{\"type\":")
+        switch value {
+        case .text(let s): writer.raw("\"text\",\"value\":"); writer.string(s)
+        case .integer(let n): writer.raw("\"integer\",\"value\":"); writer.integer(n)
+        case .date(let s): writer.raw("\"date\",\"value\":"); writer.string(s)
+        case .bool(let b): writer.raw("\"bool\",\"value\":"); writer.bool(b)
+        case .list(let items): writer.raw("\"list\",\"value\":"); writer.stringArray(items)
+        case .reference(let s): writer.raw("\"reference\",\"value\":"); writer.string(s)
+        case .references(let items): writer.raw("\"references\",\"value\":"); writer.stringArray(items)
+        case .unset: writer.raw("\"unset\"")
+        }
+        writer.raw("}")
+    }
+}
