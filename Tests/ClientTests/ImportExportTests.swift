@@ -32,7 +32,7 @@ import Testing
     }
 
     func exportCSV(_ local: TemporaryReplica, _ collection: String) async throws -> String {
-        let views = try await local.replica.database.read { db in try ReplicaQuery.list(collection: collection, filters: [], db) }
+        let views = try await local.replica.read { db in try ReplicaQuery.list(collection: collection, filters: [], db) }
         var text = ""
         CSVWriter.export(views, schema: try Schema.upr.requireCollection(collection)) { text += $0 }
         return text
@@ -53,7 +53,7 @@ import Testing
         let result = try await importCSV(first, "recommendations", path)
         #expect(result.imported == 3)
         #expect(result.ignoredColumns == ["Notes"])
-        let views = try await first.replica.database.read { db in try ReplicaQuery.list(collection: "recommendations", filters: [], db) }
+        let views = try await first.replica.read { db in try ReplicaQuery.list(collection: "recommendations", filters: [], db) }
         let byParagraph = Dictionary(uniqueKeysWithValues: views.map { ($0.fields["paragraph"]?.displayText ?? "", $0) })
         #expect(byParagraph["157.1"]?.fields["response"] == .text("supported"))
         #expect(byParagraph["157.1"]?.fields["themes"] == .list(["counter_extremism_and_terrorism"]))
@@ -69,7 +69,7 @@ import Testing
         // Importing the export again updates the same records instead of duplicating them.
         let edited = exported.replacingOccurrences(of: "Spain", with: "Portugal")
         #expect(try await importCSV(second, "recommendations", try write(edited)).imported == 3)
-        let count = try await second.replica.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") }
+        let count = try await second.replica.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") }
         #expect(count == 3)
         #expect(try await exportCSV(second, "recommendations") == edited)
     }
@@ -124,7 +124,7 @@ import Testing
             _ = try await importCSV(local, collection, Self.demo.appendingPathComponent("\(collection).csv").path)
         }
         let roles = try UPRReport.roles(in: local.settings.schema)
-        let report = try await local.replica.database.read { db in try UPRReport.build(roles: roles, reviewFilter: nil, db) }
+        let report = try await local.replica.read { db in try UPRReport.build(roles: roles, reviewFilter: nil, db) }
         let fourth = try #require(report.reviews.first { $0.cycle == 4 })
         #expect(fourth.recommendations == 294)
         #expect(fourth.recommendingStates == 103)
@@ -144,7 +144,7 @@ import Testing
         let result = try await importCSV(local, "recommendations", try write(csv))
         #expect(result.imported == 1)
         #expect(result.ignoredColumns.isEmpty)
-        let views = try await local.replica.database.read { db in try ReplicaQuery.list(collection: "recommendations", filters: [], db) }
+        let views = try await local.replica.read { db in try ReplicaQuery.list(collection: "recommendations", filters: [], db) }
         let view = try #require(views.first)
         #expect(view.fields["text"] == .text("Abolish the death penalty"))
         #expect(view.fields["recommending_state"] == .list(["Norway"]))

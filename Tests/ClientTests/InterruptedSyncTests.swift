@@ -103,7 +103,7 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
     }
 
     func state(_ local: TemporaryReplica) async throws -> (count: Int, cursor: String?, titles: [String]) {
-        try await local.replica.database.read { db in
+        try await local.replica.read { db in
             (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM change") ?? 0,
              try Setting.get(.cursor, db),
              try String.fetchAll(db, sql: "SELECT title FROM record ORDER BY id"))
@@ -115,7 +115,7 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         defer { local.cleanUp() }
         let server = FlakyServer()
         // The replica already finished its first snapshot: it pulls the log from 0.
-        try await local.replica.database.write { db in try Setting.set(.snapshotDone, "1", db) }
+        try await local.replica.write { db in try Setting.set(.snapshotDone, "1", db) }
         server.load(history())
         server.failAfter(pages: 3)
         var syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: ProgressLine(enabled: false))
@@ -153,7 +153,7 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         #expect(done.count == 200)
         #expect(done.cursor == "300")
         #expect(done.titles.filter { $0.hasSuffix("edited") }.count == 100)
-        let conflicts = try await local.replica.database.read { db in try ReplicaQuery.conflictCount(db) }
+        let conflicts = try await local.replica.read { db in try ReplicaQuery.conflictCount(db) }
         #expect(conflicts == 0)
     }
 
@@ -161,7 +161,7 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         let local = try TemporaryReplica()
         defer { local.cleanUp() }
         let server = FlakyServer()
-        try await local.replica.database.write { db in try Setting.set(.snapshotDone, "1", db) }
+        try await local.replica.write { db in try Setting.set(.snapshotDone, "1", db) }
         let id = try local.add(["title": .text("Detention of a blogger")])
         server.failAfter(pages: 0)
         let syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: ProgressLine(enabled: false))
@@ -177,12 +177,12 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         defer { local.cleanUp() }
         let server = FlakyServer()
         let year: Int64 = 365 * 24 * 3_600_000
-        try await local.replica.database.write { db in
+        try await local.replica.write { db in
             try Setting.set(.snapshotDone, "1", db)
             try Setting.set(.clockOffset, String(year), db)  // the device believes it is next year
         }
         let settings = try local.replica.settings()
-        let id = try await local.replica.database.write { db in
+        let id = try await local.replica.write { db in
             var editor = try LocalEditor(settings: settings, db: db)
             let id = try editor.add(collection: "incidents", values: ["title": .text("Written offline, clock wrong")])
             try editor.finish()
@@ -205,12 +205,12 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         let local = try TemporaryReplica()
         defer { local.cleanUp() }
         let server = FlakyServer()
-        try await local.replica.database.write { db in
+        try await local.replica.write { db in
             try Setting.set(.snapshotDone, "1", db)
             try Setting.set(.clockOffset, String(-365 * 24 * 3_600_000), db)
         }
         let settings = try local.replica.settings()
-        _ = try await local.replica.database.write { db in
+        _ = try await local.replica.write { db in
             var editor = try LocalEditor(settings: settings, db: db)
             _ = try editor.add(collection: "incidents", values: ["title": .text("Written offline, clock behind")])
             try editor.finish()
@@ -219,7 +219,7 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         #expect(report.pushed == 1)
         #expect(server.accepted.count == 1)
         // The sync taught the replica the server's time.
-        let offset = try local.replica.settings().clockOffset
+        let offset = try await local.replica.read { db in try ReplicaClock.load(db).offset }
         #expect(abs(offset) < 60_000)
     }
 
@@ -228,7 +228,7 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         defer { local.cleanUp() }
         let server = FlakyServer()
         server.failPushes = true
-        try await local.replica.database.write { db in try Setting.set(.snapshotDone, "1", db) }
+        try await local.replica.write { db in try Setting.set(.snapshotDone, "1", db) }
         _ = try local.add(["title": .text("Kept through a server failure")])
         let before = try local.outbox().map(\.hlc)
         let syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: ProgressLine(enabled: false))

@@ -58,44 +58,44 @@ import Testing
         try queue.close()
 
         let replica = try Replica.open(home: home)
-        let heads = try replica.database.read { db in try Replica.confirmedFields(record: record, db) }
+        let heads = try replica.read { db in try Replica.confirmedFields(record: record, db) }
         #expect(heads.collection == "incidents")
         #expect(Set(heads.fields["title"]?.map(\.hlc) ?? []) == [anaTitle, benTitle])
         #expect(heads.fields["themes"]?.map(\.hlc) == [themes])
         func listed(_ field: String, _ key: String) throws -> [String] {
-            try replica.database.read { db in try ReplicaQuery.list(collection: "incidents", filters: [(field, key)], db).map(\.id) }
+            try replica.read { db in try ReplicaQuery.list(collection: "incidents", filters: [(field, key)], db).map(\.id) }
         }
         #expect(try listed("themes", "torture") == [record])
-        let pushable = try replica.database.read { db in try OutboxEntry.pushable(limit: 10, db) }
+        let pushable = try replica.read { db in try OutboxEntry.pushable(limit: 10, db) }
         #expect(pushable.map(\.hlc) == [pendingHLC] && pushable.first?.record == record)
 
         // A confirmed edit of the list after the upgrade replaces its search keys and its head.
         let edit = Change(collection: "incidents", record: record, field: "themes", value: .list(["expression"]),
                           hlc: HLC(millis: 1_700_000_200_000, counter: 0, node: ben), author: "ben", base: themes)
-        try replica.database.write { db in
+        try replica.write { db in
             try Replica.applyAccepted([Wire.LoggedChange(seq: 5, change: edit, receivedAt: 2)], schema: .upr, db)
         }
         #expect(try listed("themes", "torture").isEmpty)
         #expect(try listed("themes", "assembly").isEmpty)
         #expect(try listed("themes", "expression") == [record])
         #expect(try listed("title", "Rally in Almaty") == [record])
-        let shown = try replica.database.read { db in try ReplicaQuery.record(try RecordRef.find(record, db), db) }
+        let shown = try replica.read { db in try ReplicaQuery.record(try RecordRef.find(record, db), db) }
         #expect(shown.pending && shown.fields["location"] == .text("Shymkent") && shown.fields["themes"] == .list(["expression"]))
-        let flags = try replica.database.read { db in
+        let flags = try replica.read { db in
             try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT hlc, head FROM change").map { (row: Row) -> (String, Bool) in (row[0], row[1]) })
         }
         #expect(flags == [created.text: false, themes.text: false, anaTitle.text: true, benTitle.text: true, edit.hlc.text: true])
         // The title conflict is derived again from the migrated heads, both values kept.
-        let conflicts = try replica.database.read { db in try ReplicaQuery.conflicts(db) }
+        let conflicts = try replica.read { db in try ReplicaQuery.conflicts(db) }
         #expect(conflicts.count == 1)
         #expect(Set(conflicts.first?.conflict.versions.map(\.value) ?? []) == [.text("Protest in Almaty"), .text("Rally in Almaty")])
-        #expect(try replica.database.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } == ["ok"])
+        #expect(try replica.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } == ["ok"])
     }
 
     @Test func aReplicaUpgradedByANewerVersionIsRefusedNotMisread() throws {
         let local = try TemporaryReplica()
         defer { local.cleanUp() }
-        try local.replica.database.write { db in
+        try local.replica.write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')")
         }
         #expect {

@@ -22,7 +22,7 @@ struct TemporaryReplica {
     func cleanUp() { try? FileManager.default.removeItem(at: home) }
 
     func write<T>(_ body: (inout LocalEditor, Database) throws -> T) throws -> T {
-        try replica.database.write { db in
+        try replica.write { db in
             var editor = try LocalEditor(settings: settings, db: db)
             let result = try body(&editor, db)
             try editor.finish()
@@ -39,11 +39,11 @@ struct TemporaryReplica {
     }
 
     func outbox() throws -> [OutboxEntry] {
-        try replica.database.read { db in try OutboxEntry.fetch("ORDER BY hlc", db) }
+        try replica.read { db in try OutboxEntry.fetch("ORDER BY hlc", db) }
     }
 
     func show(_ id: String) throws -> RecordView {
-        try replica.database.read { db in try ReplicaQuery.record(try RecordRef.find(id, db), db) }
+        try replica.read { db in try ReplicaQuery.record(try RecordRef.find(id, db), db) }
     }
 }
 
@@ -65,7 +65,7 @@ struct TemporaryReplica {
         let id = try local.add(["title": .text("Protest")])
         // The server confirms the creation.
         let created = try local.outbox()
-        try local.replica.database.write { db in
+        try local.replica.write { db in
             try Replica.applyAccepted(created.enumerated().map { Wire.LoggedChange(seq: Int64($0.offset + 1), change: $0.element.change(author: "ana"), receivedAt: 1) },
                                        schema: .upr, db)
             try db.execute(sql: "DELETE FROM outbox")
@@ -88,13 +88,13 @@ struct TemporaryReplica {
         let view = try local.show(String(id.prefix(6)))
         #expect(view.pending)
         #expect(view.fields["title"] == .text("Raid on an NGO office"))
-        let listed = try local.replica.database.read { db in
+        let listed = try local.replica.read { db in
             try ReplicaQuery.list(collection: "incidents", filters: [("themes", "human_rights_defenders")], db)
         }
         #expect(listed.map(\.id) == [id])
         try local.edit(id, ["themes": .unset])
         #expect(try local.show(id).fields["themes"] == nil)
-        let none = try local.replica.database.read { db in
+        let none = try local.replica.read { db in
             try ReplicaQuery.list(collection: "incidents", filters: [("themes", "human_rights_defenders")], db)
         }
         #expect(none.isEmpty)
@@ -106,12 +106,12 @@ struct TemporaryReplica {
         let both = try local.add(["title": .text("A"), "themes": .list(["death_penalty", "womens_rights"]), "location": .text("Astana")])
         _ = try local.add(["title": .text("B"), "themes": .list(["death_penalty"]), "location": .text("Astana")])
         _ = try local.add(["title": .text("C"), "themes": .list(["womens_rights"]), "location": .text("Almaty")])
-        let found = try local.replica.database.read { db in
+        let found = try local.replica.read { db in
             try ReplicaQuery.list(collection: "incidents", filters: [("themes", "death_penalty"), ("themes", "womens_rights"), ("location", "Astana")], db)
         }
         #expect(found.map(\.id) == [both])
         #expect(found.first?.fields["title"] == .text("A"))
-        let all = try local.replica.database.read { db in try ReplicaQuery.list(collection: "incidents", filters: [], db) }
+        let all = try local.replica.read { db in try ReplicaQuery.list(collection: "incidents", filters: [], db) }
         #expect(Set(all.compactMap { $0.fields["title"]?.displayText }) == ["A", "B", "C"])
     }
 
@@ -122,7 +122,7 @@ struct TemporaryReplica {
         #expect(throws: SchemaError.self) { try local.add(["title": .text("x"), "date": .date("2025-13-01")]) }
         #expect(throws: ClientError.self) { try local.add(["title": .text("x"), "sources": .references([String(repeating: "a", count: 32)])]) }
         #expect(try local.outbox().isEmpty)
-        let records = try local.replica.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") }
+        let records = try local.replica.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") }
         #expect(records == 0)
     }
 
@@ -130,7 +130,7 @@ struct TemporaryReplica {
         let local = try TemporaryReplica()
         defer { local.cleanUp() }
         let id = try local.add(["title": .text("One")])
-        try local.replica.database.read { db in
+        try local.replica.read { db in
             let found = try RecordRef.find(String(id.prefix(6)), db)
             #expect(found.id == id)
             #expect(throws: ClientError.self) { try RecordRef.find(String(id.prefix(5)), db) }

@@ -56,7 +56,7 @@ extension Casebook {
                                   exitCode: ClientError.unreachableExitCode)
             }
             var generator = SystemRandomNumberGenerator()
-            let offset = Int64(answer.serverTime) - Int64(Date().timeIntervalSince1970 * 1000)
+            let offset = WallClock.offset(toServerTime: answer.serverTime)
             let settings: [Setting: String] = [
                 .server: url.absoluteString, .project: answer.project, .user: answer.user, .role: answer.role,
                 .node: NodeID.random(using: &generator).rawValue,

@@ -110,6 +110,16 @@ final class Replica: Sendable {
         try await database.write(body)
     }
 
+    /// A read transaction run on the calling thread, for the replica's own operations and its tests.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try database.read(body)
+    }
+
+    /// A write transaction run on the calling thread, for the replica's own operations and its tests.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try database.write(body)
+    }
+
     /// The token, read from its own file (never printed).
     func token() throws -> String {
         let path = home.appendingPathComponent(Self.tokenName).path
@@ -122,82 +132,5 @@ final class Replica: Sendable {
     /// The replica's settings.
     func settings() throws -> ReplicaSettings {
         try database.read { db in try ReplicaSettings(db) }
-    }
-}
-
-/// Keys of the `setting` table.
-enum Setting: String, CaseIterable {
-    case server, project, user, role, node, schema
-    /// The last HLC this replica issued or received.
-    case clock
-    /// Server time minus local time, in milliseconds, from the last contact.
-    case clockOffset = "clock_offset"
-    /// The log cursor: the last server sequence number pulled.
-    case cursor
-    /// Set while the first sync's snapshot is in progress: the HLC of the last snapshot row stored.
-    case snapshotAfter = "snapshot_after"
-    /// The log position the snapshot started at.
-    case snapshotSince = "snapshot_since"
-    /// Set once the snapshot is complete.
-    case snapshotDone = "snapshot_done"
-    /// When the last sync completed, milliseconds since the epoch.
-    case lastSync = "last_sync"
-    /// The highest sequence number of this replica's own changes whose acknowledgement it has
-    /// recorded (so it holds every own change up to there, and pulls can skip them).
-    case ownAcknowledged = "own_acknowledged"
-    /// The path of the replica's own copy of a private CA certificate to trust.
-    case caCertificate = "ca_certificate"
-    /// Set when the user accepted plain http to a non-loopback server (`init --insecure`).
-    case insecure
-
-    static func get(_ key: Setting, _ db: Database) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key.rawValue])
-    }
-
-    static func set(_ key: Setting, _ value: String?, _ db: Database) throws {
-        if let value {
-            try db.execute(sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                           arguments: [key.rawValue, value])
-        } else {
-            try db.execute(sql: "DELETE FROM setting WHERE key = ?", arguments: [key.rawValue])
-        }
-    }
-}
-
-/// The settings a command needs, read once.
-struct ReplicaSettings: Sendable {
-    var server: URL
-    var project: String
-    var user: String
-    var role: String
-    var node: NodeID
-    var schema: Schema
-    var clockOffset: Int64
-    var lastSync: UInt64?
-    var caCertificate: String?
-    var insecure: Bool
-
-    /// How to reach the server.
-    var address: ServerAddress { ServerAddress(url: server, caCertificate: caCertificate) }
-
-    init(_ db: Database) throws {
-        func required(_ key: Setting) throws -> String {
-            guard let value = try Setting.get(key, db) else {
-                throw ClientError("the replica's settings are incomplete (\(key.rawValue) is missing): run 'casebook init' in a new --home")
-            }
-            return value
-        }
-        guard let server = URL(string: try required(.server)) else { throw ClientError("the replica's server URL is damaged: run 'casebook init' in a new --home") }
-        self.server = server
-        project = try required(.project)
-        user = try required(.user)
-        role = try required(.role)
-        guard let node = NodeID(try required(.node)) else { throw ClientError("the replica's node id is damaged") }
-        self.node = node
-        schema = try Schema.fromJSON(Data(try required(.schema).utf8))
-        clockOffset = Int64(try Setting.get(.clockOffset, db) ?? "0") ?? 0
-        lastSync = try Setting.get(.lastSync, db).flatMap(UInt64.init)
-        caCertificate = try Setting.get(.caCertificate, db)
-        insecure = try Setting.get(.insecure, db) == "1"
     }
 }

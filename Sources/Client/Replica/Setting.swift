@@ -1,0 +1,42 @@
+import Foundation
+import GRDB
+import Shared
+
+/// Keys of the `setting` table.
+enum Setting: String, CaseIterable {
+    case server, project, user, role, node, schema
+    /// The last HLC this replica issued or received.
+    case clock
+    /// Server time minus local time, in milliseconds, from the last contact.
+    case clockOffset = "clock_offset"
+    /// The log cursor: the last server sequence number pulled.
+    case cursor
+    /// Set while the first sync's snapshot is in progress: the HLC of the last snapshot row stored.
+    case snapshotAfter = "snapshot_after"
+    /// The log position the snapshot started at.
+    case snapshotSince = "snapshot_since"
+    /// Set once the snapshot is complete.
+    case snapshotDone = "snapshot_done"
+    /// When the last sync completed, milliseconds since the epoch.
+    case lastSync = "last_sync"
+    /// The highest sequence number of this replica's own changes whose acknowledgement it has
+    /// recorded (so it holds every own change up to there, and pulls can skip them).
+    case ownAcknowledged = "own_acknowledged"
+    /// The path of the replica's own copy of a private CA certificate to trust.
+    case caCertificate = "ca_certificate"
+    /// Set when the user accepted plain http to a non-loopback server (`init --insecure`).
+    case insecure
+
+    static func get(_ key: Setting, _ db: Database) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key.rawValue])
+    }
+
+    static func set(_ key: Setting, _ value: String?, _ db: Database) throws {
+        if let value {
+            try db.execute(sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                           arguments: [key.rawValue, value])
+        } else {
+            try db.execute(sql: "DELETE FROM setting WHERE key = ?", arguments: [key.rawValue])
+        }
+    }
+}
