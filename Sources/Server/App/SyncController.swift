@@ -25,9 +25,8 @@ struct SyncController: Sendable {
         guard let name = context.parameters.get("project"), !name.isEmpty else {
             throw APIError.badRequest("the path needs a project name")
         }
-        // No such project can exist, and PostgreSQL refuses some of these bytes (NUL) outright.
-        guard CasebookServer.ProjectCommand.isValidName(name) else {
-            throw APIError.badRequest("'\(name.prefix(64))' is not a project name: names are 1-64 letters, digits, '-' and '_'")
+        guard ProjectName.isValid(name) else {
+            throw APIError.badRequest("'\(name.prefix(64))' is not a project name: names are \(ProjectName.rule)")
         }
         return name
     }
