@@ -16,7 +16,7 @@ import Testing
         }
         #expect(stores.count == 4)
         let applied = try database.psql("SELECT version FROM casebook_migration ORDER BY version")
-        #expect(applied.split(separator: "\n") == PostgresSchema.migrations.map { "\($0.version)"[...] })
+        #expect(applied.split(separator: "\n") == PostgresMigrations.migrations.map { "\($0.version)"[...] })
         // Each works against the one schema: a project made through one is seen by another.
         try await stores[0].whileRunning { try await stores[0].createProject(name: "kz", schema: .upr, now: 1) }
         let seen = try await stores[3].whileRunning { try await stores[3].schema(project: "kz") }

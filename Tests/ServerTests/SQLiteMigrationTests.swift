@@ -21,7 +21,7 @@ import Testing
 
         // A store as version 1 left it: the log, the heads by record id, the records, an open conflict.
         let queue = try DatabaseQueue(path: path)
-        try SQLiteSchema.migrator.migrate(queue, upTo: "v1")
+        try SQLiteMigrations.migrator.migrate(queue, upTo: "v1")
         try await queue.write { db in
             try db.execute(sql: "INSERT INTO project (id, name, schema, last_seq, created_at) VALUES (1, 'kz', ?, 4, 0)",
                            arguments: [String(decoding: try Schema.upr.jsonData(), as: UTF8.self)])
@@ -48,7 +48,7 @@ import Testing
         let snapshot = try await store.snapshot(project: "kz", after: nil, limit: 100)
         #expect(Set(snapshot.changes.map(\.change.hlc)) == [anaEdit.hlc, benEdit.hlc, other.hlc])
 
-        // The conflict is still there for the planner: resolving it closes it, for every puller.
+        // The conflict is still there for the planner: resolving it closes it.
         let parents = FieldState(heads: conflict.versions).resolutionParents
         let resolution = ana.change(recordA, "title", .text("Protest in Almaty"), base: parents.base, supersedes: parents.supersedes)
         let edit = ben.change(recordB, "title", .text("Hearing in Astana"), base: other.hlc)
@@ -59,7 +59,11 @@ import Testing
         #expect(Set(after.changes.map(\.change.hlc)) == [resolution.hlc, edit.hlc])
         let page = try await store.pull(project: "kz", after: 4, limit: 10)
         #expect(page.changes.map(\.seq) == [5, 6])
-        #expect(page.conflicts.map(\.open) == [false])
+        let rows = try store.pool.read { db in try Row.fetchAll(db, sql: "SELECT state, seq FROM conflict") }
+        #expect(rows.count == 1)
+        let closed = try JSONDecoder().decode(Wire.ConflictState.self, from: Data(try #require(rows.first?["state"] as String?).utf8))
+        #expect(closed == Wire.ConflictState(conflict: conflict, open: false))
+        #expect(rows.first?["seq"] as Int64? == 5)
 
         let check = try DatabaseQueue(path: path)
         #expect(try await check.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } == ["ok"])

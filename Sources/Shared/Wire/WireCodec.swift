@@ -30,15 +30,10 @@ package enum WireCodec {
     /// Decodes a pull page.
     package static func decodePullResponse(_ data: Data) throws -> Wire.PullResponse {
         try decode(data, fallback: Wire.PullResponse.self) { reader in
-            var changes: [Wire.LoggedChange]?, conflicts: [Wire.ConflictState]?
-            var cursor: Int64?, more: Bool?, latest: Int64?, serverTime: UInt64?
+            var changes: [Wire.LoggedChange]?, cursor: Int64?, more: Bool?, latest: Int64?, serverTime: UInt64?
             try reader.readObject { reader, key in
                 switch key {
                 case "changes": changes = try readLoggedChanges(&reader)
-                case "conflicts":
-                    var list: [Wire.ConflictState] = []
-                    try reader.readArray { list.append(try readConflictState(&$0)) }
-                    conflicts = list
                 case "cursor": cursor = try reader.readInt64()
                 case "more": more = try reader.readBool()
                 case "latest": latest = try reader.readInt64()
@@ -46,8 +41,9 @@ package enum WireCodec {
                 default: try reader.skipValue()
                 }
             }
-            guard let changes, let conflicts, let cursor, let more, let latest, let serverTime else { throw FastJSONReader.Failure() }
-            return Wire.PullResponse(changes: changes, conflicts: conflicts, cursor: cursor, more: more, latest: latest, serverTime: serverTime)
+            // `conflicts`, always empty now, is skipped like any unknown key (see Wire+PullResponse.swift).
+            guard let changes, let cursor, let more, let latest, let serverTime else { throw FastJSONReader.Failure() }
+            return Wire.PullResponse(changes: changes, cursor: cursor, more: more, latest: latest, serverTime: serverTime)
         }
     }
 
@@ -202,48 +198,6 @@ package enum WireCodec {
         return list
     }
 
-    private static func readConflictState(_ reader: inout FastJSONReader) throws -> Wire.ConflictState {
-        var conflict: Conflict?, open: Bool?
-        try reader.readObject { reader, key in
-            switch key {
-            case "open": open = try reader.readBool()
-            case "conflict":
-                var id: String?, collection: String?, record: String?, field: String?, versions: [Version] = []
-                try reader.readObject { reader, key in
-                    switch key {
-                    case "id": id = try reader.readString()
-                    case "collection": collection = try reader.readString()
-                    case "record": record = try reader.readString()
-                    case "field": field = try reader.readString()
-                    case "versions":
-                        try reader.readArray { reader in
-                            var hlc: HLC?, value: FieldValue?, author: String?, covers: [HLC] = []
-                            try reader.readObject { reader, key in
-                                switch key {
-                                case "hlc": hlc = try readHLC(&reader)
-                                case "value": value = try readValue(&reader)
-                                case "author": author = try reader.readString()
-                                case "covers": covers = try readHLCs(&reader)
-                                default: try reader.skipValue()
-                                }
-                            }
-                            guard let hlc, let value, let author else { throw FastJSONReader.Failure() }
-                            versions.append(Version(hlc: hlc, value: value, author: author, covers: covers))
-                        }
-                    default: try reader.skipValue()
-                    }
-                }
-                guard let id, let collection, let record, let field else { throw FastJSONReader.Failure() }
-                var made = Conflict(collection: collection, record: record, field: field, versions: versions)
-                made.id = id
-                conflict = made
-            default: try reader.skipValue()
-            }
-        }
-        guard let conflict, let open else { throw FastJSONReader.Failure() }
-        return Wire.ConflictState(conflict: conflict, open: open)
-    }
-
     // MARK: Encoding
 
     package static func encode(_ request: Wire.PushRequest) -> Data {
@@ -294,41 +248,9 @@ package enum WireCodec {
         writer.raw("{")
         writer.key("changes", first: true)
         write(response.changes, &writer)
+        // Always empty: clients before this version require the key (see Wire+PullResponse.swift).
         writer.key("conflicts")
-        writer.raw("[")
-        for (index, state) in response.conflicts.enumerated() {
-            if index > 0 { writer.raw(",") }
-            writer.raw("{")
-            writer.key("open", first: true)
-            writer.bool(state.open)
-            writer.key("conflict")
-            writer.raw("{")
-            writer.key("id", first: true)
-            writer.string(state.conflict.id)
-            writer.key("collection")
-            writer.string(state.conflict.collection)
-            writer.key("record")
-            writer.string(state.conflict.record)
-            writer.key("field")
-            writer.string(state.conflict.field)
-            writer.key("versions")
-            writer.raw("[")
-            for (position, version) in state.conflict.versions.enumerated() {
-                if position > 0 { writer.raw(",") }
-                writer.raw("{")
-                writer.key("hlc", first: true)
-                writer.string(version.hlc.text)
-                writer.key("value")
-                write(version.value, &writer)
-                writer.key("author")
-                writer.string(version.author)
-                writer.key("covers")
-                writer.stringArray(version.covers.map(\.text))
-                writer.raw("}")
-            }
-            writer.raw("]}}")
-        }
-        writer.raw("]")
+        writer.raw("[]")
         writer.key("cursor")
         writer.integer(response.cursor)
         writer.key("more")
