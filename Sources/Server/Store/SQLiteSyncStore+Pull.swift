@@ -7,7 +7,7 @@ import SQLiteSupport
 // against come from the same commits. `PageCutter` turns the rows into the page.
 extension SQLiteSyncStore {
     func pull(project: String, after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse {
-        try await pool.read { db in
+        try await read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
             // Read in the same transaction as the page, so the cursor never passes an unseen change.
             let latest = try Int64.fetchOne(db, sql: "SELECT last_seq FROM project WHERE id = ?", arguments: [projectID]) ?? 0
@@ -29,7 +29,7 @@ extension SQLiteSyncStore {
     }
 
     func snapshot(project: String, after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse {
-        try await pool.read { db in
+        try await read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
             let since = try Int64.fetchOne(db, sql: "SELECT last_seq FROM project WHERE id = ?", arguments: [projectID]) ?? 0
             let rows = try Self.loggedChanges(

@@ -58,7 +58,7 @@ final class SQLiteSyncStore: SyncStore {
     }
 
     func schema(project: String) async throws -> Schema? {
-        let text = try await pool.read { db in
+        let text = try await read { db in
             try String.fetchOne(db, sql: "SELECT schema FROM project WHERE name = ?", arguments: [project])
         }
         return try text.map { try Schema.fromJSON(Data($0.utf8)) }
@@ -100,7 +100,7 @@ final class SQLiteSyncStore: SyncStore {
     }
 
     func authenticate(tokenHash: Data) async throws -> AuthenticatedUser? {
-        try await pool.read { db in
+        try await read { db in
             let row = try Row.fetchOne(
                 db,
                 sql: """
@@ -114,7 +114,7 @@ final class SQLiteSyncStore: SyncStore {
     }
 
     func membership(userID: Int64, project: String) async throws -> Membership? {
-        try await pool.read { db in
+        try await read { db in
             let role = try String.fetchOne(
                 db,
                 sql: "SELECT member.role FROM member JOIN project ON project.id = member.project_id WHERE member.user_id = ? AND project.name = ?",
@@ -134,14 +134,28 @@ final class SQLiteSyncStore: SyncStore {
         return (row["id"], schema)
     }
 
+    /// Runs a read transaction, translating SQLite's busy and locked failures into a store error.
+    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as DatabaseError where Self.isBusy(error) {
+            throw StoreError.busy
+        }
+    }
+
     /// Runs a write transaction, translating SQLite's failures into store errors.
     func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(body)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
-            throw StoreError.unavailable("the database is busy: try again in a moment")
+        } catch let error as DatabaseError where Self.isBusy(error) {
+            throw StoreError.busy
         } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL || error.resultCode == .SQLITE_IOERR {
             throw StoreError.unavailable("the database could not be written (\(error.resultCode)): check the disk of the server")
         }
+    }
+
+    /// Whether SQLite gave up waiting for another connection (the busy timeout ran out).
+    static func isBusy(_ error: DatabaseError) -> Bool {
+        error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
     }
 }

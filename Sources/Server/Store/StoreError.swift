@@ -1,6 +1,7 @@
 import Foundation
 
-/// A storage failure, translated into an HTTP status at the boundary.
+/// A storage failure, with a message that says what to do. The HTTP layer turns it into a status
+/// and a JSON body (`StoreError+HTTPResponseError.swift`); admin commands print the message.
 enum StoreError: Error, Equatable, CustomStringConvertible {
     case notFound(String)
     case conflict(String)
@@ -11,6 +12,9 @@ enum StoreError: Error, Equatable, CustomStringConvertible {
         case .notFound(let message), .conflict(let message), .unavailable(let message): message
         }
     }
+
+    /// The database is busy or locked by another writer.
+    static let busy = StoreError.unavailable("the database is busy: try again in a moment")
 
     /// A pull after a sequence number the log never reached: the server lost history (restored
     /// from an older backup, or replaced). Answering with an empty page would hide every change
