@@ -30,8 +30,10 @@ final class PostgresSyncStore: SyncStore, Service {
     let location: PostgresLocation
     let settings: Settings
     let faults: FaultInjector
+    /// The connection pool, run by `run()`.
     let client: PostgresClient
     let logger: Logger
+    /// Pushes to one project queue here before taking a pooled connection (see `push`).
     let pushQueues = KeyedQueue()
 
     /// Reaches the database with one connection (failing within `connectTimeout` with a message
