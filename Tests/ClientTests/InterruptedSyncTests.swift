@@ -60,7 +60,7 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         try servePage()
         return lock.withLock {
             let page = Array(log.filter { $0.seq > after }.prefix(limit))
-            return Wire.PullResponse(changes: page, conflicts: [], cursor: page.last?.seq ?? after,
+            return Wire.PullResponse(changes: page, cursor: page.last?.seq ?? after,
                                      more: log.contains { $0.seq > (page.last?.seq ?? after) }, latest: Int64(log.count), serverTime: now)
         }
     }

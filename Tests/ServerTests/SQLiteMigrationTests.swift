@@ -6,6 +6,35 @@ import Testing
 
 /// An embedded store written by an earlier version opens with the current one and loses nothing.
 @Suite struct SQLiteMigrationTests {
+    /// Writes a store as version 1 left it: `log` numbered from 1, `heads` keyed by record id,
+    /// the records (all incidents), and `conflict` open, last changed at sequence number `changedAt`.
+    func writeVersion1Store(at path: String, log: [Change], heads: [Change], conflict: Conflict, changedAt: Int64) throws {
+        let queue = try DatabaseQueue(path: path)
+        try SQLiteMigrations.migrator.migrate(queue, upTo: "v1")
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO project (id, name, schema, last_seq, created_at) VALUES (1, 'kz', ?, ?, 0)",
+                           arguments: [String(decoding: try Schema.upr.jsonData(), as: UTF8.self), log.count])
+            for (offset, change) in log.enumerated() {
+                let stored = StoredChange(change)
+                try db.execute(sql: """
+                    INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at)
+                    VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                    """, arguments: [offset + 1, stored.hlc, stored.collection, stored.record, stored.field, stored.value, stored.author,
+                                     stored.base, stored.supersedes, stored.covers])
+            }
+            for head in heads {
+                try db.execute(sql: "INSERT INTO head (project_id, record, field, hlc) VALUES (1, ?, ?, ?)", arguments: [head.record, head.field, head.hlc.text])
+            }
+            for record in Set(log.map(\.record)).sorted() {
+                try db.execute(sql: "INSERT INTO record (project_id, id, collection) VALUES (1, ?, 'incidents')", arguments: [record])
+            }
+            let state = String(decoding: try JSONEncoder().encode(Wire.ConflictState(conflict: conflict, open: true)), as: UTF8.self)
+            try db.execute(sql: "INSERT INTO conflict (project_id, record, field, state, seq) VALUES (1, ?, ?, ?, ?)",
+                           arguments: [conflict.record, conflict.field, state, changedAt])
+        }
+        try queue.close()
+    }
+
     @Test func aVersion1StoreKeepsItsHeadsAndConflictsAndTakesPushesAfterTheUpgrade() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-store-v1-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -19,36 +48,14 @@ import Testing
         let other = ben.change(recordB, "title", .text("Hearing"))
         let conflict = Conflict(collection: "incidents", record: recordA, field: "title", versions: [Version(anaEdit), Version(benEdit)])
 
-        // A store as version 1 left it: the log, the heads by record id, the records, an open conflict.
-        let queue = try DatabaseQueue(path: path)
-        try SQLiteSchema.migrator.migrate(queue, upTo: "v1")
-        try await queue.write { db in
-            try db.execute(sql: "INSERT INTO project (id, name, schema, last_seq, created_at) VALUES (1, 'kz', ?, 4, 0)",
-                           arguments: [String(decoding: try Schema.upr.jsonData(), as: UTF8.self)])
-            for (offset, change) in [created, anaEdit, benEdit, other].enumerated() {
-                let stored = StoredChange(change)
-                try db.execute(sql: """
-                    INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at)
-                    VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
-                    """, arguments: [offset + 1, stored.hlc, stored.collection, stored.record, stored.field, stored.value, stored.author,
-                                     stored.base, stored.supersedes, stored.covers])
-            }
-            for (record, hlc) in [(recordA, anaEdit.hlc), (recordA, benEdit.hlc), (recordB, other.hlc)] {
-                try db.execute(sql: "INSERT INTO head (project_id, record, field, hlc) VALUES (1, ?, 'title', ?)", arguments: [record, hlc.text])
-            }
-            for record in [recordA, recordB] {
-                try db.execute(sql: "INSERT INTO record (project_id, id, collection) VALUES (1, ?, 'incidents')", arguments: [record])
-            }
-            let state = String(decoding: try JSONEncoder().encode(Wire.ConflictState(conflict: conflict, open: true)), as: UTF8.self)
-            try db.execute(sql: "INSERT INTO conflict (project_id, record, field, state, seq) VALUES (1, ?, 'title', ?, 3)", arguments: [recordA, state])
-        }
-        try queue.close()
+        // A store as version 1 left it, with an open conflict.
+        try writeVersion1Store(at: path, log: [created, anaEdit, benEdit, other], heads: [anaEdit, benEdit, other], conflict: conflict, changedAt: 3)
 
         let store = try SQLiteSyncStore(folder: folder)
         let snapshot = try await store.snapshot(project: "kz", after: nil, limit: 100)
         #expect(Set(snapshot.changes.map(\.change.hlc)) == [anaEdit.hlc, benEdit.hlc, other.hlc])
 
-        // The conflict is still there for the planner: resolving it closes it, for every puller.
+        // The conflict is still there for the planner: resolving it closes it.
         let parents = FieldState(heads: conflict.versions).resolutionParents
         let resolution = ana.change(recordA, "title", .text("Protest in Almaty"), base: parents.base, supersedes: parents.supersedes)
         let edit = ben.change(recordB, "title", .text("Hearing in Astana"), base: other.hlc)
@@ -59,7 +66,11 @@ import Testing
         #expect(Set(after.changes.map(\.change.hlc)) == [resolution.hlc, edit.hlc])
         let page = try await store.pull(project: "kz", after: 4, limit: 10)
         #expect(page.changes.map(\.seq) == [5, 6])
-        #expect(page.conflicts.map(\.open) == [false])
+        let rows = try store.pool.read { db in try Row.fetchAll(db, sql: "SELECT state, seq FROM conflict") }
+        #expect(rows.count == 1)
+        let closed = try JSONDecoder().decode(Wire.ConflictState.self, from: Data(try #require(rows.first?["state"] as String?).utf8))
+        #expect(closed == Wire.ConflictState(conflict: conflict, open: false))
+        #expect(rows.first?["seq"] as Int64? == 5)
 
         let check = try DatabaseQueue(path: path)
         #expect(try await check.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } == ["ok"])

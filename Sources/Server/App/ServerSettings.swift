@@ -17,5 +17,5 @@ struct ServerSettings: Sendable {
     /// Reverse proxies (IP addresses) whose X-Forwarded-For names the client, for auth throttling.
     var trustedProxies: Set<String> = []
     /// The wall clock, milliseconds since the epoch (injected in tests).
-    var clock: @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
+    var clock: @Sendable () -> UInt64 = currentMillis
 }

@@ -25,9 +25,8 @@ struct SyncController: Sendable {
         guard let name = context.parameters.get("project"), !name.isEmpty else {
             throw APIError.badRequest("the path needs a project name")
         }
-        // No such project can exist, and PostgreSQL refuses some of these bytes (NUL) outright.
-        guard CasebookServer.ProjectCommand.isValidName(name) else {
-            throw APIError.badRequest("'\(name.prefix(64))' is not a project name: names are 1-64 letters, digits, '-' and '_'")
+        guard ProjectName.isValid(name) else {
+            throw APIError.badRequest("'\(name.prefix(64))' is not a project name: names are \(ProjectName.rule)")
         }
         return name
     }
@@ -70,16 +69,18 @@ struct SyncController: Sendable {
         _ = try await guardian.authorize(request, context: context, project: project, push: false)
         let after = try integer(request, "after", default: 0)
         guard after >= 0 else { throw APIError.badRequest("'after' must be a sequence number of 0 or more") }
-        let limit = try pageSize(request)
-        var skip: OwnChanges?
-        if let text = request.uri.queryParameters.get("skipNode") {
-            guard let node = NodeID(String(text)) else { throw APIError.badRequest("'skipNode' must be a node id (1-32 characters 0-9a-f)") }
-            skip = OwnChanges(node: node, upTo: try integer(request, "skipUpTo", default: 0))
+        var page = try await store.pull(project: project, after: after, limit: try pageSize(request), skip: try ownChanges(request))
+        page.serverTime = settings.clock()
+        return JSONResponse.raw(WireCodec.encode(page))
+    }
+
+    /// The puller's own changes named by `skipNode` and `skipUpTo`, nil without `skipNode`.
+    private func ownChanges(_ request: Request) throws -> Wire.OwnChanges? {
+        guard let text = request.uri.queryParameters.get(Wire.OwnChanges.nodeParameter) else { return nil }
+        guard let node = NodeID(String(text)) else {
+            throw APIError.badRequest("'\(Wire.OwnChanges.nodeParameter)' must be a node id (1-32 characters 0-9a-f)")
         }
-        let page = try await store.pull(project: project, after: after, limit: limit, skip: skip)
-        return JSONResponse.raw(WireCodec.encode(Wire.PullResponse(
-            changes: page.changes, conflicts: page.conflicts, cursor: page.cursor, more: page.more, latest: page.latest,
-            serverTime: settings.clock())))
+        return Wire.OwnChanges(node: node, upTo: try integer(request, Wire.OwnChanges.upToParameter, default: 0))
     }
 
     private func snapshot(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -90,9 +91,9 @@ struct SyncController: Sendable {
             guard let hlc = HLC(text: text) else { throw APIError.badRequest("'after' must be a timestamp as returned in 'next'") }
             after = hlc
         }
-        let page = try await store.snapshot(project: project, after: after, limit: try pageSize(request))
-        return JSONResponse.raw(WireCodec.encode(Wire.SnapshotResponse(
-            changes: page.changes, since: page.since, next: page.next, total: page.total, serverTime: settings.clock())))
+        var page = try await store.snapshot(project: project, after: after, limit: try pageSize(request))
+        page.serverTime = settings.clock()
+        return JSONResponse.raw(WireCodec.encode(page))
     }
 
     private func integer(_ request: Request, _ name: String, default value: Int64) throws -> Int64 {

@@ -121,6 +121,3 @@ struct StoreOptions: ParsableArguments {
         return try await body(store)
     }
 }
-
-/// Wall-clock milliseconds since the epoch.
-func currentMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }

@@ -19,8 +19,8 @@ extension CasebookServer {
             @OptionGroup var store: StoreOptions
 
             func validate() throws {
-                guard ProjectCommand.isValidName(name) else {
-                    throw ValidationError("project name '\(name)' is not valid: use 1-64 letters, digits, '-' and '_'")
+                guard ProjectName.isValid(name) else {
+                    throw ValidationError("project name '\(name)' is not valid: use \(ProjectName.rule)")
                 }
             }
 
@@ -29,11 +29,6 @@ extension CasebookServer {
                 try await store.withStore { try await $0.createProject(name: name, schema: loaded, now: currentMillis()) }
                 print("created project \(name) (schema \(loaded.name), version \(loaded.version))")
             }
-        }
-
-        static func isValidName(_ name: String) -> Bool {
-            (1...64).contains(name.count)
-                && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
         }
     }
 }

@@ -26,8 +26,9 @@ extension CasebookServer {
             @OptionGroup var store: StoreOptions
 
             func validate() throws {
-                guard ProjectCommand.isValidName(name) else {
-                    throw ValidationError("user name '\(name)' is not valid: use 1-64 letters, digits, '-' and '_'")
+                // User names follow the rule for project names.
+                guard ProjectName.isValid(name) else {
+                    throw ValidationError("user name '\(name)' is not valid: use \(ProjectName.rule)")
                 }
             }
 

@@ -73,7 +73,10 @@ package enum Wire {
         }
     }
 
-    /// A conflict as the server reports it in a pull: open, or closed by a resolution.
+    /// A conflict as the server's `conflict` table keeps it: open, or closed by a resolution.
+    ///
+    /// Pulls used to carry these; no client read them (a replica derives its conflicts from the
+    /// heads), so pages now carry an empty `conflicts` list (see `PullResponse`).
     package struct ConflictState: Codable, Sendable, Equatable {
         package var conflict: Conflict
         package var open: Bool
@@ -84,10 +87,11 @@ package enum Wire {
     }
 
     /// `GET /v1/projects/{p}/pull?after=SEQ&limit=N`: accepted changes after a cursor, oldest first.
-    package struct PullResponse: Codable, Sendable {
+    ///
+    /// The JSON also holds `"conflicts": []`: clients before this version require the key (see
+    /// `Wire+PullResponse.swift` and docs/protocol.md).
+    package struct PullResponse: Sendable {
         package var changes: [LoggedChange]
-        /// Conflicts opened, changed or closed by the changes of this page.
-        package var conflicts: [ConflictState]
         /// The cursor for the next page: the last sequence number in this page (or the request's).
         package var cursor: Int64
         /// Whether more changes follow.
@@ -97,9 +101,8 @@ package enum Wire {
         /// The server's clock, milliseconds since the epoch.
         package var serverTime: UInt64
 
-        package init(changes: [LoggedChange], conflicts: [ConflictState], cursor: Int64, more: Bool, latest: Int64, serverTime: UInt64) {
+        package init(changes: [LoggedChange], cursor: Int64, more: Bool, latest: Int64, serverTime: UInt64) {
             self.changes = changes
-            self.conflicts = conflicts
             self.cursor = cursor
             self.more = more
             self.latest = latest

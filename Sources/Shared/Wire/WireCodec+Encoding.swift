@@ -53,41 +53,9 @@ extension WireCodec {
         writer.raw("{")
         writer.key("changes", first: true)
         write(response.changes, &writer)
+        // Always empty: clients before this version require the key (see Wire+PullResponse.swift).
         writer.key("conflicts")
-        writer.raw("[")
-        for (index, state) in response.conflicts.enumerated() {
-            if index > 0 { writer.raw(",") }
-            writer.raw("{")
-            writer.key("open", first: true)
-            writer.bool(state.open)
-            writer.key("conflict")
-            writer.raw("{")
-            writer.key("id", first: true)
-            writer.string(state.conflict.id)
-            writer.key("collection")
-            writer.string(state.conflict.collection)
-            writer.key("record")
-            writer.string(state.conflict.record)
-            writer.key("field")
-            writer.string(state.conflict.field)
-            writer.key("versions")
-            writer.raw("[")
-            for (position, version) in state.conflict.versions.enumerated() {
-                if position > 0 { writer.raw(",") }
-                writer.raw("{")
-                writer.key("hlc", first: true)
-                writer.string(version.hlc.text)
-                writer.key("value")
-                write(version.value, &writer)
-                writer.key("author")
-                writer.string(version.author)
-                writer.key("covers")
-                writer.stringArray(version.covers.map(\.text))
-                writer.raw("}")
-            }
-            writer.raw("]}}")
-        }
-        writer.raw("]")
+        writer.raw("[]")
         writer.key("cursor")
         writer.integer(response.cursor)
         writer.key("more")

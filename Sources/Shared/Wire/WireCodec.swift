@@ -37,15 +37,10 @@ package enum WireCodec {
     /// Decodes a pull page; without the fallback, what the fast reader refuses throws `FastJSONReader.Failure`.
     package static func decodePullResponse(_ data: Data, fallback: Bool) throws -> Wire.PullResponse {
         try decode(data, as: Wire.PullResponse.self, fallback: fallback) { reader in
-            var changes: [Wire.LoggedChange]?, conflicts: [Wire.ConflictState]?
-            var cursor: Int64?, more: Bool?, latest: Int64?, serverTime: UInt64?
+            var changes: [Wire.LoggedChange]?, cursor: Int64?, more: Bool?, latest: Int64?, serverTime: UInt64?
             try reader.readObject { reader, key in
                 switch key {
                 case "changes": changes = try readLoggedChanges(&reader)
-                case "conflicts":
-                    var list: [Wire.ConflictState] = []
-                    try reader.readArray { list.append(try readConflictState(&$0)) }
-                    conflicts = list
                 case "cursor": cursor = try reader.readInt64()
                 case "more": more = try reader.readBool()
                 case "latest": latest = try reader.readInt64()
@@ -53,8 +48,9 @@ package enum WireCodec {
                 default: try reader.skipValue()
                 }
             }
-            guard let changes, let conflicts, let cursor, let more, let latest, let serverTime else { throw FastJSONReader.Failure() }
-            return Wire.PullResponse(changes: changes, conflicts: conflicts, cursor: cursor, more: more, latest: latest, serverTime: serverTime)
+            // `conflicts`, always empty now, is skipped like any unknown key (see Wire+PullResponse.swift).
+            guard let changes, let cursor, let more, let latest, let serverTime else { throw FastJSONReader.Failure() }
+            return Wire.PullResponse(changes: changes, cursor: cursor, more: more, latest: latest, serverTime: serverTime)
         }
     }
 
@@ -214,51 +210,5 @@ package enum WireCodec {
             list.append(Wire.LoggedChange(seq: seq, change: change, receivedAt: receivedAt))
         }
         return list
-    }
-
-    private static func readConflictState(_ reader: inout FastJSONReader) throws -> Wire.ConflictState {
-        var conflict: Conflict?, open: Bool?
-        try reader.readObject { reader, key in
-            switch key {
-            case "open": open = try reader.readBool()
-            case "conflict":
-                var id: String?, collection: String?, record: String?, field: String?, versions: [Version]?
-                try reader.readObject { reader, key in
-                    switch key {
-                    case "id": id = try reader.readString()
-                    case "collection": collection = try reader.readString()
-                    case "record": record = try reader.readString()
-                    case "field": field = try reader.readString()
-                    case "versions":
-                        var list: [Version] = []
-                        try reader.readArray { reader in
-                            var hlc: HLC?, value: FieldValue?, author: String?, covers: [HLC]?
-                            try reader.readObject { reader, key in
-                                switch key {
-                                case "hlc": hlc = try readHLC(&reader)
-                                case "value": value = try readValue(&reader)
-                                case "author": author = try reader.readString()
-                                case "covers": covers = try readHLCs(&reader)
-                                default: try reader.skipValue()
-                                }
-                            }
-                            guard let hlc, let value, let author, let covers else { throw FastJSONReader.Failure() }
-                            list.append(Version(hlc: hlc, value: value, author: author, covers: covers))
-                        }
-                        versions = list
-                    default: try reader.skipValue()
-                    }
-                }
-                guard let id, let collection, let record, let field, let versions else { throw FastJSONReader.Failure() }
-                // As `Codable` reads it: the id and the order of the versions as sent.
-                var made = Conflict(collection: collection, record: record, field: field, versions: versions)
-                made.id = id
-                made.versions = versions
-                conflict = made
-            default: try reader.skipValue()
-            }
-        }
-        guard let conflict, let open else { throw FastJSONReader.Failure() }
-        return Wire.ConflictState(conflict: conflict, open: open)
     }
 }

@@ -14,7 +14,8 @@ import Shared
 /// for each other.
 ///
 /// The connection pool is a service: `serve` runs it beside the HTTP server; admin commands and
-/// tests run it with `whileRunning`.
+/// tests run it with `whileRunning`. The tables are in `PostgresMigrations`; pushes in `+Push`,
+/// pulls and snapshots in `+Pull`, the connection handling in `+Connection`.
 final class PostgresSyncStore: SyncStore, Service {
     /// The settings a store is opened with.
     struct Settings: Sendable {
@@ -29,9 +30,11 @@ final class PostgresSyncStore: SyncStore, Service {
     let location: PostgresLocation
     let settings: Settings
     let faults: FaultInjector
-    private let client: PostgresClient
-    private let logger: Logger
-    private let pushQueues = KeyedQueue()
+    /// The connection pool, run by `run()`.
+    let client: PostgresClient
+    let logger: Logger
+    /// Pushes to one project queue here before taking a pooled connection (see `push`).
+    let pushQueues = KeyedQueue()
 
     /// Reaches the database with one connection (failing within `connectTimeout` with a message
     /// that says what is wrong), applies migrations, and prepares the pool; `run` starts it.
@@ -55,7 +58,7 @@ final class PostgresSyncStore: SyncStore, Service {
         do {
             try await withDeadline(migrationLimit, message: "the database migration did not finish within \(Int(migrationLimit.seconds)) s: check PostgreSQL's activity (pg_stat_activity) and start again") {
                 do {
-                    try await PostgresSchema.migrate(connection, logger: logger)
+                    try await PostgresMigrations.migrate(connection, logger: logger)
                 } catch let error as StoreError {
                     throw error
                 } catch {
@@ -174,205 +177,10 @@ final class PostgresSyncStore: SyncStore, Service {
         }
     }
 
-    // MARK: Sync
-
-    func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult] {
-        // Pushes to one project run one at a time anyway (the row lock below); queueing them here
-        // first keeps all but one off the pool, so they cannot starve this instance's pulls.
-        try await transaction(queue: project) { db, logger in
-            // The project's row lock orders pushes: numbers are read, used and committed one push at a time.
-            guard let (projectID, schemaText, lastSeq) = try await db.query(
-                "SELECT id, schema, last_seq FROM project WHERE name = \(project) FOR NO KEY UPDATE", logger: logger
-            ).decode((Int64, String, Int64).self).collect().first else {
-                throw StoreError.notFound("there is no project named '\(project)'")
-            }
-            let schema = try Schema.fromJSON(Data(schemaText.utf8))
-            let context = try await PostgresSchema.loadContext(db, projectID: projectID, lastSeq: lastSeq, changes: changes, logger: logger)
-            let plan = PushPlanner.plan(changes, schema: schema, author: author, policy: policy, context: context)
-            try await PostgresSchema.write(plan, db, projectID: projectID, logger: logger)
-            try self.faults.check("push")
-            return plan.results
-        }
-    }
-
-    func pull(project: String, after: Int64, limit: Int, skip: OwnChanges?) async throws -> PullPage {
-        try await transaction(readOnly: true) { db, logger in
-            let (projectID, latest) = try await Self.project(db, name: project, logger: logger)
-            guard after <= latest else { throw StoreError.cursorAhead(after: after, latest: latest) }
-            let fetch = Int64(limit + 1)
-            let query: PostgresQuery = if let skip {
-                // The node is the part of the HLC text after "MMMMMMMMMMMM-CCCC-" (character 19 on).
-                """
-                SELECT \(unescaped: PostgresSchema.changeColumns) FROM change
-                WHERE project_id = \(projectID) AND seq > \(after) AND NOT (seq <= \(skip.upTo) AND substr(hlc, 19) = \(skip.node.rawValue))
-                ORDER BY seq LIMIT \(fetch)
-                """
-            } else {
-                "SELECT \(unescaped: PostgresSchema.changeColumns) FROM change WHERE project_id = \(projectID) AND seq > \(after) ORDER BY seq LIMIT \(fetch)"
-            }
-            var changes = try await PostgresSchema.rows(db.query(query, logger: logger)).map(PostgresSchema.loggedChange)
-            let more = changes.count > limit
-            if more { changes.removeLast() }
-            // A full page ends at its last change; otherwise everything up to `latest` was considered.
-            let cursor = more ? (changes.last?.seq ?? after) : max(after, latest)
-            let conflicts = cursor > after
-                ? try await PostgresSchema.conflictStates(db, projectID: projectID, after: after, upTo: cursor, logger: logger) : []
-            return PullPage(changes: changes, conflicts: conflicts, cursor: cursor, more: more, latest: max(latest, cursor))
-        }
-    }
-
-    func snapshot(project: String, after: HLC?, limit: Int) async throws -> SnapshotPage {
-        try await transaction(readOnly: true) { db, logger in
-            let (projectID, since) = try await Self.project(db, name: project, logger: logger)
-            var changes = try await PostgresSchema.rows(db.query("""
-                SELECT \(unescaped: PostgresSchema.changeColumns) FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
-                WHERE head.project_id = \(projectID) AND head.hlc > \(after?.text ?? "") ORDER BY head.hlc LIMIT \(Int64(limit + 1))
-                """, logger: logger)).map(PostgresSchema.loggedChange)
-            let more = changes.count > limit
-            if more { changes.removeLast() }
-            var total: Int?
-            if after == nil {
-                total = try await db.query("SELECT COUNT(*) FROM head WHERE project_id = \(projectID)", logger: logger)
-                    .decode(Int64.self).collect().first.map(Int.init)
-            }
-            return SnapshotPage(changes: changes, since: since, next: more ? changes.last?.change.hlc : nil, total: total)
-        }
-    }
-
     /// A session setting of a pooled connection (to check the time limits the pool sets).
     func sessionSetting(_ name: String) async throws -> String? {
         try await statement { db, logger in
             try await db.query("SELECT current_setting(\(name))", logger: logger).decode(String.self).collect().first
-        }
-    }
-
-    // MARK: Helpers
-
-    /// The project's id and last sequence number.
-    private static func project(_ db: PostgresConnection, name: String, logger: Logger) async throws -> (Int64, Int64) {
-        guard let row = try await db.query("SELECT id, last_seq FROM project WHERE name = \(name)", logger: logger)
-            .decode((Int64, Int64).self).collect().first else {
-            throw StoreError.notFound("there is no project named '\(name)'")
-        }
-        return row
-    }
-
-    /// Runs `body`, a single statement (atomic on its own), on a pooled connection: no BEGIN and
-    /// COMMIT round trips for the reads every request makes (token, membership, schema).
-    private func statement<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T) async throws -> T {
-        try await onConnection(body)
-    }
-
-    /// Runs `body` in one transaction on a pooled connection, within the operation time limit;
-    /// with `queue`, after the earlier transactions of the same queue (in this process) finished.
-    ///
-    /// Writes run at READ COMMITTED whatever the database's default (the project lock orders
-    /// them; a stricter level would only make waiting pushes fail); reads run at REPEATABLE READ
-    /// so that everything one request reads comes from the same commits.
-    private func transaction<T: Sendable>(
-        readOnly: Bool = false, queue: String? = nil, _ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T
-    ) async throws -> T {
-        try await onConnection(queue: queue) { db, logger in
-            try await db.query(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL READ COMMITTED", logger: logger)
-            do {
-                let result = try await body(db, logger)
-                try await db.query("COMMIT", logger: logger)
-                return result
-            } catch {
-                _ = try? await db.query("ROLLBACK", logger: logger)
-                throw error
-            }
-        }
-    }
-
-    /// Runs `body` on a pooled connection within the operation time limit, translating PostgreSQL's errors.
-    ///
-    /// The database enforces the same limit on each statement and on lock waits (session settings
-    /// of every pooled connection), so work given up on here is also stopped there. Clients get a
-    /// short message; the details (host, PostgreSQL's own message) go to the log only.
-    private func onConnection<T: Sendable>(
-        queue: String? = nil, _ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T
-    ) async throws -> T {
-        let client = self.client, logger = self.logger, location = self.location, queues = self.pushQueues
-        let leased = LeasedConnection()
-        do {
-            return try await withDeadline(
-                settings.operationTimeout,
-                message: "the server's database did not answer in time: try again in a moment"
-            ) {
-                if let queue { try await queues.acquire(queue) }
-                do {
-                    let result = try await client.withConnection { db in
-                        leased.hold(db)
-                        defer { leased.hold(nil) }
-                        return try await body(db, logger)
-                    }
-                    if let queue { await queues.release(queue) }
-                    return result
-                } catch {
-                    if let queue { await queues.release(queue) }
-                    throw error
-                }
-            }
-        } catch let error as StoreError {
-            // Given up on while a connection was still in use: close it. A database that went
-            // silent (a network partition) would otherwise keep it leased for good, and the pool
-            // would shrink with every such request; closing fails its query and frees the lease.
-            if let stuck = leased.take() {
-                logger.warning("closing a database connection that did not answer within \(Int(settings.operationTimeout.seconds)) s")
-                stuck.close().whenComplete { _ in }
-            }
-            throw error
-        } catch let error as PSQLError {
-            // Not the query: its parameters hold record contents and token hashes.
-            logger.error("PostgreSQL failed: \(location.explain(error))")
-            switch error.serverInfo?[.sqlState] {
-            case "23505": throw StoreError.conflict("it was being created by another request at the same moment: try again")
-            case "57014", "55P03": throw StoreError.unavailable("the server's database is busy: try again in a moment")
-            default: throw StoreError.unavailable("the server's database is unavailable: try again in a moment")
-            }
-        }
-    }
-}
-
-/// The connection an operation is using, if it is still using one.
-private final class LeasedConnection: @unchecked Sendable {
-    private let lock = NSLock()
-    private var connection: PostgresConnection?
-
-    func hold(_ connection: PostgresConnection?) { lock.withLock { self.connection = connection } }
-
-    func take() -> PostgresConnection? {
-        lock.withLock {
-            defer { connection = nil }
-            return connection
-        }
-    }
-}
-
-/// One-at-a-time queues by key (FIFO), for work that the database would serialise anyway.
-actor KeyedQueue {
-    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
-    private var busy = Set<String>()
-
-    /// Waits for the key's turn; throws if the task was cancelled meanwhile (and gives the turn back).
-    func acquire(_ key: String) async throws {
-        if busy.insert(key).inserted { return }
-        await withCheckedContinuation { waiting[key, default: []].append($0) }
-        if Task.isCancelled {
-            release(key)
-            throw CancellationError()
-        }
-    }
-
-    /// Ends the current turn: the next waiter (if any) gets it.
-    func release(_ key: String) {
-        if var queue = waiting[key], !queue.isEmpty {
-            let next = queue.removeFirst()
-            waiting[key] = queue.isEmpty ? nil : queue
-            next.resume()
-        } else {
-            busy.remove(key)
         }
     }
 }

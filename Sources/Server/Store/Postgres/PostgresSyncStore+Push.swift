@@ -3,136 +3,28 @@ import Logging
 import PostgresNIO
 import Shared
 
-/// The PostgreSQL store's tables, migrations, and the statements of a push and a pull.
-///
-/// The tables mirror the SQLite store's (see `SQLiteSchema`). Every text that is compared or
-/// ordered as an HLC uses the "C" collation, so the database orders HLCs byte by byte exactly
-/// as Swift and SQLite do, whatever the database's locale.
-enum PostgresSchema {
-    /// Migrations by version, applied in order. Never edit one once shipped; add a new one.
-    static let migrations: [(version: Int, name: String, sql: String)] = [
-        (1, "tables", """
-            CREATE TABLE project (
-                id BIGSERIAL PRIMARY KEY,
-                name TEXT NOT NULL UNIQUE,
-                schema TEXT NOT NULL,
-                last_seq BIGINT NOT NULL DEFAULT 0,
-                created_at BIGINT NOT NULL
-            );
-            CREATE TABLE account (
-                id BIGSERIAL PRIMARY KEY,
-                name TEXT NOT NULL UNIQUE,
-                created_at BIGINT NOT NULL,
-                revoked_at BIGINT
-            );
-            CREATE TABLE token (
-                hash BYTEA PRIMARY KEY,
-                user_id BIGINT NOT NULL REFERENCES account(id),
-                created_at BIGINT NOT NULL
-            );
-            CREATE INDEX token_by_user ON token(user_id);
-            CREATE TABLE member (
-                user_id BIGINT NOT NULL REFERENCES account(id),
-                project_id BIGINT NOT NULL REFERENCES project(id),
-                role TEXT NOT NULL,
-                PRIMARY KEY (user_id, project_id)
-            );
-            CREATE TABLE change (
-                project_id BIGINT NOT NULL,
-                seq BIGINT NOT NULL,
-                hlc TEXT COLLATE "C" NOT NULL,
-                collection TEXT NOT NULL,
-                record TEXT COLLATE "C" NOT NULL,
-                field TEXT COLLATE "C" NOT NULL,
-                value TEXT NOT NULL,
-                author TEXT NOT NULL,
-                base TEXT COLLATE "C",
-                supersedes TEXT,
-                covers TEXT,
-                received_at BIGINT NOT NULL,
-                PRIMARY KEY (project_id, seq),
-                UNIQUE (project_id, hlc)
-            );
-            CREATE INDEX change_by_base ON change(project_id, base) WHERE base IS NOT NULL;
-            CREATE TABLE change_parent (
-                project_id BIGINT NOT NULL,
-                parent TEXT COLLATE "C" NOT NULL,
-                child TEXT COLLATE "C" NOT NULL,
-                PRIMARY KEY (project_id, parent, child)
-            );
-            CREATE TABLE head (
-                project_id BIGINT NOT NULL,
-                record TEXT COLLATE "C" NOT NULL,
-                field TEXT COLLATE "C" NOT NULL,
-                hlc TEXT COLLATE "C" NOT NULL,
-                PRIMARY KEY (project_id, record, field, hlc)
-            );
-            CREATE INDEX head_by_hlc ON head(project_id, hlc);
-            CREATE TABLE record (
-                project_id BIGINT NOT NULL,
-                id TEXT COLLATE "C" NOT NULL,
-                collection TEXT NOT NULL,
-                PRIMARY KEY (project_id, id)
-            );
-            CREATE TABLE conflict (
-                project_id BIGINT NOT NULL,
-                record TEXT COLLATE "C" NOT NULL,
-                field TEXT COLLATE "C" NOT NULL,
-                state TEXT NOT NULL,
-                seq BIGINT NOT NULL,
-                PRIMARY KEY (project_id, record, field)
-            );
-            CREATE INDEX conflict_by_seq ON conflict(project_id, seq);
-            """),
-    ]
-
-    /// The advisory lock that serialises migrations between server instances starting at once.
-    static let migrationLock: Int64 = 0x6361_7365_626F_6F6B  // "casebook"
-
-    /// Applies the migrations this build knows and the database lacks, in one transaction under
-    /// an advisory lock: a second instance starting at the same moment waits, then finds them done.
-    static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("BEGIN", logger: logger)
-        do {
-            // Read the result: a failure here must surface here, not as an aborted transaction later.
-            for try await _ in try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger) {}
-            // Only create the bookkeeping table when it is missing: a role without CREATE rights can
-            // run a server on a database that is already migrated.
-            let present = try await connection.query("SELECT to_regclass('casebook_migration') IS NOT NULL", logger: logger)
-                .decode(Bool.self).collect().first ?? false
-            if !present {
-                try await connection.query("""
-                    CREATE TABLE casebook_migration (
-                        version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
-                    """, logger: logger)
+// A push: under the project's row lock, load what the planner needs with one statement per kind of
+// fact, plan in memory, and write the plan with one statement per table (arrays unnested
+// server-side): each statement is a network round trip.
+extension PostgresSyncStore {
+    func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult] {
+        // Pushes to one project run one at a time anyway (the row lock below); queueing them here
+        // first keeps all but one off the pool, so they cannot starve this instance's pulls.
+        try await transaction(queue: project) { db, logger in
+            // The project's row lock orders pushes: numbers are read, used and committed one push at a time.
+            guard let (projectID, schemaText, lastSeq) = try await db.query(
+                "SELECT id, schema, last_seq FROM project WHERE name = \(project) FOR NO KEY UPDATE", logger: logger
+            ).decode((Int64, String, Int64).self).collect().first else {
+                throw StoreError.notFound("there is no project named '\(project)'")
             }
-            var applied = Set<Int>()
-            for try await version in try await connection.query("SELECT version FROM casebook_migration", logger: logger).decode(Int.self) {
-                applied.insert(version)
-            }
-            let known = migrations.map(\.version).max() ?? 0
-            if let newest = applied.max(), newest > known {
-                throw StoreError.unavailable(
-                    "the database was set up by a newer casebook-server (schema version \(newest), this one knows \(known)): run the newer version")
-            }
-            for migration in migrations where !applied.contains(migration.version) {
-                logger.notice("applying database migration \(migration.version) (\(migration.name))")
-                // One statement at a time: the extended protocol takes a single command.
-                for statement in migration.sql.components(separatedBy: ";\n") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                }
-                try await connection.query(
-                    "INSERT INTO casebook_migration (version, name, applied_at) VALUES (\(migration.version), \(migration.name), \(Int64(currentMillis())))",
-                    logger: logger)
-            }
-            try await connection.query("COMMIT", logger: logger)
-        } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
-            throw error
+            let schema = try Schema.fromJSON(Data(schemaText.utf8))
+            let context = try await Self.loadContext(db, projectID: projectID, lastSeq: lastSeq, changes: changes, logger: logger)
+            let plan = PushPlanner.plan(changes, schema: schema, author: author, policy: policy, context: context)
+            try await Self.write(plan, db, projectID: projectID, logger: logger)
+            try self.faults.check("push")
+            return plan.results
         }
     }
-
-    // MARK: Push
 
     /// Loads what the planner needs for `changes`, with one statement per kind of fact.
     static func loadContext(_ db: PostgresConnection, projectID: Int64, lastSeq: Int64, changes: [Change], logger: Logger) async throws -> PushContext {
@@ -190,11 +82,20 @@ enum PostgresSchema {
     /// Writes a plan with one statement per table (arrays unnested server-side, not a statement per row).
     static func write(_ plan: PushPlan, _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
         guard !plan.inserts.isEmpty else { return }
+        try await appendToLog(plan.inserts, db, projectID: projectID, logger: logger)
+        try await replaceHeads(plan, db, projectID: projectID, logger: logger)
+        try await insertRecords(plan, db, projectID: projectID, logger: logger)
+        try await writeConflicts(plan, db, projectID: projectID, logger: logger)
+        try await db.query("UPDATE project SET last_seq = \(plan.lastSeq) WHERE id = \(projectID)", logger: logger)
+    }
+
+    /// Appends the accepted changes to the log, with the parents they supersede.
+    private static func appendToLog(_ inserts: [Wire.LoggedChange], _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
         var seqs: [Int64] = [], hlcs: [String] = [], collections: [String] = [], records: [String] = [], fields: [String] = []
         var values: [String] = [], authors: [String] = [], bases: [String] = [], supersedes: [String] = [], covers: [String] = []
         var received: [Int64] = []
         var parents: [String] = [], children: [String] = []
-        for logged in plan.inserts {
+        for logged in inserts {
             let change = logged.change, stored = StoredChange(change)
             seqs.append(logged.seq)
             hlcs.append(stored.hlc)
@@ -227,6 +128,10 @@ enum PostgresSchema {
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
         }
+    }
+
+    /// Replaces the heads of every field whose heads changed.
+    private static func replaceHeads(_ plan: PushPlan, _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
         let replaced = Array(plan.replacedHeads)
         if !replaced.isEmpty {
             try await db.query("""
@@ -248,12 +153,20 @@ enum PostgresSchema {
                 SELECT \(projectID), r, f, h FROM unnest(\(headRecords)::text[], \(headFields)::text[], \(headHLCs)::text[]) AS t(r, f, h)
                 """, logger: logger)
         }
+    }
+
+    /// Inserts the records new to the store.
+    private static func insertRecords(_ plan: PushPlan, _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
         if !plan.newRecords.isEmpty {
             try await db.query("""
                 INSERT INTO record (project_id, id, collection)
                 SELECT \(projectID), i, c FROM unnest(\(Array(plan.newRecords.keys))::text[], \(Array(plan.newRecords.values))::text[]) AS t(i, c)
                 """, logger: logger)
         }
+    }
+
+    /// Records the last state of every conflict the batch opened, changed or closed.
+    private static func writeConflicts(_ plan: PushPlan, _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
         if !plan.conflicts.isEmpty {
             let encoder = JSONEncoder()
             var conflictRecords: [String] = [], conflictFields: [String] = [], states: [String] = [], conflictSeqs: [Int64] = []
@@ -269,48 +182,6 @@ enum PostgresSchema {
                 ON CONFLICT (project_id, record, field) DO UPDATE SET state = excluded.state, seq = excluded.seq
                 """, logger: logger)
         }
-        try await db.query("UPDATE project SET last_seq = \(plan.lastSeq) WHERE id = \(projectID)", logger: logger)
-    }
-
-    // MARK: Reading
-
-    /// The columns `loggedChange` reads, in its order.
-    static let changeColumns = "change.seq, change.hlc, change.collection, change.record, change.field, change.value, change.author, change.base, change.supersedes, change.covers, change.received_at"
-
-    /// Every row of a result.
-    static func rows(_ sequence: PostgresRowSequence) async throws -> [PostgresRow] {
-        var rows: [PostgresRow] = []
-        for try await row in sequence { rows.append(row) }
-        return rows
-    }
-
-    static func loggedChange(_ row: PostgresRow) throws -> Wire.LoggedChange {
-        let (seq, hlc, collection, record, field, value, author, base, supersedes, covers, received) = try row.decode(
-            (Int64, String, String, String, String, String, String, String?, String?, String?, Int64).self)
-        let stored = StoredChange(hlc: hlc, collection: collection, record: record, field: field, value: value, author: author,
-                                  base: base, supersedes: supersedes, covers: covers)
-        return Wire.LoggedChange(seq: seq, change: try stored.change(), receivedAt: UInt64(max(received, 0)))
-    }
-
-    /// Conflict rows changed by sequence numbers in (after, upTo].
-    static func conflictStates(_ db: PostgresConnection, projectID: Int64, after: Int64, upTo: Int64, logger: Logger) async throws -> [Wire.ConflictState] {
-        let decoder = JSONDecoder()
-        var states: [Wire.ConflictState] = []
-        for try await state in try await db.query(
-            "SELECT state FROM conflict WHERE project_id = \(projectID) AND seq > \(after) AND seq <= \(upTo) ORDER BY seq", logger: logger
-        ).decode(String.self) {
-            states.append(try decoder.decode(Wire.ConflictState.self, from: Data(state.utf8)))
-        }
-        return states
-    }
-}
-
-extension AsyncSequence {
-    /// Every element, in order.
-    func collect() async throws -> [Element] {
-        var elements: [Element] = []
-        for try await element in self { elements.append(element) }
-        return elements
     }
 }
 

@@ -1,0 +1,21 @@
+import Foundation
+
+/// A user's role in a project.
+enum Role: String, Codable, Sendable, CaseIterable {
+    case admin, researcher, viewer
+
+    /// Whether the role may push changes.
+    var canPush: Bool { self != .viewer }
+}
+
+/// Who a valid token belongs to.
+struct AuthenticatedUser: Sendable, Equatable {
+    var id: Int64
+    var name: String
+}
+
+/// What a token's user may do in one project.
+struct Membership: Sendable, Equatable {
+    var project: String
+    var role: Role
+}

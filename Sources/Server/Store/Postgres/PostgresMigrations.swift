@@ -1,0 +1,133 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL store's tables: its migrations, and how a server applies the ones it lacks.
+///
+/// The tables mirror the SQLite store's (see `SQLiteMigrations`). Every text that is compared or
+/// ordered as an HLC uses the "C" collation, so the database orders HLCs byte by byte exactly
+/// as Swift and SQLite do, whatever the database's locale.
+enum PostgresMigrations {
+    /// Migrations by version, applied in order. Never edit one once shipped; add a new one.
+    static let migrations: [(version: Int, name: String, sql: String)] = [
+        (1, "tables", """
+            CREATE TABLE project (
+                id BIGSERIAL PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                schema TEXT NOT NULL,
+                last_seq BIGINT NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL
+            );
+            CREATE TABLE account (
+                id BIGSERIAL PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL,
+                revoked_at BIGINT
+            );
+            CREATE TABLE token (
+                hash BYTEA PRIMARY KEY,
+                user_id BIGINT NOT NULL REFERENCES account(id),
+                created_at BIGINT NOT NULL
+            );
+            CREATE INDEX token_by_user ON token(user_id);
+            CREATE TABLE member (
+                user_id BIGINT NOT NULL REFERENCES account(id),
+                project_id BIGINT NOT NULL REFERENCES project(id),
+                role TEXT NOT NULL,
+                PRIMARY KEY (user_id, project_id)
+            );
+            CREATE TABLE change (
+                project_id BIGINT NOT NULL,
+                seq BIGINT NOT NULL,
+                hlc TEXT COLLATE "C" NOT NULL,
+                collection TEXT NOT NULL,
+                record TEXT COLLATE "C" NOT NULL,
+                field TEXT COLLATE "C" NOT NULL,
+                value TEXT NOT NULL,
+                author TEXT NOT NULL,
+                base TEXT COLLATE "C",
+                supersedes TEXT,
+                covers TEXT,
+                received_at BIGINT NOT NULL,
+                PRIMARY KEY (project_id, seq),
+                UNIQUE (project_id, hlc)
+            );
+            CREATE INDEX change_by_base ON change(project_id, base) WHERE base IS NOT NULL;
+            CREATE TABLE change_parent (
+                project_id BIGINT NOT NULL,
+                parent TEXT COLLATE "C" NOT NULL,
+                child TEXT COLLATE "C" NOT NULL,
+                PRIMARY KEY (project_id, parent, child)
+            );
+            CREATE TABLE head (
+                project_id BIGINT NOT NULL,
+                record TEXT COLLATE "C" NOT NULL,
+                field TEXT COLLATE "C" NOT NULL,
+                hlc TEXT COLLATE "C" NOT NULL,
+                PRIMARY KEY (project_id, record, field, hlc)
+            );
+            CREATE INDEX head_by_hlc ON head(project_id, hlc);
+            CREATE TABLE record (
+                project_id BIGINT NOT NULL,
+                id TEXT COLLATE "C" NOT NULL,
+                collection TEXT NOT NULL,
+                PRIMARY KEY (project_id, id)
+            );
+            CREATE TABLE conflict (
+                project_id BIGINT NOT NULL,
+                record TEXT COLLATE "C" NOT NULL,
+                field TEXT COLLATE "C" NOT NULL,
+                state TEXT NOT NULL,
+                seq BIGINT NOT NULL,
+                PRIMARY KEY (project_id, record, field)
+            );
+            CREATE INDEX conflict_by_seq ON conflict(project_id, seq);
+            """),
+    ]
+
+    /// The advisory lock that serialises migrations between server instances starting at once.
+    static let migrationLock: Int64 = 0x6361_7365_626F_6F6B  // "casebook"
+
+    /// Applies the migrations this build knows and the database lacks, in one transaction under
+    /// an advisory lock: a second instance starting at the same moment waits, then finds them done.
+    static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            // Read the result: a failure here must surface here, not as an aborted transaction later.
+            for try await _ in try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger) {}
+            // Only create the bookkeeping table when it is missing: a role without CREATE rights can
+            // run a server on a database that is already migrated.
+            let present = try await connection.query("SELECT to_regclass('casebook_migration') IS NOT NULL", logger: logger)
+                .decode(Bool.self).collect().first ?? false
+            if !present {
+                try await connection.query("""
+                    CREATE TABLE casebook_migration (
+                        version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
+                    """, logger: logger)
+            }
+            var applied = Set<Int>()
+            for try await version in try await connection.query("SELECT version FROM casebook_migration", logger: logger).decode(Int.self) {
+                applied.insert(version)
+            }
+            let known = migrations.map(\.version).max() ?? 0
+            if let newest = applied.max(), newest > known {
+                throw StoreError.unavailable(
+                    "the database was set up by a newer casebook-server (schema version \(newest), this one knows \(known)): run the newer version")
+            }
+            for migration in migrations where !applied.contains(migration.version) {
+                logger.notice("applying database migration \(migration.version) (\(migration.name))")
+                // One statement at a time: the extended protocol takes a single command.
+                for statement in migration.sql.components(separatedBy: ";\n") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO casebook_migration (version, name, applied_at) VALUES (\(migration.version), \(migration.name), \(Int64(currentMillis())))",
+                    logger: logger)
+            }
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
+}

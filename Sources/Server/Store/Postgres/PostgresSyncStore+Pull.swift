@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Shared
+
+// Pulls and snapshots: each reads its page and `last_seq` in one REPEATABLE READ transaction, so it
+// sees a prefix of the commits. `PageCutter` turns the rows into the page.
+extension PostgresSyncStore {
+    func pull(project: String, after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse {
+        try await transaction(readOnly: true) { db, logger in
+            let (projectID, latest) = try await Self.project(db, name: project, logger: logger)
+            try PageCutter.checkCursor(after: after, latest: latest)
+            let fetch = Int64(PageCutter.fetchCount(limit: limit))
+            let query: PostgresQuery = if let skip {
+                // The node is the part of the HLC text after "MMMMMMMMMMMM-CCCC-" (character 19 on).
+                """
+                SELECT \(unescaped: Self.changeColumns) FROM change
+                WHERE project_id = \(projectID) AND seq > \(after) AND NOT (seq <= \(skip.upTo) AND substr(hlc, 19) = \(skip.node.rawValue))
+                ORDER BY seq LIMIT \(fetch)
+                """
+            } else {
+                "SELECT \(unescaped: Self.changeColumns) FROM change WHERE project_id = \(projectID) AND seq > \(after) ORDER BY seq LIMIT \(fetch)"
+            }
+            let rows = try await Self.rows(db.query(query, logger: logger)).map(Self.loggedChange)
+            return PageCutter.pull(rows, after: after, limit: limit, latest: latest)
+        }
+    }
+
+    func snapshot(project: String, after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse {
+        try await transaction(readOnly: true) { db, logger in
+            let (projectID, since) = try await Self.project(db, name: project, logger: logger)
+            let rows = try await Self.rows(db.query("""
+                SELECT \(unescaped: Self.changeColumns) FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
+                WHERE head.project_id = \(projectID) AND head.hlc > \(after?.text ?? "") ORDER BY head.hlc LIMIT \(Int64(PageCutter.fetchCount(limit: limit)))
+                """, logger: logger)).map(Self.loggedChange)
+            var total: Int?
+            if after == nil {
+                total = try await db.query("SELECT COUNT(*) FROM head WHERE project_id = \(projectID)", logger: logger)
+                    .decode(Int64.self).collect().first.map(Int.init)
+            }
+            return PageCutter.snapshot(rows, limit: limit, since: since, total: total)
+        }
+    }
+
+    /// The project's id and last sequence number.
+    private static func project(_ db: PostgresConnection, name: String, logger: Logger) async throws -> (Int64, Int64) {
+        guard let row = try await db.query("SELECT id, last_seq FROM project WHERE name = \(name)", logger: logger)
+            .decode((Int64, Int64).self).collect().first else {
+            throw StoreError.notFound("there is no project named '\(name)'")
+        }
+        return row
+    }
+
+    // MARK: Rows
+
+    /// The columns `loggedChange` reads, in its order.
+    static let changeColumns = "change.seq, change.hlc, change.collection, change.record, change.field, change.value, change.author, change.base, change.supersedes, change.covers, change.received_at"
+
+    /// Every row of a result.
+    static func rows(_ sequence: PostgresRowSequence) async throws -> [PostgresRow] {
+        var rows: [PostgresRow] = []
+        for try await row in sequence { rows.append(row) }
+        return rows
+    }
+
+    static func loggedChange(_ row: PostgresRow) throws -> Wire.LoggedChange {
+        let (seq, hlc, collection, record, field, value, author, base, supersedes, covers, received) = try row.decode(
+            (Int64, String, String, String, String, String, String, String?, String?, String?, Int64).self)
+        let stored = StoredChange(hlc: hlc, collection: collection, record: record, field: field, value: value, author: author,
+                                  base: base, supersedes: supersedes, covers: covers)
+        return Wire.LoggedChange(seq: seq, change: try stored.change(), receivedAt: UInt64(max(received, 0)))
+    }
+}

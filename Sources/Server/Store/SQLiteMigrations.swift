@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+
+/// The SQLite store's tables: its migrations, applied in order when the store opens.
+enum SQLiteMigrations {
+    /// Migrations are never edited once shipped; add a new one instead.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in try db.execute(sql: v1) }
+        // v2: records get an integer `key`, and the heads are keyed by it, so a push appends to the
+        // `head` table instead of inserting at random pages (the text form of a record id starts
+        // with random digits, which made every insert a cache miss once the store outgrew its cache).
+        migrator.registerMigration("v2") { db in try db.execute(sql: v2) }
+        return migrator
+    }
+
+    /// The tables, as the first release made them.
+    private static let v1 = """
+        CREATE TABLE project (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            schema TEXT NOT NULL,
+            last_seq INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE user (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER
+        );
+        CREATE TABLE token (
+            hash BLOB PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES user(id),
+            created_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX token_by_user ON token(user_id);
+        CREATE TABLE member (
+            user_id INTEGER NOT NULL REFERENCES user(id),
+            project_id INTEGER NOT NULL REFERENCES project(id),
+            role TEXT NOT NULL,
+            PRIMARY KEY (user_id, project_id)
+        ) WITHOUT ROWID;
+        -- Every accepted change, forever: the history, and the pull feed by seq.
+        CREATE TABLE change (
+            project_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            hlc TEXT NOT NULL,
+            collection TEXT NOT NULL,
+            record TEXT NOT NULL,
+            field TEXT NOT NULL,
+            value TEXT NOT NULL,
+            author TEXT NOT NULL,
+            base TEXT,
+            supersedes TEXT,
+            covers TEXT,
+            received_at INTEGER NOT NULL,
+            UNIQUE (project_id, seq),
+            UNIQUE (project_id, hlc)
+        );
+        CREATE INDEX change_by_base ON change(project_id, base) WHERE base IS NOT NULL;
+        -- The versions a change supersedes besides its base (resolutions).
+        CREATE TABLE change_parent (
+            project_id INTEGER NOT NULL,
+            parent TEXT NOT NULL,
+            child TEXT NOT NULL,
+            PRIMARY KEY (project_id, parent, child)
+        ) WITHOUT ROWID;
+        -- The current versions of every field (more than one value: a conflict).
+        CREATE TABLE head (
+            project_id INTEGER NOT NULL,
+            record TEXT NOT NULL,
+            field TEXT NOT NULL,
+            hlc TEXT NOT NULL,
+            PRIMARY KEY (project_id, record, field, hlc)
+        ) WITHOUT ROWID;
+        CREATE INDEX head_by_hlc ON head(project_id, hlc);
+        CREATE TABLE record (
+            project_id INTEGER NOT NULL,
+            id TEXT NOT NULL,
+            collection TEXT NOT NULL,
+            PRIMARY KEY (project_id, id)
+        ) WITHOUT ROWID;
+        -- The last state of every conflict (open or closed) and the seq that changed it.
+        CREATE TABLE conflict (
+            project_id INTEGER NOT NULL,
+            record TEXT NOT NULL,
+            field TEXT NOT NULL,
+            state TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (project_id, record, field)
+        ) WITHOUT ROWID;
+        CREATE INDEX conflict_by_seq ON conflict(project_id, seq);
+        """
+
+    /// Records keyed by an integer, heads by that key.
+    private static let v2 = """
+        CREATE TABLE record_v2 (
+            key INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL,
+            id TEXT NOT NULL,
+            collection TEXT NOT NULL,
+            UNIQUE (project_id, id)
+        );
+        INSERT INTO record_v2 (project_id, id, collection)
+            SELECT project_id, id, collection FROM record ORDER BY project_id, substr(id, 17), id;  -- creation order
+        -- The key's columns first: SQLite 3.40's integrity_check misreads NOT NULL columns
+        -- placed before them in a WITHOUT ROWID table.
+        CREATE TABLE head_v2 (
+            record_key INTEGER NOT NULL,
+            field TEXT NOT NULL,
+            hlc TEXT NOT NULL,
+            project_id INTEGER NOT NULL,
+            PRIMARY KEY (record_key, field, hlc)
+        ) WITHOUT ROWID;
+        INSERT INTO head_v2 (record_key, field, hlc, project_id)
+            SELECT record_v2.key, head.field, head.hlc, head.project_id
+            FROM head JOIN record_v2 ON record_v2.project_id = head.project_id AND record_v2.id = head.record;
+        DROP TABLE head;
+        DROP TABLE record;
+        ALTER TABLE record_v2 RENAME TO record;
+        ALTER TABLE head_v2 RENAME TO head;
+        CREATE INDEX head_by_hlc ON head(project_id, hlc);
+        """
+}

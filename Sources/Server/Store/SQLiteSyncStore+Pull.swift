@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+import Shared
+import SQLiteSupport
+
+// Pulls and snapshots: one read transaction each, so a page and the sequence number it is read
+// against come from the same commits. `PageCutter` turns the rows into the page.
+extension SQLiteSyncStore {
+    func pull(project: String, after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse {
+        try await read { db in
+            let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
+            // Read in the same transaction as the page, so the cursor never passes an unseen change.
+            let latest = try Int64.fetchOne(db, sql: "SELECT last_seq FROM project WHERE id = ?", arguments: [projectID]) ?? 0
+            try PageCutter.checkCursor(after: after, latest: latest)
+            let fetch = PageCutter.fetchCount(limit: limit)
+            let rows: [Wire.LoggedChange]
+            if let skip {
+                // The node is the part of the HLC text after "MMMMMMMMMMMM-CCCC-" (character 19 on).
+                rows = try Self.loggedChanges(
+                    db, sql: "SELECT \(Self.changeColumns) FROM change WHERE project_id = ? AND seq > ? AND NOT (seq <= ? AND substr(hlc, 19) = ?) ORDER BY seq LIMIT ?",
+                    arguments: [projectID, after, skip.upTo, skip.node.rawValue, fetch])
+            } else {
+                rows = try Self.loggedChanges(
+                    db, sql: "SELECT \(Self.changeColumns) FROM change WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                    arguments: [projectID, after, fetch])
+            }
+            return PageCutter.pull(rows, after: after, limit: limit, latest: latest)
+        }
+    }
+
+    func snapshot(project: String, after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse {
+        try await read { db in
+            let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
+            let since = try Int64.fetchOne(db, sql: "SELECT last_seq FROM project WHERE id = ?", arguments: [projectID]) ?? 0
+            let rows = try Self.loggedChanges(
+                db,
+                sql: """
+                    SELECT \(Self.changeColumns) FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
+                    WHERE head.project_id = ? AND head.hlc > ? ORDER BY head.hlc LIMIT ?
+                    """,
+                arguments: [projectID, after?.text ?? "", PageCutter.fetchCount(limit: limit)])
+            let total = after == nil ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM head WHERE project_id = ?", arguments: [projectID]) : nil
+            return PageCutter.snapshot(rows, limit: limit, since: since, total: total)
+        }
+    }
+
+    // MARK: Rows
+
+    /// Logged changes from rows of the `change` table.
+    static func loggedChanges(_ db: Database, sql: String, arguments: StatementArguments) throws -> [Wire.LoggedChange] {
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.setArguments(arguments)
+        // Columns read straight from SQLite: GRDB's rows would copy every value first.
+        return try statement.fetchRaw(row: loggedChange)
+    }
+
+    /// The columns `loggedChange` reads, in its order (positional access is much cheaper than by name).
+    static let changeColumns = "change.seq, change.hlc, change.collection, change.record, change.field, change.value, change.author, change.base, change.supersedes, change.covers, change.received_at"
+
+    static func loggedChange(_ row: RawRow) throws -> Wire.LoggedChange {
+        let stored = StoredChange(hlc: row.text(1), collection: row.text(2), record: row.text(3), field: row.text(4), value: row.text(5),
+                                  author: row.text(6), base: row.optionalText(7), supersedes: row.optionalText(8), covers: row.optionalText(9))
+        return Wire.LoggedChange(seq: row.integer(0), change: try stored.change(), receivedAt: UInt64(bitPattern: row.integer(10)))
+    }
+
+    static func version(_ row: Row) throws -> Version {
+        Version(hlc: try StorageText.decodeHLC(row["hlc"]), value: try StorageText.decodeValue(row["value"]),
+                author: row["author"], covers: try StorageText.decodeHLCs(row["covers"]))
+    }
+}

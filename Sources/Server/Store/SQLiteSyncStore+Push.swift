@@ -1,0 +1,177 @@
+import Foundation
+import GRDB
+import Shared
+import SQLiteSupport
+
+// A push: load what the planner needs, plan in memory, write the plan, in one write transaction.
+// The statements run once per change are prepared once (cached) and bound straight through
+// SQLite's C interface (`SQLiteSupport`).
+extension SQLiteSyncStore {
+    func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult] {
+        try await write { db in
+            let (projectID, schema) = try Self.project(db, name: project)
+            let context = try Self.loadContext(db, projectID: projectID, changes: changes)
+            let plan = PushPlanner.plan(changes, schema: schema, author: author, policy: policy, context: context)
+            try Self.write(plan, db, projectID: projectID)
+            try self.faults.check("push")
+            return plan.results
+        }
+    }
+
+    /// Loads what the planner needs for `changes`.
+    static func loadContext(_ db: Database, projectID: Int64, changes: [Change]) throws -> PushContext {
+        var context = PushContext()
+        context.lastSeq = try Int64.fetchOne(db, sql: "SELECT last_seq FROM project WHERE id = ?", arguments: [projectID]) ?? 0
+        // Every batch HLC already stored, in one statement: SQLite probes the index for each
+        // (a JSON array of the HLCs), without a round trip through Swift per change.
+        let byHLC = try db.cachedStatement(sql: """
+            SELECT \(changeColumns) FROM change WHERE project_id = ? AND hlc IN (SELECT value FROM json_each(?))
+            """)
+        let childByBase = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE project_id = ? AND base = ? AND record = ? AND field = ? LIMIT 1")
+        let childByParent = try db.cachedStatement(sql: """
+            SELECT 1 FROM change_parent JOIN change ON change.project_id = change_parent.project_id AND change.hlc = change_parent.child
+            WHERE change_parent.project_id = ? AND change_parent.parent = ? AND change.record = ? AND change.field = ? LIMIT 1
+            """)
+        let collections = try db.cachedStatement(sql: """
+            SELECT id, collection FROM record WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))
+            """)
+        for row in try Row.fetchAll(collections, arguments: [projectID, jsonArray(Array(Set(changes.map(\.record))))]) {
+            context.collections[row[0]] = row[1] as String
+        }
+        // An HLC is unique in the project, whatever the record: a replica that lost its clock
+        // state may reuse one for a new record, which must be refused (`id_reused`), not crash
+        // the batch on the unique index.
+        let stored = try byHLC.fetchRaw({ row in
+            row.integer(projectID)
+            row.text(jsonArray(changes.map(\.hlc.text)))
+        }, row: { try loggedChange($0).change })
+        for change in stored { context.existing[change.hlc] = change }
+        for change in changes {
+            let hlc = change.hlc.text
+            // A change can only be a parent of a stored change if its record is stored: records
+            // new to the store (an import, a first sync) skip these lookups.
+            guard context.collections[change.record] != nil else { continue }
+            let key: StatementArguments = [projectID, hlc, change.record, change.field]
+            if try Bool.fetchOne(childByBase, arguments: key) == true || Bool.fetchOne(childByParent, arguments: key) == true {
+                context.parentsOfStored.insert(change.hlc)
+            }
+        }
+        let heads = try db.cachedStatement(sql: """
+            SELECT head.field, change.hlc, change.value, change.author, change.covers
+            FROM record JOIN head ON head.record_key = record.key
+            JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
+            WHERE record.project_id = ? AND record.id = ?
+            """)
+        for record in context.collections.keys {
+            var fields: [String: [Version]] = [:]
+            for row in try Row.fetchAll(heads, arguments: [projectID, record]) {
+                fields[row["field"], default: []].append(try version(row))
+            }
+            context.heads[record] = fields
+        }
+        return context
+    }
+
+    /// A JSON array of strings, for `json_each`.
+    static func jsonArray(_ items: [String]) -> String {
+        var writer = FastJSONWriter(capacity: items.count * 40 + 2)
+        writer.stringArray(items)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// Writes a plan: appends to the log, records new records, replaces heads, records conflicts.
+    static func write(_ plan: PushPlan, _ db: Database, projectID: Int64) throws {
+        guard !plan.inserts.isEmpty else { return }
+        try appendToLog(plan.inserts, db, projectID: projectID)
+        let recordKeys = try insertRecords(plan, db, projectID: projectID)
+        try writeHeads(plan, recordKeys: recordKeys, db, projectID: projectID)
+        try writeConflicts(plan, db, projectID: projectID)
+        try db.execute(sql: "UPDATE project SET last_seq = ? WHERE id = ?", arguments: [plan.lastSeq, projectID])
+    }
+
+    /// Appends the accepted changes to the log, with the parents they supersede.
+    private static func appendToLog(_ inserts: [Wire.LoggedChange], _ db: Database, projectID: Int64) throws {
+        let insertChange = try db.cachedStatement(sql: """
+            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO change_parent (project_id, parent, child) VALUES (?, ?, ?)")
+        for logged in inserts {
+            let change = logged.change
+            try insertChange.executeRaw { row in
+                row.integer(projectID)
+                row.integer(logged.seq)
+                row.change(StoredChange(change))
+                row.integer(Int64(bitPattern: logged.receivedAt))
+            }
+            for parent in change.supersedes {
+                try insertParent.execute(arguments: [projectID, parent.text, change.hlc.text])
+            }
+        }
+    }
+
+    /// Inserts the plan's new records and returns the local key of every record its heads need.
+    private static func insertRecords(_ plan: PushPlan, _ db: Database, projectID: Int64) throws -> [String: Int64] {
+        // New records first, in the order they arrived (their keys follow it), then every key the heads need.
+        let insertRecord = try db.cachedStatement(sql: "INSERT INTO record (project_id, id, collection) VALUES (?, ?, ?)")
+        var recordKeys: [String: Int64] = [:]
+        for logged in plan.inserts {
+            let record = logged.change.record
+            guard recordKeys[record] == nil, let collection = plan.newRecords[record] else { continue }
+            try insertRecord.executeRaw { row in
+                row.integer(projectID)
+                row.text(record)
+                row.text(collection)
+            }
+            recordKeys[record] = db.lastInsertedRowID
+        }
+        let stored = Set(plan.heads.keys.map(\.record)).subtracting(recordKeys.keys)
+        if !stored.isEmpty {
+            let keys = try db.cachedStatement(sql: "SELECT id, key FROM record WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))")
+            for (id, key) in try keys.fetchRaw({ row in
+                row.integer(projectID)
+                row.text(jsonArray(Array(stored)))
+            }, row: { ($0.text(0), $0.integer(1)) }) {
+                recordKeys[id] = key
+            }
+        }
+        return recordKeys
+    }
+
+    /// Replaces the heads of every field whose heads changed.
+    private static func writeHeads(_ plan: PushPlan, recordKeys: [String: Int64], _ db: Database, projectID: Int64) throws {
+        let deleteHeads = try db.cachedStatement(sql: "DELETE FROM head WHERE record_key = ? AND field = ?")
+        let insertHead = try db.cachedStatement(sql: "INSERT INTO head (project_id, record_key, field, hlc) VALUES (?, ?, ?, ?)")
+        for (key, versions) in plan.heads {
+            guard let recordKey = recordKeys[key.record] else { throw StoreDefect(description: "record \(key.record) has field versions but no record row") }
+            if plan.replacedHeads.contains(key) {
+                try deleteHeads.executeRaw { row in
+                    row.integer(recordKey)
+                    row.text(key.field)
+                }
+            }
+            for version in versions {
+                try insertHead.executeRaw { row in
+                    row.integer(projectID)
+                    row.integer(recordKey)
+                    row.text(key.field)
+                    row.text(version.hlc.text)
+                }
+            }
+        }
+    }
+
+    /// Records the last state of every conflict the batch opened, changed or closed.
+    private static func writeConflicts(_ plan: PushPlan, _ db: Database, projectID: Int64) throws {
+        let encoder = JSONEncoder()
+        let upsertConflict = try db.cachedStatement(sql: """
+            INSERT INTO conflict (project_id, record, field, state, seq) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (project_id, record, field) DO UPDATE SET state = excluded.state, seq = excluded.seq
+            """)
+        for (key, state) in plan.conflicts {
+            try upsertConflict.execute(arguments: [
+                projectID, key.record, key.field, String(decoding: try encoder.encode(state), as: UTF8.self), plan.conflictSeqs[key] ?? plan.lastSeq,
+            ])
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+// A pull page's JSON keeps the key `conflicts`, always an empty list. Pages used to list the
+// conflicts their changes opened or closed; no client read the list (a replica derives its
+// conflicts from the heads), so the server stopped reading it for every page. Clients before
+// this version decode a page only when the key is there (both `WireCodec` and the `Codable`
+// conformance required it), so the server keeps sending it empty; this version's readers
+// ignore it, so a later server may leave it out.
+extension Wire.PullResponse: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case changes, conflicts, cursor, more, latest, serverTime
+    }
+
+    /// Reads a page; a `conflicts` list, if any, is ignored.
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            changes: try container.decode([Wire.LoggedChange].self, forKey: .changes),
+            cursor: try container.decode(Int64.self, forKey: .cursor),
+            more: try container.decode(Bool.self, forKey: .more),
+            latest: try container.decode(Int64.self, forKey: .latest),
+            serverTime: try container.decode(UInt64.self, forKey: .serverTime))
+    }
+
+    /// Writes a page with an empty `conflicts` list, for older clients.
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(changes, forKey: .changes)
+        try container.encode([Wire.ConflictState](), forKey: .conflicts)
+        try container.encode(cursor, forKey: .cursor)
+        try container.encode(more, forKey: .more)
+        try container.encode(latest, forKey: .latest)
+        try container.encode(serverTime, forKey: .serverTime)
+    }
+}
