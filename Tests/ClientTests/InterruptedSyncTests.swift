@@ -56,7 +56,7 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
 
     var accepted: [Change] { lock.withLock { log.map(\.change) } }
 
-    func pull(after: Int64, limit: Int, skip: (node: NodeID, upTo: Int64)?) async throws -> Wire.PullResponse {
+    func pull(after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse {
         try servePage()
         return lock.withLock {
             let page = Array(log.filter { $0.seq > after }.prefix(limit))

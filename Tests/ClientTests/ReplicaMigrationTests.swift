@@ -20,7 +20,7 @@ import Testing
 
         // A replica as version 1 left it: the change log, the `head` table, and the derived rows.
         let queue = try DatabaseQueue(path: home.appendingPathComponent(Replica.databaseName).path)
-        try ReplicaSchema.migrator.migrate(queue, upTo: "v1")
+        try ReplicaMigrations.migrator.migrate(queue, upTo: "v1")
         try queue.write { db in
             for (key, value) in [Setting.server: "http://127.0.0.1:1", .project: "kz", .user: "ana", .role: "researcher",
                                  .node: ana.rawValue, .schema: String(decoding: try Schema.upr.jsonData(), as: UTF8.self),

@@ -175,6 +175,10 @@ import Testing
         let wrongToken = try ana.run("init", "--server", server.url, "--project", "kz", "--token", "cbk_nope")
         #expect(wrongToken.code == 1)
         #expect(wrongToken.stderr.contains("token"))
+        let badProject = try ana.run("init", "--server", server.url, "--project", "kz/../x", "--token", tokens["ana"] ?? "")
+        #expect(badProject.code == 64)
+        #expect(badProject.stderr.contains("letters, digits"))
+        #expect(!FileManager.default.fileExists(atPath: ana.home.appendingPathComponent("replica.sqlite").path))
         try ana.initialize(server: server, token: tokens["ana"])
 
         let cases: [([String], Int32, String)] = [

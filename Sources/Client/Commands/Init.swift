@@ -29,6 +29,9 @@ extension Casebook {
                 throw ValidationError("--server must be an http:// or https:// address, not '\(server)'")
             }
             guard !token.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--token must not be empty") }
+            guard ProjectName.isValid(project) else {
+                throw ValidationError("--project takes a project name of \(ProjectName.rule), not '\(project.prefix(80))'")
+            }
         }
 
         func run() async throws {

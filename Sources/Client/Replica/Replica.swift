@@ -79,7 +79,7 @@ final class Replica: Sendable {
         do {
             SQLiteTuning.apply()
             database = try DatabaseQueue(path: path, configuration: configuration)
-            let migrator = ReplicaSchema.migrator
+            let migrator = ReplicaMigrations.migrator
             let (superseded, upgrading) = try database.read { db in
                 (try migrator.hasBeenSuperseded(db), try !migrator.appliedMigrations(db).isEmpty && !migrator.hasCompletedMigrations(db))
             }

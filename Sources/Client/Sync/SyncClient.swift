@@ -9,7 +9,7 @@ import Shared
 protocol SyncTransport: Sendable {
     func push(_ changes: [Change]) async throws -> Wire.PushResponse
     /// `skip`: this replica's own changes up to a sequence number, which it already holds.
-    func pull(after: Int64, limit: Int, skip: (node: NodeID, upTo: Int64)?) async throws -> Wire.PullResponse
+    func pull(after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse
     func snapshot(after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse
 }
 
@@ -105,8 +105,8 @@ final class SyncClient: SyncTransport {
         }
     }
 
-    func pull(after: Int64, limit: Int, skip: (node: NodeID, upTo: Int64)?) async throws -> Wire.PullResponse {
-        let own = skip.map { "&skipNode=\($0.node.rawValue)&skipUpTo=\($0.upTo)" } ?? ""
+    func pull(after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse {
+        let own = skip.map { "&" + $0.query } ?? ""
         return try await send(.GET, "pull", query: "after=\(after)&limit=\(limit)\(own)", decode: WireCodec.decodePullResponse)
     }
 

@@ -97,7 +97,7 @@ struct Syncer {
         let client = self.client, node = settings.node, limit = pageSize, ownBound = state.ownAcknowledged
         // Our own acknowledged changes are already here: the server leaves them out.
         func fetch(after: Int64) -> Task<Wire.PullResponse, any Error> {
-            Task { try await client.pull(after: after, limit: limit, skip: ownBound > after ? (node, ownBound) : nil) }
+            Task { try await client.pull(after: after, limit: limit, skip: ownBound > after ? Wire.OwnChanges(node: node, upTo: ownBound) : nil) }
         }
         var pending = fetch(after: state.cursor)
         while true {

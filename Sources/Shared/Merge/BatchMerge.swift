@@ -20,18 +20,12 @@ package struct BatchMerge: Sendable {
         package var after: FieldState
     }
 
-    private struct ParentKey: Hashable, Sendable {
-        var record: String
-        var field: String
-        var parent: HLC
-    }
-
     /// Every field the batch touched: record, then field.
     package private(set) var records: [String: [String: FieldEdit]] = [:]
     /// The changes merged so far (duplicates and superseded ones included: they are stored as history).
     private var merged: Set<HLC> = []
     /// The versions the merged changes build on.
-    private var parents: Set<ParentKey> = []
+    private var parents: Set<FieldParent> = []
 
     /// An empty batch.
     package init() {}
@@ -41,7 +35,7 @@ package struct BatchMerge: Sendable {
 
     /// Whether a change of this batch lists `hlc` as a parent within the same record and field.
     package func isParent(_ hlc: HLC, record: String, field: String) -> Bool {
-        !parents.isEmpty && parents.contains(ParentKey(record: record, field: field, parent: hlc))
+        !parents.isEmpty && parents.contains(FieldParent(record: record, field: field, parent: hlc))
     }
 
     /// The state of a field after the batch so far; nil when the batch has not touched it.
@@ -78,7 +72,7 @@ package struct BatchMerge: Sendable {
         guard outcome.kind != .duplicate else { return outcome }
         merged.insert(change.hlc)
         for parent in change.parents {
-            parents.insert(ParentKey(record: change.record, field: change.field, parent: parent))
+            parents.insert(FieldParent(record: change.record, field: change.field, parent: parent))
         }
         records[change.record, default: [:]][change.field] = FieldEdit(before: edit.before, after: outcome.state)
         return outcome

@@ -60,9 +60,9 @@ extension PostgresSyncStore {
             FROM change_parent JOIN change ON change.project_id = change_parent.project_id AND change.hlc = change_parent.child
             WHERE change_parent.project_id = \(projectID) AND change_parent.parent = ANY(\(hlcs)::text[])
             """, logger: logger).decode((String, String, String).self) {
-            named.insert(FieldParent(record: record, field: field, parent: parent))
+            if let parent = HLC(text: parent) { named.insert(FieldParent(record: record, field: field, parent: parent)) }
         }
-        for change in stored where named.contains(FieldParent(record: change.record, field: change.field, parent: change.hlc.text)) {
+        for change in stored where named.contains(FieldParent(record: change.record, field: change.field, parent: change.hlc)) {
             context.parentsOfStored.insert(change.hlc)
         }
         let storedRecords = Array(context.collections.keys)
@@ -185,9 +185,3 @@ extension PostgresSyncStore {
     }
 }
 
-/// A version named as a parent by some change of one record's field.
-private struct FieldParent: Hashable {
-    var record: String
-    var field: String
-    var parent: String
-}

@@ -1,7 +1,7 @@
 import GRDB
 
 /// The replica's tables. Migrations are never edited once shipped; add a new one instead.
-enum ReplicaSchema {
+enum ReplicaMigrations {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
