@@ -63,6 +63,24 @@ struct Runner {
 
     static func mb(_ bytes: Int) -> String { "\(bytes / 1_048_576) MB" }
 
+    /// 1% of the records edited on `writer` (a CSV of ids and new locations), synced, then pulled by `reader`.
+    private func incrementalPhase(writer: URL, reader: URL, records: Int, size: String) throws -> Row {
+        let edited = max(1, records / 100)
+        let editCSV = work.appendingPathComponent("edits-\(records).csv")
+        // The first column of an export is the id: edit the location of the first 1% of records.
+        let export = try casebook(writer, ["export", "incidents"]).stdout.split(separator: "\r\n", omittingEmptySubsequences: true)
+        var editText = "id,location\n"
+        for (index, line) in export.dropFirst().prefix(edited).enumerated() {
+            editText += "\(line.prefix(32)),moved \(index)\n"
+        }
+        try Data(editText.utf8).write(to: editCSV)
+        _ = try casebook(writer, ["import", "incidents", editCSV.path])
+        _ = try casebook(writer, ["sync"])
+        let incremental = try casebook(reader, ["sync", "--json"])
+        return Row(phase: "incremental pull (1% edited)", size: size, time: incremental.seconds, rate: Double(edited) / incremental.seconds,
+                   ratio: nil, note: "\(edited.formatted()) changes; whole `casebook sync` process")
+    }
+
     /// Push, initial pull, incremental, no-op sync and local reads at one size, with the baseline.
     mutating func scalingPhases(records count: Int) throws -> [Row] {
         let changes = count * BenchData.fields.count
@@ -97,20 +115,7 @@ struct Runner {
                         note: "server peak RSS \(Self.mb(Processes.peakRSS(pid: server.pid) ?? 0)), client peak RSS \(Self.mb(pulled.peakRSS))"))
 
         // 3. Incremental: 1% of records edited on one replica, pulled by another.
-        let edited = max(1, count / 100)
-        let editCSV = work.appendingPathComponent("edits-\(count).csv")
-        // The first column of an export is the id: edit the location of the first 1% of records.
-        let export = try casebook(writer, ["export", "incidents"]).stdout.split(separator: "\r\n", omittingEmptySubsequences: true)
-        var editText = "id,location\n"
-        for (index, line) in export.dropFirst().prefix(edited).enumerated() {
-            editText += "\(line.prefix(32)),moved \(index)\n"
-        }
-        try Data(editText.utf8).write(to: editCSV)
-        _ = try casebook(writer, ["import", "incidents", editCSV.path])
-        _ = try casebook(writer, ["sync"])
-        let incremental = try casebook(reader, ["sync", "--json"])
-        rows.append(Row(phase: "incremental pull (1% edited)", size: size, time: incremental.seconds, rate: Double(edited) / incremental.seconds,
-                        ratio: nil, note: "\(edited.formatted()) changes; whole `casebook sync` process"))
+        rows.append(try incrementalPhase(writer: writer, reader: reader, records: count, size: size))
 
         // 4. No-op sync.
         let noops = try (0..<7).map { _ in try casebook(reader, ["sync"]).seconds }

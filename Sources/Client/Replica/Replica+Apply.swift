@@ -58,6 +58,13 @@ extension Replica {
             accepted.append((logged, index))
         }
         try store(accepted, merge: merge, records: records, db)
+        try refresh(records, merge: merge, schema: schema, alsoRefresh: alsoRefresh, acknowledging: acknowledging, db)
+        return accepted.count
+    }
+
+    /// Refreshes what reads show for every record of the batch (and `alsoRefresh`), once each.
+    private static func refresh(_ records: [RecordBatch], merge: BatchMerge, schema: Schema, alsoRefresh: some Sequence<String>,
+                                acknowledging: Bool, _ db: Database) throws {
         var refreshed = Set<String>()
         let pendingFlag = try db.cachedStatement(sql: "UPDATE record SET pending = EXISTS (SELECT 1 FROM outbox WHERE record_key = ?) WHERE key = ?")
         for batch in records {
@@ -77,7 +84,6 @@ extension Replica {
             try refresh(record: batch.id, schema: schema, db)
         }
         for record in alsoRefresh where refreshed.insert(record).inserted { try refresh(record: record, schema: schema, db) }
-        return accepted.count
     }
 
     /// Stores the accepted changes, each flagged `head` if it is one of its field's versions after

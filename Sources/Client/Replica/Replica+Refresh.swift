@@ -54,6 +54,13 @@ extension Replica {
         }, row: { $0.integer(0) })
         guard let recordKey = keys.first else { throw ClientError("record \(record) could not be stored in the replica") }
 
+        try storeValues(values, recordKey: recordKey, collection: collection, visible: visible, schema: schema, db)
+        try storeConflicts(of: record, collection: collection, confirmed: confirmed.fields, pending: pendingByField, db)
+    }
+
+    /// Stores a record's visible values and, while it is visible, their search keys.
+    private static func storeValues(_ values: [String: FieldValue], recordKey: Int64, collection: String, visible: Bool,
+                                    schema: Schema, _ db: Database) throws {
         let insertValue = try db.cachedStatement(sql: "INSERT INTO current (record_key, field, value) VALUES (?, ?, ?)")
         let insertKey = try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_key (collection, field, key, record_key) VALUES (?, ?, ?, ?)")
         let collectionSchema = schema.collection(collection)
@@ -74,8 +81,12 @@ extension Replica {
                 }
             }
         }
+    }
 
-        let conflicts = Conflict.open(record: record, collection: collection, fields: confirmed.fields).values.filter { conflict in
+    /// Stores a record's open conflicts; a pending resolution hides its conflict until the server accepts it.
+    private static func storeConflicts(of record: String, collection: String, confirmed: [String: [Version]],
+                                       pending pendingByField: [String: OutboxEntry], _ db: Database) throws {
+        let conflicts = Conflict.open(record: record, collection: collection, fields: confirmed).values.filter { conflict in
             // A pending resolution hides the conflict until the server confirms it.
             guard let entry = pendingByField[conflict.field] else { return true }
             if conflict.field == Change.deletedField { return false }

@@ -61,15 +61,18 @@ struct CSVReader {
         return buffer[position]
     }
 
+    /// Skips a UTF-8 byte order mark at the start of the file.
+    private mutating func skipByteOrderMark() throws {
+        guard try peekByte() == 0xEF else { return }
+        try fill()
+        if buffer.count >= position + 3 && buffer[position + 1] == 0xBB && buffer[position + 2] == 0xBF { position += 3 }
+    }
+
     /// The next record, or nil at the end of the file. Cells must be valid UTF-8.
     mutating func next() throws -> Record? {
         if first {
             first = false
-            // Skip a UTF-8 byte order mark.
-            if try peekByte() == 0xEF {
-                try fill()
-                if buffer.count >= position + 3 && buffer[position + 1] == 0xBB && buffer[position + 2] == 0xBF { position += 3 }
-            }
+            try skipByteOrderMark()
         }
         let startLine = line
         var cells: [String] = []

@@ -82,18 +82,7 @@ extension Schema {
         // The message is only built on failure: this runs for every pushed change.
         func fail(_ message: String) -> SchemaError { SchemaError(message: "field '\(field)' of \(collection) \(message)", field: field) }
         func checkText(_ s: String, limit: Int, multiline: Bool) throws(SchemaError) {
-            // Counting characters means grapheme breaking: only do it when the bytes could exceed the limit.
-            guard s.utf8.count <= limit || s.count <= limit else { throw fail("is longer than \(limit) characters") }
-            // Control characters (category Cc) are exactly U+0000-001F and U+007F-009F.
-            let badScalar = s.unicodeScalars.first { scalar in
-                let value = scalar.value
-                let isControl = value < 0x20 || (value >= 0x7F && value <= 0x9F)
-                let allowed = value == 0x09 || (multiline && (value == 0x0A || value == 0x0D))
-                return isControl && !allowed
-            }
-            if let badScalar {
-                throw fail("contains the control character U+\(String(badScalar.value, radix: 16, uppercase: true)): remove it")
-            }
+            if let problem = Self.textProblem(s, limit: limit, multiline: multiline) { throw fail(problem) }
         }
         func checkItems(_ items: [String]) throws(SchemaError) {
             guard items.count <= Limits.listItems else { throw fail("has more than \(Limits.listItems) items") }
@@ -138,6 +127,21 @@ extension Schema {
         default:
             throw fail("is of type \(fieldSchema.type.rawValue), not \(value.kind)")
         }
+    }
+
+    /// What is wrong with a text value, nil when nothing is; built only on failure (this runs for every pushed change).
+    private static func textProblem(_ s: String, limit: Int, multiline: Bool) -> String? {
+        // Counting characters means grapheme breaking: only do it when the bytes could exceed the limit.
+        guard s.utf8.count <= limit || s.count <= limit else { return "is longer than \(limit) characters" }
+        // Control characters (category Cc) are exactly U+0000-001F and U+007F-009F.
+        let badScalar = s.unicodeScalars.first { scalar in
+            let value = scalar.value
+            let isControl = value < 0x20 || (value >= 0x7F && value <= 0x9F)
+            let allowed = value == 0x09 || (multiline && (value == 0x0A || value == 0x0D))
+            return isControl && !allowed
+        }
+        guard let badScalar else { return nil }
+        return "contains the control character U+\(String(badScalar.value, radix: 16, uppercase: true)): remove it"
     }
 
     /// Checks a new record: every value valid and every required field set.
