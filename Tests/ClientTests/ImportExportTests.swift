@@ -7,8 +7,9 @@ import Testing
 @Suite struct ImportExportTests {
     static let demo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../demo").standardized
 
-    func write(_ text: String) throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-import-\(UUID().uuidString).csv")
+    /// Writes a CSV file into the replica's folder, so that its clean-up removes it too.
+    func write(_ text: String, in local: TemporaryReplica) throws -> String {
+        let url = local.home.appendingPathComponent("import-\(UUID().uuidString).csv")
         try Data(text.utf8).write(to: url)
         return url.path
     }
@@ -36,7 +37,7 @@ import Testing
             157.3,Guarantee inclusive education,Spain,,disability_rights,,,
 
             """
-        let path = try write(csv)
+        let path = try write(csv, in: first)
         let result = try await importCSV(first, "recommendations", path)
         #expect(result.imported == 3)
         #expect(result.ignoredColumns == ["Notes"])
@@ -50,12 +51,12 @@ import Testing
         #expect(byParagraph["157.2"]?.fields["cycle"] == .integer(4))
 
         let exported = try await exportCSV(first, "recommendations")
-        let again = try await importCSV(second, "recommendations", try write(exported))
+        let again = try await importCSV(second, "recommendations", try write(exported, in: second))
         #expect(again.imported == 3)
         #expect(try await exportCSV(second, "recommendations") == exported)
         // Importing the export again updates the same records instead of duplicating them.
         let edited = exported.replacingOccurrences(of: "Spain", with: "Portugal")
-        #expect(try await importCSV(second, "recommendations", try write(edited)).imported == 3)
+        #expect(try await importCSV(second, "recommendations", try write(edited, in: second)).imported == 3)
         let count = try await second.replica.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") }
         #expect(count == 3)
         #expect(try await exportCSV(second, "recommendations") == edited)
@@ -64,7 +65,7 @@ import Testing
     @Test func aBadRowRefusesTheWholeImportWithItsLineNumber() async throws {
         let local = try TemporaryReplica()
         defer { local.cleanUp() }
-        let path = try write("text,response\nFirst,supported\n\"Second\nspans two lines\",noted\nThird,accepted\nFourth,noted\n")
+        let path = try write("text,response\nFirst,supported\n\"Second\nspans two lines\",noted\nThird,accepted\nFourth,noted\n", in: local)
         do {
             _ = try await importCSV(local, "recommendations", path)
             Issue.record("the import was accepted")
@@ -90,7 +91,7 @@ import Testing
         ]
         for (text, message) in cases {
             do {
-                _ = try await importCSV(local, "recommendations", try write(text))
+                _ = try await importCSV(local, "recommendations", try write(text, in: local))
                 Issue.record("accepted: \(text)")
             } catch let error as ClientError {
                 #expect(error.message.contains(message), "\(error.message)")
@@ -98,7 +99,7 @@ import Testing
         }
         var invalid = Data("text\n".utf8)
         invalid.append(contentsOf: [0x66, 0xFF, 0xFE, 0x0A])
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-invalid-\(UUID().uuidString).csv")
+        let path = local.home.appendingPathComponent("invalid.csv")
         try invalid.write(to: path)
         await #expect(throws: ClientError.self) { _ = try await importCSV(local, "recommendations", path.path) }
         #expect(try local.outbox().isEmpty)
