@@ -14,7 +14,7 @@ package struct FastJSONReader {
 
     /// How deeply objects and arrays may nest: `JSONDecoder`'s limit, which also keeps a hostile
     /// document from exhausting the stack.
-    package static let maxDepth = 512
+    private static let maxDepth = 512
     /// Keys remembered per object to refuse a repeated one; an object with more is left to `JSONDecoder`.
     private static let maxKeys = 16
 
