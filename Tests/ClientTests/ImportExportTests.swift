@@ -7,8 +7,9 @@ import Testing
 @Suite struct ImportExportTests {
     static let demo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../demo").standardized
 
-    func write(_ text: String) throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-import-\(UUID().uuidString).csv")
+    /// Writes a CSV file into the replica's folder, so that its clean-up removes it too.
+    func write(_ text: String, in local: TemporaryReplica) throws -> String {
+        let url = local.home.appendingPathComponent("import-\(UUID().uuidString).csv")
         try Data(text.utf8).write(to: url)
         return url.path
     }
@@ -49,7 +50,7 @@ import Testing
             157.3,Guarantee inclusive education,Spain,,disability_rights,,,
 
             """
-        let path = try write(csv)
+        let path = try write(csv, in: first)
         let result = try await importCSV(first, "recommendations", path)
         #expect(result.imported == 3)
         #expect(result.ignoredColumns == ["Notes"])
@@ -63,12 +64,12 @@ import Testing
         #expect(byParagraph["157.2"]?.fields["cycle"] == .integer(4))
 
         let exported = try await exportCSV(first, "recommendations")
-        let again = try await importCSV(second, "recommendations", try write(exported))
+        let again = try await importCSV(second, "recommendations", try write(exported, in: second))
         #expect(again.imported == 3)
         #expect(try await exportCSV(second, "recommendations") == exported)
         // Importing the export again updates the same records instead of duplicating them.
         let edited = exported.replacingOccurrences(of: "Spain", with: "Portugal")
-        #expect(try await importCSV(second, "recommendations", try write(edited)).imported == 3)
+        #expect(try await importCSV(second, "recommendations", try write(edited, in: second)).imported == 3)
         let count = try await second.replica.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") }
         #expect(count == 3)
         #expect(try await exportCSV(second, "recommendations") == edited)
@@ -77,7 +78,7 @@ import Testing
     @Test func aBadRowRefusesTheWholeImportWithItsLineNumber() async throws {
         let local = try TemporaryReplica()
         defer { local.cleanUp() }
-        let path = try write("text,response\nFirst,supported\n\"Second\nspans two lines\",noted\nThird,accepted\nFourth,noted\n")
+        let path = try write("text,response\nFirst,supported\n\"Second\nspans two lines\",noted\nThird,accepted\nFourth,noted\n", in: local)
         do {
             _ = try await importCSV(local, "recommendations", path)
             Issue.record("the import was accepted")
@@ -103,7 +104,7 @@ import Testing
         ]
         for (text, message) in cases {
             do {
-                _ = try await importCSV(local, "recommendations", try write(text))
+                _ = try await importCSV(local, "recommendations", try write(text, in: local))
                 Issue.record("accepted: \(text)")
             } catch let error as ClientError {
                 #expect(error.message.contains(message), "\(error.message)")
@@ -111,7 +112,7 @@ import Testing
         }
         var invalid = Data("text\n".utf8)
         invalid.append(contentsOf: [0x66, 0xFF, 0xFE, 0x0A])
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-invalid-\(UUID().uuidString).csv")
+        let path = local.home.appendingPathComponent("invalid.csv")
         try invalid.write(to: path)
         await #expect(throws: ClientError.self) { _ = try await importCSV(local, "recommendations", path.path) }
         #expect(try local.outbox().isEmpty)
@@ -141,7 +142,7 @@ import Testing
         let local = try TemporaryReplica()
         defer { local.cleanUp() }
         let csv = "Recommendation,Sponsor,Position,Topics,UPR-Cycle,Implementation status\nAbolish the death penalty,Norway,noted,death_penalty,4,ongoing\n"
-        let result = try await importCSV(local, "recommendations", try write(csv))
+        let result = try await importCSV(local, "recommendations", try write(csv, in: local))
         #expect(result.imported == 1)
         #expect(result.ignoredColumns.isEmpty)
         let views = try await local.replica.read { db in try ReplicaQuery.list(collection: "recommendations", filters: [], db) }
@@ -161,14 +162,14 @@ import Testing
         let incidents = try #require(schema.collections.firstIndex { $0.name == "incidents" })
         let title = try #require(schema.collections[incidents].fields.firstIndex { $0.name == "title" })
         schema.collections[incidents].fields[title].aliases = ["headline"]
-        let path = try write("Headline,Location\nRaid on a newsroom,Almaty\n")
+        let path = try write("Headline,Location\nRaid on a newsroom,Almaty\n", in: local)
         #expect(try await importCSV(local, "incidents", path, schema: schema).imported == 1)
         // Without the alias the column means nothing, and the file names no required title.
         await #expect(throws: ClientError.self) { _ = try await importCSV(local, "incidents", path) }
         // A replica of a upr project stored before schemas carried aliases imports by the embedded schema's.
         let old = withoutAliasesOrReport(local.settings.schema)
         let csv = "Recommendation,Sponsor\nRatify the Optional Protocol,Denmark\n"
-        let result = try await importCSV(local, "recommendations", try write(csv), schema: old)
+        let result = try await importCSV(local, "recommendations", try write(csv, in: local), schema: old)
         #expect(result.imported == 1)
         #expect(result.ignoredColumns.isEmpty)
     }

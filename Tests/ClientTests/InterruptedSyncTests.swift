@@ -16,6 +16,10 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
     var maxDriftMillis: UInt64 = 5 * 60 * 1000
     /// When set, every push fails as a server whose store cannot write would answer.
     var failPushes = false
+    /// Fields whose changes the server refuses as invalid, with the reason it gives.
+    var invalidFields: [String: String] = [:]
+    /// How many changes pushes have carried, accepted or not.
+    private(set) var changesReceived = 0
 
     func load(_ changes: [Change]) {
         lock.withLock {
@@ -42,14 +46,21 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
             throw SyncClient.httpError(status: 503, message: "the database could not be written (simulated failure): try again",
                                        server: URL(string: "http://127.0.0.1:1")!)
         }
-        let (now, drift) = lock.withLock { (self.now, maxDriftMillis) }
-        let accepted = changes.filter { $0.hlc.millis <= now + drift }
+        let (now, drift, invalid) = lock.withLock {
+            changesReceived += changes.count
+            return (self.now, maxDriftMillis, invalidFields)
+        }
+        let accepted = changes.filter { $0.hlc.millis <= now + drift && invalid[$0.field] == nil }
         load(accepted)
         return lock.withLock {
             Wire.PushResponse(results: changes.map { change in
-                accepted.contains(change)
-                    ? .init(hlc: change.hlc, status: .applied, seq: log.first { $0.change.hlc == change.hlc }?.seq)
-                    : .init(hlc: change.hlc, status: .rejected, code: "clock_ahead", reason: "ahead of the server's clock")
+                if accepted.contains(change) {
+                    return .init(hlc: change.hlc, status: .applied, seq: log.first { $0.change.hlc == change.hlc }?.seq)
+                }
+                if let reason = invalid[change.field] {
+                    return .init(hlc: change.hlc, status: .rejected, code: "invalid", reason: reason)
+                }
+                return .init(hlc: change.hlc, status: .rejected, code: "clock_ahead", reason: "ahead of the server's clock")
             }, serverTime: now)
         }
     }
@@ -136,6 +147,39 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         #expect(report.conflicts == 0)
     }
 
+    @Test func aPageThatFailsWhileItIsAppliedLeavesTheCursorBeforeIt() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let server = FlakyServer()
+        try await local.replica.write { db in try Setting.set(.snapshotDone, "1", db) }
+        let changes = history()
+        server.load(changes)
+        // The second change of the third page cannot be stored: the fault strikes while that page
+        // is applied, after the first two pages are committed.
+        try await local.replica.write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER injected_fault BEFORE INSERT ON change WHEN NEW.hlc = '\(changes[101].hlc.text)'
+                BEGIN SELECT RAISE(ABORT, 'injected fault'); END
+                """)
+        }
+        var syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: ProgressLine(enabled: false))
+        syncer.pageSize = 50
+        let error = await #expect(throws: (any Error).self) { try await syncer.run() }
+        #expect(String(describing: error).contains("injected fault"), "\(String(describing: error))")
+        let cut = try await state(local)
+        #expect(cut.count == 100)            // the two whole pages before it, nothing of the third
+        #expect(cut.cursor == "100")         // not advanced past changes that were not applied
+
+        try await local.replica.write { db in try db.execute(sql: "DROP TRIGGER injected_fault") }
+        let report = try await syncer.run()
+        #expect(report.pulled == 200)
+        let done = try await state(local)
+        #expect(done.count == 300)
+        #expect(done.cursor == "300")
+        #expect(done.titles.count == 200)
+        #expect(done.titles.filter { $0.hasSuffix("edited") }.count == 100)
+    }
+
     @Test func anInitialSnapshotCutOffResumesAndSkipsSupersededValues() async throws {
         let local = try TemporaryReplica()
         defer { local.cleanUp() }
@@ -170,6 +214,55 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         let view = try local.show(id)
         #expect(view.fields["title"] == .text("Detention of a blogger"))
         #expect(!view.pending)
+    }
+
+    @Test func aChangeTheServerRefusesStaysParkedWithItsReasonAndTheLocalValue() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let server = FlakyServer()
+        let reason = "field 'location' of incidents is not valid here (refused by the test server)"
+        server.invalidFields = ["location": reason]
+        try await local.replica.write { db in try Setting.set(.snapshotDone, "1", db) }
+        let id = try local.add(["title": .text("Raid on an NGO office"), "location": .text("Almaty")])
+        let syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: ProgressLine(enabled: false))
+        let report = try await syncer.run()
+        #expect(report.pushed == 1)
+        #expect(report.rejected.map(\.field) == ["location"])
+        #expect(report.rejected.first?.code == "invalid")
+        #expect(report.rejected.first?.reason == reason)
+        #expect(server.accepted.map(\.field) == ["title"])
+
+        // The refused edit is not lost: it stays in the outbox, parked with the server's code and reason...
+        let outbox = try local.outbox()
+        #expect(outbox.map(\.field) == ["location"])
+        #expect(outbox.first?.value == .text("Almaty"))
+        #expect(outbox.first?.rejectedCode == "invalid")
+        #expect(outbox.first?.rejectedReason == reason)
+        // ...`status` counts it as pending and lists it as refused, with the reason...
+        let (pending, refused) = try await local.replica.read { db in
+            (try ReplicaQuery.pendingCount(db), try ReplicaQuery.rejected(db))
+        }
+        #expect(pending == 1)
+        #expect(refused.map(\.record) == [id])
+        #expect(refused.map(\.reason) == [reason])
+        // ...and the record still shows the local value, as pending.
+        let view = try local.show(id)
+        #expect(view.fields["location"] == .text("Almaty"))
+        #expect(view.fields["title"] == .text("Raid on an NGO office"))
+        #expect(view.pending)
+
+        // A parked edit is not sent again until it is corrected.
+        let received = server.changesReceived
+        let again = try await syncer.run()
+        #expect(again.pushed == 0)
+        #expect(server.changesReceived == received)
+        #expect(try local.outbox().map(\.rejectedCode) == ["invalid"])
+        // Corrected, it goes through.
+        server.invalidFields = [:]
+        try local.edit(id, ["location": .text("Almaty, Medeu district")])
+        #expect(try await syncer.run().pushed == 1)
+        #expect(try local.outbox().isEmpty)
+        #expect(server.accepted.last?.value == .text("Almaty, Medeu district"))
     }
 
     @Test func aDeviceClockAYearAheadGetsItsWorkThroughWithoutWinningEveryConflict() async throws {

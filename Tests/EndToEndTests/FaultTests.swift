@@ -6,13 +6,12 @@ import Testing
 /// Faults from the field, with the real programs: each ends with every replica converged,
 /// nothing lost, nothing duplicated, and `PRAGMA integrity_check` ok on every database.
 @Suite(.serialized) struct FaultTests {
-    /// A CSV of `count` incidents, each with a title, a date and a location (3 changes a record).
-    static func incidentsCSV(_ count: Int, tag: String) throws -> String {
+    /// A CSV of `count` incidents, each with a title, a date and a location (3 changes a record),
+    /// written into `researcher`'s folder; returns its path.
+    static func incidentsCSV(_ count: Int, tag: String, for researcher: Researcher) throws -> String {
         var text = "title,date,location\n"
         for i in 0..<count { text += "\(tag) incident \(i),2025-01-\(String(format: "%02d", i % 28 + 1)),Алматы \(i)\n" }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-\(tag)-\(UUID().uuidString).csv").path
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        return path
+        return try researcher.file("\(tag).csv", text)
     }
 
     static func integrityOK(_ path: String) throws -> Bool {
@@ -76,7 +75,7 @@ import Testing
         defer { people.forEach { $0.cleanUp() } }
         for person in people {
             try person.initialize(server: server, token: tokens[person.name])
-            try person.ok("import", "incidents", try Self.incidentsCSV(1_500, tag: person.name))
+            try person.ok("import", "incidents", try Self.incidentsCSV(1_500, tag: person.name, for: person))
         }
         let syncs = try people.map { try Self.launch($0, ["sync", "--batch-size", "500"]) }
         // Kill as soon as the first batches are stored, whatever the machine's speed.
@@ -105,7 +104,7 @@ import Testing
         let team = try Team.start()
         defer { team.cleanUp() }
         let server = team.server, ana = team["ana"], bek = team["bek"]
-        try ana.ok("import", "incidents", try Self.incidentsCSV(3_000, tag: "ana"))
+        try ana.ok("import", "incidents", try Self.incidentsCSV(3_000, tag: "ana", for: ana))
         // Killed while pushing, at a few different moments.
         for delay in [0.15, 0.3] {
             let sync = try Self.launch(ana, ["sync", "--batch-size", "1000"])
@@ -147,8 +146,8 @@ import Testing
             }
             #expect(done)
         }
-        try ana.ok("import", "incidents", try Self.incidentsCSV(800, tag: "ana"))
-        try bek.ok("import", "incidents", try Self.incidentsCSV(400, tag: "bek"))
+        try ana.ok("import", "incidents", try Self.incidentsCSV(800, tag: "ana", for: ana))
+        try bek.ok("import", "incidents", try Self.incidentsCSV(400, tag: "bek", for: bek))
         var attempts = 0
         for person in [ana, bek, ana, bek] { attempts += try Self.syncUntilDone(person, attempts: 200) }
         #expect(proxy.cuts > 0)
@@ -160,16 +159,14 @@ import Testing
         let team = try Team.start(store: store)
         defer { team.cleanUp() }
         let ana = team["ana"], bek = team["bek"]
-        try ana.ok("import", "incidents", try Self.incidentsCSV(500, tag: "base"))
+        try ana.ok("import", "incidents", try Self.incidentsCSV(500, tag: "base", for: ana))
         _ = try ana.syncJSON()
         _ = try bek.syncJSON()
         // Both rewrite the location of all 500 records offline (a bulk edit through import by id).
         let exported = try ana.ok("export", "incidents").stdout
         for person in [ana, bek] {
             let edited = exported.replacingOccurrences(of: "Алматы", with: "\(person.name)-Astana")
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-edit-\(UUID().uuidString).csv")
-            try Data(edited.utf8).write(to: path)
-            try person.ok("import", "incidents", path.path)
+            try person.ok("import", "incidents", try person.file("edit.csv", edited))
             // Only the locations changed: re-importing the other cells stages nothing.
             #expect(try person.ok("status", "--json").object()["pending"] as? Int == 500)
         }

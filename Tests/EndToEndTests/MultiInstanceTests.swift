@@ -29,15 +29,13 @@ import Testing
             try person.initialize(server: index % 2 == 0 ? first : second, token: tokens[person.name])
         }
         // 100 shared records, known to everyone before they all edit them offline.
-        try people[0].ok("import", "incidents", try FaultTests.incidentsCSV(100, tag: "shared"))
+        try people[0].ok("import", "incidents", try FaultTests.incidentsCSV(100, tag: "shared", for: people[0]))
         for person in people { _ = try person.syncJSON() }
         let shared = try people[0].ok("export", "incidents").stdout
         for person in people {
-            try person.ok("import", "incidents", try FaultTests.incidentsCSV(300, tag: person.name))
+            try person.ok("import", "incidents", try FaultTests.incidentsCSV(300, tag: person.name, for: person))
             let edited = shared.replacingOccurrences(of: "Алматы", with: "\(person.name)-Astana")
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-edit-\(UUID().uuidString).csv")
-            try Data(edited.utf8).write(to: path)
-            try person.ok("import", "incidents", path.path)
+            try person.ok("import", "incidents", try person.file("edit.csv", edited))
         }
 
         let watcher = Watcher(servers: [first.url, second.url], token: try #require(tokens["watcher"]))

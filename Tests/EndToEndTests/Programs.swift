@@ -208,6 +208,14 @@ struct Researcher {
         try ok("export", collection, "--format", "json").stdout
     }
 
+    /// Writes a file (a CSV to import, say) into the replica's folder, which `cleanUp` removes; returns its path.
+    func file(_ name: String, _ text: String) throws -> String {
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let url = home.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+
     func cleanUp() { try? FileManager.default.removeItem(at: home) }
 }
 

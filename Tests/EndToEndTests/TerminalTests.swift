@@ -14,7 +14,11 @@ import Testing
         try bek.ok("edit", id, "--set", "reliability=doubtful")
         _ = try ana.syncJSON()
         _ = try bek.syncJSON()
-        let conflict = try #require(try bek.conflicts().first?["id"] as? String)
+        let open = try #require(try bek.conflicts().first)
+        let conflict = try #require(open["id"] as? String)
+        // The choices, numbered in the order `conflicts` lists them (provisional winner first).
+        let values = (open["values"] as? [[String: Any]] ?? []).compactMap { $0["value"] as? String }
+        #expect(Set(values) == ["confirmed", "doubtful"] && values.count == 2, "\(values)")
 
         // `script` gives the command a terminal; its input is the person's typing: a wrong answer, then 2.
         let input = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-typing-\(UUID().uuidString)")
@@ -23,11 +27,13 @@ import Testing
         let (status, text) = try Self.onTerminal(["resolve", conflict, "--home", bek.home.path], input: try FileHandle(forReadingFrom: input))
         #expect(status == 0, "\(text)")
         #expect(text.contains("keep which value? [1-2"))
+        #expect(text.contains("2. \(values.last ?? "?")"), "\(text)")
         #expect(text.contains("type a number from 1 to 2"))
         #expect(text.contains("resolved \(conflict)"))
         #expect(try bek.conflicts().isEmpty)
         let chosen = try bek.ok("show", id, "--json").object()["fields"] as? [String: Any]
-        #expect(["confirmed", "doubtful"].contains(chosen?["reliability"] as? String ?? ""))
+        // The person typed 2: the second value listed is kept, not the other.
+        #expect(chosen?["reliability"] as? String == values.last)
     }
 
     /// A long operation shows progress on a terminal, and nothing of it when output is a file.

@@ -2,8 +2,8 @@ import Foundation
 @testable import Shared
 
 /// JSON as a tree, written out in any of the ways a client may write it: keys in any order,
-/// whitespace between tokens, characters escaped or not, optional keys absent or null, and keys
-/// the types do not know. Independent of both readers under test and of our writers.
+/// whitespace between tokens, characters of strings escaped or not, optional keys absent or null,
+/// and keys the types do not know. Independent of both readers under test and of our writers.
 indirect enum JSONText {
     case object([(String, JSONText)])
     case array([JSONText])
@@ -32,7 +32,8 @@ indirect enum JSONText {
             for (index, pair) in pairs.shuffled(using: &random).enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 space(&out, &random)
-                Self.write(pair.0, &out, &random)
+                // Keys as written: the fast reader leaves escaped keys to JSONDecoder (FastJSONEdgeCaseTests).
+                out += Array(("\"" + pair.0 + "\"").utf8)
                 space(&out, &random)
                 out.append(UInt8(ascii: ":"))
                 pair.1.write(&out, &random)

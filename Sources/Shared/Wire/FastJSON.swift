@@ -6,16 +6,17 @@ import Foundation
 ///
 /// It follows the JSON grammar strictly, so it never accepts a document `JSONDecoder` refuses:
 /// whatever it does not read exactly as `JSONDecoder` would (a repeated key, a number with a
-/// fraction where an integer is expected) it refuses, and the caller's fallback decides.
+/// fraction where an integer is expected) it refuses, and the caller's fallback decides. So does
+/// anything it need not read fast: a key written with escapes, an object with many keys.
 package struct FastJSONReader {
     /// The reader could not read the input as expected; the caller falls back to `JSONDecoder`.
     package struct Failure: Error {}
 
     /// How deeply objects and arrays may nest: `JSONDecoder`'s limit, which also keeps a hostile
     /// document from exhausting the stack.
-    package static let maxDepth = 512
+    private static let maxDepth = 512
     /// Keys remembered per object to refuse a repeated one; an object with more is left to `JSONDecoder`.
-    private static let maxKeys = 32
+    private static let maxKeys = 16
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
@@ -237,6 +238,7 @@ package struct FastJSONReader {
     /// Reads an object, calling `body` with each key (positioned at its value).
     ///
     /// A repeated key is refused: `JSONDecoder` keeps one of the values, and which one is its business.
+    /// Keys are compared as written, so one written with escapes is refused too (no client writes one).
     package mutating func readObject(_ body: (inout FastJSONReader, String) throws -> Void) throws {
         try enter(UInt8(ascii: "{"))
         defer { depth -= 1 }
@@ -244,14 +246,17 @@ package struct FastJSONReader {
             index += 1
             return
         }
-        // The keys seen so far live on the stack: an object costs no allocation.
-        try withUnsafeTemporaryAllocation(of: String.self, capacity: Self.maxKeys) { keys in
+        // Where the keys seen so far are written, on the stack: an object costs no allocation.
+        try withUnsafeTemporaryAllocation(of: (start: Int, count: Int).self, capacity: Self.maxKeys) { keys in
             var count = 0
-            defer { _ = keys.prefix(count).deinitialize() }
             while true {
+                _ = try peek()
+                let start = index + 1
                 let key = try readString()
-                guard count < keys.count, !keys.prefix(count).contains(key) else { throw Failure() }
-                keys.initializeElement(at: count, to: key)
+                // An escape makes the written key longer than its text.
+                let length = index - 1 - start
+                guard length == key.utf8.count, count < keys.count, !isRepeated(start, length, keys.prefix(count)) else { throw Failure() }
+                keys.initializeElement(at: count, to: (start, length))
                 count += 1
                 try expect(UInt8(ascii: ":"))
                 try body(&self, key)
@@ -261,6 +266,12 @@ package struct FastJSONReader {
                 guard next == UInt8(ascii: ",") else { throw Failure() }
             }
         }
+    }
+
+    /// Whether the key written at `start` was written before in this object.
+    private func isRepeated(_ start: Int, _ length: Int, _ earlier: Slice<UnsafeMutableBufferPointer<(start: Int, count: Int)>>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        return earlier.contains { $0.count == length && memcmp(base + $0.start, base + start, length) == 0 }
     }
 
     /// Reads an array, calling `body` for each element.
