@@ -160,6 +160,11 @@ package struct FastJSONReader {
             index += 1
         }
         index = start
+        return try readEscapedString()
+    }
+
+    /// A string with escapes or non-ASCII bytes, read scalar by scalar from its first byte.
+    private mutating func readEscapedString() throws -> String {
         var scalars = String.UnicodeScalarView()
         var utf8: [UInt8] = []
         func flush() throws {
@@ -189,17 +194,7 @@ package struct FastJSONReader {
                 case UInt8(ascii: "n"): scalars.append("\n")
                 case UInt8(ascii: "r"): scalars.append("\r")
                 case UInt8(ascii: "t"): scalars.append("\t")
-                case UInt8(ascii: "u"):
-                    var code = try readHex4()
-                    if (0xD800...0xDBFF).contains(code) {
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else { throw Failure() }
-                        index += 2
-                        let low = try readHex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw Failure() }
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    guard let scalar = Unicode.Scalar(code) else { throw Failure() }
-                    scalars.append(scalar)
+                case UInt8(ascii: "u"): scalars.append(try readEscapedScalar())
                 default: throw Failure()
                 }
             default:
@@ -208,6 +203,20 @@ package struct FastJSONReader {
             }
         }
         throw Failure()
+    }
+
+    /// The scalar of a `\uXXXX` escape (after its `u`), a surrogate pair as one scalar; a lone surrogate is refused.
+    private mutating func readEscapedScalar() throws -> Unicode.Scalar {
+        var code = try readHex4()
+        if (0xD800...0xDBFF).contains(code) {
+            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else { throw Failure() }
+            index += 2
+            let low = try readHex4()
+            guard (0xDC00...0xDFFF).contains(low) else { throw Failure() }
+            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+        }
+        guard let scalar = Unicode.Scalar(code) else { throw Failure() }
+        return scalar
     }
 
     private mutating func readHex4() throws -> UInt32 {
