@@ -58,7 +58,7 @@ import Testing
         try queue.close()
 
         let replica = try Replica.open(home: home)
-        let heads = try replica.read { db in try Replica.confirmedFields(record: record, db) }
+        let heads = try replica.read { db in try Replica.acceptedFields(record: record, db) }
         #expect(heads.collection == "incidents")
         #expect(Set(heads.fields["title"]?.map(\.hlc) ?? []) == [anaTitle, benTitle])
         #expect(heads.fields["themes"]?.map(\.hlc) == [themes])
@@ -93,7 +93,7 @@ import Testing
     }
 
     @Test func aReplicaUpgradedByANewerVersionIsRefusedNotMisread() throws {
-        let local = try TemporaryReplica()
+        let local = try TemporaryReplica(onDisk: true)
         defer { local.cleanUp() }
         try local.replica.write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')")

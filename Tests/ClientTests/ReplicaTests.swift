@@ -4,18 +4,25 @@ import Testing
 @testable import Client
 @testable import Shared
 
-/// A replica in a temporary folder, with the settings `init` would write.
+/// A replica with the settings `init` would write, and a temporary folder for the files a test
+/// writes. In memory unless `onDisk` (the tests of files, permissions and migrations).
 struct TemporaryReplica {
     let home: URL
     let replica: Replica
     let settings: ReplicaSettings
 
-    init(user: String = "ana", node: String = "00000000000000a1") throws {
+    init(user: String = "ana", node: String = "00000000000000a1", onDisk: Bool = false) throws {
         home = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-replica-\(UUID().uuidString)")
-        replica = try Replica.create(home: home, settings: [
+        let values: [Setting: String] = [
             .server: "http://127.0.0.1:1", .project: "kz", .user: user, .role: "researcher", .node: node,
             .schema: String(decoding: try Schema.upr.jsonData(), as: UTF8.self), .clockOffset: "0", .cursor: "0",
-        ], token: "cbk_test")
+        ]
+        if onDisk {
+            replica = try Replica.create(home: home, settings: values, token: "cbk_test")
+        } else {
+            try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+            replica = try Replica.inMemory(home: home, settings: values)
+        }
         settings = try replica.settings()
     }
 
@@ -49,7 +56,7 @@ struct TemporaryReplica {
 
 @Suite struct ReplicaTests {
     @Test func theReplicaIsReadableByItsOwnerOnly() throws {
-        let local = try TemporaryReplica()
+        let local = try TemporaryReplica(onDisk: true)
         defer { local.cleanUp() }
         for name in ["", Replica.databaseName, Replica.tokenName] {
             let path = local.home.appendingPathComponent(name).path

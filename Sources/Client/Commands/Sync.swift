@@ -36,7 +36,7 @@ extension Casebook {
                 try Output.json(SyncJSON(pushed: report.pushed, pulled: report.pulled, conflicts: report.conflicts, rejected: report.rejected.count,
                                          seconds: ["snapshot": report.snapshotSeconds, "push": report.pushSeconds, "pull": report.pullSeconds]))
                 for rejected in report.rejected { Output.note("refused: \(rejected.record.prefix(12)) \(rejected.field): \(rejected.reason)") }
-                try failIfPushRefused(report)
+                try failIfPushForbidden(report)
                 return
             }
             Output.line("pushed \(report.pushed), pulled \(report.pulled), \(report.conflicts) open conflict\(report.conflicts == 1 ? "" : "s")")
@@ -45,12 +45,12 @@ extension Casebook {
             }
             if !report.rejected.isEmpty { Output.note("refused edits stay pending: correct them with 'casebook edit' and sync again") }
             if report.conflicts > 0 { Output.note("see them with 'casebook conflicts', settle them with 'casebook resolve'") }
-            try failIfPushRefused(report)
+            try failIfPushForbidden(report)
         }
 
         /// The pull went through, but the server refused every push: say so, and exit 1.
-        private func failIfPushRefused(_ report: SyncReport) throws {
-            guard let refused = report.pushRefused else { return }
+        private func failIfPushForbidden(_ report: SyncReport) throws {
+            guard let refused = report.pushForbidden else { return }
             throw ClientError("\(refused); your pending changes are kept on this replica (the pull went through)")
         }
     }

@@ -9,12 +9,12 @@ extension Replica {
     /// `alsoRefresh`). Changes already known are skipped. Returns how many were new. The caller
     /// owns the transaction, so a page and its cursor are committed together.
     ///
-    /// `acknowledging`: the changes are this replica's own, just accepted by a push. For a record
-    /// that had no confirmed change before, what reads show is already exactly those values
+    /// `ownAccepted`: the changes are this replica's own, just accepted by a push. For a record
+    /// that had no accepted change before, what reads show is already exactly those values
     /// (they were pending), so only its pending flag is updated instead of a full refresh.
     @discardableResult
     static func applyAccepted(_ changes: [Wire.LoggedChange], schema: Schema, _ db: Database,
-                               alsoRefresh: some Sequence<String> = [String](), acknowledging: Bool = false) throws -> Int {
+                               alsoRefresh: some Sequence<String> = [String](), ownAccepted: Bool = false) throws -> Int {
         let hasChanges = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record_key = ? LIMIT 1")
         let known = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record_key = ? AND hlc = ?")
         let childByBase = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE base = ? AND record_key = ? AND field = ? LIMIT 1")
@@ -38,7 +38,7 @@ extension Replica {
                 index = records.count
                 position[change.record] = index
                 let (key, registered) = try register(change.record, collection: change.collection, db)
-                // A record with no confirmed change here needs no per-change lookups.
+                // A record with no accepted change here needs no per-change lookups.
                 let isNew = try !registered || Bool.fetchOne(hasChanges, arguments: [key]) != true
                 records.append(RecordBatch(id: change.record, key: key, collection: change.collection, isNew: isNew, wasRegistered: registered))
             }
@@ -52,33 +52,33 @@ extension Replica {
                 return try Bool.fetchOne(childByBase, arguments: [hlc, recordKey, change.field]) == true
                     || Bool.fetchOne(childByParent, arguments: [recordKey, hlc, change.field]) == true
             }, storedHeads: {
-                isNewRecord ? [] : try confirmedHeads(key: recordKey, field: change.field, db)
+                isNewRecord ? [] : try acceptedHeads(key: recordKey, field: change.field, db)
             })
             guard outcome.kind != .duplicate else { continue }
             accepted.append((logged, index))
         }
         try store(accepted, merge: merge, records: records, db)
-        try refresh(records, merge: merge, schema: schema, alsoRefresh: alsoRefresh, acknowledging: acknowledging, db)
+        try refresh(records, merge: merge, schema: schema, alsoRefresh: alsoRefresh, ownAccepted: ownAccepted, db)
         return accepted.count
     }
 
     /// Refreshes what reads show for every record of the batch (and `alsoRefresh`), once each.
     private static func refresh(_ records: [RecordBatch], merge: BatchMerge, schema: Schema, alsoRefresh: some Sequence<String>,
-                                acknowledging: Bool, _ db: Database) throws {
+                                ownAccepted: Bool, _ db: Database) throws {
         var refreshed = Set<String>()
         let pendingFlag = try db.cachedStatement(sql: "UPDATE record SET pending = EXISTS (SELECT 1 FROM outbox WHERE record_key = ?) WHERE key = ?")
         for batch in records {
             refreshed.insert(batch.id)
-            // A record registered before this batch is shown already (from pending edits, if it had no confirmed change).
+            // A record registered before this batch is shown already (from pending edits, if it had no accepted change).
             let wasShown = batch.wasRegistered
-            if acknowledging && wasShown && batch.isNew {
+            if ownAccepted && wasShown && batch.isNew {
                 try pendingFlag.execute(arguments: [batch.key, batch.key])
                 continue
             }
             if batch.isNew && !wasShown {
-                // A record new here: everything confirmed about it is in memory, nothing derived to clear.
+                // A record new here: everything accepted about it is in memory, nothing derived to clear.
                 try refresh(record: batch.id, schema: schema, db, isNew: true,
-                            confirmed: (batch.collection, (merge.records[batch.id] ?? [:]).mapValues(\.after.heads)))
+                            accepted: (batch.collection, (merge.records[batch.id] ?? [:]).mapValues(\.after.heads)))
                 continue
             }
             try refresh(record: batch.id, schema: schema, db)
@@ -146,7 +146,7 @@ extension Replica {
         let collection: String
         /// No change of it was stored before this batch.
         let isNew: Bool
-        /// Its record row existed before this batch (it had confirmed changes, or pending edits).
+        /// Its record row existed before this batch (it had accepted changes, or pending edits).
         let wasRegistered: Bool
     }
 }

@@ -78,7 +78,7 @@ struct LocalEditor {
             .reduce(into: [String: String]()) { $0[$1["field"]] = $1["value"] }
         var changed = values
         for (field, value) in values where current[field] == StorageText.encode(value) {
-            if try Replica.confirmedHeads(record: id, field: field, db).count <= 1 { changed[field] = nil }
+            if try Replica.acceptedHeads(record: id, field: field, db).count <= 1 { changed[field] = nil }
         }
         guard !changed.isEmpty else { return }
         try edit(record: RecordRef(id: id, collection: existing, visible: true), values: changed)
@@ -92,7 +92,7 @@ struct LocalEditor {
         for (field, value) in values { try schema.validate(value, collection: record.collection, field: field) }
         try checkReferences(values, collection: record.collection)
         for (field, value) in values.sorted(by: { $0.key < $1.key }) {
-            let parents = FieldState(heads: try Replica.confirmedHeads(record: record.id, field: field, db)).editParents
+            let parents = FieldState(heads: try Replica.acceptedHeads(record: record.id, field: field, db)).editParents
             try stage(record: record.id, collection: record.collection, field: field, value: value, base: parents.base, supersedes: parents.supersedes)
         }
         try Replica.refresh(record: record.id, schema: schema, db)
@@ -101,10 +101,10 @@ struct LocalEditor {
     /// Deletes a record, listing every version of its fields this replica has seen.
     mutating func delete(record: RecordRef) throws {
         guard record.visible else { throw ClientError("record \(record.id) is already deleted") }
-        let confirmed = try Replica.confirmedFields(record: record.id, db)
+        let accepted = try Replica.acceptedFields(record: record.id, db)
         let pending = try OutboxEntry.all(record: record.id, db).filter { $0.field != Change.deletedField }
-        let covers = confirmed.fields.filter { $0.key != Change.deletedField }.flatMap { $0.value.map(\.hlc) } + pending.map(\.hlc)
-        let parents = FieldState(heads: confirmed.fields[Change.deletedField] ?? []).resolutionParents
+        let covers = accepted.fields.filter { $0.key != Change.deletedField }.flatMap { $0.value.map(\.hlc) } + pending.map(\.hlc)
+        let parents = FieldState(heads: accepted.fields[Change.deletedField] ?? []).resolutionParents
         try stage(record: record.id, collection: record.collection, field: Change.deletedField, value: .bool(true),
                   base: parents.base, supersedes: parents.supersedes, covers: covers.sorted())
         try Replica.refresh(record: record.id, schema: schema, db)
@@ -115,11 +115,11 @@ struct LocalEditor {
     /// Resolves a conflict with `value`: a change that supersedes every value of the conflict.
     mutating func resolve(_ conflict: Conflict, with value: FieldValue) throws {
         if conflict.field == Change.deletedField {
-            let confirmed = try Replica.confirmedFields(record: conflict.record, db)
-            let parents = FieldState(heads: confirmed.fields[Change.deletedField] ?? []).resolutionParents
+            let accepted = try Replica.acceptedFields(record: conflict.record, db)
+            let parents = FieldState(heads: accepted.fields[Change.deletedField] ?? []).resolutionParents
             // Deleting after all covers every current version; keeping the record restores it.
             let covers = value == .bool(true)
-                ? confirmed.fields.filter { $0.key != Change.deletedField }.flatMap { $0.value.map(\.hlc) }.sorted() : []
+                ? accepted.fields.filter { $0.key != Change.deletedField }.flatMap { $0.value.map(\.hlc) }.sorted() : []
             try stage(record: conflict.record, collection: conflict.collection, field: Change.deletedField, value: value,
                       base: parents.base, supersedes: parents.supersedes, covers: covers)
         } else {

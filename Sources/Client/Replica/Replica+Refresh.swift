@@ -3,20 +3,20 @@ import GRDB
 import Shared
 import SQLiteSupport
 
-/// What reads show, derived per record from its confirmed versions and pending edits.
+/// What reads show, derived per record from its accepted versions and pending edits.
 extension Replica {
-    /// Recomputes what reads show for one record from its confirmed heads and its pending edits:
+    /// Recomputes what reads show for one record from its accepted heads and its pending edits:
     /// the record row, its visible values, its search keys and its open conflicts.
     /// `isNew`: the record has no derived rows yet (never stored or shown here), so there is nothing to clear.
     static func refresh(record: String, schema: Schema, _ db: Database, isNew: Bool = false,
-                        confirmed known: (collection: String?, fields: [String: [Version]])? = nil) throws {
+                        accepted known: (collection: String?, fields: [String: [Version]])? = nil) throws {
         let existing = isNew ? nil : try db.cachedStatement(sql: "SELECT key, collection FROM record WHERE id = ?")
             .fetchRaw({ $0.text(record) }, row: { row in (key: row.integer(0), collection: row.text(1)) }).first
-        let confirmed = try known ?? existing.map { try confirmedFields(key: $0.key, db) } ?? (nil, [:])
+        let accepted = try known ?? existing.map { try acceptedFields(key: $0.key, db) } ?? (nil, [:])
         let pending = try OutboxEntry.all(record: record, db)
         if let existing { try clearDerived(record: record, key: existing.key, collection: existing.collection, db) }
-        guard let collection = confirmed.collection ?? pending.first?.collection else {
-            // Nothing confirmed and nothing pending: no change row refers to it, so its key can go too.
+        guard let collection = accepted.collection ?? pending.first?.collection else {
+            // Nothing accepted and nothing pending: no change row refers to it, so its key can go too.
             if let existing { try db.execute(sql: "DELETE FROM record WHERE key = ?", arguments: [existing.key]) }
             return
         }
@@ -27,11 +27,11 @@ extension Replica {
         if let marker = pendingByField[Change.deletedField] {
             visible = marker.value != .bool(true)
         } else {
-            visible = DeletionRule.status(fields: confirmed.fields).isVisible
+            visible = DeletionRule.status(fields: accepted.fields).isVisible
         }
 
         var values: [String: FieldValue] = [:]
-        for (field, versions) in confirmed.fields where field != Change.deletedField {
+        for (field, versions) in accepted.fields where field != Change.deletedField {
             values[field] = FieldState(heads: versions).value
         }
         for entry in pending where entry.field != Change.deletedField { values[entry.field] = entry.value }
@@ -55,7 +55,7 @@ extension Replica {
         guard let recordKey = keys.first else { throw ClientError("record \(record) could not be stored in the replica") }
 
         try storeValues(values, recordKey: recordKey, collection: collection, visible: visible, schema: schema, db)
-        try storeConflicts(of: record, collection: collection, confirmed: confirmed.fields, pending: pendingByField, db)
+        try storeConflicts(of: record, collection: collection, accepted: accepted.fields, pending: pendingByField, db)
     }
 
     /// Stores a record's visible values and, while it is visible, their search keys.
@@ -84,10 +84,10 @@ extension Replica {
     }
 
     /// Stores a record's open conflicts; a pending resolution hides its conflict until the server accepts it.
-    private static func storeConflicts(of record: String, collection: String, confirmed: [String: [Version]],
+    private static func storeConflicts(of record: String, collection: String, accepted: [String: [Version]],
                                        pending pendingByField: [String: OutboxEntry], _ db: Database) throws {
-        let conflicts = Conflict.open(record: record, collection: collection, fields: confirmed).values.filter { conflict in
-            // A pending resolution hides the conflict until the server confirms it.
+        let conflicts = Conflict.open(record: record, collection: collection, fields: accepted).values.filter { conflict in
+            // A pending resolution hides the conflict until the server accepts it.
             guard let entry = pendingByField[conflict.field] else { return true }
             if conflict.field == Change.deletedField { return false }
             return !Set(conflict.versions.map(\.hlc)).isSubset(of: Set(entry.parents))

@@ -47,7 +47,7 @@ extension Replica {
         var state: SyncState
     }
 
-    /// Records a push response: accepted changes become confirmed at once (so the value never
+    /// Records a push response: accepted changes are applied as accepted at once (so the value never
     /// flickers back) and leave the outbox; rejected ones stay, marked with the reason. Every record
     /// touched is refreshed once; `state`, with the acknowledged changes counted, is saved too.
     func recordPush(_ response: Wire.PushResponse, for entries: [OutboxEntry], author: String, state: SyncState,
@@ -71,10 +71,10 @@ extension Replica {
                 }
                 touched.append(entry.record)
             }
-            try Replica.applyAccepted(accepted, schema: schema, db, alsoRefresh: touched, acknowledging: true)
+            try Replica.applyAccepted(accepted, schema: schema, db, alsoRefresh: touched, ownAccepted: true)
             record.accepted = accepted.count
             if let highest = accepted.map(\.seq).max(), highest > 0 {
-                record.state.acknowledged(upTo: highest)
+                record.state.accepted(upTo: highest)
                 try record.state.save(db)
             }
             return record

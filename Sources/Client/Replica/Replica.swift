@@ -79,6 +79,35 @@ final class Replica: Sendable {
         do {
             SQLiteTuning.apply()
             database = try DatabaseQueue(path: path, configuration: configuration)
+        } catch let error as DatabaseError {
+            throw ClientError("cannot open the replica in \(home.path) (\(error.message ?? "\(error.resultCode)")): check the folder's permissions and free space")
+        }
+        try Self.migrate(database, in: home)
+        for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
+    }
+
+    /// A replica held in memory, for tests: the same migrations and operations, and no file at all
+    /// (`home` is only named in messages; the token is not kept).
+    static func inMemory(home: URL, settings: [Setting: String]) throws -> Replica {
+        let replica = try Replica(inMemory: home)
+        try replica.database.write { db in
+            for (key, value) in settings { try Setting.set(key, value, db) }
+        }
+        return replica
+    }
+
+    private init(inMemory home: URL) throws {
+        self.home = home
+        SQLiteTuning.apply()
+        database = try DatabaseQueue()
+        try Self.migrate(database, in: home)
+    }
+
+    /// Brings the database to this version's tables; refuses one upgraded by a newer version.
+    private static func migrate(_ database: DatabaseQueue, in home: URL) throws {
+        do {
             let migrator = ReplicaMigrations.migrator
             let (superseded, upgrading) = try database.read { db in
                 (try migrator.hasBeenSuperseded(db), try !migrator.appliedMigrations(db).isEmpty && !migrator.hasCompletedMigrations(db))
@@ -93,9 +122,6 @@ final class Replica: Sendable {
             try migrator.migrate(database)
         } catch let error as DatabaseError {
             throw ClientError("cannot open the replica in \(home.path) (\(error.message ?? "\(error.resultCode)")): check the folder's permissions and free space")
-        }
-        for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
-            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
         }
     }
 

@@ -21,7 +21,7 @@ enum Setting: String, CaseIterable {
     case lastSync = "last_sync"
     /// The highest sequence number of this replica's own changes whose acknowledgement it has
     /// recorded (so it holds every own change up to there, and pulls can skip them).
-    case ownAcknowledged = "own_acknowledged"
+    case ownAccepted = "own_acknowledged"
     /// The path of the replica's own copy of a private CA certificate to trust.
     case caCertificate = "ca_certificate"
     /// Set when the user accepted plain http to a non-loopback server (`init --insecure`).

@@ -20,7 +20,7 @@ struct SyncState: Sendable, Equatable {
     var cursor: Int64 = 0
     /// The highest sequence number of this replica's own changes whose acknowledgement is recorded
     /// (it holds every own change up to there, so pulls can skip them).
-    var ownAcknowledged: Int64 = 0
+    var ownAccepted: Int64 = 0
     /// When the last sync completed, milliseconds since the epoch.
     var lastSync: UInt64?
 
@@ -50,8 +50,8 @@ struct SyncState: Sendable, Equatable {
     }
 
     /// A push acknowledged own changes up to `seq`.
-    mutating func acknowledged(upTo seq: Int64) {
-        ownAcknowledged = max(ownAcknowledged, seq)
+    mutating func accepted(upTo seq: Int64) {
+        ownAccepted = max(ownAccepted, seq)
     }
 
     /// The state as the replica stored it.
@@ -63,7 +63,7 @@ struct SyncState: Sendable, Equatable {
             state.snapshot = .inProgress(since: since, after: try Setting.get(.snapshotAfter, db).flatMap(HLC.init(text:)))
         }
         state.cursor = Int64(try Setting.get(.cursor, db) ?? "0") ?? 0
-        state.ownAcknowledged = Int64(try Setting.get(.ownAcknowledged, db) ?? "0") ?? 0
+        state.ownAccepted = Int64(try Setting.get(.ownAccepted, db) ?? "0") ?? 0
         state.lastSync = try Setting.get(.lastSync, db).flatMap(UInt64.init)
         return state
     }
@@ -82,7 +82,7 @@ struct SyncState: Sendable, Equatable {
             try Setting.set(.snapshotAfter, nil, db)
         }
         try Setting.set(.cursor, String(cursor), db)
-        try Setting.set(.ownAcknowledged, String(ownAcknowledged), db)
+        try Setting.set(.ownAccepted, String(ownAccepted), db)
         try Setting.set(.lastSync, lastSync.map(String.init), db)
     }
 }

@@ -14,7 +14,7 @@ struct SyncReport: Sendable {
     var conflicts = 0
     var rejected: [RejectedView] = []
     /// Why the server refused every push (a viewer's replica, say); the pull still ran.
-    var pushRefused: String?
+    var pushForbidden: String?
     /// Seconds spent in each part, for `sync --json` and the benchmark.
     var snapshotSeconds = 0.0
     var pushSeconds = 0.0
@@ -46,7 +46,7 @@ struct Syncer {
             report.pushed = try await push(&state)
         } catch let error as ClientError where error.status == 403 {
             // Refused outright (a viewer): keep the outbox, still bring the replica up to date.
-            report.pushRefused = error.message
+            report.pushForbidden = error.message
         }
         report.pushSeconds = (clock.now - start).seconds
         start = clock.now
@@ -94,7 +94,7 @@ struct Syncer {
     private func pullLog(_ state: inout SyncState) async throws -> Int {
         let start = state.cursor
         var received = 0
-        let client = self.client, node = settings.node, limit = pageSize, ownBound = state.ownAcknowledged
+        let client = self.client, node = settings.node, limit = pageSize, ownBound = state.ownAccepted
         // Our own acknowledged changes are already here: the server leaves them out.
         func fetch(after: Int64) -> Task<Wire.PullResponse, any Error> {
             Task { try await client.pull(after: after, limit: limit, skip: ownBound > after ? Wire.OwnChanges(node: node, upTo: ownBound) : nil) }
@@ -123,7 +123,7 @@ struct Syncer {
     // MARK: Push
 
     /// Pushes the outbox in batches, oldest first, as `PushMachine` decides. Accepted changes are
-    /// confirmed locally at once (so the value never flickers back), rejected ones stay with their reason.
+    /// applied locally at once (so the value never flickers back), rejected ones stay with their reason.
     private func push(_ state: inout SyncState) async throws -> Int {
         var machine = PushMachine()
         var flights: [PushFlight] = []

@@ -3,7 +3,7 @@ import GRDB
 import Shared
 import SQLiteSupport
 
-/// The record registry (ids and their local keys) and the confirmed versions of fields.
+/// The record registry (ids and their local keys) and the accepted versions of fields.
 extension Replica {
     /// The local key of a record, registering it (with its collection) if it has none yet;
     /// `registered`: it had one before.
@@ -27,13 +27,13 @@ extension Replica {
         try db.cachedStatement(sql: "SELECT key FROM record WHERE id = ?").fetchRaw({ $0.text(id) }, row: { $0.integer(0) }).first
     }
 
-    /// The confirmed versions of one field.
-    static func confirmedHeads(record: String, field: String, _ db: Database) throws -> [Version] {
+    /// The accepted versions of one field.
+    static func acceptedHeads(record: String, field: String, _ db: Database) throws -> [Version] {
         guard let key = try recordKey(record, db) else { return [] }
-        return try confirmedHeads(key: key, field: field, db)
+        return try acceptedHeads(key: key, field: field, db)
     }
 
-    static func confirmedHeads(key: Int64, field: String, _ db: Database) throws -> [Version] {
+    static func acceptedHeads(key: Int64, field: String, _ db: Database) throws -> [Version] {
         let statement = try db.cachedStatement(sql: "SELECT hlc, value, author, covers FROM change WHERE record_key = ? AND field = ? AND head")
         return try statement.fetchRaw({ row in
             row.integer(key)
@@ -41,13 +41,13 @@ extension Replica {
         }, row: { row in try version(row, from: 0) })
     }
 
-    /// The confirmed versions of every field of a record, and the record's collection.
-    static func confirmedFields(record: String, _ db: Database) throws -> (collection: String?, fields: [String: [Version]]) {
+    /// The accepted versions of every field of a record, and the record's collection.
+    static func acceptedFields(record: String, _ db: Database) throws -> (collection: String?, fields: [String: [Version]]) {
         guard let key = try recordKey(record, db) else { return (nil, [:]) }
-        return try confirmedFields(key: key, db)
+        return try acceptedFields(key: key, db)
     }
 
-    static func confirmedFields(key: Int64, _ db: Database) throws -> (collection: String?, fields: [String: [Version]]) {
+    static func acceptedFields(key: Int64, _ db: Database) throws -> (collection: String?, fields: [String: [Version]]) {
         let statement = try db.cachedStatement(sql: "SELECT collection, field, hlc, value, author, covers FROM change WHERE record_key = ? AND head")
         var fields: [String: [Version]] = [:]
         var collection: String?
