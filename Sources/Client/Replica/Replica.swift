@@ -63,16 +63,7 @@ final class Replica: Sendable {
 
     private init(home: URL) throws {
         self.home = home
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA cache_size = -65536")
-            // Checkpoint every 40 MB of WAL instead of 4 MB: far fewer fsyncs during a large sync.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
-            try db.execute(sql: "PRAGMA temp_store = MEMORY")
-        }
+        let configuration = SQLiteTuning.configuration(setJournalToWAL: true)
         let path = home.appendingPathComponent(Self.databaseName).path
         let oldMask = umask(0o077)
         defer { umask(oldMask) }

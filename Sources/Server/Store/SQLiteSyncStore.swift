@@ -19,15 +19,7 @@ final class SQLiteSyncStore: SyncStore {
     init(folder: URL, faults: FaultInjector = FaultInjector()) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let path = folder.appendingPathComponent("casebook.sqlite").path
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA cache_size = -65536")
-            // Checkpoint every 40 MB of WAL instead of 4 MB: far fewer fsyncs during a large sync.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
-            try db.execute(sql: "PRAGMA temp_store = MEMORY")
-        }
+        let configuration = SQLiteTuning.configuration(setJournalToWAL: false)
         SQLiteTuning.apply()
         pool = try DatabasePool(path: path, configuration: configuration)
         for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
