@@ -127,10 +127,11 @@ private struct Planning {
     /// Merges a change that passed validation and is new to the store, and records its result.
     mutating func accept(_ change: Change) {
         let stored = context.heads[change.record]
-        let touched = merge.records[change.record]
-        let hadField = touched?[change.field] != nil || stored?[change.field] != nil
-        let headsBefore = touched?[change.field]?.after.heads ?? stored?[change.field] ?? []
-        let hadDeletion = touched?[Change.deletedField] != nil || stored?[Change.deletedField] != nil
+        // Read without holding the batch's fields of the record: holding them would copy them on the merge's write.
+        let batchHeads = merge.state(record: change.record, field: change.field)?.heads
+        let hadField = batchHeads != nil || stored?[change.field] != nil
+        let headsBefore = batchHeads ?? stored?[change.field] ?? []
+        let hadDeletion = merge.state(record: change.record, field: Change.deletedField) != nil || stored?[Change.deletedField] != nil
         let outcome = merge.merge(change, storedChild: { context.parentsOfStored.contains(change.hlc) },
                                   storedHeads: { stored?[change.field] ?? [] })
         plan.lastSeq += 1
