@@ -33,7 +33,7 @@ restore() {
     original_file=""
     backup=""
 }
-trap 'restore' EXIT
+trap 'restore; rmdir "$log_dir" 2>/dev/null' EXIT  # the log folder goes when nothing was logged
 trap 'restore; echo; echo "interrupted: the working tree is restored"; exit 130' INT TERM
 
 # Reads a mutant into $m_file, $m_search, $m_replace; returns 1 when it is malformed.
