@@ -74,8 +74,9 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        // What the server and end-to-end tests need: the store kinds, and PostgreSQL databases made for a test.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // What the server and end-to-end tests need: the store kinds, PostgreSQL databases made for a test, and random
+        // multi-replica histories for the differential tests.
+        .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
         .testTarget(
             name: "ServerTests",
             dependencies: [

@@ -24,11 +24,32 @@ import Testing
         }
     }
 
-    @Test func tokensHave256BitsOfRandomness() {
-        let token = TokenHasher.generate()
-        #expect(token.hasPrefix("cbk_"))
-        #expect(token.count == 4 + 64)
-        #expect(TokenHasher.generate() != token)
+    /// A counter, a clock or a short seed would pass a check that two tokens differ; this one
+    /// looks at every bit: over 256 tokens each of the 256 bits is set about half the time, and
+    /// tokens made one after the other differ in about half their bits.
+    @Test func tokensHave256BitsOfRandomness() throws {
+        let tokens = (0..<256).map { _ in TokenHasher.generate() }
+        let hexDigits = Set("0123456789abcdef")
+        var bits: [[Bool]] = []
+        for token in tokens {
+            #expect(token.hasPrefix("cbk_"))
+            #expect(token.count == 4 + 64)
+            let hex = token.dropFirst(4)
+            #expect(hex.allSatisfy(hexDigits.contains), "\(token)")
+            let bytes = Data(hex: String(hex))
+            try #require(bytes.count == 32)
+            bits.append(bytes.flatMap { byte in (0..<8).map { byte >> $0 & 1 == 1 } })
+        }
+        #expect(Set(tokens).count == tokens.count)
+        // Binomial(256, 1/2) has a standard deviation of 8: 64 away from 128 is 8 deviations (p < 1e-14 a bit).
+        for bit in 0..<256 {
+            let set = bits.count { $0[bit] }
+            #expect((64...192).contains(set), "bit \(bit) is set in \(set) of 256 tokens")
+        }
+        for (a, b) in zip(bits, bits.dropFirst()) {
+            let distance = zip(a, b).count { $0 != $1 }
+            #expect((64...192).contains(distance), "consecutive tokens differ in only \(distance) bits")
+        }
         #expect(TokenHasher.constantTimeEquals(Data([1, 2]), Data([1, 2])))
         #expect(!TokenHasher.constantTimeEquals(Data([1, 2]), Data([1, 3])))
         #expect(!TokenHasher.constantTimeEquals(Data([1, 2]), Data([1])))

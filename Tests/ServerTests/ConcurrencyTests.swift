@@ -28,11 +28,11 @@ import Testing
             }
             return seqs
         }()
-        let accepted = try await withThrowingTaskGroup(of: [Wire.ChangeResult].self) { group in
+        let pushed = try await withThrowingTaskGroup(of: [(Change, Wire.ChangeResult)].self) { group in
             for writer in 0..<writers {
                 group.addTask {
                     var maker = ChangeMaker(node: String(format: "%016x", writer + 1))
-                    var results: [Wire.ChangeResult] = []
+                    var results: [(Change, Wire.ChangeResult)] = []
                     for batch in 0..<batches {
                         // Everyone edits the shared record (conflicts) and one of their own (no conflicts);
                         // every other batch also carries an invalid change and a retried one.
@@ -45,28 +45,40 @@ import Testing
                         let pushed = try await store.push(project: "kz", changes: changes, author: "w\(writer)", policy: policy)
                         let retried = try await store.push(project: "kz", changes: changes, author: "w\(writer)", policy: policy)
                         #expect(retried.allSatisfy { $0.status == .duplicate || $0.status == .rejected })
-                        results += pushed
+                        results += zip(changes, pushed).map { ($0, $1) }
                     }
                     return results
                 }
             }
-            var all: [Wire.ChangeResult] = []
+            var all: [(Change, Wire.ChangeResult)] = []
             for try await results in group { all += results }
             return all
         }
 
         let seqs = try await pulled
+        let accepted = pushed.map(\.1)
         let stored = accepted.compactMap(\.seq).sorted()
         #expect(accepted.allSatisfy { [.applied, .conflict, .rejected].contains($0.status) })
         #expect(accepted.filter { $0.status == .rejected }.count == writers * batches / 2)
         #expect(stored.count == 2 * writers * batches)
         #expect(seqs == stored)
         #expect(Set(seqs).count == seqs.count)
-        // All writers raced on one field: it is in conflict with every writer's last value.
-        let page = try await store.pull(project: "kz", after: 0, limit: 10_000)
-        var replica = InMemoryReplica()
-        for logged in page.changes { replica.apply(logged.change) }
-        #expect(replica.state(record: recordA, field: "title").heads.count == writers * batches)
+        // What the store holds, read from its heads and conflict rows, is what the model makes of the
+        // accepted changes: all writers raced on one field, which is in conflict with every writer's values.
+        var model = InMemoryReplica()
+        for (change, result) in pushed where result.seq != nil { model.apply(change) }
+        let heads = try await harness.storedHeads()
+        let title = try #require(heads[FieldKey(record: recordA, field: "title")])
+        #expect(title.count == writers * batches)
+        #expect(title.map(\.hlc) == model.state(record: recordA, field: "title").heads.map(\.hlc))
+        #expect(heads.count == 1 + writers * batches)
+        for (key, versions) in heads {
+            #expect(versions.map(\.hlc) == model.state(record: key.record, field: key.field).heads.map(\.hlc), "\(key)")
+        }
+        let conflicts = try await harness.storedOpenConflicts()
+        #expect(conflicts.map(\.id) == model.conflicts.map(\.id))
+        #expect(conflicts.count == 1)
+        #expect(conflicts.first?.versions.count == writers * batches)
     }
 
     @Test(arguments: StoreKind.allCases) func aPullerRunningDuringPushesSeesEveryChangeOnce(store: StoreKind) async throws {

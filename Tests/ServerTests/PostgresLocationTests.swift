@@ -27,11 +27,11 @@ import Testing
             ("postgres://u@h/db?ssl=1", "option 'ssl' is not supported"),
         ]
         for (url, message) in cases {
-            #expect(throws: StoreError.self) { try PostgresLocation(url: url) }
-            do {
+            // Fails when nothing is thrown, when the error is not a StoreError, and when its message says something else.
+            #expect("\(url)") {
                 _ = try PostgresLocation(url: url)
-            } catch {
-                #expect("\(error)".contains(message), "\(url): \(error)")
+            } throws: { error in
+                error is StoreError && "\(error)".contains(message)
             }
         }
     }

@@ -65,6 +65,33 @@ struct ServerHarness {
         return try database.psql("SELECT encode(hash, 'hex') FROM token").split(separator: "\n").map { Data(hex: String($0)) }
     }
 
+    /// The heads of every field of a project, read through the store's snapshot (which lists the `head` table's versions).
+    func storedHeads(project: String = "kz") async throws -> [FieldKey: [Version]] {
+        var heads: [FieldKey: [Version]] = [:]
+        var after: HLC?
+        repeat {
+            let page = try await store.snapshot(project: project, after: after, limit: 500)
+            for logged in page.changes {
+                heads[FieldKey(record: logged.change.record, field: logged.change.field), default: []].append(Version(logged.change))
+            }
+            after = page.next
+        } while after != nil
+        return heads.mapValues { FieldState(heads: $0).heads }
+    }
+
+    /// The conflicts the store's `conflict` table holds open for a project, read straight from the database, sorted by id.
+    func storedOpenConflicts(project: String = "kz") async throws -> [Conflict] {
+        let sql = "SELECT state FROM conflict JOIN project ON project.id = conflict.project_id WHERE project.name = '\(project)'"
+        let rows: [String]
+        if let sqlite = store as? SQLiteSyncStore {
+            rows = try await sqlite.pool.read { db in try String.fetchAll(db, sql: sql) }
+        } else {
+            rows = try #require(database).psql(sql).split(separator: "\n").map(String.init)
+        }
+        let states = try rows.map { try JSONDecoder().decode(Wire.ConflictState.self, from: Data($0.utf8)) }
+        return states.filter(\.open).map(\.conflict).sorted { $0.id < $1.id }
+    }
+
     var app: some ApplicationProtocol { get throws { try buildApplication(store: store, settings: settings, port: 0) } }
 
     func headers(_ user: String?) -> HTTPFields {
