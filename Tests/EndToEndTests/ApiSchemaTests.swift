@@ -35,10 +35,11 @@ import Testing
         let server = try RunningServer()
         defer { server.cleanUp() }
         let tokens = try server.setUp(project: "kz", users: [("rita", "researcher"), ("vic", "viewer")])
+        let researcher: String = try #require(tokens["rita"]), viewer: String = try #require(tokens["vic"])
         try server.start(extra: ["--trusted-proxy", "127.0.0.1"])
         let runs = [
-            SchemathesisRun(name: "researcher", token: try #require(tokens["rita"]), address: "192.0.2.1", seed: 14_151),
-            SchemathesisRun(name: "viewer", token: try #require(tokens["vic"]), address: "192.0.2.2", seed: 14_152),
+            SchemathesisRun(name: "researcher", token: researcher, address: "192.0.2.1", seed: 14_151),
+            SchemathesisRun(name: "viewer", token: viewer, address: "192.0.2.2", seed: 14_152),
             SchemathesisRun(name: "no token", token: nil, address: "192.0.2.3", seed: 14_153),
         ]
         let url = server.url
@@ -90,7 +91,7 @@ struct SchemathesisRun: Sendable {
     /// seconds. It waits without holding a thread, so that the runs go on side by side.
     static func execute(_ program: URL, _ arguments: [String], folder: URL, timeout: TimeInterval) async throws -> Result {
         let output = folder.appendingPathComponent("schemathesis-\(UUID().uuidString).out")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
         let process = Process()
         process.executableURL = program
