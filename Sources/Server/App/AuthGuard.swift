@@ -23,7 +23,11 @@ struct AuthGuard: Sendable {
         "you are not a member of project '\(project)' (or it does not exist): ask its admin to add you"
     }
 
-    /// The user and their membership, or 401/403.
+    static func badNameMessage(_ project: String) -> String {
+        "'\(project.prefix(64))' is not a project name: names are \(ProjectName.rule)"
+    }
+
+    /// The user and their membership, or 401, then 400 for a name no project can have, then 403.
     func authorize(_ request: Request, context: AppRequestContext, project: String, push: Bool) async throws -> (AuthenticatedUser, Membership) {
         let forwarded = HTTPField.Name("X-Forwarded-For").flatMap { request.headers[values: $0] }?.joined(separator: ",")
         let peer = Self.clientKey(peer: context.peerKey, forwardedFor: forwarded, trustedProxies: trustedProxies)
@@ -46,6 +50,8 @@ struct AuthGuard: Sendable {
             throw APIError.unauthorized("the token is not valid (wrong, or revoked): ask your admin for a new one")
         }
         await throttle.succeeded(peer)
+        // The name is checked after the token, so that a caller without one learns nothing from the path.
+        guard ProjectName.isValid(project) else { throw APIError.badRequest(Self.badNameMessage(project)) }
         guard let membership = try await store.membership(userID: user.id, project: project) else {
             throw APIError.forbidden(Self.notMemberMessage(project))
         }

@@ -21,18 +21,16 @@ struct SyncController: Sendable {
         project.get("snapshot") { request, context in try await snapshot(request, context) }
     }
 
-    private func projectName(_ context: AppRequestContext) throws -> String {
-        guard let name = context.parameters.get("project"), !name.isEmpty else {
-            throw APIError.badRequest("the path needs a project name")
-        }
-        guard ProjectName.isValid(name) else {
-            throw APIError.badRequest("'\(name.prefix(64))' is not a project name: names are \(ProjectName.rule)")
-        }
-        return name
+    /// The project named by the path, percent-decoded (`k%7A` is `kz`). It is checked against the
+    /// naming rule by `AuthGuard.authorize`, after the token: a caller without one gets 401 whatever the path says.
+    private func projectName(_ context: AppRequestContext) -> String {
+        let segment = context.parameters.get("project") ?? ""
+        // Text that is not valid percent-encoding stays as it is: its '%' breaks the naming rule.
+        return segment.removingPercentEncoding ?? segment
     }
 
     private func schema(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let project = try projectName(context)
+        let project = projectName(context)
         let (user, membership) = try await guardian.authorize(request, context: context, project: project, push: false)
         guard let schema = try await store.schema(project: project) else {
             throw APIError.forbidden(AuthGuard.notMemberMessage(project))
@@ -42,7 +40,7 @@ struct SyncController: Sendable {
     }
 
     private func push(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let project = try projectName(context)
+        let project = projectName(context)
         let (user, _) = try await guardian.authorize(request, context: context, project: project, push: true)
         var request = request
         let body = try await request.collectBody(upTo: settings.maxBodyBytes)
@@ -65,7 +63,7 @@ struct SyncController: Sendable {
     }
 
     private func pull(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let project = try projectName(context)
+        let project = projectName(context)
         _ = try await guardian.authorize(request, context: context, project: project, push: false)
         let after = try integer(request, "after", default: 0)
         guard after >= 0 else { throw APIError.badRequest("'after' must be a sequence number of 0 or more") }
@@ -75,16 +73,19 @@ struct SyncController: Sendable {
     }
 
     /// The puller's own changes named by `skipNode` and `skipUpTo`, nil without `skipNode`.
+    /// `skipUpTo` is checked whether or not `skipNode` comes with it (alone it skips nothing).
     private func ownChanges(_ request: Request) throws -> Wire.OwnChanges? {
+        let upTo = try integer(request, Wire.OwnChanges.upToParameter, default: 0)
+        guard upTo >= 0 else { throw APIError.badRequest("'\(Wire.OwnChanges.upToParameter)' must be a sequence number of 0 or more") }
         guard let text = request.uri.queryParameters.get(Wire.OwnChanges.nodeParameter) else { return nil }
         guard let node = NodeID(String(text)) else {
             throw APIError.badRequest("'\(Wire.OwnChanges.nodeParameter)' must be a node id (1-32 characters 0-9a-f)")
         }
-        return Wire.OwnChanges(node: node, upTo: try integer(request, Wire.OwnChanges.upToParameter, default: 0))
+        return Wire.OwnChanges(node: node, upTo: upTo)
     }
 
     private func snapshot(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let project = try projectName(context)
+        let project = projectName(context)
         _ = try await guardian.authorize(request, context: context, project: project, push: false)
         var after: HLC?
         if let text = request.uri.queryParameters.get("after"), !text.isEmpty {
