@@ -28,9 +28,9 @@ import Testing
         }
     }
 
-    @Test(arguments: ["k%20z", "k%2Fz", "k%00z", "k%ZZ", "%C3%A9t%C3%A9", String(repeating: "a", count: 65)])
-    func aNameNoProjectCanHaveIs401WithoutATokenAnd400WithOne(name: String) async throws {
-        let harness = try await ServerHarness()
+    @Test(arguments: StoreKind.allCases, ["k%20z", "k%2Fz", "k%00z", "k%ZZ", "%C3%A9t%C3%A9", String(repeating: "a", count: 65)])
+    func aNameNoProjectCanHaveIs401WithoutATokenAnd400WithOne(store: StoreKind, name: String) async throws {
+        let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
             for endpoint in ["schema", "pull", "snapshot"] {
