@@ -13,6 +13,12 @@ enum PageCheck {
     /// learning it would stamp every later edit of this replica near the end of time).
     static let latestServerTime: UInt64 = 7_258_118_400_000
 
+    /// How far beyond the page's `serverTime` a pulled change may be stamped. A server refuses
+    /// pushes stamped more than its drift bound (5 minutes by default) ahead of its clock, so a
+    /// change further ahead than a day was never accepted by an honest server; received, it would
+    /// pin this replica's clock (the hybrid clock never goes back).
+    static let maxAheadOfServerMillis: UInt64 = 24 * 60 * 60 * 1000
+
     /// The server's time, when it is one this client can believe.
     static func serverTime(_ millis: UInt64, from server: String) throws -> UInt64 {
         guard (earliestServerTime...latestServerTime).contains(millis) else {
@@ -46,6 +52,28 @@ enum PageCheck {
         }
         if let next = page.next, let after, next <= after {
             throw refused(server, "a snapshot page after \(after.text) names \(next.text) as the next one, so the sync would never end")
+        }
+    }
+
+    /// The changes of a page, held to what a server holds a push to: a known collection, a field
+    /// of it, a value of the field's type within its limits, a valid record id, and a timestamp
+    /// not far beyond the server's time.
+    static func changes(_ changes: [Wire.LoggedChange], serverTime: UInt64, schema: Schema, from server: String) throws {
+        let latest = serverTime + maxAheadOfServerMillis
+        for (index, logged) in changes.enumerated() {
+            let change = logged.change
+            let which = "change \(index + 1) of a page"
+            guard RecordID.isValid(change.record) else {
+                throw refused(server, "\(which) names the record '\(TerminalText.visible(String(change.record.prefix(60))))', which is not a record id")
+            }
+            do {
+                try schema.validate(change)
+            } catch {
+                throw refused(server, "\(which) (record \(change.record.prefix(12))): \(TerminalText.visible(error.message))")
+            }
+            guard change.hlc.millis <= latest else {
+                throw refused(server, "\(which) is stamped \(change.hlc.text), more than a day beyond the server's time")
+            }
         }
     }
 

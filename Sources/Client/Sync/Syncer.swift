@@ -74,6 +74,7 @@ struct Syncer {
         while true {
             let page = try await pending.value
             try PageCheck.snapshot(page, after: state.snapshotResumesAfter, from: server)
+            try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: settings.schema, from: server)
             // The next page travels while this one is applied.
             let next = page.next.map { fetch(after: $0) }
             if let pageTotal = page.total { total = pageTotal }
@@ -108,6 +109,7 @@ struct Syncer {
         while true {
             let page = try await pending.value
             try PageCheck.log(page, after: state.cursor, from: server)
+            try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: settings.schema, from: server)
             // The next page travels while this one is applied: client and server work at the same time.
             let next = page.more ? fetch(after: page.cursor) : nil
             var after = state
