@@ -137,18 +137,43 @@ struct CSVWriter {
     }
 
     /// Writes records as `casebook import` reads them: an `id` column, then every field of the collection.
-    static func export(_ views: [RecordView], schema: CollectionSchema, to write: (String) -> Void) {
+    /// Unless `raw`, a cell a spreadsheet would run as a formula is neutralised (`neutralised(_:)`).
+    static func export(_ views: [RecordView], schema: CollectionSchema, raw: Bool = false, to write: (String) -> Void) {
         let columns = schema.fields.map(\.name)
         var writer = CSVWriter()
         writer.row(["id"] + columns)
         for view in views {
-            writer.row([view.id] + columns.map { cell(view.fields[$0] ?? .unset) })
+            writer.row([view.id] + columns.map { name in
+                let text = cell(view.fields[name] ?? .unset)
+                return raw ? text : neutralised(text)
+            })
             if writer.buffer.utf8.count > 1 << 16 {
                 write(writer.buffer)
                 writer.buffer = ""
             }
         }
         write(writer.buffer)
+    }
+
+    /// A cell that a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab or
+    /// a carriage return), prefixed with a single quote, as OWASP recommends against CSV injection:
+    /// spreadsheets then show it as text. A whole number (`-5`) is left alone, and so is everything
+    /// else. A cell that already starts with quotes before such a character gets one more, so that
+    /// `unneutralised(_:)` (what `casebook import` does) gives every value back exactly.
+    static func neutralised(_ text: String) -> String {
+        isFormulaLike(text) ? "'" + text : text
+    }
+
+    /// The value of a cell written by `neutralised(_:)`.
+    static func unneutralised(_ text: String) -> String {
+        guard text.hasPrefix("'") else { return text }
+        let rest = String(text.dropFirst())
+        return isFormulaLike(rest) ? rest : text
+    }
+
+    private static func isFormulaLike(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first(where: { $0 != "'" }), "=+-@\t\r".unicodeScalars.contains(first) else { return false }
+        return Int64(text) == nil
     }
 
     static func escape(_ text: String) -> String {
