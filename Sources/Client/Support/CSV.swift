@@ -15,6 +15,13 @@ struct CSVReader {
         var message: String
     }
 
+    /// The longest cell, in bytes: room for the longest long text (a million characters) in any script.
+    var maxCellBytes = 8 << 20
+    /// The longest record, in bytes, and the most cells it may have: a hostile file (one row of
+    /// 30 MB of commas, a 200 MB cell) is refused when it passes them, before it fills the memory.
+    var maxRecordBytes = 16 << 20
+    var maxCells = 10_000
+
     private let handle: FileHandle
     private var buffer: [UInt8] = []
     private var position = 0
@@ -79,7 +86,12 @@ struct CSVReader {
         var cell: [UInt8] = []
         var quoted = false
         var sawAnything = false
+        var recordBytes = 0
         func finishCell() throws {
+            try checkSize(cell: cell.count, column: cells.count + 1, line: startLine)
+            guard cells.count < maxCells else {
+                throw Malformed(line: startLine, message: "it has more than \(maxCells.formatted()) columns: is it a CSV file?")
+            }
             guard let text = String(validating: cell, as: UTF8.self) else {
                 throw Malformed(line: startLine, message: "column \(cells.count + 1) is not valid UTF-8: save the file as UTF-8")
             }
@@ -88,18 +100,13 @@ struct CSVReader {
         }
         while let byte = try nextByte() {
             sawAnything = true
+            recordBytes += 1
+            if recordBytes > maxRecordBytes || cell.count > maxCellBytes {
+                try checkSize(cell: cell.count, column: cells.count + 1, line: startLine)
+                throw Malformed(line: startLine, message: "it is longer than \(maxRecordBytes >> 20) MiB: is it a CSV file?")
+            }
             if quoted {
-                if byte == UInt8(ascii: "\"") {
-                    if try peekByte() == UInt8(ascii: "\"") {
-                        position += 1
-                        cell.append(byte)
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    if byte == UInt8(ascii: "\n") { line += 1 }
-                    cell.append(byte)
-                }
+                quoted = try readQuoted(byte, into: &cell)
                 continue
             }
             switch byte {
@@ -125,6 +132,27 @@ struct CSVReader {
         guard sawAnything else { return nil }
         try finishCell()
         return Record(line: startLine, cells: cells)
+    }
+
+    /// One byte inside a quoted cell: a doubled quote is a quote, a single one ends the quoting.
+    /// Returns whether the cell is still quoted.
+    private mutating func readQuoted(_ byte: UInt8, into cell: inout [UInt8]) throws -> Bool {
+        guard byte == UInt8(ascii: "\"") else {
+            if byte == UInt8(ascii: "\n") { line += 1 }
+            cell.append(byte)
+            return true
+        }
+        guard try peekByte() == UInt8(ascii: "\"") else { return false }
+        position += 1
+        cell.append(byte)
+        return true
+    }
+
+    /// Refuses a cell longer than `maxCellBytes`.
+    private func checkSize(cell bytes: Int, column: Int, line: Int) throws {
+        guard bytes <= maxCellBytes else {
+            throw Malformed(line: line, message: "column \(column) is longer than \(maxCellBytes >> 20) MiB, more than any field takes")
+        }
     }
 }
 
