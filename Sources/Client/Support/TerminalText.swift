@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// Text made safe to write to a terminal. Values come from other people (through the server),
 /// and a terminal obeys the control characters in what it prints: ESC sequences can set the
@@ -29,18 +30,9 @@ enum TerminalText {
         return String(out)
     }
 
-    /// The bidirectional formatting characters: embeddings and overrides (U+202A-202E),
-    /// isolates (U+2066-2069), and the marks U+200E, U+200F and U+061C.
-    static func isBidiControl(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C: true
-        default: false
-        }
-    }
-
     private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
         if value == 0x0A || value == 0x09 { return false }
-        return value < 0x20 || (0x7F...0x9F).contains(value) || isBidiControl(scalar)
+        return value < 0x20 || (0x7F...0x9F).contains(value) || Schema.isBidiControl(scalar)
     }
 }
