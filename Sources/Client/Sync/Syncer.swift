@@ -31,6 +31,9 @@ struct Syncer {
     let settings: ReplicaSettings
     let progress: ProgressLine
     var pushBatch = 5_000
+    /// About how many bytes a push body may take: well under a server's default limit (32 MiB),
+    /// so that a batch of long texts is split instead of refused (a larger change goes alone).
+    var pushBytes = 8 << 20
     var pageSize = 10_000
 
     /// The server's address, for messages.
@@ -143,7 +146,7 @@ struct Syncer {
             while true {
                 switch action {
                 case .send(let after):
-                    let entries = try await replica.pushable(after: after, limit: pushBatch)
+                    let entries = try await replica.pushable(after: after, limit: pushBatch, maxBytes: pushBytes)
                     if !entries.isEmpty {
                         let changes = entries.map { $0.change(author: author) }
                         flights.append(PushFlight(entries: entries, response: Task { try await client.push(changes) }))
