@@ -3,15 +3,15 @@ import TestSupport
 import Testing
 
 @Suite(.serialized) struct SecurityTests {
-    /// A self-signed certificate for 127.0.0.1 made with openssl, in a temporary folder.
-    static func makeCertificate() throws -> (folder: URL, cert: String, key: String) {
+    /// A self-signed certificate for `names` (127.0.0.1 and localhost) made with openssl, in a temporary folder.
+    static func makeCertificate(names: String = "IP:127.0.0.1,DNS:localhost") throws -> (folder: URL, cert: String, key: String) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let cert = folder.appendingPathComponent("cert.pem").path, key = folder.appendingPathComponent("key.pem").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
-                             "-subj", "/CN=casebook-test", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
+                             "-subj", "/CN=casebook-test", "-addext", "subjectAltName=\(names)"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

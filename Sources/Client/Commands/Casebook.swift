@@ -52,7 +52,7 @@ struct Casebook: AsyncParsableCommand {
     }
 
     private static func fail(_ message: String, code: Int32) -> Never {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("error: \(Output.forTerminal(message, TerminalText.stderrIsTerminal))\n".utf8))
         Foundation.exit(code)
     }
 }

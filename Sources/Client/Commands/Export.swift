@@ -7,13 +7,19 @@ extension Casebook {
     struct Export: ReplicaCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write a collection's records to stdout as CSV or JSON.",
-            discussion: "CSV round-trips through 'casebook import': lists as comma-separated items (or a JSON array when an item holds a comma), dates as YYYY-MM-DD, references by id.")
+            discussion: """
+                CSV round-trips through 'casebook import': lists as comma-separated items (or a JSON array when an item holds a comma), dates as YYYY-MM-DD, references by id.
+                A CSV cell that starts with =, +, -, @, a tab or a carriage return (and is not a whole number) is written with a single quote in front, so that a spreadsheet shows it as text instead of running it as a formula (a value such as =HYPERLINK(...) could send data elsewhere when the file is opened). 'casebook import' removes that quote again. --raw writes the values unchanged.
+                """)
 
         @Argument(help: "The collection.")
         var collection: String
 
         @Option(help: "csv or json.")
         var format: ExportFormat = .csv
+
+        @Flag(help: "CSV only: write cells that a spreadsheet would run as formulas unchanged, without the protecting quote.")
+        var raw = false
 
         @OptionGroup var homeOptions: HomeOptions
 
@@ -24,7 +30,7 @@ extension Casebook {
             case .json:
                 try Output.json(views.map { RecordJSON($0, detailed: false) })
             case .csv:
-                CSVWriter.export(views, schema: schema) { FileHandle.standardOutput.write(Data($0.utf8)) }
+                CSVWriter.export(views, schema: schema, raw: raw) { FileHandle.standardOutput.write(Data($0.utf8)) }
             }
         }
     }

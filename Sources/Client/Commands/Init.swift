@@ -59,7 +59,7 @@ extension Casebook {
                                   exitCode: ClientError.unreachableExitCode)
             }
             var generator = SystemRandomNumberGenerator()
-            let offset = WallClock.offset(toServerTime: answer.serverTime)
+            let offset = WallClock.offset(toServerTime: try PageCheck.serverTime(answer.serverTime, from: url.absoluteString))
             let settings: [Setting: String] = [
                 .server: url.absoluteString, .project: answer.project, .user: answer.user, .role: answer.role,
                 .node: NodeID.random(using: &generator).rawValue,

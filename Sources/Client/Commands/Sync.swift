@@ -12,7 +12,7 @@ extension Casebook {
         @Flag(help: "Print {\"pushed\", \"pulled\", \"conflicts\", \"rejected\"}.")
         var json = false
 
-        @Option(name: .customLong("batch-size"), help: "Changes sent per request; smaller batches resend less after a cut connection.")
+        @Option(name: .customLong("batch-size"), help: "Changes sent per request; smaller batches resend less after a cut connection. A request also ends at about 8 MiB (a larger change goes alone).")
         var batchSize = 5_000
 
         @OptionGroup var homeOptions: HomeOptions

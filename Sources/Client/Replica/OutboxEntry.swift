@@ -71,6 +71,34 @@ struct OutboxEntry: Sendable {
         }
     }
 
+    /// About how many bytes the entry takes in a push body (at least as many, for ordinary text).
+    var wireBytes: Int {
+        func string(_ text: String) -> Int {
+            // JSON escapes a quote or backslash in two bytes, a control character in six.
+            text.utf8.reduce(2) { $0 + ($1 == 0x22 || $1 == 0x5C ? 2 : $1 < 0x20 ? 6 : 1) }
+        }
+        let valueBytes = switch value {
+        case .text(let text), .date(let text), .reference(let text): string(text)
+        case .list(let items), .references(let items): items.reduce(2) { $0 + string($1) + 1 }
+        case .integer, .bool, .unset: 24
+        }
+        // Keys, ids, the author and the HLCs: about 300 bytes, and 40 a parent.
+        return 300 + string(record) + string(collection) + string(field) + valueBytes + 40 * (supersedes.count + covers.count)
+    }
+
+    /// The longest prefix of `entries` that fits in `maxBytes` of push body; at least the first
+    /// entry, so that a change larger than the budget still travels (alone).
+    static func batch(_ entries: [OutboxEntry], maxBytes: Int) -> [OutboxEntry] {
+        var total = 0
+        var count = 0
+        for entry in entries {
+            total += entry.wireBytes
+            if count > 0 && total > maxBytes { break }
+            count += 1
+        }
+        return Array(entries.prefix(count))
+    }
+
     /// Stores the entry, replacing any pending edit of the same field (coalescing), and clears a rejection.
     func save(_ db: Database) throws {
         let (key, _) = try Replica.register(record, collection: collection, db)

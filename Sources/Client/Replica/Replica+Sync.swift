@@ -31,9 +31,10 @@ extension Replica {
         }
     }
 
-    /// Outbox entries to push, oldest first: not rejected, and after `after` when given.
-    func pushable(after: HLC?, limit: Int) async throws -> [OutboxEntry] {
-        try await read { db in try OutboxEntry.pushable(after: after, limit: limit, db) }
+    /// Outbox entries to push, oldest first: not rejected, and after `after` when given; at most
+    /// `limit` of them and about `maxBytes` of push body, but always one when there is one.
+    func pushable(after: HLC?, limit: Int, maxBytes: Int = .max) async throws -> [OutboxEntry] {
+        try await read { db in OutboxEntry.batch(try OutboxEntry.pushable(after: after, limit: limit, db), maxBytes: maxBytes) }
     }
 
     /// What the server said about a batch of pushed entries, once recorded.

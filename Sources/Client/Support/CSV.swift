@@ -15,6 +15,13 @@ struct CSVReader {
         var message: String
     }
 
+    /// The longest cell, in bytes: room for the longest long text (a million characters) in any script.
+    var maxCellBytes = 8 << 20
+    /// The longest record, in bytes, and the most cells it may have: a hostile file (one row of
+    /// 30 MB of commas, a 200 MB cell) is refused when it passes them, before it fills the memory.
+    var maxRecordBytes = 16 << 20
+    var maxCells = 10_000
+
     private let handle: FileHandle
     private var buffer: [UInt8] = []
     private var position = 0
@@ -79,7 +86,12 @@ struct CSVReader {
         var cell: [UInt8] = []
         var quoted = false
         var sawAnything = false
+        var recordBytes = 0
         func finishCell() throws {
+            try checkSize(cell: cell.count, column: cells.count + 1, line: startLine)
+            guard cells.count < maxCells else {
+                throw Malformed(line: startLine, message: "it has more than \(maxCells.formatted()) columns: is it a CSV file?")
+            }
             guard let text = String(validating: cell, as: UTF8.self) else {
                 throw Malformed(line: startLine, message: "column \(cells.count + 1) is not valid UTF-8: save the file as UTF-8")
             }
@@ -88,18 +100,13 @@ struct CSVReader {
         }
         while let byte = try nextByte() {
             sawAnything = true
+            recordBytes += 1
+            if recordBytes > maxRecordBytes || cell.count > maxCellBytes {
+                try checkSize(cell: cell.count, column: cells.count + 1, line: startLine)
+                throw Malformed(line: startLine, message: "it is longer than \(maxRecordBytes >> 20) MiB: is it a CSV file?")
+            }
             if quoted {
-                if byte == UInt8(ascii: "\"") {
-                    if try peekByte() == UInt8(ascii: "\"") {
-                        position += 1
-                        cell.append(byte)
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    if byte == UInt8(ascii: "\n") { line += 1 }
-                    cell.append(byte)
-                }
+                quoted = try readQuoted(byte, into: &cell)
                 continue
             }
             switch byte {
@@ -126,6 +133,27 @@ struct CSVReader {
         try finishCell()
         return Record(line: startLine, cells: cells)
     }
+
+    /// One byte inside a quoted cell: a doubled quote is a quote, a single one ends the quoting.
+    /// Returns whether the cell is still quoted.
+    private mutating func readQuoted(_ byte: UInt8, into cell: inout [UInt8]) throws -> Bool {
+        guard byte == UInt8(ascii: "\"") else {
+            if byte == UInt8(ascii: "\n") { line += 1 }
+            cell.append(byte)
+            return true
+        }
+        guard try peekByte() == UInt8(ascii: "\"") else { return false }
+        position += 1
+        cell.append(byte)
+        return true
+    }
+
+    /// Refuses a cell longer than `maxCellBytes`.
+    private func checkSize(cell bytes: Int, column: Int, line: Int) throws {
+        guard bytes <= maxCellBytes else {
+            throw Malformed(line: line, message: "column \(column) is longer than \(maxCellBytes >> 20) MiB, more than any field takes")
+        }
+    }
 }
 
 /// Writes CSV in chunks.
@@ -137,18 +165,43 @@ struct CSVWriter {
     }
 
     /// Writes records as `casebook import` reads them: an `id` column, then every field of the collection.
-    static func export(_ views: [RecordView], schema: CollectionSchema, to write: (String) -> Void) {
+    /// Unless `raw`, a cell a spreadsheet would run as a formula is neutralised (`neutralised(_:)`).
+    static func export(_ views: [RecordView], schema: CollectionSchema, raw: Bool = false, to write: (String) -> Void) {
         let columns = schema.fields.map(\.name)
         var writer = CSVWriter()
         writer.row(["id"] + columns)
         for view in views {
-            writer.row([view.id] + columns.map { cell(view.fields[$0] ?? .unset) })
+            writer.row([view.id] + columns.map { name in
+                let text = cell(view.fields[name] ?? .unset)
+                return raw ? text : neutralised(text)
+            })
             if writer.buffer.utf8.count > 1 << 16 {
                 write(writer.buffer)
                 writer.buffer = ""
             }
         }
         write(writer.buffer)
+    }
+
+    /// A cell that a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab or
+    /// a carriage return), prefixed with a single quote, as OWASP recommends against CSV injection:
+    /// spreadsheets then show it as text. A whole number (`-5`) is left alone, and so is everything
+    /// else. A cell that already starts with quotes before such a character gets one more, so that
+    /// `unneutralised(_:)` (what `casebook import` does) gives every value back exactly.
+    static func neutralised(_ text: String) -> String {
+        isFormulaLike(text) ? "'" + text : text
+    }
+
+    /// The value of a cell written by `neutralised(_:)`.
+    static func unneutralised(_ text: String) -> String {
+        guard text.hasPrefix("'") else { return text }
+        let rest = String(text.dropFirst())
+        return isFormulaLike(rest) ? rest : text
+    }
+
+    private static func isFormulaLike(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first(where: { $0 != "'" }), "=+-@\t\r".unicodeScalars.contains(first) else { return false }
+        return Int64(text) == nil
     }
 
     static func escape(_ text: String) -> String {

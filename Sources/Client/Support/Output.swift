@@ -3,14 +3,19 @@ import Shared
 
 /// Writing to stdout and stderr, and the JSON shapes of the contract.
 enum Output {
-    /// A line on stdout.
+    /// A line on stdout; on a terminal, with control characters shown visibly (`TerminalText`).
     static func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        FileHandle.standardOutput.write(Data((forTerminal(text, TerminalText.stdoutIsTerminal) + "\n").utf8))
     }
 
-    /// A message for people on stderr.
+    /// A message for people on stderr; on a terminal, with control characters shown visibly.
     static func note(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data((forTerminal(text, TerminalText.stderrIsTerminal) + "\n").utf8))
+    }
+
+    /// `text` as written to a terminal when `terminal`, else unchanged (a pipe or file gets the bytes).
+    static func forTerminal(_ text: String, _ terminal: Bool) -> String {
+        terminal ? TerminalText.visible(text) : text
     }
 
     /// A value as JSON on stdout: sorted keys, UTF-8 unescaped.

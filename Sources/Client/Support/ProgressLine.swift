@@ -12,9 +12,16 @@ final class ProgressLine: @unchecked Sendable {
     }
 
     /// Shows `label: done of total` with a bar; redraws at most ten times a second.
+    /// Counts below zero (from a broken server) show as zero.
     func update(_ label: String, done: Int, total: Int?) {
         guard enabled, Date().timeIntervalSince(lastDraw) > 0.1 else { return }
         lastDraw = Date()
+        draw(line(label, done: done, total: total))
+    }
+
+    /// The text of the line.
+    func line(_ label: String, done: Int, total: Int?) -> String {
+        let done = max(0, done)
         var line = "\(label): \(done.formatted())"
         if let total, total > 0 {
             let fraction = min(1, Double(done) / Double(total))
@@ -22,6 +29,10 @@ final class ProgressLine: @unchecked Sendable {
             let filled = Int(fraction * Double(width))
             line = "\(label) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done.formatted()) of \(total.formatted())"
         }
+        return line
+    }
+
+    private func draw(_ line: String) {
         FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
         drawn = true
     }
@@ -38,7 +49,7 @@ final class ProgressLine: @unchecked Sendable {
 extension Int {
     /// The number with thousands separators: 12,345.
     func formatted() -> String {
-        let digits = String(abs(self))
+        let digits = String(magnitude)
         var out = ""
         for (index, character) in digits.enumerated() {
             if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }

@@ -103,7 +103,8 @@ struct CSVImporter {
                            editor: inout LocalEditor) throws {
         var values: [String: FieldValue] = [:]
         for (column, field) in mapping.fields {
-            let text = cells[column].trimmingCharacters(in: .whitespacesAndNewlines)
+            // A cell neutralised against formula injection by `export` reads as its value.
+            let text = CSVWriter.unneutralised(cells[column]).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { continue }
             values[field.name] = try value(text, field: field, schema: schema, collection: collectionSchema, editor: editor)
         }

@@ -134,58 +134,12 @@ final class SyncClient: SyncTransport {
         do {
             let response = try await http.execute(request, timeout: timeout)
             status = Int(response.status.code)
-            data = Data((try await response.body.collect(upTo: 512 * 1024 * 1024)).readableBytesView)
+            data = Data((try await response.body.collect(upTo: Self.maxAnswerBytes)).readableBytesView)
         } catch let error as ClientError {
             throw error
         } catch {
             throw Self.translate(error, server: server)
         }
-        guard (200..<300).contains(status) else {
-            let message = (try? JSONDecoder().decode(Wire.ErrorResponse.self, from: data))?.error.message
-            var error = Self.httpError(status: status, message: message, server: server)
-            error.status = status
-            throw error
-        }
-        do {
-            return try decode(data)
-        } catch {
-            throw ClientError("the server at \(server) sent an answer this client does not understand: is it a Casebook server of the same version?")
-        }
-    }
-
-    /// A failed exchange: a certificate problem is an error of its own; anything else means the
-    /// server could not be reached (exit 3), and the local changes are kept.
-    static func translate(_ error: any Error, server: URL) -> ClientError {
-        if error is NIOSSLError || error is BoringSSLError || String(describing: error).contains("handshakeFailed") {
-            return ClientError("the secure connection to \(server) failed (\(error)): the server's certificate is not trusted or not valid; pass --ca-cert to 'casebook init' for a private CA. Nothing was sent")
-        }
-        if let httpError = error as? HTTPClientError, httpError == .invalidURL || httpError == .emptyHost || httpError == .emptyScheme {
-            return ClientError("the server address \(server) is not a valid URL")
-        }
-        return ClientError(
-            "cannot reach the server at \(server) (\(shortDescription(error))): your local changes are kept; sync again when the network is back",
-            exitCode: ClientError.unreachableExitCode)
-    }
-
-    private static func shortDescription(_ error: any Error) -> String {
-        let text = String(describing: error)
-        if text.contains("connectTimeout") || text.contains("Timeout") { return "timed out" }
-        if text.contains("connection reset") || text.contains("remoteConnectionClosed") { return "the connection was cut" }
-        if text.contains("refused") || text.contains("ECONNREFUSED") { return "connection refused" }
-        return String(text.prefix(120))
-    }
-
-    static func httpError(status: Int, message: String?, server: URL) -> ClientError {
-        let detail = message ?? "HTTP \(status)"
-        switch status {
-        case 401: return ClientError("the server refused this replica's token (\(detail))")
-        case 403: return ClientError("the server refused: \(detail)")
-        case 413: return ClientError("the server refused a request as too large: \(detail)")
-        case 429: return ClientError("the server is slowing down requests from this address (\(detail)): wait a minute and try again")
-        case 500...599:
-            return ClientError("the server failed (\(detail)): your local changes are kept; try again later",
-                               exitCode: status == 502 || status == 503 || status == 504 ? ClientError.unreachableExitCode : 1)
-        default: return ClientError("the server answered \(status): \(detail)")
-        }
+        return try Self.interpret(status: status, data: data, server: server, decode: decode)
     }
 }

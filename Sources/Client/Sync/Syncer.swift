@@ -31,7 +31,13 @@ struct Syncer {
     let settings: ReplicaSettings
     let progress: ProgressLine
     var pushBatch = 5_000
+    /// About how many bytes a push body may take: well under a server's default limit (32 MiB),
+    /// so that a batch of long texts is split instead of refused (a larger change goes alone).
+    var pushBytes = 8 << 20
     var pageSize = 10_000
+
+    /// The server's address, for messages.
+    private var server: String { settings.server.absoluteString }
 
     func run() async throws -> SyncReport {
         var report = SyncReport()
@@ -70,6 +76,8 @@ struct Syncer {
         var pending = fetch(after: state.snapshotResumesAfter)
         while true {
             let page = try await pending.value
+            try PageCheck.snapshot(page, after: state.snapshotResumesAfter, from: server)
+            try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: settings.schema, from: server)
             // The next page travels while this one is applied.
             let next = page.next.map { fetch(after: $0) }
             if let pageTotal = page.total { total = pageTotal }
@@ -92,7 +100,8 @@ struct Syncer {
 
     /// The log after the cursor, page by page.
     private func pullLog(_ state: inout SyncState) async throws -> Int {
-        let start = state.cursor
+        // A cursor stored negative by an older client counts from 0.
+        let start = max(0, state.cursor)
         var received = 0
         let client = self.client, node = settings.node, limit = pageSize, ownBound = state.ownAccepted
         // Our own acknowledged changes are already here: the server leaves them out.
@@ -102,6 +111,8 @@ struct Syncer {
         var pending = fetch(after: state.cursor)
         while true {
             let page = try await pending.value
+            try PageCheck.log(page, after: state.cursor, from: server)
+            try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: settings.schema, from: server)
             // The next page travels while this one is applied: client and server work at the same time.
             let next = page.more ? fetch(after: page.cursor) : nil
             var after = state
@@ -113,6 +124,7 @@ struct Syncer {
                 throw error
             }
             state = after
+            // Both checked non-negative, so neither difference can overflow.
             progress.update("pulling changes", done: Int(state.cursor - start), total: Int(page.latest - start))
             guard let next else { break }
             pending = next
@@ -134,7 +146,7 @@ struct Syncer {
             while true {
                 switch action {
                 case .send(let after):
-                    let entries = try await replica.pushable(after: after, limit: pushBatch)
+                    let entries = try await replica.pushable(after: after, limit: pushBatch, maxBytes: pushBytes)
                     if !entries.isEmpty {
                         let changes = entries.map { $0.change(author: author) }
                         flights.append(PushFlight(entries: entries, response: Task { try await client.push(changes) }))
@@ -143,6 +155,7 @@ struct Syncer {
                 case .record:
                     let flight = flights.removeFirst()
                     let response = try await flight.response.value
+                    _ = try PageCheck.serverTime(response.serverTime, from: server)
                     let record = try await replica.recordPush(response, for: flight.entries, author: author, state: state, schema: settings.schema)
                     guard record.answered > 0 else {
                         throw ClientError("the server did not answer for the changes sent: your local changes are kept; try again, and tell the server's admin if it persists")
@@ -152,7 +165,7 @@ struct Syncer {
                     progress.update("pushing changes", done: pushed, total: nil)
                     action = machine.recorded(response, clockAhead: record.clockAhead)
                 case .restamp(let serverTime):
-                    try await replica.restamp(serverTime: serverTime, schema: settings.schema)
+                    try await replica.restamp(serverTime: try PageCheck.serverTime(serverTime, from: server), schema: settings.schema)
                     action = machine.restamped()
                 case .markRejected(let responses):
                     try await replica.markRejected(responses)

@@ -83,6 +83,7 @@ extension Schema {
         func fail(_ message: String) -> SchemaError { SchemaError(message: "field '\(field)' of \(collection) \(message)", field: field) }
         func checkText(_ s: String, limit: Int, multiline: Bool) throws(SchemaError) {
             if let problem = Self.textProblem(s, limit: limit, multiline: multiline) { throw fail(problem) }
+            if !multiline, let problem = Self.bidiProblem(s) { throw fail(problem) }
         }
         func checkItems(_ items: [String]) throws(SchemaError) {
             guard items.count <= Limits.listItems else { throw fail("has more than \(Limits.listItems) items") }

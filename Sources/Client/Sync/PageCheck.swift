@@ -1,0 +1,84 @@
+import Foundation
+import Shared
+
+/// Checks what the server sent before anything of it is applied: every number in range, and
+/// paging that makes progress. A page that fails is refused whole (the replica applies a page
+/// in one transaction, so nothing of it is kept) with a `ClientError` that says what was wrong.
+/// A hostile or broken server can then stop a sync, never crash the client, pin its clock or
+/// keep it looping.
+enum PageCheck {
+    /// The earliest server time believed: 2020-01-01 (before it, the server's clock is wrong).
+    static let earliestServerTime: UInt64 = 1_577_836_800_000
+    /// The latest server time believed: 2200-01-01 (after it, the server's clock is wrong, and
+    /// learning it would stamp every later edit of this replica near the end of time).
+    static let latestServerTime: UInt64 = 7_258_118_400_000
+
+    /// How far beyond the page's `serverTime` a pulled change may be stamped. A server refuses
+    /// pushes stamped more than its drift bound (5 minutes by default) ahead of its clock, so a
+    /// change further ahead than a day was never accepted by an honest server; received, it would
+    /// pin this replica's clock (the hybrid clock never goes back).
+    static let maxAheadOfServerMillis: UInt64 = 24 * 60 * 60 * 1000
+
+    /// The server's time, when it is one this client can believe.
+    static func serverTime(_ millis: UInt64, from server: String) throws -> UInt64 {
+        guard (earliestServerTime...latestServerTime).contains(millis) else {
+            throw refused(server, "its time (\(millis) ms since 1970) is not between the years 2020 and 2200")
+        }
+        return millis
+    }
+
+    /// A log page answering `pull(after:)`.
+    static func log(_ page: Wire.PullResponse, after: Int64, from server: String) throws {
+        _ = try serverTime(page.serverTime, from: server)
+        guard page.cursor >= 0, page.latest >= 0 else {
+            throw refused(server, "a pull page has a negative cursor (\(page.cursor)) or latest sequence number (\(page.latest))")
+        }
+        guard page.cursor >= after else {
+            throw refused(server, "a pull page after \(after) ends at \(page.cursor), before it started")
+        }
+        if page.more && page.cursor == after {
+            throw refused(server, "a pull page after \(after) says there is more but does not move the cursor, so the sync would never end")
+        }
+        if let bad = page.changes.first(where: { $0.seq <= after || $0.seq > page.cursor }) {
+            throw refused(server, "a pull page after \(after) ending at \(page.cursor) holds a change numbered \(bad.seq)")
+        }
+    }
+
+    /// A snapshot page answering `snapshot(after:)`.
+    static func snapshot(_ page: Wire.SnapshotResponse, after: HLC?, from server: String) throws {
+        _ = try serverTime(page.serverTime, from: server)
+        guard page.since >= 0, (page.total ?? 0) >= 0 else {
+            throw refused(server, "a snapshot page has a negative sequence number (\(page.since)) or total (\(page.total ?? 0))")
+        }
+        if let next = page.next, let after, next <= after {
+            throw refused(server, "a snapshot page after \(after.text) names \(next.text) as the next one, so the sync would never end")
+        }
+    }
+
+    /// The changes of a page, held to what a server holds a push to: a known collection, a field
+    /// of it, a value of the field's type within its limits, a valid record id, and a timestamp
+    /// not far beyond the server's time.
+    static func changes(_ changes: [Wire.LoggedChange], serverTime: UInt64, schema: Schema, from server: String) throws {
+        let latest = serverTime + maxAheadOfServerMillis
+        for (index, logged) in changes.enumerated() {
+            let change = logged.change
+            let which = "change \(index + 1) of a page"
+            guard RecordID.isValid(change.record) else {
+                throw refused(server, "\(which) names the record '\(TerminalText.visible(String(change.record.prefix(60))))', which is not a record id")
+            }
+            do {
+                try schema.validate(change)
+            } catch {
+                throw refused(server, "\(which) (record \(change.record.prefix(12))): \(TerminalText.visible(error.message))")
+            }
+            guard change.hlc.millis <= latest else {
+                throw refused(server, "\(which) is stamped \(change.hlc.text), more than a day beyond the server's time")
+            }
+        }
+    }
+
+    /// The error for a refused answer: exit 1, since syncing again would get the same answer.
+    static func refused(_ server: String, _ problem: String) -> ClientError {
+        ClientError("the server at \(server) sent an answer this client refuses: \(problem). Nothing of it was applied; tell the server's admin")
+    }
+}
