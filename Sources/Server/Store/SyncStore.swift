@@ -16,9 +16,16 @@ protocol SyncStore: Sendable {
     /// The project's schema, or nil when there is no such project.
     func schema(project: String) async throws -> Schema?
     /// Adds a user (or a membership of an existing user) with a new token; only the token's hash is stored.
+    /// A revoked user's name is added again as that user with only this membership (their old tokens stay dead).
     func addUser(name: String, project: String, role: Role, tokenHash: Data, now: UInt64) async throws
     /// Revokes every token of a user; throws `StoreError.notFound` when there is no such user.
     func revokeUser(name: String, now: UInt64) async throws
+    /// Revokes one token of a user, named by its id (`TokenHasher.id`, or a prefix of at least 8 hex digits);
+    /// throws `StoreError.notFound` when no token of the user has that id, `.conflict` when several do.
+    func revokeToken(user: String, tokenID: String) async throws
+    /// Removes a user from one project (their tokens keep working for the others); throws
+    /// `StoreError.notFound` when the user is not a member of it.
+    func removeMember(user: String, project: String) async throws
     /// The user a token hash belongs to, if the token is valid and not revoked.
     func authenticate(tokenHash: Data) async throws -> AuthenticatedUser?
     /// The user's membership of a project, nil when not a member (or no such project).
