@@ -28,6 +28,13 @@ extension SQLiteSyncStore {
         }
     }
 
+    func nodeOwner(project: String, node: NodeID) async throws -> String? {
+        try await read { db in
+            try String.fetchOne(db, sql: "SELECT node.author FROM node JOIN project ON project.id = node.project_id WHERE project.name = ? AND node.node = ?",
+                                arguments: [project, node.rawValue])
+        }
+    }
+
     func snapshot(project: String, after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse {
         try await read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)

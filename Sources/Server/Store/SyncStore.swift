@@ -35,6 +35,8 @@ protocol SyncStore: Sendable {
     /// Accepted changes after `after`, oldest first, at most `limit`; the puller's own changes
     /// named by `skip` are left out (it already has them).
     func pull(project: String, after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse
+    /// The user a node id belongs to in a project (the author of the first push that carried it), nil when none has.
+    func nodeOwner(project: String, node: NodeID) async throws -> String?
     /// Current versions with HLC above `after`, ordered by HLC.
     func snapshot(project: String, after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse
 }

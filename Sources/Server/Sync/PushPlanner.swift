@@ -13,6 +13,8 @@ struct PushContext: Sendable {
     var collections: [String: String] = [:]
     /// The project's last sequence number.
     var lastSeq: Int64 = 0
+    /// The user each node id of the batch belongs to (nodes never pushed before are absent).
+    var nodeOwners: [NodeID: String] = [:]
 }
 
 /// A (record, field) pair.
@@ -39,6 +41,8 @@ struct PushPlan: Sendable {
     var newRecords: [String: String] = [:]
     /// The project's last sequence number after the batch.
     var lastSeq: Int64 = 0
+    /// Node ids this batch is the first to carry: they now belong to its author.
+    var newNodes: [NodeID] = []
 }
 
 /// Turns a batch of pushed changes into a plan, with the merge rule from Shared.
@@ -56,7 +60,8 @@ enum PushPlanner {
         accepted.reserveCapacity(changes.count)
         for (position, var change) in changes.enumerated() {
             change.author = author
-            if let problem = problem(with: change, schema: schema, policy: policy, collections: planning.collections) {
+            if let problem = problem(with: change, schema: schema, policy: policy, collections: planning.collections)
+                ?? planning.forgedNode(change) {
                 planning.plan.results.append(problem)
                 continue
             }
@@ -107,14 +112,26 @@ private struct Planning {
     var plan: PushPlan
     var merge = BatchMerge()
     var collections: [String: String]
+    var nodeOwners: [NodeID: String]
 
     init(context: PushContext, policy: PushPolicy, count: Int) {
         self.context = context
         self.policy = policy
         self.collections = context.collections
+        self.nodeOwners = context.nodeOwners
         plan = PushPlan(lastSeq: context.lastSeq)
         plan.results.reserveCapacity(count)
         plan.inserts.reserveCapacity(count)
+    }
+
+    /// A rejection when the change is stamped with a node id that belongs to another user: a
+    /// replica's own changes are skipped when it pulls, so a forged node would hide the change from
+    /// that replica forever. The first push carrying a node id binds it to its author.
+    func forgedNode(_ change: Change) -> Wire.ChangeResult? {
+        guard let owner = nodeOwners[change.hlc.node], owner != change.author else { return nil }
+        return .init(hlc: change.hlc, status: .rejected, code: "node_forged",
+                     reason: "the change is stamped with node id \(change.hlc.node.rawValue), which belongs to another user's replica: "
+                     + "a replica may only stamp its own node id; if this replica was copied from someone else's, make a new one with 'casebook init'")
     }
 
     /// The heads of every field of a record before the next change: the stored ones, with this batch's merges on top.
@@ -135,6 +152,10 @@ private struct Planning {
                                   storedHeads: { stored?[change.field] ?? [] })
         plan.lastSeq += 1
         let seq = plan.lastSeq
+        if nodeOwners[change.hlc.node] == nil {
+            nodeOwners[change.hlc.node] = change.author
+            plan.newNodes.append(change.hlc.node)
+        }
         if collections[change.record] == nil {
             collections[change.record] = change.collection
             plan.newRecords[change.record] = change.collection

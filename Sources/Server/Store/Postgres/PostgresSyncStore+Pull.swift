@@ -26,6 +26,15 @@ extension PostgresSyncStore {
         }
     }
 
+    func nodeOwner(project: String, node: NodeID) async throws -> String? {
+        try await statement { db, logger in
+            try await db.query("""
+                SELECT node.author FROM node JOIN project ON project.id = node.project_id
+                WHERE project.name = \(project) AND node.node = \(node.rawValue)
+                """, logger: logger).decode(String.self).collect().first
+        }
+    }
+
     func snapshot(project: String, after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse {
         try await transaction(readOnly: true) { db, logger in
             let (projectID, since) = try await Self.project(db, name: project, logger: logger)
