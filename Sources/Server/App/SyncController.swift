@@ -72,7 +72,7 @@ struct SyncController: Sendable {
         var skip = try ownChanges(request)
         // Only the puller's own node may be skipped: skipping another's would hide changes it never made.
         if let own = skip, try await store.nodeOwner(project: project, node: own.node) != user.name { skip = nil }
-        var page = try await store.pull(project: project, after: after, limit: try pageSize(request), skip: skip)
+        var page = try await store.pull(project: project, after: after, limit: try pageSize(request), maxBytes: settings.maxPageBytes, skip: skip)
         page.serverTime = settings.clock()
         return JSONResponse.raw(WireCodec.encode(page))
     }
@@ -94,7 +94,7 @@ struct SyncController: Sendable {
             guard let hlc = HLC(text: text) else { throw APIError.badRequest("'after' must be a timestamp as returned in 'next'") }
             after = hlc
         }
-        var page = try await store.snapshot(project: project, after: after, limit: try pageSize(request))
+        var page = try await store.snapshot(project: project, after: after, limit: try pageSize(request), maxBytes: settings.maxPageBytes)
         page.serverTime = settings.clock()
         return JSONResponse.raw(WireCodec.encode(page))
     }

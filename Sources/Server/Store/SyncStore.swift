@@ -32,18 +32,28 @@ protocol SyncStore: Sendable {
     func membership(userID: Int64, project: String) async throws -> Membership?
     /// Validates and merges a batch of changes in one transaction.
     func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult]
-    /// Accepted changes after `after`, oldest first, at most `limit`; the puller's own changes
-    /// named by `skip` are left out (it already has them).
-    func pull(project: String, after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse
+    /// Accepted changes after `after`, oldest first, at most `limit` and about `maxBytes` (a first change
+    /// larger than that alone); the puller's own changes named by `skip` are left out (it already has them).
+    func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse
     /// The user a node id belongs to in a project (the author of the first push that carried it), nil when none has.
     func nodeOwner(project: String, node: NodeID) async throws -> String?
-    /// Current versions with HLC above `after`, ordered by HLC.
-    func snapshot(project: String, after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse
+    /// Current versions with HLC above `after`, ordered by HLC, at most `limit` and about `maxBytes`.
+    func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int) async throws -> Wire.SnapshotResponse
 }
 
 extension SyncStore {
     /// Every accepted change after `after`.
     func pull(project: String, after: Int64, limit: Int) async throws -> Wire.PullResponse {
-        try await pull(project: project, after: after, limit: limit, skip: nil)
+        try await pull(project: project, after: after, limit: limit, maxBytes: PageCutter.defaultMaxBytes, skip: nil)
+    }
+
+    /// Accepted changes after `after`, in pages of the default byte budget.
+    func pull(project: String, after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse {
+        try await pull(project: project, after: after, limit: limit, maxBytes: PageCutter.defaultMaxBytes, skip: skip)
+    }
+
+    /// Current versions, in pages of the default byte budget.
+    func snapshot(project: String, after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse {
+        try await snapshot(project: project, after: after, limit: limit, maxBytes: PageCutter.defaultMaxBytes)
     }
 }
