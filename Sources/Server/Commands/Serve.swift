@@ -31,6 +31,14 @@ extension CasebookServer {
                 help: "The most bytes of changes in one pull or snapshot page (a single larger change is sent alone).")
         var maxPageBytes = ServerSettings().maxPageBytes
 
+        @Option(name: .customLong("idle-timeout"),
+                help: "Seconds a connection may send nothing (or only part of a request's headers) before it is closed.")
+        var idleTimeout = Int(ServerSettings().idleTimeout.components.seconds)
+
+        @Option(name: .customLong("max-connections"),
+                help: "The most connections held open at once; more wait until one closes (keep it below the open-file limit, ulimit -n).")
+        var maxConnections = ServerSettings().maxConnections
+
         @Option(name: .customLong("max-clock-drift"), help: "How many seconds ahead of the server's clock a change may be stamped.")
         var maxClockDrift = Int(ServerSettings().maxDriftMillis / 1000)
 
@@ -52,6 +60,8 @@ extension CasebookServer {
             guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
             guard maxBatch >= 1, maxPage >= 1 else { throw ValidationError("--max-batch and --max-page must be at least 1") }
             guard maxPageBytes >= 64 * 1024 else { throw ValidationError("--max-page-bytes must be at least 65536") }
+            guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
+            guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
             guard maxClockDrift >= 1 else { throw ValidationError("--max-clock-drift must be at least 1 second") }
             guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
             for proxy in trustedProxies where SocketAddressCheck.isIPAddress(proxy) == false {
@@ -73,6 +83,8 @@ extension CasebookServer {
             settings.maxBatch = maxBatch
             settings.maxPage = maxPage
             settings.maxPageBytes = maxPageBytes
+            settings.idleTimeout = .seconds(idleTimeout)
+            settings.maxConnections = maxConnections
             settings.maxDriftMillis = UInt64(maxClockDrift) * 1000
             settings.trustedProxies = Set(trustedProxies)
             let tls = try loadTLS()
