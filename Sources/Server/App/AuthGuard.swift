@@ -55,7 +55,8 @@ struct AuthGuard: Sendable {
     private func failure(_ peer: String, _ context: AppRequestContext, _ error: APIError) async -> APIError {
         switch await throttle.failed(peer) {
         case .wait(let wait):
-            if await throttle.failures(peer) == throttle.policy.freeFailures + 1 {
+            // Logged once, at the first failure that waits (`freeFailures` may be Int.max: no `+ 1`).
+            if await throttle.failures(peer) - 1 == throttle.policy.freeFailures {
                 context.logger.warning("repeated failed authentication: slowing down this address", metadata: ["peer": "\(peer)"])
             }
             guard wait > .zero else { return error }
