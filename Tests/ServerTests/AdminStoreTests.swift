@@ -54,4 +54,58 @@ import Testing
         #expect(!TokenHasher.constantTimeEquals(Data([1, 2]), Data([1, 3])))
         #expect(!TokenHasher.constantTimeEquals(Data([1, 2]), Data([1])))
     }
+
+    /// The status of a pull of `project` with `token`.
+    func pullStatus(_ client: some TestClientProtocol, _ token: String, project: String = "kz") async throws -> HTTPResponse.Status {
+        try await client.execute(uri: "/v1/projects/\(project)/pull", method: .get, headers: [.authorization: "Bearer \(token)"]).status
+    }
+
+    @Test(arguments: StoreKind.allCases) func oneTokenCanBeRevokedAlone(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
+        defer { harness.cleanUp() }
+        let laptop = try #require(harness.tokens["ana"])
+        let phone = TokenHasher.generate()
+        try await harness.store.addUser(name: "ana", project: "kz", role: .researcher, tokenHash: TokenHasher.hash(phone), now: ServerHarness.now)
+        let laptopID = TokenHasher.id(ofHash: TokenHasher.hash(laptop))
+        #expect(laptopID.count == 12)
+        await #expect(throws: StoreError.self) { try await harness.store.revokeToken(user: "bek", tokenID: laptopID) }
+        await #expect(throws: StoreError.self) { try await harness.store.revokeToken(user: "nobody", tokenID: laptopID) }
+        try await harness.store.revokeToken(user: "ana", tokenID: String(laptopID.prefix(8)))
+        try await harness.app.test(.router) { (client) async throws in
+            #expect(try await pullStatus(client, laptop) == .unauthorized)
+            #expect(try await pullStatus(client, phone) == .ok)
+            #expect(try await pullStatus(client, try #require(harness.tokens["bek"])) == .ok)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func aUserCanBeRemovedFromOneProject(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
+        defer { harness.cleanUp() }
+        let token = try #require(harness.tokens["bek"])
+        try await harness.store.addUser(name: "bek", project: "other", role: .researcher, tokenHash: TokenHasher.hash(TokenHasher.generate()), now: ServerHarness.now)
+        try await harness.store.removeMember(user: "bek", project: "kz")
+        await #expect(throws: StoreError.self) { try await harness.store.removeMember(user: "bek", project: "kz") }
+        await #expect(throws: StoreError.self) { try await harness.store.removeMember(user: "nobody", project: "kz") }
+        try await harness.app.test(.router) { (client) async throws in
+            #expect(try await pullStatus(client, token) == .forbidden)
+            #expect(try await pullStatus(client, token, project: "other") == .ok)
+            #expect(try await pullStatus(client, try #require(harness.tokens["ana"])) == .ok)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func aRevokedNameCanBeAddedAgainWithOnlyItsNewProject(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
+        defer { harness.cleanUp() }
+        let old = try #require(harness.tokens["ana"])
+        try await harness.store.revokeUser(name: "ana", now: ServerHarness.now)
+        let new = TokenHasher.generate()
+        try await harness.store.addUser(name: "ana", project: "other", role: .viewer, tokenHash: TokenHasher.hash(new), now: ServerHarness.now + 1)
+        try await harness.app.test(.router) { (client) async throws in
+            #expect(try await pullStatus(client, old) == .unauthorized)
+            #expect(try await pullStatus(client, old, project: "other") == .unauthorized)
+            #expect(try await pullStatus(client, new, project: "other") == .ok)
+            // The memberships from before the revocation are not given back.
+            #expect(try await pullStatus(client, new) == .forbidden)
+        }
+    }
 }

@@ -22,8 +22,11 @@ import Testing
         func authenticate(tokenHash: Data) async throws -> AuthenticatedUser? { throw error }
         func membership(userID: Int64, project: String) async throws -> Membership? { throw error }
         func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult] { throw error }
-        func pull(project: String, after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse { throw error }
-        func snapshot(project: String, after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse { throw error }
+        func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse { throw error }
+        func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int) async throws -> Wire.SnapshotResponse { throw error }
+        func nodeOwner(project: String, node: NodeID) async throws -> String? { throw error }
+        func revokeToken(user: String, tokenID: String) async throws { throw error }
+        func removeMember(user: String, project: String) async throws { throw error }
     }
 
     struct Unexpected: Error {}

@@ -42,10 +42,16 @@ import Testing
         let path = folder.appendingPathComponent("casebook.sqlite").path
 
         var ana = ChangeMaker(node: "000000000000000a"), ben = ChangeMaker(node: "000000000000000b")
-        let created = ana.change(recordA, "title", .text("Protest"))
-        let anaEdit = ana.change(recordA, "title", .text("Protest in Almaty"), base: created.hlc)
-        let benEdit = ben.change(recordA, "title", .text("Rally"), base: created.hlc)
-        let other = ben.change(recordB, "title", .text("Hearing"))
+        // As the server stored them: each author is the user who pushed the change.
+        func by(_ author: String, _ change: Change) -> Change {
+            var change = change
+            change.author = author
+            return change
+        }
+        let created = by("ana", ana.change(recordA, "title", .text("Protest")))
+        let anaEdit = by("ana", ana.change(recordA, "title", .text("Protest in Almaty"), base: created.hlc))
+        let benEdit = by("ben", ben.change(recordA, "title", .text("Rally"), base: created.hlc))
+        let other = by("ben", ben.change(recordB, "title", .text("Hearing")))
         let conflict = Conflict(collection: "incidents", record: recordA, field: "title", versions: [Version(anaEdit), Version(benEdit)])
 
         // A store as version 1 left it, with an open conflict.
@@ -59,8 +65,14 @@ import Testing
         let parents = FieldState(heads: conflict.versions).resolutionParents
         let resolution = ana.change(recordA, "title", .text("Protest in Almaty"), base: parents.base, supersedes: parents.supersedes)
         let edit = ben.change(recordB, "title", .text("Hearing in Astana"), base: other.hlc)
-        let results = try await store.push(project: "kz", changes: [resolution, edit], author: "ana",
-                                           policy: PushPolicy(now: ServerHarness.now, maxDriftMillis: 300_000))
+        // The upgrade gave each node already in the log to the author of its first change: each
+        // replica pushes as its own user, and neither may push as the other.
+        #expect(try await store.nodeOwner(project: "kz", node: NodeID("000000000000000a")!) == "ana")
+        #expect(try await store.nodeOwner(project: "kz", node: NodeID("000000000000000b")!) == "ben")
+        let policy = PushPolicy(now: ServerHarness.now, maxDriftMillis: 300_000)
+        #expect(try await store.push(project: "kz", changes: [edit], author: "ana", policy: policy).first?.code == "node_forged")
+        let results = try await store.push(project: "kz", changes: [resolution], author: "ana", policy: policy)
+            + store.push(project: "kz", changes: [edit], author: "ben", policy: policy)
         #expect(results.map(\.status) == [.applied, .applied])
         let after = try await store.snapshot(project: "kz", after: nil, limit: 100)
         #expect(Set(after.changes.map(\.change.hlc)) == [resolution.hlc, edit.hlc])

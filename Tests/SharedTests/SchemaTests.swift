@@ -91,6 +91,22 @@ import Yams
         #expect(throws: SchemaError.self) { try schema.validate(change) }
     }
 
+    @Test func textsAreBoundedInBytesAsWellAsCharacters() throws {
+        // One letter with 100,000 combining marks is one character (a grapheme cluster) of 200 KB.
+        let zalgo = "a" + String(repeating: "\u{0301}", count: 100_000)
+        #expect(zalgo.count == 1)
+        for (collection, field, limit) in [("incidents", "title", Schema.Limits.textLength), ("incidents", "description", Schema.Limits.longTextLength)] {
+            let heavy = limit == Schema.Limits.textLength ? zalgo : "a" + String(repeating: "\u{0301}", count: limit * 2)
+            let error = #expect(throws: SchemaError.self, "\(field)") { try schema.validate(.text(heavy), collection: collection, field: field) }
+            #expect(error?.message.contains("longer than \(limit * Schema.Limits.bytesPerCharacter) bytes") == true, "\(error?.message ?? "accepted")")
+        }
+        let items = ["a" + String(repeating: "\u{0301}", count: Schema.Limits.itemLength * 2)]
+        #expect(throws: SchemaError.self) { try schema.validate(.list(items), collection: "recommendations", field: "recommending_state") }
+        // Text at the limits in four-byte characters still passes.
+        let emoji = String(repeating: "😀", count: Schema.Limits.textLength)
+        #expect(throws: Never.self) { try schema.validate(.text(emoji), collection: "incidents", field: "title") }
+    }
+
     @Test func yamlAndJSONGiveTheSameSchema() throws {
         let json = try schema.jsonData()
         let yaml = try YAMLEncoder().encode(schema)

@@ -10,6 +10,8 @@ struct APIError: Error, CustomStringConvertible, HTTPResponseError {
     var status: HTTPResponse.Status
     var code: String
     var message: String
+    /// Seconds the client should wait before trying again (the `Retry-After` header of a 429).
+    var retryAfter: Int?
 
     var description: String { "\(status.code) \(code): \(message)" }
 
@@ -24,6 +26,14 @@ struct APIError: Error, CustomStringConvertible, HTTPResponseError {
     }
     static func tooLarge(_ message: String) -> APIError {
         APIError(status: .contentTooLarge, code: "too_large", message: message)
+    }
+
+    /// 429: the address has too many failed authentications waiting.
+    static func throttled(retryAfter: Duration) -> APIError {
+        let seconds = max(1, Int(retryAfter.components.seconds) + (retryAfter.components.attoseconds > 0 ? 1 : 0))
+        return APIError(status: .tooManyRequests, code: "throttled",
+                        message: "too many failed logins from this address: wait \(seconds) s and try again with a valid token",
+                        retryAfter: seconds)
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {

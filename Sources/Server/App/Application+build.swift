@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
@@ -26,10 +27,14 @@ func buildApplication(
     SyncController(store: store, settings: settings, guardian: guardian).addRoutes(to: router)
     // After the routes: it sees only requests that matched none (a known path, another method: 405).
     router.add(middleware: AllowedMethodsMiddleware(routes: router.routes.map { ($0.path, $0.method) }))
+    // A connection that sends nothing (not even a whole request head) for `idleTimeout` is closed;
+    // one waiting for its answer is not.
+    let http1 = HTTP1Channel.Configuration(idleTimeout: .nanoseconds(Int64(settings.idleTimeout / .nanoseconds(1))))
     return Application(
         router: router,
-        server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
-        configuration: .init(address: .hostname(host, port: port), serverName: "casebook-server"),
+        server: try tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: $0) } ?? .http1(configuration: http1),
+        configuration: .init(address: .hostname(host, port: port), serverName: "casebook-server",
+                             availableConnectionsDelegate: ConnectionCap(maximum: settings.maxConnections, logger: logger)),
         services: services,
         onServerRunning: { channel in
             await onServerRunning(host, channel.localAddress?.port ?? port)

@@ -26,6 +26,7 @@ enum JSONResponse {
         var response = (try? make(Wire.ErrorResponse(code: error.code, message: error.message), status: error.status))
             ?? Response(status: error.status)
         if error.status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
+        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
     }
 }

@@ -8,6 +8,12 @@ struct ServerSettings: Sendable {
     var maxBatch = 10_000
     /// The most changes in one pull or snapshot page.
     var maxPage = 10_000
+    /// The most bytes of changes in one pull or snapshot page (estimated as sent); a single larger change travels alone.
+    var maxPageBytes = PageCutter.defaultMaxBytes
+    /// How long a connection may send nothing (or only part of a request head) before it is closed.
+    var idleTimeout: Duration = .seconds(30)
+    /// The most connections held open at once; more wait until one closes.
+    var maxConnections = 512
     /// The page size when a client does not ask for one.
     var defaultPage = 2_000
     /// How far ahead of the server's clock a change may be stamped.

@@ -64,10 +64,13 @@ struct SyncController: Sendable {
 
     private func pull(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = projectName(context)
-        _ = try await guardian.authorize(request, context: context, project: project, push: false)
+        let (user, _) = try await guardian.authorize(request, context: context, project: project, push: false)
         let after = try integer(request, "after", default: 0)
         guard after >= 0 else { throw APIError.badRequest("'after' must be a sequence number of 0 or more") }
-        var page = try await store.pull(project: project, after: after, limit: try pageSize(request), skip: try ownChanges(request))
+        var skip = try ownChanges(request)
+        // Only the puller's own node may be skipped: skipping another's would hide changes it never made.
+        if let own = skip, try await store.nodeOwner(project: project, node: own.node) != user.name { skip = nil }
+        var page = try await store.pull(project: project, after: after, limit: try pageSize(request), maxBytes: settings.maxPageBytes, skip: skip)
         page.serverTime = settings.clock()
         return JSONResponse.raw(WireCodec.encode(page))
     }
@@ -92,7 +95,7 @@ struct SyncController: Sendable {
             guard let hlc = HLC(text: text) else { throw APIError.badRequest("'after' must be a timestamp as returned in 'next'") }
             after = hlc
         }
-        var page = try await store.snapshot(project: project, after: after, limit: try pageSize(request))
+        var page = try await store.snapshot(project: project, after: after, limit: try pageSize(request), maxBytes: settings.maxPageBytes)
         page.serverTime = settings.clock()
         return JSONResponse.raw(WireCodec.encode(page))
     }

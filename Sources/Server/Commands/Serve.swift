@@ -27,6 +27,18 @@ extension CasebookServer {
         @Option(name: .customLong("max-page"), help: "The most changes returned in one pull page.")
         var maxPage = ServerSettings().maxPage
 
+        @Option(name: .customLong("max-page-bytes"),
+                help: "The most bytes of changes in one pull or snapshot page (a single larger change is sent alone).")
+        var maxPageBytes = ServerSettings().maxPageBytes
+
+        @Option(name: .customLong("idle-timeout"),
+                help: "Seconds a connection may send nothing (or only part of a request's headers) before it is closed.")
+        var idleTimeout = Int(ServerSettings().idleTimeout.components.seconds)
+
+        @Option(name: .customLong("max-connections"),
+                help: "The most connections held open at once; more wait until one closes (keep it below the open-file limit, ulimit -n).")
+        var maxConnections = ServerSettings().maxConnections
+
         @Option(name: .customLong("max-clock-drift"), help: "How many seconds ahead of the server's clock a change may be stamped.")
         var maxClockDrift = Int(ServerSettings().maxDriftMillis / 1000)
 
@@ -47,6 +59,9 @@ extension CasebookServer {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
             guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
             guard maxBatch >= 1, maxPage >= 1 else { throw ValidationError("--max-batch and --max-page must be at least 1") }
+            guard maxPageBytes >= 64 * 1024 else { throw ValidationError("--max-page-bytes must be at least 65536") }
+            guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
+            guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
             guard maxClockDrift >= 1 else { throw ValidationError("--max-clock-drift must be at least 1 second") }
             guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
             for proxy in trustedProxies where SocketAddressCheck.isIPAddress(proxy) == false {
@@ -67,6 +82,9 @@ extension CasebookServer {
             settings.maxBodyBytes = maxBodyBytes
             settings.maxBatch = maxBatch
             settings.maxPage = maxPage
+            settings.maxPageBytes = maxPageBytes
+            settings.idleTimeout = .seconds(idleTimeout)
+            settings.maxConnections = maxConnections
             settings.maxDriftMillis = UInt64(maxClockDrift) * 1000
             settings.trustedProxies = Set(trustedProxies)
             let tls = try loadTLS()

@@ -11,6 +11,9 @@ enum SQLiteMigrations {
         // `head` table instead of inserting at random pages (the text form of a record id starts
         // with random digits, which made every insert a cache miss once the store outgrew its cache).
         migrator.registerMigration("v2") { db in try db.execute(sql: v2) }
+        // v3: each node id belongs to the user whose push first carried it, so nobody can stamp changes
+        // as another's replica; the nodes already in the log go to the author of their first change.
+        migrator.registerMigration("v3") { db in try db.execute(sql: v3) }
         return migrator
     }
 
@@ -91,6 +94,18 @@ enum SQLiteMigrations {
             PRIMARY KEY (project_id, record, field)
         ) WITHOUT ROWID;
         CREATE INDEX conflict_by_seq ON conflict(project_id, seq);
+        """
+
+    /// The owner of every node id (the user named as the author of its changes).
+    private static let v3 = """
+        CREATE TABLE node (
+            project_id INTEGER NOT NULL,
+            node TEXT NOT NULL,
+            author TEXT NOT NULL,
+            PRIMARY KEY (project_id, node)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO node (project_id, node, author)
+            SELECT project_id, substr(hlc, 19), author FROM change ORDER BY project_id, seq;
         """
 
     /// Records keyed by an integer, heads by that key.

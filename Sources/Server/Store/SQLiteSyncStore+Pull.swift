@@ -6,45 +6,68 @@ import SQLiteSupport
 // Pulls and snapshots: one read transaction each, so a page and the sequence number it is read
 // against come from the same commits. `PageCutter` turns the rows into the page.
 extension SQLiteSyncStore {
-    func pull(project: String, after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse {
+    func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse {
         try await read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
             // Read in the same transaction as the page, so the cursor never passes an unseen change.
             let latest = try Int64.fetchOne(db, sql: "SELECT last_seq FROM project WHERE id = ?", arguments: [projectID]) ?? 0
             try PageCutter.checkCursor(after: after, latest: latest)
             let fetch = PageCutter.fetchCount(limit: limit)
-            let rows: [Wire.LoggedChange]
+            var page = PageCutter.Reader(limit: limit, maxBytes: maxBytes)
             if let skip {
                 // The node is the part of the HLC text after "MMMMMMMMMMMM-CCCC-" (character 19 on).
-                rows = try Self.loggedChanges(
-                    db, sql: "SELECT \(Self.changeColumns) FROM change WHERE project_id = ? AND seq > ? AND NOT (seq <= ? AND substr(hlc, 19) = ?) ORDER BY seq LIMIT ?",
+                try Self.readPage(
+                    &page, db, sql: "SELECT \(Self.changeColumns) FROM change WHERE project_id = ? AND seq > ? AND NOT (seq <= ? AND substr(hlc, 19) = ?) ORDER BY seq LIMIT ?",
                     arguments: [projectID, after, skip.upTo, skip.node.rawValue, fetch])
             } else {
-                rows = try Self.loggedChanges(
-                    db, sql: "SELECT \(Self.changeColumns) FROM change WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                try Self.readPage(
+                    &page, db, sql: "SELECT \(Self.changeColumns) FROM change WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                     arguments: [projectID, after, fetch])
             }
-            return PageCutter.pull(rows, after: after, limit: limit, latest: latest)
+            return PageCutter.pull(page, after: after, latest: latest)
         }
     }
 
-    func snapshot(project: String, after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse {
+    func nodeOwner(project: String, node: NodeID) async throws -> String? {
+        try await read { db in
+            try String.fetchOne(db, sql: "SELECT node.author FROM node JOIN project ON project.id = node.project_id WHERE project.name = ? AND node.node = ?",
+                                arguments: [project, node.rawValue])
+        }
+    }
+
+    func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int) async throws -> Wire.SnapshotResponse {
         try await read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
             let since = try Int64.fetchOne(db, sql: "SELECT last_seq FROM project WHERE id = ?", arguments: [projectID]) ?? 0
-            let rows = try Self.loggedChanges(
-                db,
+            var page = PageCutter.Reader(limit: limit, maxBytes: maxBytes)
+            try Self.readPage(
+                &page, db,
                 sql: """
                     SELECT \(Self.changeColumns) FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
                     WHERE head.project_id = ? AND head.hlc > ? ORDER BY head.hlc LIMIT ?
                     """,
                 arguments: [projectID, after?.text ?? "", PageCutter.fetchCount(limit: limit)])
             let total = after == nil ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM head WHERE project_id = ?", arguments: [projectID]) : nil
-            return PageCutter.snapshot(rows, limit: limit, since: since, total: total)
+            return PageCutter.snapshot(page, since: since, total: total)
         }
     }
 
     // MARK: Rows
+
+    /// Thrown by a row reader to stop reading: the page is full.
+    private struct PageFull: Error {}
+
+    /// Feeds the rows of a query to `page` until it is full: rows past it are never decoded, so a
+    /// page of large changes costs no more memory than its byte budget and one change.
+    static func readPage(_ page: inout PageCutter.Reader, _ db: Database, sql: String, arguments: StatementArguments) throws {
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.setArguments(arguments)
+        do {
+            _ = try statement.fetchRaw { row in
+                guard page.take(try loggedChange(row)) else { throw PageFull() }
+            }
+        } catch is PageFull {}
+    }
 
     /// Logged changes from rows of the `change` table.
     static func loggedChanges(_ db: Database, sql: String, arguments: StatementArguments) throws -> [Wire.LoggedChange] {

@@ -38,6 +38,10 @@ extension SQLiteSyncStore {
         for row in try Row.fetchAll(collections, arguments: [projectID, jsonArray(Array(Set(changes.map(\.record))))]) {
             context.collections[row[0]] = row[1] as String
         }
+        let owners = try db.cachedStatement(sql: "SELECT node, author FROM node WHERE project_id = ? AND node IN (SELECT value FROM json_each(?))")
+        for row in try Row.fetchAll(owners, arguments: [projectID, jsonArray(Array(Set(changes.map(\.hlc.node.rawValue))))]) {
+            if let node = NodeID(row[0] as String) { context.nodeOwners[node] = row[1] as String }
+        }
         // An HLC is unique in the project, whatever the record: a replica that lost its clock
         // state may reuse one for a new record, which must be refused (`id_reused`), not crash
         // the batch on the unique index.
@@ -86,6 +90,12 @@ extension SQLiteSyncStore {
         let recordKeys = try insertRecords(plan, db, projectID: projectID)
         try writeHeads(plan, recordKeys: recordKeys, db, projectID: projectID)
         try writeConflicts(plan, db, projectID: projectID)
+        let bindNode = try db.cachedStatement(sql: "INSERT OR IGNORE INTO node (project_id, node, author) VALUES (?, ?, ?)")
+        // One batch has one author.
+        let author = plan.inserts[0].change.author
+        for node in plan.newNodes {
+            try bindNode.execute(arguments: [projectID, node.rawValue, author])
+        }
         try db.execute(sql: "UPDATE project SET last_seq = ? WHERE id = ?", arguments: [plan.lastSeq, projectID])
     }
 

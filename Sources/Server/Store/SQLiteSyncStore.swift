@@ -63,10 +63,12 @@ final class SQLiteSyncStore: SyncStore {
             }
             let userID: Int64
             if let row = try Row.fetchOne(db, sql: "SELECT id, revoked_at FROM user WHERE name = ?", arguments: [name]) {
-                guard row["revoked_at"] as Int64? == nil else {
-                    throw StoreError.conflict("user '\(name)' was revoked; add them under a new name")
-                }
                 userID = row["id"]
+                if row["revoked_at"] as Int64? != nil {
+                    // Added again after a revocation: only the membership named now, with a new token.
+                    try db.execute(sql: "UPDATE user SET revoked_at = NULL WHERE id = ?", arguments: [userID])
+                    try db.execute(sql: "DELETE FROM member WHERE user_id = ?", arguments: [userID])
+                }
             } else {
                 try db.execute(sql: "INSERT INTO user (name, created_at) VALUES (?, ?)", arguments: [name, now])
                 userID = db.lastInsertedRowID
@@ -88,6 +90,26 @@ final class SQLiteSyncStore: SyncStore {
             }
             try db.execute(sql: "UPDATE user SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", arguments: [now, userID])
             try db.execute(sql: "DELETE FROM token WHERE user_id = ?", arguments: [userID])
+        }
+    }
+
+    func revokeToken(user: String, tokenID: String) async throws {
+        try await write { db in
+            guard let userID = try Int64.fetchOne(db, sql: "SELECT id FROM user WHERE name = ?", arguments: [user]) else {
+                throw StoreError.notFound("there is no user named '\(user)'")
+            }
+            let hashes = try Data.fetchAll(db, sql: "SELECT hash FROM token WHERE user_id = ?", arguments: [userID])
+            let hash = try TokenHasher.select(hashes, id: tokenID, user: user)
+            try db.execute(sql: "DELETE FROM token WHERE hash = ?", arguments: [hash])
+        }
+    }
+
+    func removeMember(user: String, project: String) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                DELETE FROM member WHERE user_id = (SELECT id FROM user WHERE name = ?) AND project_id = (SELECT id FROM project WHERE name = ?)
+                """, arguments: [user, project])
+            guard db.changesCount == 1 else { throw StoreError.notFound("'\(user)' is not a member of project '\(project)'") }
         }
     }
 

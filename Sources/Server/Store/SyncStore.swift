@@ -16,25 +16,44 @@ protocol SyncStore: Sendable {
     /// The project's schema, or nil when there is no such project.
     func schema(project: String) async throws -> Schema?
     /// Adds a user (or a membership of an existing user) with a new token; only the token's hash is stored.
+    /// A revoked user's name is added again as that user with only this membership (their old tokens stay dead).
     func addUser(name: String, project: String, role: Role, tokenHash: Data, now: UInt64) async throws
     /// Revokes every token of a user; throws `StoreError.notFound` when there is no such user.
     func revokeUser(name: String, now: UInt64) async throws
+    /// Revokes one token of a user, named by its id (`TokenHasher.id`, or a prefix of at least 8 hex digits);
+    /// throws `StoreError.notFound` when no token of the user has that id, `.conflict` when several do.
+    func revokeToken(user: String, tokenID: String) async throws
+    /// Removes a user from one project (their tokens keep working for the others); throws
+    /// `StoreError.notFound` when the user is not a member of it.
+    func removeMember(user: String, project: String) async throws
     /// The user a token hash belongs to, if the token is valid and not revoked.
     func authenticate(tokenHash: Data) async throws -> AuthenticatedUser?
     /// The user's membership of a project, nil when not a member (or no such project).
     func membership(userID: Int64, project: String) async throws -> Membership?
     /// Validates and merges a batch of changes in one transaction.
     func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult]
-    /// Accepted changes after `after`, oldest first, at most `limit`; the puller's own changes
-    /// named by `skip` are left out (it already has them).
-    func pull(project: String, after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse
-    /// Current versions with HLC above `after`, ordered by HLC.
-    func snapshot(project: String, after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse
+    /// Accepted changes after `after`, oldest first, at most `limit` and about `maxBytes` (a first change
+    /// larger than that alone); the puller's own changes named by `skip` are left out (it already has them).
+    func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse
+    /// The user a node id belongs to in a project (the author of the first push that carried it), nil when none has.
+    func nodeOwner(project: String, node: NodeID) async throws -> String?
+    /// Current versions with HLC above `after`, ordered by HLC, at most `limit` and about `maxBytes`.
+    func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int) async throws -> Wire.SnapshotResponse
 }
 
 extension SyncStore {
     /// Every accepted change after `after`.
     func pull(project: String, after: Int64, limit: Int) async throws -> Wire.PullResponse {
-        try await pull(project: project, after: after, limit: limit, skip: nil)
+        try await pull(project: project, after: after, limit: limit, maxBytes: PageCutter.defaultMaxBytes, skip: nil)
+    }
+
+    /// Accepted changes after `after`, in pages of the default byte budget.
+    func pull(project: String, after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse {
+        try await pull(project: project, after: after, limit: limit, maxBytes: PageCutter.defaultMaxBytes, skip: skip)
+    }
+
+    /// Current versions, in pages of the default byte budget.
+    func snapshot(project: String, after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse {
+        try await snapshot(project: project, after: after, limit: limit, maxBytes: PageCutter.defaultMaxBytes)
     }
 }

@@ -13,6 +13,8 @@ struct PushContext: Sendable {
     var collections: [String: String] = [:]
     /// The project's last sequence number.
     var lastSeq: Int64 = 0
+    /// The user each node id of the batch belongs to (nodes never pushed before are absent).
+    var nodeOwners: [NodeID: String] = [:]
 }
 
 /// A (record, field) pair.
@@ -39,6 +41,8 @@ struct PushPlan: Sendable {
     var newRecords: [String: String] = [:]
     /// The project's last sequence number after the batch.
     var lastSeq: Int64 = 0
+    /// Node ids this batch is the first to carry: they now belong to its author.
+    var newNodes: [NodeID] = []
 }
 
 /// Turns a batch of pushed changes into a plan, with the merge rule from Shared.
@@ -56,7 +60,8 @@ enum PushPlanner {
         accepted.reserveCapacity(changes.count)
         for (position, var change) in changes.enumerated() {
             change.author = author
-            if let problem = problem(with: change, schema: schema, policy: policy, collections: planning.collections) {
+            if let problem = problem(with: change, schema: schema, policy: policy, collections: planning.collections)
+                ?? planning.forgedNode(change) {
                 planning.plan.results.append(problem)
                 continue
             }
@@ -65,6 +70,10 @@ enum PushPlanner {
                     ? .init(hlc: change.hlc, status: .duplicate)
                     : .init(hlc: change.hlc, status: .rejected, code: "id_reused",
                             reason: "another change already has timestamp \(change.hlc.text): the replica's clock state is damaged; run 'casebook sync' again"))
+                continue
+            }
+            if let tooMany = planning.tooManyVersions(change) {
+                planning.plan.results.append(tooMany)
                 continue
             }
             accepted[change.hlc] = position
@@ -82,6 +91,9 @@ enum PushPlanner {
             return reject("invalid", "record id '\(change.record.prefix(40))' is not valid: ids are 32 characters 0-9a-f")
         }
         if let problem = MergeRule.structuralProblem(change) { return reject("invalid", problem) }
+        if let problem = MergeRule.sizeProblem(change) {
+            return reject("too_many_versions", problem + ": resolve the record's conflicts first, then edit or delete it again")
+        }
         do {
             try schema.validate(change)
         } catch {
@@ -101,23 +113,71 @@ enum PushPlanner {
 }
 
 /// One batch being planned: the merge so far and the plan it writes.
+///
+/// Its work is linear in the batch: each change is merged into its field's heads (kept sorted, at
+/// most `MergeRule.Limits.headsPerField` of them), and the conflicts of a record are derived once per
+/// batch, in `finish`, not once per change.
 private struct Planning {
+    /// A change whose result names the conflict its record is in after the batch, if any.
+    struct PendingConflict {
+        var result: Int
+        var record: String
+        var field: String
+        var kind: MergeOutcome.Kind
+    }
+
     let context: PushContext
     let policy: PushPolicy
     var plan: PushPlan
     var merge = BatchMerge()
     var collections: [String: String]
+    var nodeOwners: [NodeID: String]
+    /// Accepted changes that may have opened, changed or closed a conflict.
+    var pending: [PendingConflict] = []
+    /// The records of `pending`, with the sequence number of their last change in the batch.
+    var conflictRecords: [String: Int64] = [:]
 
     init(context: PushContext, policy: PushPolicy, count: Int) {
         self.context = context
         self.policy = policy
         self.collections = context.collections
+        self.nodeOwners = context.nodeOwners
         plan = PushPlan(lastSeq: context.lastSeq)
         plan.results.reserveCapacity(count)
         plan.inserts.reserveCapacity(count)
     }
 
-    /// The heads of every field of a record before the next change: the stored ones, with this batch's merges on top.
+    /// A rejection when the change is stamped with a node id that belongs to another user: a
+    /// replica's own changes are skipped when it pulls, so a forged node would hide the change from
+    /// that replica forever. The first push carrying a node id binds it to its author.
+    func forgedNode(_ change: Change) -> Wire.ChangeResult? {
+        guard let owner = nodeOwners[change.hlc.node], owner != change.author else { return nil }
+        return .init(hlc: change.hlc, status: .rejected, code: "node_forged",
+                     reason: "the change is stamped with node id \(change.hlc.node.rawValue), which belongs to another user's replica: "
+                     + "a replica may only stamp its own node id; if this replica was copied from someone else's, make a new one with 'casebook init'")
+    }
+
+    /// The heads of a field before the next change: the stored ones, with this batch's merges on top.
+    func heads(record: String, field: String) -> [Version] {
+        merge.state(record: record, field: field)?.heads ?? context.heads[record]?[field] ?? []
+    }
+
+    /// A rejection when the change would add a head to a field that already holds the most allowed
+    /// (a change building on one of them, or already built on, adds none).
+    func tooManyVersions(_ change: Change) -> Wire.ChangeResult? {
+        let heads = heads(record: change.record, field: change.field)
+        guard heads.count >= MergeRule.Limits.headsPerField else { return nil }
+        let parents = Set(change.parents)
+        if heads.contains(where: { parents.contains($0.hlc) }) || context.parentsOfStored.contains(change.hlc)
+            || merge.isParent(change.hlc, record: change.record, field: change.field) {
+            return nil
+        }
+        return .init(hlc: change.hlc, status: .rejected, code: "too_many_versions",
+                     reason: "field '\(change.field)' of record \(change.record) already holds \(heads.count) concurrent values, the most allowed: "
+                     + "resolve its conflict ('casebook resolve'), then edit it again")
+    }
+
+    /// The heads of every field of a record: the stored ones, with this batch's merges on top.
     func fields(of record: String) -> [String: [Version]] {
         var fields = context.heads[record] ?? [:]
         for (field, edit) in merge.records[record] ?? [:] { fields[field] = edit.after.heads }
@@ -128,55 +188,32 @@ private struct Planning {
     mutating func accept(_ change: Change) {
         let stored = context.heads[change.record]
         // Read without holding the batch's fields of the record: holding them would copy them on the merge's write.
-        let batchHeads = merge.state(record: change.record, field: change.field)?.heads
-        let hadField = batchHeads != nil || stored?[change.field] != nil
-        let headsBefore = batchHeads ?? stored?[change.field] ?? []
+        let headsBefore = merge.state(record: change.record, field: change.field)?.heads.count ?? stored?[change.field]?.count ?? 0
         let hadDeletion = merge.state(record: change.record, field: Change.deletedField) != nil || stored?[Change.deletedField] != nil
         let outcome = merge.merge(change, storedChild: { context.parentsOfStored.contains(change.hlc) },
                                   storedHeads: { stored?[change.field] ?? [] })
         plan.lastSeq += 1
         let seq = plan.lastSeq
+        if nodeOwners[change.hlc.node] == nil {
+            nodeOwners[change.hlc.node] = change.author
+            plan.newNodes.append(change.hlc.node)
+        }
         if collections[change.record] == nil {
             collections[change.record] = change.collection
             plan.newRecords[change.record] = change.collection
         }
         plan.inserts.append(Wire.LoggedChange(seq: seq, change: change, receivedAt: policy.now))
-
+        plan.results.append(.init(hlc: change.hlc, status: .applied, seq: seq))
         // A conflict can only open, change or close where a field has (or had) several heads,
         // or where deletes are involved; everything else (most changes) skips the bookkeeping.
-        guard headsBefore.count > 1 || outcome.state.heads.count > 1 || change.isDeletionMarker || hadDeletion else {
-            plan.results.append(.init(hlc: change.hlc, status: .applied, seq: seq))
-            return
-        }
-        let fieldsAfter = fields(of: change.record)
-        var fieldsBefore = fieldsAfter
-        fieldsBefore[change.field] = hadField ? headsBefore : nil
-        recordConflicts(of: change, seq: seq, kind: outcome.kind, before: fieldsBefore, after: fieldsAfter)
-    }
-
-    /// Records the conflict rows a change opened, changed or closed, and the change's result.
-    private mutating func recordConflicts(of change: Change, seq: Int64, kind: MergeOutcome.Kind,
-                                          before fieldsBefore: [String: [Version]], after fieldsAfter: [String: [Version]]) {
-        let before = Conflict.open(record: change.record, collection: change.collection, fields: fieldsBefore)
-        let after = Conflict.open(record: change.record, collection: change.collection, fields: fieldsAfter)
-        for field in Set(before.keys).union(after.keys) where before[field] != after[field] {
-            let fieldKey = FieldKey(record: change.record, field: field)
-            if let open = after[field] {
-                plan.conflicts[fieldKey] = Wire.ConflictState(conflict: open, open: true)
-            } else if let closed = before[field] {
-                plan.conflicts[fieldKey] = Wire.ConflictState(conflict: closed, open: false)
-            }
-            plan.conflictSeqs[fieldKey] = seq
-        }
-        let conflictField = kind == .conflict ? change.field : (after[Change.deletedField] != nil ? Change.deletedField : nil)
-        if let conflictField, let conflict = after[conflictField] {
-            plan.results.append(.init(hlc: change.hlc, status: .conflict, seq: seq, conflict: conflict.id))
-        } else {
-            plan.results.append(.init(hlc: change.hlc, status: .applied, seq: seq))
+        if headsBefore > 1 || outcome.state.heads.count > 1 || change.isDeletionMarker || hadDeletion {
+            pending.append(PendingConflict(result: plan.results.count - 1, record: change.record, field: change.field, kind: outcome.kind))
+            conflictRecords[change.record] = seq
         }
     }
 
-    /// The plan, with the final heads of every field the batch touched.
+    /// The plan, with the final heads of every field the batch touched and the conflicts of every
+    /// record where one may have changed, derived once per record from its heads before and after.
     mutating func finish() -> PushPlan {
         plan.heads.reserveCapacity(merge.records.count)
         for (record, fields) in merge.records {
@@ -185,6 +222,29 @@ private struct Planning {
                 plan.heads[key] = edit.after.heads
                 if !edit.before.heads.isEmpty { plan.replacedHeads.insert(key) }
             }
+        }
+        var conflictsAfter: [String: [String: Conflict]] = [:]
+        for (record, seq) in conflictRecords {
+            let collection = collections[record] ?? ""
+            let before = Conflict.open(record: record, collection: collection, fields: context.heads[record] ?? [:])
+            let after = Conflict.open(record: record, collection: collection, fields: fields(of: record))
+            conflictsAfter[record] = after
+            for field in Set(before.keys).union(after.keys) where before[field] != after[field] {
+                let fieldKey = FieldKey(record: record, field: field)
+                if let open = after[field] {
+                    plan.conflicts[fieldKey] = Wire.ConflictState(conflict: open, open: true)
+                } else if let closed = before[field] {
+                    plan.conflicts[fieldKey] = Wire.ConflictState(conflict: closed, open: false)
+                }
+                plan.conflictSeqs[fieldKey] = seq
+            }
+        }
+        // A change that made a conflict, or touched a record left in a delete conflict, names it.
+        for entry in pending {
+            let after = conflictsAfter[entry.record] ?? [:]
+            guard let conflict = entry.kind == .conflict ? after[entry.field] : after[Change.deletedField] else { continue }
+            plan.results[entry.result].status = .conflict
+            plan.results[entry.result].conflict = conflict.id
         }
         return plan
     }

@@ -39,6 +39,23 @@ package struct FieldState: Hashable, Sendable {
         self.heads = heads.sorted { $0.hlc > $1.hlc }
     }
 
+    /// This state with the heads whose HLC is in `parents` removed and `version` (if any) added, in
+    /// time linear in the number of heads: they stay sorted, so nothing is sorted again.
+    package func replacing(_ parents: Set<HLC>, with version: Version?) -> FieldState {
+        var next = FieldState()
+        next.heads.reserveCapacity(heads.count + 1)
+        var pending = version
+        for head in heads where !parents.contains(head.hlc) {
+            if let new = pending, new.hlc > head.hlc {
+                next.heads.append(new)
+                pending = nil
+            }
+            next.heads.append(head)
+        }
+        if let pending { next.heads.append(pending) }
+        return next
+    }
+
     /// The provisional winner: the head with the largest HLC.
     package var winner: Version? { heads.first }
 

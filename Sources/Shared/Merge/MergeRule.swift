@@ -54,15 +54,14 @@ package enum MergeRule {
             return MergeOutcome(kind: .duplicate, state: state, resolvedConflict: false)
         }
         let parents = Set(change.parents)
-        var heads = state.heads.filter { !parents.contains($0.hlc) }
         if knowledge.isParentOfKnownChange {
             // Its descendant is already here; its own parents are superseded all the same.
-            let next = FieldState(heads: heads)
+            let next = state.replacing(parents, with: nil)
             return MergeOutcome(kind: .superseded, state: next, resolvedConflict: wasConflicted && !next.isConflicted)
         }
-        let replacedAll = heads.isEmpty
-        heads.append(Version(change))
-        let next = FieldState(heads: heads)
+        // The heads stay sorted: the merge costs time linear in their number, never a sort.
+        let next = state.replacing(parents, with: Version(change))
+        let replacedAll = next.heads.count == 1
         let kind: MergeOutcome.Kind
         if next.isConflicted {
             kind = .conflict
@@ -72,6 +71,28 @@ package enum MergeRule {
             kind = .sameValue
         }
         return MergeOutcome(kind: kind, state: next, resolvedConflict: wasConflicted && !next.isConflicted)
+    }
+
+    /// Bounds on what one change and one field may carry, so that no request can make the merge
+    /// (run under the server's write lock) slow: far above what people editing a record reach.
+    package enum Limits {
+        /// Most concurrent versions (heads) one field may hold; a change that would add one more is refused.
+        package static let headsPerField = 256
+        /// Most versions one change may supersede besides its base.
+        package static let supersedes = 256
+        /// Most versions one delete may list as covered.
+        package static let covers = 512
+    }
+
+    /// What makes a change carry more versions than `Limits` allow; nil when it is within them.
+    package static func sizeProblem(_ change: Change) -> String? {
+        if change.supersedes.count > Limits.supersedes {
+            return "the change supersedes \(change.supersedes.count) versions; at most \(Limits.supersedes) are accepted"
+        }
+        if change.covers.count > Limits.covers {
+            return "the delete lists \(change.covers.count) covered versions; at most \(Limits.covers) are accepted"
+        }
+        return nil
     }
 
     /// Structural checks a change must pass before it is merged; nil when it is sound.

@@ -11,6 +11,9 @@ extension Schema {
         package static let listItems = 1_000
         /// Longest list item, in characters.
         package static let itemLength = 1_024
+        /// Bytes (UTF-8) a text may take per character of its limit: characters are grapheme clusters,
+        /// so one letter with a million combining marks is one character; this bounds its bytes too.
+        package static let bytesPerCharacter = 4
     }
 
     /// The collection called `name`, or an error that lists the collections there are.
@@ -132,6 +135,8 @@ extension Schema {
 
     /// What is wrong with a text value, nil when nothing is; built only on failure (this runs for every pushed change).
     private static func textProblem(_ s: String, limit: Int, multiline: Bool) -> String? {
+        let maxBytes = limit * Limits.bytesPerCharacter
+        guard s.utf8.count <= maxBytes else { return "is longer than \(maxBytes) bytes in UTF-8 (\(limit) characters of at most 4 bytes each on average)" }
         // Counting characters means grapheme breaking: only do it when the bytes could exceed the limit.
         guard s.utf8.count <= limit || s.count <= limit else { return "is longer than \(limit) characters" }
         // Control characters (category Cc) are exactly U+0000-001F and U+007F-009F.

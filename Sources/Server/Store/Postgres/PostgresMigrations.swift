@@ -83,6 +83,19 @@ enum PostgresMigrations {
             );
             CREATE INDEX conflict_by_seq ON conflict(project_id, seq);
             """),
+        // Each node id belongs to the user whose push first carried it; the nodes already in the log
+        // go to the author of their first change.
+        (2, "node owners", """
+            CREATE TABLE node (
+                project_id BIGINT NOT NULL,
+                node TEXT COLLATE "C" NOT NULL,
+                author TEXT NOT NULL,
+                PRIMARY KEY (project_id, node)
+            );
+            INSERT INTO node (project_id, node, author)
+                SELECT DISTINCT ON (project_id, substr(hlc, 19)) project_id, substr(hlc, 19), author
+                FROM change ORDER BY project_id, substr(hlc, 19), seq;
+            """),
     ]
 
     /// The advisory lock that serialises migrations between server instances starting at once.

@@ -6,7 +6,7 @@ import Shared
 // Pulls and snapshots: each reads its page and `last_seq` in one REPEATABLE READ transaction, so it
 // sees a prefix of the commits. `PageCutter` turns the rows into the page.
 extension PostgresSyncStore {
-    func pull(project: String, after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse {
+    func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse {
         try await transaction(readOnly: true) { db, logger in
             let (projectID, latest) = try await Self.project(db, name: project, logger: logger)
             try PageCutter.checkCursor(after: after, latest: latest)
@@ -21,24 +21,35 @@ extension PostgresSyncStore {
             } else {
                 "SELECT \(unescaped: Self.changeColumns) FROM change WHERE project_id = \(projectID) AND seq > \(after) ORDER BY seq LIMIT \(fetch)"
             }
-            let rows = try await Self.rows(db.query(query, logger: logger)).map(Self.loggedChange)
-            return PageCutter.pull(rows, after: after, limit: limit, latest: latest)
+            var page = PageCutter.Reader(limit: limit, maxBytes: maxBytes)
+            try await Self.readPage(&page, db.query(query, logger: logger))
+            return PageCutter.pull(page, after: after, latest: latest)
         }
     }
 
-    func snapshot(project: String, after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse {
+    func nodeOwner(project: String, node: NodeID) async throws -> String? {
+        try await statement { db, logger in
+            try await db.query("""
+                SELECT node.author FROM node JOIN project ON project.id = node.project_id
+                WHERE project.name = \(project) AND node.node = \(node.rawValue)
+                """, logger: logger).decode(String.self).collect().first
+        }
+    }
+
+    func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int) async throws -> Wire.SnapshotResponse {
         try await transaction(readOnly: true) { db, logger in
             let (projectID, since) = try await Self.project(db, name: project, logger: logger)
-            let rows = try await Self.rows(db.query("""
+            var page = PageCutter.Reader(limit: limit, maxBytes: maxBytes)
+            try await Self.readPage(&page, db.query("""
                 SELECT \(unescaped: Self.changeColumns) FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
                 WHERE head.project_id = \(projectID) AND head.hlc > \(after?.text ?? "") ORDER BY head.hlc LIMIT \(Int64(PageCutter.fetchCount(limit: limit)))
-                """, logger: logger)).map(Self.loggedChange)
+                """, logger: logger))
             var total: Int?
             if after == nil {
                 total = try await db.query("SELECT COUNT(*) FROM head WHERE project_id = \(projectID)", logger: logger)
                     .decode(Int64.self).collect().first.map(Int.init)
             }
-            return PageCutter.snapshot(rows, limit: limit, since: since, total: total)
+            return PageCutter.snapshot(page, since: since, total: total)
         }
     }
 
@@ -55,6 +66,13 @@ extension PostgresSyncStore {
 
     /// The columns `loggedChange` reads, in its order.
     static let changeColumns = "change.seq, change.hlc, change.collection, change.record, change.field, change.value, change.author, change.base, change.supersedes, change.covers, change.received_at"
+
+    /// Feeds the rows of a result to `page` until it is full; the rest of the result is not decoded.
+    static func readPage(_ page: inout PageCutter.Reader, _ sequence: PostgresRowSequence) async throws {
+        for try await row in sequence {
+            guard page.take(try loggedChange(row)) else { break }
+        }
+    }
 
     /// Every row of a result.
     static func rows(_ sequence: PostgresRowSequence) async throws -> [PostgresRow] {

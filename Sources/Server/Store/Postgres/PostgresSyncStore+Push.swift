@@ -38,6 +38,12 @@ extension PostgresSyncStore {
         ).decode((String, String).self) {
             context.collections[id] = collection
         }
+        let nodes = Array(Set(changes.map(\.hlc.node.rawValue)))
+        for try await (node, author) in try await db.query(
+            "SELECT node, author FROM node WHERE project_id = \(projectID) AND node = ANY(\(nodes)::text[])", logger: logger
+        ).decode((String, String).self) {
+            if let node = NodeID(node) { context.nodeOwners[node] = author }
+        }
         // An HLC is unique in the project, whatever the record: a replica that lost its clock state
         // may reuse one for a new record, which must be refused (`id_reused`), not fail the batch.
         let allHLCs = changes.filter { RecordID.isValid($0.record) }.map(\.hlc.text)
@@ -86,6 +92,7 @@ extension PostgresSyncStore {
         try await replaceHeads(plan, db, projectID: projectID, logger: logger)
         try await insertRecords(plan, db, projectID: projectID, logger: logger)
         try await writeConflicts(plan, db, projectID: projectID, logger: logger)
+        try await bindNodes(plan, db, projectID: projectID, logger: logger)
         try await db.query("UPDATE project SET last_seq = \(plan.lastSeq) WHERE id = \(projectID)", logger: logger)
     }
 
@@ -163,6 +170,17 @@ extension PostgresSyncStore {
                 SELECT \(projectID), i, c FROM unnest(\(Array(plan.newRecords.keys))::text[], \(Array(plan.newRecords.values))::text[]) AS t(i, c)
                 """, logger: logger)
         }
+    }
+
+    /// Binds the node ids this batch carried first to its author.
+    private static func bindNodes(_ plan: PushPlan, _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
+        guard !plan.newNodes.isEmpty else { return }
+        let author = plan.inserts.first?.change.author ?? ""
+        try await db.query("""
+            INSERT INTO node (project_id, node, author)
+            SELECT \(projectID), n, \(author) FROM unnest(\(plan.newNodes.map(\.rawValue))::text[]) AS t(n)
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
     }
 
     /// Records the last state of every conflict the batch opened, changed or closed.

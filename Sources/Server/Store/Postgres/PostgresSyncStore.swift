@@ -128,8 +128,12 @@ final class PostgresSyncStore: SyncStore, Service {
             if let (id, revoked) = try await db.query(
                 "SELECT id, revoked_at FROM account WHERE name = \(name) FOR UPDATE", logger: logger
             ).decode((Int64, Int64?).self).collect().first {
-                guard revoked == nil else { throw StoreError.conflict("user '\(name)' was revoked; add them under a new name") }
                 userID = id
+                if revoked != nil {
+                    // Added again after a revocation: only the membership named now, with a new token.
+                    try await db.query("UPDATE account SET revoked_at = NULL WHERE id = \(id)", logger: logger)
+                    try await db.query("DELETE FROM member WHERE user_id = \(id)", logger: logger)
+                }
             } else {
                 guard let id = try await db.query(
                     "INSERT INTO account (name, created_at) VALUES (\(name), \(Int64(now))) RETURNING id", logger: logger
@@ -153,6 +157,27 @@ final class PostgresSyncStore: SyncStore, Service {
             }
             try await db.query("UPDATE account SET revoked_at = COALESCE(revoked_at, \(Int64(now))) WHERE id = \(userID)", logger: logger)
             try await db.query("DELETE FROM token WHERE user_id = \(userID)", logger: logger)
+        }
+    }
+
+    func revokeToken(user: String, tokenID: String) async throws {
+        try await transaction { db, logger in
+            guard let userID = try await db.query("SELECT id FROM account WHERE name = \(user) FOR UPDATE", logger: logger).decode(Int64.self).collect().first else {
+                throw StoreError.notFound("there is no user named '\(user)'")
+            }
+            let hashes = try await db.query("SELECT hash FROM token WHERE user_id = \(userID)", logger: logger).decode(Data.self).collect()
+            let hash = try TokenHasher.select(hashes, id: tokenID, user: user)
+            try await db.query("DELETE FROM token WHERE hash = \(hash)", logger: logger)
+        }
+    }
+
+    func removeMember(user: String, project: String) async throws {
+        try await transaction { db, logger in
+            let removed = try await db.query("""
+                DELETE FROM member WHERE user_id = (SELECT id FROM account WHERE name = \(user))
+                AND project_id = (SELECT id FROM project WHERE name = \(project)) RETURNING user_id
+                """, logger: logger).decode(Int64.self).collect()
+            guard !removed.isEmpty else { throw StoreError.notFound("'\(user)' is not a member of project '\(project)'") }
         }
     }
 
