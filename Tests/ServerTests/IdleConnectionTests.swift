@@ -64,7 +64,6 @@ import Testing
             // Four connections that say nothing, and one that sends a request head a line at a time, never ending it.
             let silent = try await blocking { try (0..<4).map { _ in try connect(port) } }
             let trickle = try await blocking { try connect(port) }
-            let started = ContinuousClock.now
             let trickling = Task.detached {
                 var sent = 0
                 for line in ["GET /v1/health HTTP/1.1\r\n", "Host: x\r\n"] + Array(repeating: "X-Slow: 1\r\n", count: 60) {
@@ -78,11 +77,11 @@ import Testing
             let token = harness.tokens["ana"]
             #expect(try await blocking { try get(port, "/v1/health") } == "HTTP/1.1 200 OK")
             #expect(try await blocking { try get(port, "/v1/projects/kz/pull", token: token) } == "HTTP/1.1 200 OK")
+            // Closed by the server (the read sees the end) rather than left open until the read gives up.
             for fd in silent {
                 #expect(try await blocking { closedByServer(fd) })
                 close(fd)
             }
-            #expect(ContinuousClock.now - started < .seconds(15))
             // The trickling head is cut off well before its 60 lines (12 s) are through.
             #expect(await trickling.value < 50)
             close(trickle)
