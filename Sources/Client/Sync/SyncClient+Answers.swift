@@ -68,8 +68,9 @@ extension SyncClient {
         if error is NIOTooManyBytesError {
             return ClientError("the server at \(server) sent an answer larger than \(maxAnswerBytes >> 20) MiB, more than this client reads: tell the server's admin (its pages should be bounded in bytes)")
         }
-        if error is HTTPParserError || (error as? HTTPClientError) == .bodyLengthMismatch {
-            return ClientError("the server at \(server) sent something that is not a valid HTTP answer (\(shortDescription(error))): check that the address is that of a Casebook server")
+        // A connection cut mid-answer ends the parse early (invalidEOFState): that one is the network.
+        if let parse = error as? HTTPParserError, parse != .invalidEOFState {
+            return ClientError("the server at \(server) sent something that is not a valid HTTP answer (\(parse)): check that the address is that of a Casebook server")
         }
         if let httpError = error as? HTTPClientError, httpError == .invalidURL || httpError == .emptyHost || httpError == .emptyScheme {
             return ClientError("the server address \(server) is not a valid URL")
