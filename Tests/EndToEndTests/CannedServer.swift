@@ -61,7 +61,17 @@ final class CannedServer: @unchecked Sendable {
             guard count > 0 else { return }
             request += buffer[0..<count]
         }
-        let line = String(decoding: request, as: UTF8.self).split(separator: "\r\n").first ?? ""
+        // Read the body too: closing with unread bytes would reset the connection instead of answering.
+        let head = String(decoding: request, as: UTF8.self)
+        let length = head.lowercased().split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+        let headBytes = (head.range(of: "\r\n\r\n").map { head[..<$0.upperBound].utf8.count }) ?? request.count
+        while request.count - headBytes < length {
+            let count = read(client, &buffer, buffer.count)
+            guard count > 0 else { return }
+            request += buffer[0..<count]
+        }
+        let line = head.split(separator: "\r\n").first ?? ""
         let path = line.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
         let bytes = [UInt8](answer(path))
         var sent = 0

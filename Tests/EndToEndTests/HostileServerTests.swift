@@ -86,7 +86,8 @@ import Testing
         let ana = Researcher("ana")
         defer { ana.cleanUp() }
         // Trusted (its CA is given), but made out for another host.
-        let result = try ana.run("init", "--server", server.url, "--project", "kz", "--token", tokens["ana"] ?? "", "--ca-cert", tls.cert)
+        let result = try Programs.run("casebook", ["init", "--server", server.url, "--project", "kz", "--ca-cert", tls.cert, "--home", ana.home.path],
+                                      environment: ["CASEBOOK_TOKEN": tokens["ana"] ?? ""])
         expectCleanFailure(result, saying: "certificate", "wrong host")
         #expect(result.stderr.contains("host") && !result.stderr.contains("cannot reach"), "\(result.stderr)")
     }

@@ -10,7 +10,8 @@ struct Casebook: AsyncParsableCommand {
         abstract: "The Casebook field client: collect and edit records offline, sync when a network appears.",
         discussion: """
             Every command but 'init' and 'sync' works with no network. Start with
-              casebook init --server URL --project NAME --token TOKEN
+              casebook init --server URL --project NAME --token-file FILE
+            (or set CASEBOOK_TOKEN, or type the token when asked)
             then add records, edit them, and run 'casebook sync' whenever you are online.
             Conflicting edits are kept side by side: see them with 'casebook conflicts' and settle
             them with 'casebook resolve'.

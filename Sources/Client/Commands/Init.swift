@@ -13,8 +13,11 @@ extension Casebook {
         @Option(help: "The project to replicate.")
         var project: String
 
-        @Option(help: "Your token, as 'casebook-server user add' printed it. It is kept in the replica folder, readable only by you.")
-        var token: String
+        @Option(help: "Your token, as 'casebook-server user add' printed it. Visible to other users of this machine and kept in your shell history: prefer --token-file, CASEBOOK_TOKEN, or typing it when asked.")
+        var token: String?
+
+        @Option(name: .customLong("token-file"), help: ArgumentHelp("A file holding your token. Without it or --token, the token comes from CASEBOOK_TOKEN, or is asked for on the terminal (not shown). It is kept in the replica folder, readable only by you.", valueName: "FILE"))
+        var tokenFile: String?
 
         @Option(name: .customLong("ca-cert"), help: ArgumentHelp("A PEM file of the certificate authority that signed the server's certificate, when it is not a public one.", valueName: "FILE"))
         var caCertificate: String?
@@ -28,7 +31,8 @@ extension Casebook {
             guard let url = URL(string: server), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
                 throw ValidationError("--server must be an http:// or https:// address, not '\(server)'")
             }
-            guard !token.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--token must not be empty") }
+            if let token, token.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--token must not be empty") }
+            if token != nil && tokenFile != nil { throw ValidationError("give the token once: --token or --token-file, not both") }
             guard ProjectName.isValid(project) else {
                 throw ValidationError("--project takes a project name of \(ProjectName.rule), not '\(project.prefix(80))'")
             }
@@ -49,7 +53,7 @@ extension Casebook {
             if let caCertificate, !FileManager.default.isReadableFile(atPath: caCertificate) {
                 throw ClientError("cannot read the CA certificate '\(caCertificate)': give the path of a PEM file")
             }
-            let token = self.token.trimmingCharacters(in: .whitespaces)
+            let token = try TokenInput.read(argument: self.token, file: tokenFile)
             let answer: Wire.SchemaResponse
             do {
                 answer = try await SyncClient.with(address: ServerAddress(url: url, caCertificate: caCertificate), project: project,

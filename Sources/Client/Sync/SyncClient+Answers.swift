@@ -68,11 +68,9 @@ extension SyncClient {
         if error is NIOTooManyBytesError {
             return ClientError("the server at \(server) sent an answer larger than \(maxAnswerBytes >> 20) MiB, more than this client reads: tell the server's admin (its pages should be bounded in bytes)")
         }
-        // A connection cut part-way through an answer (the stream ends early, or the body is shorter
-        // than announced) is the network failing, as in the field: the sync is retried (exit 3).
-        let cutShort = (error as? HTTPParserError) == .invalidEOFState || (error as? HTTPClientError) == .bodyLengthMismatch
-        if error is HTTPParserError && !cutShort {
-            return ClientError("the server at \(server) sent something that is not a valid HTTP answer (\(shortDescription(error))): check that the address is that of a Casebook server")
+        // A connection cut mid-answer ends the parse early (invalidEOFState): that one is the network.
+        if let parse = error as? HTTPParserError, parse != .invalidEOFState {
+            return ClientError("the server at \(server) sent something that is not a valid HTTP answer (\(parse)): check that the address is that of a Casebook server")
         }
         if let httpError = error as? HTTPClientError, httpError == .invalidURL || httpError == .emptyHost || httpError == .emptyScheme {
             return ClientError("the server address \(server) is not a valid URL")
@@ -85,8 +83,7 @@ extension SyncClient {
     private static func shortDescription(_ error: any Error) -> String {
         let text = String(describing: error)
         if text.contains("connectTimeout") || text.contains("Timeout") { return "timed out" }
-        if text.contains("connection reset") || text.contains("remoteConnectionClosed") || text.contains("invalidEOFState")
-            || text.contains("bodyLengthMismatch") { return "the connection was cut" }
+        if text.contains("connection reset") || text.contains("remoteConnectionClosed") { return "the connection was cut" }
         if text.contains("refused") || text.contains("ECONNREFUSED") { return "connection refused" }
         return String(text.prefix(120))
     }
