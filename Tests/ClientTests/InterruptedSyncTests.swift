@@ -311,9 +311,11 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         let report = try await Syncer(replica: local.replica, client: server, settings: settings, progress: ProgressLine(enabled: false)).run()
         #expect(report.pushed == 1)
         #expect(server.accepted.count == 1)
-        // The sync taught the replica the server's time.
+        // The sync taught the replica the server's time: the year's offset is gone. (What is left is
+        // the time between the fake server's answer and the page's commit: a minute was seen on a
+        // loaded machine, so the bound is ten.)
         let offset = try await local.replica.read { db in try ReplicaClock.load(db).offset }
-        #expect(abs(offset) < 60_000)
+        #expect(abs(offset) < 600_000)
     }
 
     @Test func aServerThatCannotWriteLeavesTheOutboxIntact() async throws {

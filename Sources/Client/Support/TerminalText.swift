@@ -33,6 +33,6 @@ enum TerminalText {
     private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
         if value == 0x0A || value == 0x09 { return false }
-        return value < 0x20 || (0x7F...0x9F).contains(value) || Schema.isBidiControl(scalar)
+        return value < 0x20 || (0x7F...0x9F).contains(value) || Schema.isBidiFormatting(scalar)
     }
 }

@@ -67,7 +67,9 @@ enum PageCheck {
                 throw refused(server, "\(which) names the record '\(TerminalText.visible(String(change.record.prefix(60))))', which is not a record id")
             }
             do {
-                try schema.validate(change)
+                // Reordering characters stored before the server refused them must not stop every
+                // replica's sync for good: they are shown visibly on a terminal instead.
+                try schema.validate(change, refusingBidi: false)
             } catch {
                 throw refused(server, "\(which) (record \(change.record.prefix(12))): \(TerminalText.visible(error.message))")
             }

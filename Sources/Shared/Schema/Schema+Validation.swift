@@ -79,14 +79,17 @@ extension Schema {
     }
 
     /// Checks a value against its field; the error names the field and what it accepts.
-    package func validate(_ value: FieldValue, collection: String, field: String) throws(SchemaError) {
+    /// `refusingBidi`: short texts refuse reordering characters (what a push and a local edit
+    /// get); a pulled change was accepted by the server, perhaps before that rule existed, so the
+    /// client only shows them visibly.
+    package func validate(_ value: FieldValue, collection: String, field: String, refusingBidi: Bool = true) throws(SchemaError) {
         let collectionSchema = try requireCollection(collection)
         let fieldSchema = try requireField(field, in: collectionSchema)
         // The message is only built on failure: this runs for every pushed change.
         func fail(_ message: String) -> SchemaError { SchemaError(message: "field '\(field)' of \(collection) \(message)", field: field) }
         func checkText(_ s: String, limit: Int, multiline: Bool) throws(SchemaError) {
             if let problem = Self.textProblem(s, limit: limit, multiline: multiline) { throw fail(problem) }
-            if !multiline, let problem = Self.bidiProblem(s) { throw fail(problem) }
+            if !multiline, refusingBidi, let problem = Self.bidiProblem(s) { throw fail(problem) }
         }
         func checkItems(_ items: [String]) throws(SchemaError) {
             guard items.count <= Limits.listItems else { throw fail("has more than \(Limits.listItems) items") }
@@ -165,7 +168,7 @@ extension Schema {
     }
 
     /// Checks one change as a server or client would before storing it.
-    package func validate(_ change: Change) throws(SchemaError) {
+    package func validate(_ change: Change, refusingBidi: Bool = true) throws(SchemaError) {
         if change.isDeletionMarker {
             _ = try requireCollection(change.collection)
             guard change.value.isBool else {
@@ -173,6 +176,6 @@ extension Schema {
             }
             return
         }
-        try validate(change.value, collection: change.collection, field: change.field)
+        try validate(change.value, collection: change.collection, field: change.field, refusingBidi: refusingBidi)
     }
 }
