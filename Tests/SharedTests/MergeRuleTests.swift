@@ -143,6 +143,26 @@ import Testing
         #expect(deleted.conflicts.isEmpty)
     }
 
+    @Test func aRestoreConcurrentWithADeleteIsAConflictNotADelete() {
+        var replica = InMemoryReplica()
+        replica.apply(v1)
+        let firstDelete = F.change(Change.deletedField, .bool(true), at: F.hlc(2_000, 0, F.nodeA), covers: [v1.hlc])
+        replica.apply(firstDelete)
+        // Bek restores the record; Ana, not seeing it, deletes again covering everything she saw.
+        let restore = F.change(Change.deletedField, .bool(false), at: F.hlc(3_000, 0, F.nodeB), author: "bek", base: firstDelete.hlc)
+        let secondDelete = F.change(Change.deletedField, .bool(true), at: F.hlc(3_500, 0, F.nodeA), base: firstDelete.hlc, covers: [v1.hlc])
+        replica.apply(restore)
+        replica.apply(secondDelete)
+        // The restore is nobody's mistake: a person decides, and until then the record stays visible.
+        guard case .deleteConflict(let deletions, let concurrent) = replica.status(record: F.record) else {
+            Issue.record("expected a delete conflict, got \(replica.status(record: F.record))")
+            return
+        }
+        #expect(deletions.map(\.hlc) == [secondDelete.hlc])
+        #expect(concurrent.map(\.hlc) == [restore.hlc])
+        #expect(replica.conflicts.map(\.field) == [Change.deletedField])
+    }
+
     @Test func twoDeletesWhereOneSawTheEditAreNoConflict() {
         var replica = InMemoryReplica()
         let edit = F.change(.text("edited"), at: F.hlc(2_000, 0, F.nodeB), base: v1.hlc)
