@@ -11,11 +11,6 @@ extension Replica {
         try await read { db in try SyncState.load(db) }
     }
 
-    /// Stores a sync state on its own (tests set up a replica's position with it).
-    func save(_ state: SyncState) async throws {
-        try await write { db in try state.save(db) }
-    }
-
     /// Applies a pulled page (snapshot or log) through the merge rule, moves the clock past what it
     /// received, and saves `state` (the position after the page): all or nothing. Returns how many
     /// changes were new here.
