@@ -11,10 +11,14 @@ for program in "$server" "$client"; do
     [ -x "$program" ] || { echo "error: $program is missing: run 'swift build' first (or 'make demo')" >&2; exit 1; }
 done
 
+# The demo shows the passphrase flow itself: nothing from the caller's environment.
+unset CASEBOOK_PASSPHRASE CASEBOOK_NEW_PASSPHRASE CASEBOOK_KDF
 work="$(mktemp -d "${TMPDIR:-/tmp}/casebook-demo.XXXXXX")"
 pid=""
 cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    # Forget the keys the demo unlocked (the key agents would otherwise wait out their 30 minutes).
+    for person in ana bek; do "$client" lock --home "$work/$person" >/dev/null 2>&1 || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -38,9 +42,15 @@ url="$(sed -n 's/^listening on //p' "$work/serve.out")"
 [ -n "$url" ] || { echo "error: the server did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
 echo "server: $url (users ana and bek, project kazakhstan)"
 
-step "Two researchers set up their replicas"
-ana init --server "$url" --project kazakhstan --token "$ana_token"
-bek init --server "$url" --project kazakhstan --token "$bek_token"
+step "Two researchers set up their replicas (encrypted: each has a passphrase)"
+# On a laptop each researcher types the passphrase when asked; the demo reads it from a file.
+printf 'ana: a long passphrase only ana knows\n' >"$work/ana.passphrase"
+printf 'bek: a long passphrase only bek knows\n' >"$work/bek.passphrase"
+ana init --server "$url" --project kazakhstan --token "$ana_token" --passphrase-file "$work/ana.passphrase"
+bek init --server "$url" --project kazakhstan --token "$bek_token" --passphrase-file "$work/bek.passphrase"
+# Unlocked for half an hour: the commands below need no passphrase.
+show "$client" unlock --for 30m --passphrase-file "$work/ana.passphrase" --home "$work/ana"
+bek unlock --for 30m --passphrase-file "$work/bek.passphrase" >/dev/null
 
 step "Ana imports the demo data (illustrative, drawn from HRW's 23 January 2025 release)"
 for collection in reviews sources recommendations assessments incidents; do
@@ -81,3 +91,12 @@ fi
 
 step "The report"
 show "$client" report --home "$work/ana"
+
+step "Leaving for the border: lock, or wipe"
+show "$client" lock --home "$work/bek"
+if bek status </dev/null >/dev/null 2>&1; then
+    echo "error: a locked replica opened without its passphrase" >&2
+    exit 1
+fi
+echo "bek's replica is locked: without the passphrase it opens for no one"
+show "$client" wipe --yes --home "$work/bek"

@@ -32,6 +32,7 @@ import Testing
     static func launch(_ researcher: Researcher, _ arguments: [String]) throws -> Process {
         let process = Process()
         process.executableURL = Programs.products.appendingPathComponent("casebook")
+        process.environment = Programs.environment()
         process.arguments = arguments + ["--home", researcher.home.path]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -13,6 +13,9 @@ enum Programs {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("casebook").path) } ?? candidates[0]
     }()
 
+    /// The passphrase of every replica the tests make (unless a test gives its own).
+    static let passphrase = "correct horse battery staple"
+
     struct Result {
         var stdout: String
         var stderr: String
@@ -21,6 +24,24 @@ enum Programs {
         func json() throws -> Any { try JSONSerialization.jsonObject(with: Data(stdout.utf8)) }
         func object() throws -> [String: Any] { try #require(try json() as? [String: Any], "not a JSON object: \(stdout)") }
         func array() throws -> [[String: Any]] { try #require(try json() as? [[String: Any]], "not a JSON array: \(stdout)") }
+    }
+
+    /// The environment the programs run in: the test's own, without the variables that would point them at the
+    /// developer's folders, plus `extra` (a value of "" removes the variable).
+    static func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "CASEBOOK_HOME")
+        env.removeValue(forKey: "CASEBOOK_DATA")
+        env.removeValue(forKey: "CASEBOOK_DATABASE_URL")
+        // Every replica the tests make is encrypted, as a user's is: the passphrase comes from the
+        // environment, and the key derivation runs with its cheapest parameters (a test-only setting:
+        // a real replica's takes half a second).
+        env["CASEBOOK_PASSPHRASE"] = passphrase
+        env["CASEBOOK_KDF"] = "fast"
+        for (key, value) in extra {
+            if value.isEmpty { env.removeValue(forKey: key) } else { env[key] = value }
+        }
+        return env
     }
 
     /// Runs a program to completion with output captured in files (no pipe can fill up).
@@ -35,12 +56,7 @@ enum Programs {
         let process = Process()
         process.executableURL = products.appendingPathComponent(name)
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "CASEBOOK_HOME")
-        env.removeValue(forKey: "CASEBOOK_DATA")
-        env.removeValue(forKey: "CASEBOOK_DATABASE_URL")
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
+        process.environment = environment(environment)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = try FileHandle(forReadingFrom: inp)

@@ -66,6 +66,7 @@ import Testing
         let command = ([Programs.products.appendingPathComponent("casebook").path] + arguments).joined(separator: " ")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.environment = Programs.environment()
         process.arguments = ["-qec", command, "/dev/null"]
         process.standardInput = input
         let output = Pipe()

@@ -62,6 +62,7 @@ import Testing
                        "--home", ana.home.path].joined(separator: " ")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.environment = Programs.environment()
         process.arguments = ["-qec", command, "/dev/null"]
         let typing = Pipe()
         process.standardInput = typing

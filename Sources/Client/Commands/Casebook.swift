@@ -19,6 +19,7 @@ struct Casebook: AsyncParsableCommand {
         subcommands: [
             Init.self, Add.self, Edit.self, Delete.self, Show.self, List.self, Status.self, Sync.self,
             Conflicts.self, Resolve.self, Log.self, Import.self, Export.self, Report.self,
+            Unlock.self, Lock.self, ChangePassphrase.self, Wipe.self, Encrypt.self,
         ])
 
     /// Runs the command: a domain error is one `error: ...` line and its exit code; a wrong
@@ -58,10 +59,25 @@ struct Casebook: AsyncParsableCommand {
     }
 }
 
-/// `--home`: the folder of the replica and its settings.
+/// `--home`: the folder of the replica and its settings; `--passphrase-file`: how to open it.
 struct HomeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The folder of the replica (env CASEBOOK_HOME, default ~/.casebook).", valueName: "DIR"))
     var home: String?
+
+    @Option(name: .customLong("passphrase-file"), help: ArgumentHelp(
+        "A file holding the replica's passphrase (one line). Without it: env CASEBOOK_PASSPHRASE, the session 'casebook unlock' opened, or the terminal.",
+        valueName: "FILE"))
+    var passphraseFile: String?
+
+    // Refused: a passphrase on the command line is visible to every user of the machine and kept in the shell's history.
+    @Option(name: .customLong("passphrase"), help: .hidden)
+    var passphraseArgument: String?
+
+    func validate() throws {
+        if passphraseArgument != nil {
+            throw ValidationError("a passphrase is never taken on the command line (other users see it in the process list, and it stays in your shell history): use --passphrase-file FILE, set CASEBOOK_PASSPHRASE, or type it when asked")
+        }
+    }
 
     var url: URL {
         if let home { return URL(fileURLWithPath: home, isDirectory: true) }
@@ -80,7 +96,7 @@ protocol ReplicaCommand: AsyncParsableCommand {
 
 extension ReplicaCommand {
     func run() async throws {
-        let replica = try Replica.open(home: homeOptions.url)
+        let replica = try ReplicaAccess.open(homeOptions)
         try await run(replica: replica, settings: try replica.settings())
     }
 }

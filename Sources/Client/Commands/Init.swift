@@ -22,6 +22,9 @@ extension Casebook {
         @Option(name: .customLong("ca-cert"), help: ArgumentHelp("A PEM file of the certificate authority that signed the server's certificate, when it is not a public one.", valueName: "FILE"))
         var caCertificate: String?
 
+        @Flag(name: .customLong("no-passphrase"), help: "Keep the replica unencrypted (not advised: anyone who takes this computer can read every record, the token and the server's address).")
+        var noPassphrase = false
+
         @Flag(help: "Allow plain http:// to a server that is not on this machine (anyone on the network could read it).")
         var insecure = false
 
@@ -54,6 +57,9 @@ extension Casebook {
                 throw ClientError("cannot read the CA certificate '\(caCertificate)': give the path of a PEM file")
             }
             let token = try TokenInput.read(argument: self.token, file: tokenFile)
+            // Asked before the server is contacted, so that a missing passphrase costs nothing.
+            let passphrase = noPassphrase ? nil
+                : try PassphraseInput.new(file: homeOptions.passphraseFile, environmentKey: PassphraseInput.environmentKey, purpose: "the new replica")
             let answer: Wire.SchemaResponse
             do {
                 answer = try await SyncClient.with(address: ServerAddress(url: url, caCertificate: caCertificate), project: project,
@@ -80,7 +86,13 @@ extension Casebook {
                 try FileManager.default.copyItem(atPath: caCertificate, toPath: copy.path)
                 all[.caCertificate] = copy.path
             }
-            _ = try Replica.create(home: home, settings: all, token: token)
+            if let passphrase {
+                try Replica.createEncrypted(home: home, settings: all, token: token, passphrase: passphrase)
+            } else {
+                Output.note("warning: this replica is not encrypted (--no-passphrase): anyone who takes this computer can read it; 'casebook encrypt' protects it later")
+                all[.encryption] = "off"
+                _ = try Replica.create(home: home, settings: all, token: token, key: nil)
+            }
             Output.line("initialized a replica of '\(answer.project)' for \(answer.user) (\(answer.role)) in \(home.path)")
             Output.note("run 'casebook sync' to fetch the project's records")
         }

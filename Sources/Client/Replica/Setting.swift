@@ -24,6 +24,8 @@ enum Setting: String, CaseIterable {
     case ownAccepted = "own_acknowledged"
     /// The path of the replica's own copy of a private CA certificate to trust.
     case caCertificate = "ca_certificate"
+    /// "off" when the user chose an unencrypted replica at `init --no-passphrase` (no warning then).
+    case encryption
     /// Set when the user accepted plain http to a non-loopback server (`init --insecure`).
     case insecure
 

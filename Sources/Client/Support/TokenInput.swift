@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Where `init` takes the token from, safest first after an explicit choice: a file
 /// (`--token-file`), the environment (`CASEBOOK_TOKEN`), or the terminal (asked, not echoed).
@@ -23,7 +20,7 @@ enum TokenInput {
             token = text
         } else if let value = environment[environmentKey], !value.isEmpty {
             token = value
-        } else if isatty(STDIN_FILENO) == 1 {
+        } else if TerminalSecret.available {
             token = try prompt()
         } else {
             throw ClientError("no token given: use --token-file FILE, set \(environmentKey), or run 'casebook init' on a terminal to type it")
@@ -33,24 +30,11 @@ enum TokenInput {
         return trimmed
     }
 
-    /// Asks for the token on the terminal with echo off, and restores the terminal after.
+    /// Asks for the token on the terminal, not echoed.
     private static func prompt() throws -> String {
-        var saved = termios()
-        let haveTerminal = tcgetattr(STDIN_FILENO, &saved) == 0
-        if haveTerminal {
-            var quiet = saved
-            quiet.c_lflag &= ~tcflag_t(ECHO)
-            tcsetattr(STDIN_FILENO, TCSANOW, &quiet)
-        }
-        // Echo goes off before the prompt shows, so nothing typed after it is echoed.
-        FileHandle.standardError.write(Data("token (not shown as you type): ".utf8))
-        defer {
-            if haveTerminal { tcsetattr(STDIN_FILENO, TCSANOW, &saved) }
-            FileHandle.standardError.write(Data("\n".utf8))
-        }
-        guard let line = readLine(strippingNewline: true) else {
+        guard let line = TerminalSecret.read(prompt: "token (not shown as you type): ") else {
             throw ClientError("no token typed: run 'casebook init' again and type the token, or use --token-file FILE")
         }
-        return line
+        return String(decoding: line, as: UTF8.self)
     }
 }
