@@ -30,6 +30,13 @@ struct Bench: AsyncParsableCommand {
                                valueName: "postgres://USER:PASS@HOST:PORT/DB"))
     var databaseURL: String?
 
+    @Option(help: ArgumentHelp("Replicas to measure: unencrypted, encrypted, or both side by side in the same run.", valueName: "off|on|both"))
+    var encryption = "both"
+
+    func validate() throws {
+        guard ["off", "on", "both"].contains(encryption) else { throw ValidationError("--encryption takes off, on or both") }
+    }
+
     mutating func run() async throws {
         if smoke {
             records = [200, 1_000]
@@ -42,13 +49,31 @@ struct Bench: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: work) }
         var runner = Runner(bin: binURL, work: work, postgres: databaseURL.map { BenchPostgres(baseURL: $0) })
         defer { runner.postgres?.dropAll() }
+        defer { runner.lockAll() }
         var rows: [Row] = []
+        var pairs: [(plain: [Row], encrypted: [Row])] = []
         for count in records {
-            rows += try runner.scalingPhases(records: count)
+            var plain: [Row] = [], encrypted: [Row] = []
+            if encryption != "on" {
+                runner.encrypted = false
+                plain = try runner.scalingPhases(records: count)
+            }
+            if encryption != "off" {
+                runner.encrypted = true
+                encrypted = try runner.scalingPhases(records: count).map { row in
+                    var row = row
+                    if !row.phase.hasPrefix("raw SQLite") { row.phase += " (encrypted)" }
+                    return row
+                }
+            }
+            rows += plain + encrypted.filter { !$0.phase.hasPrefix("raw SQLite") || plain.isEmpty }
+            pairs.append((plain, encrypted))
         }
+        runner.encrypted = encryption != "off"
         rows += try runner.concurrency(replicas: replicas, changesPerReplica: changesPerReplica)
         let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
         Table.print(rows, machine: Machine.describe() + "\nserver store: " + store)
+        if encryption == "both" { Table.printEncryptionCost(pairs) }
     }
 }
 
@@ -80,6 +105,21 @@ enum Table {
             let rate = row.rate.map { String(format: "%.0f", $0) } ?? ""
             let ratio = row.ratio.map { String(format: "%.0f%%", $0 * 100) } ?? ""
             Swift.print("| \(row.phase) | \(row.size) | \(time) | \(rate) | \(ratio) | \(row.note) |")
+        }
+    }
+}
+
+extension Table {
+    /// Each phase's time on an encrypted replica beside an unencrypted one, from the same run.
+    static func printEncryptionCost(_ pairs: [(plain: [Row], encrypted: [Row])]) {
+        Swift.print("\n| phase | size | unencrypted | encrypted | encrypted / unencrypted |")
+        Swift.print("|---|---|---:|---:|---:|")
+        func format(_ seconds: Double) -> String { seconds < 1 ? String(format: "%.1f ms", seconds * 1000) : String(format: "%.2f s", seconds) }
+        for (plain, encrypted) in pairs {
+            for (a, b) in zip(plain, encrypted) where !a.phase.hasPrefix("raw SQLite") {
+                guard let x = a.time, let y = b.time, x > 0 else { continue }
+                Swift.print("| \(a.phase) | \(a.size) | \(format(x)) | \(format(y)) | \(String(format: "%.2f", y / x)) |")
+            }
         }
     }
 }

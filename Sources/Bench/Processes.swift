@@ -26,6 +26,10 @@ enum Processes {
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = FileHandle.nullDevice
+        // The replicas' keys come from `casebook unlock`, as in a researcher's day, never from the caller's environment.
+        var environment = ProcessInfo.processInfo.environment
+        for key in ["CASEBOOK_PASSPHRASE", "CASEBOOK_KDF", "CASEBOOK_HOME"] { environment.removeValue(forKey: key) }
+        process.environment = environment
         let clock = ContinuousClock()
         let start = clock.now
         try process.run()

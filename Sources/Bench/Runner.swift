@@ -7,7 +7,12 @@ struct Runner {
     let work: URL
     /// Set when the server runs on PostgreSQL: each fresh server gets a fresh database.
     var postgres: BenchPostgres?
+    /// Whether the replicas made from now on are encrypted (unlocked once with `casebook unlock`, as a
+    /// researcher's day goes) or made with `--no-passphrase`.
+    var encrypted = false
     private var serial = 0
+    /// The encrypted replicas made, locked again at the end.
+    private(set) var unlocked: [URL] = []
 
     init(bin: URL, work: URL, postgres: BenchPostgres? = nil) {
         self.bin = bin
@@ -36,8 +41,22 @@ struct Runner {
 
     mutating func replica(_ server: BenchServer, token: String) throws -> URL {
         let home = folder("replica")
-        try check(try Processes.run(client, ["init", "--server", server.url, "--project", "bench", "--token", token, "--home", home.path]), "init")
+        let initialise = ["init", "--server", server.url, "--project", "bench", "--token", token, "--home", home.path]
+        guard encrypted else {
+            try check(try Processes.run(client, initialise + ["--no-passphrase"]), "init")
+            return home
+        }
+        let passphrase = work.appendingPathComponent("passphrase")
+        try Data("a benchmark passphrase of decent length\n".utf8).write(to: passphrase)
+        try check(try Processes.run(client, initialise + ["--passphrase-file", passphrase.path]), "init")
+        try check(try Processes.run(client, ["unlock", "--for", "2h", "--passphrase-file", passphrase.path, "--home", home.path]), "unlock")
+        unlocked.append(home)
         return home
+    }
+
+    /// Forgets the keys of the replicas this run unlocked.
+    func lockAll() {
+        for home in unlocked { _ = try? Processes.run(client, ["lock", "--home", home.path]) }
     }
 
     func casebook(_ home: URL, _ arguments: [String]) throws -> Processes.Result {
@@ -131,7 +150,25 @@ struct Runner {
         let listAll = try casebook(reader, ["list", "incidents", "--where", "status=open"])
         rows.append(Row(phase: "`casebook list --where` (1/3 match)", size: size, time: listAll.seconds, rate: nil, ratio: nil,
                         note: "\((count / 3).formatted()) records printed"))
+        if encrypted { rows.append(try wipePhase(writer, size: size)) }
         return rows
+    }
+
+    /// `casebook wipe --yes` on a replica whose folder also holds 1 GB of other files (standing in
+    /// for attached evidence): the contract's "under a second, whatever the size".
+    private func wipePhase(_ home: URL, size: String) throws -> Row {
+        let filler = home.appendingPathComponent("filler-1GB")
+        FileManager.default.createFile(atPath: filler.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: filler)
+        let block = Data(repeating: 0x5a, count: 8 << 20)
+        for _ in 0..<128 { handle.write(block) }
+        try handle.synchronize()
+        try handle.close()
+        let folderBytes = (FileManager.default.enumerator(atPath: home.path)?.allObjects as? [String] ?? [])
+            .compactMap { try? FileManager.default.attributesOfItem(atPath: home.appendingPathComponent($0).path)[.size] as? Int }.reduce(0, +)
+        let wiped = try casebook(home, ["wipe", "--yes"])
+        return Row(phase: "`casebook wipe --yes`", size: size, time: wiped.seconds, rate: nil, ratio: nil,
+                   note: "folder of \(Self.mb(folderBytes)) (1 GB of it a stand-in for attachments), process start to exit")
     }
 
     /// Many replicas syncing at once, each pushing its own changes and pulling everyone's.
