@@ -14,9 +14,10 @@ import Testing
         return try researcher.file("\(tag).csv", text)
     }
 
-    static func integrityOK(_ path: String) throws -> Bool {
-        let queue = try DatabaseQueue(path: path)
-        return try queue.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } == ["ok"]
+    /// `casebook verify`: every page of the (encrypted) replica authenticates and SQLite's integrity check passes.
+    static func integrityOK(_ person: Researcher) throws -> Bool {
+        let verified = try person.run("verify", "--json")
+        return verified.code == 0 && (try? verified.object()["failures"] as? [Any])?.isEmpty == true
     }
 
     /// Rows of the server's change log, and how many distinct HLCs they hold (duplicates would differ).
@@ -58,7 +59,7 @@ import Testing
         #expect(listed.count == records)
         for person in people {
             #expect(try person.ok("status", "--json").object()["pending"] as? Int == 0)
-            #expect(try Self.integrityOK(person.home.appendingPathComponent("replica.sqlite").path))
+            #expect(try Self.integrityOK(person))
         }
         let log = try Self.serverLog(server)
         #expect(log.rows == log.distinct)
@@ -112,7 +113,7 @@ import Testing
             Thread.sleep(forTimeInterval: delay)
             kill(sync.processIdentifier, SIGKILL)
             sync.waitUntilExit()
-            #expect(try Self.integrityOK(ana.home.appendingPathComponent("replica.sqlite").path))
+            #expect(try Self.integrityOK(ana))
             print("push killed after \(delay) s: \(try ana.ok("status", "--json").object()["pending"] ?? "?") pending, \(try Self.serverLog(server).rows) stored")
         }
         _ = try Self.syncUntilDone(ana)
@@ -122,7 +123,7 @@ import Testing
             Thread.sleep(forTimeInterval: delay)
             kill(sync.processIdentifier, SIGKILL)
             sync.waitUntilExit()
-            #expect(try Self.integrityOK(bek.home.appendingPathComponent("replica.sqlite").path))
+            #expect(try Self.integrityOK(bek))
             print("pull killed after \(delay) s: \(try bek.ok("list", "incidents", "--json").array().count) records received")
         }
         _ = try Self.syncUntilDone(bek)

@@ -232,6 +232,11 @@ struct Researcher {
         return url.path
     }
 
+    /// Whether the folder holds any part of a replica (an encrypted one's key or database, or a plaintext database).
+    var holdsReplica: Bool {
+        ["key", "replica.db", "replica.sqlite"].contains { FileManager.default.fileExists(atPath: home.appendingPathComponent($0).path) }
+    }
+
     func cleanUp() { try? FileManager.default.removeItem(at: home) }
 }
 

@@ -162,7 +162,7 @@ import Testing
         let other = Researcher("other")
         let failedInit = try other.run("init", "--server", server.url, "--project", "kz", "--token", "x")
         #expect(failedInit.code == 3)
-        #expect(!FileManager.default.fileExists(atPath: other.home.appendingPathComponent("replica.sqlite").path))
+        #expect(!other.holdsReplica)
     }
 
     @Test(arguments: StoreKind.allCases) func badInputGetsAClearErrorAndNothingIsStored(store: StoreKind) throws {
@@ -178,7 +178,7 @@ import Testing
         let badProject = try ana.run("init", "--server", server.url, "--project", "kz/../x", "--token", tokens["ana"] ?? "")
         #expect(badProject.code == 64)
         #expect(badProject.stderr.contains("letters, digits"))
-        #expect(!FileManager.default.fileExists(atPath: ana.home.appendingPathComponent("replica.sqlite").path))
+        #expect(!ana.holdsReplica)
         try ana.initialize(server: server, token: tokens["ana"])
 
         let cases: [([String], Int32, String)] = [

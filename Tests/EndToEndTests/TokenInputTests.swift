@@ -45,7 +45,7 @@ import Testing
         defer { nowhere.cleanUp() }
         let none = try initialise(nowhere, server, [])
         #expect(none.code == 1 && none.stderr.contains("no token given"), "\(none.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: nowhere.home.appendingPathComponent("replica.sqlite").path))
+        #expect(!nowhere.holdsReplica)
         let missing = try initialise(nowhere, server, ["--token-file", "/nonexistent/token"])
         #expect(missing.code == 1 && missing.stderr.contains("cannot read the token file"), "\(missing.stderr)")
     }

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+
+extension Casebook {
+    struct Verify: ReplicaCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the replica offline: every page of its database is read and authenticated, and its structure checked.",
+            discussion: "Exit 1 when anything fails, naming it. Works offline.")
+
+        @Flag(help: "Print {\"files\", \"changes\", \"failures\": [{\"what\", \"id\", \"reason\"}]}.")
+        var json = false
+
+        @OptionGroup var homeOptions: HomeOptions
+
+        func run(replica: Replica, settings: ReplicaSettings) async throws {
+            let result = try await replica.verify()
+            if json {
+                try Output.json(VerifyJSON(files: 0, changes: result.changes,
+                                           failures: result.failures.map { VerifyJSON.Failure(what: $0.what, id: $0.id, reason: $0.reason) }))
+            } else {
+                Output.line("\(result.changes) change\(result.changes == 1 ? "" : "s") checked")
+                for failure in result.failures { Output.line("FAILED \(failure.what) \(failure.id): \(failure.reason)") }
+            }
+            if !result.failures.isEmpty {
+                throw ClientError("the replica failed verification (\(result.failures.count) problem\(result.failures.count == 1 ? "" : "s")): sync what you can, then make a new replica with 'casebook init' in another folder and keep this one for examination")
+            }
+        }
+    }
+}
+
+struct VerifyJSON: Encodable {
+    struct Failure: Encodable {
+        let what: String
+        let id: String
+        let reason: String
+    }
+    let files: Int
+    let changes: Int
+    let failures: [Failure]
+}
