@@ -19,6 +19,7 @@ struct Casebook: AsyncParsableCommand {
         subcommands: [
             Init.self, Add.self, Edit.self, Delete.self, Show.self, List.self, Status.self, Sync.self,
             Conflicts.self, Resolve.self, Log.self, Import.self, Export.self, Report.self,
+            AgentServe.self,
         ])
 
     /// Runs the command: a domain error is one `error: ...` line and its exit code; a wrong
