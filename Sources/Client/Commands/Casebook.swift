@@ -20,6 +20,7 @@ struct Casebook: AsyncParsableCommand {
             Init.self, Add.self, Edit.self, Delete.self, Show.self, List.self, Status.self, Sync.self,
             Conflicts.self, Resolve.self, Log.self, Import.self, Export.self, Report.self,
             Unlock.self, Lock.self, ChangePassphrase.self, Wipe.self, Encrypt.self, Verify.self,
+            AgentServe.self,
         ])
 
     /// Runs the command: a domain error is one `error: ...` line and its exit code; a wrong
