@@ -12,9 +12,11 @@ import Testing
         defer { try? FileManager.default.removeItem(at: home) }
         var (replica, key) = try VaultFixtures.encrypted(home)
         let first = try VaultFixtures.add(replica, ["title": .text("Raid on the office")])
-        // One transaction of about 8 MB: spills out of the page cache into the WAL before it commits.
+        // One transaction of about 8 MB with a small page cache: it spills into the WAL before it commits,
+        // and pages spilled twice are rewritten in place (their frames' checksums recomputed).
         let settings = try replica.settings()
         try replica.write { db in
+            try db.execute(sql: "PRAGMA cache_size = 20")
             var editor = try LocalEditor(settings: settings, db: db)
             for index in 0..<2_000 {
                 _ = try editor.add(collection: "incidents", values: ["title": .text("Bulk \(index)"), "description": .text(String(repeating: "x", count: 4_000))])

@@ -108,7 +108,7 @@ import Testing
         let target = 0.2
         let start = Date()
         let parameters = KDFParameters.calibrated(target: target)
-        #expect(parameters.memlimit >= 64 << 20 && parameters.opslimit >= 3 && parameters.opslimit <= 16)
+        #expect(parameters.memlimit >= 64 << 20 && parameters.opslimit >= 3 && parameters.opslimit <= 32)
         #expect(parameters.isUsable)
         let derivation = Date()
         _ = try parameters.derive(passphrase: VaultFixtures.passphrase)

@@ -17,7 +17,7 @@ struct KDFParameters: Codable, Equatable, Sendable {
     var salt: Data
 
     /// Parameters for a new key file, with a fresh salt: Argon2id tuned to take about half a second
-    /// here (64 MiB, or 256 MiB on a fast machine; passes from 3 upwards). With the environment variable
+    /// here (64 MiB, or 256 MiB on a fast machine; passes from 3 up to 32). With the environment variable
     /// `CASEBOOK_KDF=fast` (for tests only: it makes guessing cheap) libsodium's minimum cost instead.
     static func forNewKey(environment: [String: String] = ProcessInfo.processInfo.environment) -> KDFParameters {
         if environment["CASEBOOK_KDF"] == "fast" {
@@ -35,7 +35,7 @@ struct KDFParameters: Codable, Equatable, Sendable {
             memlimit = 256 << 20
             seconds = measure(opslimit: 3, memlimit: memlimit)
         }
-        let passes = UInt64(min(16, max(3, (3 * target / max(seconds, 0.001)).rounded())))
+        let passes = UInt64(min(32, max(3, (3 * target / max(seconds, 0.001)).rounded())))
         return KDFParameters(opslimit: passes, memlimit: memlimit)
     }
 
