@@ -31,6 +31,11 @@ import Testing
         #expect(titles.count == 2_001 && titles.contains("Raid on the office") && titles.contains("Bulk 1999"))
         #expect(try replica.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } == ["ok"])
         #expect(try replica.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == DatabaseCipher.pageSize)
+        #expect(try replica.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "wal")
+        #expect(try replica.read { db in try Int.fetchOne(db, sql: "PRAGMA mmap_size") } == 0)
+        // Not even SQLite's own header is left in clear.
+        let header = try #require(FileManager.default.contents(atPath: home.appendingPathComponent("replica.db").path)).prefix(16)
+        #expect(header != Data("SQLite format 3\0".utf8))
         _ = first
     }
 
