@@ -29,6 +29,10 @@ let package = Package(
         .target(name: "SQLiteSupport", dependencies: ["Shared", "CSQLiteTuning", .product(name: "GRDB", package: "GRDB.swift")]),
         // `sqlite3_config` is variadic, so Swift cannot call it: a few lines of C do.
         .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // libsodium (apt: libsodium-dev): the replica's page cipher, key wrapping and passphrase KDF.
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        // The encrypted replica's storage: a SQLite VFS that seals each page (docs/security.md).
+        .target(name: "CCipherVFS", dependencies: ["CSodium"], linkerSettings: [.linkedLibrary("sqlite3"), .linkedLibrary("sodium")]),
         .executableTarget(
             name: "Server",
             dependencies: [
@@ -50,6 +54,8 @@ let package = Package(
             dependencies: [
                 "Shared",
                 "SQLiteSupport",
+                "CCipherVFS",
+                "CSodium",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

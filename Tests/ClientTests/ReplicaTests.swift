@@ -58,12 +58,35 @@ struct TemporaryReplica {
     @Test func theReplicaIsReadableByItsOwnerOnly() throws {
         let local = try TemporaryReplica(onDisk: true)
         defer { local.cleanUp() }
-        for name in ["", Replica.databaseName, Replica.tokenName] {
+        for name in ["", Replica.databaseName] {
             let path = local.home.appendingPathComponent(name).path
             let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
             #expect(mode == (name.isEmpty ? 0o700 : 0o600), "\(name)")
         }
+        // The token is a setting inside the database now, not a file of its own.
+        #expect(!FileManager.default.fileExists(atPath: local.home.appendingPathComponent(Replica.tokenName).path))
         #expect(try local.replica.token() == "cbk_test")
+    }
+
+    @Test func anEncryptedReplicaIsReadableByItsOwnerOnly() throws {
+        let home = VaultFixtures.home()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let (replica, _) = try VaultFixtures.encrypted(home)
+        for name in ["", KeyFile.fileName, Replica.encryptedDatabaseName, Replica.encryptedDatabaseName + "-wal"] {
+            let path = home.appendingPathComponent(name).path
+            let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+            #expect(mode == (name.isEmpty ? 0o700 : 0o600), "\(name)")
+        }
+        #expect(try replica.token() == "cbk_test")
+    }
+
+    /// A replica made by an older version keeps its token in the file `token`: still read.
+    @Test func anOlderReplicasTokenFileIsStillRead() throws {
+        let local = try TemporaryReplica(onDisk: true)
+        defer { local.cleanUp() }
+        try local.replica.write { db in try Setting.set(.token, nil, db) }
+        try Data("cbk_old_file\n".utf8).write(to: local.home.appendingPathComponent(Replica.tokenName))
+        #expect(try local.replica.token() == "cbk_old_file")
     }
 
     @Test func severalOfflineEditsOfOneFieldCoalesceOnTheConfirmedBase() throws {

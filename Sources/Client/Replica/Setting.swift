@@ -28,6 +28,8 @@ enum Setting: String, CaseIterable {
     case encryption
     /// Set when the user accepted plain http to a non-loopback server (`init --insecure`).
     case insecure
+    /// The user's token (kept inside the database, encrypted with it; old replicas kept it in the file `token`).
+    case token
 
     static func get(_ key: Setting, _ db: Database) throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key.rawValue])

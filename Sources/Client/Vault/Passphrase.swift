@@ -73,3 +73,4 @@ enum PassphraseInput {
         return passphrase
     }
 }
+extension Passphrase: PassphraseBytes {}
