@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "SQLiteSupport", dependencies: ["Shared", "CSQLiteTuning", .product(name: "GRDB", package: "GRDB.swift")]),
         // `sqlite3_config` is variadic, so Swift cannot call it: a few lines of C do.
         .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // `prctl` is variadic too: the key agent's hardening (non-dumpable, no ptrace) is two C functions.
+        .target(name: "CProcess"),
         // libsodium (apt: libsodium-dev): the replica's page cipher, key wrapping and passphrase KDF.
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         // The encrypted replica's storage: a SQLite VFS that seals each page (docs/security.md).
@@ -56,6 +58,7 @@ let package = Package(
                 "SQLiteSupport",
                 "CCipherVFS",
                 "CSodium",
+                "CProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

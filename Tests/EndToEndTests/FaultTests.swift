@@ -14,6 +14,12 @@ import Testing
         return try researcher.file("\(tag).csv", text)
     }
 
+    /// SQLite's integrity check on a database the test can open directly (the server's store).
+    static func integrityOK(_ path: String) throws -> Bool {
+        let queue = try DatabaseQueue(path: path)
+        return try queue.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } == ["ok"]
+    }
+
     /// `casebook verify`: every page of the (encrypted) replica authenticates and SQLite's integrity check passes.
     static func integrityOK(_ person: Researcher) throws -> Bool {
         let verified = try person.run("verify", "--json")

@@ -56,7 +56,7 @@ enum Programs {
         let process = Process()
         process.executableURL = products.appendingPathComponent(name)
         process.arguments = arguments
-        process.environment = environment(environment)
+        process.environment = Programs.environment(environment)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = try FileHandle(forReadingFrom: inp)

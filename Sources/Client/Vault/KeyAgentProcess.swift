@@ -1,4 +1,4 @@
-import CSQLiteTuning
+import CProcess
 import Foundation
 #if canImport(Glibc)
 import Glibc
