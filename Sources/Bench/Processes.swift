@@ -12,6 +12,14 @@ enum Processes {
         var peakRSS: Int
     }
 
+    /// The programs' environment: the replicas' keys come from `casebook unlock`, as in a researcher's
+    /// day, never from the caller's environment (a passphrase there would be tried first, and be wrong).
+    static var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        for key in ["CASEBOOK_PASSPHRASE", "CASEBOOK_NEW_PASSPHRASE", "CASEBOOK_KDF", "CASEBOOK_HOME"] { environment.removeValue(forKey: key) }
+        return environment
+    }
+
     /// Runs a program to completion, timing it and sampling its peak memory.
     static func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws -> Result {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-bench-run-\(UUID().uuidString)")
@@ -26,9 +34,6 @@ enum Processes {
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = FileHandle.nullDevice
-        // The replicas' keys come from `casebook unlock`, as in a researcher's day, never from the caller's environment.
-        var environment = ProcessInfo.processInfo.environment
-        for key in ["CASEBOOK_PASSPHRASE", "CASEBOOK_KDF", "CASEBOOK_HOME"] { environment.removeValue(forKey: key) }
         process.environment = environment
         let clock = ContinuousClock()
         let start = clock.now

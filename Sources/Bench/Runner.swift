@@ -194,6 +194,7 @@ struct Runner {
             let process = Process()
             process.executableURL = client
             process.arguments = ["sync", "--home", home.path]
+            process.environment = Processes.environment
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             process.terminationHandler = { finished.record($0.processIdentifier, (ContinuousClock.now - start).seconds) }

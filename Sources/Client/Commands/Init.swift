@@ -43,7 +43,7 @@ extension Casebook {
 
         func run() async throws {
             let home = homeOptions.url
-            if FileManager.default.fileExists(atPath: home.appendingPathComponent(Replica.databaseName).path) {
+            if Replica.kind(home: home) != .none {
                 throw ClientError("\(home.path) already holds a replica: use another --home, or remove that folder to start over")
             }
             guard let url = URL(string: server.hasSuffix("/") ? String(server.dropLast()) : server) else {
