@@ -18,7 +18,7 @@ struct Casebook: AsyncParsableCommand {
             """,
         subcommands: [
             Init.self, Add.self, Edit.self, Delete.self, Show.self, List.self, Status.self, Sync.self,
-            Conflicts.self, Resolve.self, Log.self, Import.self, Export.self, Report.self,
+            Conflicts.self, Resolve.self, Log.self, Import.self, Export.self, Report.self, Pin.self,
         ])
 
     /// Runs the command: a domain error is one `error: ...` line and its exit code; a wrong
@@ -41,6 +41,8 @@ struct Casebook: AsyncParsableCommand {
             }
         } catch let error as ClientError {
             fail(error.message, code: error.exitCode)
+        } catch let error as ServerKeyMismatch {
+            fail(error.description, code: ClientError.identityChangedExitCode)
         } catch let error as SchemaError {
             fail(error.message, code: 1)
         } catch let error as DatabaseError {
