@@ -93,7 +93,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ClientTests",
-            dependencies: ["Client", "Shared", "TestSupport"]
+            dependencies: ["Client", "Shared", "TestSupport", .product(name: "NIOSSL", package: "swift-nio-ssl")]
         ),
         // Starts the built programs and drives them as a user would: depending on the executables
         // makes `swift build --build-tests` build the binaries these tests run.
