@@ -62,8 +62,9 @@ extension SyncClient {
         if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
             return ClientError("the server's certificate is not made out for the host name of \(server) (\(extra)): check the address, or ask the server's admin for a certificate naming it. Nothing was sent")
         }
-        // A TLS connection cut without its closing message is the network, not the certificate.
-        if case .uncleanShutdown = error as? NIOSSLError {
+        // A TLS connection cut (during the handshake, or after it without a closing message) is the
+        // network, not the certificate.
+        if let tls = error as? NIOSSLError, isCut(tls) {
             return unreachable(server, "the connection was cut")
         }
         if String(reflecting: type(of: error)).hasPrefix("NIOSSL.") || String(describing: error).contains("handshakeFailed")
@@ -78,6 +79,15 @@ extension SyncClient {
             return ClientError("the server at \(server) sent something that is not a valid HTTP answer (\(parse)): check that the address is that of a Casebook server")
         }
         return unreachable(server, shortDescription(error))
+    }
+
+    private static func isCut(_ error: NIOSSLError) -> Bool {
+        switch error {
+        case .uncleanShutdown: true
+        case .handshakeFailed(.sslError(let stack)): stack.contains(.eofDuringHandshake)
+        case .handshakeFailed(.syscallError), .handshakeFailed(.zeroReturn): true
+        default: false
+        }
     }
 
     private static func unreachable(_ server: URL, _ reason: String) -> ClientError {
