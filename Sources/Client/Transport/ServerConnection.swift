@@ -69,13 +69,14 @@ final class ServerConnection: Sendable {
     func exchange(_ head: HTTPRequestHead, body: ByteBuffer?) async throws -> HTTPAnswer {
         let answer = eventLoop.makePromise(of: HTTPAnswer.self)
         let cancelled = NIOLockedValueBox(false)
-        state.withLockedValue { state in
-            let previous = state.tail
-            state.tail = answer.futureResult.map { _ in }.recover { _ in }
-            previous.whenComplete { _ in
-                guard !cancelled.withLockedValue({ $0 }) else { return answer.fail(CancellationError()) }
-                self.start(HTTPExchange(head: head, body: body, answer: answer))
-            }
+        let previous = state.withLockedValue { state in
+            defer { state.tail = answer.futureResult.map { _ in }.recover { _ in } }
+            return state.tail
+        }
+        // Outside the lock: a callback on a completed future may run at once, and `start` takes the lock.
+        previous.whenComplete { _ in
+            guard !cancelled.withLockedValue({ $0 }) else { return answer.fail(CancellationError()) }
+            self.start(HTTPExchange(head: head, body: body, answer: answer))
         }
         return try await withTaskCancellationHandler {
             try await answer.futureResult.get()
@@ -108,11 +109,12 @@ final class ServerConnection: Sendable {
             switch result {
             case .success(let answer): self.learn(from: answer)
             case .failure(let error):
-                self.state.withLockedValue { state in
+                let channel = self.state.withLockedValue { state -> (any Channel)? in
                     if state.failure == nil { state.failure = error }
-                    state.channel?.close(promise: nil)
-                    state.channel = nil
+                    defer { state.channel = nil }
+                    return state.channel
                 }
+                channel?.close(promise: nil)
             }
         }
     }
