@@ -76,7 +76,7 @@ final class ServerConnection: Sendable {
         // Outside the lock: a callback on a completed future may run at once, and `start` takes the lock.
         previous.whenComplete { _ in
             guard !cancelled.withLockedValue({ $0 }) else { return answer.fail(CancellationError()) }
-            self.start(HTTPExchange(head: head, body: body, answer: answer))
+            self.start(head, body: body, answer: answer)
         }
         return try await withTaskCancellationHandler {
             try await answer.futureResult.get()
@@ -95,19 +95,22 @@ final class ServerConnection: Sendable {
         try? await channel?.close()
     }
 
-    /// On the event loop: sends the exchange over the open connection, or a new one.
-    private func start(_ exchange: HTTPExchange) {
-        if let failure = state.withLockedValue({ $0.failure }) { return exchange.answer.fail(failure) }
+    /// On the event loop: sends the request over the open connection, or a new one. `answer`
+    /// completes only after what the exchange teaches is kept (the keys it announced, or the
+    /// failure that ends this connection), so its caller and the next request see it.
+    private func start(_ head: HTTPRequestHead, body: ByteBuffer?, answer: EventLoopPromise<HTTPAnswer>) {
+        if let failure = state.withLockedValue({ $0.failure }) { return answer.fail(failure) }
+        let wire = eventLoop.makePromise(of: HTTPAnswer.self)
         let open = state.withLockedValue { $0.channel }.flatMap { $0.isActive ? $0 : nil }
         let ready = open.map { eventLoop.makeSucceededFuture($0) } ?? connect()
         ready.flatMap { channel in
-            channel.writeAndFlush(exchange)
+            channel.writeAndFlush(HTTPExchange(head: head, body: body, answer: wire))
         }.whenFailure { error in
-            exchange.answer.fail(error)
+            wire.fail(error)
         }
-        exchange.answer.futureResult.whenComplete { result in
+        wire.futureResult.whenComplete { result in
             switch result {
-            case .success(let answer): self.learn(from: answer)
+            case .success(let received): self.learn(from: received)
             case .failure(let error):
                 let channel = self.state.withLockedValue { state -> (any Channel)? in
                     if state.failure == nil { state.failure = error }
@@ -116,6 +119,7 @@ final class ServerConnection: Sendable {
                 }
                 channel?.close(promise: nil)
             }
+            answer.completeWith(result)
         }
     }
 
