@@ -51,8 +51,10 @@ final class AnswerHandler: ChannelDuplexHandler {
         lastActivity = .now()
         switch unwrapInboundIn(data) {
         case .head(let answerHead):
-            if let length = answerHead.headers.first(name: "content-length").flatMap(Int.init), length > maxBytes {
-                return fail(context, TransportError.answerTooLarge)
+            if let length = answerHead.headers.first(name: "content-length").flatMap(Int.init) {
+                guard length <= maxBytes else { return fail(context, TransportError.answerTooLarge) }
+                // Room for a page at once (pages are bounded near 8 MiB); a longer answer grows as it comes.
+                body.reserveCapacity(min(max(length, 0), 16 << 20))
             }
             head = answerHead
         case .body(var part):

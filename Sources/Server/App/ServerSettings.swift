@@ -23,8 +23,8 @@ struct ServerSettings: Sendable {
     var authThrottle = AuthThrottle.Policy()
     /// Reverse proxies (IP addresses) whose X-Forwarded-For names the client, for auth throttling.
     var trustedProxies: Set<String> = []
-    /// The TLS keys announced on every answer over TLS: the served certificate's first, then
-    /// those of the certificates the server will switch to (`serve --next-tls-cert`).
+    /// The TLS keys announced on every answer: the served certificate's first, then those of the
+    /// certificates the server will switch to (`serve --next-tls-cert`). Empty without TLS.
     var serverKeys: [ServerKey] = []
     /// The wall clock, milliseconds since the epoch (injected in tests).
     var clock: @Sendable () -> UInt64 = currentMillis
