@@ -163,6 +163,36 @@ import Testing
         try checkConverged([ana, bek], server: server, records: 1_200)
     }
 
+    /// The same over TLS: a connection cut during the handshake or mid-answer is the network
+    /// (exit 3, tried again), never a certificate problem (exit 1), and the pin holds throughout.
+    @Test func connectionsCutPartWayOverTLSAreTheNetworkNotTheCertificate() throws {
+        let authority = try TestAuthority()
+        defer { authority.cleanUp() }
+        let issued = try authority.issue("server")
+        let server = try RunningServer()
+        defer { server.cleanUp() }
+        let token = try server.setUp(users: [("ana", "researcher")])["ana"] ?? ""
+        try server.start(extra: ["--tls-cert", issued.certificate, "--tls-key", issued.key])
+        let proxy = try ChaosProxy(upstreamPort: Int(server.url.split(separator: ":").last ?? "0") ?? 0, seed: 11)
+        defer { proxy.stop() }
+        let ana = Researcher("ana")
+        defer { ana.cleanUp() }
+        var initialized = false
+        for _ in 0..<40 where !initialized {
+            let result = try ana.run("init", "--server", "https://127.0.0.1:\(proxy.port)", "--project", "kz", "--token", token,
+                                     "--ca-cert", authority.certificate)
+            initialized = result.code == 0
+            #expect(result.code == 0 || result.code == 3, "init failed with \(result.code): \(result.stderr)")
+        }
+        #expect(initialized)
+        try ana.ok("import", "incidents", try Self.incidentsCSV(300, tag: "ana", for: ana))
+        let attempts = try Self.syncUntilDone(ana, attempts: 200)
+        #expect(proxy.cuts > 0)
+        print("synced over TLS through the cutting proxy after \(attempts) attempts, \(proxy.cuts) cuts")
+        #expect(try ana.ok("status", "--json").object()["serverKey"] as? String == TestAuthority.fingerprint(issued.certificate))
+        #expect(try Self.serverLog(server).rows == 900)
+    }
+
     @Test(arguments: StoreKind.allCases) func fiveHundredConcurrentConflictingEditsLoseNoUpdate(store: StoreKind) throws {
         let team = try Team.start(store: store)
         defer { team.cleanUp() }

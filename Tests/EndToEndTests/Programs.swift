@@ -44,8 +44,10 @@ enum Programs {
         return env
     }
 
-    /// Runs a program to completion with output captured in files (no pipe can fill up).
-    static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> Result {
+    /// Runs a program to completion with output captured in files (no pipe can fill up). With a
+    /// `launcher` (a program and its arguments), that program runs and is given the built one.
+    static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil,
+                    launcher: [String] = []) throws -> Result {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -54,8 +56,14 @@ enum Programs {
         FileManager.default.createFile(atPath: err.path, contents: nil)
         FileManager.default.createFile(atPath: inp.path, contents: Data((input ?? "").utf8))
         let process = Process()
-        process.executableURL = products.appendingPathComponent(name)
-        process.arguments = arguments
+        let program = products.appendingPathComponent(name)
+        if let first = launcher.first {
+            process.executableURL = URL(fileURLWithPath: first)
+            process.arguments = launcher.dropFirst() + [program.path] + arguments
+        } else {
+            process.executableURL = program
+            process.arguments = arguments
+        }
         process.environment = Programs.environment(environment)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)

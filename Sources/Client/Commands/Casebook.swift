@@ -19,7 +19,7 @@ struct Casebook: AsyncParsableCommand {
         subcommands: [
             Init.self, Add.self, Edit.self, Delete.self, Show.self, List.self, Status.self, Sync.self,
             Conflicts.self, Resolve.self, Log.self, Import.self, Export.self, Report.self,
-            Unlock.self, Lock.self, ChangePassphrase.self, Wipe.self, Encrypt.self, Verify.self,
+            Unlock.self, Lock.self, ChangePassphrase.self, Wipe.self, Encrypt.self, Verify.self, Pin.self,
             AgentServe.self,
         ])
 
@@ -43,6 +43,8 @@ struct Casebook: AsyncParsableCommand {
             }
         } catch let error as ClientError {
             fail(error.message, code: error.exitCode)
+        } catch let error as ServerKeyMismatch {
+            fail(error.description, code: ClientError.identityChangedExitCode)
         } catch let error as SchemaError {
             fail(error.message, code: 1)
         } catch let error as DatabaseError {

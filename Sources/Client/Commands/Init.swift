@@ -25,6 +25,9 @@ extension Casebook {
         @Flag(name: .customLong("no-passphrase"), help: "Keep the replica unencrypted (not advised: anyone who takes this computer can read every record, the token and the server's address).")
         var noPassphrase = false
 
+        @Option(help: ArgumentHelp("The fingerprint of the server's key as your team handed it out (sha256:...). A server presenting any other key is refused. Without it, the key the server presents now is shown and pinned.", valueName: "sha256:KEY"))
+        var pin: String?
+
         @Flag(help: "Allow plain http:// to a server that is not on this machine (anyone on the network could read it).")
         var insecure = false
 
@@ -36,6 +39,12 @@ extension Casebook {
             }
             if let token, token.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--token must not be empty") }
             if token != nil && tokenFile != nil { throw ValidationError("give the token once: --token or --token-file, not both") }
+            if let pin {
+                guard ServerKey(pin) != nil else {
+                    throw ValidationError("--pin takes a key fingerprint: 'sha256:' and 44 base64 characters, as 'casebook init' and the server print it, not '\(pin.prefix(80))'")
+                }
+                guard scheme == "https" else { throw ValidationError("--pin needs an https:// server: plain http has no key to check") }
+            }
             guard ProjectName.isValid(project) else {
                 throw ValidationError("--project takes a project name of \(ProjectName.rule), not '\(project.prefix(80))'")
             }
@@ -53,48 +62,67 @@ extension Casebook {
             if insecure && url.scheme == "http" && !ServerAddress.isLoopback(url) {
                 Output.note("warning: using plain http: anyone on the network can read your records and token")
             }
-            if let caCertificate, !FileManager.default.isReadableFile(atPath: caCertificate) {
-                throw ClientError("cannot read the CA certificate '\(caCertificate)': give the path of a PEM file")
-            }
+            let authority = try caCertificate.map(Self.authority(from:))
+            let pins = ServerKeyPins(pin.flatMap(ServerKey.init).map { [$0] } ?? [])
             let token = try TokenInput.read(argument: self.token, file: tokenFile)
             // Asked before the server is contacted, so that a missing passphrase costs nothing.
             let passphrase = noPassphrase ? nil
                 : try PassphraseInput.new(file: homeOptions.passphraseFile, environmentKey: PassphraseInput.environmentKey, purpose: "the new replica")
-            let answer: Wire.SchemaResponse
-            do {
-                answer = try await SyncClient.with(address: ServerAddress(url: url, caCertificate: caCertificate), project: project,
-                                                   token: token, timeoutSeconds: 30) { try await $0.schema() }
-            } catch let error as ClientError where error.exitCode == ClientError.unreachableExitCode {
-                throw ClientError("cannot reach the server at \(url): 'init' needs it once; nothing was created, try again when online",
-                                  exitCode: ClientError.unreachableExitCode)
-            }
+            let address = ServerAddress(url: url, certificateAuthority: authority, pins: pins)
+            let (answer, keys) = try await fetchSchema(address, token: token)
             var generator = SystemRandomNumberGenerator()
             let offset = WallClock.offset(toServerTime: try PageCheck.serverTime(answer.serverTime, from: url.absoluteString))
-            let settings: [Setting: String] = [
+            var settings: [Setting: String] = [
                 .server: url.absoluteString, .project: answer.project, .user: answer.user, .role: answer.role,
                 .node: NodeID.random(using: &generator).rawValue,
                 .schema: String(decoding: try answer.schema.jsonData(), as: UTF8.self),
                 .clockOffset: String(offset), .cursor: "0",
             ]
-            var all = settings
-            if insecure { all[.insecure] = "1" }
-            if let caCertificate {
-                // Keep a copy with the replica, so it does not depend on where the file was.
-                try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                let copy = home.appendingPathComponent("ca.pem")
-                try? FileManager.default.removeItem(at: copy)
-                try FileManager.default.copyItem(atPath: caCertificate, toPath: copy.path)
-                all[.caCertificate] = copy.path
+            if insecure { settings[.insecure] = "1" }
+            // The PEM text goes into the database, not into a file: it names the server's host.
+            if case .pem(let text) = authority { settings[.caCertificatePEM] = text }
+            if let presented = keys.presented {
+                Output.note("server key: \(presented)")
+                settings[.serverKeys] = pins.after(presented: presented, announced: keys.announced).stored
             }
             if let passphrase {
-                try Replica.createEncrypted(home: home, settings: all, token: token, passphrase: passphrase)
+                try Replica.createEncrypted(home: home, settings: settings, token: token, passphrase: passphrase)
             } else {
                 Output.note("warning: this replica is not encrypted (--no-passphrase): anyone who takes this computer can read it; 'casebook encrypt' protects it later")
-                all[.encryption] = "off"
-                _ = try Replica.create(home: home, settings: all, token: token, key: nil)
+                settings[.encryption] = "off"
+                _ = try Replica.create(home: home, settings: settings, token: token, key: nil)
             }
             Output.line("initialized a replica of '\(answer.project)' for \(answer.user) (\(answer.role)) in \(home.path)")
             Output.note("run 'casebook sync' to fetch the project's records")
+        }
+
+        /// The schema answer, and the key the server presented (https) with those it announced.
+        private func fetchSchema(_ address: ServerAddress, token: String) async throws -> (Wire.SchemaResponse, ServerConnection.Keys) {
+            do {
+                return try await SyncClient.with(address: address, project: project, token: token, timeoutSeconds: 30) { client in
+                    (try await client.schema(), client.serverKeys)
+                }
+            } catch let error as ClientError where error.exitCode == ClientError.unreachableExitCode {
+                throw ClientError("cannot reach the server at \(address.url): 'init' needs it once; nothing was created, try again when online",
+                                  exitCode: ClientError.unreachableExitCode)
+            } catch let mismatch as ServerKeyMismatch {
+                throw ClientError("the server at \(address.url) presented the key \(mismatch.presented), not the \(pin ?? "?") given with --pin: someone may be intercepting the connection, or the fingerprint was mistyped. Nothing was sent and no replica was created; check the fingerprint with your team (not over this network)",
+                                  exitCode: ClientError.identityChangedExitCode)
+            }
+        }
+
+        /// A private CA's certificate from a PEM file, checked.
+        private static func authority(from path: String) throws -> ServerAddress.CertificateAuthority {
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw ClientError("cannot read the CA certificate '\(path)': give the path of a PEM file")
+            }
+            let authority = ServerAddress.CertificateAuthority.pem(text)
+            do {
+                _ = try authority.certificates()
+            } catch {
+                throw ClientError("cannot read the CA certificate '\(path)': give the path of a PEM file")
+            }
+            return authority
         }
     }
 }

@@ -27,10 +27,19 @@ extension Casebook {
                 Output.note("warning: syncing over plain http: anyone on the network can read your records and token")
             }
             let token = try replica.token()
-            let report = try await SyncClient.with(address: settings.address, project: settings.project, token: token) { client in
+            let address = try settings.address()
+            let report = try await SyncClient.with(address: address, project: settings.project, token: token) { client in
                 var syncer = Syncer(replica: replica, client: client, settings: settings, progress: ProgressLine())
                 syncer.pushBatch = batchSize
-                return try await syncer.run()
+                do {
+                    let report = try await syncer.run()
+                    try await keepServerKeys(client, pinned: address.pins, replica: replica)
+                    return report
+                } catch {
+                    // What the server announced over a checked connection counts even if the sync failed later.
+                    try? await keepServerKeys(client, pinned: address.pins, replica: replica)
+                    throw error
+                }
             }
             if json {
                 try Output.json(SyncJSON(pushed: report.pushed, pulled: report.pulled, conflicts: report.conflicts, rejected: report.rejected.count,
@@ -46,6 +55,14 @@ extension Casebook {
             if !report.rejected.isEmpty { Output.note("refused edits stay pending: correct them with 'casebook edit' and sync again") }
             if report.conflicts > 0 { Output.note("see them with 'casebook conflicts', settle them with 'casebook resolve'") }
             try failIfPushForbidden(report)
+        }
+
+        /// Stores the keys the server announced (or stopped announcing), and says what changed.
+        private func keepServerKeys(_ client: SyncClient, pinned: ServerKeyPins, replica: Replica) async throws {
+            let keys = client.serverKeys
+            for note in try await replica.keepServerKeys(presented: keys.presented, announced: keys.announced, pinned: pinned) {
+                Output.note(note)
+            }
         }
 
         /// The pull went through, but the server refused every push: say so, and exit 1.

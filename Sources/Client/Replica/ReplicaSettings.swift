@@ -10,11 +10,18 @@ struct ReplicaSettings: Sendable {
     var role: String
     var node: NodeID
     var schema: Schema
-    var caCertificate: String?
+    var certificateAuthority: ServerAddress.CertificateAuthority?
+    /// The server keys this replica accepts; nil when the stored list is damaged.
+    var pins: ServerKeyPins?
     var insecure: Bool
 
-    /// How to reach the server.
-    var address: ServerAddress { ServerAddress(url: server, caCertificate: caCertificate) }
+    /// How to reach the server, and whom to trust there.
+    func address() throws -> ServerAddress {
+        guard let pins else {
+            throw ClientError("the replica's pinned server key is damaged: run 'casebook pin sha256:...' with the fingerprint your team gave you")
+        }
+        return ServerAddress(url: server, certificateAuthority: certificateAuthority, pins: pins)
+    }
 
     init(_ db: Database) throws {
         func required(_ key: Setting) throws -> String {
@@ -31,7 +38,16 @@ struct ReplicaSettings: Sendable {
         guard let node = NodeID(try required(.node)) else { throw ClientError("the replica's node id is damaged") }
         self.node = node
         schema = try Schema.fromJSON(Data(try required(.schema).utf8))
-        caCertificate = try Setting.get(.caCertificate, db)
+        if let pem = try Setting.get(.caCertificatePEM, db) {
+            certificateAuthority = .pem(pem)
+        } else {
+            certificateAuthority = try Setting.get(.caCertificate, db).map { .file($0) }
+        }
+        if let stored = try Setting.get(.serverKeys, db) {
+            pins = ServerKeyPins(stored: stored)
+        } else {
+            pins = ServerKeyPins()
+        }
         insecure = try Setting.get(.insecure, db) == "1"
     }
 }

@@ -22,10 +22,16 @@ enum Setting: String, CaseIterable {
     /// The highest sequence number of this replica's own changes whose acknowledgement it has
     /// recorded (so it holds every own change up to there, and pulls can skip them).
     case ownAccepted = "own_acknowledged"
-    /// The path of the replica's own copy of a private CA certificate to trust.
+    /// The path of a private CA certificate to trust: replicas made before `caCertificatePEM`
+    /// named their copy of it (which names the server's host, so new replicas keep no such file).
     case caCertificate = "ca_certificate"
     /// "off" when the user chose an unencrypted replica at `init --no-passphrase` (no warning then).
     case encryption
+    /// A private CA certificate to trust, as PEM text.
+    case caCertificatePEM = "ca_certificate_pem"
+    /// The server keys this replica accepts (`ServerKeyPins.stored`): pinned at `init`, changed by
+    /// the server's announcements and by `casebook pin`.
+    case serverKeys = "server_keys"
     /// Set when the user accepted plain http to a non-loopback server (`init --insecure`).
     case insecure
     /// The user's token (kept inside the database, encrypted with it; old replicas kept it in the file `token`).

@@ -1,7 +1,7 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import NIOSSL
 import Shared
 
@@ -62,29 +62,51 @@ extension SyncClient {
         if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
             return ClientError("the server's certificate is not made out for the host name of \(server) (\(extra)): check the address, or ask the server's admin for a certificate naming it. Nothing was sent")
         }
-        if String(reflecting: type(of: error)).hasPrefix("NIOSSL.") || String(describing: error).contains("handshakeFailed") {
+        // A TLS connection cut (during the handshake, or after it without a closing message) is the
+        // network, not the certificate.
+        if let tls = error as? NIOSSLError, isCut(tls) {
+            return unreachable(server, "the connection was cut")
+        }
+        if String(reflecting: type(of: error)).hasPrefix("NIOSSL.") || String(describing: error).contains("handshakeFailed")
+            || error as? TransportError == .noCertificate {
             return ClientError("the secure connection to \(server) failed (\(error)): the server's certificate is not trusted or not valid; pass --ca-cert to 'casebook init' for a private CA. Nothing was sent")
         }
-        if error is NIOTooManyBytesError {
+        if error as? TransportError == .answerTooLarge {
             return ClientError("the server at \(server) sent an answer larger than \(maxAnswerBytes >> 20) MiB, more than this client reads: tell the server's admin (its pages should be bounded in bytes)")
         }
         // A connection cut mid-answer ends the parse early (invalidEOFState): that one is the network.
         if let parse = error as? HTTPParserError, parse != .invalidEOFState {
             return ClientError("the server at \(server) sent something that is not a valid HTTP answer (\(parse)): check that the address is that of a Casebook server")
         }
-        if let httpError = error as? HTTPClientError, httpError == .invalidURL || httpError == .emptyHost || httpError == .emptyScheme {
-            return ClientError("the server address \(server) is not a valid URL")
+        return unreachable(server, shortDescription(error))
+    }
+
+    private static func isCut(_ error: NIOSSLError) -> Bool {
+        switch error {
+        case .uncleanShutdown: true
+        case .handshakeFailed(.sslError(let stack)): stack.contains(.eofDuringHandshake)
+        case .handshakeFailed(.syscallError), .handshakeFailed(.zeroReturn): true
+        default: false
         }
-        return ClientError(
-            "cannot reach the server at \(server) (\(shortDescription(error))): your local changes are kept; sync again when the network is back",
-            exitCode: ClientError.unreachableExitCode)
+    }
+
+    private static func unreachable(_ server: URL, _ reason: String) -> ClientError {
+        ClientError("cannot reach the server at \(server) (\(reason)): your local changes are kept; sync again when the network is back",
+                    exitCode: ClientError.unreachableExitCode)
     }
 
     private static func shortDescription(_ error: any Error) -> String {
+        if let transport = error as? TransportError { return transport.description }
+        if let failure = error as? NIOConnectionError, failure.connectionErrors.isEmpty, failure.dnsAError != nil || failure.dnsAAAAError != nil {
+            return "its host name could not be resolved"
+        }
         let text = String(describing: error)
-        if text.contains("connectTimeout") || text.contains("Timeout") { return "timed out" }
-        if text.contains("connection reset") || text.contains("remoteConnectionClosed") { return "the connection was cut" }
-        if text.contains("refused") || text.contains("ECONNREFUSED") { return "connection refused" }
+        let lowered = text.lowercased()
+        if lowered.contains("timeout") || lowered.contains("timed out") { return "timed out" }
+        if lowered.contains("connection reset") || lowered.contains("broken pipe") || error is HTTPParserError {
+            return "the connection was cut"
+        }
+        if lowered.contains("refused") { return "connection refused" }
         return String(text.prefix(120))
     }
 

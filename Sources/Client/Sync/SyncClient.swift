@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -13,87 +12,60 @@ protocol SyncTransport: Sendable {
     func snapshot(after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse
 }
 
-/// How a replica reaches its server.
-struct ServerAddress: Sendable {
-    var url: URL
-    /// A PEM file of certificate authorities to trust besides the system's (for a self-signed server).
-    var caCertificate: String?
-
-    /// Whether the host is this machine (127.0.0.0/8, ::1 or localhost), where plain http is harmless.
-    static func isLoopback(_ url: URL) -> Bool {
-        guard let host = url.host?.lowercased() else { return false }
-        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
-        let parts = host.split(separator: ".")
-        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
-    }
-
-    /// Plain http is refused to anything but a loopback address unless the user said `--insecure`.
-    static func check(_ url: URL, insecure: Bool) throws {
-        guard url.scheme?.lowercased() == "http", !isLoopback(url) else { return }
-        guard insecure else {
-            throw ClientError("refusing plain http:// to \(url.host ?? "?"): anyone on the network could read your records and token. Use https://, or --insecure if you accept that risk")
-        }
-    }
-}
-
-/// The HTTP side of the protocol over AsyncHTTPClient: one method per endpoint, errors as
-/// `ClientError`s. Certificates are verified against the system's authorities and, when given,
-/// the replica's own CA file. Call `close()` when done (or use `SyncClient.with`).
+/// The HTTP side of the protocol over one `ServerConnection`: one method per endpoint, errors as
+/// `ClientError`s (and `ServerKeyMismatch`). Certificates are verified against the system's
+/// authorities and, when given, the replica's own CA, and the server's key against the replica's
+/// pins. Call `close()` when done (or use `SyncClient.with`).
 final class SyncClient: SyncTransport {
     let address: ServerAddress
     let project: String
     let token: String
-    private let http: HTTPClient
-    private let timeout: TimeAmount
+    private let connection: ServerConnection
+    /// The request path up to the endpoint, and the `Host` header.
+    private let basePath: String
+    private let hostHeader: String
 
     init(address: ServerAddress, project: String, token: String, timeoutSeconds: Int64 = 120) throws {
         self.address = address
         self.project = project
         self.token = token
-        timeout = .seconds(timeoutSeconds)
+        let url = address.url
+        guard let rawHost = url.host, !rawHost.isEmpty else { throw ClientError("the server address \(url) is not a valid URL") }
+        let host = rawHost.hasPrefix("[") && rawHost.hasSuffix("]") ? String(rawHost.dropFirst().dropLast()) : rawHost
+        let port = url.port ?? (address.isHTTPS ? 443 : 80)
+        hostHeader = (host.contains(":") ? "[\(host)]" : host) + (url.port.map { ":\($0)" } ?? "")
+        var path = URLComponents(url: url, resolvingAgainstBaseURL: false)?.percentEncodedPath ?? ""
+        while path.hasSuffix("/") { path.removeLast() }
+        let projectPath = project.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? project
+        basePath = path + "/\(Wire.version)/projects/\(projectPath)/"
         // TLS only for https: building a TLS context loads the system's CA bundle, which costs
         // milliseconds that a plain-http sync on loopback need not pay.
-        var tls: TLSConfiguration?
-        if address.url.scheme?.lowercased() == "https" {
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            if let ca = address.caCertificate {
-                do {
-                    configuration.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(ca))]
-                } catch {
-                    throw ClientError("cannot read the CA certificate '\(ca)': give a PEM file")
-                }
-            }
-            tls = configuration
-        }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow,
-                                                     timeout: .init(connect: .seconds(15), read: .seconds(timeoutSeconds)))
-        configuration.httpVersion = .http1Only
-        // Fail at once when the server cannot be reached: the user is told (exit 3) instead of
-        // waiting out the connect timeout while the client retries in the background.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        // One connection: overlapping requests (the next push while one is acknowledged, the next
-        // pull page while one is applied) still reach the server one after the other, in order.
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let tls = address.isHTTPS ? try Self.tlsContext(trusting: address.certificateAuthority) : nil
+        let target = ServerConnection.Target(host: host, port: port, tls: tls, serverName: Self.isIPAddress(host) ? nil : host,
+                                             pins: address.pins, server: url)
+        connection = ServerConnection(target: target, timeout: .seconds(timeoutSeconds), maxAnswerBytes: Self.maxAnswerBytes)
     }
 
-    /// Runs `body` with a client and always shuts it down.
+    /// Runs `body` with a client and always closes it.
     static func with<T: Sendable>(address: ServerAddress, project: String, token: String, timeoutSeconds: Int64 = 120,
                                   _ body: (SyncClient) async throws -> T) async throws -> T {
         let client = try SyncClient(address: address, project: project, token: token, timeoutSeconds: timeoutSeconds)
         do {
             let result = try await body(client)
-            try? await client.close()
+            await client.close()
             return result
         } catch {
-            try? await client.close()
+            await client.close()
             throw error
         }
     }
 
-    func close() async throws { try await http.shutdown() }
+    func close() async { await connection.close() }
 
     var server: URL { address.url }
+
+    /// What the server showed of its keys (https): the key it presented and the keys it announced.
+    var serverKeys: ServerConnection.Keys { connection.keys }
 
     func schema() async throws -> Wire.SchemaResponse {
         try await send(.GET, "schema") { try JSONDecoder().decode(Wire.SchemaResponse.self, from: $0) }
@@ -116,30 +88,41 @@ final class SyncClient: SyncTransport {
 
     private func send<T>(_ method: HTTPMethod, _ endpoint: String, query: String? = nil, body: Data? = nil,
                          decode: (Data) throws -> T) async throws -> T {
-        let projectPath = project.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? project
-        var url = server.absoluteString
-        if url.hasSuffix("/") { url.removeLast() }
-        url += "/v1/projects/\(projectPath)/\(endpoint)" + (query.map { "?" + $0 } ?? "")
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "casebook")
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: basePath + endpoint + (query.map { "?" + $0 } ?? ""))
+        head.headers.add(name: "Host", value: hostHeader)
+        head.headers.add(name: "Authorization", value: "Bearer \(token)")
+        head.headers.add(name: "Accept", value: "application/json")
+        head.headers.add(name: "User-Agent", value: "casebook")
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
+            head.headers.add(name: "Content-Type", value: "application/json")
+            head.headers.add(name: "Content-Length", value: String(body.count))
         }
-        let status: Int
-        let data: Data
+        let answer: HTTPAnswer
         do {
-            let response = try await http.execute(request, timeout: timeout)
-            status = Int(response.status.code)
-            data = Data((try await response.body.collect(upTo: Self.maxAnswerBytes)).readableBytesView)
+            answer = try await connection.exchange(head, body: body.map { ByteBuffer(bytes: $0) })
+        } catch let error as ServerKeyMismatch {
+            throw error
         } catch let error as ClientError {
             throw error
         } catch {
             throw Self.translate(error, server: server)
         }
-        return try Self.interpret(status: status, data: data, server: server, decode: decode)
+        return try Self.interpret(status: answer.status, data: Data(answer.body.readableBytesView), server: server, decode: decode)
+    }
+
+    /// A client TLS context: certificates verified against the system's authorities and `authority`, host names checked.
+    private static func tlsContext(trusting authority: ServerAddress.CertificateAuthority?) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let authority { configuration.additionalTrustRoots = [.certificates(try authority.certificates())] }
+        do {
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw ClientError("cannot set up a secure connection (\(error)): check that the system's certificate store is readable")
+        }
+    }
+
+    private static func isIPAddress(_ host: String) -> Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 }

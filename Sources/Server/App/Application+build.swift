@@ -21,6 +21,8 @@ func buildApplication(
 ) throws -> some ApplicationProtocol {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
+    // `serve` sets the keys only when it serves TLS itself: they are those of its certificates.
+    if !settings.serverKeys.isEmpty { router.add(middleware: ServerKeysMiddleware(keys: settings.serverKeys)) }
     router.add(middleware: ServerTimeMiddleware(clock: settings.clock))
     router.add(middleware: ErrorMiddleware(maxBodyBytes: settings.maxBodyBytes))
     let guardian = AuthGuard(store: store, throttle: AuthThrottle(policy: settings.authThrottle), trustedProxies: settings.trustedProxies)

@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// How the HTTP server behaves: limits and the clock bound, all configurable from `serve`.
 struct ServerSettings: Sendable {
@@ -22,6 +23,9 @@ struct ServerSettings: Sendable {
     var authThrottle = AuthThrottle.Policy()
     /// Reverse proxies (IP addresses) whose X-Forwarded-For names the client, for auth throttling.
     var trustedProxies: Set<String> = []
+    /// The TLS keys announced on every answer: the served certificate's first, then those of the
+    /// certificates the server will switch to (`serve --next-tls-cert`). Empty without TLS.
+    var serverKeys: [ServerKey] = []
     /// The wall clock, milliseconds since the epoch (injected in tests).
     var clock: @Sendable () -> UInt64 = currentMillis
 }

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOSSL
+import Shared
 
 extension CasebookServer {
     struct Serve: AsyncParsableCommand {
@@ -55,6 +56,10 @@ extension CasebookServer {
         @Option(name: .customLong("tls-key"), help: ArgumentHelp("The private key of --tls-cert (PEM).", valueName: "FILE"))
         var tlsKey: String?
 
+        @Option(name: .customLong("next-tls-cert"),
+                help: ArgumentHelp("A certificate (PEM) this server will switch to (repeatable). Its key is announced on every answer, so replicas that sync before the switch accept it; see docs/deployment.md.", valueName: "FILE"))
+        var nextTLSCertificates: [String] = []
+
         func validate() throws {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
             guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
@@ -68,6 +73,7 @@ extension CasebookServer {
                 throw ValidationError("--trusted-proxy takes an IP address such as 127.0.0.1, not '\(proxy)'")
             }
             guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+            guard nextTLSCertificates.isEmpty || tlsCertificate != nil else { throw ValidationError("--next-tls-cert needs --tls-cert and --tls-key") }
         }
 
         func run() async throws {
@@ -88,9 +94,10 @@ extension CasebookServer {
             settings.maxDriftMillis = UInt64(maxClockDrift) * 1000
             settings.trustedProxies = Set(trustedProxies)
             let tls = try loadTLS()
+            settings.serverKeys = tls?.keys ?? []
             let scheme = tls == nil ? "http" : "https"
             let app = try buildApplication(
-                store: syncStore, services: services, settings: settings, host: host, port: port, tls: tls,
+                store: syncStore, services: services, settings: settings, host: host, port: port, tls: tls?.configuration,
                 onServerRunning: { host, port in
                     // Written straight to the file descriptor so it is never held in a buffer.
                     FileHandle.standardOutput.write(Data("listening on \(scheme)://\(host):\(port)\n".utf8))
@@ -104,6 +111,10 @@ extension CasebookServer {
             if tls == nil && host != "127.0.0.1" && host != "localhost" && host != "::1" {
                 logger.warning("serving plain http on \(host): put it behind a TLS proxy, or use --tls-cert and --tls-key")
             }
+            if let keys = tls?.keys, let current = keys.first {
+                logger.notice("TLS key \(current): replicas pin it at init (hand it out with the server's address)")
+                for next in keys.dropFirst() { logger.notice("announcing the next TLS key \(next) (--next-tls-cert)") }
+            }
             do {
                 try await app.runService()
             } catch {
@@ -111,17 +122,29 @@ extension CasebookServer {
             }
         }
 
-        private func loadTLS() throws -> TLSConfiguration? {
+        /// The TLS configuration, and the keys to announce: the served certificate's, then those of `--next-tls-cert`.
+        private func loadTLS() throws -> (configuration: TLSConfiguration, keys: [ServerKey])? {
             guard let tlsCertificate, let tlsKey else { return nil }
             do {
-                let chain = try NIOSSLCertificate.fromPEMFile(tlsCertificate).map { NIOSSLCertificateSource.certificate($0) }
-                guard !chain.isEmpty else { throw CommandError("\(tlsCertificate) holds no certificate") }
+                let chain = try NIOSSLCertificate.fromPEMFile(tlsCertificate)
+                guard let leaf = chain.first else { throw CommandError("\(tlsCertificate) holds no certificate") }
                 let key = try NIOSSLPrivateKey(file: tlsKey, format: .pem)
-                return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+                var keys = [try ServerKey(certificate: leaf)]
+                for path in nextTLSCertificates {
+                    guard let next = try NIOSSLCertificate.fromPEMFile(path).first else { throw CommandError("\(path) holds no certificate") }
+                    let nextKey = try ServerKey(certificate: next)
+                    if !keys.contains(nextKey) { keys.append(nextKey) }
+                }
+                guard keys.count <= ServerKey.maxAnnounced else {
+                    throw CommandError("at most \(ServerKey.maxAnnounced - 1) --next-tls-cert: replicas ignore a longer list")
+                }
+                let configuration = TLSConfiguration.makeServerConfiguration(
+                    certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+                return (configuration, keys)
             } catch let error as CommandError {
                 throw error
             } catch {
-                throw CommandError("cannot load the TLS certificate or key (\(error)): give PEM files for --tls-cert and --tls-key")
+                throw CommandError("cannot load the TLS certificates or key (\(error)): give PEM files for --tls-cert, --tls-key and --next-tls-cert")
             }
         }
     }

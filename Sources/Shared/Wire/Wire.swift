@@ -6,6 +6,9 @@ package enum Wire {
     package static let version = "v1"
     /// The response header that carries the server's clock (milliseconds since the epoch).
     package static let serverTimeHeader = "X-Casebook-Server-Time"
+    /// The response header, sent over TLS only, that lists the server's key and the keys it will
+    /// switch to (`ServerKey.list`): a replica that checked the first learns the others.
+    package static let serverKeysHeader = "Casebook-Server-Keys"
 
     /// `POST /v1/projects/{p}/push`: a batch of changes, applied in order in one transaction.
     package struct PushRequest: Codable, Sendable {

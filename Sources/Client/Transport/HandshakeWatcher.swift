@@ -1,0 +1,41 @@
+import NIOCore
+import NIOSSL
+import NIOTLS
+import Shared
+
+/// Sits behind the TLS handler and completes `presented` with the key of the server's
+/// certificate once the handshake (with its normal verification: trusted chain, host name)
+/// has completed, or fails it with whatever ended the handshake. Nothing is written on the
+/// connection before that: the request waits for this promise and the pin check after it.
+final class HandshakeWatcher: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+
+    private let presented: EventLoopPromise<ServerKey>
+
+    init(presented: EventLoopPromise<ServerKey>) {
+        self.presented = presented
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent {
+            do {
+                let tls = try context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self)
+                guard let certificate = tls.peerCertificate else { throw TransportError.noCertificate }
+                presented.succeed(try ServerKey(certificate: certificate))
+            } catch {
+                presented.fail(error)
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        presented.fail(error)
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        presented.fail(TransportError.connectionClosed)
+        context.fireChannelInactive()
+    }
+}
