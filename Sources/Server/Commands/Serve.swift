@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
-import NIOSSL
 
 extension CasebookServer {
     struct Serve: AsyncParsableCommand {
@@ -12,11 +11,7 @@ extension CasebookServer {
 
         @OptionGroup var store: StoreOptions
 
-        @Option(help: "The address to listen on. Use 0.0.0.0 to accept connections from other machines.")
-        var host = "127.0.0.1"
-
-        @Option(help: "The port to listen on; 0 picks a free one.")
-        var port = 8080
+        @OptionGroup var listen: ListenOptions
 
         @Option(name: .customLong("max-body-bytes"), help: "The largest request body accepted, in bytes.")
         var maxBodyBytes = ServerSettings().maxBodyBytes
@@ -49,14 +44,7 @@ extension CasebookServer {
                 help: ArgumentHelp("The IP address of a reverse proxy in front of this server (repeatable): its X-Forwarded-For header names the client, so failed logins are throttled per client, not per proxy.", valueName: "IP"))
         var trustedProxies: [String] = []
 
-        @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this certificate chain (PEM).", valueName: "FILE"))
-        var tlsCertificate: String?
-
-        @Option(name: .customLong("tls-key"), help: ArgumentHelp("The private key of --tls-cert (PEM).", valueName: "FILE"))
-        var tlsKey: String?
-
         func validate() throws {
-            guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
             guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
             guard maxBatch >= 1, maxPage >= 1 else { throw ValidationError("--max-batch and --max-page must be at least 1") }
             guard maxPageBytes >= 64 * 1024 else { throw ValidationError("--max-page-bytes must be at least 65536") }
@@ -67,7 +55,6 @@ extension CasebookServer {
             for proxy in trustedProxies where SocketAddressCheck.isIPAddress(proxy) == false {
                 throw ValidationError("--trusted-proxy takes an IP address such as 127.0.0.1, not '\(proxy)'")
             }
-            guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         }
 
         func run() async throws {
@@ -87,10 +74,11 @@ extension CasebookServer {
             settings.maxConnections = maxConnections
             settings.maxDriftMillis = UInt64(maxClockDrift) * 1000
             settings.trustedProxies = Set(trustedProxies)
-            let tls = try loadTLS()
+            let tls = try listen.loadTLS()
             let scheme = tls == nil ? "http" : "https"
+            let host = listen.listenHost
             let app = try buildApplication(
-                store: syncStore, services: services, settings: settings, host: host, port: port, tls: tls,
+                store: syncStore, services: services, settings: settings, host: host, port: try listen.listenPort(), tls: tls,
                 onServerRunning: { host, port in
                     // Written straight to the file descriptor so it is never held in a buffer.
                     FileHandle.standardOutput.write(Data("listening on \(scheme)://\(host):\(port)\n".utf8))
@@ -101,27 +89,13 @@ extension CasebookServer {
             } else {
                 logger.notice("store: embedded SQLite in \(store.dataFolder.path)")
             }
-            if tls == nil && host != "127.0.0.1" && host != "localhost" && host != "::1" {
+            if tls == nil && !listen.isLoopback {
                 logger.warning("serving plain http on \(host): put it behind a TLS proxy, or use --tls-cert and --tls-key")
             }
             do {
                 try await app.runService()
             } catch {
                 throw CommandError("the server stopped: \(error)")
-            }
-        }
-
-        private func loadTLS() throws -> TLSConfiguration? {
-            guard let tlsCertificate, let tlsKey else { return nil }
-            do {
-                let chain = try NIOSSLCertificate.fromPEMFile(tlsCertificate).map { NIOSSLCertificateSource.certificate($0) }
-                guard !chain.isEmpty else { throw CommandError("\(tlsCertificate) holds no certificate") }
-                let key = try NIOSSLPrivateKey(file: tlsKey, format: .pem)
-                return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-            } catch let error as CommandError {
-                throw error
-            } catch {
-                throw CommandError("cannot load the TLS certificate or key (\(error)): give PEM files for --tls-cert and --tls-key")
             }
         }
     }
