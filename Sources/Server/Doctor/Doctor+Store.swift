@@ -40,8 +40,8 @@ extension Doctor {
     }
 
     /// The PostgreSQL store: reachable within `timeout`, its tables in a format this version
-    /// serves, and its clock close to this machine's (`now`).
-    static func checkPostgres(url: String, timeout: Duration, now: Date) async -> [DoctorFinding] {
+    /// serves, and its clock close to this machine's (`now`, read as the database answers).
+    static func checkPostgres(url: String, timeout: Duration, now: @escaping @Sendable () -> Date) async -> [DoctorFinding] {
         let location: PostgresLocation
         let configuration: PostgresConnection.Configuration
         do {
@@ -64,7 +64,7 @@ extension Doctor {
                     throw StoreError.unavailable(location.explain(error))
                 }
                 do {
-                    let reading = try await PostgresReading.read(connection, logger: logger)
+                    let reading = try await PostgresReading.read(connection, logger: logger, now: now)
                     try? await connection.close()
                     return reading
                 } catch {
@@ -72,13 +72,13 @@ extension Doctor {
                     throw error
                 }
             }
-            return postgresFindings(reading, location: location, now: now)
+            return postgresFindings(reading, location: location)
         } catch {
             return [DoctorFinding(.failed, "store", location.explain(error))]
         }
     }
 
-    private static func postgresFindings(_ reading: PostgresReading, location: PostgresLocation, now: Date) -> [DoctorFinding] {
+    private static func postgresFindings(_ reading: PostgresReading, location: PostgresLocation) -> [DoctorFinding] {
         let known = PostgresMigrations.migrations.map(\.version).max() ?? 0
         var findings: [DoctorFinding]
         switch reading.schemaVersion {
@@ -91,7 +91,7 @@ extension Doctor {
         default:
             findings = [DoctorFinding(.ok, "store", "PostgreSQL at \(location.redacted), schema \(known), reached")]
         }
-        let offset = reading.clock.timeIntervalSince(now)
+        let offset = reading.clockOffset
         if abs(offset) > 2 {
             let direction = offset > 0 ? "ahead of" : "behind"
             findings.append(DoctorFinding(.warning, "clock", "PostgreSQL's clock is \(Int(abs(offset).rounded())) s \(direction) this machine's: synchronise both with NTP"))
@@ -104,22 +104,29 @@ extension Doctor {
 private struct PostgresReading: Sendable {
     /// The newest migration applied, nil when the database has no Casebook tables.
     var schemaVersion: Int?
-    var clock: Date
+    /// How far the database's clock is ahead of this machine's (negative: behind), in seconds.
+    var clockOffset: TimeInterval
 
-    static func read(_ connection: PostgresConnection, logger: Logger) async throws -> PostgresReading {
-        var clock = Date()
+    static func read(_ connection: PostgresConnection, logger: Logger, now: @Sendable () -> Date) async throws -> PostgresReading {
+        // The database's time must fall between this machine's before and after the query (however slow
+        // the round trip was); the offset is how far outside it falls.
+        let before = now()
+        var databaseClock = before
         for try await seconds in try await connection.query("SELECT extract(epoch FROM clock_timestamp())::float8", logger: logger).decode(Double.self) {
-            clock = Date(timeIntervalSince1970: seconds)
+            databaseClock = Date(timeIntervalSince1970: seconds)
         }
+        let after = now()
+        let clockOffset = databaseClock < before ? databaseClock.timeIntervalSince(before)
+            : databaseClock > after ? databaseClock.timeIntervalSince(after) : 0
         var present = false
         for try await exists in try await connection.query("SELECT to_regclass('casebook_migration') IS NOT NULL", logger: logger).decode(Bool.self) {
             present = exists
         }
-        guard present else { return PostgresReading(schemaVersion: nil, clock: clock) }
+        guard present else { return PostgresReading(schemaVersion: nil, clockOffset: clockOffset) }
         var version = 0
         for try await newest in try await connection.query("SELECT coalesce(max(version), 0) FROM casebook_migration", logger: logger).decode(Int.self) {
             version = newest
         }
-        return PostgresReading(schemaVersion: version, clock: clock)
+        return PostgresReading(schemaVersion: version, clockOffset: clockOffset)
     }
 }

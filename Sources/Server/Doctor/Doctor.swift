@@ -24,7 +24,7 @@ struct Doctor {
     func run() async -> [DoctorFinding] {
         var findings: [DoctorFinding] = []
         if let postgresURL {
-            findings += await Self.checkPostgres(url: postgresURL, timeout: timeout, now: now())
+            findings += await Self.checkPostgres(url: postgresURL, timeout: timeout, now: now)
             findings.append(DoctorFinding(.note, "disk space", "the store is in PostgreSQL: watch the disk of the database's host"))
         } else if let dataFolder {
             let folder = Self.checkDataFolder(dataFolder)
