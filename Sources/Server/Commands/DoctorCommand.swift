@@ -7,8 +7,9 @@ extension CasebookServer {
             commandName: "doctor",
             abstract: "Check a deployment: data folder, store, TLS files, clock and disk space; say what to fix.",
             discussion: """
-                Reads the settings serve would use: the options, the environment, and with --env-file the service's
-                configuration file (a package installs /etc/casebook/server.env). Run it as the user that runs serve:
+                Reads the settings serve would use: the options, the environment, and with
+                --env-file a service's settings file (the package's is /etc/casebook/server.env).
+                Run it as the user that runs serve:
                   sudo -u casebook casebook-server doctor --env-file /etc/casebook/server.env
                 Nothing is written or migrated. Exits 1 if a check failed; warnings alone exit 0.
                 """)
