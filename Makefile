@@ -1,5 +1,5 @@
 # Conveniences over SwiftPM. The README's two commands: `make demo` and `swift test`.
-.PHONY: build demo test
+.PHONY: build demo test dist
 
 build:
 	swift build
@@ -9,3 +9,7 @@ demo: build
 
 test:
 	swift test
+
+# Release binaries with the Swift runtime linked in, packaged into dist/: Debian packages and tarballs.
+dist:
+	./scripts/dist.sh --out dist

@@ -33,6 +33,7 @@ enum Programs {
         env.removeValue(forKey: "CASEBOOK_HOME")
         env.removeValue(forKey: "CASEBOOK_DATA")
         env.removeValue(forKey: "CASEBOOK_DATABASE_URL")
+        for key in ["CASEBOOK_HOST", "CASEBOOK_PORT", "CASEBOOK_TLS_CERT", "CASEBOOK_TLS_KEY"] { env.removeValue(forKey: key) }
         // Every replica the tests make is encrypted, as a user's is: the passphrase comes from the
         // environment, and the key derivation runs with its cheapest parameters (a test-only setting:
         // a real replica's takes half a second).

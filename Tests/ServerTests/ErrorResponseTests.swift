@@ -35,7 +35,7 @@ import Testing
     func answer(to error: any Error & Sendable) async throws -> (status: HTTPResponse.Status, body: Wire.ErrorResponse.Body?, headers: HTTPFields) {
         var settings = ServerSettings()
         settings.clock = { ServerHarness.now }
-        let app = try buildApplication(store: FailingStore(error: error), settings: settings, port: 0)
+        let app = try buildApplication(store: FailingStore(error: error), settings: settings, port: 0, logger: ServerHarness.logger)
         return try await app.test(.router) { client in
             let response = try await client.execute(uri: "/v1/projects/kz/pull", method: .get, headers: [.authorization: "Bearer cbk_x"])
             return (response.status, response.error, response.headers)

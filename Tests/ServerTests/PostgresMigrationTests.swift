@@ -11,7 +11,7 @@ import Testing
         defer { database.drop() }
         // Four instances start at the same moment on an empty database.
         let stores = try await withThrowingTaskGroup(of: PostgresSyncStore.self) { group in
-            for _ in 0..<4 { group.addTask { try await PostgresSyncStore.open(url: database.url) } }
+            for _ in 0..<4 { group.addTask { try await PostgresSyncStore.open(url: database.url, logger: ServerHarness.logger) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(stores.count == 4)
@@ -26,10 +26,10 @@ import Testing
     @Test func aDatabaseFromANewerServerIsRefusedNotUsed() async throws {
         let database = try TestPostgres.Database()
         defer { database.drop() }
-        _ = try await PostgresSyncStore.open(url: database.url)
+        _ = try await PostgresSyncStore.open(url: database.url, logger: ServerHarness.logger)
         _ = try database.psql("INSERT INTO casebook_migration (version, name, applied_at) VALUES (999, 'from the future', 0)")
         await #expect {
-            _ = try await PostgresSyncStore.open(url: database.url)
+            _ = try await PostgresSyncStore.open(url: database.url, logger: ServerHarness.logger)
         } throws: { error in
             "\(error)".contains("newer casebook-server (schema version 999")
         }
@@ -40,7 +40,7 @@ import Testing
         defer { database.drop() }
         var settings = PostgresSyncStore.Settings()
         settings.operationTimeout = .seconds(7)
-        let store = try await PostgresSyncStore.open(url: database.url, settings: settings)
+        let store = try await PostgresSyncStore.open(url: database.url, settings: settings, logger: ServerHarness.logger)
         let names = ["statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "application_name"]
         let values = try await store.whileRunning {
             var values: [String?] = []

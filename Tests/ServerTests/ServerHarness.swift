@@ -3,6 +3,7 @@ import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import TestSupport
 import Testing
@@ -13,6 +14,13 @@ import Testing
 /// users of every role.
 struct ServerHarness {
     static let now: UInt64 = 1_737_600_000_000  // 2025-01-23
+    /// The servers' and stores' logger in tests: warnings and errors only, so that a failing test's
+    /// output is not buried under a line per request.
+    static let logger: Logger = {
+        var logger = Logger(label: "casebook-server")
+        logger.logLevel = .warning
+        return logger
+    }()
     let folder: URL
     let store: any SyncStore
     let faults: FaultInjector
@@ -33,7 +41,7 @@ struct ServerHarness {
             // Generous limits: a CI machine starting dozens of these at once is slow, not broken.
             var storeSettings = PostgresSyncStore.Settings()
             storeSettings.operationTimeout = .seconds(90)
-            let postgres = try await PostgresSyncStore.open(url: database.url, settings: storeSettings, faults: faults)
+            let postgres = try await PostgresSyncStore.open(url: database.url, settings: storeSettings, faults: faults, logger: Self.logger)
             pool = Task { try? await postgres.run() }
             store = postgres
             self.database = database
@@ -92,7 +100,7 @@ struct ServerHarness {
         return states.filter(\.open).map(\.conflict).sorted { $0.id < $1.id }
     }
 
-    var app: some ApplicationProtocol { get throws { try buildApplication(store: store, settings: settings, port: 0) } }
+    var app: some ApplicationProtocol { get throws { try buildApplication(store: store, settings: settings, port: 0, logger: Self.logger) } }
 
     func headers(_ user: String?) -> HTTPFields {
         var headers: HTTPFields = [.contentType: "application/json"]

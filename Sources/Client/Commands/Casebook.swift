@@ -15,7 +15,9 @@ struct Casebook: AsyncParsableCommand {
             then add records, edit them, and run 'casebook sync' whenever you are online.
             Conflicting edits are kept side by side: see them with 'casebook conflicts' and settle
             them with 'casebook resolve'.
+            --home DIR and --passphrase-file FILE may also come before the command: casebook --home DIR sync
             """,
+        version: CasebookVersion.line(program: "casebook"),
         subcommands: [
             Init.self, Add.self, Edit.self, Delete.self, Show.self, List.self, Status.self, Sync.self,
             Conflicts.self, Resolve.self, Log.self, Import.self, Export.self, Report.self,
@@ -35,7 +37,7 @@ struct Casebook: AsyncParsableCommand {
             }
         }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(GlobalOptions.rewrite(Array(CommandLine.arguments.dropFirst()), root: Casebook.self))
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {

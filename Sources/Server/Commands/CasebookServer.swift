@@ -10,9 +10,10 @@ struct CasebookServer: AsyncParsableCommand {
         abstract: "The Casebook sync server: holds a team's records and lets field replicas sync with it.",
         discussion: """
             Start it with 'casebook-server serve'. Create a project and add users with the 'project' and
-            'user' commands; they work while the server runs on the same data folder.
+            'user' commands; they work while the server runs on the same data folder. 'doctor' checks a deployment.
             """,
-        subcommands: [Serve.self, ProjectCommand.self, UserCommand.self, Backup.self])
+        version: CasebookVersion.line(program: "casebook-server"),
+        subcommands: [Serve.self, ProjectCommand.self, UserCommand.self, Backup.self, DoctorCommand.self])
 
     /// Runs the command; domain errors become one 'error: ...' line and exit code 1.
     static func main() async {

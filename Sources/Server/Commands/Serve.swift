@@ -2,8 +2,11 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+<<<<<<< HEAD
 import NIOSSL
 import Shared
+=======
+>>>>>>> dist
 
 extension CasebookServer {
     struct Serve: AsyncParsableCommand {
@@ -13,11 +16,7 @@ extension CasebookServer {
 
         @OptionGroup var store: StoreOptions
 
-        @Option(help: "The address to listen on. Use 0.0.0.0 to accept connections from other machines.")
-        var host = "127.0.0.1"
-
-        @Option(help: "The port to listen on; 0 picks a free one.")
-        var port = 8080
+        @OptionGroup var listen: ListenOptions
 
         @Option(name: .customLong("max-body-bytes"), help: "The largest request body accepted, in bytes.")
         var maxBodyBytes = ServerSettings().maxBodyBytes
@@ -50,6 +49,7 @@ extension CasebookServer {
                 help: ArgumentHelp("The IP address of a reverse proxy in front of this server (repeatable): its X-Forwarded-For header names the client, so failed logins are throttled per client, not per proxy.", valueName: "IP"))
         var trustedProxies: [String] = []
 
+<<<<<<< HEAD
         @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this certificate chain (PEM).", valueName: "FILE"))
         var tlsCertificate: String?
 
@@ -60,8 +60,9 @@ extension CasebookServer {
                 help: ArgumentHelp("A certificate (PEM) this server will switch to (repeatable). Its key is announced on every answer, so replicas that sync before the switch accept it; see docs/deployment.md.", valueName: "FILE"))
         var nextTLSCertificates: [String] = []
 
+=======
+>>>>>>> dist
         func validate() throws {
-            guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
             guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
             guard maxBatch >= 1, maxPage >= 1 else { throw ValidationError("--max-batch and --max-page must be at least 1") }
             guard maxPageBytes >= 64 * 1024 else { throw ValidationError("--max-page-bytes must be at least 65536") }
@@ -72,8 +73,11 @@ extension CasebookServer {
             for proxy in trustedProxies where SocketAddressCheck.isIPAddress(proxy) == false {
                 throw ValidationError("--trusted-proxy takes an IP address such as 127.0.0.1, not '\(proxy)'")
             }
+<<<<<<< HEAD
             guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
             guard nextTLSCertificates.isEmpty || tlsCertificate != nil else { throw ValidationError("--next-tls-cert needs --tls-cert and --tls-key") }
+=======
+>>>>>>> dist
         }
 
         func run() async throws {
@@ -93,11 +97,20 @@ extension CasebookServer {
             settings.maxConnections = maxConnections
             settings.maxDriftMillis = UInt64(maxClockDrift) * 1000
             settings.trustedProxies = Set(trustedProxies)
+<<<<<<< HEAD
             let tls = try loadTLS()
             settings.serverKeys = tls?.keys ?? []
+=======
+            let tls = try listen.loadTLS()
+>>>>>>> dist
             let scheme = tls == nil ? "http" : "https"
+            let host = listen.listenHost
             let app = try buildApplication(
+<<<<<<< HEAD
                 store: syncStore, services: services, settings: settings, host: host, port: port, tls: tls?.configuration,
+=======
+                store: syncStore, services: services, settings: settings, host: host, port: try listen.listenPort(), tls: tls,
+>>>>>>> dist
                 onServerRunning: { host, port in
                     // Written straight to the file descriptor so it is never held in a buffer.
                     FileHandle.standardOutput.write(Data("listening on \(scheme)://\(host):\(port)\n".utf8))
@@ -108,7 +121,7 @@ extension CasebookServer {
             } else {
                 logger.notice("store: embedded SQLite in \(store.dataFolder.path)")
             }
-            if tls == nil && host != "127.0.0.1" && host != "localhost" && host != "::1" {
+            if tls == nil && !listen.isLoopback {
                 logger.warning("serving plain http on \(host): put it behind a TLS proxy, or use --tls-cert and --tls-key")
             }
             if let keys = tls?.keys, let current = keys.first {
@@ -121,6 +134,7 @@ extension CasebookServer {
                 throw CommandError("the server stopped: \(error)")
             }
         }
+<<<<<<< HEAD
 
         /// The TLS configuration, and the keys to announce: the served certificate's, then those of `--next-tls-cert`.
         private func loadTLS() throws -> (configuration: TLSConfiguration, keys: [ServerKey])? {
@@ -147,6 +161,8 @@ extension CasebookServer {
                 throw CommandError("cannot load the TLS certificates or key (\(error)): give PEM files for --tls-cert, --tls-key and --next-tls-cert")
             }
         }
+=======
+>>>>>>> dist
     }
 }
 
