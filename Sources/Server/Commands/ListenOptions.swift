@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NIOSSL
+import Shared
 
 /// Where `serve` listens, and the TLS files it serves HTTPS with. Each is also read from the
 /// environment, so a service's configuration file (`/etc/casebook/server.env`) can set it; an
@@ -20,6 +21,10 @@ struct ListenOptions: ParsableArguments {
 
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("The private key of --tls-cert (PEM; env CASEBOOK_TLS_KEY).", valueName: "FILE"))
     var tlsKey: String?
+
+    @Option(name: .customLong("next-tls-cert"),
+            help: ArgumentHelp("A certificate (PEM) this server will switch to (repeatable). Its key is announced on every answer, so replicas that sync before the switch accept it; see docs/deployment.md.", valueName: "FILE"))
+    var nextTLSCertificates: [String] = []
 
     private static func environment(_ name: String) -> String? {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
@@ -51,20 +56,33 @@ struct ListenOptions: ParsableArguments {
         guard (certificateFile == nil) == (keyFile == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together (or CASEBOOK_TLS_CERT and CASEBOOK_TLS_KEY)")
         }
+        guard nextTLSCertificates.isEmpty || certificateFile != nil else { throw ValidationError("--next-tls-cert needs --tls-cert and --tls-key") }
     }
 
-    /// The server's TLS configuration, or nil for plain http.
-    func loadTLS() throws -> TLSConfiguration? {
+    /// The TLS configuration, or nil for plain http, and the keys to announce: the served
+    /// certificate's, then those of `--next-tls-cert`.
+    func loadTLS() throws -> (configuration: TLSConfiguration, keys: [ServerKey])? {
         guard let certificateFile, let keyFile else { return nil }
         do {
-            let chain = try NIOSSLCertificate.fromPEMFile(certificateFile).map { NIOSSLCertificateSource.certificate($0) }
-            guard !chain.isEmpty else { throw CommandError("\(certificateFile) holds no certificate") }
+            let chain = try NIOSSLCertificate.fromPEMFile(certificateFile)
+            guard let leaf = chain.first else { throw CommandError("\(certificateFile) holds no certificate") }
             let key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
-            return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            var keys = [try ServerKey(certificate: leaf)]
+            for path in nextTLSCertificates {
+                guard let next = try NIOSSLCertificate.fromPEMFile(path).first else { throw CommandError("\(path) holds no certificate") }
+                let nextKey = try ServerKey(certificate: next)
+                if !keys.contains(nextKey) { keys.append(nextKey) }
+            }
+            guard keys.count <= ServerKey.maxAnnounced else {
+                throw CommandError("at most \(ServerKey.maxAnnounced - 1) --next-tls-cert: replicas ignore a longer list")
+            }
+            let configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            return (configuration, keys)
         } catch let error as CommandError {
             throw error
         } catch {
-            throw CommandError("cannot load the TLS certificate or key (\(error)): give PEM files for --tls-cert and --tls-key")
+            throw CommandError("cannot load the TLS certificates or key (\(error)): give PEM files for --tls-cert, --tls-key and --next-tls-cert")
         }
     }
 }

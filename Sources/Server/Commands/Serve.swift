@@ -2,11 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
-<<<<<<< HEAD
-import NIOSSL
 import Shared
-=======
->>>>>>> dist
 
 extension CasebookServer {
     struct Serve: AsyncParsableCommand {
@@ -49,19 +45,6 @@ extension CasebookServer {
                 help: ArgumentHelp("The IP address of a reverse proxy in front of this server (repeatable): its X-Forwarded-For header names the client, so failed logins are throttled per client, not per proxy.", valueName: "IP"))
         var trustedProxies: [String] = []
 
-<<<<<<< HEAD
-        @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this certificate chain (PEM).", valueName: "FILE"))
-        var tlsCertificate: String?
-
-        @Option(name: .customLong("tls-key"), help: ArgumentHelp("The private key of --tls-cert (PEM).", valueName: "FILE"))
-        var tlsKey: String?
-
-        @Option(name: .customLong("next-tls-cert"),
-                help: ArgumentHelp("A certificate (PEM) this server will switch to (repeatable). Its key is announced on every answer, so replicas that sync before the switch accept it; see docs/deployment.md.", valueName: "FILE"))
-        var nextTLSCertificates: [String] = []
-
-=======
->>>>>>> dist
         func validate() throws {
             guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
             guard maxBatch >= 1, maxPage >= 1 else { throw ValidationError("--max-batch and --max-page must be at least 1") }
@@ -73,11 +56,6 @@ extension CasebookServer {
             for proxy in trustedProxies where SocketAddressCheck.isIPAddress(proxy) == false {
                 throw ValidationError("--trusted-proxy takes an IP address such as 127.0.0.1, not '\(proxy)'")
             }
-<<<<<<< HEAD
-            guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-            guard nextTLSCertificates.isEmpty || tlsCertificate != nil else { throw ValidationError("--next-tls-cert needs --tls-cert and --tls-key") }
-=======
->>>>>>> dist
         }
 
         func run() async throws {
@@ -97,20 +75,12 @@ extension CasebookServer {
             settings.maxConnections = maxConnections
             settings.maxDriftMillis = UInt64(maxClockDrift) * 1000
             settings.trustedProxies = Set(trustedProxies)
-<<<<<<< HEAD
-            let tls = try loadTLS()
-            settings.serverKeys = tls?.keys ?? []
-=======
             let tls = try listen.loadTLS()
->>>>>>> dist
+            settings.serverKeys = tls?.keys ?? []
             let scheme = tls == nil ? "http" : "https"
             let host = listen.listenHost
             let app = try buildApplication(
-<<<<<<< HEAD
-                store: syncStore, services: services, settings: settings, host: host, port: port, tls: tls?.configuration,
-=======
-                store: syncStore, services: services, settings: settings, host: host, port: try listen.listenPort(), tls: tls,
->>>>>>> dist
+                store: syncStore, services: services, settings: settings, host: host, port: try listen.listenPort(), tls: tls?.configuration,
                 onServerRunning: { host, port in
                     // Written straight to the file descriptor so it is never held in a buffer.
                     FileHandle.standardOutput.write(Data("listening on \(scheme)://\(host):\(port)\n".utf8))
@@ -134,35 +104,6 @@ extension CasebookServer {
                 throw CommandError("the server stopped: \(error)")
             }
         }
-<<<<<<< HEAD
-
-        /// The TLS configuration, and the keys to announce: the served certificate's, then those of `--next-tls-cert`.
-        private func loadTLS() throws -> (configuration: TLSConfiguration, keys: [ServerKey])? {
-            guard let tlsCertificate, let tlsKey else { return nil }
-            do {
-                let chain = try NIOSSLCertificate.fromPEMFile(tlsCertificate)
-                guard let leaf = chain.first else { throw CommandError("\(tlsCertificate) holds no certificate") }
-                let key = try NIOSSLPrivateKey(file: tlsKey, format: .pem)
-                var keys = [try ServerKey(certificate: leaf)]
-                for path in nextTLSCertificates {
-                    guard let next = try NIOSSLCertificate.fromPEMFile(path).first else { throw CommandError("\(path) holds no certificate") }
-                    let nextKey = try ServerKey(certificate: next)
-                    if !keys.contains(nextKey) { keys.append(nextKey) }
-                }
-                guard keys.count <= ServerKey.maxAnnounced else {
-                    throw CommandError("at most \(ServerKey.maxAnnounced - 1) --next-tls-cert: replicas ignore a longer list")
-                }
-                let configuration = TLSConfiguration.makeServerConfiguration(
-                    certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-                return (configuration, keys)
-            } catch let error as CommandError {
-                throw error
-            } catch {
-                throw CommandError("cannot load the TLS certificates or key (\(error)): give PEM files for --tls-cert, --tls-key and --next-tls-cert")
-            }
-        }
-=======
->>>>>>> dist
     }
 }
 
