@@ -22,7 +22,7 @@ struct CSVReader {
     var maxRecordBytes = 16 << 20
     var maxCells = 10_000
 
-    private let handle: FileHandle
+    private let handle: FileHandle?
     private var buffer: [UInt8] = []
     private var position = 0
     private var atEnd = false
@@ -38,10 +38,22 @@ struct CSVReader {
         self.handle = handle
     }
 
+    /// Reads CSV already in memory (a file decoded from another encoding), as UTF-8 bytes.
+    init(bytes: [UInt8]) {
+        handle = nil
+        buffer = bytes
+        atEnd = true
+        bytesRead = bytes.count
+    }
+
     private mutating func fill() throws {
         if position > 0 {
             buffer.removeFirst(position)
             position = 0
+        }
+        guard let handle else {
+            atEnd = true
+            return
         }
         let chunk = try handle.read(upToCount: 1 << 16) ?? Data()
         if chunk.isEmpty { atEnd = true }
@@ -93,7 +105,7 @@ struct CSVReader {
                 throw Malformed(line: startLine, message: "it has more than \(maxCells.formatted()) columns: is it a CSV file?")
             }
             guard let text = String(validating: cell, as: UTF8.self) else {
-                throw Malformed(line: startLine, message: "column \(cells.count + 1) is not valid UTF-8: save the file as UTF-8")
+                throw Malformed(line: startLine, message: "column \(cells.count + 1) is not valid UTF-8: save the file as UTF-8, or name its encoding with --encoding")
             }
             cells.append(text)
             cell.removeAll(keepingCapacity: true)
