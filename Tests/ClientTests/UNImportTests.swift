@@ -100,4 +100,79 @@ import Testing
         #expect(Set(views.compactMap { $0.fields["response"] }) == [.text("supported"), .text("noted")])
         #expect(views.contains { $0.fields["themes"] == .list(["gender_based_violence"]) })
     }
+
+    /// A CSV as the Slovenia UPR 48 list words it (two rows, one with a Türkiye and a curly apostrophe).
+    static let csv = "Recommendation,Recommending State,Response,Themes\n"
+        + "\"140.48 Lift restrictions on dual nationality for naturalized Slovene citizens\",Türkiye,Noted,Equality & non-discrimination\n"
+        + "\"140.28 Enhance Slovenia’s hate speech prevention strategy\",Malaysia,Supported,\"Economic, social & cultural rights - general measures of implementation\"\n"
+
+    @Test func everyEncodingAndLineEndASpreadsheetSavesReadsTheSame() async throws {
+        let lineEnds = ["\n", "\r\n", "\r"]
+        let encodings: [(String, Data, String?)] = lineEnds.flatMap { end -> [(String, Data, String?)] in
+            let text = Self.csv.replacingOccurrences(of: "\n", with: end)
+            return [
+                ("UTF-8", Data(text.utf8), nil),
+                ("UTF-8 with BOM", Data([0xEF, 0xBB, 0xBF]) + Data(text.utf8), nil),
+                ("UTF-16LE", Data([0xFF, 0xFE]) + text.data(using: .utf16LittleEndian)!, "UTF-16"),
+                ("UTF-16BE", Data([0xFE, 0xFF]) + text.data(using: .utf16BigEndian)!, "UTF-16"),
+                ("Windows-1252", text.data(using: .windowsCP1252)!, "Windows-1252"),
+                ("Mac Roman", text.data(using: .macOSRoman)!, "Mac Roman"),
+            ]
+        }
+        for (name, data, notice) in encodings {
+            let local = try TemporaryReplica()
+            defer { local.cleanUp() }
+            let result = try await run(local, try write(data, in: local))
+            #expect(result.imported == 2 && result.dropped.isEmpty, "\(name)")
+            if let notice { #expect(result.notices.first?.contains(notice) == true, "\(name): \(result.notices)") } else { #expect(result.notices.isEmpty) }
+            let records = try await byParagraph(local)
+            #expect(records["140.48"]?["recommending_state"] == .list(["Türkiye"]), "\(name)")
+            #expect(records["140.28"]?["text"] == .text("Enhance Slovenia’s hate speech prevention strategy"), "\(name)")
+            #expect(records["140.28"]?["un_themes"] == .list(["Economic, social & cultural rights - general measures of implementation"]), "\(name)")
+        }
+        // A named encoding wins over detection.
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let roman = try write(Self.csv.data(using: .macOSRoman)!, in: local)
+        _ = try await run(local, roman, encoding: .macRoman)
+        #expect(try await byParagraph(local)["140.48"]?["recommending_state"] == .list(["Türkiye"]))
+    }
+
+    @Test func rowsRepeatedOncePerStateMergeAndReimportsUpdateInPlace() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let review = try local.write { editor, _ in try editor.add(collection: "reviews", values: ["state": .text("Slovenia"), "cycle": .integer(4)]) }
+        let dyadic = "Paragraph,Recommendation,Recommending State,Response\n"
+            + "140.7,Ratify the Optional Protocol,Maldives,Supported\n"
+            + "140.7,Ratify the Optional Protocol,Portugal,Supported\n"
+            + "140.9,Consider acceding to the Optional Protocol,Rwanda,consider\n"
+        let path = try write(Data(dyadic.utf8), in: local)
+        let first = try await run(local, path, review: review, maps: ["response": [Schema.foldedKey("consider"): "pending"]])
+        #expect(first.imported == 2 && first.updated == 0)
+        var records = try await byParagraph(local)
+        #expect(records["140.7"]?["recommending_state"] == .list(["Maldives", "Portugal"]))
+        #expect(records["140.7"]?["review"] == .reference(review))
+        #expect(records["140.9"]?["response"] == .text("pending"))
+
+        let changed = dyadic.replacingOccurrences(of: "consider", with: "Accepted")
+        let second = try await run(local, try write(Data(changed.utf8), in: local), review: review)
+        #expect(second.imported == 0 && second.updated == 1 && second.unchanged == 1)
+        records = try await byParagraph(local)
+        #expect(records.count == 2)
+        #expect(records["140.9"]?["response"] == .text("supported"))
+
+        // The same paragraph number in another review is another recommendation.
+        let other = try local.write { editor, _ in try editor.add(collection: "reviews", values: ["state": .text("Slovenia"), "cycle": .integer(3)]) }
+        #expect(try await run(local, path, review: other, maps: ["response": ["consider": "pending"]]).imported == 2)
+    }
+
+    @Test func unknownValuesAreCountedOnceEachForOneMapping() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let csv = "text,response\nFirst,consider\nSecond,Consider\nThird,maybe\n"
+        let result = try await run(local, try write(Data(csv.utf8), in: local), skipInvalid: true)
+        #expect(result.imported == 3)
+        #expect(result.unknown == ["response": ["consider": 1, "Consider": 1, "maybe": 1]])
+        #expect(result.dropped.map(\.line) == [2, 3, 4])
+    }
 }

@@ -65,18 +65,31 @@ enum TextEncoding: String, CaseIterable, Sendable {
         return false
     }
 
-    /// How much the bytes above 0x7F read as letters and the punctuation spreadsheets write (’ “ ” – …) when
-    /// decoded as `encoding`; a byte the encoding does not define counts heavily against it.
+    /// How well the bytes above 0x7F read when decoded as `encoding`: a lower-case letter, a capital that starts
+    /// a word, or the punctuation spreadsheets write (’ “ ” – …) counts for it; a capital inside a word or any
+    /// other symbol counts against it; a byte the encoding does not define rules it out.
     private static func plausibility(_ bytes: [UInt8], _ encoding: TextEncoding) -> Int {
+        let common: Set<Unicode.Scalar> = ["\u{2019}", "\u{2018}", "\u{201C}", "\u{201D}", "\u{2013}", "\u{2014}", "\u{2026}", "\u{00A0}", "\u{20AC}"]
+        var decoded: [UInt8: Unicode.Scalar?] = [:]
+        func isLetter(_ byte: UInt8) -> Bool { (65...90).contains(byte) || (97...122).contains(byte) || byte >= 0x80 }
         var score = 0
-        for byte in Set(bytes) where byte >= 0x80 {
-            guard let text = String(data: Data([byte]), encoding: encoding.foundation), let scalar = text.unicodeScalars.first,
-                  scalar.value != 0xFFFD else {
+        for (index, byte) in bytes.enumerated() where byte >= 0x80 {
+            if decoded[byte] == nil {
+                let scalar = String(data: Data([byte]), encoding: encoding.foundation)?.unicodeScalars.first
+                decoded[byte] = .some(scalar?.value == 0xFFFD ? nil : scalar)
+            }
+            guard let scalar = decoded[byte]!, scalar.value != 0xFFFD else {
                 score -= 100
                 continue
             }
-            let common: Set<Unicode.Scalar> = ["\u{2019}", "\u{2018}", "\u{201C}", "\u{201D}", "\u{2013}", "\u{2014}", "\u{2026}", "\u{00A0}", "\u{20AC}"]
-            score += scalar.properties.isAlphabetic || common.contains(scalar) ? 2 : -1
+            let insideWord = index > 0 && isLetter(bytes[index - 1]) && index + 1 < bytes.count && (97...122).contains(bytes[index + 1])
+            if scalar.properties.isLowercase || common.contains(scalar) {
+                score += 2
+            } else if scalar.properties.isUppercase {
+                score += insideWord ? -2 : 2
+            } else {
+                score -= 2
+            }
         }
         return score
     }
