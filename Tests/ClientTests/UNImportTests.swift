@@ -58,6 +58,18 @@ import Testing
         #expect(records["140.94"]?["recommending_state"] == .list(["Iran (Islamic Republic of)"]))
         #expect(records["140.177"]?["recommending_state"] == .list(["Viet Nam"]))
 
+        // `--where` takes any alias, ignoring case and diacritics.
+        func count(_ filter: String) async throws -> Int {
+            try await local.replica.records(in: "recommendations", where: [filter], schema: local.settings.schema).count
+        }
+        for filter in ["recommending_state=türkiye", "recommending_state=Turkey", "recommending_state=TURKIYE"] {
+            #expect(try await count(filter) == 1, "\(filter)")
+        }
+        #expect(try await count("recommending_state=Islamic Republic of Iran") == 1)
+        #expect(try await count("response=Rejected") == (try await count("response=noted")))
+        #expect(try await count("response=Rejected") >= 2)
+        #expect(try await count("themes=Ratification of & accession to international instruments") == (try await count("themes=international_instruments")))
+
         // The same file again changes nothing and stages nothing.
         let outbox = try local.outbox().count
         let again = try await run(local, fixture("ohchr-thematic-list-slovenia-upr48-extract.docx"))
