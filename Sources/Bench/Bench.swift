@@ -30,6 +30,9 @@ struct Bench: AsyncParsableCommand {
                                valueName: "postgres://USER:PASS@HOST:PORT/DB"))
     var databaseURL: String?
 
+    @Flag(name: .customLong("import-only"), help: "Only the import of UN recommendations (list and vocabulary cells), at each --records size.")
+    var importOnly = false
+
     mutating func run() async throws {
         if smoke {
             records = [200, 1_000]
@@ -44,9 +47,10 @@ struct Bench: AsyncParsableCommand {
         defer { runner.postgres?.dropAll() }
         var rows: [Row] = []
         for count in records {
-            rows += try runner.scalingPhases(records: count)
+            if !importOnly { rows += try runner.scalingPhases(records: count) }
+            rows += try runner.recommendationImport(records: count)
         }
-        rows += try runner.concurrency(replicas: replicas, changesPerReplica: changesPerReplica)
+        if !importOnly { rows += try runner.concurrency(replicas: replicas, changesPerReplica: changesPerReplica) }
         let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
         Table.print(rows, machine: Machine.describe() + "\nserver store: " + store)
     }

@@ -53,6 +53,7 @@ extension Schema {
     /// diacritics, curly quotes as straight ones, `&` as `and`, `_` and `-` as spaces, runs of spaces as one,
     /// and no trailing `.` or `;`.
     package static func foldedKey(_ text: String) -> String {
+        if let ascii = asciiFoldedKey(text) { return ascii }
         var folded = text.precomposedStringWithCompatibilityMapping
             .folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
         if folded.unicodeScalars.contains(where: { !$0.isASCII || $0 == "&" || $0 == "_" || $0 == "-" }) {
@@ -72,6 +73,31 @@ extension Schema {
             if !last.isEmpty { words.append(last) }
         }
         return words.joined(separator: " ")
+    }
+
+    /// `foldedKey` of plain ASCII text without Foundation, which most cells are: an import folds each of them.
+    private static func asciiFoldedKey(_ text: String) -> String? {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 8)
+        var space = false
+        for byte in text.utf8 {
+            guard byte < 0x80 else { return nil }
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "_"), UInt8(ascii: "-"), 0x0B, 0x0C:
+                space = !out.isEmpty
+            case UInt8(ascii: "&"):
+                if !out.isEmpty { out.append(UInt8(ascii: " ")) }
+                out += Array("and".utf8)
+                space = true
+            default:
+                if space { out.append(UInt8(ascii: " ")) }
+                space = false
+                out.append((65...90).contains(byte) ? byte + 32 : byte)
+            }
+        }
+        while let last = out.last, last == UInt8(ascii: ".") || last == UInt8(ascii: ";") { out.removeLast() }
+        while out.last == UInt8(ascii: " ") { out.removeLast() }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// This schema with the term aliases `source` gives for terms it has too (same vocabulary name and term id)
