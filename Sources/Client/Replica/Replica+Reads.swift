@@ -73,4 +73,9 @@ extension Replica {
             try UPRReport.build(roles: roles, reviewFilter: try review.map { try RecordRef.find($0, db).id }, db)
         }
     }
+
+    /// The recommendations that repeat an earlier cycle's, chain by chain (`report --cycles`).
+    func recurrences(roles: ReportRoles) async throws -> [UPRReport.Recurrence] {
+        try await read { db in try UPRReport.recurrences(roles: roles, db) }
+    }
 }
