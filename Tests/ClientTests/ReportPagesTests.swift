@@ -90,6 +90,18 @@ import Testing
             #expect(shown.count == min(counts.count, 30), "\(id)")
         }
         #expect(dom.contains("data-count=\"\(report.recommendations)\""))
+
+        // A picture of the page for people to look at, outside the repository.
+        let shot = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-report.png")
+        let camera = Process()
+        camera.executableURL = URL(fileURLWithPath: chromium)
+        camera.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(local.home.appendingPathComponent("profile").path)",
+                            "--hide-scrollbars", "--window-size=1100,2400", "--screenshot=\(shot.path)", file.absoluteString]
+        camera.standardOutput = FileHandle.nullDevice
+        camera.standardError = FileHandle.nullDevice
+        try camera.run()
+        camera.waitUntilExit()
+        #expect(FileManager.default.fileExists(atPath: shot.path))
         #expect(dom.contains("122.77") && dom.contains("140.70"))
     }
 
