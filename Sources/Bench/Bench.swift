@@ -33,6 +33,9 @@ struct Bench: AsyncParsableCommand {
     @Flag(name: .customLong("import-only"), help: "Only the import of UN recommendations (list and vocabulary cells), at each --records size.")
     var importOnly = false
 
+    @Flag(name: .customLong("term-ids-only"), help: "In the import phase, only the file written with term ids (an older casebook reads it too).")
+    var termIDsOnly = false
+
     mutating func run() async throws {
         if smoke {
             records = [200, 1_000]
@@ -48,7 +51,7 @@ struct Bench: AsyncParsableCommand {
         var rows: [Row] = []
         for count in records {
             if !importOnly { rows += try runner.scalingPhases(records: count) }
-            rows += try runner.recommendationImport(records: count)
+            rows += try runner.recommendationImport(records: count, unWording: termIDsOnly ? [false] : [false, true])
         }
         if !importOnly { rows += try runner.concurrency(replicas: replicas, changesPerReplica: changesPerReplica) }
         let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"

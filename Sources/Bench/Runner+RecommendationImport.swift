@@ -5,11 +5,11 @@ extension Runner {
     /// `casebook import recommendations` of `count` rows with list and vocabulary cells into a upr project:
     /// once written with term ids, once as the UN words them (states inside the text, `Accepted`, UN themes,
     /// one with a comma), each into a fresh replica.
-    mutating func recommendationImport(records count: Int) throws -> [Row] {
+    mutating func recommendationImport(records count: Int, unWording wordings: [Bool] = [false, true]) throws -> [Row] {
         let (server, token) = try freshServer(schema: .upr)
         defer { server.stop() }
         var rows: [Row] = []
-        for unWording in [false, true] {
+        for unWording in wordings {
             let home = try replica(server, token: token)
             let csv = work.appendingPathComponent("recommendations-\(count)-\(unWording ? "un" : "ids").csv")
             try BenchData.recommendationsCSV(count: count, unWording: unWording, to: csv)

@@ -118,6 +118,13 @@ import Testing
         + "\"140.48 Lift restrictions on dual nationality for naturalized Slovene citizens\",Türkiye,Noted,Equality & non-discrimination\n"
         + "\"140.28 Enhance Slovenia’s hate speech prevention strategy\",Malaysia,Supported,\"Economic, social & cultural rights - general measures of implementation\"\n"
 
+    /// `csv` with its cells separated by semicolons (the cells with commas stay quoted).
+    static func semicolons(_ text: String) -> String {
+        text.replacingOccurrences(of: "Recommendation,Recommending State,Response,Themes", with: "Recommendation;Recommending State;Response;Themes")
+            .replacingOccurrences(of: "\",Türkiye,Noted,", with: "\";Türkiye;Noted;")
+            .replacingOccurrences(of: "\",Malaysia,Supported,\"", with: "\";Malaysia;Supported;\"")
+    }
+
     @Test func everyEncodingAndLineEndASpreadsheetSavesReadsTheSame() async throws {
         let lineEnds = ["\n", "\r\n", "\r"]
         let encodings: [(String, Data, String?)] = lineEnds.flatMap { end -> [(String, Data, String?)] in
@@ -129,6 +136,9 @@ import Testing
                 ("UTF-16BE", Data([0xFE, 0xFF]) + text.data(using: .utf16BigEndian)!, "UTF-16"),
                 ("Windows-1252", text.data(using: .windowsCP1252)!, "Windows-1252"),
                 ("Mac Roman", text.data(using: .macOSRoman)!, "Mac Roman"),
+                // Excel where the comma is the decimal mark saves `;`; its "Unicode text" is UTF-16 with tabs.
+                ("semicolons", Data(Self.semicolons(text).utf8), nil),
+                ("UTF-16 with tabs", Data([0xFF, 0xFE]) + Self.semicolons(text).replacingOccurrences(of: ";", with: "\t").data(using: .utf16LittleEndian)!, "UTF-16"),
             ]
         }
         for (name, data, notice) in encodings {

@@ -112,9 +112,15 @@ struct DecodedText {
         let head = [UInt8]((try? handle.read(upToCount: sample)) ?? Data())
         try? handle.close()
         let encoding = named ?? TextEncoding.detect(head: head, complete: head.count < sample)
-        if encoding == .utf8 { return (try CSVReader(path: path), .utf8, named == nil) }
+        if encoding == .utf8 {
+            var reader = try CSVReader(path: path)
+            reader.delimiter = CSVReader.delimiter(of: head.starts(with: [0xEF, 0xBB, 0xBF]) ? head.dropFirst(3) : head[...])
+            return (reader, .utf8, named == nil)
+        }
         let decoded = try read(path: path, named: encoding)
-        return (CSVReader(bytes: decoded.bytes), encoding, named == nil)
+        var reader = CSVReader(bytes: decoded.bytes)
+        reader.delimiter = CSVReader.delimiter(of: decoded.bytes.prefix(sample))
+        return (reader, encoding, named == nil)
     }
 
     /// Reads the file at `path` as `named`, or in the encoding its bytes show.

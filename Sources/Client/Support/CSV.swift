@@ -21,6 +21,23 @@ struct CSVReader {
     /// 30 MB of commas, a 200 MB cell) is refused when it passes them, before it fills the memory.
     var maxRecordBytes = 16 << 20
     var maxCells = 10_000
+    /// What separates cells: a comma, or what a spreadsheet saved instead (`;` where the comma is the
+    /// decimal mark, a tab in "Unicode text"); see `delimiter(of:)`.
+    var delimiter = UInt8(ascii: ",")
+
+    /// The delimiter a file's first line uses: a comma unless the line has none outside quotes but has
+    /// semicolons or tabs.
+    static func delimiter(of head: some Sequence<UInt8>) -> UInt8 {
+        var counts: [UInt8: Int] = [:]
+        var quoted = false
+        for byte in head {
+            if byte == UInt8(ascii: "\"") { quoted.toggle() }
+            if !quoted && (byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")) { break }
+            if !quoted && (byte == UInt8(ascii: ",") || byte == UInt8(ascii: ";") || byte == UInt8(ascii: "\t")) { counts[byte, default: 0] += 1 }
+        }
+        guard counts[UInt8(ascii: ",")] == nil, let best = counts.max(by: { $0.value < $1.value }) else { return UInt8(ascii: ",") }
+        return best.key
+    }
 
     private let handle: FileHandle?
     private var buffer: [UInt8] = []
@@ -125,7 +142,7 @@ struct CSVReader {
             case UInt8(ascii: "\""):
                 guard cell.isEmpty else { throw Malformed(line: line, message: "a quote inside an unquoted cell: quote the whole cell and double the quote") }
                 quoted = true
-            case UInt8(ascii: ","):
+            case delimiter:
                 try finishCell()
             case UInt8(ascii: "\r"):
                 if try peekByte() == UInt8(ascii: "\n") { continue }
