@@ -199,6 +199,8 @@ import Testing
             for alias in field.aliases { #expect(help.contains(" \(alias)"), "\(alias)") }
         }
         #expect(Casebook.Import.aliasList(withoutAliasesOrReport(.upr)) == "The upr schema gives no column aliases.")
+        // The words read as responses are listed too.
+        for alias in Schema.upr.vocabulary("response")!.terms.flatMap(\.aliases) { #expect(help.contains(" \(alias)"), "\(alias)") }
     }
 
     @Test func theReportNeedsASchemaThatNamesItsCollections() throws {

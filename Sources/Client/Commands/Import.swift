@@ -29,7 +29,29 @@ extension Casebook {
                 the same rows again updates them, and rows repeated once per state merge.
 
 
-                """ + aliasList(Schema.upr))
+                """ + aliasList(Schema.upr) + "\n\n" + termAliasList(Schema.upr, vocabularies: ["response", "implementation_status"]))
+
+        /// The words the default schema accepts for the terms of `vocabularies` (its states and themes are too many
+        /// to list: see the schema), wrapped like `aliasList`.
+        static func termAliasList(_ schema: Schema, vocabularies: [String]) -> String {
+            var lines = ["Words read as terms by the default \(schema.name) schema, besides ids and labels:"]
+            for vocabulary in vocabularies.compactMap(schema.vocabulary) {
+                lines.append("  \(vocabulary.name)")
+                for term in vocabulary.terms where !term.aliases.isEmpty {
+                    var line = "    \(term.id):"
+                    for (index, alias) in term.aliases.enumerated() {
+                        let item = " \(alias)" + (index == term.aliases.count - 1 ? "" : ",")
+                        if line.count + item.count > 78 {
+                            lines.append(line)
+                            line = "     "
+                        }
+                        line += item
+                    }
+                    lines.append(line)
+                }
+            }
+            return lines.joined(separator: "\n")
+        }
 
         /// The column aliases `schema` gives, by collection and field, for the help (which cannot read a
         /// replica's schema). Wrapped here, so that lines keep their indent in an 80-column terminal.

@@ -66,6 +66,11 @@ struct CellReader {
             if let keeper, !kept.isEmpty { spill = (keeper.name, kept) }
         case .list:
             value = .list(normalised(items(text, known: known).map { mapped($0, field) }, field: field))
+        // Text and whole numbers directly: `Schema.parse` trims through Foundation, a cost on every cell of an import.
+        case .text, .longText: value = .text(mapped(text, field))
+        case .integer:
+            guard let number = Int64(text) else { return (try editor.value(text, field: field.name, collection: collection), nil) }
+            value = .integer(number)
         case .reference: value = .reference(try editor.record(text).id)
         case .references: value = .references(try items(text, known: { _ in false }).map { try editor.record($0).id })
         default: return (try editor.value(mapped(text, field), field: field.name, collection: collection), nil)
@@ -95,11 +100,11 @@ struct CellReader {
     /// implementation` is one theme, and `Korea, Republic of` one state.
     func items(_ text: String, known: (String) -> Bool) -> [String] {
         if text.hasPrefix("["), let list = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) {
-            return list.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            return list.map { $0.trimmed }.filter { !$0.isEmpty }
         }
         if known(text) { return [text] }
         let parts = text.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == "\n" || $0 == "\r\n" })
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .map { $0.trimmed }.filter { !$0.isEmpty }
         guard parts.count > 1 else { return parts }
         var result: [String] = []
         var start = 0

@@ -27,12 +27,12 @@ enum ThematicList {
         var section: String?
         var records = [CSVReader.Record(line: 1, cells: header)]
         for (index, row) in table.enumerated().dropFirst() {
-            let filled = row.filter { !$0.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+            let filled = row.filter { !$0.text.trimmed.isEmpty }
             if row.count == 1 || filled.count == 1 && row[0].span > 1 {
                 section = sectionTheme(filled.first?.text ?? "")
                 continue
             }
-            guard row.indices.contains(recommendation), !row[recommendation].text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
+            guard row.indices.contains(recommendation), !row[recommendation].text.trimmed.isEmpty else { continue }
             func text(_ column: Int?) -> String { column.flatMap { row.indices.contains($0) ? row[$0].text : nil } ?? "" }
             var lists = themeCell(text(themes))
             if let section, !lists.themes.contains(where: { Schema.foldedKey($0) == Schema.foldedKey(section) }) {
@@ -40,7 +40,7 @@ enum ThematicList {
             }
             lists.sdgs += listItems(text(sdgs))
             records.append(CSVReader.Record(line: index + 1, cells: [
-                text(recommendation), text(position).trimmingCharacters(in: .whitespacesAndNewlines),
+                text(recommendation), text(position).trimmed,
                 json(lists.themes), json(lists.groups), json(lists.sdgs),
             ]))
         }
@@ -53,9 +53,9 @@ enum ThematicList {
 
     /// `Theme: A12 Acceptance of international norms` -> `Acceptance of international norms`.
     static func sectionTheme(_ text: String) -> String? {
-        var theme = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        var theme = text.trimmed
         if let colon = theme.range(of: "theme:", options: [.caseInsensitive, .anchored]) { theme = String(theme[colon.upperBound...]) }
-        theme = withoutCode(theme.trimmingCharacters(in: .whitespaces))
+        theme = withoutCode(theme.trimmed)
         return theme.isEmpty ? nil : theme
     }
 
@@ -80,9 +80,9 @@ enum ThematicList {
     /// The `- item` lines of a cell, without their dashes.
     private static func listItems(_ text: String) -> [String] {
         text.components(separatedBy: .newlines).compactMap { line in
-            var item = Substring(line.trimmingCharacters(in: .whitespaces))
+            var item = Substring(line.trimmed)
             if item.hasPrefix("- ") || item.hasPrefix("-\t") { item = item.dropFirst(2) }
-            let trimmed = item.trimmingCharacters(in: .whitespaces)
+            let trimmed = item.trimmed
             return trimmed.isEmpty ? nil : trimmed
         }
     }
@@ -94,7 +94,7 @@ enum ThematicList {
         var i = 1
         while i < scalars.count, ("0"..."9").contains(scalars[i]) { i += 1 }
         guard i < scalars.count, scalars[i] == " " else { return theme }
-        return String(String.UnicodeScalarView(scalars[(i + 1)...])).trimmingCharacters(in: .whitespaces)
+        return String(String.UnicodeScalarView(scalars[(i + 1)...])).trimmed
     }
 
     private static func json(_ items: [String]) -> String {

@@ -64,7 +64,7 @@ struct CSVImporter {
             var batch = ImportBatch(keyed: keyed, review: reviewID)
             var rows = 0
             while let record = try nextRecord(&source) {
-                if record.cells.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }  // a blank line
+                if record.cells.allSatisfy({ $0.trimmed.isEmpty }) { continue }  // a blank line
                 do {
                     guard record.cells.count == header.cells.count else {
                         throw ClientError("it has \(record.cells.count) columns but the header has \(header.cells.count)")
@@ -122,7 +122,7 @@ struct CSVImporter {
         var values: [String: FieldValue] = [:]
         for (column, field) in mapping.fields {
             // A cell neutralised against formula injection by `export` reads as its value.
-            let text = CSVWriter.unneutralised(record.cells[column]).trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = CSVWriter.unneutralised(record.cells[column]).trimmed
             guard !text.isEmpty else { continue }
             do {
                 let read = try cells.value(text, field: field, editor: editor)
@@ -145,7 +145,7 @@ struct CSVImporter {
 
     private func recordID(_ record: CSVReader.Record, _ mapping: Mapping) throws -> String? {
         guard let column = mapping.idColumn else { return nil }
-        let id = record.cells[column].trimmingCharacters(in: .whitespaces).lowercased()
+        let id = record.cells[column].trimmed.lowercased()
         guard !id.isEmpty else { return nil }
         guard RecordID.isValid(id) else { throw ClientError("the id '\(id.prefix(40))' is not a record id (32 characters 0-9a-f)") }
         return id

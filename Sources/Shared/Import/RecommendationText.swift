@@ -16,9 +16,11 @@ package struct RecommendationText: Equatable, Sendable {
     /// sentence always names states (the UN's form), earlier ones only when every name in them is known,
     /// so `the Forced Labour Convention, 1930 (No. 29) (United Kingdom ...)` keeps `(No. 29)` in the text.
     package static func parse(_ cell: String, isState: (String) -> Bool) -> RecommendationText {
-        var lines = cell.components(separatedBy: .newlines)
+        var lines = cell.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         var source: String?
-        if let index = lines.firstIndex(where: { $0.range(of: "source of position", options: .caseInsensitive) != nil }) {
+        // Foundation's case-insensitive search only on the line that has it: most of an import's cells do not.
+        if let index = lines.firstIndex(where: { $0.lowercased().firstRange(of: "source of position") != nil }),
+           lines[index].range(of: "source of position", options: .caseInsensitive) != nil {
             let line = lines[index]
             let start = line.range(of: "source of position", options: .caseInsensitive)!
             let head = String(line[..<start.lowerBound])
@@ -27,7 +29,7 @@ package struct RecommendationText: Equatable, Sendable {
             source = rest.isEmpty ? nil : String(rest)
             lines[index] = head
         }
-        var body = lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "\n")
+        var body = lines.map { $0.trimmed }.filter { !$0.isEmpty }.joined(separator: "\n")
         let paragraph = leadingParagraph(&body)
         var states: [String] = []
         // Each `;`-ended sentence of a combined recommendation names its own states. Without a paragraph
@@ -60,7 +62,7 @@ package struct RecommendationText: Equatable, Sendable {
         let number = String(String.UnicodeScalarView(scalars[..<i]))
         if i < scalars.count, scalars[i] == "." { i += 1 }
         guard i == scalars.count || scalars[i].properties.isWhitespace else { return nil }
-        body = String(String.UnicodeScalarView(scalars[i...])).trimmingCharacters(in: .whitespaces)
+        body = String(String.UnicodeScalarView(scalars[i...])).trimmed
         return number
     }
 
@@ -77,7 +79,7 @@ package struct RecommendationText: Equatable, Sendable {
             }
         }
         parts.append(current)
-        return parts.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        return parts.map { $0.trimmed }.filter { !$0.isEmpty }
     }
 
     /// Removes the parentheses that end `sentence` and name states, and returns the states, first to last.
@@ -85,7 +87,7 @@ package struct RecommendationText: Equatable, Sendable {
         var groups: [[String]] = []
         var rest = sentence
         while true {
-            var trimmed = rest.trimmingCharacters(in: .whitespacesAndNewlines)
+            var trimmed = rest.trimmed
             while trimmed.hasSuffix(".") || trimmed.hasSuffix(";") { trimmed.removeLast() }
             guard trimmed.hasSuffix(")"), let open = matchingOpen(trimmed) else { break }
             let inside = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
@@ -96,7 +98,7 @@ package struct RecommendationText: Equatable, Sendable {
             rest = String(trimmed[..<open])
         }
         guard !groups.isEmpty else { return [] }
-        sentence = rest.trimmingCharacters(in: .whitespacesAndNewlines)
+        sentence = rest.trimmed
         return groups.flatMap { $0 }
     }
 
