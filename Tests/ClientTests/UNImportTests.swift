@@ -197,4 +197,14 @@ import Testing
         #expect(result.unknown == ["response": ["consider": 1, "Consider": 1, "maybe": 1]])
         #expect(result.dropped.map(\.line) == [2, 3, 4])
     }
+
+    @Test func archivesThatAreNotOfficeFilesAreRefusedWithOneLine() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        for (name, message) in [("not-office.zip", "neither an XLSX workbook nor a DOCX document"), ("broken-document.docx", "not well-formed XML")] {
+            let error = await #expect(throws: ClientError.self) { _ = try await run(local, fixture(name)) }
+            #expect(error?.message.contains(message) == true, "\(name): \(error?.message ?? "")")
+        }
+        #expect(try local.outbox().isEmpty)
+    }
 }
