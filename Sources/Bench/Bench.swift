@@ -30,6 +30,12 @@ struct Bench: AsyncParsableCommand {
                                valueName: "postgres://USER:PASS@HOST:PORT/DB"))
     var databaseURL: String?
 
+    @Flag(name: .customLong("import-only"), help: "Only the import of UN recommendations (list and vocabulary cells), at each --records size.")
+    var importOnly = false
+
+    @Flag(name: .customLong("term-ids-only"), help: "In the import phase, only the file written with term ids (an older casebook reads it too).")
+    var termIDsOnly = false
+
     @Option(help: ArgumentHelp("Replicas to measure: unencrypted, encrypted, or both side by side in the same run.", valueName: "off|on|both"))
     var encryption = "both"
 
@@ -54,11 +60,11 @@ struct Bench: AsyncParsableCommand {
         var pairs: [(plain: [Row], encrypted: [Row])] = []
         for count in records {
             var plain: [Row] = [], encrypted: [Row] = []
-            if encryption != "on" {
+            if !importOnly && encryption != "on" {
                 runner.encrypted = false
                 plain = try runner.scalingPhases(records: count)
             }
-            if encryption != "off" {
+            if !importOnly && encryption != "off" {
                 runner.encrypted = true
                 encrypted = try runner.scalingPhases(records: count).map { row in
                     var row = row
@@ -68,9 +74,10 @@ struct Bench: AsyncParsableCommand {
             }
             rows += plain + encrypted.filter { !$0.phase.hasPrefix("raw SQLite") || plain.isEmpty }
             pairs.append((plain, encrypted))
+            rows += try runner.recommendationImport(records: count, unWording: termIDsOnly ? [false] : [false, true])
         }
         runner.encrypted = encryption != "off"
-        rows += try runner.concurrency(replicas: replicas, changesPerReplica: changesPerReplica)
+        if !importOnly { rows += try runner.concurrency(replicas: replicas, changesPerReplica: changesPerReplica) }
         let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
         Table.print(rows, machine: Machine.describe() + "\nserver store: " + store)
         if encryption == "both" { Table.printEncryptionCost(pairs) }

@@ -28,12 +28,12 @@ struct Runner {
     }
 
     /// A fresh server with the benchmark schema and one researcher; returns it and a token.
-    mutating func freshServer() throws -> (BenchServer, String) {
+    mutating func freshServer(schema: Schema = BenchData.schema) throws -> (BenchServer, String) {
         let data = folder("server")
         let databaseURL = try postgres?.freshDatabase()
         let server = try BenchServer(bin: bin, data: data, databaseURL: databaseURL)
-        let schemaPath = work.appendingPathComponent("bench-schema.json")
-        try BenchData.schema.jsonData().write(to: schemaPath)
+        let schemaPath = work.appendingPathComponent("\(schema.name)-schema.json")
+        try schema.jsonData().write(to: schemaPath)
         _ = try server.admin(["project", "create", "bench", "--schema", schemaPath.path])
         let token = try server.admin(["user", "add", "bench", "--project", "bench"]).stdout.split(separator: "\n").last.map(String.init) ?? ""
         return (server, token)

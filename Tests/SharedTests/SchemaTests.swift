@@ -147,6 +147,15 @@ extension SchemaTests {
     func oldJSON() throws -> Data {
         var object = try #require(try JSONSerialization.jsonObject(with: try Schema.upr.jsonData()) as? [String: Any])
         object["report"] = nil
+        object["vocabularies"] = (object["vocabularies"] as? [[String: Any]])?.map { vocabulary in
+            var vocabulary = vocabulary
+            vocabulary["terms"] = (vocabulary["terms"] as? [[String: Any]])?.map { term in
+                var term = term
+                term["aliases"] = nil
+                return term
+            }
+            return vocabulary
+        }
         object["collections"] = (object["collections"] as? [[String: Any]])?.map { collection in
             var collection = collection
             collection["fields"] = (collection["fields"] as? [[String: Any]])?.map { field in
@@ -189,7 +198,8 @@ extension SchemaTests {
         #expect(!text.contains("\"aliases\""))
         #expect(!text.contains("\"report\""))
         // A replica of a upr project stored so gets the embedded schema's aliases and report back.
-        #expect(old.backfilled(from: .upr) == Schema.upr)
+        #expect(old.backfilled(from: .upr).withTermAliases(from: .upr) == Schema.upr)
+        #expect(old.vocabularies.allSatisfy { $0.terms.allSatisfy(\.aliases.isEmpty) })
         var other = old
         other.name = "casework"
         #expect(other.backfilled(from: .upr) == other)

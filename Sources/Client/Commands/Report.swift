@@ -15,17 +15,41 @@ extension Casebook {
         @Option(help: "Only this review (id or unique prefix).")
         var review: String?
 
-        @Flag(help: "Print JSON.")
+        @Flag(help: "Print JSON (the same as --format json).")
         var json = false
+
+        @Option(help: "text, json, md (Markdown) or html (one self-contained page: inline CSS and SVG charts, no network).")
+        var format: ReportFormat = .text
+
+        @Flag(help: "The recommendations made again in a later cycle, with their response and status in each cycle.")
+        var cycles = false
 
         @OptionGroup var homeOptions: HomeOptions
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
             let roles = try UPRReport.roles(in: settings.schema)
+            let format = json ? .json : format
+            if cycles {
+                let chains = try await replica.recurrences(roles: roles)
+                switch format {
+                case .json: try Output.json(["recurring": chains])
+                case .md, .html: Output.line(UPRReport.markdown(recurrences: chains))
+                case .text: UPRReport.printText(recurrences: chains)
+                }
+                return
+            }
             let report = try await replica.report(roles: roles, review: review)
-            if json { return try Output.json(report) }
-            UPRReport.printText(report)
+            switch format {
+            case .json: try Output.json(report)
+            case .md: Output.line(UPRReport.markdown(report))
+            case .html: Output.line(UPRReport.html(report, recurrences: try await replica.recurrences(roles: roles)))
+            case .text: UPRReport.printText(report)
+            }
         }
+    }
+
+    enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json, md, html
     }
 }
 
@@ -67,6 +91,21 @@ extension UPRReport {
         for review in report.reviews {
             Output.line("")
             section(review, title: "Review of \(review.state ?? "?"), cycle \(review.cycle.map(String.init) ?? "?"), \(review.date ?? "undated") (\(review.review?.prefix(12) ?? ""))")
+        }
+    }
+}
+
+extension UPRReport {
+    /// Prints the recurring recommendations as text.
+    static func printText(recurrences: [Recurrence]) {
+        Output.line("Recurring recommendations: \(recurrences.count)")
+        for chain in recurrences {
+            Output.line("")
+            Output.line("  \(chain.recommendingStates.joined(separator: ", ")) to \(chain.state ?? "?"): \((chain.appearances.last?.text ?? "").prefix(100))")
+            for item in chain.appearances {
+                Output.line("    cycle \(item.cycle.map(String.init) ?? "?")  \(item.paragraph ?? "-")  \(item.response ?? "no response")  "
+                            + "status: \(item.status ?? "not_assessed")  state says: \(item.stateClaim ?? "-")  NGOs: \(item.ngoFinding ?? "-")")
+            }
         }
     }
 }

@@ -66,10 +66,12 @@ struct LocalEditor {
     /// Adds a record with the id `id`, or, when the replica has it, edits the fields whose values
     /// differ (re-importing an export must not stage a change for every cell). A field in conflict
     /// is set even to its shown value, which then settles it as a person would.
-    mutating func put(record id: String, collection: String, values: [String: FieldValue]) throws {
+    /// Returns what it did: added the record, changed some of its fields, or found nothing to change.
+    @discardableResult
+    mutating func put(record id: String, collection: String, values: [String: FieldValue]) throws -> PutOutcome {
         guard let existing = try String.fetchOne(db, sql: "SELECT collection FROM record WHERE id = ?", arguments: [id]) else {
             _ = try add(collection: collection, values: values, id: id)
-            return
+            return .added
         }
         guard existing == collection else { throw ClientError("record \(id) is in \(existing), not \(collection)") }
         let current = try Row.fetchAll(db, sql: """
@@ -80,8 +82,14 @@ struct LocalEditor {
         for (field, value) in values where current[field] == StorageText.encode(value) {
             if try Replica.acceptedHeads(record: id, field: field, db).count <= 1 { changed[field] = nil }
         }
-        guard !changed.isEmpty else { return }
+        guard !changed.isEmpty else { return .unchanged }
         try edit(record: RecordRef(id: id, collection: existing, visible: true), values: changed)
+        return .changed
+    }
+
+    /// What `put(record:collection:values:)` did.
+    enum PutOutcome {
+        case added, changed, unchanged
     }
 
     /// Sets and unsets fields of an existing record.

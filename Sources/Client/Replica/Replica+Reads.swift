@@ -18,9 +18,17 @@ extension Replica {
     func records(in collection: String, where filters: [String] = [], schema: Schema) async throws -> [RecordView] {
         try await read { db in
             let collectionSchema = try schema.requireCollection(collection)
+            let terms = schema.withTermAliases(from: .upr)
             var keys: [(field: String, key: String)] = []
             for filter in filters {
-                let (field, text) = Assignments.split(filter)
+                let (field, typed) = Assignments.split(filter)
+                // A vocabulary field matches any alias of a term, whatever the case and diacritics:
+                // `response=Accepted`, `recommending_state=türkiye`.
+                var text = typed
+                if let fieldSchema = collectionSchema.field(field), let name = fieldSchema.vocabulary, let vocabulary = terms.vocabulary(name),
+                   let term = TermMatcher(vocabulary).term(typed) {
+                    text = fieldSchema.type == .list ? term.label : term.id
+                }
                 let value = try Assignments.value(text, field: field, collection: collectionSchema, schema: schema, db)
                 keys += Replica.searchKeys(value).map { (field, $0) }
             }
@@ -64,5 +72,10 @@ extension Replica {
         try await read { db in
             try UPRReport.build(roles: roles, reviewFilter: try review.map { try RecordRef.find($0, db).id }, db)
         }
+    }
+
+    /// The recommendations that repeat an earlier cycle's, chain by chain (`report --cycles`).
+    func recurrences(roles: ReportRoles) async throws -> [UPRReport.Recurrence] {
+        try await read { db in try UPRReport.recurrences(roles: roles, db) }
     }
 }

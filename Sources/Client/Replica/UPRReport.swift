@@ -51,18 +51,7 @@ struct UPRReport: Encodable {
     static func build(roles: ReportRoles, reviewFilter: String?, _ db: Database) throws -> UPRReport {
         let recommendations = try ReplicaQuery.list(collection: roles.recommendations, filters: [], db)
         let reviews = try ReplicaQuery.list(collection: roles.reviews, filters: [], db)
-        let assessments = try ReplicaQuery.list(collection: roles.assessments, filters: [], db)
-
-        // The latest assessment of each kind per recommendation (by assessment date, then by creation).
-        var latest: [String: [String: (date: String, status: String)]] = [:]
-        for assessment in assessments {
-            guard case .reference(let recommendation)? = assessment.fields["recommendation"],
-                  case .text(let kind)? = assessment.fields["assessor_type"],
-                  case .text(let status)? = assessment.fields["status"] else { continue }
-            let date = assessment.fields["date"]?.displayText ?? ""
-            if let existing = latest[recommendation]?[kind], existing.date > date { continue }
-            latest[recommendation, default: [:]][kind] = (date, status)
-        }
+        let latest = try latestAssessments(roles: roles, db)
 
         var report = UPRReport()
         let selected = recommendations.filter { view in
@@ -92,6 +81,20 @@ struct UPRReport: Encodable {
         }
         report.reviews.sort { ($0.date ?? "", $0.review ?? "") > ($1.date ?? "", $1.review ?? "") }
         return report
+    }
+
+    /// The latest assessment of each kind (`state`, `ngo`, ...) per recommendation, by assessment date, then by creation.
+    static func latestAssessments(roles: ReportRoles, _ db: Database) throws -> [String: [String: (date: String, status: String)]] {
+        var latest: [String: [String: (date: String, status: String)]] = [:]
+        for assessment in try ReplicaQuery.list(collection: roles.assessments, filters: [], db) {
+            guard case .reference(let recommendation)? = assessment.fields["recommendation"],
+                  case .text(let kind)? = assessment.fields["assessor_type"],
+                  case .text(let status)? = assessment.fields["status"] else { continue }
+            let date = assessment.fields["date"]?.displayText ?? ""
+            if let existing = latest[recommendation]?[kind], existing.date > date { continue }
+            latest[recommendation, default: [:]][kind] = (date, status)
+        }
+        return latest
     }
 
     private static func add(_ view: RecordView, to section: inout Section, latest: [String: [String: (date: String, status: String)]]) {

@@ -21,8 +21,25 @@ struct CSVReader {
     /// 30 MB of commas, a 200 MB cell) is refused when it passes them, before it fills the memory.
     var maxRecordBytes = 16 << 20
     var maxCells = 10_000
+    /// What separates cells: a comma, or what a spreadsheet saved instead (`;` where the comma is the
+    /// decimal mark, a tab in "Unicode text"); see `delimiter(of:)`.
+    var delimiter = UInt8(ascii: ",")
 
-    private let handle: FileHandle
+    /// The delimiter a file's first line uses: a comma unless the line has none outside quotes but has
+    /// semicolons or tabs.
+    static func delimiter(of head: some Sequence<UInt8>) -> UInt8 {
+        var counts: [UInt8: Int] = [:]
+        var quoted = false
+        for byte in head {
+            if byte == UInt8(ascii: "\"") { quoted.toggle() }
+            if !quoted && (byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")) { break }
+            if !quoted && (byte == UInt8(ascii: ",") || byte == UInt8(ascii: ";") || byte == UInt8(ascii: "\t")) { counts[byte, default: 0] += 1 }
+        }
+        guard counts[UInt8(ascii: ",")] == nil, let best = counts.max(by: { $0.value < $1.value }) else { return UInt8(ascii: ",") }
+        return best.key
+    }
+
+    private let handle: FileHandle?
     private var buffer: [UInt8] = []
     private var position = 0
     private var atEnd = false
@@ -38,10 +55,22 @@ struct CSVReader {
         self.handle = handle
     }
 
+    /// Reads CSV already in memory (a file decoded from another encoding), as UTF-8 bytes.
+    init(bytes: [UInt8]) {
+        handle = nil
+        buffer = bytes
+        atEnd = true
+        bytesRead = bytes.count
+    }
+
     private mutating func fill() throws {
         if position > 0 {
             buffer.removeFirst(position)
             position = 0
+        }
+        guard let handle else {
+            atEnd = true
+            return
         }
         let chunk = try handle.read(upToCount: 1 << 16) ?? Data()
         if chunk.isEmpty { atEnd = true }
@@ -93,7 +122,7 @@ struct CSVReader {
                 throw Malformed(line: startLine, message: "it has more than \(maxCells.formatted()) columns: is it a CSV file?")
             }
             guard let text = String(validating: cell, as: UTF8.self) else {
-                throw Malformed(line: startLine, message: "column \(cells.count + 1) is not valid UTF-8: save the file as UTF-8")
+                throw Malformed(line: startLine, message: "column \(cells.count + 1) is not valid UTF-8: save the file as UTF-8, or name its encoding with --encoding")
             }
             cells.append(text)
             cell.removeAll(keepingCapacity: true)
@@ -113,7 +142,7 @@ struct CSVReader {
             case UInt8(ascii: "\""):
                 guard cell.isEmpty else { throw Malformed(line: line, message: "a quote inside an unquoted cell: quote the whole cell and double the quote") }
                 quoted = true
-            case UInt8(ascii: ","):
+            case delimiter:
                 try finishCell()
             case UInt8(ascii: "\r"):
                 if try peekByte() == UInt8(ascii: "\n") { continue }

@@ -2,74 +2,166 @@ import Foundation
 import GRDB
 import Shared
 
-/// Imports a CSV file into a collection, streaming, in one transaction: all rows or none.
+/// Imports a file (CSV in any encoding a spreadsheet saves, XLSX, or OHCHR's thematic list as DOCX) into a
+/// collection, in one transaction: all rows or none. Rows are read and checked first, then written; into the
+/// report's recommendations a row is matched to the record it updates by review and paragraph number, so
+/// importing a file again updates instead of duplicating, and rows repeated once per recommending state
+/// ("dyadic" datasets) merge into one record.
 struct CSVImporter {
     let settings: ReplicaSettings
     let collection: String
     let path: String
     let skipInvalid: Bool
     let progress: ProgressLine
+    /// `--encoding`: nil to detect it.
+    var encoding: TextEncoding?
+    /// `--review`: the review (id or prefix) every row is linked to.
+    var review: String?
+    /// `--map FIELD:VALUE=TERM`, by field, keyed by the value's folded form.
+    var maps: [String: [String: String]] = [:]
 
     struct Problem {
         var line: Int
+        /// The column of a cell left out (`--skip-invalid`); nil for a whole row.
+        var column: String?
         var message: String
+
+        init(line: Int, column: String? = nil, message: String) {
+            self.line = line
+            self.column = column
+            self.message = message
+        }
     }
 
     struct Result {
         var imported = 0
+        var updated = 0
+        var unchanged = 0
+        /// Rows left out.
         var skipped: [Problem] = []
+        /// Cells left out of rows that were imported (`--skip-invalid`).
+        var dropped: [Problem] = []
+        /// Values no term matched, by field, with how often each occurred.
+        var unknown: [String: [String: Int]] = [:]
         var ignoredColumns: [String] = []
+        var notices: [String] = []
     }
 
     func run(_ replica: Replica) async throws -> Result {
-        // Columns match fields by name or by the aliases the project's schema gives.
-        let schema = settings.schema.backfilled(from: .upr)
+        // Columns match fields by name or alias, terms by id, label or alias, as the built-in schema gives them
+        // to a project created before it did.
+        let schema = settings.schema.backfilled(from: .upr).withTermAliases(from: .upr)
         let collectionSchema = try schema.requireCollection(collection)
+        let cells = CellReader(schema: schema, collection: collectionSchema, maps: maps)
+        let keyed = schema.report?.recommendations == collection && collectionSchema.field("paragraph") != nil
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
         let result = try await replica.edit(settings: settings) { editor in
-            var reader = try CSVReader(path: path)
-            let header: CSVReader.Record
-            do {
-                guard let first = try reader.next() else { throw ClientError("'\(path)' is empty: it needs a header row naming the fields") }
-                header = first
-            } catch let error as CSVReader.Malformed {
-                throw ClientError("line \(error.line) of \(path): \(error.message)")
-            }
+            var source = try ImportSource(path: path, encoding: encoding)
+            let header = try readHeader(&source)
             let mapping = try columns(header.cells, collectionSchema)
-            var result = Result(ignoredColumns: mapping.ignored)
-            while true {
-                let record: CSVReader.Record
-                do {
-                    guard let next = try reader.next() else { break }
-                    record = next
-                } catch let error as CSVReader.Malformed {
-                    throw ClientError("line \(error.line) of \(path): \(error.message); nothing was imported")
-                }
-                if record.cells.count == 1 && record.cells[0].isEmpty { continue }  // a blank line
+            var result = Result(ignoredColumns: mapping.ignored, notices: source.notice.map { [$0] } ?? [])
+            let reviewID = try review.map { try reviewRecord($0, schema: schema, editor: editor) }
+            var batch = ImportBatch(keyed: keyed, review: reviewID)
+            var rows = 0
+            while let record = try nextRecord(&source) {
+                if record.cells.allSatisfy({ $0.trimmed.isEmpty }) { continue }  // a blank line
                 do {
                     guard record.cells.count == header.cells.count else {
                         throw ClientError("it has \(record.cells.count) columns but the header has \(header.cells.count)")
                     }
-                    try importRow(record.cells, mapping: mapping, schema: schema, collectionSchema: collectionSchema, editor: &editor)
-                    result.imported += 1
-                } catch {
-                    let message = (error as? ClientError)?.message ?? (error as? SchemaError)?.message ?? "\(error)"
-                    guard skipInvalid else {
-                        throw ClientError("line \(record.line) of \(path): \(message); nothing was imported (fix the row, or use --skip-invalid)")
+                    var values = try rowValues(record, header: header.cells, mapping: mapping, cells: cells, editor: editor, result: &result)
+                    if keyed { UNRecommendation.takeApart(&values, cells: cells) }
+                    cells.derive(&values)
+                    if let reviewID, collectionSchema.field("review")?.type == .reference, values["review"] == nil {
+                        values["review"] = .reference(reviewID)
                     }
-                    result.skipped.append(Problem(line: record.line, message: message))
+                    batch.add(values, id: try recordID(record, mapping), line: record.line)
+                } catch {
+                    try skipOrThrow(error, line: record.line, result: &result)
                 }
-                if result.imported % 500 == 0 {
-                    progress.update("importing into \(collection)", done: reader.bytesRead / 1024, total: size.map { $0 / 1024 })
+                rows += 1
+                if rows % 500 == 0 {
+                    progress.update("reading \(collection)", done: source.bytesRead / 1024, total: size.map { $0 / 1024 })
                 }
             }
+            try write(batch, editor: &editor, result: &result)
             return result
         }
         progress.finish()
         return result
     }
 
-    private struct Mapping {
+    private func readHeader(_ source: inout ImportSource) throws -> CSVReader.Record {
+        guard let first = try nextRecord(&source) else {
+            throw ClientError("'\(path)' is empty: it needs a header row naming the fields")
+        }
+        return first
+    }
+
+    private func nextRecord(_ source: inout ImportSource) throws -> CSVReader.Record? {
+        do {
+            return try source.nextRecord()
+        } catch let error as CSVReader.Malformed {
+            throw ClientError("line \(error.line) of \(path): \(error.message); nothing was imported")
+        }
+    }
+
+    /// Leaves out a row with `--skip-invalid`; otherwise stops the import, naming the line.
+    private func skipOrThrow(_ error: Error, line: Int, result: inout Result) throws {
+        let message = (error as? ClientError)?.message ?? (error as? SchemaError)?.message ?? (error as? CellReader.Refusal)?.message ?? "\(error)"
+        guard skipInvalid else {
+            throw ClientError("line \(line) of \(path): \(message); nothing was imported (fix the row, or use --skip-invalid)")
+        }
+        result.skipped.append(Problem(line: line, message: message))
+    }
+
+    /// The values of a row's cells. With `--skip-invalid` a cell the schema refuses is left out (and noted with
+    /// its line and column) rather than the whole row.
+    private func rowValues(_ record: CSVReader.Record, header: [String], mapping: Mapping, cells: CellReader,
+                           editor: LocalEditor, result: inout Result) throws -> [String: FieldValue] {
+        var values: [String: FieldValue] = [:]
+        for (column, field) in mapping.fields {
+            // A cell neutralised against formula injection by `export` reads as its value.
+            let text = CSVWriter.unneutralised(record.cells[column]).trimmed
+            guard !text.isEmpty else { continue }
+            do {
+                let read = try cells.value(text, field: field, editor: editor)
+                values[field.name] = read.value
+                if let spill = read.spill {
+                    var had: [String] = []
+                    if case .list(let items)? = values[spill.field] { had = items }
+                    values[spill.field] = .list(CellReader.unique(had + spill.items))
+                }
+            } catch {
+                let refusal = error as? CellReader.Refusal
+                for value in refusal?.unknown ?? [] { result.unknown[field.name, default: [:]][value, default: 0] += 1 }
+                guard skipInvalid else { throw error }
+                let message = refusal?.message ?? (error as? SchemaError)?.message ?? (error as? ClientError)?.message ?? "\(error)"
+                result.dropped.append(Problem(line: record.line, column: header[column], message: message))
+            }
+        }
+        return values
+    }
+
+    private func recordID(_ record: CSVReader.Record, _ mapping: Mapping) throws -> String? {
+        guard let column = mapping.idColumn else { return nil }
+        let id = record.cells[column].trimmed.lowercased()
+        guard !id.isEmpty else { return nil }
+        guard RecordID.isValid(id) else { throw ClientError("the id '\(id.prefix(40))' is not a record id (32 characters 0-9a-f)") }
+        return id
+    }
+
+    /// The review `--review` names, which must be a record of the report's reviews collection.
+    private func reviewRecord(_ typed: String, schema: Schema, editor: LocalEditor) throws -> String {
+        let record = try editor.record(typed)
+        let reviews = schema.report?.reviews ?? "reviews"
+        guard record.collection == reviews, record.visible else {
+            throw ClientError("--review \(typed) is not a record of \(reviews): see 'casebook list \(reviews)'")
+        }
+        return record.id
+    }
+
+    struct Mapping {
         var fields: [(column: Int, field: FieldSchema)]
         var idColumn: Int?
         var ignored: [String]
@@ -97,49 +189,5 @@ struct CSVImporter {
             throw ClientError("no column of the header names a field of \(schema.name) (\(schema.fields.map(\.name).joined(separator: ", ")))")
         }
         return mapping
-    }
-
-    private func importRow(_ cells: [String], mapping: Mapping, schema: Schema, collectionSchema: CollectionSchema,
-                           editor: inout LocalEditor) throws {
-        var values: [String: FieldValue] = [:]
-        for (column, field) in mapping.fields {
-            // A cell neutralised against formula injection by `export` reads as its value.
-            let text = CSVWriter.unneutralised(cells[column]).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !text.isEmpty else { continue }
-            values[field.name] = try value(text, field: field, schema: schema, collection: collectionSchema, editor: editor)
-        }
-        let id = mapping.idColumn.map { cells[$0].trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        if !id.isEmpty {
-            guard RecordID.isValid(id) else { throw ClientError("the id '\(id.prefix(40))' is not a record id (32 characters 0-9a-f)") }
-            try editor.put(record: id, collection: collection, values: values)
-            return
-        }
-        _ = try editor.add(collection: collection, values: values)
-    }
-
-    /// A cell as a value: lists as JSON arrays or comma-separated; vocabulary terms by id or label, in any case.
-    private func value(_ text: String, field: FieldSchema, schema: Schema, collection: CollectionSchema, editor: LocalEditor) throws -> FieldValue {
-        func items() throws -> [String] {
-            if text.hasPrefix("["), let data = text.data(using: .utf8), let list = try? JSONDecoder().decode([String].self, from: data) {
-                return list
-            }
-            return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        }
-        func term(_ raw: String) -> String {
-            guard let vocabulary = field.vocabulary.flatMap(schema.vocabulary) else { return raw }
-            let wanted = Schema.matchingKey(raw)
-            return vocabulary.terms.first { Schema.matchingKey($0.id) == wanted || Schema.matchingKey($0.label) == wanted }?.id ?? raw
-        }
-        let value: FieldValue
-        switch field.type {
-        case .enum: value = .text(term(text))
-        case .enumList: value = .list(try items().map(term))
-        case .list: value = .list(try items())
-        case .reference: value = .reference(try editor.record(text).id)
-        case .references: value = .references(try items().map { try editor.record($0).id })
-        default: return try editor.value(text, field: field.name, collection: collection)
-        }
-        try schema.validate(value, collection: collection.name, field: field.name)
-        return value
     }
 }

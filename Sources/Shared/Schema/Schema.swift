@@ -28,6 +28,34 @@ package struct Vocabulary: Codable, Sendable, Hashable {
         package var id: String
         /// The English label shown to people.
         package var label: String
+        /// Other words for it that an import accepts (`Accepted` for `supported`, a UN theme, a Russian label),
+        /// compared by `Schema.foldedKey`; empty when the schema gives none.
+        package var aliases: [String]
+
+        private enum CodingKeys: String, CodingKey { case id, label, aliases }
+
+        /// A term; `aliases` default to none.
+        package init(id: String, label: String, aliases: [String] = []) {
+            self.id = id
+            self.label = label
+            self.aliases = aliases
+        }
+
+        package init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            id = try c.decode(String.self, forKey: .id)
+            label = try c.decode(String.self, forKey: .label)
+            // Schemas stored before terms had aliases have no key.
+            aliases = try c.decodeIfPresent([String].self, forKey: .aliases) ?? []
+        }
+
+        package func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(label, forKey: .label)
+            // No key when there are none, so a schema without term aliases encodes as it did before they existed.
+            if !aliases.isEmpty { try c.encode(aliases, forKey: .aliases) }
+        }
     }
 
     /// The vocabulary's name, as fields refer to it.
@@ -45,7 +73,8 @@ package struct FieldSchema: Codable, Sendable, Hashable {
     package var type: FieldType
     /// A new record must set it.
     package var required: Bool
-    /// For `enum` and `enum_list`: the vocabulary's name.
+    /// For `enum` and `enum_list`: the vocabulary's name. A `list` may name one too: an import then writes an item
+    /// that matches a term as the term's label (a state's UN name), and keeps any other item as typed.
     package var vocabulary: String?
     /// For `reference` and `references`: the collection the ids must belong to.
     package var collection: String?
@@ -187,6 +216,10 @@ package struct Schema: Codable, Sendable, Hashable {
                     guard let name = field.collection, collections.contains(where: { $0.name == name }) else {
                         throw SchemaError(message: "field '\(collection.name).\(field.name)' needs a collection that the schema defines")
                     }
+                case .list:
+                    if let name = field.vocabulary, vocabulary(name) == nil {
+                        throw SchemaError(message: "field '\(collection.name).\(field.name)' names vocabulary '\(name)', which the schema does not define")
+                    }
                 default: break
                 }
             }
@@ -204,6 +237,7 @@ package struct Schema: Codable, Sendable, Hashable {
             guard Set(vocabulary.terms.map(\.id)).count == vocabulary.terms.count else {
                 throw SchemaError(message: "vocabulary '\(vocabulary.name)' has a term id twice")
             }
+            try TermMatcher.checkAliases(of: vocabulary)
         }
     }
 

@@ -1,0 +1,119 @@
+import Foundation
+
+/// A recommendation as the UN writes it in a Working Group report or a thematic list, taken apart:
+/// `140.7 Ratify the Optional Protocol ... (Maldives) (Portugal);` and a `Source of Position: ...` line.
+package struct RecommendationText: Equatable, Sendable {
+    /// The paragraph number, e.g. `140.7`; nil when the text does not start with one.
+    package var paragraph: String?
+    /// The recommendation without its number, its recommending states and its closing `;` or `.`.
+    package var text: String
+    /// The recommending states in the order written, as written (a joint recommendation names several).
+    package var states: [String]
+    /// The document and paragraph where the state gave its position, e.g. `A/HRC/59/15/Add.1 - Para.3`.
+    package var sourceOfPosition: String?
+
+    /// Takes `cell` apart. `isState` says whether a name is a known state: the last parenthesis of each
+    /// sentence always names states (the UN's form), earlier ones only when every name in them is known,
+    /// so `the Forced Labour Convention, 1930 (No. 29) (United Kingdom ...)` keeps `(No. 29)` in the text.
+    package static func parse(_ cell: String, isState: (String) -> Bool) -> RecommendationText {
+        var lines = cell.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
+        var source: String?
+        // Foundation's case-insensitive search only on the line that has it: most of an import's cells do not.
+        if let index = lines.firstIndex(where: { $0.lowercased().firstRange(of: "source of position") != nil }),
+           lines[index].range(of: "source of position", options: .caseInsensitive) != nil {
+            let line = lines[index]
+            let start = line.range(of: "source of position", options: .caseInsensitive)!
+            let head = String(line[..<start.lowerBound])
+            var rest = line[start.upperBound...].drop { $0 == ":" || $0 == " " }
+            while rest.last == " " { rest = rest.dropLast() }
+            source = rest.isEmpty ? nil : String(rest)
+            lines[index] = head
+        }
+        var body = lines.map { $0.trimmed }.filter { !$0.isEmpty }.joined(separator: "\n")
+        let paragraph = leadingParagraph(&body)
+        var states: [String] = []
+        // Each `;`-ended sentence of a combined recommendation names its own states. Without a paragraph
+        // number the text may not be the UN's: then even the last parenthesis must name known states.
+        var sentences = split(body, on: ";")
+        for index in sentences.indices {
+            var sentence = sentences[index]
+            states += trailingStates(&sentence, trustLast: paragraph != nil, isState: isState)
+            // Only the last sentence loses its states: earlier ones keep them, so that a combined
+            // recommendation still says who asked for what.
+            if index == sentences.count - 1 { sentences[index] = sentence }
+        }
+        var text = sentences.joined(separator: "; ")
+        while text.hasSuffix(";") || text.hasSuffix(" ") { text.removeLast() }
+        var seen = Set<String>()
+        states = states.filter { seen.insert($0).inserted }
+        return RecommendationText(paragraph: paragraph, text: text, states: states, sourceOfPosition: source)
+    }
+
+    /// Removes and returns a leading `140.7` (digits, a dot, digits; an optional trailing dot).
+    private static func leadingParagraph(_ body: inout String) -> String? {
+        let scalars = Array(body.unicodeScalars)
+        var i = 0
+        func digits() -> Bool {
+            let start = i
+            while i < scalars.count, ("0"..."9").contains(scalars[i]) { i += 1 }
+            return i > start
+        }
+        guard digits(), i < scalars.count, scalars[i] == ".", { i += 1; return digits() }() else { return nil }
+        let number = String(String.UnicodeScalarView(scalars[..<i]))
+        if i < scalars.count, scalars[i] == "." { i += 1 }
+        guard i == scalars.count || scalars[i].properties.isWhitespace else { return nil }
+        body = String(String.UnicodeScalarView(scalars[i...])).trimmed
+        return number
+    }
+
+    /// `text` split on `separator` outside parentheses, each part trimmed, empty parts dropped.
+    static func split(_ text: String, on separator: Character) -> [String] {
+        var parts: [String] = [], current = "", depth = 0
+        for character in text {
+            if character == "(" { depth += 1 } else if character == ")" { depth = max(0, depth - 1) }
+            if character == separator && depth == 0 {
+                parts.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        parts.append(current)
+        return parts.map { $0.trimmed }.filter { !$0.isEmpty }
+    }
+
+    /// Removes the parentheses that end `sentence` and name states, and returns the states, first to last.
+    private static func trailingStates(_ sentence: inout String, trustLast: Bool, isState: (String) -> Bool) -> [String] {
+        var groups: [[String]] = []
+        var rest = sentence
+        while true {
+            var trimmed = rest.trimmed
+            while trimmed.hasSuffix(".") || trimmed.hasSuffix(";") { trimmed.removeLast() }
+            guard trimmed.hasSuffix(")"), let open = matchingOpen(trimmed) else { break }
+            let inside = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
+            let names = split(inside, on: ",")
+            // The last parenthesis is the UN's list of states; an earlier one must name only known states.
+            guard !names.isEmpty, groups.isEmpty && trustLast || names.allSatisfy(isState) else { break }
+            groups.insert(names, at: 0)
+            rest = String(trimmed[..<open])
+        }
+        guard !groups.isEmpty else { return [] }
+        sentence = rest.trimmed
+        return groups.flatMap { $0 }
+    }
+
+    /// The `(` that the final `)` of `text` closes.
+    private static func matchingOpen(_ text: String) -> String.Index? {
+        var depth = 0
+        var index = text.endIndex
+        while index > text.startIndex {
+            index = text.index(before: index)
+            if text[index] == ")" { depth += 1 }
+            if text[index] == "(" {
+                depth -= 1
+                if depth == 0 { return index }
+            }
+        }
+        return nil
+    }
+}

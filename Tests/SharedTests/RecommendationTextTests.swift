@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+@testable import Shared
+
+/// Taking apart recommendations as the UN writes them. The texts are from OHCHR's thematic lists of
+/// recommendations for Slovenia (UPR 20, 34 and 48; see Tests/Fixtures/README.md for the sources).
+@Suite struct RecommendationTextTests {
+    let states = TermMatcher(Schema.upr.vocabulary("states")!)
+
+    func parse(_ text: String) -> RecommendationText {
+        RecommendationText.parse(text, isState: { states.term($0) != nil })
+    }
+
+    @Test func aJointRecommendationNamesEveryState() {
+        let parsed = parse("""
+            140.7 Ratify the Optional Protocol to the International Covenant on Economic, Social and Cultural Rights (Maldives) (Portugal);
+            Source of Position: A/HRC/59/15/Add.1 - Para.3
+            """)
+        #expect(parsed.paragraph == "140.7")
+        #expect(parsed.text == "Ratify the Optional Protocol to the International Covenant on Economic, Social and Cultural Rights")
+        #expect(parsed.states == ["Maldives", "Portugal"])
+        #expect(parsed.sourceOfPosition == "A/HRC/59/15/Add.1 - Para.3")
+    }
+
+    @Test func aParenthesisInTheTextStaysInTheText() {
+        let parsed = parse("121.3 Ratify and implement the International Labour Organization’s 2014 Protocol to the Forced Labour Convention, 1930 (No. 29) (United Kingdom of Great Britain and Northern Ireland);")
+        #expect(parsed.text.hasSuffix("1930 (No. 29)"))
+        #expect(parsed.states == ["United Kingdom of Great Britain and Northern Ireland"])
+    }
+
+    @Test func statesListedInOneParenthesisWithNestedNames() {
+        let parsed = parse("115.8 Ratify ICRMW (Senegal, Sierra Leone, Venezuela (Bolivarian Republic of),Peru, Uruguay);Source of position: A/HRC/28/15/Add.1 - Para. 5")
+        #expect(parsed.paragraph == "115.8")
+        #expect(parsed.text == "Ratify ICRMW")
+        #expect(parsed.states == ["Senegal", "Sierra Leone", "Venezuela (Bolivarian Republic of)", "Peru", "Uruguay"])
+        #expect(parsed.sourceOfPosition == "A/HRC/28/15/Add.1 - Para. 5")
+    }
+
+    @Test func twoRecommendationsUnderOneNumberKeepWhoAskedForWhat() {
+        let parsed = parse("121.2 Complete the process of ratification of the Convention (Ukraine); Increase efforts towards ratification of the Convention (Slovakia);")
+        #expect(parsed.states == ["Ukraine", "Slovakia"])
+        #expect(parsed.text == "Complete the process of ratification of the Convention (Ukraine); Increase efforts towards ratification of the Convention")
+    }
+
+    @Test func textWithoutANumberLosesOnlyKnownStates() {
+        #expect(parse("Guarantee inclusive education (in all regions)").text == "Guarantee inclusive education (in all regions)")
+        #expect(parse("Guarantee inclusive education (in all regions)").states.isEmpty)
+        #expect(parse("Abolish the death penalty (Türkiye).").states == ["Türkiye"])
+    }
+
+    @Test func stateNamesMatchWhateverTheSpelling() {
+        for (typed, label) in [("Turkey", "Türkiye"), ("TURKIYE", "Türkiye"), ("Iran", "Iran (Islamic Republic of)"),
+                               ("Islamic Republic of Iran", "Iran (Islamic Republic of)"), ("Vietnam", "Viet Nam"),
+                               ("Venezuela", "Venezuela (Bolivarian Republic of)"), ("Bolivarian Republic of Venezuela", "Venezuela (Bolivarian Republic of)"),
+                               ("Cote d’Ivoire", "Côte d'Ivoire"), ("Korea, Republic of", "Republic of Korea")] {
+            #expect(states.term(typed)?.label == label, "\(typed)")
+        }
+    }
+
+    @Test func responsesInTheWordsStatesUse() {
+        let responses = TermMatcher(Schema.upr.vocabulary("response")!)
+        for (typed, id) in [("Accepted", "supported"), ("Supported", "supported"), ("Rejected", "noted"), ("Noted", "noted"),
+                            ("Partially supported", "supported_in_part"), ("Supported in part", "supported_in_part"),
+                            ("Supported/Noted", "supported_in_part"), ("Поддержана", "supported"), ("Принята к сведению", "noted")] {
+            #expect(responses.term(typed)?.id == id, "\(typed)")
+        }
+        #expect(responses.term("consider") == nil)
+    }
+
+    @Test func foldedKeysIgnoreCaseDiacriticsQuotesAndAmpersands() {
+        #expect(Schema.foldedKey("Women’s  Rights.") == Schema.foldedKey("women's rights"))
+        #expect(Schema.foldedKey("Economic, social & cultural rights") == "economic, social and cultural rights")
+        #expect(Schema.foldedKey("Türkiye") == "turkiye")
+    }
+
+    @Test func theSchemaRefusesAnAliasTwoTermsAnswerTo() {
+        var schema = Schema.upr
+        let index = schema.vocabularies.firstIndex { $0.name == "response" }!
+        schema.vocabularies[index].terms[0].aliases = ["Accepted"]
+        #expect(throws: SchemaError.self) { try schema.check() }
+    }
+}
