@@ -68,18 +68,25 @@ stage_program() {
     install -m 644 README.md "$root/usr/share/doc/$name/README.md"
 }
 
-# The packages providing the libraries a binary links, for Depends.
+# The packages providing the libraries a binary links, for Depends: dpkg-shlibdeps (versioned) for the
+# libraries it names itself, plus the owners of every library ldd finds behind them (a debug build reaches
+# libxml2 and ICU through the toolchain's FoundationXML, which dpkg-shlibdeps does not follow).
 library_packages() {
-    local binary="$1" work="$stage/shlibdeps"
+    local binary="$1" work="$stage/shlibdeps" versioned="" package
     if command -v dpkg-shlibdeps >/dev/null; then
         mkdir -p "$work/debian"
         printf 'Source: casebook\n\nPackage: casebook\nArchitecture: any\n' > "$work/debian/control"
-        (cd "$work" && dpkg-shlibdeps -O --ignore-missing-info "$binary" 2>/dev/null) | sed -n 's/^shlibs:Depends=//p'
-        return
+        versioned="$( (cd "$work" && dpkg-shlibdeps -O --ignore-missing-info "$binary" 2>/dev/null) | sed -n 's/^shlibs:Depends=//p')"
     fi
-    ldd "$binary" | awk '/=> \// {print $3}' | while read -r library; do
+    local all="$versioned"
+    for package in $(ldd "$binary" | awk '/=> \// {print $3}' | while read -r library; do
         dpkg -S "$library" 2>/dev/null || dpkg -S "$(readlink -f "$library")" 2>/dev/null || true
-    done | cut -d: -f1 | sort -u | paste -sd, - | sed 's/,/, /g'
+    done | cut -d: -f1 | sort -u); do
+        if ! printf '%s\n' "$all" | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -qx "$package"; then
+            all="${all:+$all, }$package"
+        fi
+    done
+    printf '%s\n' "$all"
 }
 
 # Every library the binary needs must come from a package (or, in a debug build, the Swift toolchain).

@@ -46,7 +46,7 @@ extension PackagingTests {
 
     /// Every library the program links comes from a package its Depends names (the Swift runtime of a debug build aside).
     func checkDepends(package: String, binary: String) throws {
-        let depends = try Shell.run("/usr/bin/dpkg-deb", ["--field", package, "Depends"]).stdout
+        let depends = try Shell.run("/usr/bin/dpkg-deb", ["--field", package, "Depends"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let named = Set(depends.split(separator: ",").compactMap { $0.split(separator: " ").first.map(String.init) })
         #expect(named.contains("libsqlite3-0"), "Depends: \(depends)")
         let libraries = try Shell.run("/usr/bin/ldd", [binary]).stdout.split(separator: "\n").compactMap { line -> String? in
