@@ -125,6 +125,26 @@ import Testing
         #expect((shown["fields"] as? [String: Any])?["title"] as? String == "kept")
     }
 
+    /// `--passphrase-file` reads a pipe as well as a file: `<(pass show casebook)` keeps the passphrase off the disk.
+    @Test func aPassphraseFileMayBeAPipe() throws {
+        let team = try Team.start([("ana", "researcher")])
+        defer { team.cleanUp() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", "\"$0\" status --json --home \"$1\" --passphrase-file <(printf '%s\\n' \"$2\")",
+                             Programs.products.appendingPathComponent("casebook").path, team["ana"].home.path, Programs.passphrase]
+        process.environment = Programs.environment(["CASEBOOK_PASSPHRASE": ""])
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0 && text.contains("\"pending\""), "\(problems)")
+    }
+
     @Test func aPassphraseOnTheCommandLineIsRefused() throws {
         let team = try Team.start([("ana", "researcher")])
         defer { team.cleanUp() }

@@ -30,7 +30,12 @@ enum PassphraseInput {
     static func given(file: String?, environmentKey key: String = environmentKey,
                       environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Passphrase? {
         if let file {
-            guard var bytes = FileManager.default.contents(atPath: file).map({ [UInt8]($0) }) else {
+            // Read to the end through a handle, so a pipe works too (`--passphrase-file <(pass show casebook)`).
+            guard let handle = FileHandle(forReadingAtPath: file) else {
+                throw ClientError("cannot read the passphrase file '\(file)': check the path and that it is readable by you")
+            }
+            defer { try? handle.close() }
+            guard var bytes = (try? handle.readToEnd()).map({ [UInt8]($0 ?? Data()) }) else {
                 throw ClientError("cannot read the passphrase file '\(file)': check the path and that it is readable by you")
             }
             // One line end closes the file; everything else (spaces too) is the passphrase.
