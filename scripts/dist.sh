@@ -11,6 +11,8 @@
 # libraries ldd finds, without versions). Packages: man pages for every command (scripts/manpages.py), bash, zsh
 # and fish completions; the server's adds the systemd unit and /etc/casebook/server.env (packaging/).
 set -euo pipefail
+# Packages must not inherit a private umask (077 makes dpkg-deb refuse DEBIAN/, and installed files unreadable).
+umask 022
 cd "$(dirname "$0")/.."
 
 bin="" out="dist" fast=0
