@@ -106,7 +106,7 @@ extension Casebook {
                 throw ClientError("cannot reach the server at \(address.url): 'init' needs it once; nothing was created, try again when online",
                                   exitCode: ClientError.unreachableExitCode)
             } catch let mismatch as ServerKeyMismatch {
-                throw ClientError("the server at \(address.url) presented the key \(mismatch.presented), not the \(pin ?? "?") given with --pin: someone may be intercepting the connection, or the fingerprint was mistyped. Nothing was sent and no replica was created; check the fingerprint with your team (not over this network)",
+                throw ClientError("the server's identity changed: \(address.url) presented the key \(mismatch.presented), not the \(pin ?? "?") given with --pin. Someone may be intercepting the connection, or the fingerprint was mistyped. Nothing was sent and no replica was created; check the fingerprint with your team (not over this network)",
                                   exitCode: ClientError.identityChangedExitCode)
             }
         }
