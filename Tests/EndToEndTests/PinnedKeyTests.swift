@@ -43,6 +43,30 @@ import Testing
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
     }
 
+    /// The most common interception: a certificate no one trusts, self-signed for the server's address.
+    /// A pinned replica says its identity changed (exit 5), as for a trusted one, not "untrusted" (exit 1).
+    @Test func anUntrustedImpostorOfAPinnedServerIsAnIdentityChange() throws {
+        let keys = try Keys()
+        defer { keys.authority.cleanUp() }
+        let server = try RunningServer()
+        defer { server.cleanUp() }
+        let tokens = try server.setUp(users: [("ana", "researcher")])
+        try server.start(extra: Keys.serve(keys.a))
+        let ana = Researcher("ana")
+        defer { ana.cleanUp() }
+        try ana.ok("init", "--server", server.url, "--project", "kz", "--token", tokens["ana"] ?? "", "--ca-cert", keys.authority.certificate)
+        _ = try ana.add("incidents", ["title=Kept while an impostor answers"])
+        server.stop()
+        let selfSigned = try SecurityTests.makeCertificate()
+        defer { try? FileManager.default.removeItem(at: selfSigned.folder) }
+        let impostor = RunningServer(sharing: server)
+        defer { impostor.stop() }
+        try impostor.start(port: Self.port(server), extra: ["--tls-cert", selfSigned.cert, "--tls-key", selfSigned.key])
+        expectRefused(try ana.run("sync"), presented: try TestAuthority.fingerprint(selfSigned.cert), pinned: keys.fingerprintA)
+        #expect(try Self.status(ana)["pending"] as? Int == 1)
+        #expect(!impostor.logText.contains("hb.request.path"), "\(impostor.logText)")
+    }
+
     @Test func aKeyFromTheSameAuthorityIsRefusedNothingIsSentAndPinAcceptsAnAnnouncedKey() throws {
         let keys = try Keys()
         defer { keys.authority.cleanUp() }

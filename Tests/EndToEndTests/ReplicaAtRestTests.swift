@@ -212,6 +212,21 @@ import Testing
         }
     }
 
+    /// `wipe` removes the folder whole, so `init` never makes a replica in a folder holding anything else
+    /// (`init --home ~/Documents` followed by `wipe --yes` would otherwise take the documents with it).
+    @Test func initRefusesAFolderThatHoldsOtherFiles() throws {
+        let server = try RunningServer()
+        defer { server.cleanUp() }
+        let tokens = try server.setUp(users: [("ana", "researcher")])
+        try server.start()
+        let ana = Researcher("ana")
+        defer { ana.cleanUp() }
+        let letter = try ana.file("letter.txt", "not Casebook's")
+        let refused = try ana.run(["init", "--server", server.url, "--project", "kz", "--token", tokens["ana"] ?? ""])
+        #expect(refused.code == 1 && refused.stderr.contains("is not empty"), "\(refused.stderr)")
+        #expect(!ana.holdsReplica && FileManager.default.contents(atPath: letter) == Data("not Casebook's".utf8))
+    }
+
     @Test func wipeDestroysTheReplicaAndAsksFirstWithoutYes() throws {
         let team = try Team.start([("ana", "researcher")])
         defer { team.cleanUp() }

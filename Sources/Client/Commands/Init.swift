@@ -55,6 +55,10 @@ extension Casebook {
             if Replica.kind(home: home) != .none {
                 throw ClientError("\(home.path) already holds a replica: use another --home, or remove that folder to start over")
             }
+            // The folder becomes the replica's: `wipe` removes it whole, so it must not hold anything else.
+            if let entries = try? FileManager.default.contentsOfDirectory(atPath: home.path), !entries.isEmpty {
+                throw ClientError("\(home.path) is not empty: a replica needs a folder of its own (casebook wipe removes it whole); give a new or empty --home")
+            }
             guard let url = URL(string: server.hasSuffix("/") ? String(server.dropLast()) : server) else {
                 throw ClientError("--server is not a valid URL")
             }

@@ -30,7 +30,15 @@ final class HandshakeWatcher: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        presented.fail(error)
+        // A handshake refused by the normal verification (an untrusted or expired certificate, another
+        // host name) still received the server's certificate: its key decides whether this is an
+        // interception of a pinned replica (exit 5) or a certificate problem (exit 1).
+        if let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self),
+           let certificate = tls.peerCertificate, let key = try? ServerKey(certificate: certificate) {
+            presented.fail(UnverifiedServerKey(key: key, error: error))
+        } else {
+            presented.fail(error)
+        }
         context.fireErrorCaught(error)
     }
 
@@ -38,4 +46,10 @@ final class HandshakeWatcher: ChannelInboundHandler {
         presented.fail(TransportError.connectionClosed)
         context.fireChannelInactive()
     }
+}
+
+/// A handshake that failed the normal verification, with the key the server presented.
+struct UnverifiedServerKey: Error {
+    let key: ServerKey
+    let error: any Error
 }

@@ -177,6 +177,11 @@ final class ServerConnection: Sendable {
         }.flatMapErrorThrowing { error in
             deadline.cancel()
             channel.close(promise: nil)
+            // A pinned replica meeting another key is an interception whether or not a trusted authority signed it.
+            if let unverified = error as? UnverifiedServerKey {
+                guard !pins.keys.isEmpty, !pins.accepts(unverified.key) else { throw unverified.error }
+                throw ServerKeyMismatch(server: server, presented: unverified.key, pinned: pins.keys)
+            }
             throw error
         }
     }

@@ -12,12 +12,12 @@ enum ReplicaFolder {
     /// Destroys the key (so what remains is ciphertext no passphrase opens), forgets the unlocked
     /// session, then removes the folder. Returns what to tell the user.
     static func wipe(_ home: URL) throws -> String {
-        var encrypted = false
-        if let keyFile = try? KeyFile.read(home: home) {
-            encrypted = true
-            try KeyFile.destroy(home: home)
-            KeyAgent.stop(replica: keyFile.replicaID)
-        }
+        // The key goes first, even one this version cannot read (damaged, or from a newer version).
+        let keyPath = home.appendingPathComponent(KeyFile.fileName).path
+        let encrypted = FileManager.default.fileExists(atPath: keyPath)
+        let replicaID = (try? KeyFile.read(home: home))?.replicaID
+        if encrypted { try KeyFile.destroy(home: home) }
+        if let replicaID { KeyAgent.stop(replica: replicaID) }
         do {
             try FileManager.default.removeItem(at: home)
         } catch {
