@@ -121,7 +121,22 @@ import Testing
         let again = try ana.run(["status"], environment: ["CASEBOOK_PASSPHRASE": "still not it"])
         #expect(again.code == 4 && again.stderr.contains("2 in a row"), "\(again.stderr)")
         #expect(Date().timeIntervalSince(start) >= 2, "the second wrong guess was not slowed down")
+        // Killing a wrong guess while it waits saves nothing: the next attempt waits out the rest first.
+        let guess = Process()
+        guess.executableURL = Programs.products.appendingPathComponent("casebook")
+        guess.arguments = ["status", "--home", ana.home.path]
+        guess.environment = Programs.environment(["CASEBOOK_PASSPHRASE": "a third wrong guess"])
+        guess.standardOutput = FileHandle.nullDevice
+        guess.standardError = FileHandle.nullDevice
+        try guess.run()
+        let failures = ana.home.appendingPathComponent("unlock-failures")
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, !((try? String(contentsOf: failures, encoding: .utf8))?.hasPrefix("3 ") ?? false) { usleep(20_000) }
+        kill(guess.processIdentifier, SIGKILL)
+        guess.waitUntilExit()
+        let killedAt = Date()
         let shown = try ana.ok("show", id, "--json").object()
+        #expect(Date().timeIntervalSince(killedAt) >= 3, "the wait after the third wrong guess (4 s) was skipped by killing it")
         #expect((shown["fields"] as? [String: Any])?["title"] as? String == "kept")
     }
 
