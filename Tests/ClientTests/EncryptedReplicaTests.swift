@@ -68,7 +68,7 @@ import Testing
                 _ = try Replica.open(home: home, key: key)
                 Issue.record("opened with \(key == nil ? "no key" : "another replica's key")")
             } catch let error as ClientError {
-                #expect(error.exitCode == Replica.lockedExitCode, "\(error.message)")
+                #expect(error.exitCode == ClientError.lockedExitCode, "\(error.message)")
                 #expect(error.message.contains(key == nil ? "locked" : "does not open"), "\(error.message)")
             }
         }

@@ -36,31 +36,36 @@ import Testing
         let timur: Researcher
         let needles: [String]
 
+        /// Every recognisable value carries `tag`, unique to the run, so that another test's deliberately
+        /// unencrypted replica with similar words (the storage layer's own seized-laptop test) is never
+        /// mistaken for a leak of this one.
         static func make(initArguments: [String] = []) throws -> Seized {
+            let tag = String(UUID().uuidString.prefix(8)).lowercased()
+            let project = "almaty-watch-\(tag)", zhanarbekova = "zhanarbekova-\(tag)", timurlanov = "timurlanov-\(tag)"
             let server = try RunningServer()
-            let tokens = try server.setUp(project: "almaty-watch", users: [("zhanarbekova", "researcher"), ("timurlanov", "researcher")])
+            let tokens = try server.setUp(project: project, users: [(zhanarbekova, "researcher"), (timurlanov, "researcher")])
             try server.start()
             let zhanar = Researcher("zhanar"), timur = Researcher("timur")
-            for (person, user) in [(zhanar, "zhanarbekova"), (timur, "timurlanov")] {
-                try person.ok(["init", "--server", server.url, "--project", "almaty-watch", "--token", tokens[user] ?? ""] + initArguments)
+            for (person, user) in [(zhanar, zhanarbekova), (timur, timurlanov)] {
+                try person.ok(["init", "--server", server.url, "--project", project, "--token", tokens[user] ?? ""] + initArguments)
             }
             // Enough rows that the WAL holds pages before and after a checkpoint (the CSV is removed before anyone looks).
-            let incident = try zhanar.add("incidents", ["title=Detained at Kalkaman checkpoint", "description=Witness Aigerim Nurlanovna saw the arrest"])
+            let incident = try zhanar.add("incidents", ["title=Detained at Kalkaman-\(tag) checkpoint", "description=Witness Aigerim Nurlanovna-\(tag) saw the arrest"])
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-csv-\(UUID().uuidString).csv")
             var csv = "title,date\n"
-            for index in 0..<3_000 { csv += "Protest registry entry \(index) Zhibek-Zholy,2025-01-0\(index % 9 + 1)\n" }
+            for index in 0..<3_000 { csv += "Protest registry entry \(index) Zhibek-Zholy-\(tag),2025-01-0\(index % 9 + 1)\n" }
             try Data(csv.utf8).write(to: scratch)
             try zhanar.ok(["import", "incidents", scratch.path])
             try? FileManager.default.removeItem(at: scratch)
             try zhanar.ok("sync")
             try timur.ok("sync")
-            try timur.ok("edit", incident, "--set", "title=Detained at Kalkaman checkpoint, released")
+            try timur.ok("edit", incident, "--set", "title=Detained at Kalkaman-\(tag) checkpoint, released")
             try timur.ok("list", "incidents", "--where", "date=2025-01-03")
             let host = URL(string: server.url)?.host ?? "127.0.0.1"
             let port = URL(string: server.url)?.port.map(String.init) ?? ""
             return Seized(server: server, zhanar: zhanar, timur: timur, needles: [
-                "Kalkaman", "Aigerim Nurlanovna", "Zhibek-Zholy", "zhanarbekova", "timurlanov", "almaty-watch",
-                "\(host):\(port)", tokens["zhanarbekova"] ?? "?", tokens["timurlanov"] ?? "?",
+                "Kalkaman-\(tag)", "Aigerim Nurlanovna-\(tag)", "Zhibek-Zholy-\(tag)", zhanarbekova, timurlanov, project,
+                "\(host):\(port)", tokens[zhanarbekova] ?? "?", tokens[timurlanov] ?? "?",
             ])
         }
 

@@ -21,14 +21,15 @@ extension Replica {
         return .none
     }
 
+    /// No key from any source: the one message for a locked replica, wherever it is found locked.
     static func lockedError(_ home: URL) -> ClientError {
-        ClientError("the replica is locked: run 'casebook unlock' first, or give --passphrase-file FILE, or set CASEBOOK_PASSPHRASE (replica in \(home.path))",
-                    exitCode: lockedExitCode)
+        ClientError("the replica is locked: run 'casebook unlock' on a terminal first (later commands then need no passphrase), or give --passphrase-file FILE, or set CASEBOOK_PASSPHRASE",
+                    exitCode: ClientError.lockedExitCode)
     }
 
     static func wrongKeyError(_ home: URL) -> ClientError {
         ClientError("the key given does not open the replica in \(home.path) (it is another replica's): run 'casebook lock', then unlock it with its own passphrase",
-                    exitCode: lockedExitCode)
+                    exitCode: ClientError.lockedExitCode)
     }
 
     /// Encrypts the plaintext replica in `home` under a new `passphrase`: writes the key file, then

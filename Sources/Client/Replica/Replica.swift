@@ -27,8 +27,6 @@ final class Replica: Sendable {
     static let encryptedDatabaseName = "replica.db"
     /// Where older versions kept the token, in plain text (read as a fallback).
     static let tokenName = "token"
-    /// The contract's exit code for a locked replica (no key, or another replica's key).
-    static let lockedExitCode: Int32 = 4
 
     /// Opens an existing replica: an encrypted one with its data `key` (verified against the key file
     /// first), a plaintext one without. The error says to run `casebook init` when there is none.

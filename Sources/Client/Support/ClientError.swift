@@ -4,6 +4,8 @@ import Foundation
 struct ClientError: Error, CustomStringConvertible {
     /// Exit code 3: `sync` or `init` could not reach the server.
     static let unreachableExitCode: Int32 = 3
+    /// Exit code 4: the replica is locked (no key, another replica's key) or the passphrase is wrong.
+    static let lockedExitCode: Int32 = 4
     /// Exit code 5: the server's key is not the pinned one (`ServerKeyMismatch`).
     static let identityChangedExitCode: Int32 = 5
 

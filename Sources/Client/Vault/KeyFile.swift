@@ -59,7 +59,7 @@ struct KeyFile: Codable, Equatable, Sendable {
         guard FileManager.default.fileExists(atPath: home.appendingPathComponent(Replica.encryptedDatabaseName).path) else { return nil }
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ClientError("the key file \(url.path) is missing: the encrypted replica beside it cannot be opened without it",
-                              exitCode: Replica.lockedExitCode)
+                              exitCode: ClientError.lockedExitCode)
         }
         guard let file = try? JSONDecoder().decode(KeyFile.self, from: data), file.isUsable else {
             throw ClientError("the key file \(url.path) is damaged or from a newer casebook: the replica cannot be opened with this version")

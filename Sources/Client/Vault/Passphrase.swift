@@ -62,7 +62,7 @@ enum PassphraseInput {
         if let given = try given(file: file, environmentKey: key) { return checked(given) }
         guard TerminalSecret.available else {
             throw ClientError("the replica is locked: no passphrase for \(purpose): type one on a terminal, give it in a file (see --help), or set \(key)",
-                              exitCode: ReplicaAccess.lockedExitCode)
+                              exitCode: ClientError.lockedExitCode)
         }
         guard let first = try ask("new passphrase for \(purpose) (not shown): "), let second = try ask("the same again: ") else {
             throw ClientError("no passphrase typed: nothing was changed")

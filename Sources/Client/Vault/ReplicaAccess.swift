@@ -4,17 +4,9 @@ import Foundation
 /// contract's order (`--passphrase-file`, `CASEBOOK_PASSPHRASE`, the unlocked session, the terminal),
 /// then the replica opened with it. A plaintext replica opens as before, with a warning.
 enum ReplicaAccess {
-    /// Exit code 4: the replica is locked, or the passphrase is wrong.
-    static let lockedExitCode: Int32 = 4
-
-    static func lockedError(_ home: URL) -> ClientError {
-        ClientError("the replica is locked: run 'casebook unlock' on a terminal first (later commands then need no passphrase), or give --passphrase-file FILE, or set \(PassphraseInput.environmentKey)",
-                    exitCode: lockedExitCode)
-    }
-
     static func wrongPassphraseError(_ home: URL) -> ClientError {
         ClientError("wrong passphrase for the replica in \(home.path): nothing was changed; try again (each wrong guess makes the next one wait longer)",
-                    exitCode: lockedExitCode)
+                    exitCode: ClientError.lockedExitCode)
     }
 
     /// Opens the replica in `home` for a command.
@@ -40,7 +32,7 @@ enum ReplicaAccess {
             return key
         }
         guard let passphrase = try PassphraseInput.ask("passphrase of the replica in \(home.path) (not shown): ") else {
-            throw lockedError(home)
+            throw Replica.lockedError(home)
         }
         return try unwrap(keyFile, passphrase, home)
     }
