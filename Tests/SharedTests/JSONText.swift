@@ -119,6 +119,9 @@ indirect enum JSONText {
         case .integer(let n): .integer(n)
         case .bool(let b): .bool(b)
         case .list(let items), .references(let items): .array(items.map(JSONText.string))
+        case .files(let files):
+            .array(files.map { object([("sha256", .string($0.sha256)), ("name", .string($0.name)),
+                                       ("size", .integer($0.size)), ("mime", .string($0.mime))], &random) })
         case .unset: nil
         }
         return .object([("type", .string(value.kind))] + (payload.map { [("value", $0)] } ?? []))

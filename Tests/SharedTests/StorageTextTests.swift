@@ -5,11 +5,13 @@ import Testing
 @Suite struct StorageTextTests {
     @Test func everyValueRoundTripsThroughItsStoredForm() throws {
         let values: [FieldValue] = [.text(""), .text("t:x, \"quoted\"\nҚазақстан"), .integer(Int64.min), .date("2025-01-23"), .bool(false), .bool(true),
-                                    .list([]), .list(["a,b", "\"c\""]), .reference(Fixture.record), .references([Fixture.record, Fixture.record]), .unset]
+                                    .list([]), .list(["a,b", "\"c\""]), .reference(Fixture.record), .references([Fixture.record, Fixture.record]),
+                                    .files([]), .files([Fixture.file, FileRef(sha256: String(repeating: "0", count: 64), name: "свидетель \"1\".m4a", size: 0, mime: "audio/mp4")]),
+                                    .unset]
         for value in values {
             #expect(try StorageText.decodeValue(StorageText.encode(value)) == value)
         }
-        for damaged in ["", "x", "z:1", "i:one", "l:[1", "t"] {
+        for damaged in ["", "x", "z:1", "i:one", "l:[1", "t", "f:[1]", "f:[{\"sha256\":\"a\"}]"] {
             #expect(throws: StorageText.DamagedData.self) { try StorageText.decodeValue(damaged) }
         }
     }

@@ -11,7 +11,7 @@ import Testing
     static func randomChange(_ random: inout SeededGenerator, _ index: Int) -> Change {
         let values: [FieldValue] = [.text(randomText(&random)), .integer(Int64.random(in: Int64.min...Int64.max, using: &random)),
                                     .date("2025-01-23"), .bool(Bool.random(using: &random)), .list([randomText(&random), randomText(&random)]),
-                                    .reference(Fixture.record), .references([Fixture.record]), .unset]
+                                    .reference(Fixture.record), .references([Fixture.record]), .files([Fixture.file]), .unset]
         return Fixture.change(randomText(&random), values.randomElement(using: &random)!, at: Fixture.hlc(UInt64(index), 1, Fixture.nodeB),
                               author: randomText(&random), base: Bool.random(using: &random) ? Fixture.hlc(1) : nil,
                               supersedes: Bool.random(using: &random) ? [Fixture.hlc(2)] : [], covers: [])

@@ -5,7 +5,7 @@ import Testing
 @Suite struct WireTests {
     @Test func changesRoundTripThroughJSON() throws {
         let values: [FieldValue] = [.text("Қазақстан"), .integer(-4), .date("2025-01-23"), .bool(true), .list(["a", "b,c"]),
-                                    .reference(Fixture.record), .references([Fixture.record]), .unset]
+                                    .reference(Fixture.record), .references([Fixture.record]), .files([Fixture.file]), .unset]
         for value in values {
             let change = Fixture.change(value: value)
             let data = try JSONEncoder().encode(Wire.PushRequest(changes: [change]))

@@ -80,6 +80,7 @@ struct OutboxEntry: Sendable {
         let valueBytes = switch value {
         case .text(let text), .date(let text), .reference(let text): string(text)
         case .list(let items), .references(let items): items.reduce(2) { $0 + string($1) + 1 }
+        case .files(let files): files.reduce(2) { $0 + 150 + string($1.name) + string($1.mime) }
         case .integer, .bool, .unset: 24
         }
         // Keys, ids, the author and the HLCs: about 300 bytes, and 40 a parent.

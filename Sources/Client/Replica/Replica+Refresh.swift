@@ -123,10 +123,12 @@ extension Replica {
         try db.cachedStatement(sql: "DELETE FROM conflict WHERE record = ?").execute(arguments: [record])
     }
 
-    /// The keys `list --where` matches a value by: the value as typed, or each item of a list.
+    /// The keys `list --where` matches a value by: the value as typed, each item of a list, or each
+    /// file's name and SHA-256.
     static func searchKeys(_ value: FieldValue) -> [String] {
         switch value {
         case .list(let items), .references(let items): items
+        case .files(let files): files.flatMap { [$0.name, $0.sha256] }
         case .unset: []
         default: [value.displayText]
         }

@@ -35,7 +35,8 @@ enum Output {
     }
 }
 
-/// A field value in the contract's JSON: a string, number, boolean, or array of strings.
+/// A field value in the contract's JSON: a string, number, boolean, or array of strings (a files
+/// field: its files' SHA-256s, which `files`, `fetch` and `extract` take).
 struct JSONValue: Encodable {
     let value: FieldValue
 
@@ -48,6 +49,7 @@ struct JSONValue: Encodable {
         case .integer(let n): try container.encode(n)
         case .bool(let b): try container.encode(b)
         case .list(let items), .references(let items): try container.encode(items)
+        case .files(let files): try container.encode(files.map(\.sha256))
         case .unset: try container.encodeNil()
         }
     }

@@ -55,6 +55,7 @@ enum PageCutter {
         switch change.value {
         case .text(let text), .date(let text), .reference(let text): size += 2 * text.utf8.count
         case .list(let items), .references(let items): size += items.reduce(0) { $0 + 2 * $1.utf8.count + 3 }
+        case .files(let files): size += files.reduce(0) { $0 + 200 + 2 * ($1.name.utf8.count + $1.mime.utf8.count) }
         default: size += 24
         }
         return size

@@ -11,6 +11,8 @@ package enum FieldValue: Hashable, Sendable {
     /// The id of another record.
     case reference(String)
     case references([String])
+    /// Attached files, by content hash (docs/protocol.md, "Evidence files").
+    case files([FileRef])
     case unset
 
     /// The type tag used on the wire.
@@ -23,6 +25,7 @@ package enum FieldValue: Hashable, Sendable {
         case .list: "list"
         case .reference: "reference"
         case .references: "references"
+        case .files: "files"
         case .unset: "unset"
         }
     }
@@ -43,6 +46,7 @@ package enum FieldValue: Hashable, Sendable {
         case .integer(let n): String(n)
         case .bool(let b): b ? "true" : "false"
         case .list(let items), .references(let items): items.joined(separator: ",")
+        case .files(let files): files.map(\.name).joined(separator: ",")
         case .unset: "(unset)"
         }
     }
@@ -67,11 +71,12 @@ extension FieldValue: Codable {
         case "list": self = .list(try container.decode([String].self, forKey: .value))
         case "reference": self = .reference(try container.decode(String.self, forKey: .value))
         case "references": self = .references(try container.decode([String].self, forKey: .value))
+        case "files": self = .files(try container.decode([FileRef].self, forKey: .value))
         case "unset": self = .unset
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .type, in: container,
-                debugDescription: "unknown value type '\(type.prefix(40))' (expected text, integer, date, bool, list, reference, references or unset)")
+                debugDescription: "unknown value type '\(type.prefix(40))' (expected text, integer, date, bool, list, reference, references, files or unset)")
         }
     }
 
@@ -83,6 +88,7 @@ extension FieldValue: Codable {
         case .integer(let n): try container.encode(n, forKey: .value)
         case .bool(let b): try container.encode(b, forKey: .value)
         case .list(let items), .references(let items): try container.encode(items, forKey: .value)
+        case .files(let files): try container.encode(files, forKey: .value)
         case .unset: break
         }
     }

@@ -3,7 +3,8 @@ import Foundation
 /// The text forms stores use for values and lists of timestamps (server and replica alike).
 ///
 /// A value is a one-letter type tag, a colon, and the payload: `t:text`, `i:42`, `d:2025-01-23`,
-/// `b:1`, `r:ID`, `u:` for unset, and for lists `l:` / `R:` followed by a JSON array of strings.
+/// `b:1`, `r:ID`, `u:` for unset, for lists `l:` / `R:` followed by a JSON array of strings, and for files
+/// `f:` followed by a JSON array of `FileRef` objects.
 /// Scalars need no escaping and no JSON coder, which keeps the hot paths of push and pull cheap.
 package enum StorageText {
     /// A value as stored text.
@@ -16,6 +17,7 @@ package enum StorageText {
         case .reference(let s): "r:" + s
         case .list(let items): "l:" + jsonArray(items)
         case .references(let items): "R:" + jsonArray(items)
+        case .files(let files): "f:" + filesJSON(files)
         case .unset: "u:"
         }
     }
@@ -37,6 +39,9 @@ package enum StorageText {
         case UInt8(ascii: "r"): return .reference(payload)
         case UInt8(ascii: "l"): return .list(try decodeArray(payload, original: text))
         case UInt8(ascii: "R"): return .references(try decodeArray(payload, original: text))
+        case UInt8(ascii: "f"):
+            guard let files = try? JSONDecoder().decode([FileRef].self, from: Data(payload.utf8)) else { throw DamagedData(text: text) }
+            return .files(files)
         case UInt8(ascii: "u"): return .unset
         default: throw DamagedData(text: text)
         }
@@ -56,6 +61,13 @@ package enum StorageText {
             text += "\"" + item + "\""
         }
         return text + "]"
+    }
+
+    /// Files as a JSON array of objects with sorted keys, so equal values store as equal text.
+    private static func filesJSON(_ files: [FileRef]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: encoder.encode(files), as: UTF8.self)) ?? "[]"
     }
 
     private static func decodeArray(_ payload: String, original: String) throws -> [String] {

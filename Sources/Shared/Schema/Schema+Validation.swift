@@ -61,6 +61,8 @@ extension Schema {
         case .enumList, .list: value = .list(items())
         case .reference: value = .reference(text.trimmingCharacters(in: .whitespaces).lowercased())
         case .references: value = .references(items().map { $0.lowercased() })
+        case .files:
+            throw SchemaError(message: "field '\(field)' of \(collection) holds files: attach them with 'casebook attach ID FILE...'", field: field)
         }
         let normalized = normalize(value, type: fieldSchema.type)
         try validate(normalized, collection: collection, field: field)
@@ -131,6 +133,13 @@ extension Schema {
         case (.references, .references(let ids)):
             guard ids.count <= Limits.listItems else { throw fail("has more than \(Limits.listItems) items") }
             for id in ids { try checkID(id) }
+        case (.files, .files(let files)):
+            guard files.count <= Limits.listItems else { throw fail("has more than \(Limits.listItems) files") }
+            var seen = Set<String>()
+            for file in files {
+                if let problem = file.problem { throw fail(problem) }
+                guard seen.insert(file.sha256).inserted else { throw fail("lists the file \(file.sha256.prefix(12)) twice") }
+            }
         default:
             throw fail("is of type \(fieldSchema.type.rawValue), not \(value.kind)")
         }

@@ -18,6 +18,8 @@ package enum FieldType: String, Codable, Sendable, CaseIterable {
     case reference
     /// Several record ids.
     case references
+    /// Attached files (`FileRef`s): content by SHA-256, set with `casebook attach`.
+    case files
 }
 
 /// A named list of terms with stable ids and English labels.

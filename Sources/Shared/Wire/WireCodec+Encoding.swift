@@ -145,8 +145,22 @@ extension WireCodec {
         case .list(let items): writer.raw("\"list\",\"value\":"); writer.stringArray(items)
         case .reference(let s): writer.raw("\"reference\",\"value\":"); writer.string(s)
         case .references(let items): writer.raw("\"references\",\"value\":"); writer.stringArray(items)
+        case .files(let files): writer.raw("\"files\",\"value\":"); write(files, &writer)
         case .unset: writer.raw("\"unset\"")
         }
         writer.raw("}")
+    }
+
+    private static func write(_ files: [FileRef], _ writer: inout FastJSONWriter) {
+        writer.raw("[")
+        for (index, file) in files.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.raw("{\"sha256\":"); writer.string(file.sha256)
+            writer.raw(",\"name\":"); writer.string(file.name)
+            writer.raw(",\"size\":"); writer.integer(file.size)
+            writer.raw(",\"mime\":"); writer.string(file.mime)
+            writer.raw("}")
+        }
+        writer.raw("]")
     }
 }

@@ -165,6 +165,8 @@ package enum WireCodec {
         case "list": value = raw.list.map(FieldValue.list)
         case "reference": value = raw.string.map(FieldValue.reference)
         case "references": value = raw.list.map(FieldValue.references)
+        // A files value is an array of objects, which this reader leaves to `JSONDecoder` (the `[` case
+        // above fails on its first object): files are rare beside the hot path's scalars and lists.
         case "unset": value = .unset
         default: throw FastJSONReader.Failure()
         }
