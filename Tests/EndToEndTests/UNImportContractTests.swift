@@ -32,4 +32,33 @@ import Testing
         let wrong = try ana.run("import", "recommendations", Self.list, "--encoding", "ebcdic")
         #expect(wrong.code != 0 && wrong.stderr.contains("unknown encoding 'ebcdic'"))
     }
+
+    /// Four cycles of Slovenia's reviews from real files, each imported in one command that creates its review:
+    /// `report --cycles` then shows the recommendations made again, cycle by cycle.
+    @Test func fourCyclesImportedWithTheirReviewsShowRealRecurringChains() throws {
+        let team = try Team.start([("ana", "researcher")])
+        defer { team.cleanUp() }
+        let ana = team["ana"]
+        let fixtures = URL(fileURLWithPath: Self.list).deletingLastPathComponent()
+        for name in ["ohchr-thematic-list-slovenia-upr48-extract.docx", "ohchr-thematic-list-slovenia-upr34-extract.docx",
+                     "ohchr-thematic-list-slovenia-upr20-extract.docx", "upr-info-export-sessions-6-9-slovenia-extract.csv"] {
+            let imported = try ana.ok("import", "recommendations", fixtures.appendingPathComponent(name).path, "--create-review")
+            #expect(imported.stderr.contains("created review "), "\(name): \(imported.stderr)")
+        }
+        let reviews = try ana.ok("list", "reviews", "--json").array()
+        #expect(Set(reviews.compactMap { ($0["fields"] as? [String: Any])?["cycle"] as? Int }) == [1, 2, 3, 4])
+        let cycles = try ana.ok("report", "--cycles").stdout
+        let count = cycles.firstMatch(of: /Recurring recommendations: (\d+)/).flatMap { Int($0.1) } ?? 0
+        #expect(count >= 4, "\(cycles)")
+        // The convention on enforced disappearance, asked for by Argentina in the first cycle, by Argentina, France
+        // and others in the second, and by France and Lithuania in the third.
+        #expect(cycles.contains(/cycle 1  -  supported[^\n]*\n    cycle 2  115.16  supported[^\n]*\n    cycle 3  121.1  supported/), "\(cycles)")
+        #expect(cycles.contains(/cycle 3  122.77  noted[^\n]*\n    cycle 4  140.70  noted/))
+
+        let again = try ana.run("import", "recommendations", fixtures.appendingPathComponent("upr-info-export-sessions-6-9-slovenia-extract.csv").path,
+                                "--create-review", "--json")
+        #expect(try again.object()["unchanged"] as? Int == 30 && again.stderr.contains("linked 30 rows to review "))
+        let refused = try ana.run("import", "recommendations", fixtures.appendingPathComponent("upr-info-style-export.xlsx").path, "--create-review")
+        #expect(refused.code == 1 && refused.stderr.hasPrefix("error: ") && refused.stderr.contains("pass --review ID"), "\(refused.stderr)")
+    }
 }

@@ -27,6 +27,14 @@ extension Casebook {
                 the recommending states, and 'Source of Position: ...' its own field. A
                 recommendation's natural key is its review and paragraph number: importing
                 the same rows again updates them, and rows repeated once per state merge.
+                A row without a paragraph number is keyed by its review and its text.
+
+                Each recommendation is linked to its review: the one --review names, or
+                the one the file names (a thematic list's header, 'UPR of Slovenia (4th
+                Cycle - 48th Session)'; or columns such as 'State under review', 'Cycle'
+                and 'Session'), found by state and cycle, or created with
+                --create-review. A recommendation made again from an earlier cycle (same
+                recommending state, texts alike) is linked to it in 'repeats'.
 
 
                 """ + aliasList(Schema.upr) + "\n\n" + termAliasList(Schema.upr, vocabularies: ["response", "implementation_status"]))
@@ -86,6 +94,9 @@ extension Casebook {
         @Option(help: "The review (id or prefix) every row belongs to: its key for re-imports.")
         var review: String?
 
+        @Flag(name: .customLong("create-review"), help: "Create the review the file names (state and cycle or session) when the project has none.")
+        var createReview = false
+
         @Option(help: ArgumentHelp("The CSV file's encoding, when detecting it is not enough.",
                                    discussion: "One of \(TextEncoding.allCases.map(\.rawValue).joined(separator: ", ")).",
                                    valueName: "encoding"))
@@ -107,10 +118,15 @@ extension Casebook {
             var importer = CSVImporter(settings: settings, collection: collection, path: file, skipInvalid: skipInvalid, progress: ProgressLine())
             importer.encoding = try encoding.map(TextEncoding.init(named:))
             importer.review = review
+            importer.createReview = createReview
             importer.maps = try Self.parseMaps(maps)
             let result = try await importer.run(replica)
             for notice in result.notices { Output.note(notice) }
             for problem in result.skipped { Output.note("skipped line \(problem.line): \(problem.message)") }
+            for (field, values) in result.unlisted.sorted(by: { $0.key < $1.key }) {
+                let listed = values.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "'\($0.key)' (\($0.value))" }
+                Output.note("values of \(field) that no list of the schema has, kept as written in un_\(field): \(listed.joined(separator: ", "))")
+            }
             for problem in result.dropped { Output.note("left out line \(problem.line), column '\(problem.column ?? "")': \(problem.message)") }
             for (field, values) in result.unknown.sorted(by: { $0.key < $1.key }) {
                 let listed = values.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "'\($0.key)' (\($0.value))" }

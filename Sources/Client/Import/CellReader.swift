@@ -39,44 +39,62 @@ struct CellReader {
     /// The matcher of a field's vocabulary, if it has one.
     func matcher(for field: FieldSchema) -> TermMatcher? { field.vocabulary.flatMap { matchers[$0] } }
 
-    /// A cell as the value of `field`, and items it passes to another field (see `overflow`).
-    func value(_ text: String, field: FieldSchema, editor: LocalEditor) throws -> (value: FieldValue, spill: (field: String, items: [String])?) {
-        let keeper = overflow[field.name]
-        let keeperMatcher = keeper.flatMap { self.matcher(for: $0) }
-        let matcher = matcher(for: field)
-        func known(_ item: String) -> Bool { matcher?.term(item) != nil || keeperMatcher?.term(item) != nil }
-        let value: FieldValue
+    /// What a cell reads as.
+    struct Read {
+        var value: FieldValue
+        /// Items it passes to another field (see `overflow`).
         var spill: (field: String, items: [String])?
+        /// Items of an `enum_list` cell that no vocabulary knows, kept as written in the field `overflow` names.
+        var unlisted: [String] = []
+    }
+
+    /// A cell as the value of `field`.
+    func value(_ text: String, field: FieldSchema, editor: LocalEditor) throws -> Read {
+        let value: FieldValue
         switch field.type {
         case .enum:
             let item = mapped(text, field)
-            guard let term = matcher?.term(item) else { throw unknownTerms([item], field) }
+            guard let term = matcher(for: field)?.term(item) else { throw unknownTerms([item], field) }
             value = .text(term.id)
         case .enumList:
-            var ids: [String] = [], kept: [String] = [], unknown: [String] = []
-            for item in items(text, known: known).map({ mapped($0, field) }) {
-                let term = matcher?.term(item)
-                let uhri = keeperMatcher?.term(item)
-                if let term { ids.append(term.id) }
-                if let uhri { kept.append(uhri.label) }
-                if term == nil && uhri == nil { unknown.append(item) }
-            }
-            guard unknown.isEmpty else { throw unknownTerms(unknown, field) }
-            value = .list(Self.unique(ids))
-            if let keeper, !kept.isEmpty { spill = (keeper.name, kept) }
+            let read = try enumList(text, field: field)
+            try schema.validate(read.value, collection: collection.name, field: field.name)
+            return read
         case .list:
+            let known: (String) -> Bool = { self.matcher(for: field)?.term($0) != nil }
             value = .list(normalised(items(text, known: known).map { mapped($0, field) }, field: field))
         // Text and whole numbers directly: `Schema.parse` trims through Foundation, a cost on every cell of an import.
         case .text, .longText: value = .text(mapped(text, field))
         case .integer:
-            guard let number = Int64(text) else { return (try editor.value(text, field: field.name, collection: collection), nil) }
+            guard let number = Int64(text) else { return Read(value: try editor.value(text, field: field.name, collection: collection)) }
             value = .integer(number)
         case .reference: value = .reference(try editor.record(text).id)
         case .references: value = .references(try items(text, known: { _ in false }).map { try editor.record($0).id })
-        default: return (try editor.value(mapped(text, field), field: field.name, collection: collection), nil)
+        default: return Read(value: try editor.value(mapped(text, field), field: field.name, collection: collection))
         }
         try schema.validate(value, collection: collection.name, field: field.name)
-        return (value, spill)
+        return Read(value: value)
+    }
+
+    /// An `enum_list` cell: its items' term ids, the UN's themes among them for the field that keeps them, and,
+    /// when there is such a field, items no list knows (kept there as written rather than refused).
+    private func enumList(_ text: String, field: FieldSchema) throws -> Read {
+        let keeper = overflow[field.name]
+        let keeperMatcher = keeper.flatMap { self.matcher(for: $0) }
+        let matcher = matcher(for: field)
+        func known(_ item: String) -> Bool { matcher?.term(item) != nil || keeperMatcher?.term(item) != nil }
+        var ids: [String] = [], kept: [String] = [], unknown: [String] = []
+        for item in items(text, known: known).map({ mapped($0, field) }) {
+            let term = matcher?.term(item)
+            let uhri = keeperMatcher?.term(item)
+            if let term { ids.append(term.id) }
+            if let uhri { kept.append(uhri.label) }
+            if term == nil && uhri == nil { unknown.append(item) }
+        }
+        guard unknown.isEmpty || keeper != nil else { throw unknownTerms(unknown, field) }
+        var read = Read(value: .list(Self.unique(ids)), unlisted: unknown)
+        if let keeper, !(kept + unknown).isEmpty { read.spill = (keeper.name, Self.unique(kept + unknown)) }
+        return read
     }
 
     /// Fills an `enum_list` field from the list that keeps the UN's own terms (`un_themes` -> `themes`) with the

@@ -33,10 +33,19 @@ struct ImportBatch {
         items[index].values = Self.merged(items[index].values, values)
     }
 
-    /// `review|paragraph`, or nil when the row has no paragraph number.
+    /// `review|paragraph`; for a row without a paragraph number (UPR Info's exports have none), `review|#text` with
+    /// the text folded; nil when it has neither.
     static func key(_ values: [String: FieldValue]) -> String? {
-        guard let paragraph = values["paragraph"].map(plain), !paragraph.isEmpty else { return nil }
-        return (values["review"].map(plain) ?? "") + "|" + paragraph
+        let review = values["review"].map(plain) ?? ""
+        if let paragraph = values["paragraph"].map(plain), !paragraph.isEmpty { return review + "|" + paragraph }
+        guard let text = values["text"].map(plain), !text.isEmpty else { return nil }
+        return review + "|#" + Schema.foldedKey(text)
+    }
+
+    /// The key the same row had before it was linked to a review (`|paragraph`), to adopt a record imported unlinked.
+    static func unlinkedKey(_ key: String) -> String? {
+        guard let bar = key.firstIndex(of: "|"), bar != key.startIndex else { return nil }
+        return String(key[bar...])
     }
 
     static func plain(_ value: FieldValue) -> String {

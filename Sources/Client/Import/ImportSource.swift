@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// The rows of a file to import, whatever its format: CSV in any encoding a spreadsheet saves, the first
 /// sheet of an XLSX workbook, or OHCHR's thematic list of recommendations (DOCX).
@@ -12,6 +13,8 @@ struct ImportSource {
     let format: Format
     /// What the importer tells the user about how it read the file (the encoding it found).
     let notice: String?
+    /// The review the file names as a whole (a thematic list's header), if any.
+    private(set) var identity: ReviewIdentity?
     private var csv: CSVReader?
     private var records: [CSVReader.Record] = []
     private var next = 0
@@ -23,11 +26,15 @@ struct ImportSource {
         }
         let magic = [UInt8]((try? handle.read(upToCount: 4)) ?? Data())
         try? handle.close()
+        if magic == [0xD0, 0xCF, 0x11, 0xE0] {
+            throw ClientError("'\(path)' is an Excel 97-2003 workbook (.xls), which casebook does not read: open it and save it as an Excel workbook (.xlsx) or as CSV, then import that")
+        }
         if magic == [0x50, 0x4B, 0x03, 0x04] {
             let file = try OfficeFile(path: path)
             if file.has("word/document.xml") {
                 format = .docx
                 records = try ThematicList.rows(file)
+                identity = ThematicList.identity(file)
             } else if file.has("xl/workbook.xml") {
                 format = .xlsx
                 records = try XLSXReader.rows(file)

@@ -24,6 +24,11 @@ struct OfficeFile {
     /// Whether the archive has the part at `name`.
     func has(_ name: String) -> Bool { archive[name] != nil }
 
+    /// The names of the parts under `folder` (e.g. `word/` for a document's headers), sorted.
+    func partNames(under folder: String) -> [String] {
+        archive.map(\.path).filter { $0.hasPrefix(folder) }.sorted()
+    }
+
     /// The bytes of the part at `name` (e.g. `word/document.xml`).
     func part(_ name: String) throws -> Data {
         guard let entry = archive[name] else {

@@ -9,7 +9,13 @@ extension CSVImporter {
         var existing = batch.keyed ? try existingKeys(editor.db) : [:]
         for (index, item) in batch.items.enumerated() {
             do {
-                if let id = item.id ?? item.key.flatMap({ existing[$0] }) {
+                var match = item.id ?? item.key.flatMap { existing[$0] }
+                // A record imported before without its review is adopted (once) by the row that now names it.
+                if match == nil, let key = item.key, let unlinked = ImportBatch.unlinkedKey(key), let orphan = existing.removeValue(forKey: unlinked) {
+                    match = orphan
+                    existing[key] = orphan
+                }
+                if let id = match {
                     switch try editor.put(record: id, collection: collection, values: item.values) {
                     case .added: result.imported += 1
                     case .changed: result.updated += 1
@@ -31,18 +37,21 @@ extension CSVImporter {
         }
     }
 
-    /// The natural keys (`review|paragraph`) of the collection's records, to their ids.
+    /// The natural keys (`review|paragraph`, or `review|#text`) of the collection's records, to their ids.
     private func existingKeys(_ db: Database) throws -> [String: String] {
         let rows = try Row.fetchAll(db, sql: """
-            SELECT record.id AS id, paragraph.value AS paragraph, review.value AS review FROM record
-            JOIN current paragraph ON paragraph.record_key = record.key AND paragraph.field = 'paragraph'
+            SELECT record.id AS id, paragraph.value AS paragraph, review.value AS review,
+                   CASE WHEN paragraph.value IS NULL THEN text.value END AS text FROM record
+            LEFT JOIN current paragraph ON paragraph.record_key = record.key AND paragraph.field = 'paragraph'
             LEFT JOIN current review ON review.record_key = record.key AND review.field = 'review'
+            LEFT JOIN current text ON text.record_key = record.key AND text.field = 'text'
             WHERE record.collection = ? AND record.visible
             """, arguments: [collection])
         var keys: [String: String] = [:]
         for row in rows {
             var values: [String: FieldValue] = [:]
-            values["paragraph"] = try StorageText.decodeValue(row["paragraph"])
+            if let paragraph: String = row["paragraph"] { values["paragraph"] = try StorageText.decodeValue(paragraph) }
+            if let text: String = row["text"] { values["text"] = try StorageText.decodeValue(text) }
             if let review: String = row["review"] { values["review"] = try StorageText.decodeValue(review) }
             if let key = ImportBatch.key(values) { keys[key, default: row["id"]] = row["id"] }
         }

@@ -17,6 +17,8 @@ struct CSVImporter {
     var encoding: TextEncoding?
     /// `--review`: the review (id or prefix) every row is linked to.
     var review: String?
+    /// `--create-review`: create the review a file names when the replica has none of that state and cycle.
+    var createReview = false
     /// `--map FIELD:VALUE=TERM`, by field, keyed by the value's folded form.
     var maps: [String: [String: String]] = [:]
 
@@ -43,6 +45,8 @@ struct CSVImporter {
         var dropped: [Problem] = []
         /// Values no term matched, by field, with how often each occurred.
         var unknown: [String: [String: Int]] = [:]
+        /// Items of list cells that no vocabulary knows, kept as written (themes in `un_themes`), by field.
+        var unlisted: [String: [String: Int]] = [:]
         var ignoredColumns: [String] = []
         var notices: [String] = []
     }
@@ -58,10 +62,10 @@ struct CSVImporter {
         let result = try await replica.edit(settings: settings) { editor in
             var source = try ImportSource(path: path, encoding: encoding)
             let header = try readHeader(&source)
-            let mapping = try columns(header.cells, collectionSchema)
+            let mapping = try columns(header.cells, collectionSchema, reviewColumns: keyed)
             var result = Result(ignoredColumns: mapping.ignored, notices: source.notice.map { [$0] } ?? [])
-            let reviewID = try review.map { try reviewRecord($0, schema: schema, editor: editor) }
-            var batch = ImportBatch(keyed: keyed, review: reviewID)
+            var links = try ReviewLinks(importer: self, schema: schema, keyed: keyed, file: source.identity, header: header.cells, editor: &editor)
+            var batch = ImportBatch(keyed: keyed, review: links.review)
             var rows = 0
             while let record = try nextRecord(&source) {
                 if record.cells.allSatisfy({ $0.trimmed.isEmpty }) { continue }  // a blank line
@@ -72,9 +76,7 @@ struct CSVImporter {
                     var values = try rowValues(record, header: header.cells, mapping: mapping, cells: cells, editor: editor, result: &result)
                     if keyed { UNRecommendation.takeApart(&values, cells: cells) }
                     cells.derive(&values)
-                    if let reviewID, collectionSchema.field("review")?.type == .reference, values["review"] == nil {
-                        values["review"] = .reference(reviewID)
-                    }
+                    try links.link(&values, record: record, collection: collectionSchema, editor: &editor)
                     batch.add(values, id: try recordID(record, mapping), line: record.line)
                 } catch {
                     try skipOrThrow(error, line: record.line, result: &result)
@@ -84,7 +86,12 @@ struct CSVImporter {
                     progress.update("reading \(collection)", done: source.bytesRead / 1024, total: size.map { $0 / 1024 })
                 }
             }
+            try links.finish()
             try write(batch, editor: &editor, result: &result)
+            result.notices += links.notices()
+            if keyed, let repeats = try RecurrenceLinker.link(schema: schema, editor: &editor), repeats > 0 {
+                result.notices.append(RecurrenceLinker.notice(repeats))
+            }
             return result
         }
         progress.finish()
@@ -126,7 +133,8 @@ struct CSVImporter {
             guard !text.isEmpty else { continue }
             do {
                 let read = try cells.value(text, field: field, editor: editor)
-                values[field.name] = read.value
+                if read.value != .list([]) { values[field.name] = read.value }
+                for item in read.unlisted { result.unlisted[field.name, default: [:]][item, default: 0] += 1 }
                 if let spill = read.spill {
                     var had: [String] = []
                     if case .list(let items)? = values[spill.field] { had = items }
@@ -151,23 +159,13 @@ struct CSVImporter {
         return id
     }
 
-    /// The review `--review` names, which must be a record of the report's reviews collection.
-    private func reviewRecord(_ typed: String, schema: Schema, editor: LocalEditor) throws -> String {
-        let record = try editor.record(typed)
-        let reviews = schema.report?.reviews ?? "reviews"
-        guard record.collection == reviews, record.visible else {
-            throw ClientError("--review \(typed) is not a record of \(reviews): see 'casebook list \(reviews)'")
-        }
-        return record.id
-    }
-
     struct Mapping {
         var fields: [(column: Int, field: FieldSchema)]
         var idColumn: Int?
         var ignored: [String]
     }
 
-    private func columns(_ header: [String], _ schema: CollectionSchema) throws -> Mapping {
+    private func columns(_ header: [String], _ schema: CollectionSchema, reviewColumns: Bool) throws -> Mapping {
         var mapping = Mapping(fields: [], idColumn: nil, ignored: [])
         var taken: [String: String] = [:]
         for (index, raw) in header.enumerated() {
@@ -176,7 +174,8 @@ struct CSVImporter {
                 continue
             }
             guard let field = schema.field(forColumn: raw) else {
-                mapping.ignored.append(raw)
+                // The state under review and the session name the row's review, not a field.
+                if !(reviewColumns && ReviewLinks.Columns.names(raw)) { mapping.ignored.append(raw) }
                 continue
             }
             if let other = taken[field.name] {
