@@ -77,4 +77,20 @@ import Testing
         #expect(missing.status == .failed)
         #expect(missing.message.contains("\(second.sha256) of kz is missing"))
     }
+
+    @Test func doctorReportsFilesWhoseChunksAreMissingFromPostgreSQL() async throws {
+        let harness = try await ServerHarness(store: .postgres)
+        defer { harness.cleanUp() }
+        let file = TestFile(size: twoChunks)
+        try await harness.app.test(.router) { client in
+            try await harness.upload(client, as: "ana", file)
+        }
+        let url = try #require(harness.databaseURL)
+        #expect(await Doctor.checkPostgres(url: url, timeout: .seconds(10), now: { Date() }).allSatisfy { $0.check != "evidence files" })
+        _ = try harness.psql("DELETE FROM file_chunk WHERE chunk = 1")
+        let findings = await Doctor.checkPostgres(url: url, timeout: .seconds(10), now: { Date() })
+        let damaged = try #require(findings.first { $0.check == "evidence files" })
+        #expect(damaged.status == .failed)
+        #expect(damaged.message.hasPrefix("1 complete file(s)"))
+    }
 }
