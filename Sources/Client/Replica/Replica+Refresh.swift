@@ -8,17 +8,21 @@ extension Replica {
     /// Recomputes what reads show for one record from its accepted heads and its pending edits:
     /// the record row, its visible values, its search keys and its open conflicts.
     /// `isNew`: the record has no derived rows yet (never stored or shown here), so there is nothing to clear.
+    /// `accepted` and `pending`, when the caller knows them (a record new here), are not read back.
+    /// Returns the record's local key, nil when nothing is left of it.
+    @discardableResult
     static func refresh(record: String, schema: Schema, _ db: Database, isNew: Bool = false,
-                        accepted known: (collection: String?, fields: [String: [Version]])? = nil) throws {
+                        accepted known: (collection: String?, fields: [String: [Version]])? = nil,
+                        pending knownPending: [OutboxEntry]? = nil) throws -> Int64? {
         let existing = isNew ? nil : try db.cachedStatement(sql: "SELECT key, collection FROM record WHERE id = ?")
             .fetchRaw({ $0.text(record) }, row: { row in (key: row.integer(0), collection: row.text(1)) }).first
         let accepted = try known ?? existing.map { try acceptedFields(key: $0.key, db) } ?? (nil, [:])
-        let pending = try OutboxEntry.all(record: record, db)
+        let pending = try knownPending ?? OutboxEntry.all(record: record, db)
         if let existing { try clearDerived(record: record, key: existing.key, collection: existing.collection, db) }
         guard let collection = accepted.collection ?? pending.first?.collection else {
             // Nothing accepted and nothing pending: no change row refers to it, so its key can go too.
             if let existing { try db.execute(sql: "DELETE FROM record WHERE key = ?", arguments: [existing.key]) }
-            return
+            return nil
         }
         let pendingByField = Dictionary(pending.map { ($0.field, $0) }, uniquingKeysWith: { _, last in last })
 
@@ -56,6 +60,7 @@ extension Replica {
 
         try storeValues(values, recordKey: recordKey, collection: collection, visible: visible, schema: schema, db)
         try storeConflicts(of: record, collection: collection, accepted: accepted.fields, pending: pendingByField, db)
+        return recordKey
     }
 
     /// Stores a record's visible values and, while it is visible, their search keys.
