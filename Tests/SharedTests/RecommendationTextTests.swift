@@ -99,6 +99,35 @@ import Testing
         #expect(parse("Ratify; (Maldives); ensure (Portugal)").text == "Ratify; (Maldives); ensure")
     }
 
+    /// `split` (which reads ASCII by bytes) splits as the first version did, character by character.
+    @Test func splittingByBytesOrCharactersGivesTheSameParts() {
+        func reference(_ text: String, on separator: Character) -> [String] {
+            var parts: [String] = [], current = "", depth = 0
+            for character in text {
+                if character == "(" { depth += 1 } else if character == ")" { depth = max(0, depth - 1) }
+                if character == separator && depth == 0 {
+                    parts.append(current)
+                    current = ""
+                } else {
+                    current.append(character)
+                }
+            }
+            parts.append(current)
+            return parts.map { $0.trimmed }.filter { !$0.isEmpty }
+        }
+        var generator = SplitMix64(seed: 22)
+        let pieces = ["a", "Bc", " ", ";", ",", "(", ")", "\r\n", "\n", "\t", "é", "e\u{301}", ";\u{301}", "(\u{301}", "日本"]
+        for round in 0..<2_000 {
+            let asciiOnly = round % 2 == 0
+            let text = (0..<Int.random(in: 0...24, using: &generator)).map { _ in
+                asciiOnly ? pieces.prefix(9).randomElement(using: &generator)! : pieces.randomElement(using: &generator)!
+            }.joined()
+            for separator: Character in [";", ","] {
+                #expect(RecommendationText.split(text, on: separator) == reference(text, on: separator), "\(text.debugDescription)")
+            }
+        }
+    }
+
     @Test func theSchemaRefusesAnAliasTwoTermsAnswerTo() {
         var schema = Schema.upr
         let index = schema.vocabularies.firstIndex { $0.name == "response" }!

@@ -16,7 +16,9 @@ package struct RecommendationText: Equatable, Sendable {
     /// sentence always names states (the UN's form), earlier ones only when every name in them is known,
     /// so `the Forced Labour Convention, 1930 (No. 29) (United Kingdom ...)` keeps `(No. 29)` in the text.
     package static func parse(_ cell: String, isState: (String) -> Bool) -> RecommendationText {
-        var lines = cell.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
+        // ASCII without line breaks (most cells) is one line: no need to walk its characters to find out.
+        var lines = isASCII(cell, allowingLineBreaks: false) ? [cell]
+            : cell.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         var source: String?
         // Foundation's case-insensitive search only on the line that has it: most of an import's cells do not, and
         // a byte search (which any match implies) rules them out without copying each line in lower case.
@@ -70,6 +72,9 @@ package struct RecommendationText: Equatable, Sendable {
 
     /// `text` split on `separator` outside parentheses, each part trimmed, empty parts dropped.
     static func split(_ text: String, on separator: Character) -> [String] {
+        // In ASCII every byte is a character (but CR LF, which is neither a separator nor a parenthesis): no need
+        // to find where characters end.
+        if let byte = separator.asciiValue, isASCII(text, allowingLineBreaks: true) { return split(ascii: text, on: byte) }
         var parts: [Substring] = [], start = text.startIndex, depth = 0
         var index = text.startIndex
         while index < text.endIndex {
@@ -84,6 +89,29 @@ package struct RecommendationText: Equatable, Sendable {
         }
         parts.append(text[start...])
         return parts.map { $0.trimmed }.filter { !$0.isEmpty }
+    }
+
+    private static func split(ascii text: String, on separator: UInt8) -> [String] {
+        var parts: [Substring] = [], depth = 0
+        let utf8 = text.utf8
+        var start = utf8.startIndex, index = utf8.startIndex
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "(") { depth += 1 } else if byte == UInt8(ascii: ")") { depth = max(0, depth - 1) }
+            let next = utf8.index(after: index)
+            if byte == separator && depth == 0 {
+                parts.append(text[start..<index])
+                start = next
+            }
+            index = next
+        }
+        parts.append(text[start...])
+        return parts.map { $0.trimmed }.filter { !$0.isEmpty }
+    }
+
+    /// Whether `text` is ASCII (and, unless `allowingLineBreaks`, holds no line feed, CR, vertical tab or form feed).
+    private static func isASCII(_ text: String, allowingLineBreaks: Bool) -> Bool {
+        text.utf8.allSatisfy { $0 < 0x80 && (allowingLineBreaks || !(0x0A...0x0D).contains($0)) }
     }
 
     /// Whether `text` may hold `needle` (lower-case ASCII letters and spaces) ignoring case: true whenever it does
