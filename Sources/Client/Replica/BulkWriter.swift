@@ -9,18 +9,16 @@ import SQLiteSupport
 /// A new record is written exactly as `LocalEditor.add` writes it (an outbox entry per field, stamped in field
 /// order by the replica's clock, then what reads show: the record row, its values, their search keys), but at
 /// a fraction of the cost: it has no accepted version, pending edit or derived row, so nothing is read back or
-/// cleared; its entries are inserted through one prepared statement; and a record that values refer to is
+/// cleared; its entries are inserted in one statement (prepared once); and a record that values refer to is
 /// looked up once per import, not once per row. It writes in the editor's transaction, so an import is still
 /// all or nothing. `BulkWriterTests` checks that both paths leave the same replica.
 struct BulkWriter {
-    private let insertEntry: Statement
     private let findRecord: Statement
     private let findVisible: Statement
     /// Visible records that a value referred to, to their collection: an import deletes none.
     private var referenced: [String: String] = [:]
 
     init(_ editor: LocalEditor) throws {
-        insertEntry = try editor.db.cachedStatement(sql: OutboxEntry.insertSQL)
         findRecord = try editor.db.cachedStatement(sql: "SELECT collection FROM record WHERE id = ?")
         findVisible = try editor.db.cachedStatement(sql: "SELECT collection FROM record WHERE id = ? AND visible")
     }
@@ -43,7 +41,7 @@ struct BulkWriter {
         guard let key = try Replica.refresh(record: id, schema: schema, editor.db, isNew: true, accepted: (nil, [:]), pending: entries) else {
             throw ClientError("record \(id) could not be stored in the replica")
         }
-        for entry in entries { try entry.insert(key: key, insertEntry) }
+        try OutboxEntry.insert(entries, key: key, editor.db)
         return id
     }
 

@@ -111,17 +111,18 @@ struct OutboxEntry: Sendable {
         try upsert.executeRaw { bind(&$0, key: key) }
     }
 
-    /// Stores the entry of a field that has none (a record just registered as `key`), through `insert`, a
-    /// statement prepared from `insertSQL`.
-    func insert(key: Int64, _ insert: Statement) throws {
-        try insert.executeRaw { bind(&$0, key: key) }
+    /// Stores the entries of fields that have none (of a record just registered as `key`), a statement for many.
+    static func insert(_ entries: [OutboxEntry], key: Int64, _ db: Database) throws {
+        try insertRows.execute(db, rows: entries.count) { row, index in entries[index].bind(&row, key: key) }
     }
 
-    /// Stores a new entry: `insert`'s statement.
-    static let insertSQL = """
+    private static let insertSQL = """
         INSERT INTO outbox (record_key, field, record, collection, value, hlc, base, supersedes, covers, rejected_code, rejected_reason)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
         """
+    private static let insertRows = RowsInsert("""
+        INSERT INTO outbox (record_key, field, record, collection, value, hlc, base, supersedes, covers, rejected_code, rejected_reason) VALUES
+        """, row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)")
 
     private func bind(_ row: inout RawParameters, key: Int64) {
         row.integer(key)

@@ -63,30 +63,34 @@ extension Replica {
         return recordKey
     }
 
-    /// Stores a record's visible values and, while it is visible, their search keys.
+    /// Stores a record's visible values and, while it is visible, their search keys, a statement for many rows.
     private static func storeValues(_ values: [String: FieldValue], recordKey: Int64, collection: String, visible: Bool,
                                     schema: Schema, _ db: Database) throws {
-        let insertValue = try db.cachedStatement(sql: "INSERT INTO current (record_key, field, value) VALUES (?, ?, ?)")
-        let insertKey = try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_key (collection, field, key, record_key) VALUES (?, ?, ?, ?)")
         let collectionSchema = schema.collection(collection)
+        var stored: [(field: String, text: String)] = []
+        var keys: [(field: String, key: String)] = []
+        stored.reserveCapacity(values.count)
         for (field, value) in values {
-            try insertValue.executeRaw { row in
-                row.integer(recordKey)
-                row.text(field)
-                row.text(StorageText.encode(value))
-            }
+            stored.append((field, StorageText.encode(value)))
             // Long text is read, not searched by exact value: it stays out of the search index.
             guard visible, collectionSchema?.field(field)?.type != .longText else { continue }
-            for key in searchKeys(value) where key.utf8.count <= 512 {
-                try insertKey.executeRaw { row in
-                    row.text(collection)
-                    row.text(field)
-                    row.text(key)
-                    row.integer(recordKey)
-                }
-            }
+            for key in searchKeys(value) where key.utf8.count <= 512 { keys.append((field, key)) }
+        }
+        try insertValues.execute(db, rows: stored.count) { row, index in
+            row.integer(recordKey)
+            row.text(stored[index].field)
+            row.text(stored[index].text)
+        }
+        try insertKeys.execute(db, rows: keys.count) { row, index in
+            row.text(collection)
+            row.text(keys[index].field)
+            row.text(keys[index].key)
+            row.integer(recordKey)
         }
     }
+
+    private static let insertValues = RowsInsert("INSERT INTO current (record_key, field, value) VALUES", row: "(?, ?, ?)")
+    private static let insertKeys = RowsInsert("INSERT OR IGNORE INTO search_key (collection, field, key, record_key) VALUES", row: "(?, ?, ?, ?)")
 
     /// Stores a record's open conflicts; a pending resolution hides its conflict until the server accepts it.
     private static func storeConflicts(of record: String, collection: String, accepted: [String: [Version]],
