@@ -113,3 +113,29 @@ extension Statement {
         }
     }
 }
+
+/// An INSERT of many rows per statement, for the tables a write fills several rows at a time (a record's values and
+/// search keys, an import's outbox entries): one statement of k rows costs SQLite less than k statements of one
+/// row (its program is started, and its table's cursors opened, once). Each statement holds at most `maxRows` rows.
+package struct RowsInsert: Sendable {
+    /// The statements of 1 to `maxRows` rows.
+    private let statements: [String]
+
+    /// `head` is the statement up to its `VALUES` (included), `row` one row's parentheses, e.g. `(?, ?, NULL)`.
+    package init(_ head: String, row: String, maxRows: Int = 16) {
+        statements = (1...maxRows).map { count in head + " " + Array(repeating: row, count: count).joined(separator: ", ") }
+    }
+
+    /// Inserts `count` rows, `bind` giving the parameters of row `index`.
+    package func execute(_ db: Database, rows count: Int, bind: (inout RawParameters, Int) -> Void) throws {
+        var done = 0
+        while done < count {
+            let size = min(statements.count, count - done)
+            let first = done
+            try db.cachedStatement(sql: statements[size - 1]).executeRaw { parameters in
+                for index in first..<(first + size) { bind(&parameters, index) }
+            }
+            done += size
+        }
+    }
+}

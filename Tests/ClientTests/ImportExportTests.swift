@@ -102,6 +102,29 @@ import Testing
         #expect(skipped.skipped.map(\.line) == [7])
     }
 
+    @Test func aRowRefusedWhileWritingLeavesNothingAndARetryImportsEveryRowOnce() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        // The fourth row reads well but cannot be a record (it has no text): the rows written before it go too.
+        let rows = (1...3).map { "\($0).1,Ratify \($0),supported" }.joined(separator: "\n")
+        let bad = try write("paragraph,text,response\n\(rows)\n4.1,,noted\n5.1,Ratify 5,noted\n", in: local)
+        do {
+            _ = try await importCSV(local, "recommendations", bad)
+            Issue.record("the import was accepted")
+        } catch let error as ClientError {
+            #expect(error.message.contains("line 5") && error.message.contains("nothing was imported"), "\(error.message)")
+        }
+        #expect(try local.outbox().isEmpty)
+        #expect(try await local.replica.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") } == 0)
+        let fixed = try write("paragraph,text,response\n\(rows)\n4.1,Ratify 4,noted\n5.1,Ratify 5,noted\n", in: local)
+        let result = try await importCSV(local, "recommendations", fixed)
+        #expect(result.imported == 5 && result.updated == 0 && result.unchanged == 0)
+        #expect(try await local.replica.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") } == 5)
+        #expect(try local.outbox().count == 15)
+        let again = try await importCSV(local, "recommendations", fixed)
+        #expect(again.imported == 0 && again.updated == 0 && again.unchanged == 5)
+    }
+
     @Test func malformedFilesAreRefusedClearly() async throws {
         let local = try TemporaryReplica()
         defer { local.cleanUp() }

@@ -73,6 +73,61 @@ import Testing
         #expect(Schema.foldedKey("Türkiye") == "turkiye")
     }
 
+    @Test func theSourceOfPositionInAnyCaseAndOnlyWhenWritten() {
+        for line in ["SOURCE OF POSITION: A/HRC/59/15/Add.1", "Source Of Position : A/HRC/59/15/Add.1", "source of position A/HRC/59/15/Add.1"] {
+            let parsed = parse("140.7 Ratify the Convention (Maldives);\n\(line)")
+            #expect(parsed.sourceOfPosition == "A/HRC/59/15/Add.1", "\(line)")
+            #expect(parsed.text == "Ratify the Convention" && parsed.states == ["Maldives"], "\(line)")
+        }
+        #expect(parse("140.7 Ratify the source-of-position rules (Maldives)").sourceOfPosition == nil)
+        #expect(parse("140.7 A position sourced elsewhere (Maldives)").sourceOfPosition == nil)
+        // The byte search is a first pass: true whenever Foundation's case-insensitive search finds the words.
+        for text in ["", "source of", "xSoUrCe Of PoSiTiOnx", "source\u{0}of position", "SOURCE OF POSİTION", "source of positio"] {
+            if text.lowercased().contains("source of position") {
+                #expect(RecommendationText.containsASCIIIgnoringCase(text, "source of position"), "\(text)")
+            }
+        }
+        #expect(!RecommendationText.containsASCIIIgnoringCase("source of positio", "source of position"))
+    }
+
+    @Test func aParagraphNumberOnlyWhenWhitespaceFollowsIt() {
+        #expect(parse("140.7. Ratify (Maldives)").paragraph == "140.7")
+        #expect(parse("140.7\u{00A0}Ratify (Maldives)").paragraph == "140.7")
+        #expect(parse("140.7Ratify (Maldives)").paragraph == nil)
+        #expect(parse("140. Ratify (Maldives)").paragraph == nil)
+        #expect(parse("140.7").paragraph == "140.7" && parse("140.7").text.isEmpty)
+        #expect(parse("Ratify; (Maldives); ensure (Portugal)").text == "Ratify; (Maldives); ensure")
+    }
+
+    /// `split` (which reads ASCII by bytes) splits as the first version did, character by character.
+    @Test func splittingByBytesOrCharactersGivesTheSameParts() {
+        func reference(_ text: String, on separator: Character) -> [String] {
+            var parts: [String] = [], current = "", depth = 0
+            for character in text {
+                if character == "(" { depth += 1 } else if character == ")" { depth = max(0, depth - 1) }
+                if character == separator && depth == 0 {
+                    parts.append(current)
+                    current = ""
+                } else {
+                    current.append(character)
+                }
+            }
+            parts.append(current)
+            return parts.map { $0.trimmed }.filter { !$0.isEmpty }
+        }
+        var generator = SplitMix64(seed: 22)
+        let pieces = ["a", "Bc", " ", ";", ",", "(", ")", "\r\n", "\n", "\t", "é", "e\u{301}", ";\u{301}", "(\u{301}", "日本"]
+        for round in 0..<2_000 {
+            let asciiOnly = round % 2 == 0
+            let text = (0..<Int.random(in: 0...24, using: &generator)).map { _ in
+                asciiOnly ? pieces.prefix(9).randomElement(using: &generator)! : pieces.randomElement(using: &generator)!
+            }.joined()
+            for separator: Character in [";", ","] {
+                #expect(RecommendationText.split(text, on: separator) == reference(text, on: separator), "\(text.debugDescription)")
+            }
+        }
+    }
+
     @Test func theSchemaRefusesAnAliasTwoTermsAnswerTo() {
         var schema = Schema.upr
         let index = schema.vocabularies.firstIndex { $0.name == "response" }!

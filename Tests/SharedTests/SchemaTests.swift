@@ -234,4 +234,16 @@ extension SchemaTests {
         schema.report?.assessments = "evaluations"
         #expect(refusal(schema) == "the report section names 'evaluations' as its assessments, a collection the schema does not define")
     }
+
+    /// `isBlank` (which a required text's check uses) agrees with Foundation's trimming on every Unicode scalar.
+    @Test func blankMeansWhatTrimmingWhitespaceAndNewlinesLeavesEmpty() {
+        for value in UInt32(0)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let text = String(scalar)
+            if Schema.isBlank(text) != text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                Issue.record("U+\(String(value, radix: 16)): isBlank \(Schema.isBlank(text))")
+            }
+        }
+        #expect(Schema.isBlank("") && Schema.isBlank(" \t\r\n\u{2028}\u{3000}") && !Schema.isBlank(" \u{301}") && !Schema.isBlank(" a "))
+    }
 }

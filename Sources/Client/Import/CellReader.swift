@@ -17,6 +17,11 @@ struct CellReader {
     /// An `enum_list` field whose items the field's vocabulary does not know but the UN's list of themes does
     /// go to the list field that keeps the UN's themes (`themes` -> `un_themes`), instead of being refused.
     private let overflow: [String: FieldSchema]
+    /// What vocabulary and list cells read as, by field and cell: real files repeat the same few states, themes
+    /// and responses on every row, and a cell is matched once, not folded and looked up again on each row.
+    private var memo: [String: [String: Read]] = [:]
+    /// The most cells remembered per field: enough for any vocabulary, and a bound for free lists.
+    static let memoLimit = 4096
 
     init(schema: Schema, collection: CollectionSchema, maps: [String: [String: String]]) {
         self.schema = schema
@@ -48,8 +53,19 @@ struct CellReader {
         var unlisted: [String] = []
     }
 
-    /// A cell as the value of `field`.
-    func value(_ text: String, field: FieldSchema, editor: LocalEditor) throws -> Read {
+    /// A cell as the value of `field`; what an enum or list cell reads as is remembered (it depends on nothing else).
+    mutating func value(_ text: String, field: FieldSchema, editor: LocalEditor) throws -> Read {
+        switch field.type {
+        case .enum, .enumList, .list: break
+        default: return try read(text, field: field, editor: editor)
+        }
+        if let known = memo[field.name]?[text] { return known }
+        let read = try read(text, field: field, editor: editor)
+        if memo[field.name, default: [:]].count < Self.memoLimit { memo[field.name, default: [:]][text] = read }
+        return read
+    }
+
+    private func read(_ text: String, field: FieldSchema, editor: LocalEditor) throws -> Read {
         let value: FieldValue
         switch field.type {
         case .enum:

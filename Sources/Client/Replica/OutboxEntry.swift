@@ -103,24 +103,37 @@ struct OutboxEntry: Sendable {
     /// Stores the entry, replacing any pending edit of the same field (coalescing), and clears a rejection.
     func save(_ db: Database) throws {
         let (key, _) = try Replica.register(record, collection: collection, db)
-        let upsert = try db.cachedStatement(sql: """
-            INSERT INTO outbox (record_key, field, record, collection, value, hlc, base, supersedes, covers, rejected_code, rejected_reason)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
-            ON CONFLICT (record_key, field) DO UPDATE SET collection = excluded.collection, value = excluded.value,
+        let upsert = try db.cachedStatement(sql: Self.insertSQL + """
+             ON CONFLICT (record_key, field) DO UPDATE SET collection = excluded.collection, value = excluded.value,
                 hlc = excluded.hlc, base = excluded.base, supersedes = excluded.supersedes, covers = excluded.covers,
                 rejected_code = NULL, rejected_reason = NULL
             """)
-        try upsert.executeRaw { row in
-            row.integer(key)
-            row.text(field)
-            row.text(record)
-            row.text(collection)
-            row.text(StorageText.encode(value))
-            row.text(hlc.text)
-            row.text(base?.text)
-            row.text(StorageText.encode(supersedes))
-            row.text(StorageText.encode(covers))
-        }
+        try upsert.executeRaw { bind(&$0, key: key) }
+    }
+
+    /// Stores the entries of fields that have none (of a record just registered as `key`), a statement for many.
+    static func insert(_ entries: [OutboxEntry], key: Int64, _ db: Database) throws {
+        try insertRows.execute(db, rows: entries.count) { row, index in entries[index].bind(&row, key: key) }
+    }
+
+    private static let insertSQL = """
+        INSERT INTO outbox (record_key, field, record, collection, value, hlc, base, supersedes, covers, rejected_code, rejected_reason)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+        """
+    private static let insertRows = RowsInsert("""
+        INSERT INTO outbox (record_key, field, record, collection, value, hlc, base, supersedes, covers, rejected_code, rejected_reason) VALUES
+        """, row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)")
+
+    private func bind(_ row: inout RawParameters, key: Int64) {
+        row.integer(key)
+        row.text(field)
+        row.text(record)
+        row.text(collection)
+        row.text(StorageText.encode(value))
+        row.text(hlc.text)
+        row.text(base?.text)
+        row.text(StorageText.encode(supersedes))
+        row.text(StorageText.encode(covers))
     }
 
     /// Removes an accepted entry; if the field was edited again meanwhile (the entry was replaced),

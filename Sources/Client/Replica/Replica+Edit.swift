@@ -54,8 +54,7 @@ struct LocalEditor {
     mutating func add(collection: String, values: [String: FieldValue], id chosen: String? = nil) throws -> String {
         try schema.validateNewRecord(collection: collection, fields: values)
         try checkReferences(values, collection: collection)
-        var generator = SystemRandomNumberGenerator()
-        let id = chosen ?? RecordID.generate(now: now, using: &generator)
+        let id = chosen ?? newRecordID()
         for (field, value) in values.sorted(by: { $0.key < $1.key }) where !value.isUnset {
             try stage(record: id, collection: collection, field: field, value: value, base: nil, supersedes: [])
         }
@@ -141,15 +140,31 @@ struct LocalEditor {
 
     // MARK: Helpers
 
+    /// A new record id, made at this transaction's time.
+    func newRecordID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return RecordID.generate(now: now, using: &generator)
+    }
+
+    /// The timestamp of the next local edit.
+    mutating func tick() -> HLC { clock.tick(now: now) }
+
     private mutating func stage(record: String, collection: String, field: String, value: FieldValue,
                                 base: HLC?, supersedes: [HLC], covers: [HLC] = []) throws {
-        let hlc = clock.tick(now: now)
-        try OutboxEntry(collection: collection, record: record, field: field, value: value, hlc: hlc,
+        try OutboxEntry(collection: collection, record: record, field: field, value: value, hlc: tick(),
                         base: base, supersedes: supersedes, covers: covers).save(db)
     }
 
     /// References must name records of the right collection in this replica.
     private func checkReferences(_ values: [String: FieldValue], collection: String) throws {
+        try Self.checkReferences(values, collection: collection, schema: schema) { id in
+            try String.fetchOne(db, sql: "SELECT collection FROM record WHERE id = ? AND visible", arguments: [id])
+        }
+    }
+
+    /// References must name records of the right collection: `collectionOf` gives the collection of a visible record.
+    static func checkReferences(_ values: [String: FieldValue], collection: String, schema: Schema,
+                                collectionOf: (String) throws -> String?) throws {
         for (field, value) in values {
             let ids: [String]
             switch value {
@@ -159,8 +174,7 @@ struct LocalEditor {
             }
             guard let target = schema.collection(collection)?.field(field)?.collection else { continue }
             for id in ids {
-                let found = try String.fetchOne(db, sql: "SELECT collection FROM record WHERE id = ? AND visible", arguments: [id])
-                guard let found else {
+                guard let found = try collectionOf(id) else {
                     throw ClientError("field '\(field)' refers to \(id), which is not a record in this replica: check the id with 'casebook list \(target)'")
                 }
                 guard found == target else {

@@ -8,17 +8,21 @@ extension Replica {
     /// Recomputes what reads show for one record from its accepted heads and its pending edits:
     /// the record row, its visible values, its search keys and its open conflicts.
     /// `isNew`: the record has no derived rows yet (never stored or shown here), so there is nothing to clear.
+    /// `accepted` and `pending`, when the caller knows them (a record new here), are not read back.
+    /// Returns the record's local key, nil when nothing is left of it.
+    @discardableResult
     static func refresh(record: String, schema: Schema, _ db: Database, isNew: Bool = false,
-                        accepted known: (collection: String?, fields: [String: [Version]])? = nil) throws {
+                        accepted known: (collection: String?, fields: [String: [Version]])? = nil,
+                        pending knownPending: [OutboxEntry]? = nil) throws -> Int64? {
         let existing = isNew ? nil : try db.cachedStatement(sql: "SELECT key, collection FROM record WHERE id = ?")
             .fetchRaw({ $0.text(record) }, row: { row in (key: row.integer(0), collection: row.text(1)) }).first
         let accepted = try known ?? existing.map { try acceptedFields(key: $0.key, db) } ?? (nil, [:])
-        let pending = try OutboxEntry.all(record: record, db)
+        let pending = try knownPending ?? OutboxEntry.all(record: record, db)
         if let existing { try clearDerived(record: record, key: existing.key, collection: existing.collection, db) }
         guard let collection = accepted.collection ?? pending.first?.collection else {
             // Nothing accepted and nothing pending: no change row refers to it, so its key can go too.
             if let existing { try db.execute(sql: "DELETE FROM record WHERE key = ?", arguments: [existing.key]) }
-            return
+            return nil
         }
         let pendingByField = Dictionary(pending.map { ($0.field, $0) }, uniquingKeysWith: { _, last in last })
 
@@ -56,32 +60,37 @@ extension Replica {
 
         try storeValues(values, recordKey: recordKey, collection: collection, visible: visible, schema: schema, db)
         try storeConflicts(of: record, collection: collection, accepted: accepted.fields, pending: pendingByField, db)
+        return recordKey
     }
 
-    /// Stores a record's visible values and, while it is visible, their search keys.
+    /// Stores a record's visible values and, while it is visible, their search keys, a statement for many rows.
     private static func storeValues(_ values: [String: FieldValue], recordKey: Int64, collection: String, visible: Bool,
                                     schema: Schema, _ db: Database) throws {
-        let insertValue = try db.cachedStatement(sql: "INSERT INTO current (record_key, field, value) VALUES (?, ?, ?)")
-        let insertKey = try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_key (collection, field, key, record_key) VALUES (?, ?, ?, ?)")
         let collectionSchema = schema.collection(collection)
+        var stored: [(field: String, text: String)] = []
+        var keys: [(field: String, key: String)] = []
+        stored.reserveCapacity(values.count)
         for (field, value) in values {
-            try insertValue.executeRaw { row in
-                row.integer(recordKey)
-                row.text(field)
-                row.text(StorageText.encode(value))
-            }
+            stored.append((field, StorageText.encode(value)))
             // Long text is read, not searched by exact value: it stays out of the search index.
             guard visible, collectionSchema?.field(field)?.type != .longText else { continue }
-            for key in searchKeys(value) where key.utf8.count <= 512 {
-                try insertKey.executeRaw { row in
-                    row.text(collection)
-                    row.text(field)
-                    row.text(key)
-                    row.integer(recordKey)
-                }
-            }
+            for key in searchKeys(value) where key.utf8.count <= 512 { keys.append((field, key)) }
+        }
+        try insertValues.execute(db, rows: stored.count) { row, index in
+            row.integer(recordKey)
+            row.text(stored[index].field)
+            row.text(stored[index].text)
+        }
+        try insertKeys.execute(db, rows: keys.count) { row, index in
+            row.text(collection)
+            row.text(keys[index].field)
+            row.text(keys[index].key)
+            row.integer(recordKey)
         }
     }
+
+    private static let insertValues = RowsInsert("INSERT INTO current (record_key, field, value) VALUES", row: "(?, ?, ?)")
+    private static let insertKeys = RowsInsert("INSERT OR IGNORE INTO search_key (collection, field, key, record_key) VALUES", row: "(?, ?, ?, ?)")
 
     /// Stores a record's open conflicts; a pending resolution hides its conflict until the server accepts it.
     private static func storeConflicts(of record: String, collection: String, accepted: [String: [Version]],

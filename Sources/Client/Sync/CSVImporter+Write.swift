@@ -4,9 +4,10 @@ import Shared
 
 extension CSVImporter {
     /// Writes the batch: a row with an `id` or the natural key of an existing record updates that record
-    /// (only the cells that differ), any other row adds one.
+    /// (only the cells that differ), any other row adds one, through the bulk path (`BulkWriter`).
     func write(_ batch: ImportBatch, editor: inout LocalEditor, result: inout Result) throws {
         var existing = batch.keyed ? try existingKeys(editor.db) : [:]
+        var writer = try BulkWriter(editor)
         for (index, item) in batch.items.enumerated() {
             do {
                 var match = item.id ?? item.key.flatMap { existing[$0] }
@@ -16,13 +17,13 @@ extension CSVImporter {
                     existing[key] = orphan
                 }
                 if let id = match {
-                    switch try editor.put(record: id, collection: collection, values: item.values) {
+                    switch try writer.put(record: id, collection: collection, values: item.values, editor: &editor) {
                     case .added: result.imported += 1
                     case .changed: result.updated += 1
                     case .unchanged: result.unchanged += 1
                     }
                 } else {
-                    let id = try editor.add(collection: collection, values: item.values)
+                    let id = try writer.add(collection: collection, values: item.values, editor: &editor)
                     if let key = item.key { existing[key] = id }
                     result.imported += 1
                 }

@@ -56,10 +56,10 @@ struct CSVImporter {
         // to a project created before it did.
         let schema = settings.schema.backfilled(from: .upr).withTermAliases(from: .upr)
         let collectionSchema = try schema.requireCollection(collection)
-        let cells = CellReader(schema: schema, collection: collectionSchema, maps: maps)
         let keyed = schema.report?.recommendations == collection && collectionSchema.field("paragraph") != nil
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
         let result = try await replica.edit(settings: settings) { editor in
+            var cells = CellReader(schema: schema, collection: collectionSchema, maps: maps)
             var source = try ImportSource(path: path, encoding: encoding)
             let header = try readHeader(&source)
             let mapping = try columns(header.cells, collectionSchema, reviewColumns: keyed)
@@ -73,7 +73,7 @@ struct CSVImporter {
                     guard record.cells.count == header.cells.count else {
                         throw ClientError("it has \(record.cells.count) columns but the header has \(header.cells.count)")
                     }
-                    var values = try rowValues(record, header: header.cells, mapping: mapping, cells: cells, editor: editor, result: &result)
+                    var values = try rowValues(record, header: header.cells, mapping: mapping, cells: &cells, editor: editor, result: &result)
                     if keyed { UNRecommendation.takeApart(&values, cells: cells) }
                     cells.derive(&values)
                     try links.link(&values, record: record, collection: collectionSchema, editor: &editor)
@@ -124,7 +124,7 @@ struct CSVImporter {
 
     /// The values of a row's cells. With `--skip-invalid` a cell the schema refuses is left out (and noted with
     /// its line and column) rather than the whole row.
-    private func rowValues(_ record: CSVReader.Record, header: [String], mapping: Mapping, cells: CellReader,
+    private func rowValues(_ record: CSVReader.Record, header: [String], mapping: Mapping, cells: inout CellReader,
                            editor: LocalEditor, result: inout Result) throws -> [String: FieldValue] {
         var values: [String: FieldValue] = [:]
         for (column, field) in mapping.fields {
