@@ -19,6 +19,10 @@ struct SyncReport: Sendable {
     var snapshotSeconds = 0.0
     var pushSeconds = 0.0
     var pullSeconds = 0.0
+    /// The project's custody log position the last pull page announced (nil: the server keeps none).
+    var custodySeq: Int64?
+    /// What moving files and custody events did (`FileSyncer`).
+    var files = FileSyncReport()
 }
 
 /// Runs a sync: the first time, the snapshot of current versions; then push the outbox; then
