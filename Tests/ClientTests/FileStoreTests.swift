@@ -174,4 +174,24 @@ enum EvidenceFixtures {
         let written = try await local.replica.extract(String(FakeFileServer.hash(bytes).prefix(10)), to: out, as: nil, overwrite: false, settings: local.settings)
         #expect(try Data(contentsOf: written) == Data(bytes))
     }
+
+    @Test func encryptingAPlaintextReplicaSealsItsFilesAndShredsTheRawOnes() async throws {
+        let local = try TemporaryReplica(onDisk: true)
+        defer { local.cleanUp() }
+        let marker = "Raw evidence \(UUID().uuidString.prefix(8))"
+        let bytes = EvidenceFixtures.bytes(Wire.Files.chunkSize + 77, marker: marker)
+        let id = try local.add(["title": .text("Encrypt me")])
+        _ = try local.replica.attach(id, field: nil, paths: [try EvidenceFixtures.file("raw.bin", bytes)], settings: local.settings)
+        withExtendedLifetime(local.replica) {}
+        VaultFixtures.useFastKDF()
+        try Replica.encrypt(home: local.home, passphrase: VaultFixtures.passphrase)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: local.home.path).sorted() == ["key", "replica.db", "sealed"])
+        let sha256 = FakeFileServer.hash(bytes)
+        #expect(VaultFixtures.plaintext([marker, sha256], under: [local.home]).isEmpty)
+        let key = try #require(try KeyFile.read(home: local.home)).unwrap(VaultFixtures.passphrase)
+        let replica = try Replica.open(home: local.home, key: key)
+        let result = try await replica.verify()
+        #expect(result.files == 1 && result.failures.isEmpty, "\(result.failures)")
+        #expect(try StoredFile(store: replica.files, sha256: sha256, size: Int64(bytes.count)).chunk(1) == [UInt8](bytes[Wire.Files.chunkSize...]))
+    }
 }

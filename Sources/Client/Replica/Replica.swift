@@ -38,6 +38,7 @@ final class Replica: Sendable {
             throw ClientError("there is no replica in \(home.path): run 'casebook init --server URL --project NAME --token TOKEN' first")
         case .plaintext:
             removeAbandonedEncryption(home)
+            FileStore.removeSealedFolder(home: home)
             return try Replica(home: home, key: nil)
         case .encrypted:
             guard let key else { throw lockedError(home) }
