@@ -50,6 +50,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // The thread pool that evidence files are read and written on.
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .executableTarget(

@@ -3,6 +3,7 @@ import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
 import TestSupport
 import Testing
 @testable import Server
@@ -27,6 +28,15 @@ import Testing
         func nodeOwner(project: String, node: NodeID) async throws -> String? { throw error }
         func revokeToken(user: String, tokenID: String) async throws { throw error }
         func removeMember(user: String, project: String) async throws { throw error }
+        func fileStatus(project: String, hashes: [String]) async throws -> [Wire.FileStatus] { throw error }
+        func storedFile(project: String, sha256: String) async throws -> StoredFile? { throw error }
+        func putChunk(project: String, upload: ChunkUpload, user: String, now: UInt64) async throws -> ChunkAnswer { throw error }
+        func chunk(project: String, sha256: String, index: Int64) async throws -> (bytes: ByteBuffer, size: Int64)? { throw error }
+        func appendCustody(project: String, events: [Wire.CustodyEvent], user: String, now: UInt64) async throws -> Int { throw error }
+        func custody(project: String, after: Int64, limit: Int) async throws -> Wire.CustodyPage { throw error }
+        func fileUsage(project: String) async throws -> FileUsage { throw error }
+        func setFileQuota(project: String, bytes: Int64?) async throws { throw error }
+        func purgeFiles(project: String, dryRun: Bool) async throws -> FilePurge { throw error }
     }
 
     struct Unexpected: Error {}
@@ -47,6 +57,7 @@ import Testing
             (.notFound("no such thing"), .notFound, "not_found"),
             (.conflict("taken"), .conflict, "conflict"),
             (.unavailable("the database is busy: try again in a moment"), .serviceUnavailable, "unavailable"),
+            (.insufficientStorage("the server's disk is full"), .insufficientStorage, "insufficient_storage"),
         ]
         for (error, status, code) in cases {
             let (answered, body, headers) = try await answer(to: error)

@@ -58,6 +58,22 @@ struct ServerHarness {
         configure(&settings)
     }
 
+    /// A second store on the same data (another server process, or another instance behind a load
+    /// balancer), and what stops it.
+    func reopen() async throws -> (any SyncStore, @Sendable () -> Void) {
+        if let database {
+            var storeSettings = PostgresSyncStore.Settings()
+            storeSettings.operationTimeout = .seconds(90)
+            let postgres = try await PostgresSyncStore.open(url: database.url, settings: storeSettings, logger: Self.logger)
+            let pool = Task { try? await postgres.run() }
+            return (postgres, { pool.cancel() })
+        }
+        return (try SQLiteSyncStore(folder: folder), {})
+    }
+
+    /// The embedded store's folder of file content, nil on PostgreSQL.
+    var filesFolder: URL? { store is SQLiteSyncStore ? folder.appendingPathComponent("files") : nil }
+
     func cleanUp() {
         pool?.cancel()
         database?.drop()

@@ -28,4 +28,18 @@ import Testing
             }
         }
     }
+
+    @Test func theCustodyPositionTravelsWhenThereIsOneAndIsNilFromOlderServers() throws {
+        var page = Self.page
+        page.custodySeq = 12
+        let fast = String(decoding: WireCodec.encode(page), as: UTF8.self)
+        #expect(fast == #"{"changes":[],"conflicts":[],"cursor":5,"more":false,"latest":5,"serverTime":7,"custodySeq":12}"#)
+        for data in [WireCodec.encode(page), try JSONEncoder().encode(page)] {
+            #expect(try WireCodec.decodePullResponse(data, fallback: false).custodySeq == 12)
+            #expect(try JSONDecoder().decode(Wire.PullResponse.self, from: data).custodySeq == 12)
+        }
+        let older = Data(#"{"changes":[],"conflicts":[],"cursor":5,"more":false,"latest":5,"serverTime":7}"#.utf8)
+        #expect(try WireCodec.decodePullResponse(older, fallback: false).custodySeq == nil)
+        #expect(try JSONDecoder().decode(Wire.PullResponse.self, from: older).custodySeq == nil)
+    }
 }

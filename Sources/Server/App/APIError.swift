@@ -12,6 +12,8 @@ struct APIError: Error, CustomStringConvertible, HTTPResponseError {
     var message: String
     /// Seconds the client should wait before trying again (the `Retry-After` header of a 429).
     var retryAfter: Int?
+    /// Headers the answer carries besides the JSON body (e.g. `Casebook-File-Received` on a 409).
+    var headers: HTTPFields = [:]
 
     var description: String { "\(status.code) \(code): \(message)" }
 
@@ -28,6 +30,12 @@ struct APIError: Error, CustomStringConvertible, HTTPResponseError {
         APIError(status: .contentTooLarge, code: "too_large", message: message)
     }
 
+    /// 422: the request was understood but its content is wrong (a damaged chunk, a chunk set that
+    /// does not hash to its name).
+    static func unprocessable(_ message: String, code: String) -> APIError {
+        APIError(status: .unprocessableContent, code: code, message: message)
+    }
+
     /// 429: the address has too many failed authentications waiting.
     static func throttled(retryAfter: Duration) -> APIError {
         let seconds = max(1, Int(retryAfter.components.seconds) + (retryAfter.components.attoseconds > 0 ? 1 : 0))
@@ -39,4 +47,9 @@ struct APIError: Error, CustomStringConvertible, HTTPResponseError {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         JSONResponse.error(self)
     }
+}
+
+extension HTTPResponse.Status {
+    /// 507 (RFC 4918): the server cannot store what the request needs.
+    static var insufficientStorage: Self { .init(code: 507, reasonPhrase: "Insufficient Storage") }
 }

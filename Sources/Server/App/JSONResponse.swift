@@ -27,6 +27,7 @@ enum JSONResponse {
             ?? Response(status: error.status)
         if error.status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
         if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        response.headers.append(contentsOf: error.headers)
         return response
     }
 }

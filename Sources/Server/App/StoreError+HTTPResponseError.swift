@@ -12,12 +12,15 @@ extension StoreError: HTTPResponseError {
         case .notFound(let message): APIError(status: .notFound, code: "not_found", message: message)
         case .conflict(let message): APIError(status: .conflict, code: "conflict", message: message)
         case .unavailable(let message): APIError(status: .serviceUnavailable, code: "unavailable", message: message)
+        case .insufficientStorage(let message): APIError(status: .insufficientStorage, code: "insufficient_storage", message: message)
         }
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        if case .unavailable(let message) = self {
-            context.logger.error("store unavailable", metadata: ["reason": "\(message)"])
+        switch self {
+        case .unavailable(let message): context.logger.error("store unavailable", metadata: ["reason": "\(message)"])
+        case .insufficientStorage(let message): context.logger.error("store full", metadata: ["reason": "\(message)"])
+        default: break
         }
         return JSONResponse.error(apiError)
     }

@@ -23,14 +23,14 @@ struct SyncController: Sendable {
 
     /// The project named by the path, percent-decoded (`k%7A` is `kz`). It is checked against the
     /// naming rule by `AuthGuard.authorize`, after the token: a caller without one gets 401 whatever the path says.
-    private func projectName(_ context: AppRequestContext) -> String {
+    static func projectName(_ context: AppRequestContext) -> String {
         let segment = context.parameters.get("project") ?? ""
         // Text that is not valid percent-encoding stays as it is: its '%' breaks the naming rule.
         return segment.removingPercentEncoding ?? segment
     }
 
     private func schema(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let project = projectName(context)
+        let project = Self.projectName(context)
         let (user, membership) = try await guardian.authorize(request, context: context, project: project, push: false)
         guard let schema = try await store.schema(project: project) else {
             throw APIError.forbidden(AuthGuard.notMemberMessage(project))
@@ -40,7 +40,7 @@ struct SyncController: Sendable {
     }
 
     private func push(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let project = projectName(context)
+        let project = Self.projectName(context)
         let (user, _) = try await guardian.authorize(request, context: context, project: project, push: true)
         var request = request
         let body = try await request.collectBody(upTo: settings.maxBodyBytes)
@@ -63,9 +63,9 @@ struct SyncController: Sendable {
     }
 
     private func pull(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let project = projectName(context)
+        let project = Self.projectName(context)
         let (user, _) = try await guardian.authorize(request, context: context, project: project, push: false)
-        let after = try integer(request, "after", default: 0)
+        let after = try Self.integer(request, "after", default: 0)
         guard after >= 0 else { throw APIError.badRequest("'after' must be a sequence number of 0 or more") }
         var skip = try ownChanges(request)
         // Only the puller's own node may be skipped: skipping another's would hide changes it never made.
@@ -78,7 +78,7 @@ struct SyncController: Sendable {
     /// The puller's own changes named by `skipNode` and `skipUpTo`, nil without `skipNode`.
     /// `skipUpTo` is checked whether or not `skipNode` comes with it (alone it skips nothing).
     private func ownChanges(_ request: Request) throws -> Wire.OwnChanges? {
-        let upTo = try integer(request, Wire.OwnChanges.upToParameter, default: 0)
+        let upTo = try Self.integer(request, Wire.OwnChanges.upToParameter, default: 0)
         guard upTo >= 0 else { throw APIError.badRequest("'\(Wire.OwnChanges.upToParameter)' must be a sequence number of 0 or more") }
         guard let text = request.uri.queryParameters.get(Wire.OwnChanges.nodeParameter) else { return nil }
         guard let node = NodeID(String(text)) else {
@@ -88,7 +88,7 @@ struct SyncController: Sendable {
     }
 
     private func snapshot(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let project = projectName(context)
+        let project = Self.projectName(context)
         _ = try await guardian.authorize(request, context: context, project: project, push: false)
         var after: HLC?
         if let text = request.uri.queryParameters.get("after"), !text.isEmpty {
@@ -100,14 +100,14 @@ struct SyncController: Sendable {
         return JSONResponse.raw(WireCodec.encode(page))
     }
 
-    private func integer(_ request: Request, _ name: String, default value: Int64) throws -> Int64 {
+    static func integer(_ request: Request, _ name: String, default value: Int64) throws -> Int64 {
         guard let text = request.uri.queryParameters.get(name) else { return value }
         guard let number = Int64(text) else { throw APIError.badRequest("'\(name)' must be a whole number, not '\(text.prefix(40))'") }
         return number
     }
 
     private func pageSize(_ request: Request) throws -> Int {
-        let limit = try integer(request, "limit", default: Int64(min(settings.defaultPage, settings.maxPage)))
+        let limit = try Self.integer(request, "limit", default: Int64(min(settings.defaultPage, settings.maxPage)))
         guard limit >= 1 else { throw APIError.badRequest("'limit' must be at least 1") }
         // A larger page than this server serves is served at its size: `more` and `next` lead on.
         return Int(min(limit, Int64(settings.maxPage)))

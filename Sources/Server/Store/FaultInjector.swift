@@ -17,4 +17,10 @@ final class FaultInjector: @unchecked Sendable {
         let fail = lock.withLock { failing.remove(operation) != nil }
         if fail { throw StoreError.unavailable("the database could not be written (simulated failure): try again") }
     }
+
+    /// Throws what a full disk throws when `operation` was set to fail (once).
+    func checkStorage(_ operation: String) throws {
+        let fail = lock.withLock { failing.remove(operation) != nil }
+        if fail { throw FileFolder.failure("write", "(simulated)", code: ENOSPC) }
+    }
 }

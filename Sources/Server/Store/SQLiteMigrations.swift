@@ -14,6 +14,9 @@ enum SQLiteMigrations {
         // v3: each node id belongs to the user whose push first carried it, so nobody can stamp changes
         // as another's replica; the nodes already in the log go to the author of their first change.
         migrator.registerMigration("v3") { db in try db.execute(sql: v3) }
+        // v4: evidence files (their content is in DATA/files, see `FileFolder`), their custody logs,
+        // and a file quota per project (NULL: the default).
+        migrator.registerMigration("v4") { db in try db.execute(sql: v4) }
         return migrator
     }
 
@@ -106,6 +109,40 @@ enum SQLiteMigrations {
         ) WITHOUT ROWID;
         INSERT OR IGNORE INTO node (project_id, node, author)
             SELECT project_id, substr(hlc, 19), author FROM change ORDER BY project_id, seq;
+        """
+
+    /// Files, custody and quotas.
+    private static let v4 = """
+        CREATE TABLE file (
+            project_id INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            received INTEGER NOT NULL,
+            complete INTEGER NOT NULL DEFAULT 0,
+            upload TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            completed_at INTEGER,
+            PRIMARY KEY (project_id, sha256)
+        ) WITHOUT ROWID;
+        -- Appended only: no statement of the server updates or deletes a row.
+        CREATE TABLE custody (
+            project_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            id TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            event TEXT NOT NULL,
+            author TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            record TEXT,
+            name TEXT,
+            size INTEGER,
+            replica TEXT,
+            received_at INTEGER NOT NULL,
+            PRIMARY KEY (project_id, seq),
+            UNIQUE (project_id, id)
+        );
+        CREATE INDEX custody_by_file ON custody(project_id, sha256);
+        ALTER TABLE project ADD COLUMN file_quota INTEGER;
         """
 
     /// Records keyed by an integer, heads by that key.

@@ -24,7 +24,9 @@ extension SQLiteSyncStore {
                     &page, db, sql: "SELECT \(Self.changeColumns) FROM change WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                     arguments: [projectID, after, fetch])
             }
-            return PageCutter.pull(page, after: after, latest: latest)
+            var response = PageCutter.pull(page, after: after, latest: latest)
+            response.custodySeq = try Self.custodySeq(db, projectID: projectID)
+            return response
         }
     }
 

@@ -9,11 +9,18 @@ import SQLiteSupport
 /// project's `last_seq`, read and bumped inside the write transaction, so they are visible in
 /// commit order. Admin commands open the same file while `serve` runs; the busy timeout lets
 /// them wait for each other. The tables are in `SQLiteMigrations`; pushes in `+Push`, pulls and
-/// snapshots in `+Pull`.
+/// snapshots in `+Pull`, evidence files in `+Files` (their content in `DATA/files`, see
+/// `FileFolder`), custody in `+Custody`, purges in `+Purge`.
 final class SQLiteSyncStore: SyncStore {
     let pool: DatabasePool
     /// Test hook: makes the next write transaction fail, to check that nothing of it is kept.
     let faults: FaultInjector
+    /// The content of evidence files, beside the database (`+Files`).
+    let files: FileFolder
+    /// The running hashes of uploads in progress.
+    let hashers = UploadHashers()
+    /// Chunks of one file are stored one at a time (by this process; the database's single writer orders the rest).
+    let fileQueues = KeyedQueue()
 
     /// Opens (creating if needed) the database `casebook.sqlite` in `folder`.
     init(folder: URL, faults: FaultInjector = FaultInjector()) throws {
@@ -26,6 +33,7 @@ final class SQLiteSyncStore: SyncStore {
             try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
         }
         self.faults = faults
+        files = FileFolder(root: folder.appendingPathComponent("files", isDirectory: true))
         let migrator = SQLiteMigrations.migrator
         if try pool.read(migrator.hasBeenSuperseded) {
             throw StoreError.unavailable("the database in \(folder.path) was set up by a newer casebook-server: run that version (this one would misread it)")
@@ -157,12 +165,15 @@ final class SQLiteSyncStore: SyncStore {
         }
     }
 
-    /// Runs a write transaction, translating SQLite's failures into store errors.
-    func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+    /// Runs a write transaction, translating SQLite's failures into store errors. With `fullIsStorage`
+    /// (the file endpoints), a full disk is `.insufficientStorage` (507) rather than `.unavailable`.
+    func write<T: Sendable>(fullIsStorage: Bool = false, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(body)
         } catch let error as DatabaseError where Self.isBusy(error) {
             throw StoreError.busy
+        } catch let error as DatabaseError where fullIsStorage && error.resultCode == .SQLITE_FULL {
+            throw StoreError.insufficientStorage("the server's disk is full: nothing of this request was kept; ask the server's admin to free space, then try again")
         } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL || error.resultCode == .SQLITE_IOERR {
             throw StoreError.unavailable("the database could not be written (\(error.resultCode)): check the disk of the server")
         }

@@ -6,10 +6,12 @@ enum StoreError: Error, Equatable, CustomStringConvertible {
     case notFound(String)
     case conflict(String)
     case unavailable(String)
+    /// The disk (or the database) is full: nothing of the request was kept.
+    case insufficientStorage(String)
 
     var description: String {
         switch self {
-        case .notFound(let message), .conflict(let message), .unavailable(let message): message
+        case .notFound(let message), .conflict(let message), .unavailable(let message), .insufficientStorage(let message): message
         }
     }
 

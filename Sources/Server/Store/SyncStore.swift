@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Shared
 
 /// The server's storage, whatever the backend.
@@ -39,6 +40,33 @@ protocol SyncStore: Sendable {
     func nodeOwner(project: String, node: NodeID) async throws -> String?
     /// Current versions with HLC above `after`, ordered by HLC, at most `limit` and about `maxBytes`.
     func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int) async throws -> Wire.SnapshotResponse
+
+    // MARK: Evidence files (docs/protocol.md, "Evidence files")
+
+    /// What the project holds of each file, in the order asked (`received` 0 for none).
+    func fileStatus(project: String, hashes: [String]) async throws -> [Wire.FileStatus]
+    /// What the project holds of one file, nil when nothing (read before a chunk's body, to answer
+    /// without reading it when the state alone decides).
+    func storedFile(project: String, sha256: String) async throws -> StoredFile?
+    /// Checks a chunk in the protocol's order (`ChunkRules`) and stores it durably. The last chunk
+    /// completes the file when the whole hashes to its name, with a `received` custody event by
+    /// `user`; otherwise everything held of the upload is dropped (`.hashMismatch`). Two uploads of
+    /// the same file racing end with one copy. A full disk or database throws `.insufficientStorage`.
+    func putChunk(project: String, upload: ChunkUpload, user: String, now: UInt64) async throws -> ChunkAnswer
+    /// Chunk `index` of a complete file, with the file's size; nil when the project has no complete
+    /// file of that hash or the file no such chunk.
+    func chunk(project: String, sha256: String, index: Int64) async throws -> (bytes: ByteBuffer, size: Int64)?
+    /// Appends the events whose id is not stored yet, with `by` set to `user`, in order; returns how many were new.
+    func appendCustody(project: String, events: [Wire.CustodyEvent], user: String, now: UInt64) async throws -> Int
+    /// The project's custody events with `seq > after`, oldest first, at most `limit`.
+    func custody(project: String, after: Int64, limit: Int) async throws -> Wire.CustodyPage
+    /// The project's file quota and what its files take.
+    func fileUsage(project: String) async throws -> FileUsage
+    /// Sets the project's file quota (nil: back to the default); throws `.notFound` without such a project.
+    func setFileQuota(project: String, bytes: Int64?) async throws
+    /// Removes (with `dryRun`, only lists) the complete and partial files no live record of the
+    /// project references (`FileReferences`); custody logs stay.
+    func purgeFiles(project: String, dryRun: Bool) async throws -> FilePurge
 }
 
 extension SyncStore {

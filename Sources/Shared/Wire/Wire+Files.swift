@@ -15,6 +15,8 @@ extension Wire {
         package static let fileSizeHeader = "Casebook-File-Size"
         /// On a chunk upload and download: the SHA-256 of this chunk's bytes, 64 lower-case hex digits.
         package static let chunkHashHeader = "Casebook-Chunk-SHA256"
+        /// On a `409` to a chunk upload that is ahead of the next chunk expected: the bytes the server holds.
+        package static let receivedHeader = "Casebook-File-Received"
 
         /// How many chunks a file of `size` bytes has (an empty file has one, empty).
         package static func chunkCount(size: Int64) -> Int64 {

@@ -6,9 +6,12 @@ import Foundation
 // this version decode a page only when the key is there (both `WireCodec` and the `Codable`
 // conformance required it), so the server keeps sending it empty; this version's readers
 // ignore it, so a later server may leave it out.
+//
+// `custodySeq` (evidence files) is optional both ways: servers before it leave it out, and clients
+// before it skip it like any unknown key.
 extension Wire.PullResponse: Codable {
     private enum CodingKeys: String, CodingKey {
-        case changes, conflicts, cursor, more, latest, serverTime
+        case changes, conflicts, cursor, more, latest, serverTime, custodySeq
     }
 
     /// Reads a page; a `conflicts` list, if any, is ignored.
@@ -19,7 +22,8 @@ extension Wire.PullResponse: Codable {
             cursor: try container.decode(Int64.self, forKey: .cursor),
             more: try container.decode(Bool.self, forKey: .more),
             latest: try container.decode(Int64.self, forKey: .latest),
-            serverTime: try container.decode(UInt64.self, forKey: .serverTime))
+            serverTime: try container.decode(UInt64.self, forKey: .serverTime),
+            custodySeq: try container.decodeIfPresent(Int64.self, forKey: .custodySeq))
     }
 
     /// Writes a page with an empty `conflicts` list, for older clients.
@@ -31,5 +35,6 @@ extension Wire.PullResponse: Codable {
         try container.encode(more, forKey: .more)
         try container.encode(latest, forKey: .latest)
         try container.encode(serverTime, forKey: .serverTime)
+        try container.encodeIfPresent(custodySeq, forKey: .custodySeq)
     }
 }

@@ -103,13 +103,17 @@ package enum Wire {
         package var latest: Int64
         /// The server's clock, milliseconds since the epoch.
         package var serverTime: UInt64
+        /// The project's latest custody position (`CustodyEvent.seq`, 0 for none), so a replica asks for
+        /// the custody log only when it grew; nil from servers before evidence files.
+        package var custodySeq: Int64?
 
-        package init(changes: [LoggedChange], cursor: Int64, more: Bool, latest: Int64, serverTime: UInt64) {
+        package init(changes: [LoggedChange], cursor: Int64, more: Bool, latest: Int64, serverTime: UInt64, custodySeq: Int64? = nil) {
             self.changes = changes
             self.cursor = cursor
             self.more = more
             self.latest = latest
             self.serverTime = serverTime
+            self.custodySeq = custodySeq
         }
     }
 

@@ -64,6 +64,10 @@ extension WireCodec {
         writer.integer(response.latest)
         writer.key("serverTime")
         writer.integer(response.serverTime)
+        if let custodySeq = response.custodySeq {
+            writer.key("custodySeq")
+            writer.integer(custodySeq)
+        }
         writer.raw("}")
         return Data(writer.bytes)
     }

@@ -37,7 +37,7 @@ package enum WireCodec {
     /// Decodes a pull page; without the fallback, what the fast reader refuses throws `FastJSONReader.Failure`.
     package static func decodePullResponse(_ data: Data, fallback: Bool) throws -> Wire.PullResponse {
         try decode(data, as: Wire.PullResponse.self, fallback: fallback) { reader in
-            var changes: [Wire.LoggedChange]?, cursor: Int64?, more: Bool?, latest: Int64?, serverTime: UInt64?
+            var changes: [Wire.LoggedChange]?, cursor: Int64?, more: Bool?, latest: Int64?, serverTime: UInt64?, custodySeq: Int64?
             try reader.readObject { reader, key in
                 switch key {
                 case "changes": changes = try readLoggedChanges(&reader)
@@ -45,12 +45,13 @@ package enum WireCodec {
                 case "more": more = try reader.readBool()
                 case "latest": latest = try reader.readInt64()
                 case "serverTime": serverTime = try reader.readUInt64()
+                case "custodySeq": custodySeq = try reader.readInt64()
                 default: try reader.skipValue()
                 }
             }
             // `conflicts`, always empty now, is skipped like any unknown key (see Wire+PullResponse.swift).
             guard let changes, let cursor, let more, let latest, let serverTime else { throw FastJSONReader.Failure() }
-            return Wire.PullResponse(changes: changes, cursor: cursor, more: more, latest: latest, serverTime: serverTime)
+            return Wire.PullResponse(changes: changes, cursor: cursor, more: more, latest: latest, serverTime: serverTime, custodySeq: custodySeq)
         }
     }
 

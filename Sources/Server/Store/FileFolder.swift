@@ -1,0 +1,135 @@
+import Crypto
+import Foundation
+import NIOCore
+import Shared
+
+/// The embedded store's file content: `DATA/files/PROJECT/SHA256` for complete files and
+/// `DATA/files/PROJECT/partial/SHA256.UPLOAD` for uploads in progress (`StoredFile.upload`).
+///
+/// A partial file grows by whole chunks, each written and fsynced before the database counts it; it
+/// may hold more than the database says after a crash (the store cuts it back before writing). A
+/// complete file is the partial renamed once its whole hash checked, then the folder fsynced; it is
+/// never written again, only removed by a purge.
+struct FileFolder: Sendable {
+    let root: URL
+
+    func projectFolder(_ project: String) -> URL { root.appendingPathComponent(project, isDirectory: true) }
+
+    func complete(_ project: String, _ sha256: String) -> String {
+        projectFolder(project).appendingPathComponent(sha256).path
+    }
+
+    func partial(_ project: String, _ sha256: String, upload: String) -> String {
+        projectFolder(project).appendingPathComponent("partial", isDirectory: true).appendingPathComponent("\(sha256).\(upload)").path
+    }
+
+    /// Writes `bytes` at `offset` of the file at `path` (created if missing, cut to `offset` first) and
+    /// fsyncs it, and its folder when the file is new. A full disk is `StoreError.insufficientStorage`.
+    func write(_ bytes: ByteBuffer, to path: String, at offset: Int64) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        let created = !FileManager.default.fileExists(atPath: path)
+        if created { try makeFolder(folder) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Self.failure("open", path) }
+        defer { close(fd) }
+        guard ftruncate(fd, off_t(offset)) == 0 else { throw Self.failure("truncate", path) }
+        try bytes.withUnsafeReadableBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let written = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { throw Self.failure("write", path) }
+                done += written
+            }
+        }
+        guard fsync(fd) == 0 else { throw Self.failure("fsync", path) }
+        if created { try syncFolder(folder) }
+    }
+
+    /// Cuts the file at `path` back to `length` bytes (nothing when it is missing).
+    func truncate(_ path: String, to length: Int64) {
+        _ = Foundation.truncate(path, off_t(length))
+    }
+
+    /// The file's length, nil when there is none.
+    func length(_ path: String) -> Int64? {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : nil
+    }
+
+    /// Renames `partial` to `complete` (replacing any file there, which can only hold the same
+    /// bytes) and fsyncs the folder, so the rename survives a crash.
+    func promote(_ partial: String, to complete: String) throws {
+        guard rename(partial, complete) == 0 else { throw Self.failure("rename", partial) }
+        try syncFolder((complete as NSString).deletingLastPathComponent)
+    }
+
+    func remove(_ path: String) {
+        _ = unlink(path)
+    }
+
+    /// Undoes a write at `offset` that the database did not count: cuts the file back, or removes it
+    /// when it held nothing before.
+    func cutBack(_ path: String, to offset: Int64) {
+        if offset == 0 { remove(path) } else { truncate(path, to: offset) }
+    }
+
+    /// `length` bytes at `offset` of the file at `path`, nil when it is missing or shorter.
+    func read(_ path: String, offset: Int64, length: Int) throws -> ByteBuffer? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw Self.failure("open", path)
+        }
+        defer { close(fd) }
+        var buffer = ByteBufferAllocator().buffer(capacity: length)
+        let count = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
+            var done = 0
+            while done < length {
+                let got = pread(fd, target.baseAddress! + done, length - done, off_t(offset) + off_t(done))
+                if got < 0 && errno == EINTR { continue }
+                guard got >= 0 else { throw Self.failure("read", path) }
+                if got == 0 { break }
+                done += got
+            }
+            return done
+        }
+        return count == length ? buffer : nil
+    }
+
+    /// The SHA-256 of the first `length` bytes of the file at `path`, read a chunk at a time; nil
+    /// when it is missing or shorter.
+    func hash(_ path: String, length: Int64) throws -> RunningHash? {
+        var hasher = RunningHash()
+        var offset: Int64 = 0
+        while offset < length {
+            let piece = Int(min(Int64(Wire.Files.chunkSize), length - offset))
+            guard let bytes = try read(path, offset: offset, length: piece) else { return nil }
+            hasher.update(bytes)
+            offset += Int64(piece)
+        }
+        return hasher
+    }
+
+    private func makeFolder(_ folder: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue { return }
+        try makeFolder((folder as NSString).deletingLastPathComponent)
+        guard mkdir(folder, 0o700) == 0 || errno == EEXIST else { throw Self.failure("create the folder", folder) }
+    }
+
+    private func syncFolder(_ folder: String) throws {
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw Self.failure("open", folder) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw Self.failure("fsync", folder) }
+    }
+
+    /// The error for a failed system call: a full disk (or quota) is 507, anything else 503.
+    static func failure(_ what: String, _ path: String, code: Int32 = errno) -> StoreError {
+        if code == ENOSPC || code == EDQUOT {
+            return .insufficientStorage("the server's disk is full: nothing of this chunk was kept; ask the server's admin to free space, then send it again")
+        }
+        return .unavailable("the server could not \(what) a file of its store (\(String(cString: strerror(code)))): ask its admin to check the disk")
+    }
+}

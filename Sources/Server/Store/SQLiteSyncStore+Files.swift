@@ -1,0 +1,170 @@
+import Foundation
+import GRDB
+import NIOCore
+import NIOPosix
+import Shared
+
+// Evidence files on the embedded store: a row per file in `file`, the content in `FileFolder`. A
+// chunk is written and fsynced before its row counts it, and a row only changes after its write
+// succeeded: a crash or a full disk leaves at most bytes beyond what the row counts, which the next
+// write cuts off. File I/O runs on NIO's thread pool, off the request threads.
+extension SQLiteSyncStore {
+    func fileStatus(project: String, hashes: [String]) async throws -> [Wire.FileStatus] {
+        try await read { db in
+            let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
+            let stored = try Self.storedFiles(db, projectID: projectID, hashes: hashes)
+            return hashes.map { stored[$0]?.status($0) ?? Wire.FileStatus(sha256: $0, received: 0, complete: false) }
+        }
+    }
+
+    func storedFile(project: String, sha256: String) async throws -> StoredFile? {
+        try await read { db in
+            let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
+            return try Self.storedFiles(db, projectID: projectID, hashes: [sha256])[sha256]
+        }
+    }
+
+    func putChunk(project: String, upload: ChunkUpload, user: String, now: UInt64) async throws -> ChunkAnswer {
+        let key = project + "/" + upload.sha256
+        try await fileQueues.acquire(key)
+        do {
+            let answer = try await storeChunk(project: project, upload: upload, user: user, now: now)
+            await fileQueues.release(key)
+            return answer
+        } catch {
+            await fileQueues.release(key)
+            throw error
+        }
+    }
+
+    func chunk(project: String, sha256: String, index: Int64) async throws -> (bytes: ByteBuffer, size: Int64)? {
+        let size = try await read { db in
+            let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
+            return try Int64.fetchOne(db, sql: "SELECT size FROM file WHERE project_id = ? AND sha256 = ? AND complete = 1",
+                                      arguments: [projectID, sha256])
+        }
+        guard let size, let length = Wire.Files.chunkLength(index: index, size: size) else { return nil }
+        let path = files.complete(project, sha256), files = self.files
+        guard let bytes = try await Self.blocking({ try files.read(path, offset: index * Int64(Wire.Files.chunkSize), length: length) }) else {
+            throw StoreDefect(description: "the content of file \(sha256) of project \(project) is missing or shorter than \(size) bytes: run casebook-server doctor")
+        }
+        return (bytes, size)
+    }
+
+    /// Runs blocking file I/O on NIO's thread pool.
+    static func blocking<T: Sendable>(_ body: @Sendable @escaping () throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive(body)
+    }
+
+    // MARK: One chunk
+
+    /// Stores one chunk, with the file's queue held.
+    private func storeChunk(project: String, upload: ChunkUpload, user: String, now: UInt64) async throws -> ChunkAnswer {
+        let sha256 = upload.sha256
+        let (projectID, file, usage) = try await read { db in
+            let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
+            return (projectID, try Self.storedFiles(db, projectID: projectID, hashes: [sha256])[sha256], try Self.fileUsage(db, projectID: projectID))
+        }
+        if let answer = ChunkRules.check(file, upload, usage: usage) { return answer }
+        let target = UploadTarget(project: project, projectID: projectID, sha256: sha256, file: file)
+        let partial = files.partial(project, sha256, upload: target.upload), files = self.files
+        if let file, (files.length(partial) ?? 0) < file.received {
+            return try await recover(target, user: user, now: now)
+        }
+        let key = UploadHashers.key(project: project, sha256: sha256, upload: target.upload)
+        var hasher = hashers.hasher(key, at: target.offset) ?? (target.offset == 0 ? RunningHash() : nil)
+        if hasher == nil, upload.isLast {
+            hasher = try await Self.blocking { try files.hash(partial, length: target.offset) }
+        }
+        let faults = self.faults
+        try await Self.blocking {
+            do {
+                try faults.checkStorage("file-write")
+                try files.write(upload.bytes, to: partial, at: target.offset)
+            } catch {
+                files.cutBack(partial, to: target.offset)
+                throw error
+            }
+        }
+        hasher?.update(upload.bytes)
+        if upload.isLast {
+            hashers.forget(key)
+            return try await finish(target, upload: upload, digest: hasher?.hex(), user: user, now: now)
+        }
+        let received = target.offset + Int64(upload.bytes.readableBytes)
+        let refused: ChunkAnswer?
+        do {
+            refused = try await write(fullIsStorage: true) { db in try Self.count(target, received: received, size: upload.size, db, now: now) }
+        } catch {
+            // A row that went meanwhile (a purge) takes its partial content with it.
+            if case StoreError.conflict = error { files.remove(partial) } else { files.cutBack(partial, to: target.offset) }
+            throw error
+        }
+        if let refused {
+            files.cutBack(partial, to: target.offset)
+            return refused
+        }
+        if let hasher { hashers.keep(key, at: received, hasher) }
+        return .held(received: received, complete: false)
+    }
+
+    /// The last chunk is written: the file becomes complete if the whole hashes to its name, else
+    /// everything held of the upload goes.
+    private func finish(_ target: UploadTarget, upload: ChunkUpload, digest: String?, user: String, now: UInt64) async throws -> ChunkAnswer {
+        let partial = files.partial(target.project, target.sha256, upload: target.upload)
+        let complete = files.complete(target.project, target.sha256)
+        guard digest == target.sha256 else {
+            try await write(fullIsStorage: true) { db in
+                try db.execute(sql: "DELETE FROM file WHERE project_id = ? AND sha256 = ? AND upload = ?",
+                               arguments: [target.projectID, target.sha256, target.upload])
+            }
+            files.remove(partial)
+            return .hashMismatch
+        }
+        let files = self.files
+        try await Self.blocking { try files.promote(partial, to: complete) }
+        let refused = try await write(fullIsStorage: true) { db in
+            try Self.complete(target, size: upload.size, db, user: user, now: now)
+        }
+        if refused != nil { files.remove(complete) }
+        return refused ?? .held(received: upload.size, complete: true)
+    }
+
+    /// The row counts bytes its partial file no longer holds (lost in a crash between the rename and
+    /// the commit of a completion, or by hand): complete it if the whole file is there, else start over.
+    private func recover(_ target: UploadTarget, user: String, now: UInt64) async throws -> ChunkAnswer {
+        guard let file = target.file else { return .ahead(received: 0) }
+        let path = files.complete(target.project, target.sha256), files = self.files
+        let whole = try await Self.blocking { files.length(path) == file.size ? try files.hash(path, length: file.size) : nil }
+        if whole?.hex() == target.sha256 {
+            _ = try await write(fullIsStorage: true) { db in try Self.complete(target, size: file.size, db, user: user, now: now) }
+            return .held(received: file.size, complete: true)
+        }
+        try await write(fullIsStorage: true) { db in
+            try db.execute(sql: "DELETE FROM file WHERE project_id = ? AND sha256 = ? AND upload = ?",
+                           arguments: [target.projectID, target.sha256, target.upload])
+        }
+        files.remove(files.partial(target.project, target.sha256, upload: target.upload))
+        return .ahead(received: 0)
+    }
+}
+
+/// The upload a chunk goes to: its project, file and upload id, and where the chunk starts.
+struct UploadTarget: Sendable {
+    var project: String
+    var projectID: Int64
+    var sha256: String
+    /// The stored state before this chunk, nil for a file new to the project.
+    var file: StoredFile?
+    var upload: String
+    /// Bytes held before this chunk.
+    var offset: Int64 { file?.received ?? 0 }
+
+    init(project: String, projectID: Int64, sha256: String, file: StoredFile?) {
+        self.project = project
+        self.projectID = projectID
+        self.sha256 = sha256
+        self.file = file
+        upload = file?.upload ?? StoredFile.newUpload()
+    }
+}
