@@ -57,7 +57,7 @@ extension SyncClient: FileTransport {
                                         body: ByteBuffer(bytes: chunk.bytes),
                                         headers: [(Wire.Files.fileSizeHeader, String(chunk.size)), (Wire.Files.chunkHashHeader, chunk.hash)])
         let data = Data(answer.body.readableBytesView)
-        if answer.status == 409, let held = answer.headers.first(name: "Casebook-File-Received").flatMap(Int64.init), held >= 0 {
+        if answer.status == 409, let held = answer.headers.first(name: Wire.Files.receivedHeader).flatMap(Int64.init), held >= 0 {
             return .expects(received: held)
         }
         if answer.status == 422, Self.errorCode(data) == "chunk_corrupt" { return .corrupt }
