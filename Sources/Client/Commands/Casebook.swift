@@ -52,6 +52,8 @@ struct Casebook: AsyncParsableCommand {
             fail(error.message, code: 1)
         } catch let error as DatabaseError {
             fail("the replica database failed (\(error.message ?? "\(error.resultCode)")): nothing was changed; check free disk space and the folder's permissions", code: 1)
+        } catch let error as StoredFile.Damaged {
+            fail("\(error.description): nothing was sent or written from it; run 'casebook verify' to see every damaged file, and fetch it again from the server if it was uploaded", code: 1)
         } catch let error as StorageText.DamagedData {
             fail("\(error.description): the replica is damaged", code: 1)
         } catch {

@@ -26,7 +26,8 @@ enum CustodyLog {
     }
 
     /// A file's events, oldest first (by when they happened; at the same millisecond, in the order
-    /// custody runs: added, uploaded, received, downloaded, extracted).
+    /// custody runs: added, received, uploaded (the server receives before the uploader hears so),
+    /// downloaded, extracted).
     static func events(of sha256: String, _ db: Database) throws -> [Wire.CustodyEvent] {
         try fetch("WHERE sha256 = ?", [sha256], db).sorted { a, b in
             if a.at != b.at { return a.at < b.at }
@@ -58,7 +59,13 @@ enum CustodyLog {
     }
 
     private static func rank(_ kind: Wire.CustodyKind) -> Int {
-        Wire.CustodyKind.allCases.firstIndex(of: kind) ?? 99
+        switch kind {
+        case .added: 0
+        case .received: 1
+        case .uploaded: 2
+        case .downloaded: 3
+        case .extracted: 4
+        }
     }
 
     private static func store(_ event: Wire.CustodyEvent, pending: Bool, _ db: Database) throws {

@@ -6,10 +6,11 @@ import Shared
 /// sent chunk by chunk from what the server holds. The next chunk is read and checked while the one
 /// before travels.
 extension FileSyncer {
-    /// Returns how many files were sent whole, and how many bytes were sent.
-    func upload() async throws -> (Int, Int64) {
+    /// Returns how many files were sent whole, how many bytes were sent, and the files that could not
+    /// be sent because this replica's copy is damaged (the others are sent all the same).
+    func upload() async throws -> (Int, Int64, [StoredFile.Damaged]) {
         let candidates = try await replica.filesNotOnServer()
-        guard !candidates.isEmpty else { return (0, 0) }
+        guard !candidates.isEmpty else { return (0, 0, []) }
         var toSend: [(sha256: String, size: Int64, received: Int64)] = []
         for start in stride(from: 0, to: candidates.count, by: Wire.Files.maxStatusBatch) {
             let batch = Array(candidates[start..<min(start + Wire.Files.maxStatusBatch, candidates.count)])
@@ -28,16 +29,21 @@ extension FileSyncer {
             }
         }
         let total = toSend.reduce(Int64(0)) { $0 + $1.size - $1.received }
-        var sent: Int64 = 0, files = 0
+        var sent: Int64 = 0, files = 0, damaged: [StoredFile.Damaged] = []
         progress.start(bytes: 0)
         for file in toSend {
-            sent += try await upload(file.sha256, size: file.size, from: file.received) { bytes in
-                progress.bytes("uploading \(toSend.count) file\(toSend.count == 1 ? "" : "s")", done: sent + bytes, total: total)
+            do {
+                sent += try await upload(file.sha256, size: file.size, from: file.received) { bytes in
+                    progress.bytes("uploading \(toSend.count) file\(toSend.count == 1 ? "" : "s")", done: sent + bytes, total: total)
+                }
+            } catch let error as StoredFile.Damaged {
+                damaged.append(error)
+                continue
             }
             try await replica.markOnServer(file.sha256, uploadedHere: true, settings: settings)
             files += 1
         }
-        return (files, sent)
+        return (files, sent, damaged)
     }
 
     /// Sends the file from the chunk holding `received` on, until the server says it holds it whole.

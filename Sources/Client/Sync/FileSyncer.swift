@@ -34,13 +34,19 @@ struct FileSyncer {
     func run(custodySeq: Int64?, download: [FileRef] = []) async throws -> FileSyncReport {
         var report = FileSyncReport()
         defer { progress.finish() }
-        (report.uploaded, report.uploadedBytes) = try await upload()
+        let damaged: [StoredFile.Damaged]
+        (report.uploaded, report.uploadedBytes, damaged) = try await upload()
         (report.downloaded, report.downloadedBytes) = try await self.download(download)
-        guard custodySeq != nil else { return report }
-        report.custodySent = try await pushCustody()
-        let cursor = try await replica.custodyCursor()
-        if report.custodySent > 0 || (custodySeq ?? 0) > cursor {
-            report.custodyReceived = try await pullCustody(after: cursor)
+        if custodySeq != nil {
+            report.custodySent = try await pushCustody()
+            let cursor = try await replica.custodyCursor()
+            if report.custodySent > 0 || (custodySeq ?? 0) > cursor {
+                report.custodyReceived = try await pullCustody(after: cursor)
+            }
+        }
+        if let first = damaged.first {
+            let others = damaged.count > 1 ? " and \(damaged.count - 1) other\(damaged.count == 2 ? "" : "s")" : ""
+            throw ClientError("\(first.description)\(others): not uploaded (everything else was synced); run 'casebook verify' to see every damaged file")
         }
         return report
     }
