@@ -40,6 +40,9 @@ final class FakeFileServer: FileTransport, @unchecked Sendable {
         return sha256
     }
 
+    /// Forgets a file, as an admin's purge does once no record refers to it.
+    func purge(_ sha256: String) { lock.withLock { complete[sha256] = nil } }
+
     func received(_ sha256: String) -> Int64 {
         lock.withLock { complete[sha256].map { Int64($0.count) } ?? Int64(uploads[sha256]?.bytes.count ?? 0) }
     }

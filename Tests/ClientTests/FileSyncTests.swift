@@ -68,6 +68,20 @@ import Testing
         #expect(try await local.replica.filesNotOnServer().isEmpty)
     }
 
+    @Test func contentAttachedAgainAfterTheServerPurgedItIsSentAgain() async throws {
+        let local = try TemporaryReplica(onDisk: true)
+        defer { local.cleanUp() }
+        let bytes = EvidenceFixtures.bytes(10_000, marker: "purged")
+        let path = try EvidenceFixtures.file("leaflet.pdf", bytes)
+        let server = FakeFileServer()
+        _ = try local.replica.attach(try local.add(["title": .text("First")]), field: nil, paths: [path], settings: local.settings)
+        #expect(try await syncer(local.replica, server).run(custodySeq: 0).uploaded == 1)
+        server.purge(FakeFileServer.hash(bytes))
+        _ = try local.replica.attach(try local.add(["title": .text("Second")]), field: nil, paths: [path], settings: local.settings)
+        #expect(try await syncer(local.replica, server).run(custodySeq: server.custodySeq).uploaded == 1)
+        #expect(server.complete[FakeFileServer.hash(bytes)] == bytes)
+    }
+
     @Test func aDownloadCutOffResumesAfterTheStoredChunksAndChecksTheWhole() async throws {
         let bytes = EvidenceFixtures.bytes(Self.size, marker: "download")
         let server = FakeFileServer()

@@ -9,12 +9,13 @@ struct Casebook: AsyncParsableCommand {
         commandName: "casebook",
         abstract: "The Casebook field client: collect and edit records offline, sync when a network appears.",
         discussion: """
-            Every command but 'init' and 'sync' works with no network. Start with
+            Every command but 'init', 'sync' and 'fetch' works with no network. Start with
               casebook init --server URL --project NAME --token-file FILE
             (or set CASEBOOK_TOKEN, or type the token when asked)
             then add records, edit them, and run 'casebook sync' whenever you are online.
             Conflicting edits are kept side by side: see them with 'casebook conflicts' and settle
-            them with 'casebook resolve'.
+            them with 'casebook resolve'. Evidence files: 'casebook attach ID FILE...' (stored encrypted,
+            uploaded by the next sync), 'files', 'fetch', 'extract', 'custody', 'verify'.
             --home DIR and --passphrase-file FILE may also come before the command: casebook --home DIR sync
             """,
         version: CasebookVersion.line(program: "casebook"),

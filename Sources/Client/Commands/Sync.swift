@@ -42,7 +42,7 @@ extension Casebook {
                     var report = try await syncer.run()
                     let download = files ? try await replica.filesToFetch([], all: true, schema: settings.schema) : []
                     report.files = try await FileSyncer(replica: replica, transport: client, settings: settings, progress: ProgressLine())
-                        .run(custodySeq: report.custodySeq, download: download)
+                        .run(custodySeq: report.custodySeq, upload: report.pushForbidden == nil, download: download)
                     try await keepServerKeys(client, pinned: address.pins, replica: replica)
                     return report
                 } catch {

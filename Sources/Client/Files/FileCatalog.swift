@@ -19,6 +19,16 @@ enum FileCatalog {
             """, arguments: [sha256, size, onServer, Int64(clamping: WallClock.millis())])
     }
 
+    /// Records that the replica holds `sha256` because it was just attached: the server is asked about it
+    /// again at the next sync even if it held it before (an admin may have purged it since, when no
+    /// record referred to it any more; without asking, this replica would never send it again).
+    static func recordAttached(_ sha256: String, size: Int64, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO file (sha256, size, on_server, stored_at) VALUES (?, ?, 0, ?)
+            ON CONFLICT (sha256) DO UPDATE SET on_server = 0
+            """, arguments: [sha256, size, Int64(clamping: WallClock.millis())])
+    }
+
     /// The server said it holds the whole of `sha256`: no status request for it again.
     static func markOnServer(_ sha256: String, _ db: Database) throws {
         try db.execute(sql: "UPDATE file SET on_server = 1 WHERE sha256 = ?", arguments: [sha256])

@@ -78,7 +78,7 @@ extension Replica {
         }
         // Last, the content: moved into place just before the transaction commits.
         for (ref, file) in attached {
-            try FileCatalog.recordHeld(ref.sha256, size: ref.size, onServer: false, db)
+            try FileCatalog.recordAttached(ref.sha256, size: ref.size, db)
             try files.commit(file)
         }
         return attached.map(\.0)

@@ -29,13 +29,14 @@ struct FileSyncer {
     /// The server's address, for messages.
     var server: String { settings.server.absoluteString }
 
-    /// Uploads what the server lacks, then exchanges custody events; `custodySeq` is the position the
-    /// last pull page announced (nil: the server keeps no custody log, and none is exchanged).
-    func run(custodySeq: Int64?, download: [FileRef] = []) async throws -> FileSyncReport {
+    /// Uploads what the server lacks (unless `upload` is false: the server refused this user's pushes),
+    /// downloads `download`, then exchanges custody events; `custodySeq` is the position the last pull
+    /// page announced (nil: the server keeps no custody log, and none is exchanged).
+    func run(custodySeq: Int64?, upload: Bool = true, download: [FileRef] = []) async throws -> FileSyncReport {
         var report = FileSyncReport()
         defer { progress.finish() }
-        let damaged: [StoredFile.Damaged]
-        (report.uploaded, report.uploadedBytes, damaged) = try await upload()
+        var damaged: [StoredFile.Damaged] = []
+        if upload { (report.uploaded, report.uploadedBytes, damaged) = try await self.upload() }
         (report.downloaded, report.downloadedBytes) = try await self.download(download)
         if custodySeq != nil {
             report.custodySent = try await pushCustody()
