@@ -22,6 +22,7 @@ import Yams
         let router = Router(context: AppRequestContext.self)
         let guardian = AuthGuard(store: harness.store, throttle: AuthThrottle())
         SyncController(store: harness.store, settings: harness.settings, guardian: guardian).addRoutes(to: router)
+        FileController(store: harness.store, settings: harness.settings, guardian: guardian).addRoutes(to: router)
         // Hummingbird writes a parameter `:name`, OpenAPI `{name}`.
         let served = Set(router.routes.map { route in
             "\(route.method.rawValue) " + route.path.description.replacingOccurrences(of: #":(\w+)"#, with: "{$1}", options: .regularExpression)
@@ -52,7 +53,8 @@ import Yams
         let text = try #require(code["description"] as? String)
         // The codes of APIError and StoreError responses, and of ErrorMiddleware's and AllowedMethodsMiddleware's.
         let produced = [APIError.badRequest(""), .unauthorized(""), .forbidden(""), .tooLarge("")].map(\.code)
-            + ["not_found", "method_not_allowed", "conflict", "internal", "unavailable"]
+            + ["not_found", "method_not_allowed", "conflict", "internal", "unavailable", "insufficient_storage"]
+            + ["chunk_corrupt", "hash_mismatch", "quota_exceeded"]
         for name in produced {
             #expect(text.contains("\(name) ("), "Error.code does not name \(name)")
         }

@@ -93,7 +93,7 @@ import Testing
                 #expect(response.status == .badRequest, "\(what)")
                 #expect(response.error?.code == "bad_request", "\(what)")
             }
-            for index in ["-1", "x", "1.5", "99999999999999999999"] {
+            for index in ["-1", "+1", "x", "1.5", "99999999999999999999"] {
                 var headers = harness.headers("ana")
                 headers[HTTPField.Name(Wire.Files.fileSizeHeader)!] = "1000"
                 headers[HTTPField.Name(Wire.Files.chunkHashHeader)!] = file.chunkHash(0)

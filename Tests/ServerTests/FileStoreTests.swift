@@ -18,21 +18,7 @@ import Testing
         try await harness.app.test(.router) { client in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for user in ["ana", "bek"] {
-                    group.addTask {
-                        // Each goes on from what the server holds, as a client does after any answer but 200.
-                        var index = 0
-                        while index < file.chunkCount {
-                            let response = try await harness.putChunk(client, as: user, file, index)
-                            if response.status == .ok {
-                                let answer = try response.decode(Wire.ChunkResponse.self)
-                                if answer.complete { return }
-                                index = Int(answer.received) / Wire.Files.chunkSize
-                            } else {
-                                #expect(response.status == .conflict, "\(user) chunk \(index): \(response.error?.message ?? "")")
-                                index = Int(try await harness.fileStatus(client, as: user, [file.sha256])[0].received) / Wire.Files.chunkSize
-                            }
-                        }
-                    }
+                    group.addTask { try await Self.uploadAsAClientDoes(harness, client, as: user, file) }
                 }
                 try await group.waitForAll()
             }
@@ -46,6 +32,43 @@ import Testing
             let listed = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("kz").path).sorted()
             #expect(listed == ["partial", file.sha256].sorted())
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("kz/partial").path).isEmpty)
+        }
+    }
+
+    @Test func twoInstancesBehindALoadBalancerRacingOverOneFileEndWithOneCopy() async throws {
+        let harness = try await ServerHarness(store: .postgres)
+        defer { harness.cleanUp() }
+        let (second, stop) = try await harness.reopen()
+        defer { stop() }
+        let other = try buildApplication(store: second, settings: harness.settings, port: 0, logger: ServerHarness.logger)
+        let file = TestFile(size: 3 * Wire.Files.chunkSize + 17)
+        try await harness.app.test(.router) { first in
+            try await other.test(.router) { secondClient in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await Self.uploadAsAClientDoes(harness, first, as: "ana", file) }
+                    group.addTask { try await Self.uploadAsAClientDoes(harness, secondClient, as: "bek", file) }
+                    try await group.waitForAll()
+                }
+                #expect(try await harness.download(secondClient, as: "vera", file) == file.bytes)
+            }
+            #expect(try await harness.download(first, as: "vera", file) == file.bytes)
+            #expect(try await harness.custody(first, as: "ana").events.map(\.event) == [.received])
+        }
+    }
+
+    /// Uploads `file`, going on from what the server holds after any answer but 200, as a client does.
+    static func uploadAsAClientDoes(_ harness: ServerHarness, _ client: some TestClientProtocol, as user: String, _ file: TestFile) async throws {
+        var index = 0
+        while index < file.chunkCount {
+            let response = try await harness.putChunk(client, as: user, file, index)
+            if response.status == .ok {
+                let answer = try response.decode(Wire.ChunkResponse.self)
+                if answer.complete { return }
+                index = Int(answer.received) / Wire.Files.chunkSize
+            } else {
+                #expect(response.status == .conflict, "\(user) chunk \(index): \(response.error?.message ?? "")")
+                index = Int(try await harness.fileStatus(client, as: user, [file.sha256])[0].received) / Wire.Files.chunkSize
+            }
         }
     }
 

@@ -71,6 +71,10 @@ struct ServerHarness {
         return (try SQLiteSyncStore(folder: folder), {})
     }
 
+    /// PostgreSQL only: the test database's URL, and psql in it.
+    var databaseURL: String? { database?.url }
+    func psql(_ sql: String) throws -> String { try #require(database).psql(sql) }
+
     /// The embedded store's folder of file content, nil on PostgreSQL.
     var filesFolder: URL? { store is SQLiteSyncStore ? folder.appendingPathComponent("files") : nil }
 

@@ -47,7 +47,7 @@ extension FileController {
             throw APIError.badRequest("'\(sha256.prefix(80))' is not a file's name: files are named by their SHA-256, 64 lower-case hex digits")
         }
         let text = context.parameters.get("index") ?? ""
-        guard let index = Int64(text), index >= 0, text.allSatisfy(\.isASCII) else {
+        guard !text.isEmpty, text.utf8.allSatisfy({ (48...57).contains($0) }), let index = Int64(text) else {
             throw APIError.badRequest("the chunk index '\(text.prefix(40))' is not a whole number of 0 or more")
         }
         return (sha256, index)

@@ -26,6 +26,9 @@ extension CasebookServer {
         @Option(help: ArgumentHelp("Seconds to wait for the database.", valueName: "SECONDS"))
         var timeout = 5
 
+        @Flag(name: .customLong("verify-files"), help: "Re-read every evidence file of the embedded store and check its hash (sizes are always checked).")
+        var verifyFiles = false
+
         @Flag(help: "Print {\"ok\": bool, \"findings\": [{\"status\", \"check\", \"message\"}]}.")
         var json = false
 
@@ -48,7 +51,7 @@ extension CasebookServer {
             let doctor = Doctor(
                 dataFolder: store.postgresURL == nil ? store.dataFolder : nil, postgresURL: store.postgresURL,
                 certificateFile: listen.certificateFile, keyFile: listen.keyFile,
-                host: listen.listenHost, isLoopback: listen.isLoopback, timeout: .seconds(timeout))
+                host: listen.listenHost, isLoopback: listen.isLoopback, timeout: .seconds(timeout), verifyFiles: verifyFiles)
             findings += await doctor.run()
             try report(findings)
         }

@@ -5,7 +5,7 @@ import Shared
 extension CasebookServer {
     struct ProjectCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "project", abstract: "Manage projects.", subcommands: [Create.self])
+            commandName: "project", abstract: "Manage projects.", subcommands: [Create.self, Quota.self])
 
         struct Create: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Create a project with a schema.")

@@ -91,6 +91,9 @@ extension Doctor {
         default:
             findings = [DoctorFinding(.ok, "store", "PostgreSQL at \(location.redacted), schema \(known), reached")]
         }
+        if let damaged = reading.damagedFiles, damaged > 0 {
+            findings.append(DoctorFinding(.failed, "evidence files", "\(damaged) complete file(s) in the database have chunks that do not add up to their size: restore the database from a backup (pg_restore), or purge them (casebook-server files purge) and have a replica upload them again"))
+        }
         let offset = reading.clockOffset
         if abs(offset) > 2 {
             let direction = offset > 0 ? "ahead of" : "behind"
@@ -106,6 +109,8 @@ private struct PostgresReading: Sendable {
     var schemaVersion: Int?
     /// How far the database's clock is ahead of this machine's (negative: behind), in seconds.
     var clockOffset: TimeInterval
+    /// Complete evidence files whose chunks do not add up to their size (nil before the files' tables).
+    var damagedFiles: Int?
 
     static func read(_ connection: PostgresConnection, logger: Logger, now: @Sendable () -> Date) async throws -> PostgresReading {
         // The database's time must fall between this machine's before and after the query (however slow
@@ -127,6 +132,16 @@ private struct PostgresReading: Sendable {
         for try await newest in try await connection.query("SELECT coalesce(max(version), 0) FROM casebook_migration", logger: logger).decode(Int.self) {
             version = newest
         }
-        return PostgresReading(schemaVersion: version, clockOffset: clockOffset)
+        var damaged: Int?
+        if version >= 3 {
+            // octet_length reads a stored chunk's length from its header, not its bytes: cheap.
+            for try await count in try await connection.query("""
+                SELECT count(*) FROM file WHERE complete AND size <> (SELECT COALESCE(SUM(octet_length(data)), 0) FROM file_chunk
+                WHERE file_chunk.project_id = file.project_id AND file_chunk.sha256 = file.sha256)
+                """, logger: logger).decode(Int64.self) {
+                damaged = Int(count)
+            }
+        }
+        return PostgresReading(schemaVersion: version, clockOffset: clockOffset, damagedFiles: damaged)
     }
 }

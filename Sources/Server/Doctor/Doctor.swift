@@ -16,6 +16,8 @@ struct Doctor {
     var isLoopback = true
     /// How long reaching the database may take.
     var timeout: Duration = .seconds(5)
+    /// Whether to re-hash every evidence file of the embedded store (reads them all).
+    var verifyFiles = false
     /// The system clock, and whether it is synchronised (read from timedatectl).
     var now: @Sendable () -> Date = { Date() }
     var timeSync: @Sendable () -> TimeSync = { Doctor.readTimeSync() }
@@ -31,6 +33,7 @@ struct Doctor {
             findings += folder
             if !folder.contains(where: { $0.status == .failed }) {
                 findings += Self.checkSQLiteStore(folder: dataFolder)
+                findings += Self.checkEvidenceFiles(folder: dataFolder, verify: verifyFiles, timeout: timeout)
             }
             findings += Self.checkDiskSpace(at: dataFolder)
         }

@@ -3,7 +3,7 @@ import Shared
 
 /// What the server accepts in a custody push, and the event it writes itself.
 enum CustodyRules {
-    /// Longest id, record, replica and name, in bytes of UTF-8.
+    /// Longest id, record, replica and name, in Unicode scalars (as JSON Schema's maxLength counts).
     static let maxIDBytes = 128
     static let maxNameBytes = 1_024
 
@@ -11,12 +11,12 @@ enum CustodyRules {
     static func problem(_ event: Wire.CustodyEvent) -> String? {
         if event.event == .received { return "a 'received' event is written by the server only, not sent by a replica" }
         guard FileRef.isSHA256(event.sha256) else { return "the sha256 '\(event.sha256.prefix(80))' is not 64 lower-case hex digits" }
-        guard (1...maxIDBytes).contains(event.id.utf8.count), !hasControl(event.id) else {
-            return "an event id must be 1 to \(maxIDBytes) bytes without control characters"
+        guard (1...maxIDBytes).contains(event.id.unicodeScalars.count), !hasControl(event.id) else {
+            return "an event id must be 1 to \(maxIDBytes) characters without control characters"
         }
         for (label, text, limit) in [("record", event.record, maxIDBytes), ("replica", event.replica, maxIDBytes), ("name", event.name, maxNameBytes)] {
-            if let text, text.utf8.count > limit || hasControl(text) {
-                return "the \(label) of event \(event.id) is longer than \(limit) bytes or holds control characters"
+            if let text, text.unicodeScalars.count > limit || hasControl(text) {
+                return "the \(label) of event \(event.id) is longer than \(limit) characters or holds control characters"
             }
         }
         if let size = event.size, !(0...FileRef.maxSize).contains(size) {

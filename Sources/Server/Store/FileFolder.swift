@@ -111,6 +111,46 @@ struct FileFolder: Sendable {
         return hasher
     }
 
+    /// Puts the file at `source` at `target` (a folder of another `FileFolder`): a hard link when both
+    /// are on one disk (a complete file is never written again), else a copy, fsynced. False when
+    /// `source` is gone (purged meanwhile).
+    func copy(_ source: String, to target: String) throws -> Bool {
+        try makeFolder((target as NSString).deletingLastPathComponent)
+        if link(source, target) == 0 { return true }
+        if errno == ENOENT { return false }
+        guard errno == EXDEV || errno == EPERM || errno == EMLINK else { throw Self.failure("link", target) }
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
+            if errno == ENOENT { return false }
+            throw Self.failure("open", source)
+        }
+        defer { close(input) }
+        var offset: Int64 = 0
+        while let piece = try readPiece(input, offset: offset) {
+            try write(piece, to: target, at: offset)
+            offset += Int64(piece.readableBytes)
+        }
+        if offset == 0 { try write(ByteBuffer(), to: target, at: 0) }
+        return true
+    }
+
+    /// Up to a chunk of an open file from `offset`, nil at its end.
+    private func readPiece(_ fd: Int32, offset: Int64) throws -> ByteBuffer? {
+        var buffer = ByteBufferAllocator().buffer(capacity: Wire.Files.chunkSize)
+        let count = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Wire.Files.chunkSize) { target in
+            let got = pread(fd, target.baseAddress!, Wire.Files.chunkSize, off_t(offset))
+            guard got >= 0 else { throw Self.failure("read", "a stored file") }
+            return got
+        }
+        return count > 0 ? buffer : nil
+    }
+
+    /// Fsyncs the root and the folders of `projects`, so that the links and copies made in them last.
+    func syncFolders(_ projects: [String]) throws {
+        for project in Set(projects) { try syncFolder(projectFolder(project).path) }
+        try syncFolder(root.path)
+    }
+
     private func makeFolder(_ folder: String) throws {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue { return }

@@ -4,7 +4,7 @@ import Shared
 
 // The `file` rows and quotas of the embedded store, inside the caller's transaction.
 extension SQLiteSyncStore {
-    static let uploadPurgedMessage = "the upload of this file was removed meanwhile (files purge): ask for its status and send it again from the start"
+    static let uploadPurgedMessage = "the upload of this file changed meanwhile (another upload of the same file, or files purge): ask for its status and go on from there"
 
     /// The stored state of each of `hashes` the project holds.
     static func storedFiles(_ db: Database, projectID: Int64, hashes: [String]) throws -> [String: StoredFile] {

@@ -95,9 +95,13 @@ extension SQLiteSyncStore {
         let refused: ChunkAnswer?
         do {
             refused = try await write(fullIsStorage: true) { db in try Self.count(target, received: received, size: upload.size, db, now: now) }
+        } catch StoreError.conflict(let message) {
+            // The row changed meanwhile. When it went (a purge), its partial content goes with it; when
+            // another writer counted the same chunk, the bytes are its.
+            if try await storedFile(project: project, sha256: sha256)?.upload != target.upload { files.remove(partial) }
+            throw StoreError.conflict(message)
         } catch {
-            // A row that went meanwhile (a purge) takes its partial content with it.
-            if case StoreError.conflict = error { files.remove(partial) } else { files.cutBack(partial, to: target.offset) }
+            files.cutBack(partial, to: target.offset)
             throw error
         }
         if let refused {

@@ -141,7 +141,7 @@ package enum WireCodec {
     private static func readValue(_ reader: inout FastJSONReader) throws -> FieldValue {
         var type: String?
         var value: FieldValue?
-        var raw: (string: String?, integer: Int64?, bool: Bool?, list: [String]?) = (nil, nil, nil, nil)
+        var raw: (string: String?, integer: Int64?, bool: Bool?, list: [String]?, files: [FileRef]?) = (nil, nil, nil, nil, nil)
         try reader.readObject { reader, key in
             switch key {
             case "type": type = try reader.readString()
@@ -149,7 +149,7 @@ package enum WireCodec {
                 // The type may come after the value: read it by its JSON shape, check below.
                 switch try reader.peekByte() {
                 case UInt8(ascii: "\""): raw.string = try reader.readString()
-                case UInt8(ascii: "["): raw.list = try reader.readStringArray()
+                case UInt8(ascii: "["): (raw.list, raw.files) = try readListOrFiles(&reader)
                 case UInt8(ascii: "t"), UInt8(ascii: "f"): raw.bool = try reader.readBool()
                 default: raw.integer = try reader.readInt64()
                 }
@@ -166,13 +166,42 @@ package enum WireCodec {
         case "list": value = raw.list.map(FieldValue.list)
         case "reference": value = raw.string.map(FieldValue.reference)
         case "references": value = raw.list.map(FieldValue.references)
-        // A files value is an array of objects, which this reader leaves to `JSONDecoder` (the `[` case
-        // above fails on its first object): files are rare beside the hot path's scalars and lists.
+        case "files": value = raw.files.map(FieldValue.files)
         case "unset": value = .unset
         default: throw FastJSONReader.Failure()
         }
         guard let value else { throw FastJSONReader.Failure() }
         return value
+    }
+
+    /// An array of strings (a list's value) or of objects (a files value); an empty one is either,
+    /// one that mixes them neither (`JSONDecoder` refuses it as both).
+    private static func readListOrFiles(_ reader: inout FastJSONReader) throws -> ([String]?, [FileRef]?) {
+        var strings: [String] = [], files: [FileRef] = []
+        try reader.readArray { reader in
+            if try reader.peekByte() == UInt8(ascii: "{") {
+                files.append(try readFileRef(&reader))
+            } else {
+                strings.append(try reader.readString())
+            }
+        }
+        return (files.isEmpty ? strings : nil, strings.isEmpty ? files : nil)
+    }
+
+    /// A `FileRef` as its synthesised `Codable` reads it: four keys, others skipped.
+    private static func readFileRef(_ reader: inout FastJSONReader) throws -> FileRef {
+        var sha256: String?, name: String?, size: Int64?, mime: String?
+        try reader.readObject { reader, key in
+            switch key {
+            case "sha256": sha256 = try reader.readString()
+            case "name": name = try reader.readString()
+            case "size": size = try reader.readInt64()
+            case "mime": mime = try reader.readString()
+            default: try reader.skipValue()
+            }
+        }
+        guard let sha256, let name, let size, let mime else { throw FastJSONReader.Failure() }
+        return FileRef(sha256: sha256, name: name, size: size, mime: mime)
     }
 
     private static func readChange(_ reader: inout FastJSONReader) throws -> Change {

@@ -96,7 +96,54 @@ enum PostgresMigrations {
                 SELECT DISTINCT ON (project_id, substr(hlc, 19)) project_id, substr(hlc, 19), author
                 FROM change ORDER BY project_id, substr(hlc, 19), seq;
             """),
+        // Evidence files: their content in chunks (bytea, so every instance serves every file), their
+        // custody logs (appended only), and a file quota per project (NULL: the default). The chunks
+        // are stored uncompressed: evidence is mostly photos, audio and video, compressed already.
+        (3, "evidence files", """
+            CREATE TABLE file (
+                project_id BIGINT NOT NULL REFERENCES project(id),
+                sha256 TEXT COLLATE "C" NOT NULL,
+                size BIGINT NOT NULL,
+                received BIGINT NOT NULL,
+                complete BOOLEAN NOT NULL DEFAULT false,
+                upload TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                completed_at BIGINT,
+                PRIMARY KEY (project_id, sha256)
+            );
+            CREATE TABLE file_chunk (
+                project_id BIGINT NOT NULL,
+                sha256 TEXT COLLATE "C" NOT NULL,
+                chunk BIGINT NOT NULL,
+                data BYTEA NOT NULL,
+                PRIMARY KEY (project_id, sha256, chunk)
+            );
+            ALTER TABLE file_chunk ALTER COLUMN data SET STORAGE EXTERNAL;
+            CREATE TABLE custody (
+                project_id BIGINT NOT NULL REFERENCES project(id),
+                seq BIGINT NOT NULL,
+                id TEXT COLLATE "C" NOT NULL,
+                sha256 TEXT COLLATE "C" NOT NULL,
+                event TEXT NOT NULL,
+                author TEXT NOT NULL,
+                at BIGINT NOT NULL,
+                record TEXT,
+                name TEXT,
+                size BIGINT,
+                replica TEXT,
+                received_at BIGINT NOT NULL,
+                PRIMARY KEY (project_id, seq),
+                UNIQUE (project_id, id)
+            );
+            CREATE INDEX custody_by_file ON custody(project_id, sha256);
+            ALTER TABLE project ADD COLUMN file_quota BIGINT;
+            """),
     ]
+
+    /// The advisory lock classes (first key; the second is the project's id) that order new files
+    /// of a project (their quota) and its custody numbers.
+    static let newFileLock: Int32 = 0x6669_6C65  // "file"
+    static let custodyLock: Int32 = 0x6375_7374  // "cust"
 
     /// The advisory lock that serialises migrations between server instances starting at once.
     static let migrationLock: Int64 = 0x6361_7365_626F_6F6B  // "casebook"

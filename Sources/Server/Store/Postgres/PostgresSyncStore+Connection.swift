@@ -7,8 +7,8 @@ import PostgresNIO
 extension PostgresSyncStore {
     /// Runs `body`, a single statement (atomic on its own), on a pooled connection: no BEGIN and
     /// COMMIT round trips for the reads every request makes (token, membership, schema).
-    func statement<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T) async throws -> T {
-        try await onConnection(body)
+    func statement<T: Sendable>(fullIsStorage: Bool = false, _ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T) async throws -> T {
+        try await onConnection(fullIsStorage: fullIsStorage, body)
     }
 
     /// Runs `body` in one transaction on a pooled connection, within the operation time limit;
@@ -16,11 +16,12 @@ extension PostgresSyncStore {
     ///
     /// Writes run at READ COMMITTED whatever the database's default (the project lock orders
     /// them; a stricter level would only make waiting pushes fail); reads run at REPEATABLE READ
-    /// so that everything one request reads comes from the same commits.
+    /// so that everything one request reads comes from the same commits. With `fullIsStorage` (the
+    /// file endpoints), a full database disk is `.insufficientStorage` (507) rather than `.unavailable`.
     func transaction<T: Sendable>(
-        readOnly: Bool = false, queue: String? = nil, _ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T
+        readOnly: Bool = false, queue: String? = nil, fullIsStorage: Bool = false, _ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
-        try await onConnection(queue: queue) { db, logger in
+        try await onConnection(queue: queue, fullIsStorage: fullIsStorage) { db, logger in
             try await db.query(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL READ COMMITTED", logger: logger)
             do {
                 let result = try await body(db, logger)
@@ -39,7 +40,7 @@ extension PostgresSyncStore {
     /// of every pooled connection), so work given up on here is also stopped there. Clients get a
     /// short message; the details (host, PostgreSQL's own message) go to the log only.
     private func onConnection<T: Sendable>(
-        queue: String? = nil, _ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T
+        queue: String? = nil, fullIsStorage: Bool = false, _ body: @Sendable @escaping (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
         let client = self.client, logger = self.logger, location = self.location, queues = self.pushQueues
         let leased = LeasedConnection()
@@ -77,6 +78,8 @@ extension PostgresSyncStore {
             switch error.serverInfo?[.sqlState] {
             case "23505": throw StoreError.conflict("it was being created by another request at the same moment: try again")
             case "57014", "55P03": throw StoreError.unavailable("the server's database is busy: try again in a moment")
+            case "53100" where fullIsStorage:
+                throw StoreError.insufficientStorage("the server's database is full: nothing of this request was kept; ask the server's admin to free space, then try again")
             default: throw StoreError.unavailable("the server's database is unavailable: try again in a moment")
             }
         }

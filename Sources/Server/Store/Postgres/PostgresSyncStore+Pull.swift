@@ -23,7 +23,9 @@ extension PostgresSyncStore {
             }
             var page = PageCutter.Reader(limit: limit, maxBytes: maxBytes)
             try await Self.readPage(&page, db.query(query, logger: logger))
-            return PageCutter.pull(page, after: after, latest: latest)
+            var response = PageCutter.pull(page, after: after, latest: latest)
+            response.custodySeq = try await Self.custodySeq(db, logger, projectID: projectID)
+            return response
         }
     }
 

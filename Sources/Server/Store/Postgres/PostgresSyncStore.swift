@@ -15,7 +15,9 @@ import Shared
 ///
 /// The connection pool is a service: `serve` runs it beside the HTTP server; admin commands and
 /// tests run it with `whileRunning`. The tables are in `PostgresMigrations`; pushes in `+Push`,
-/// pulls and snapshots in `+Pull`, the connection handling in `+Connection`.
+/// pulls and snapshots in `+Pull`, the connection handling in `+Connection`, evidence files in
+/// `+Files` (their content in the database, so that every instance serves every file), custody in
+/// `+Custody`, purges in `+Purge`.
 final class PostgresSyncStore: SyncStore, Service {
     /// The settings a store is opened with.
     struct Settings: Sendable {
@@ -35,6 +37,8 @@ final class PostgresSyncStore: SyncStore, Service {
     let logger: Logger
     /// Pushes to one project queue here before taking a pooled connection (see `push`).
     let pushQueues = KeyedQueue()
+    /// The running hashes of uploads in progress on this instance (`+Files`).
+    let hashers = UploadHashers()
 
     /// Reaches the database with one connection (failing within `connectTimeout` with a message
     /// that says what is wrong), applies migrations, and prepares the pool; `run` starts it.
