@@ -7,18 +7,18 @@ struct FileRow {
     var bytes: Int
     /// Seconds, one per run.
     var seconds: [Double] = []
-    /// The baseline's seconds in the same runs, and its name.
-    var baseline: [Double] = []
-    var baselineName: String?
+    /// Baselines measured in the same runs: a name and its seconds, one per run.
+    var baselines: [(name: String, seconds: [Double])] = []
     /// Peak resident memory above the program's idle size, one per run (bytes).
     var clientRSS: [Int] = []
     var serverRSS: [Int] = []
     var note = ""
 
-    /// This phase's rate over the baseline's in the same run, the median over the runs.
-    var ratio: Double? {
-        guard !baseline.isEmpty, baseline.count == seconds.count else { return nil }
-        return Runner.median(zip(seconds, baseline).map { $0 > 0 ? $1 / $0 : 0 })
+    /// This phase's rate over each baseline's in the same run, the median over the runs.
+    var ratios: [(name: String, ratio: Double)] {
+        baselines.filter { $0.seconds.count == seconds.count }.map { baseline in
+            (baseline.name, Runner.median(zip(seconds, baseline.seconds).map { $0 > 0 ? $1 / $0 : 0 }))
+        }
     }
 
     var medianSeconds: Double { Runner.median(seconds) }
@@ -33,7 +33,7 @@ extension Table {
             let seconds = row.medianSeconds
             let time = seconds < 1 ? String(format: "%.1f ms", seconds * 1000) : String(format: "%.2f s", seconds)
             let rate = row.bytes > 0 && seconds > 0 ? String(format: "%.0f", Double(row.bytes) / seconds / 1_000_000) : ""
-            let ratio = row.ratio.map { String(format: "%.0f%%", $0 * 100) + " of " + (row.baselineName ?? "") } ?? ""
+            let ratio = row.ratios.map { String(format: "%.0f%%", $0.ratio * 100) + " of " + $0.name }.joined(separator: ", ")
             let client = row.clientRSS.isEmpty ? "" : Runner.mb(Int(Runner.median(row.clientRSS.map(Double.init))))
             let server = row.serverRSS.isEmpty ? "" : Runner.mb(Int(Runner.median(row.serverRSS.map(Double.init))))
             let spread = row.seconds.count > 1 ? String(format: "runs %.2f-%.2f s; ", row.seconds.min() ?? 0, row.seconds.max() ?? 0) : ""

@@ -20,15 +20,17 @@ extension Runner {
         let source = work.appendingPathComponent("evidence-\(size).bin")
         try Self.writeRandomFile(source, size: size)
         defer { try? FileManager.default.removeItem(at: source) }
-        var cp = FileRow(phase: "`cp` of the file (baseline)", bytes: size)
+        var cp = FileRow(phase: "`cp` of the file (baseline)", bytes: size, note: "page cache to page cache: nothing reaches the disk in its time")
+        var durable = FileRow(phase: "`cp` then `sync` of the copy (baseline)", bytes: size, note: "the copy flushed to disk, as a store must")
         var hash = FileRow(phase: "`sha256sum` of the file (baseline)", bytes: size)
-        var attach = FileRow(phase: "attach (hash, encrypt, store)", bytes: size, baselineName: "sha256sum",
-                             note: "`casebook attach`, process start to exit; two passes over the file")
-        var upload = FileRow(phase: "upload (`casebook sync`)", bytes: size, baselineName: "cp", note: "whole sync process, loopback")
-        var download = FileRow(phase: "download (`casebook fetch --all`)", bytes: size, baselineName: "cp",
-                               note: "whole fetch process, loopback, each chunk and the whole file checked")
+        var attach = FileRow(phase: "attach (hash, encrypt, store)", bytes: size,
+                             note: "`casebook attach`, process start to exit; two passes over the file, flushed")
+        var upload = FileRow(phase: "upload (`casebook sync`)", bytes: size, note: "whole sync process, loopback; the server flushes every chunk")
+        var download = FileRow(phase: "download (`casebook fetch --all`)", bytes: size,
+                               note: "whole fetch process, loopback, each chunk and the whole file checked, flushed")
         for _ in 0..<runs {
             cp.seconds.append(try Self.copySeconds(source, to: work.appendingPathComponent("copy.bin")))
+            durable.seconds.append(try Self.copySeconds(source, to: work.appendingPathComponent("copy.bin"), flushed: true))
             hash.seconds.append(try Processes.run(URL(fileURLWithPath: "/usr/bin/sha256sum"), [source.path]).seconds)
             let run = try fileRun(source, size: size)
             attach.seconds.append(run.attach.seconds)
@@ -40,10 +42,10 @@ extension Runner {
             upload.serverRSS.append(run.serverAboveIdle[0])
             download.serverRSS.append(run.serverAboveIdle[1])
         }
-        attach.baseline = hash.seconds
-        upload.baseline = cp.seconds
-        download.baseline = cp.seconds
-        return [cp, hash, attach, upload, download, try noopSync(attachments: attachments)]
+        attach.baselines = [("sha256sum", hash.seconds)]
+        upload.baselines = [("cp", cp.seconds), ("cp+sync", durable.seconds)]
+        download.baselines = upload.baselines
+        return [cp, durable, hash, attach, upload, download, try noopSync(attachments: attachments)]
     }
 
     /// A fresh server and two replicas: one attaches the file and syncs it up, the other fetches it.
@@ -112,11 +114,12 @@ extension Runner {
         try String(contentsOf: log, encoding: .utf8).components(separatedBy: "hb.request.path=").count - 1
     }
 
-    /// `cp` of the file into `copy` (removed afterwards), timed.
-    private static func copySeconds(_ source: URL, to copy: URL) throws -> Double {
+    /// `cp` of the file into `copy` (removed afterwards), timed; `flushed`: then `sync` of the copy (its data on disk).
+    private static func copySeconds(_ source: URL, to copy: URL, flushed: Bool = false) throws -> Double {
         try? FileManager.default.removeItem(at: copy)
         defer { try? FileManager.default.removeItem(at: copy) }
-        let result = try Processes.run(URL(fileURLWithPath: "/bin/cp"), [source.path, copy.path])
+        let command = "cp '\(source.path)' '\(copy.path)'" + (flushed ? " && sync '\(copy.path)'" : "")
+        let result = try Processes.run(URL(fileURLWithPath: "/bin/sh"), ["-c", command])
         guard result.code == 0 else { throw BenchError("cp failed: \(result.stderr)") }
         return result.seconds
     }

@@ -108,6 +108,9 @@ import Testing
         #expect(try await local.replica.verify().failures.isEmpty)
         #expect(try await local.replica.custody(of: sha256).events.map(\.event) == [.downloaded])
         #expect(try await local.replica.filesToFetch([], all: true, schema: .upr).isEmpty)
+        // A stored file that went missing from the folder is fetched again.
+        try FileManager.default.removeItem(at: local.replica.files.url(sha256))
+        #expect(try await local.replica.filesToFetch([], all: true, schema: .upr) == [ref])
     }
 
     @Test func aDamagedChunkFromTheServerIsRefusedAndNotStored() async throws {

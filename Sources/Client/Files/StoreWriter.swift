@@ -1,3 +1,4 @@
+import CProcess
 import Crypto
 import Foundation
 import Shared
@@ -58,13 +59,23 @@ final class StoreWriter {
         }
         hasher.update(bufferPointer: chunk)
         let offset = store.storedOffset(ofChunk: index)
+        let length: Int
         if let cipher = store.cipher {
             cipher.seal(chunk, into: &sealed, sha256: sha256, index: index, size: size)
             try sealed.withUnsafeBytes { try write($0, at: offset) }
+            length = sealed.count
         } else {
             try write(chunk, at: offset)
+            length = chunk.count
         }
+        startWriteback(offset: offset, length: length)
         index += 1
+    }
+
+    /// Asks the kernel to start writing the chunk to disk now, without waiting: the disk works while the
+    /// next chunk is read and sealed, and the flush at the end finds little left to do.
+    private func startWriteback(offset: Int64, length: Int) {
+        _ = casebook_start_writeback(descriptor, offset, Int64(length))
     }
 
     /// Flushes what was written to disk.

@@ -28,7 +28,8 @@ extension Replica {
     /// The files `typed` names that are not held here: each a record id (its files) or a SHA-256 (or a
     /// unique prefix of either); every file a record refers to when `all`.
     func filesToFetch(_ typed: [String], all: Bool, schema: Schema) async throws -> [FileRef] {
-        try await read { db in
+        let store = files
+        return try await read { db in
             let referenced = try FileCatalog.referenced(db)
             var wanted: [FileRef] = []
             if all {
@@ -39,7 +40,8 @@ extension Replica {
             var seen = Set<String>()
             return try wanted.filter { file in
                 guard seen.insert(file.sha256).inserted else { return false }
-                return try FileCatalog.held(file.sha256, db) != file.size
+                // A stored file that went missing from the folder is fetched again.
+                return try FileCatalog.held(file.sha256, db) != file.size || !store.holds(file.sha256, size: file.size)
             }
         }
     }
