@@ -50,12 +50,11 @@ final class FileCipher: @unchecked Sendable {
         return HexBytes.string(out)
     }
 
-    /// Seals chunk `index` of file `sha256` (`size` bytes in all): `plain` becomes `sealed` (cleared first,
-    /// `plain.count + overhead` bytes).
+    /// Seals chunk `index` of file `sha256` (`size` bytes in all): `plain` becomes `sealed` (made
+    /// `plain.count + overhead` bytes long, and overwritten).
     func seal(_ plain: UnsafeRawBufferPointer, into sealed: inout [UInt8], sha256: String, index: Int64, size: Int64) {
         let additional = Self.additionalData(sha256: sha256, index: index, size: size)
-        sealed.removeAll(keepingCapacity: true)
-        sealed.append(contentsOf: repeatElement(0, count: plain.count + Self.overhead))
+        Self.resize(&sealed, to: plain.count + Self.overhead)
         sealed.withUnsafeMutableBufferPointer { out in
             let base = out.baseAddress!
             randombytes_buf(base, Self.nonceBytes)
@@ -65,19 +64,25 @@ final class FileCipher: @unchecked Sendable {
         }
     }
 
-    /// Opens a sealed chunk into `plain` (cleared first); false when it does not authenticate (changed,
+    /// Opens a sealed chunk into `plain` (made its length, and overwritten); false when it does not authenticate (changed,
     /// moved, cut short, or sealed under another key).
     func open(_ sealed: UnsafeRawBufferPointer, into plain: inout [UInt8], sha256: String, index: Int64, size: Int64) -> Bool {
         guard sealed.count >= Self.overhead, let base = sealed.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
         let additional = Self.additionalData(sha256: sha256, index: index, size: size)
-        plain.removeAll(keepingCapacity: true)
-        plain.append(contentsOf: repeatElement(0, count: sealed.count - Self.overhead))
+        Self.resize(&plain, to: sealed.count - Self.overhead)
         let code = plain.withUnsafeMutableBufferPointer { out in
             crypto_aead_xchacha20poly1305_ietf_decrypt(
                 out.baseAddress, nil, nil, base + Self.nonceBytes, UInt64(sealed.count - Self.nonceBytes),
                 additional, UInt64(additional.count), base, contentKey)
         }
         return code == 0
+    }
+
+    /// Makes `buffer` `count` bytes long, reusing it as it is when it already is (every full chunk).
+    private static func resize(_ buffer: inout [UInt8], to count: Int) {
+        guard buffer.count != count else { return }
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: repeatElement(0, count: count))
     }
 
     private static func additionalData(sha256: String, index: Int64, size: Int64) -> [UInt8] {

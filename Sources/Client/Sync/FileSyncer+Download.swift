@@ -29,13 +29,13 @@ extension FileSyncer {
         var received: Int64 = 0
         defer { writer.keep() }
         let count = Wire.Files.chunkCount(size: file.size)
-        var next: Task<IncomingChunk, any Error>? = fetch(file.sha256, writer.index)
+        var next: Task<(IncomingChunk, String), any Error>? = fetch(file.sha256, writer.index)
         defer { next?.cancel() }
         progress(writer.written)
         while let pending = next {
-            let chunk = try await pending.value
+            let (chunk, hash) = try await pending.value
             next = writer.index + 1 < count ? fetch(file.sha256, writer.index + 1) : nil
-            try check(chunk, of: file, index: writer.index)
+            try check(chunk, hash: hash, of: file, index: writer.index)
             try chunk.bytes.withUnsafeBytes { try writer.append($0) }
             received += Int64(chunk.bytes.count)
             progress(writer.written)
@@ -45,16 +45,20 @@ extension FileSyncer {
         return received
     }
 
-    private func fetch(_ sha256: String, _ index: Int64) -> Task<IncomingChunk, any Error> {
+    /// Asks for a chunk and hashes it when it arrives, off the caller's path (the caller meanwhile
+    /// hashes, seals and writes the chunk before it, so the two hashes run on two cores).
+    private func fetch(_ sha256: String, _ index: Int64) -> Task<(IncomingChunk, String), any Error> {
         let transport = self.transport
-        return Task { try await transport.chunk(sha256, index: index) }
+        return Task {
+            let chunk = try await transport.chunk(sha256, index: index)
+            return (chunk, chunk.bytes.withUnsafeBytes { HexBytes.string(SHA256.hash(data: $0)) })
+        }
     }
 
-    /// A chunk must be the length its index has in a file of the expected size, and hash to what the
-    /// server announced; nothing of a chunk that fails is stored.
-    private func check(_ chunk: IncomingChunk, of file: FileRef, index: Int64) throws {
+    /// A chunk must be the length its index has in a file of the expected size, and hash (`hash`) to
+    /// what the server announced; nothing of a chunk that fails is stored.
+    private func check(_ chunk: IncomingChunk, hash: String, of file: FileRef, index: Int64) throws {
         let expected = Wire.Files.chunkLength(index: index, size: file.size) ?? -1
-        let hash = chunk.bytes.withUnsafeBytes { HexBytes.string(SHA256.hash(data: $0)) }
         let problem: String? =
             chunk.size != file.size ? "the server gives its size as \(chunk.size.map(String.init) ?? "nothing"), the record as \(file.size)"
             : chunk.bytes.count != expected ? "chunk \(index) has \(chunk.bytes.count) bytes instead of \(expected)"
