@@ -203,7 +203,36 @@ import Testing
         }
     }
 
+    @Test func aPurgeWaitsForTheChunksBeingStoredInAnyProcess() async throws {
+        let harness = try await ServerHarness()
+        defer { harness.cleanUp() }
+        let serving = try #require(harness.store as? SQLiteSyncStore)
+        // An admin process's store on the same folder, and a chunk being stored by serve meanwhile.
+        let admin = try SQLiteSyncStore(folder: harness.folder)
+        let storing = try await serving.files.lock(exclusive: false)
+        let finished = ManagedFlag()
+        let purge = Task {
+            defer { finished.set() }
+            return try await admin.purgeFiles(project: "kz", dryRun: false)
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let another = try await serving.files.lock(exclusive: false)  // chunks do not wait for each other
+        another.release()
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!finished.isSet)
+        storing.release()
+        #expect(try await purge.value.files.isEmpty)
+    }
+
     static func ref(_ file: TestFile) -> FileRef {
         FileRef(sha256: file.sha256, name: "file.bin", size: file.size, mime: FileRef.unknownMime)
     }
+}
+
+/// A flag set once, read from any task.
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NIOCore
+import NIOPosix
 import Shared
 
 /// The embedded store's file content: `DATA/files/PROJECT/SHA256` for complete files and
@@ -21,6 +22,27 @@ struct FileFolder: Sendable {
 
     func partial(_ project: String, _ sha256: String, upload: String) -> String {
         projectFolder(project).appendingPathComponent("partial", isDirectory: true).appendingPathComponent("\(sha256).\(upload)").path
+    }
+
+    /// Takes the folder's lock (`DATA/files/.lock`, an `flock`): shared while a chunk is stored (chunks
+    /// do not exclude each other), exclusive for a purge, so that a purge run by another process never
+    /// removes a file that a chunk is completing. Waits on NIO's thread pool; released by `release()`.
+    func lock(exclusive: Bool) async throws -> FolderLock {
+        let root = self.root.path
+        return try await NIOThreadPool.singleton.runIfActive {
+            try makeFolder(root)
+            let path = root + "/.lock"
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw Self.failure("open", path) }
+            while flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0 {
+                guard errno == EINTR else {
+                    let failure = Self.failure("lock", path)
+                    close(fd)
+                    throw failure
+                }
+            }
+            return FolderLock(fd: fd)
+        }
     }
 
     /// Writes `bytes` at `offset` of the file at `path` (created if missing, cut to `offset` first) and
@@ -172,4 +194,21 @@ struct FileFolder: Sendable {
         }
         return .unavailable("the server could not \(what) a file of its store (\(String(cString: strerror(code)))): ask its admin to check the disk")
     }
+}
+
+/// A held `FileFolder` lock; `release()` closes its descriptor, which lets the lock go.
+final class FolderLock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var fd: Int32?
+
+    init(fd: Int32) { self.fd = fd }
+
+    func release() {
+        lock.withLock {
+            if let fd { close(fd) }
+            fd = nil
+        }
+    }
+
+    deinit { release() }
 }

@@ -28,6 +28,8 @@ extension SQLiteSyncStore {
         let key = project + "/" + upload.sha256
         try await fileQueues.acquire(key)
         do {
+            let lock = try await files.lock(exclusive: false)
+            defer { lock.release() }
             let answer = try await storeChunk(project: project, upload: upload, user: user, now: now)
             await fileQueues.release(key)
             return answer

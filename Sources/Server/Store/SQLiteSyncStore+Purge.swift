@@ -3,10 +3,13 @@ import GRDB
 import Shared
 
 // `files purge` on the embedded store: the rows go in one write transaction (which also keeps pushes
-// out while the references are read), the content after it commits. An upload that was writing a
-// chunk of a purged file meanwhile finds its row gone and answers 409.
+// out while the references are read), the content after it commits, all under the files folder's
+// exclusive lock, which chunk uploads take shared: no chunk is stored meanwhile, in any process.
 extension SQLiteSyncStore {
     func purgeFiles(project: String, dryRun: Bool) async throws -> FilePurge {
+        // Exclusive: no chunk is being stored (by this process or `serve`) while rows and content go.
+        let lock = try await files.lock(exclusive: !dryRun)
+        defer { lock.release() }
         let purge = try await write { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
             let items = try Self.unreferencedFiles(db, projectID: projectID)
