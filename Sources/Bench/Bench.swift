@@ -39,8 +39,21 @@ struct Bench: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Replicas to measure: unencrypted, encrypted, or both side by side in the same run.", valueName: "off|on|both"))
     var encryption = "both"
 
+    @Option(name: .customLong("file-size"), help: ArgumentHelp("The evidence file attached, uploaded and downloaded in the files phase, in MiB.", valueName: "MIB"))
+    var fileSize = 1_024
+
+    @Option(name: .customLong("file-runs"), help: "How many times the files phase attaches, uploads and downloads it (the table gives medians).")
+    var fileRuns = 3
+
+    @Option(help: "Small attachments in the replica of the files phase's no-op sync.")
+    var attachments = 10_000
+
+    @Flag(name: .customLong("files-only"), help: "Only the evidence-files phase (with encrypted replicas unless --encryption off).")
+    var filesOnly = false
+
     func validate() throws {
         guard ["off", "on", "both"].contains(encryption) else { throw ValidationError("--encryption takes off, on or both") }
+        guard fileSize >= 1, fileRuns >= 1, attachments >= 1 else { throw ValidationError("--file-size, --file-runs and --attachments must be at least 1") }
     }
 
     mutating func run() async throws {
@@ -48,6 +61,9 @@ struct Bench: AsyncParsableCommand {
             records = [200, 1_000]
             replicas = 5
             changesPerReplica = 24
+            fileSize = 9
+            fileRuns = 1
+            attachments = 150
         }
         let binURL = bin.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-bench-\(UUID().uuidString)")
@@ -58,7 +74,7 @@ struct Bench: AsyncParsableCommand {
         defer { runner.lockAll() }
         var rows: [Row] = []
         var pairs: [(plain: [Row], encrypted: [Row])] = []
-        for count in records {
+        for count in records where !filesOnly {
             var plain: [Row] = [], encrypted: [Row] = []
             if !importOnly && encryption != "on" {
                 runner.encrypted = false
@@ -77,10 +93,16 @@ struct Bench: AsyncParsableCommand {
             rows += try runner.recommendationImport(records: count, unWording: termIDsOnly ? [false] : [false, true])
         }
         runner.encrypted = encryption != "off"
-        if !importOnly { rows += try runner.concurrency(replicas: replicas, changesPerReplica: changesPerReplica) }
+        if !importOnly && !filesOnly { rows += try runner.concurrency(replicas: replicas, changesPerReplica: changesPerReplica) }
+        let files = importOnly ? [] : try runner.filePhases(size: fileSize << 20, runs: fileRuns, attachments: attachments)
         let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
-        Table.print(rows, machine: Machine.describe() + "\nserver store: " + store)
-        if encryption == "both" { Table.printEncryptionCost(pairs) }
+        if rows.isEmpty {
+            Swift.print("machine: \(Machine.describe())\nserver store: \(store)")
+        } else {
+            Table.print(rows, machine: Machine.describe() + "\nserver store: " + store)
+        }
+        if encryption == "both" && !filesOnly { Table.printEncryptionCost(pairs) }
+        if !files.isEmpty { Table.printFiles(files, runs: fileRuns) }
     }
 }
 

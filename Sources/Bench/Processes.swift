@@ -59,6 +59,15 @@ enum Processes {
         return kb * 1024
     }
 
+    /// Resident memory of a running process now (VmRSS), in bytes.
+    static func rss(pid: Int32) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return nil }
+        return kb * 1024
+    }
+
     /// Resets a process's peak memory counter, so the next reading covers one phase only.
     static func resetPeakRSS(pid: Int32) {
         try? "5".write(toFile: "/proc/\(pid)/clear_refs", atomically: false, encoding: .utf8)
@@ -77,7 +86,8 @@ final class BenchServer {
     /// The arguments that name the store.
     var storeArguments: [String] { databaseURL.map { ["--database-url", $0] } ?? ["--data", data.path] }
 
-    init(bin: URL, data: URL, databaseURL: String? = nil) throws {
+    /// With `requestLog`, the server logs every request (info level) into that file, for counting round trips.
+    init(bin: URL, data: URL, databaseURL: String? = nil, requestLog: URL? = nil) throws {
         self.bin = bin
         self.data = data
         self.databaseURL = databaseURL
@@ -85,9 +95,15 @@ final class BenchServer {
         let out = data.appendingPathComponent("serve.out")
         FileManager.default.createFile(atPath: out.path, contents: nil)
         process.executableURL = bin.appendingPathComponent("casebook-server")
-        process.arguments = ["serve", "--port", "0", "--log-level", "warning"] + (databaseURL.map { ["--database-url", $0] } ?? ["--data", data.path])
+        process.arguments = ["serve", "--port", "0", "--log-level", requestLog == nil ? "warning" : "info"]
+            + (databaseURL.map { ["--database-url", $0] } ?? ["--data", data.path])
         process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = FileHandle.nullDevice
+        if let requestLog {
+            FileManager.default.createFile(atPath: requestLog.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: requestLog)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         let deadline = Date().addingTimeInterval(30)
         var found: String?

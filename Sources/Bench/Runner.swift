@@ -28,10 +28,10 @@ struct Runner {
     }
 
     /// A fresh server with the benchmark schema and one researcher; returns it and a token.
-    mutating func freshServer(schema: Schema = BenchData.schema) throws -> (BenchServer, String) {
+    mutating func freshServer(schema: Schema = BenchData.schema, requestLog: URL? = nil) throws -> (BenchServer, String) {
         let data = folder("server")
         let databaseURL = try postgres?.freshDatabase()
-        let server = try BenchServer(bin: bin, data: data, databaseURL: databaseURL)
+        let server = try BenchServer(bin: bin, data: data, databaseURL: databaseURL, requestLog: requestLog)
         let schemaPath = work.appendingPathComponent("\(schema.name)-schema.json")
         try schema.jsonData().write(to: schemaPath)
         _ = try server.admin(["project", "create", "bench", "--schema", schemaPath.path])

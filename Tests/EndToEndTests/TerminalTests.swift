@@ -60,6 +60,25 @@ import Testing
         #expect(plain.stdout.contains("pulled 4000"))
     }
 
+    /// Moving a file's content shows bytes done, of how many (and the rate and time left once measured) on a terminal.
+    @Test func fileTransfersShowProgressOnATerminal() throws {
+        let team = try Team.start()
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"]
+        let id = try ana.add("incidents", ["title=Progress"])
+        let file = try EvidenceFiles.random(3 * 4_194_304 + 1_000, name: "film.mp4", for: ana)
+        try ana.ok("attach", id, file.path)
+        let (status, text) = try Self.onTerminal(["sync", "--home", ana.home.path], input: FileHandle.nullDevice)
+        #expect(status == 0, "\(text)")
+        #expect(text.contains("uploading 1 file: ") && text.contains(" of 12.6 MB"), "\(text)")
+        _ = try bek.syncJSON()
+        let (fetched, shown) = try Self.onTerminal(["fetch", "--all", "--home", bek.home.path], input: FileHandle.nullDevice)
+        #expect(fetched == 0, "\(shown)")
+        #expect(shown.contains("fetching 1 file: ") && shown.contains(" of 12.6 MB") && shown.contains("fetched 1 file"), "\(shown)")
+        // Not a terminal: no progress.
+        #expect(!(try bek.ok("fetch", "--all").stderr.contains("fetching")))
+    }
+
     /// Runs `casebook` with `arguments` on a terminal (`script` gives it one), `input` as the typing;
     /// its exit status and everything it printed.
     private static func onTerminal(_ arguments: [String], input: FileHandle) throws -> (status: Int32, text: String) {

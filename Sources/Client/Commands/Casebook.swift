@@ -9,18 +9,20 @@ struct Casebook: AsyncParsableCommand {
         commandName: "casebook",
         abstract: "The Casebook field client: collect and edit records offline, sync when a network appears.",
         discussion: """
-            Every command but 'init' and 'sync' works with no network. Start with
+            Every command but 'init', 'sync' and 'fetch' works with no network. Start with
               casebook init --server URL --project NAME --token-file FILE
             (or set CASEBOOK_TOKEN, or type the token when asked)
             then add records, edit them, and run 'casebook sync' whenever you are online.
             Conflicting edits are kept side by side: see them with 'casebook conflicts' and settle
-            them with 'casebook resolve'.
+            them with 'casebook resolve'. Evidence files: 'casebook attach ID FILE...' (stored encrypted,
+            uploaded by the next sync), 'files', 'fetch', 'extract', 'custody', 'verify'.
             --home DIR and --passphrase-file FILE may also come before the command: casebook --home DIR sync
             """,
         version: CasebookVersion.line(program: "casebook"),
         subcommands: [
             Init.self, Add.self, Edit.self, Delete.self, Show.self, List.self, Status.self, Sync.self,
             Conflicts.self, Resolve.self, Log.self, Import.self, Export.self, Report.self,
+            Attach.self, Files.self, Fetch.self, Extract.self, Custody.self,
             Unlock.self, Lock.self, ChangePassphrase.self, Wipe.self, Encrypt.self, Verify.self, Pin.self,
             AgentServe.self,
         ])
@@ -51,6 +53,8 @@ struct Casebook: AsyncParsableCommand {
             fail(error.message, code: 1)
         } catch let error as DatabaseError {
             fail("the replica database failed (\(error.message ?? "\(error.resultCode)")): nothing was changed; check free disk space and the folder's permissions", code: 1)
+        } catch let error as StoredFile.Damaged {
+            fail("\(error.description): nothing was sent or written from it; run 'casebook verify' to see every damaged file, and fetch it again from the server if it was uploaded", code: 1)
         } catch let error as StorageText.DamagedData {
             fail("\(error.description): the replica is damaged", code: 1)
         } catch {

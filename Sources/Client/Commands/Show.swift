@@ -28,6 +28,11 @@ extension Casebook {
                 let text = view.fields[name]!.displayText.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: width + 4))
                 Output.line("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(text)\(marker)")
             }
+            let files = try await replica.files(of: view.id, schema: settings.schema).files
+            if !files.isEmpty {
+                Output.line("  files:")
+                for line in Files.lines(files) { Output.line("    \(line)") }
+            }
             if view.conflictFields.contains(Change.deletedField) {
                 Output.line("  deleted by someone while edited by someone else: see 'casebook conflicts'")
             }

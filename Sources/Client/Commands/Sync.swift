@@ -7,10 +7,17 @@ extension Casebook {
     struct Sync: ReplicaCommand {
         static let configuration = CommandConfiguration(
             abstract: "Send your pending edits to the server and fetch everyone else's.",
-            discussion: "Safe to interrupt: what was received is kept, and the next sync continues where this one stopped. Exit 3 when the server cannot be reached.")
+            discussion: """
+                Attached files the server lacks are uploaded after the edits, in chunks; their custody events go both ways.
+                Safe to interrupt: what was received is kept, and the next sync continues where this one stopped (an
+                upload or download resumes at its last chunk). Exit 3 when the server cannot be reached.
+                """)
 
         @Flag(help: "Print {\"pushed\", \"pulled\", \"conflicts\", \"rejected\"}.")
         var json = false
+
+        @Flag(help: "Also download the content of every attached file not yet here (otherwise only on 'casebook fetch').")
+        var files = false
 
         @Option(name: .customLong("batch-size"), help: "Changes sent per request; smaller batches resend less after a cut connection. A request also ends at about 8 MiB (a larger change goes alone).")
         var batchSize = 5_000
@@ -32,7 +39,10 @@ extension Casebook {
                 var syncer = Syncer(replica: replica, client: client, settings: settings, progress: ProgressLine())
                 syncer.pushBatch = batchSize
                 do {
-                    let report = try await syncer.run()
+                    var report = try await syncer.run()
+                    let download = files ? try await replica.filesToFetch([], all: true, schema: settings.schema) : []
+                    report.files = try await FileSyncer(replica: replica, transport: client, settings: settings, progress: ProgressLine())
+                        .run(custodySeq: report.custodySeq, upload: report.pushForbidden == nil, download: download)
                     try await keepServerKeys(client, pinned: address.pins, replica: replica)
                     return report
                 } catch {
@@ -43,12 +53,16 @@ extension Casebook {
             }
             if json {
                 try Output.json(SyncJSON(pushed: report.pushed, pulled: report.pulled, conflicts: report.conflicts, rejected: report.rejected.count,
+                                         uploaded: report.files.uploaded, downloaded: report.files.downloaded,
                                          seconds: ["snapshot": report.snapshotSeconds, "push": report.pushSeconds, "pull": report.pullSeconds]))
                 for rejected in report.rejected { Output.note("refused: \(rejected.record.prefix(12)) \(rejected.field): \(rejected.reason)") }
                 try failIfPushForbidden(report)
                 return
             }
             Output.line("pushed \(report.pushed), pulled \(report.pulled), \(report.conflicts) open conflict\(report.conflicts == 1 ? "" : "s")")
+            if report.files.uploaded + report.files.downloaded > 0 {
+                Output.line("files: uploaded \(report.files.uploaded) (\(ProgressLine.size(report.files.uploadedBytes))), downloaded \(report.files.downloaded) (\(ProgressLine.size(report.files.downloadedBytes)))")
+            }
             for rejected in report.rejected {
                 Output.line("refused by the server: \(rejected.record.prefix(12)) \(rejected.field): \(rejected.reason)")
             }
@@ -78,6 +92,9 @@ struct SyncJSON: Encodable {
     let pulled: Int
     let conflicts: Int
     let rejected: Int
+    /// Attached files sent whole, and received whole (`--files`).
+    let uploaded: Int
+    let downloaded: Int
     /// Time spent in each part of the sync.
     let seconds: [String: Double]
 }

@@ -43,15 +43,22 @@ extension Replica {
     }
 
     /// Turns the plaintext replica in `home` into an encrypted one under `key` (its key file written
-    /// before), safe against a crash at any point: the database (WAL included) is copied through the
+    /// before), safe against a crash at any point: the attached files are sealed into `sealed/`, the database (WAL included) is copied through the
     /// page cipher into `replica.db.tmp` with the token and CA certificate moved inside, flushed, and
     /// renamed to `replica.db` (from then on the replica is encrypted); then the plaintext files are
-    /// overwritten with zeros and removed.
+    /// overwritten with zeros and removed (the attached files' `files/` too).
     static func encrypt(home: URL, key: DataKey) throws {
         try DatabaseCipher.install()
         let plain = home.appendingPathComponent(databaseName)
         let staged = home.appendingPathComponent(encryptedDatabaseName + ".tmp")
         removeAbandonedEncryption(home)
+        FileStore.removeSealedFolder(home: home)
+        do {
+            try FileStore.sealPlaintextFiles(home: home, cipher: try FileCipher(dataKey: key))
+        } catch {
+            FileStore.removeSealedFolder(home: home)
+            throw ClientError("cannot encrypt the attached files of the replica in \(home.path) (\(error)): nothing was changed; check free disk space")
+        }
         try DatabaseCipher.register(databasePath: staged.path, key: key)
         defer { DatabaseCipher.forget(databasePath: staged.path) }
         do {
@@ -67,6 +74,7 @@ extension Replica {
             try source.close()
         } catch let error as DatabaseError {
             removeAbandonedEncryption(home)
+            FileStore.removeSealedFolder(home: home)
             throw ClientError("cannot encrypt the replica in \(home.path) (\(error.message ?? "\(error.resultCode)")): nothing was changed; check free disk space")
         }
         try flush(staged)
@@ -75,6 +83,7 @@ extension Replica {
         }
         try DurableFile.syncFolder(of: staged)
         try shredPlaintext(home, keepCertificate: false)
+        try FileStore.shredPlaintextFiles(home: home)
     }
 
     /// Files a finished encryption no longer needs, left by a crash after its commit: removed on open.
@@ -84,6 +93,7 @@ extension Replica {
         // Kept while a setting still names it (a replica made before the certificate moved into the database).
         let certificateInUse = try read { db in try Setting.get(.caCertificate, db) } == certificate
         try Self.shredPlaintext(home, keepCertificate: certificateInUse)
+        try FileStore.shredPlaintextFiles(home: home)
     }
 
     /// The token file and a CA certificate copied into the folder become settings of the database.

@@ -20,6 +20,8 @@ final class Replica: Sendable {
     private let database: DatabaseQueue
     /// The path whose key this replica registered with the page cipher (nil: plaintext or in memory).
     private let encryptedPath: String?
+    /// The content of attached files (sealed with keys derived from the data key when encrypted).
+    let files: FileStore
 
     /// The database of a plaintext replica (made by an older version, or with `--no-passphrase`).
     static let databaseName = "replica.sqlite"
@@ -36,6 +38,7 @@ final class Replica: Sendable {
             throw ClientError("there is no replica in \(home.path): run 'casebook init --server URL --project NAME --token TOKEN' first")
         case .plaintext:
             removeAbandonedEncryption(home)
+            FileStore.removeSealedFolder(home: home)
             return try Replica(home: home, key: nil)
         case .encrypted:
             guard let key else { throw lockedError(home) }
@@ -93,6 +96,7 @@ final class Replica: Sendable {
         let configuration = key == nil ? SQLiteTuning.configuration(setJournalToWAL: true) : DatabaseCipher.configuration()
         let oldMask = umask(0o077)
         defer { umask(oldMask) }
+        files = FileStore(home: home, cipher: try key.map { try FileCipher(dataKey: $0) })
         if let key { try DatabaseCipher.register(databasePath: path, key: key) }
         encryptedPath = key == nil ? nil : path
         do {
@@ -125,6 +129,7 @@ final class Replica: Sendable {
     private init(inMemory home: URL) throws {
         self.home = home
         encryptedPath = nil
+        files = FileStore(home: home, cipher: nil)
         SQLiteTuning.apply()
         database = try DatabaseQueue()
         try Self.migrate(database, in: home)

@@ -175,6 +175,40 @@ enum ReplicaMigrations {
                 CREATE INDEX change_by_base ON change(base) WHERE base IS NOT NULL;
                 """)
         }
+        // v3: evidence files. The content is in the file store (`FileStore`), one stored file per SHA-256;
+        // these tables say what the replica holds and what happened to each file.
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: """
+                -- Files whose whole content this replica holds, checked against their hash when stored.
+                CREATE TABLE file (
+                    sha256 TEXT PRIMARY KEY,
+                    size INTEGER NOT NULL,
+                    -- 1 once the server said it holds the whole file: no status request for it again.
+                    on_server INTEGER NOT NULL DEFAULT 0,
+                    -- When the content came into this replica (attached or fetched), milliseconds since the epoch.
+                    stored_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX file_not_on_server ON file(sha256) WHERE NOT on_server;
+                -- Each file's custody log: events made here (pending until the server stored them) and
+                -- events pulled from the server. Only ever appended to.
+                CREATE TABLE custody (
+                    id TEXT PRIMARY KEY,
+                    sha256 TEXT NOT NULL,
+                    event TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    record TEXT,
+                    name TEXT,
+                    size INTEGER,
+                    replica TEXT,
+                    seq INTEGER,
+                    received_at INTEGER,
+                    pending INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                CREATE INDEX custody_by_file ON custody(sha256, at);
+                CREATE INDEX custody_pending ON custody(id) WHERE pending;
+                """)
+        }
         return migrator
     }
 }

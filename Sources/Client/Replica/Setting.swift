@@ -36,6 +36,10 @@ enum Setting: String, CaseIterable {
     case insecure
     /// The user's token (kept inside the database, encrypted with it; old replicas kept it in the file `token`).
     case token
+    /// The last position of the project's custody log this replica pulled.
+    case custodyCursor = "custody_cursor"
+    /// How many custody events this replica has made (their ids are the node id and this counter).
+    case custodyCounter = "custody_counter"
 
     static func get(_ key: Setting, _ db: Database) throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key.rawValue])

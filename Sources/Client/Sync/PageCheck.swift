@@ -30,8 +30,8 @@ enum PageCheck {
     /// A log page answering `pull(after:)`.
     static func log(_ page: Wire.PullResponse, after: Int64, from server: String) throws {
         _ = try serverTime(page.serverTime, from: server)
-        guard page.cursor >= 0, page.latest >= 0 else {
-            throw refused(server, "a pull page has a negative cursor (\(page.cursor)) or latest sequence number (\(page.latest))")
+        guard page.cursor >= 0, page.latest >= 0, (page.custodySeq ?? 0) >= 0 else {
+            throw refused(server, "a pull page has a negative cursor (\(page.cursor)), latest sequence number (\(page.latest)) or custody position (\(page.custodySeq ?? 0))")
         }
         guard page.cursor >= after else {
             throw refused(server, "a pull page after \(after) ends at \(page.cursor), before it started")

@@ -88,18 +88,27 @@ final class SyncClient: SyncTransport {
 
     private func send<T>(_ method: HTTPMethod, _ endpoint: String, query: String? = nil, body: Data? = nil,
                          decode: (Data) throws -> T) async throws -> T {
+        let answer = try await exchange(method, endpoint, query: query, contentType: body == nil ? nil : "application/json",
+                                        body: body.map { ByteBuffer(bytes: $0) })
+        return try Self.interpret(status: answer.status, data: Data(answer.body.readableBytesView), server: server, decode: decode)
+    }
+
+    /// One request to an endpoint of the project, and the server's answer whatever its status; a failure
+    /// below HTTP is translated (`translate`).
+    func exchange(_ method: HTTPMethod, _ endpoint: String, query: String? = nil, contentType: String? = nil, body: ByteBuffer? = nil,
+                  headers extra: [(String, String)] = []) async throws -> HTTPAnswer {
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: basePath + endpoint + (query.map { "?" + $0 } ?? ""))
         head.headers.add(name: "Host", value: hostHeader)
         head.headers.add(name: "Authorization", value: "Bearer \(token)")
         head.headers.add(name: "Accept", value: "application/json")
         head.headers.add(name: "User-Agent", value: "casebook")
         if let body {
-            head.headers.add(name: "Content-Type", value: "application/json")
-            head.headers.add(name: "Content-Length", value: String(body.count))
+            head.headers.add(name: "Content-Type", value: contentType ?? "application/json")
+            head.headers.add(name: "Content-Length", value: String(body.readableBytes))
         }
-        let answer: HTTPAnswer
+        for (name, value) in extra { head.headers.add(name: name, value: value) }
         do {
-            answer = try await connection.exchange(head, body: body.map { ByteBuffer(bytes: $0) })
+            return try await connection.exchange(head, body: body)
         } catch let error as ServerKeyMismatch {
             throw error
         } catch let error as ClientError {
@@ -107,7 +116,6 @@ final class SyncClient: SyncTransport {
         } catch {
             throw Self.translate(error, server: server)
         }
-        return try Self.interpret(status: answer.status, data: Data(answer.body.readableBytesView), server: server, decode: decode)
     }
 
     /// A client TLS context: certificates verified against the system's authorities and `authority`, host names checked.

@@ -19,6 +19,10 @@ struct SyncReport: Sendable {
     var snapshotSeconds = 0.0
     var pushSeconds = 0.0
     var pullSeconds = 0.0
+    /// The project's custody log position the last pull page announced (nil: the server keeps none).
+    var custodySeq: Int64?
+    /// What moving files and custody events did (`FileSyncer`).
+    var files = FileSyncReport()
 }
 
 /// Runs a sync: the first time, the snapshot of current versions; then push the outbox; then
@@ -56,7 +60,7 @@ struct Syncer {
         }
         report.pushSeconds = (clock.now - start).seconds
         start = clock.now
-        report.pulled += try await pullLog(&state)
+        report.pulled += try await pullLog(&state, custodySeq: &report.custodySeq)
         report.pullSeconds = (clock.now - start).seconds
         (report.conflicts, report.rejected) = try await replica.syncSummary()
         return report
@@ -99,7 +103,7 @@ struct Syncer {
     }
 
     /// The log after the cursor, page by page.
-    private func pullLog(_ state: inout SyncState) async throws -> Int {
+    private func pullLog(_ state: inout SyncState, custodySeq: inout Int64?) async throws -> Int {
         // A cursor stored negative by an older client counts from 0.
         let start = max(0, state.cursor)
         var received = 0
@@ -124,6 +128,7 @@ struct Syncer {
                 throw error
             }
             state = after
+            custodySeq = page.custodySeq
             // Both checked non-negative, so neither difference can overflow.
             progress.update("pulling changes", done: Int(state.cursor - start), total: Int(page.latest - start))
             guard let next else { break }

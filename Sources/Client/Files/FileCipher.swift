@@ -1,0 +1,94 @@
+import CSodium
+import Foundation
+import Shared
+
+/// How an encrypted replica seals attached files: two keys derived from the replica's data key, one
+/// that seals the content chunk by chunk (XChaCha20-Poly1305), one that names the stored files (keyed
+/// BLAKE2b of the SHA-256), so that nothing under the replica folder shows a file's bytes or its hash.
+///
+/// A sealed file is the file's chunks (`Wire.Files.chunkSize` bytes, the last one shorter), each stored
+/// as `nonce (24) | ciphertext | tag (16)` at `index * sealedChunkSize`. The additional data of chunk `i`
+/// binds it to its place: the format, the file's SHA-256, `i` and the file's size. So a chunk cannot be
+/// altered, moved to another index or another file, and a file cannot be cut short, without the
+/// authentication failing; and chunk `i` is read (for an upload that resumes there) without the rest.
+final class FileCipher: @unchecked Sendable {
+    static let nonceBytes = Int(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
+    static let tagBytes = Int(crypto_aead_xchacha20poly1305_ietf_ABYTES)
+    /// What sealing adds to every chunk.
+    static let overhead = nonceBytes + tagBytes
+    /// The room a full chunk takes in a sealed file.
+    static let sealedChunkSize = Wire.Files.chunkSize + overhead
+
+    private static let keyBytes = 32
+    /// libsodium's key derivation context: 8 bytes naming what the subkeys are for.
+    private static let context = Array("cbfiles1".utf8).map { CChar(bitPattern: $0) }
+    private static let format = Array("casebook sealed file 1".utf8)
+
+    /// Both keys in one allocation from libsodium's guarded memory (locked, zeroed when freed).
+    private let keys: UnsafeMutablePointer<UInt8>
+    private var contentKey: UnsafeMutablePointer<UInt8> { keys }
+    private var nameKey: UnsafeMutablePointer<UInt8> { keys + Self.keyBytes }
+
+    /// Derives the file keys from the replica's data key.
+    init(dataKey: DataKey) throws {
+        guard sodium_init() >= 0, let memory = sodium_malloc(2 * Self.keyBytes) else {
+            throw ClientError("cannot set up the replica's file encryption (libsodium failed): reinstall casebook")
+        }
+        keys = memory.assumingMemoryBound(to: UInt8.self)
+        let master = dataKey.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        _ = crypto_kdf_derive_from_key(contentKey, Self.keyBytes, 1, Self.context, master)
+        _ = crypto_kdf_derive_from_key(nameKey, Self.keyBytes, 2, Self.context, master)
+    }
+
+    deinit { sodium_free(keys) }
+
+    /// The stored name of the file whose SHA-256 is `sha256`: 64 hex digits that only this key can link to the hash.
+    func storedName(_ sha256: String) -> String {
+        let input = HexBytes.bytes(sha256)
+        var out = [UInt8](repeating: 0, count: 32)
+        _ = crypto_generichash(&out, out.count, input, UInt64(input.count), nameKey, Self.keyBytes)
+        return HexBytes.string(out)
+    }
+
+    /// Seals chunk `index` of file `sha256` (`size` bytes in all): `plain` becomes `sealed` (made
+    /// `plain.count + overhead` bytes long, and overwritten).
+    func seal(_ plain: UnsafeRawBufferPointer, into sealed: inout [UInt8], sha256: String, index: Int64, size: Int64) {
+        let additional = Self.additionalData(sha256: sha256, index: index, size: size)
+        Self.resize(&sealed, to: plain.count + Self.overhead)
+        sealed.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress!
+            randombytes_buf(base, Self.nonceBytes)
+            _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
+                base + Self.nonceBytes, nil, plain.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(plain.count),
+                additional, UInt64(additional.count), nil, base, contentKey)
+        }
+    }
+
+    /// Opens a sealed chunk into `plain` (made its length, and overwritten); false when it does not authenticate (changed,
+    /// moved, cut short, or sealed under another key).
+    func open(_ sealed: UnsafeRawBufferPointer, into plain: inout [UInt8], sha256: String, index: Int64, size: Int64) -> Bool {
+        guard sealed.count >= Self.overhead, let base = sealed.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
+        let additional = Self.additionalData(sha256: sha256, index: index, size: size)
+        Self.resize(&plain, to: sealed.count - Self.overhead)
+        let code = plain.withUnsafeMutableBufferPointer { out in
+            crypto_aead_xchacha20poly1305_ietf_decrypt(
+                out.baseAddress, nil, nil, base + Self.nonceBytes, UInt64(sealed.count - Self.nonceBytes),
+                additional, UInt64(additional.count), base, contentKey)
+        }
+        return code == 0
+    }
+
+    /// Makes `buffer` `count` bytes long, reusing it as it is when it already is (every full chunk).
+    private static func resize(_ buffer: inout [UInt8], to count: Int) {
+        guard buffer.count != count else { return }
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: repeatElement(0, count: count))
+    }
+
+    private static func additionalData(sha256: String, index: Int64, size: Int64) -> [UInt8] {
+        var data = format + HexBytes.bytes(sha256)
+        withUnsafeBytes(of: UInt64(index).littleEndian) { data.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt64(size).littleEndian) { data.append(contentsOf: $0) }
+        return data
+    }
+}
