@@ -86,6 +86,7 @@ let package = Package(
             name: "SharedTests",
             dependencies: [
                 "Shared",
+                "TestSupport",
                 "Yams",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
