@@ -27,6 +27,7 @@ import Testing
         func nodeOwner(project: String, node: NodeID) async throws -> String? { throw error }
         func revokeToken(user: String, tokenID: String) async throws { throw error }
         func removeMember(user: String, project: String) async throws { throw error }
+        func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int) async throws -> Wire.HistoryResponse { throw error }
     }
 
     struct Unexpected: Error {}

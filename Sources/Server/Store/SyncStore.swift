@@ -39,6 +39,9 @@ protocol SyncStore: Sendable {
     func nodeOwner(project: String, node: NodeID) async throws -> String?
     /// Current versions with HLC above `after`, ordered by HLC, at most `limit` and about `maxBytes`.
     func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int) async throws -> Wire.SnapshotResponse
+    /// The stored versions the automatic merge of each field's heads reads (`HistoryWalk`), field by
+    /// field until about `maxBytes` (at least one field).
+    func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int) async throws -> Wire.HistoryResponse
 }
 
 extension SyncStore {
