@@ -106,10 +106,24 @@ struct PushPlanning {
 
     /// The plan, with the final heads of every field the batch touched and the conflicts of every
     /// record where one may have changed, derived once per record from its heads before and after.
-    /// Fields whose different values merge automatically are not in conflict; when a merge needs
-    /// stored versions `history` lacks, the plan lists them in `needs`.
+    /// Fields whose different values merge automatically are not in conflict. The merges come
+    /// first: when they need stored versions `history` lacks, the plan lists them in `needs` and
+    /// derives nothing else (the store loads them and finishes again).
     func finish(history: FieldHistory) -> PushPlan {
         var plan = self.plan
+        var rules: [String: FieldRules] = [:]
+        for collection in Set(conflictRecords.keys.map { collections[$0] ?? "" }) { rules[collection] = FieldRules(schema, collection: collection) }
+        var merges = Merges(history: history, inserts: plan.inserts)
+        var merged: [String: (before: Set<String>, after: Set<String>)] = [:]
+        for record in conflictRecords.keys {
+            let recordRules = rules[collections[record] ?? ""] ?? .none
+            merged[record] = (merges.merged(record: record, fields: context.heads[record] ?? [:], rules: recordRules),
+                              merges.merged(record: record, fields: fields(of: record), rules: recordRules))
+        }
+        guard merges.needs.isEmpty else {
+            plan.needs = merges.needs
+            return plan
+        }
         plan.heads.reserveCapacity(merge.records.count)
         for (record, fields) in merge.records {
             for (field, edit) in fields {
@@ -118,16 +132,30 @@ struct PushPlanning {
                 if !edit.before.heads.isEmpty { plan.replacedHeads.insert(key) }
             }
         }
-        var merges = Merges(history: history, inserts: plan.inserts)
+        let conflictsAfter = deriveConflicts(into: &plan, rules: rules, merged: merged)
+        // A change that made a conflict (of its field or its field's group), or touched a record left in a delete conflict, names it.
+        for entry in pending {
+            let after = conflictsAfter[entry.record] ?? [:]
+            let name = rules[collections[entry.record] ?? ""]?.conflictName(of: entry.field) ?? entry.field
+            guard let conflict = entry.kind == .conflict ? after[name] : after[Change.deletedField] else { continue }
+            plan.results[entry.result].status = .conflict
+            plan.results[entry.result].conflict = conflict.id
+        }
+        return plan
+    }
+
+    /// The conflict rows of every record where a conflict may have changed (opened, changed or
+    /// closed), and each such record's open conflicts after the batch.
+    private func deriveConflicts(into plan: inout PushPlan, rules: [String: FieldRules],
+                                 merged: [String: (before: Set<String>, after: Set<String>)]) -> [String: [String: Conflict]] {
         var conflictsAfter: [String: [String: Conflict]] = [:]
         for (record, seq) in conflictRecords {
             let collection = collections[record] ?? ""
-            let rules = FieldRules(schema, collection: collection)
-            let stored = context.heads[record] ?? [:], now = fields(of: record)
-            let before = Conflict.open(record: record, collection: collection, fields: stored, rules: rules,
-                                       merged: merges.merged(record: record, fields: stored, rules: rules))
-            let after = Conflict.open(record: record, collection: collection, fields: now, rules: rules,
-                                      merged: merges.merged(record: record, fields: now, rules: rules))
+            let recordRules = rules[collection] ?? .none
+            let before = Conflict.open(record: record, collection: collection, fields: context.heads[record] ?? [:], rules: recordRules,
+                                       merged: merged[record]?.before ?? [])
+            let after = Conflict.open(record: record, collection: collection, fields: fields(of: record), rules: recordRules,
+                                      merged: merged[record]?.after ?? [])
             conflictsAfter[record] = after
             for field in Set(before.keys).union(after.keys) where before[field] != after[field] {
                 let fieldKey = FieldKey(record: record, field: field)
@@ -139,16 +167,7 @@ struct PushPlanning {
                 plan.conflictSeqs[fieldKey] = seq
             }
         }
-        plan.needs = merges.needs
-        // A change that made a conflict (of its field or its field's group), or touched a record left in a delete conflict, names it.
-        for entry in pending {
-            let after = conflictsAfter[entry.record] ?? [:]
-            let name = FieldRules(schema, collection: collections[entry.record] ?? "").conflictName(of: entry.field)
-            guard let conflict = entry.kind == .conflict ? after[name] : after[Change.deletedField] else { continue }
-            plan.results[entry.result].status = .conflict
-            plan.results[entry.result].conflict = conflict.id
-        }
-        return plan
+        return conflictsAfter
     }
 }
 

@@ -66,7 +66,7 @@ package struct FieldMerge: Sendable {
         var unknown = Set<HLC>()
         for hlc in sorted {
             guard let node = graph.nodes[hlc] else {
-                if graph.absent.contains(hlc) { return .conflict(.missing(hlc)) }
+                if graph.isAbsent(hlc) { return .conflict(.missing(hlc)) }
                 unknown.insert(hlc)
                 continue
             }
@@ -82,6 +82,12 @@ package struct FieldMerge: Sendable {
         }
         guard let merged = hook.merge(base, values) else { return .conflict(.overlapping) }
         return .merged(merged)
+    }
+
+    /// The value versions `heads` diverged from (their merge base), as `merge` uses it: what a
+    /// person resolving their conflict is shown as the base.
+    package mutating func base(of heads: [HLC], graph: VersionGraph) -> Outcome {
+        baseValue(of: heads.sorted(by: >), graph: graph)
     }
 
     /// The value `heads` diverged from: their best common ancestor's, or the merge of several.

@@ -44,10 +44,8 @@ package struct InMemoryReplica: Sendable {
     /// The automatic merge of a field's heads, nil when there is nothing to merge. Everything
     /// this replica holds is in its graph, so a version the merge needs and it lacks is missing.
     package func resolution(record: String, field: String) -> FieldMerge.Outcome? {
-        let outcome = FieldMerge.resolve(state(record: record, field: field), hook: rules(record: record).hook(for: field),
-                                         graph: VersionGraph(history[record]?[field] ?? []))
-        if case .needs(let hlcs) = outcome, let first = hlcs.max() { return .conflict(.missing(first)) }
-        return outcome
+        FieldMerge.resolve(state(record: record, field: field), hook: rules(record: record).hook(for: field),
+                           graph: VersionGraph(history[record]?[field] ?? [], complete: true))
     }
 
     /// The value a replica shows: the merged value when the heads combine, else the winner's.

@@ -71,7 +71,7 @@ enum MergeBase {
         var found: [HLC] = []
         while liveCount > 0, let hlc = queue.last {
             guard let node = graph.nodes[hlc] else {
-                if graph.absent.contains(hlc) { return .missing(hlc) }
+                if graph.isAbsent(hlc) { return .missing(hlc) }
                 return .needs(Set(queue.filter { !graph.knows($0) }))
             }
             queue.removeLast()

@@ -11,9 +11,14 @@ package struct HistoryNode: Hashable, Sendable {
 
     /// The node of a change.
     package init(_ change: Change) {
-        hlc = change.hlc
-        value = change.value
-        parents = change.parents
+        self.init(hlc: change.hlc, value: change.value, parents: change.parents)
+    }
+
+    /// A node from its parts.
+    package init(hlc: HLC, value: FieldValue, parents: [HLC]) {
+        self.hlc = hlc
+        self.value = value
+        self.parents = parents
     }
 }
 
@@ -29,13 +34,22 @@ package struct VersionGraph: Sendable {
     package private(set) var nodes: [HLC: HistoryNode] = [:]
     /// Versions looked for and not held.
     package private(set) var absent: Set<HLC> = []
+    /// The caller handed over every version it holds: any other is absent.
+    package var isComplete = false
 
     /// An empty graph.
     package init() {}
 
-    /// A graph of `changes` (all of one record and field).
-    package init(_ changes: some Sequence<Change>) {
+    /// A graph of `changes` (all of one record and field); `complete`: they are all the caller holds.
+    package init(_ changes: some Sequence<Change>, complete: Bool = false) {
         for change in changes { nodes[change.hlc] = HistoryNode(change) }
+        isComplete = complete
+    }
+
+    /// A graph of `nodes` (all of one record and field); `complete`: they are all the caller holds.
+    package init(nodes: some Sequence<HistoryNode>, complete: Bool = false) {
+        for node in nodes { self.nodes[node.hlc] = node }
+        isComplete = complete
     }
 
     /// Adds a version.
@@ -52,5 +66,8 @@ package struct VersionGraph: Sendable {
     }
 
     /// Whether the graph can answer for `hlc` (held, or known to be absent).
-    package func knows(_ hlc: HLC) -> Bool { nodes[hlc] != nil || absent.contains(hlc) }
+    package func knows(_ hlc: HLC) -> Bool { isComplete || nodes[hlc] != nil || absent.contains(hlc) }
+
+    /// Whether `hlc` is known not to be held.
+    package func isAbsent(_ hlc: HLC) -> Bool { nodes[hlc] == nil && (isComplete || absent.contains(hlc)) }
 }

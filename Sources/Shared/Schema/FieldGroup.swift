@@ -52,3 +52,31 @@ extension Schema {
         }
     }
 }
+
+extension HLC {
+    /// The stamp a clock issues right after this one at the same wall time: the counter plus one,
+    /// or the next millisecond when the counter is full (`HybridClock.tick`).
+    package var following: HLC {
+        counter < UInt16.max ? HLC(millis: millis, counter: counter + 1, node: node)
+            : HLC(millis: min(millis + 1, HLC.maxMillis), counter: 0, node: node)
+    }
+
+    /// The stamp this one follows (the inverse of `following`), nil for the first possible one.
+    package var preceding: HLC? {
+        if counter > 0 { return HLC(millis: millis, counter: counter - 1, node: node) }
+        return millis > 0 ? HLC(millis: millis - 1, counter: UInt16.max, node: node) : nil
+    }
+}
+
+extension FieldGroup {
+    /// One edit of a group stamps its members consecutively, in the group's order: the stamp of
+    /// member `index` in the edit whose first member has `lead`.
+    package func stamp(ofMember index: Int, lead: HLC) -> HLC {
+        (0..<index).reduce(lead) { stamp, _ in stamp.following }
+    }
+
+    /// The first member's stamp in the edit that gave member `index` the stamp `hlc`.
+    package func lead(of hlc: HLC, member index: Int) -> HLC? {
+        (0..<index).reduce(Optional(hlc)) { stamp, _ in stamp?.preceding }
+    }
+}

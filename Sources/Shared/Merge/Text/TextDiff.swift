@@ -73,6 +73,13 @@ package enum TextDiff {
         return text
     }
 
+    /// The first `words` words of a text on one line, with ` … ` when there is more (line breaks show as ` ⏎ `).
+    package static func excerpt(_ text: String, words count: Int = 24) -> String {
+        let shown = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: " ⏎ ")
+        let words = shown.split(separator: " ", omittingEmptySubsequences: false)
+        return words.count > count ? words.prefix(count).joined(separator: " ") + " …" : shown
+    }
+
     /// An unchanged run with its middle cut when long: the words next to a change stay.
     private static func elided(_ text: String, keepStart: Bool, keepEnd: Bool, context: Int) -> String {
         let words = text.split(separator: " ", omittingEmptySubsequences: false)
