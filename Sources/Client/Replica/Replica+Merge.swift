@@ -27,9 +27,9 @@ extension Replica {
             row.integer(key)
             row.text(field)
         }, row: { row in
-            HistoryNode(hlc: try StorageText.decodeHLC(row.text(0)), value: try StorageText.decodeValue(row.text(1)),
-                        parents: try row.optionalText(2).map { [try StorageText.decodeHLC($0)] } ?? []
-                            + StorageText.decodeHLCs(row.optionalText(3)))
+            let base = try row.optionalText(2).map { [try StorageText.decodeHLC($0)] } ?? []
+            return HistoryNode(hlc: try StorageText.decodeHLC(row.text(0)), value: try StorageText.decodeValue(row.text(1)),
+                               parents: base + (try StorageText.decodeHLCs(row.optionalText(3))))
         })
         return VersionGraph(nodes: nodes, complete: true)
     }

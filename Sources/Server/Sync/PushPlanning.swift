@@ -117,8 +117,9 @@ struct PushPlanning {
         var merged: [String: (before: Set<String>, after: Set<String>)] = [:]
         for record in conflictRecords.keys {
             let recordRules = rules[collections[record] ?? ""] ?? .none
-            merged[record] = (merges.merged(record: record, fields: context.heads[record] ?? [:], rules: recordRules),
-                              merges.merged(record: record, fields: fields(of: record), rules: recordRules))
+            // Before: as the last push that touched the record derived it, from stored history alone.
+            merged[record] = (merges.merged(record: record, fields: context.heads[record] ?? [:], rules: recordRules, withBatch: false),
+                              merges.merged(record: record, fields: fields(of: record), rules: recordRules, withBatch: true))
         }
         guard merges.needs.isEmpty else {
             plan.needs = merges.needs
@@ -186,13 +187,14 @@ private struct Merges {
         self.inserts = inserts
     }
 
-    /// The fields of a record whose heads hold several values that combine.
-    mutating func merged(record: String, fields: [String: [Version]], rules: FieldRules) -> Set<String> {
+    /// The fields of a record whose heads hold several values that combine, reading the stored
+    /// history and, `withBatch`, the batch's changes.
+    mutating func merged(record: String, fields: [String: [Version]], rules: FieldRules, withBatch: Bool) -> Set<String> {
         var merged = Set<String>()
         for field in rules.mergeCandidates(fields) {
             let key = FieldKey(record: record, field: field)
             var graph = history[key] ?? VersionGraph()
-            for change in batchChanges(key) { graph.add(change) }
+            if withBatch { for change in batchChanges(key) { graph.add(change) } }
             switch FieldMerge.resolve(FieldState(heads: fields[field] ?? []), hook: rules.hook(for: field), graph: graph) {
             case .merged?: merged.insert(field)
             case .needs(let hlcs)?: needs[key, default: []].formUnion(hlcs)
