@@ -11,6 +11,19 @@ package struct NarrativeText: Sendable, Equatable {
     /// The text: sentences joined by a space, paragraphs by a blank line.
     package var text: String { paragraphs.map { $0.joined(separator: " ") }.joined(separator: "\n\n") }
 
+    /// A text read back into paragraphs (at blank lines) and sentences (after `. `): `text` gives it back exactly.
+    package init(parsing text: String) {
+        paragraphs = text.components(separatedBy: "\n\n").map { paragraph in
+            let pieces = paragraph.components(separatedBy: ". ")
+            return pieces.enumerated().map { $0.offset < pieces.count - 1 ? $0.element + "." : $0.element }
+        }
+    }
+
+    /// Paragraphs of sentences.
+    package init(paragraphs: [[String]]) {
+        self.paragraphs = paragraphs
+    }
+
     /// A text of `paragraphs` paragraphs of 3 to 7 sentences.
     package static func random(paragraphs count: Int, using random: inout SplitMix64) -> NarrativeText {
         NarrativeText(paragraphs: (0..<count).map { _ in

@@ -55,7 +55,7 @@ extension Replica {
                 let rules = FieldRules(schema, collection: view.conflict.collection)
                 let heads = try Replica.acceptedHeads(record: view.conflict.record, field: view.conflict.field, db)
                 if case .conflict(.missing)? = try Replica.merges(record: view.conflict.record, fields: [view.conflict.field: heads], rules: rules, db)[view.conflict.field] {
-                    fields.append(Wire.HistoryRequest.Field(record: view.conflict.record, field: view.conflict.field, heads: heads.map(\.hlc)))
+                    fields.append(Wire.HistoryRequest.Field(record: view.conflict.record, field: view.conflict.field, heads: FieldState(heads: heads).heads.map(\.hlc)))
                 }
             }
             return fields
