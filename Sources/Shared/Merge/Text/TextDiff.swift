@@ -75,7 +75,9 @@ package enum TextDiff {
 
     /// The first `words` words of a text on one line, with ` … ` when there is more (line breaks show as ` ⏎ `).
     package static func excerpt(_ text: String, words count: Int = 24) -> String {
-        let shown = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: " ⏎ ")
+        var text = text.replacingOccurrences(of: "\r\n", with: "\n")
+        while text.hasSuffix("\n") { text.removeLast() }
+        let shown = text.replacingOccurrences(of: "\n", with: " ⏎ ")
         let words = shown.split(separator: " ", omittingEmptySubsequences: false)
         return words.count > count ? words.prefix(count).joined(separator: " ") + " …" : shown
     }
