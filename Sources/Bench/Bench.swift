@@ -39,6 +39,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Replicas to measure: unencrypted, encrypted, or both side by side in the same run.", valueName: "off|on|both"))
     var encryption = "both"
 
+    @Flag(name: .customLong("text-merge-only"), help: "Only the merge of long text (in process, no programs): timings and the false conflicts of each way of cutting text.")
+    var textMergeOnly = false
+
     func validate() throws {
         guard ["off", "on", "both"].contains(encryption) else { throw ValidationError("--encryption takes off, on or both") }
     }
@@ -48,6 +51,12 @@ struct Bench: AsyncParsableCommand {
             records = [200, 1_000]
             replicas = 5
             changesPerReplica = 24
+        }
+        let textRows = TextMergeBench.rows(repeats: smoke ? 3 : 50)
+        let falseConflicts = TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
+        if textMergeOnly {
+            Table.print(textRows, machine: Machine.describe())
+            return print("\n" + falseConflicts)
         }
         let binURL = bin.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-bench-\(UUID().uuidString)")
@@ -79,8 +88,9 @@ struct Bench: AsyncParsableCommand {
         runner.encrypted = encryption != "off"
         if !importOnly { rows += try runner.concurrency(replicas: replicas, changesPerReplica: changesPerReplica) }
         let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
-        Table.print(rows, machine: Machine.describe() + "\nserver store: " + store)
+        Table.print(rows + textRows, machine: Machine.describe() + "\nserver store: " + store)
         if encryption == "both" { Table.printEncryptionCost(pairs) }
+        print("\n" + falseConflicts)
     }
 }
 

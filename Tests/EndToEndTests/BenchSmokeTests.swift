@@ -14,7 +14,8 @@ import Testing
         let result = try Programs.run("casebook-bench", arguments)
         #expect(result.code == 0, "\(result.stderr)")
         for phase in ["raw SQLite insert (baseline)", "| push |", "| initial pull |", "incremental pull", "no-op sync", "`casebook add`",
-                      "`casebook list --where`", "concurrency: 5 replicas at once"] {
+                      "`casebook list --where`", "concurrency: 5 replicas at once", "text merge: 2 concurrent edits",
+                      "field merge (base found through history)", "| the same word changed two ways (a real conflict) | 20 | 20 | 20 | 20 |"] {
             #expect(result.stdout.contains(phase), "missing \(phase) in:\n\(result.stdout)")
         }
         #expect(result.stdout.contains("errors 0"))

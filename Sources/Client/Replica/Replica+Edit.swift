@@ -112,8 +112,10 @@ struct LocalEditor {
     /// then each group touched, whole and in its order (members not set keep the value shown).
     private func withGroups(_ values: [String: FieldValue], record: RecordRef, rules: FieldRules) throws -> [(String, FieldValue)] {
         var ordered = values.filter { rules.group(of: $0.key) == nil }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        let shown = rules.groups.isEmpty ? [:] : try ReplicaQuery.record(record, db).fields
-        for group in rules.groups where group.fields.contains(where: { values[$0] != nil }) {
+        let touched = rules.groups.filter { $0.fields.contains { values[$0] != nil } }
+        guard !touched.isEmpty else { return ordered }
+        let shown = try ReplicaQuery.record(record, db).fields
+        for group in touched {
             ordered += group.fields.map { ($0, values[$0] ?? shown[$0] ?? .unset) }
         }
         return ordered
