@@ -74,12 +74,14 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
-        // The benchmark: runs the real programs and compares them with raw SQLite (docs/performance.md).
+        // The benchmark: runs the real programs and compares them with raw SQLite (docs/performance.md);
+        // times the text merge on the narrative texts and edits the tests use (TestSupport).
         .executableTarget(
             name: "Bench",
             dependencies: [
                 "Shared",
                 "SQLiteSupport",
+                "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -88,12 +90,13 @@ let package = Package(
             name: "SharedTests",
             dependencies: [
                 "Shared",
+                "TestSupport",
                 "Yams",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        // What the server and end-to-end tests need: the store kinds, PostgreSQL databases made for a test, and random
-        // multi-replica histories for the differential tests.
+        // What the server and end-to-end tests need: the store kinds, PostgreSQL databases made for a test, random
+        // multi-replica histories for the differential tests, and narrative texts with the edits researchers make.
         .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
         .testTarget(
             name: "ServerTests",

@@ -50,6 +50,8 @@ struct Bench: AsyncParsableCommand {
 
     @Flag(name: .customLong("files-only"), help: "Only the evidence-files phase (with encrypted replicas unless --encryption off).")
     var filesOnly = false
+    @Flag(name: .customLong("text-merge-only"), help: "Only the merge of long text (in process, no programs): timings and the false conflicts of each way of cutting text.")
+    var textMergeOnly = false
 
     func validate() throws {
         guard ["off", "on", "both"].contains(encryption) else { throw ValidationError("--encryption takes off, on or both") }
@@ -64,6 +66,12 @@ struct Bench: AsyncParsableCommand {
             fileSize = 9
             fileRuns = 1
             attachments = 150
+        }
+        let textRows = filesOnly ? [] : TextMergeBench.rows(repeats: smoke ? 3 : 50)
+        let falseConflicts = filesOnly ? "" : TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
+        if textMergeOnly {
+            Table.print(textRows, machine: Machine.describe())
+            return print("\n" + falseConflicts)
         }
         let binURL = bin.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-bench-\(UUID().uuidString)")
@@ -96,13 +104,15 @@ struct Bench: AsyncParsableCommand {
         if !importOnly && !filesOnly { rows += try runner.concurrency(replicas: replicas, changesPerReplica: changesPerReplica) }
         let files = importOnly ? [] : try runner.filePhases(size: fileSize << 20, runs: fileRuns, attachments: attachments)
         let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
-        if rows.isEmpty {
+        let shown = rows + textRows
+        if shown.isEmpty {
             Swift.print("machine: \(Machine.describe())\nserver store: \(store)")
         } else {
-            Table.print(rows, machine: Machine.describe() + "\nserver store: " + store)
+            Table.print(shown, machine: Machine.describe() + "\nserver store: " + store)
         }
         if encryption == "both" && !filesOnly { Table.printEncryptionCost(pairs) }
         if !files.isEmpty { Table.printFiles(files, runs: fileRuns) }
+        if !filesOnly { print("\n" + falseConflicts) }
     }
 }
 

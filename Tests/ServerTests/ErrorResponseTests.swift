@@ -37,6 +37,7 @@ import Testing
         func fileUsage(project: String) async throws -> FileUsage { throw error }
         func setFileQuota(project: String, bytes: Int64?) async throws { throw error }
         func purgeFiles(project: String, dryRun: Bool) async throws -> FilePurge { throw error }
+        func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int) async throws -> Wire.HistoryResponse { throw error }
     }
 
     struct Unexpected: Error {}

@@ -34,9 +34,17 @@ import Testing
             let model = history.model
             for record in history.records { statuses["\(model.status(record: record))".prefix(while: { $0 != "(" }).description, default: 0] += 1 }
             statuses["field conflicts", default: 0] += model.conflicts.filter { $0.field != Change.deletedField }.count
+            for record in history.records {
+                switch model.resolution(record: record, field: "description") {
+                case .merged?: statuses["text merges", default: 0] += 1
+                case .conflict?: statuses["text conflicts", default: 0] += 1
+                default: break
+                }
+            }
         }
         // The histories hold every kind of outcome, so the comparison means something.
-        #expect(["alive", "deleted", "deleteConflict", "field conflicts"].allSatisfy { statuses[$0, default: 0] > 0 }, "\(statuses)")
+        #expect(["alive", "deleted", "deleteConflict", "field conflicts", "text merges", "text conflicts"].allSatisfy { statuses[$0, default: 0] > 0 },
+                "\(statuses)")
     }
 
     /// The store's heads (through its snapshot), its open conflict rows, and what they show, against the model.

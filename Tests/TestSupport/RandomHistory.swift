@@ -8,8 +8,11 @@ import Shared
 /// The same seed gives the same history and deliveries, so a failure reproduces.
 package struct RandomHistory: Sendable {
     package static let collection = "incidents"
-    /// `title` is required (never unset); `location` may be cleared.
-    package static let fields = ["title", "location"]
+    /// `title` is required (never unset); `location` may be cleared; `description` is long text,
+    /// whose concurrent edits merge when they change different lines (the model applies the `upr` schema's rules).
+    package static let fields = ["title", "location", "description"]
+    /// The schema the histories follow: its field rules decide merges and conflicts.
+    package static let schema = Schema.upr
 
     /// The records the history touches.
     package let records: [String]
@@ -20,7 +23,7 @@ package struct RandomHistory: Sendable {
 
     /// One simulated replica: its view, its clock, and the changes it has not pushed yet.
     private struct Node {
-        var view = InMemoryReplica()
+        var view = InMemoryReplica(schema: RandomHistory.schema)
         var clock: HybridClock
         var unpushed: [Change] = []
         var pulled = 0
@@ -77,6 +80,10 @@ package struct RandomHistory: Sendable {
         let seen = fields.flatMap { node.view.state(record: record, field: $0).heads.map(\.hlc) }
         if roll < 50 {
             let field = fields.randomElement(using: &random)!
+            if field == "description" {
+                let text = Self.edited(node.view.value(record: record, field: field), random: &random)
+                return make(field, text, node.view.editParents(record: record, field: field))
+            }
             let values: [FieldValue] = field == "title" ? [.text("x"), .text("y"), .text("z")] : [.text("x"), .text("y"), .unset]
             return make(field, values.randomElement(using: &random)!, node.view.state(record: record, field: field).editParents)
         }
@@ -96,6 +103,24 @@ package struct RandomHistory: Sendable {
             return make(conflict.field, conflict.versions.randomElement(using: &random)!.value, state.resolutionParents)
         }
         return nil
+    }
+
+    /// A short text edited as people edit a description: a line rewritten, added or removed (or
+    /// cleared now and then), so concurrent edits sometimes touch different lines and merge, and
+    /// sometimes the same line and conflict.
+    static func edited(_ value: FieldValue, random: inout SplitMix64) -> FieldValue {
+        var lines = value.isUnset ? [] : value.displayText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let roll = Int.random(in: 0..<100, using: &random)
+        let word = ["arrest", "hearing", "задержание", "witness", "Ерла\u{0301}н", "appeal"].randomElement(using: &random)!
+        if roll < 5 { return .unset }
+        if lines.count < 3 || roll < 35 {
+            lines.insert("\(word) \(Int.random(in: 1...99, using: &random))", at: Int.random(in: 0...lines.count, using: &random))
+        } else if roll < 85 {
+            lines[Int.random(in: 0..<lines.count, using: &random)] += " \(word)"
+        } else {
+            lines.remove(at: Int.random(in: 0..<lines.count, using: &random))
+        }
+        return .text(lines.joined(separator: "\n"))
     }
 
     /// A delete of `record` covering every version the node sees (nil when it sees none).
@@ -123,7 +148,7 @@ package struct RandomHistory: Sendable {
 
     /// The reference model fed every delivery in order.
     package var model: InMemoryReplica {
-        var model = InMemoryReplica()
+        var model = InMemoryReplica(schema: Self.schema)
         for batch in deliveries { for change in batch { model.apply(change) } }
         return model
     }

@@ -14,14 +14,16 @@ struct Casebook: AsyncParsableCommand {
             (or set CASEBOOK_TOKEN, or type the token when asked)
             then add records, edit them, and run 'casebook sync' whenever you are online.
             Conflicting edits are kept side by side: see them with 'casebook conflicts' and settle
-            them with 'casebook resolve'. Evidence files: 'casebook attach ID FILE...' (stored encrypted,
+            them with 'casebook resolve' (a long text's versions together in your editor: --edit).
+            Edits of different parts of a long text merge by themselves; 'casebook diff' shows what
+            each version changed. Evidence files: 'casebook attach ID FILE...' (stored encrypted,
             uploaded by the next sync), 'files', 'fetch', 'extract', 'custody', 'verify'.
             --home DIR and --passphrase-file FILE may also come before the command: casebook --home DIR sync
             """,
         version: CasebookVersion.line(program: "casebook"),
         subcommands: [
             Init.self, Add.self, Edit.self, Delete.self, Show.self, List.self, Status.self, Sync.self,
-            Conflicts.self, Resolve.self, Log.self, Import.self, Export.self, Report.self,
+            Conflicts.self, Resolve.self, Log.self, Diff.self, Import.self, Export.self, Report.self,
             Attach.self, Files.self, Fetch.self, Extract.self, Custody.self,
             Unlock.self, Lock.self, ChangePassphrase.self, Wipe.self, Encrypt.self, Verify.self, Pin.self,
             AgentServe.self,

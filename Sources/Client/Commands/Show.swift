@@ -22,8 +22,11 @@ extension Casebook {
             let order = settings.schema.collection(view.collection)?.fields.map(\.name) ?? []
             let names = order.filter { view.fields[$0] != nil } + view.fields.keys.filter { !order.contains($0) }.sorted()
             let width = names.map(\.count).max() ?? 0
+            // A group's conflict marks each of its members.
+            let groups = settings.schema.collection(view.collection)?.groups ?? []
+            let conflicted = Set(view.conflictFields + groups.filter { view.conflictFields.contains($0.name) }.flatMap(\.fields))
             for name in names {
-                let marker = view.conflictFields.contains(name) ? "  (in conflict)"
+                let marker = conflicted.contains(name) ? "  (in conflict)"
                     : view.danglingFields.contains(name) ? "  (refers to a record that was deleted or is not here)" : ""
                 let text = view.fields[name]!.displayText.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: width + 4))
                 Output.line("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(text)\(marker)")

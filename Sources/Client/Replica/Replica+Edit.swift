@@ -44,7 +44,7 @@ struct LocalEditor {
 
     /// An open conflict (by full id or unique prefix) with its numbered choices.
     func conflict(_ typed: String) throws -> (view: ConflictView, choices: [ConflictChoice]) {
-        let view = try ReplicaQuery.conflict(typed, db)
+        let view = try ReplicaQuery.conflict(typed, db, schema: schema)
         return (view, try view.choices(node: settings.node, db))
     }
 
@@ -91,18 +91,33 @@ struct LocalEditor {
         case added, changed, unchanged
     }
 
-    /// Sets and unsets fields of an existing record.
+    /// Sets and unsets fields of an existing record. A field of a group brings the group's other
+    /// members along with their current values, all stamped one after another (`FieldGroup`).
     mutating func edit(record: RecordRef, values: [String: FieldValue]) throws {
         guard record.visible else {
             throw ClientError("record \(record.id) was deleted: it cannot be edited (see 'casebook conflicts' if someone edited it meanwhile)")
         }
         for (field, value) in values { try schema.validate(value, collection: record.collection, field: field) }
         try checkReferences(values, collection: record.collection)
-        for (field, value) in values.sorted(by: { $0.key < $1.key }) {
-            let parents = FieldState(heads: try Replica.acceptedHeads(record: record.id, field: field, db)).editParents
+        let rules = FieldRules(schema, collection: record.collection)
+        for (field, value) in try withGroups(values, record: record, rules: rules) {
+            let parents = try Replica.editParents(record: record.id, field: field, rules: rules, db)
             try stage(record: record.id, collection: record.collection, field: field, value: value, base: parents.base, supersedes: parents.supersedes)
         }
         try Replica.refresh(record: record.id, schema: schema, db)
+    }
+
+    /// The fields an edit writes, in the order it stamps them: the fields outside groups by name,
+    /// then each group touched, whole and in its order (members not set keep the value shown).
+    private func withGroups(_ values: [String: FieldValue], record: RecordRef, rules: FieldRules) throws -> [(String, FieldValue)] {
+        var ordered = values.filter { rules.group(of: $0.key) == nil }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let touched = rules.groups.filter { $0.fields.contains { values[$0] != nil } }
+        guard !touched.isEmpty else { return ordered }
+        let shown = try ReplicaQuery.record(record, db).fields
+        for group in touched {
+            ordered += group.fields.map { ($0, values[$0] ?? shown[$0] ?? .unset) }
+        }
+        return ordered
     }
 
     /// Deletes a record, listing every version of its fields this replica has seen.
@@ -118,6 +133,19 @@ struct LocalEditor {
     }
 
     // MARK: Conflicts
+
+    /// Resolves a conflict of a field group with a value for each member: one change per member,
+    /// stamped one after another, each superseding every version of its member.
+    mutating func resolve(_ conflict: Conflict, group: FieldGroup, with values: [String: FieldValue]) throws {
+        for field in group.fields {
+            let value = values[field] ?? .unset
+            try schema.validate(value, collection: conflict.collection, field: field)
+            let parents = FieldState(heads: try Replica.acceptedHeads(record: conflict.record, field: field, db)).resolutionParents
+            try stage(record: conflict.record, collection: conflict.collection, field: field, value: value,
+                      base: parents.base, supersedes: parents.supersedes)
+        }
+        try Replica.refresh(record: conflict.record, schema: schema, db)
+    }
 
     /// Resolves a conflict with `value`: a change that supersedes every value of the conflict.
     mutating func resolve(_ conflict: Conflict, with value: FieldValue) throws {

@@ -31,6 +31,10 @@ struct ConflictView: Sendable {
     var conflict: Conflict
     var title: String?
     var current: FieldValue
+    /// The field group in conflict, when the conflict is a group's (its `field` is the group's name).
+    var group: FieldGroup?
+    /// The field's type, when the schema names it.
+    var type: FieldType?
 }
 
 /// A pending change the server refused.
@@ -137,7 +141,8 @@ enum ReplicaQuery {
         return entries.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
-    static func conflicts(_ db: Database) throws -> [ConflictView] {
+    /// Every open conflict; with the schema, each knows its field's type or group.
+    static func conflicts(_ db: Database, schema: Schema? = nil) throws -> [ConflictView] {
         let rows = try Row.fetchAll(db, sql: """
             SELECT conflict.*, record.title FROM conflict LEFT JOIN record ON record.id = conflict.record
             ORDER BY conflict.collection, record.title, conflict.field
@@ -155,19 +160,21 @@ enum ReplicaQuery {
                     """, arguments: [conflict.record, conflict.field])
                     .map(StorageText.decodeValue) ?? .unset
             }
-            return ConflictView(conflict: conflict, title: row["title"], current: current)
+            let collection = schema?.collection(conflict.collection)
+            return ConflictView(conflict: conflict, title: row["title"], current: current,
+                                group: collection?.groups.first { $0.name == conflict.field }, type: collection?.field(conflict.field)?.type)
         }
     }
 
     /// Finds an open conflict by full id or unique prefix.
-    static func conflict(_ typed: String, _ db: Database) throws -> ConflictView {
+    static func conflict(_ typed: String, _ db: Database, schema: Schema? = nil) throws -> ConflictView {
         let prefix: String
         do {
             prefix = try IDPrefix.validate(typed, kind: "conflict id")
         } catch {
             throw ClientError(error.message)
         }
-        let all = try conflicts(db)
+        let all = try conflicts(db, schema: schema)
         switch IDPrefix.resolve(prefix, among: all.map(\.conflict.id)) {
         case .found(let id): return all.first { $0.conflict.id == id }!
         case .notFound:
@@ -181,6 +188,14 @@ enum ReplicaQuery {
         try String.fetchOne(db, sql: """
             SELECT change.field FROM record JOIN change ON change.record_key = record.key WHERE record.id = ? AND change.hlc = ?
             """, arguments: [record, hlc.text])
+    }
+
+    /// The value a stored change of a record's field wrote, nil when the replica does not hold it.
+    static func value(of hlc: HLC, record: String, field: String, _ db: Database) throws -> FieldValue? {
+        try String.fetchOne(db, sql: """
+            SELECT change.value FROM record JOIN change ON change.record_key = record.key
+            WHERE record.id = ? AND change.hlc = ? AND change.field = ?
+            """, arguments: [record, hlc.text, field]).map(StorageText.decodeValue)
     }
 
     static func pendingCount(_ db: Database) throws -> Int {

@@ -14,6 +14,15 @@ extension Replica {
         try await read { db in try ReplicaQuery.log(try RecordRef.find(typed, db), db) }
     }
 
+    /// The versions of a record's fields (one field, or all) beside the values they replaced, oldest first.
+    func diffs(_ typed: String, field: String?, schema: Schema, user: String) async throws -> [FieldDiff] {
+        try await read { db in
+            let ref = try RecordRef.find(typed, db)
+            if let field { _ = try schema.requireField(field, in: try schema.requireCollection(ref.collection)) }
+            return try FieldDiff.all(of: ref, field: field, schema: schema, user: user, db)
+        }
+    }
+
     /// The visible records of a collection matching every `FIELD=VALUE` filter, as `list` and `export` show them.
     func records(in collection: String, where filters: [String] = [], schema: Schema) async throws -> [RecordView] {
         try await read { db in
@@ -36,18 +45,22 @@ extension Replica {
         }
     }
 
-    /// Every open conflict with its numbered choices; `node` tells which values were written here.
-    func conflicts(node: NodeID) async throws -> [(view: ConflictView, choices: [ConflictChoice])] {
+    /// Every open conflict with its numbered choices, and for long text where the versions differ;
+    /// `node` tells which values were written here.
+    func conflicts(node: NodeID, schema: Schema? = nil) async throws -> [(view: ConflictView, choices: [ConflictChoice], text: TextConflict?)] {
         try await read { db in
-            try ReplicaQuery.conflicts(db).map { ($0, try $0.choices(node: node, db)) }
+            try ReplicaQuery.conflicts(db, schema: schema).map { view in
+                (view, try view.choices(node: node, db), view.type == .longText ? try TextConflict.of(view, db) : nil)
+            }
         }
     }
 
-    /// One open conflict (by full id or unique prefix) with its numbered choices.
-    func choices(for typed: String, node: NodeID) async throws -> (view: ConflictView, choices: [ConflictChoice]) {
+    /// One open conflict (by full id or unique prefix) with its numbered choices and, for text, its base.
+    func choices(for typed: String, node: NodeID, schema: Schema? = nil) async throws
+        -> (view: ConflictView, choices: [ConflictChoice], text: TextConflict?) {
         try await read { db in
-            let view = try ReplicaQuery.conflict(typed, db)
-            return (view, try view.choices(node: node, db))
+            let view = try ReplicaQuery.conflict(typed, db, schema: schema)
+            return (view, try view.choices(node: node, db), try TextConflict.of(view, db))
         }
     }
 

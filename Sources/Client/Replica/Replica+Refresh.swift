@@ -34,9 +34,16 @@ extension Replica {
             visible = DeletionRule.status(fields: accepted.fields).isVisible
         }
 
+        // Fields whose heads' different values combine show their merge (and are not in conflict).
+        // Rules matter only where a field holds several versions: most records skip building them.
+        let rules = accepted.fields.values.contains { $0.count > 1 } ? FieldRules(schema, collection: collection) : .none
+        var merged: [String: FieldValue] = [:]
+        for (field, outcome) in try merges(record: record, fields: accepted.fields, rules: rules, db) {
+            if case .merged(let value) = outcome { merged[field] = value }
+        }
         var values: [String: FieldValue] = [:]
         for (field, versions) in accepted.fields where field != Change.deletedField {
-            values[field] = FieldState(heads: versions).value
+            values[field] = merged[field] ?? FieldState(heads: versions).value
         }
         for entry in pending where entry.field != Change.deletedField { values[entry.field] = entry.value }
         values = values.filter { !$0.value.isUnset }
@@ -59,7 +66,8 @@ extension Replica {
         guard let recordKey = keys.first else { throw ClientError("record \(record) could not be stored in the replica") }
 
         try storeValues(values, recordKey: recordKey, collection: collection, visible: visible, schema: schema, db)
-        try storeConflicts(of: record, collection: collection, accepted: accepted.fields, pending: pendingByField, db)
+        try storeConflicts(of: record, collection: collection, accepted: accepted.fields, rules: rules, merged: Set(merged.keys),
+                           pending: pendingByField, db)
         return recordKey
     }
 
@@ -93,13 +101,16 @@ extension Replica {
     private static let insertKeys = RowsInsert("INSERT OR IGNORE INTO search_key (collection, field, key, record_key) VALUES", row: "(?, ?, ?, ?)")
 
     /// Stores a record's open conflicts; a pending resolution hides its conflict until the server accepts it.
-    private static func storeConflicts(of record: String, collection: String, accepted: [String: [Version]],
-                                       pending pendingByField: [String: OutboxEntry], _ db: Database) throws {
-        let conflicts = Conflict.open(record: record, collection: collection, fields: accepted).values.filter { conflict in
-            // A pending resolution hides the conflict until the server accepts it.
-            guard let entry = pendingByField[conflict.field] else { return true }
-            if conflict.field == Change.deletedField { return false }
-            return !Set(conflict.versions.map(\.hlc)).isSubset(of: Set(entry.parents))
+    private static func storeConflicts(of record: String, collection: String, accepted: [String: [Version]], rules: FieldRules,
+                                       merged: Set<String>, pending pendingByField: [String: OutboxEntry], _ db: Database) throws {
+        let open = Conflict.open(record: record, collection: collection, fields: accepted, rules: rules, merged: merged)
+        let conflicts = open.values.filter { conflict in
+            // A pending resolution hides the conflict until the server accepts it (of a group: every member's).
+            if conflict.field == Change.deletedField { return pendingByField[conflict.field] == nil }
+            let fields = rules.groups.first { $0.name == conflict.field }?.fields ?? [conflict.field]
+            let entries = fields.compactMap { pendingByField[$0] }
+            guard entries.count == fields.count else { return true }
+            return !Set(conflict.versions.map(\.hlc)).isSubset(of: Set(entries.flatMap(\.parents)))
         }
         let insertConflict = try db.cachedStatement(sql: "INSERT INTO conflict (id, record, field, collection, versions) VALUES (?, ?, ?, ?, ?)")
         for conflict in conflicts {

@@ -10,6 +10,15 @@ protocol SyncTransport: Sendable {
     /// `skip`: this replica's own changes up to a sequence number, which it already holds.
     func pull(after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse
     func snapshot(after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse
+    /// The stored versions the automatic merges of `fields` read (`POST /history`).
+    func history(_ fields: [Wire.HistoryRequest.Field]) async throws -> Wire.HistoryResponse
+}
+
+extension SyncTransport {
+    /// A server without history to give: every field answered with nothing.
+    func history(_ fields: [Wire.HistoryRequest.Field]) async throws -> Wire.HistoryResponse {
+        Wire.HistoryResponse(changes: [], answered: fields.count, serverTime: 0)
+    }
 }
 
 /// The HTTP side of the protocol over one `ServerConnection`: one method per endpoint, errors as
@@ -84,6 +93,12 @@ final class SyncClient: SyncTransport {
 
     func snapshot(after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse {
         try await send(.GET, "snapshot", query: "after=\(after?.text ?? "")&limit=\(limit)", decode: WireCodec.decodeSnapshotResponse)
+    }
+
+    func history(_ fields: [Wire.HistoryRequest.Field]) async throws -> Wire.HistoryResponse {
+        try await send(.POST, "history", body: try JSONEncoder().encode(Wire.HistoryRequest(fields: fields))) {
+            try JSONDecoder().decode(Wire.HistoryResponse.self, from: $0)
+        }
     }
 
     private func send<T>(_ method: HTTPMethod, _ endpoint: String, query: String? = nil, body: Data? = nil,

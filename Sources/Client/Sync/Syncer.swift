@@ -61,6 +61,7 @@ struct Syncer {
         report.pushSeconds = (clock.now - start).seconds
         start = clock.now
         report.pulled += try await pullLog(&state, custodySeq: &report.custodySeq)
+        try await fetchHistory()
         report.pullSeconds = (clock.now - start).seconds
         (report.conflicts, report.rejected) = try await replica.syncSummary()
         return report
@@ -135,6 +136,27 @@ struct Syncer {
             pending = next
         }
         return received
+    }
+
+    /// The versions automatic merges need and this replica lacks (it joined from a snapshot, which
+    /// carries only the current versions): until it has them, such a field shows as a conflict.
+    /// A server from before `/history` answers 404: the fields stay as they are.
+    private func fetchHistory() async throws {
+        var fields = try await replica.incompleteMerges(schema: settings.schema)
+        while !fields.isEmpty {
+            let asked = Array(fields.prefix(Wire.HistoryRequest.maxFields))
+            let answer: Wire.HistoryResponse
+            do {
+                answer = try await client.history(asked)
+            } catch let error as ClientError where error.status == 404 {
+                return
+            }
+            if !answer.changes.isEmpty {
+                try PageCheck.changes(answer.changes, serverTime: try PageCheck.serverTime(answer.serverTime, from: server), schema: settings.schema, from: server)
+                try await replica.applyHistory(answer.changes, schema: settings.schema)
+            }
+            fields.removeFirst(max(1, min(answer.answered, asked.count)))
+        }
     }
 
     // MARK: Push

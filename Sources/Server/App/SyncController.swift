@@ -4,7 +4,7 @@ import Hummingbird
 import Logging
 import Shared
 
-/// The v1 endpoints: health, schema, push, pull and snapshot.
+/// The v1 endpoints: health, schema, push, pull, snapshot and history.
 struct SyncController: Sendable {
     let store: any SyncStore
     let settings: ServerSettings
@@ -19,6 +19,7 @@ struct SyncController: Sendable {
         project.post("push") { request, context in try await push(request, context) }
         project.get("pull") { request, context in try await pull(request, context) }
         project.get("snapshot") { request, context in try await snapshot(request, context) }
+        project.post("history") { request, context in try await history(request, context) }
     }
 
     /// The project named by the path, percent-decoded (`k%7A` is `kz`). It is checked against the
@@ -98,6 +99,32 @@ struct SyncController: Sendable {
         var page = try await store.snapshot(project: project, after: after, limit: try pageSize(request), maxBytes: settings.maxPageBytes)
         page.serverTime = settings.clock()
         return JSONResponse.raw(WireCodec.encode(page))
+    }
+
+    /// The versions the automatic merges of some fields read: any member may ask (it reads what a pull would give).
+    private func history(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let project = projectName(context)
+        _ = try await guardian.authorize(request, context: context, project: project, push: false)
+        var request = request
+        let body = try await request.collectBody(upTo: settings.maxBodyBytes)
+        let asked: Wire.HistoryRequest
+        do {
+            asked = try JSONDecoder().decode(Wire.HistoryRequest.self, from: Data(buffer: body))
+        } catch let error as DecodingError {
+            throw APIError.badRequest("the history request is not valid: \(DecodingErrorText.describe(error))")
+        }
+        guard asked.fields.count <= Wire.HistoryRequest.maxFields else {
+            throw APIError.tooLarge("a history request may name at most \(Wire.HistoryRequest.maxFields) fields, this one names \(asked.fields.count): ask in parts")
+        }
+        for (index, field) in asked.fields.enumerated() {
+            guard RecordID.isValid(field.record) else { throw APIError.badRequest("fields[\(index)].record: a record id is 32 characters 0-9a-f") }
+            guard field.heads.count <= MergeRule.Limits.headsPerField else {
+                throw APIError.badRequest("fields[\(index)].heads: at most \(MergeRule.Limits.headsPerField) versions")
+            }
+        }
+        var answer = try await store.history(project: project, fields: asked.fields, maxBytes: settings.maxPageBytes)
+        answer.serverTime = settings.clock()
+        return try JSONResponse.make(answer)
     }
 
     static func integer(_ request: Request, _ name: String, default value: Int64) throws -> Int64 {

@@ -11,7 +11,14 @@ extension SQLiteSyncStore {
         try await write { db in
             let (projectID, schema) = try Self.project(db, name: project)
             let context = try Self.loadContext(db, projectID: projectID, changes: changes)
-            let plan = PushPlanner.plan(changes, schema: schema, author: author, policy: policy, context: context)
+            let planning = PushPlanner.start(changes, schema: schema, author: author, policy: policy, context: context)
+            var history = FieldHistory()
+            var plan = planning.finish(history: history)
+            // Automatic merges of long text read stored versions: only when a batch leaves concurrent texts.
+            while !plan.needs.isEmpty {
+                history.loaded(plan.needs, found: try Self.versions(Set(plan.needs.values.joined()), db, projectID: projectID).map(\.change))
+                plan = planning.finish(history: history)
+            }
             try Self.write(plan, db, projectID: projectID)
             try self.faults.check("push")
             return plan.results

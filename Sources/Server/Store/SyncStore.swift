@@ -67,6 +67,9 @@ protocol SyncStore: Sendable {
     /// Removes (with `dryRun`, only lists) the complete and partial files no live record of the
     /// project references (`FileReferences`); custody logs stay.
     func purgeFiles(project: String, dryRun: Bool) async throws -> FilePurge
+    /// The stored versions the automatic merge of each field's heads reads (`HistoryWalk`), field by
+    /// field until about `maxBytes` (at least one field).
+    func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int) async throws -> Wire.HistoryResponse
 }
 
 extension SyncStore {

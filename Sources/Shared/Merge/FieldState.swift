@@ -75,6 +75,12 @@ package struct FieldState: Hashable, Sendable {
         return (winner.hlc, heads.dropFirst().filter { $0.value == winner.value }.map(\.hlc))
     }
 
+    /// The versions a new local edit builds on when the heads' different values combine
+    /// automatically (`FieldMerge`): every head, since the author saw their merge. Otherwise `editParents`.
+    package func editParents(merged: Bool) -> (base: HLC?, supersedes: [HLC]) {
+        merged && isConflicted ? resolutionParents : editParents
+    }
+
     /// The versions a resolution supersedes: the winner as base and every other head.
     package var resolutionParents: (base: HLC?, supersedes: [HLC]) {
         (winner?.hlc, heads.dropFirst().map(\.hlc))

@@ -130,15 +130,39 @@ package struct CollectionSchema: Codable, Sendable, Hashable {
     /// The field that names a record for people (shown in lists and conflicts).
     package var titleField: String
     package var fields: [FieldSchema]
+    /// Fields that only make sense together: edited together, in conflict together (none when the schema gives none).
+    package var groups: [FieldGroup]
 
-    private enum CodingKeys: String, CodingKey { case name, titleField = "title_field", fields }
+    private enum CodingKeys: String, CodingKey { case name, titleField = "title_field", fields, groups }
 
-    /// A collection with its title field and fields.
-    package init(name: String, titleField: String, fields: [FieldSchema]) {
+    /// A collection with its title field, fields and groups.
+    package init(name: String, titleField: String, fields: [FieldSchema], groups: [FieldGroup] = []) {
         self.name = name
         self.titleField = titleField
         self.fields = fields
+        self.groups = groups
     }
+
+    package init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        titleField = try c.decode(String.self, forKey: .titleField)
+        fields = try c.decode([FieldSchema].self, forKey: .fields)
+        // Schemas stored before groups existed have no key.
+        groups = try c.decodeIfPresent([FieldGroup].self, forKey: .groups) ?? []
+    }
+
+    package func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(titleField, forKey: .titleField)
+        try c.encode(fields, forKey: .fields)
+        // No key when there are none, so a schema without groups encodes as it did before they existed.
+        if !groups.isEmpty { try c.encode(groups, forKey: .groups) }
+    }
+
+    /// The group `field` belongs to, if any.
+    package func group(of field: String) -> FieldGroup? { groups.first { $0.fields.contains(field) } }
 
     /// The field called `name`, if any.
     package func field(_ name: String) -> FieldSchema? { fields.first { $0.name == name } }
@@ -229,6 +253,7 @@ package struct Schema: Codable, Sendable, Hashable {
                 throw SchemaError(message: "collection '\(collection.name)' names title field '\(collection.titleField)', which it does not have")
             }
             try Schema.checkAliases(of: collection)
+            try Schema.checkGroups(of: collection)
         }
         try report?.check(in: self)
         var vocabularyNames = Set<String>()

@@ -19,7 +19,15 @@ extension PostgresSyncStore {
             }
             let schema = try Schema.fromJSON(Data(schemaText.utf8))
             let context = try await Self.loadContext(db, projectID: projectID, lastSeq: lastSeq, changes: changes, logger: logger)
-            let plan = PushPlanner.plan(changes, schema: schema, author: author, policy: policy, context: context)
+            let planning = PushPlanner.start(changes, schema: schema, author: author, policy: policy, context: context)
+            var history = FieldHistory()
+            var plan = planning.finish(history: history)
+            // Automatic merges of long text read stored versions: only when a batch leaves concurrent texts.
+            while !plan.needs.isEmpty {
+                let found = try await Self.versions(Set(plan.needs.values.joined()), db, projectID: projectID, logger: logger)
+                history.loaded(plan.needs, found: found.map(\.change))
+                plan = planning.finish(history: history)
+            }
             try await Self.write(plan, db, projectID: projectID, logger: logger)
             try self.faults.check("push")
             return plan.results

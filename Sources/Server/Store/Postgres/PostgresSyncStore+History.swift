@@ -1,0 +1,38 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Shared
+
+// Stored versions by HLC: what automatic merges read, for a push and for `/history`.
+extension PostgresSyncStore {
+    func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int) async throws -> Wire.HistoryResponse {
+        try await transaction(readOnly: true) { db, logger in
+            guard let (projectID, schemaText) = try await db.query(
+                "SELECT id, schema FROM project WHERE name = \(project)", logger: logger
+            ).decode((Int64, String).self).collect().first else {
+                throw StoreError.notFound("there is no project named '\(project)'")
+            }
+            let schema = try Schema.fromJSON(Data(schemaText.utf8))
+            var walks: [HistoryWalk] = []
+            var bytes = 0
+            for field in fields where bytes < maxBytes {
+                var walk = HistoryWalk(field, schema: schema)
+                while let needs = walk.next() {
+                    walk.loaded(needs, found: try await Self.versions(needs, db, projectID: projectID, logger: logger))
+                }
+                bytes += walk.changes.reduce(0) { $0 + PageCutter.estimatedSize($1) }
+                walks.append(walk)
+            }
+            return HistoryWalk.response(walks, maxBytes: maxBytes)
+        }
+    }
+
+    /// The stored changes with these HLCs (any record and field), in one statement.
+    static func versions(_ hlcs: Set<HLC>, _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws -> [Wire.LoggedChange] {
+        guard !hlcs.isEmpty else { return [] }
+        let texts = hlcs.map(\.text)
+        return try await rows(db.query(
+            "SELECT \(unescaped: changeColumns) FROM change WHERE project_id = \(projectID) AND hlc = ANY(\(texts)::text[])", logger: logger
+        )).map(loggedChange)
+    }
+}
