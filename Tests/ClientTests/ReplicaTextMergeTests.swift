@@ -59,6 +59,22 @@ import Testing
         #expect(try local.show(Self.record).fields["description"]?.displayText.contains("A witness saw the arrest.") == true)
     }
 
+    @Test func aTextConflictRecordedBeforeAutomaticMergesIsSettledAtTheNextSync() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let (title, v0, ana, bek) = history
+        try apply(local, [title, v0, ana, bek])
+        // What a replica of an earlier version derived for the same versions: a conflict row.
+        let stale = Conflict(collection: "incidents", record: Self.record, field: "description", versions: [Version(ana), Version(bek)])
+        try await local.replica.write { db in
+            try db.execute(sql: "INSERT INTO conflict (id, record, field, collection, versions) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [stale.id, Self.record, "description", "incidents", String(decoding: try JSONEncoder().encode(stale.versions), as: UTF8.self)])
+        }
+        #expect(try local.show(Self.record).conflictFields == ["description"])
+        #expect(try await local.replica.incompleteMerges(schema: .upr).isEmpty)
+        #expect(try local.show(Self.record).conflictFields.isEmpty)
+    }
+
     @Test func overlappingEditsAreOneConflictShownAsADiffWithTheirBase() async throws {
         let local = try TemporaryReplica()
         defer { local.cleanUp() }

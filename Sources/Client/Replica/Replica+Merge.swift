@@ -47,19 +47,28 @@ extension Replica {
     }
 
     /// The fields in conflict only because their automatic merge needs a version this replica does
-    /// not hold, with their heads: what to ask the server's `/history` for.
+    /// not hold, with their heads: what to ask the server's `/history` for. A text conflict whose
+    /// versions merge now (one a version before automatic merges recorded) is refreshed away.
     func incompleteMerges(schema: Schema) async throws -> [Wire.HistoryRequest.Field] {
-        try await read { db in
-            var fields: [Wire.HistoryRequest.Field] = []
+        let (fields, settled) = try await read { db in
+            var fields: [Wire.HistoryRequest.Field] = [], settled = Set<String>()
             for view in try ReplicaQuery.conflicts(db, schema: schema) where view.type?.mergeHook != nil {
                 let rules = FieldRules(schema, collection: view.conflict.collection)
                 let heads = try Replica.acceptedHeads(record: view.conflict.record, field: view.conflict.field, db)
-                if case .conflict(.missing)? = try Replica.merges(record: view.conflict.record, fields: [view.conflict.field: heads], rules: rules, db)[view.conflict.field] {
-                    fields.append(Wire.HistoryRequest.Field(record: view.conflict.record, field: view.conflict.field, heads: FieldState(heads: heads).heads.map(\.hlc)))
+                switch try Replica.merges(record: view.conflict.record, fields: [view.conflict.field: heads], rules: rules, db)[view.conflict.field] {
+                case .conflict(.missing)?:
+                    fields.append(Wire.HistoryRequest.Field(record: view.conflict.record, field: view.conflict.field,
+                                                            heads: FieldState(heads: heads).heads.map(\.hlc)))
+                case .merged?: settled.insert(view.conflict.record)
+                default: break
                 }
             }
-            return fields
+            return (fields, settled)
         }
+        if !settled.isEmpty {
+            try await write { db in for record in settled { try Replica.refresh(record: record, schema: schema, db) } }
+        }
+        return fields
     }
 
     /// Applies versions fetched for automatic merges (history, not the log: the cursor stays) and
