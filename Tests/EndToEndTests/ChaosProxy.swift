@@ -35,9 +35,14 @@ final class ChaosProxy: @unchecked Sendable {
         frozen.set(on)
     }
 
-    /// Listens on `listenPort` (0: a free one) and forwards to `upstreamPort`.
-    init(upstreamPort: Int, seed: UInt64, passPercent: Int = 35, listenPort: Int = 0) throws {
+    /// At most this many bytes a second in each direction of each connection (0: as fast as it goes).
+    let bytesPerSecond: Int
+
+    /// Listens on `listenPort` (0: a free one) and forwards to `upstreamPort`; `bytesPerSecond` slows
+    /// each direction down to that rate (a slow network).
+    init(upstreamPort: Int, seed: UInt64, passPercent: Int = 35, listenPort: Int = 0, bytesPerSecond: Int = 0) throws {
         self.upstreamPort = upstreamPort
+        self.bytesPerSecond = bytesPerSecond
         self.random = seed
         self.passPercent = passPercent
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -104,7 +109,7 @@ final class ChaosProxy: @unchecked Sendable {
             let up = pass ? Int.max : Int(nextRandom() % 6_000)
             let down = pass ? Int.max : Int(nextRandom() % 65_536)
             if !pass { lock.withLock { cuts += 1 } }
-            let pair = Pair(client: client, upstream: upstream, frozen: frozen)
+            let pair = Pair(client: client, upstream: upstream, frozen: frozen, bytesPerSecond: bytesPerSecond)
             lock.withLock { pairs.append(pair) }
             Thread.detachNewThread { pair.pump(from: client, to: upstream, budget: up) }
             Thread.detachNewThread { pair.pump(from: upstream, to: client, budget: down) }
@@ -117,13 +122,15 @@ final class ChaosProxy: @unchecked Sendable {
         let upstream: Int32
         let frozen: Flag
         let dead = Flag()
+        let bytesPerSecond: Int
         private let lock = NSLock()
         private var open = 2
 
-        init(client: Int32, upstream: Int32, frozen: Flag) {
+        init(client: Int32, upstream: Int32, frozen: Flag, bytesPerSecond: Int = 0) {
             self.client = client
             self.upstream = upstream
             self.frozen = frozen
+            self.bytesPerSecond = bytesPerSecond
         }
 
         /// Ends both directions now (unless already closed: the descriptors may be reused by then).
@@ -151,6 +158,7 @@ final class ChaosProxy: @unchecked Sendable {
                 }
                 if written < count { break }
                 left -= count
+                if bytesPerSecond > 0 { usleep(useconds_t(count * 1_000_000 / bytesPerSecond)) }
             }
             // Cut: close both sides (the peer sees a reset or an early end).
             shutdown(client, Int32(SHUT_RDWR))

@@ -83,9 +83,19 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func aClientKilledMidUploadAndMidDownloadCompletesWithNothingDuplicated(store: StoreKind) async throws {
-        let team = try Team.start(store: store)
-        defer { team.cleanUp() }
-        let ana = team["ana"], bek = team["bek"], token = try #require(team.tokens["ana"])
+        let server = try RunningServer(store: store)
+        defer { server.cleanUp() }
+        let tokens = try server.setUp(users: [("ana", "researcher"), ("bek", "researcher")])
+        try server.start()
+        // The replicas reach the server through a network of 16 MB/s, so that the kills land mid-transfer
+        // whatever the machine's load.
+        let proxy = try ChaosProxy(upstreamPort: Int(server.url.split(separator: ":").last ?? "0") ?? 0, seed: 16, passPercent: 100,
+                                   bytesPerSecond: 16_000_000)
+        defer { proxy.stop() }
+        let ana = Researcher("ana"), bek = Researcher("bek"), token = try #require(tokens["ana"])
+        defer { ana.cleanUp(); bek.cleanUp() }
+        for person in [ana, bek] { try person.ok("init", "--server", "http://127.0.0.1:\(proxy.port)", "--project", "kz", "--token", tokens[person.name] ?? "") }
+        let team = Team(server: server, people: [ana, bek], tokens: tokens)
         let chunks = 12, size = chunks * 4_194_304 - 1_000
         let recording = try EvidenceFiles.random(size, name: "hearing.m4a", for: ana)
         let id = try ana.add("incidents", ["title=Closed hearing"])

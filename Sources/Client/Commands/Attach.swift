@@ -7,10 +7,10 @@ extension Casebook {
         static let configuration = CommandConfiguration(
             abstract: "Attach files to a record: kept (encrypted) in this replica, sent to the server by the next sync.",
             discussion: """
-                Each file is addressed by its SHA-256: the same content attached twice, or by two people, is stored and sent once.
-                Its name is kept without folders or control characters. Attaching is all or nothing: a file that cannot be
-                read, or that changes while it is read, refuses the whole attach and nothing is stored. An 'added' event
-                starts each file's custody log (see 'casebook custody'). Example:
+                Each file is addressed by its SHA-256: the same content attached twice, or by two people, is stored and \
+                sent once. Its name is kept without folders or control characters. Attaching is all or nothing: a file \
+                that cannot be read, or that changes while it is read, refuses the whole attach and nothing is stored. \
+                An 'added' event starts each file's custody log (see 'casebook custody'). Example:
                   casebook attach 3f2a9c photo-0412.jpg statement.pdf
                 """)
 

@@ -7,9 +7,9 @@ extension Casebook {
         static let configuration = CommandConfiguration(
             abstract: "Show a file's chain of custody: who added, uploaded, received, downloaded and extracted it, and when.",
             discussion: """
-                Oldest first. Events made on this replica are sent by the next sync; other replicas' events and the
-                server's 'received' arrive with it. The log is only ever appended to: no command edits or removes an event.
-                Works offline.
+                Oldest first. Events made on this replica are sent by the next sync; other replicas' events and the \
+                server's 'received' arrive with it. The log is only ever appended to: no command edits or removes an \
+                event. Works offline.
                 """)
 
         @Argument(help: ArgumentHelp("The file's SHA-256, or a unique prefix of at least 6 hex digits.", valueName: "SHA256"))

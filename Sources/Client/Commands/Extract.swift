@@ -7,10 +7,10 @@ extension Casebook {
         static let configuration = CommandConfiguration(
             abstract: "Write an attached file's original bytes into a folder, as FOLDER/NAME.",
             discussion: """
-                The bytes are checked against the file's SHA-256 as they are written, and only a whole, checked file
-                gets its name. Nothing is written outside the folder, and an existing file is never replaced unless
-                you add --overwrite. An 'extracted' event is added to the file's custody log (where to is not recorded).
-                The file is written readable by you only. Works offline, once the file is here ('casebook fetch').
+                The bytes are checked against the file's SHA-256 as they are written, and only a whole, checked file \
+                gets its name. Nothing is written outside the folder, and an existing file is never replaced unless you \
+                add --overwrite. An 'extracted' event is added to the file's custody log (where to is not recorded). The \
+                file is written readable by you only. Works offline, once the file is here ('casebook fetch').
                 """)
 
         @Argument(help: ArgumentHelp("The file's SHA-256, or a unique prefix of at least 6 hex digits.", valueName: "SHA256"))

@@ -7,11 +7,11 @@ extension Casebook {
         static let configuration = CommandConfiguration(
             abstract: "Download the content of attached files from the server into this replica.",
             discussion: """
-                Name records (all their files) or files (by SHA-256), or give --all for every file a record here refers to.
-                Files already here are skipped. Each chunk is checked as it arrives and the whole file against its
-                SHA-256 before it counts; an interrupted fetch resumes where it stopped. A 'downloaded' event is added
-                to each file's custody log. 'casebook sync --files' does the same after a sync. Exit 3 when the
-                server cannot be reached.
+                Name records (all their files) or files (by SHA-256), or give --all for every file a record here refers \
+                to. Files already here are skipped. Each chunk is checked as it arrives and the whole file against its \
+                SHA-256 before it counts; an interrupted fetch resumes where it stopped. A 'downloaded' event is added \
+                to each file's custody log. 'casebook sync --files' does the same after a sync. Exit 3 when the server \
+                cannot be reached.
                 """)
 
         @Argument(help: ArgumentHelp("Record ids or SHA-256s (or unique prefixes of at least 6 characters).", valueName: "ID|SHA256"))

@@ -8,9 +8,9 @@ extension Casebook {
         static let configuration = CommandConfiguration(
             abstract: "Send your pending edits to the server and fetch everyone else's.",
             discussion: """
-                Attached files the server lacks are uploaded after the edits, in chunks; their custody events go both ways.
-                Safe to interrupt: what was received is kept, and the next sync continues where this one stopped (an
-                upload or download resumes at its last chunk). Exit 3 when the server cannot be reached.
+                Attached files the server lacks are uploaded after the edits, in chunks; their custody events go both \
+                ways. Safe to interrupt: what was received is kept, and the next sync continues where this one stopped \
+                (an upload or download resumes at its last chunk). Exit 3 when the server cannot be reached.
                 """)
 
         @Flag(help: "Print {\"pushed\", \"pulled\", \"conflicts\", \"rejected\"}.")

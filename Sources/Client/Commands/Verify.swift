@@ -6,10 +6,10 @@ extension Casebook {
         static let configuration = CommandConfiguration(
             abstract: "Check the replica offline: its database, every stored change, and every attached file it holds.",
             discussion: """
-                Every page of the database is read (and authenticated, on an encrypted replica) and its structure checked;
-                every stored change must decode; every file held is read whole, each sealed chunk authenticated, and must
-                hash to its SHA-256. Changes are not signed yet: once they are, each change's signature is checked here too.
-                Exit 1 when anything fails, naming it. Works offline.
+                Every page of the database is read (and authenticated, on an encrypted replica) and its structure \
+                checked; every stored change must decode; every file held is read whole, each sealed chunk \
+                authenticated, and must hash to its SHA-256. Changes are not signed yet: once they are, each change's \
+                signature is checked here too. Exit 1 when anything fails, naming it. Works offline.
                 """)
 
         @Flag(help: "Print {\"files\", \"changes\", \"failures\": [{\"what\", \"id\", \"reason\"}]}.")
