@@ -103,7 +103,7 @@ struct SyncController: Sendable {
 
     /// The versions the automatic merges of some fields read: any member may ask (it reads what a pull would give).
     private func history(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let project = projectName(context)
+        let project = Self.projectName(context)
         _ = try await guardian.authorize(request, context: context, project: project, push: false)
         var request = request
         let body = try await request.collectBody(upTo: settings.maxBodyBytes)
