@@ -7,7 +7,7 @@ import Foundation
 /// merge base. The merge base is their best common ancestor (`MergeBase`); when there are several
 /// (people who each edited the merged text of the same versions), it is their own merge, found the
 /// same way (as git's recursive merge does). The result is a conflict when the hook refuses, when
-/// the heads share no ancestor, when a version the walk must read is not held, or when the walks of
+/// the heads share no ancestor (unless the hook gives a base for that: files merge from none), when a version the walk must read is not held, or when the walks of
 /// one merge read more than `budget` versions.
 ///
 /// Every input is a version named by the heads or by what they build on, and each version's
@@ -78,6 +78,7 @@ package struct FieldMerge: Sendable {
         let base: FieldValue
         switch baseValue(of: sorted, graph: graph) {
         case .merged(let value): base = value
+        case .conflict(.noCommonBase) where hook.baseWhenUnrelated != nil: base = hook.baseWhenUnrelated ?? .unset
         case let other: return other
         }
         guard let merged = hook.merge(base, values) else { return .conflict(.overlapping) }
