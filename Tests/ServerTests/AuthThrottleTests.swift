@@ -106,8 +106,9 @@ import Testing
             let health = try await client.execute(uri: "/v1/health", method: .get)
             #expect(health.status == .ok)
             // Before the fix it queued behind the guessers' 40 slots of 2 s: 80 s. The bound leaves room for a
-            // heavily loaded machine (a full parallel test run on two busy cores took 15 s here once).
-            #expect(ContinuousClock.now - started < .seconds(30), "a valid token waited \(ContinuousClock.now - started)")
+            // heavily loaded machine (full parallel test runs on two busy cores, beside the property tests of the
+            // text merge, took 30-55 s here; alone it takes well under a second).
+            #expect(ContinuousClock.now - started < .seconds(65), "a valid token waited \(ContinuousClock.now - started)")
             // The guessers got 401 after a bounded wait, or 429 with the time to wait.
             let answers = try await guessers.value
             #expect(answers.allSatisfy { $0.status == .unauthorized || $0.status == .tooManyRequests })
