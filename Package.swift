@@ -24,8 +24,10 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
-        // Pure sync core: clock, ids, changes, merge rule, schema, wire types. Foundation only.
-        .target(name: "Shared", resources: [.embedInCode("Resources/upr-schema.json")]),
+        // Pure sync core: clock, ids, changes, merge rule, schema, wire types. Foundation, and
+        // swift-crypto for the digest that signatures and the log's hash chain are built on.
+        .target(name: "Shared", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+                resources: [.embedInCode("Resources/upr-schema.json")]),
         // Binding parameters straight to SQLite for the statements a sync runs once per change.
         .target(name: "SQLiteSupport", dependencies: ["Shared", "CSQLiteTuning", .product(name: "GRDB", package: "GRDB.swift")]),
         // `sqlite3_config` is variadic, so Swift cannot call it: a few lines of C do.
