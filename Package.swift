@@ -43,6 +43,8 @@ let package = Package(
             dependencies: [
                 "Shared",
                 "SQLiteSupport",
+                // Starting an uploaded chunk's writeback early (`sync_file_range`).
+                "CProcess",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -111,7 +113,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ClientTests",
-            dependencies: ["Client", "Shared", "TestSupport", .product(name: "NIOSSL", package: "swift-nio-ssl")]
+            dependencies: ["Client", "Shared", "TestSupport", .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "NIOCore", package: "swift-nio")]
         ),
         // Starts the built programs and drives them as a user would: depending on the executables
         // makes `swift build --build-tests` build the binaries these tests run.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NIOCore
 @testable import Client
 @testable import Shared
 
@@ -57,8 +58,36 @@ final class FakeFileServer: FileTransport, @unchecked Sendable {
         }
     }
 
+    /// Chunk requests the client may have on their way at once (`FileTransport.chunksInFlight`).
+    var pipelineDepth = 1
+    var chunksInFlight: Int { pipelineDepth }
+    /// The index of each chunk upload, in the order they arrived.
+    private(set) var putIndexes: [Int64] = []
+    /// Chunk uploads (by index) to damage on their first arrival, as a bad link would.
+    var damageUploadsOnce: Set<Int64> = []
+
     func putChunk(_ chunk: OutgoingChunk) async throws -> ChunkPut {
+        try put(chunk)
+    }
+
+    /// Takes the chunk at once, as a server answering pipelined requests in their order does; the
+    /// answer is the task's.
+    func sendChunk(_ chunk: OutgoingChunk) -> Task<ChunkPut, any Error> {
+        let answer = Result { try put(chunk) }
+        return Task { try answer.get() }
+    }
+
+    private func put(_ original: OutgoingChunk) throws -> ChunkPut {
         try count("put", chunk: true)
+        var chunk = original
+        lock.withLock {
+            putIndexes.append(chunk.index)
+            if damageUploadsOnce.remove(chunk.index) != nil, chunk.bytes.readableBytes > 0 {
+                let middle = chunk.bytes.readerIndex + chunk.bytes.readableBytes / 2
+                chunk.bytes.setInteger(chunk.bytes.getInteger(at: middle, as: UInt8.self)! ^ 1, at: middle)
+            }
+        }
+        let bytes = Array(chunk.bytes.readableBytesView)
         return lock.withLock {
             if let bytes = complete[chunk.sha256] { return .stored(Wire.ChunkResponse(received: Int64(bytes.count), complete: true)) }
             var upload = uploads[chunk.sha256] ?? ([], chunk.size)
@@ -66,9 +95,9 @@ final class FakeFileServer: FileTransport, @unchecked Sendable {
             let expected = held / Int64(Wire.Files.chunkSize)
             if chunk.index > expected { return .expects(received: held) }
             if chunk.index < expected { return .stored(Wire.ChunkResponse(received: held, complete: false)) }
-            guard Self.hash(chunk.bytes) == chunk.hash,
-                  chunk.bytes.count == Wire.Files.chunkLength(index: chunk.index, size: chunk.size) else { return .corrupt }
-            upload.bytes += chunk.bytes
+            guard Self.hash(bytes) == chunk.hash,
+                  bytes.count == Wire.Files.chunkLength(index: chunk.index, size: chunk.size) else { return .corrupt }
+            upload.bytes += bytes
             if Int64(upload.bytes.count) == chunk.size {
                 uploads[chunk.sha256] = nil
                 guard Self.hash(upload.bytes) == chunk.sha256 else { return .corrupt }
@@ -92,7 +121,7 @@ final class FakeFileServer: FileTransport, @unchecked Sendable {
             var chunk = Array(bytes[start..<start + length])
             let hash = Self.hash(chunk)
             if damageDownloads && !chunk.isEmpty { chunk[chunk.count / 2] ^= 1 }
-            return IncomingChunk(bytes: chunk, size: Int64(bytes.count), hash: hash)
+            return IncomingChunk(bytes: ByteBuffer(bytes: chunk), size: Int64(bytes.count), hash: hash)
         }
     }
 

@@ -55,6 +55,35 @@ import Testing
         #expect(server.requests.count == before)
     }
 
+    @Test func pipelinedChunksAfterOneTheServerRefusedAreSentAgainInOrder() async throws {
+        let local = try TemporaryReplica(onDisk: true)
+        defer { local.cleanUp() }
+        let bytes = EvidenceFixtures.bytes(Self.size, marker: "pipelined")
+        _ = try local.replica.attach(try local.add(["title": .text("Pipelined")]), field: nil,
+                                     paths: [try EvidenceFixtures.file("video.mp4", bytes)], settings: local.settings)
+        let server = FakeFileServer()
+        server.pipelineDepth = 3
+        // Chunk 1 arrives damaged: it is refused, and chunks 2 and 3, already on their way behind it, are
+        // refused as ahead of what the server holds; the client sends 1, 2 and 3 again, in order.
+        server.damageUploadsOnce = [1]
+        let report = try await syncer(local.replica, server).run(custodySeq: 0)
+        #expect(report.uploaded == 1 && report.uploadedBytes == Int64(Self.size))
+        #expect(server.complete[FakeFileServer.hash(bytes)] == bytes)
+        #expect(server.putIndexes == [0, 1, 2, 3, 1, 2, 3])
+
+        // Cut off with three chunks on their way: what the server took is kept, the rest resumes.
+        let other = EvidenceFixtures.bytes(Self.size, marker: "pipelined-cut", seed: 2)
+        _ = try local.replica.attach(try local.add(["title": .text("Cut")]), field: nil,
+                                     paths: [try EvidenceFixtures.file("audio.m4a", other)], settings: local.settings)
+        server.failAfterChunks = server.putIndexes.count + 2
+        await #expect(throws: ClientError.self) { _ = try await syncer(local.replica, server).run(custodySeq: server.custodySeq) }
+        #expect(server.received(FakeFileServer.hash(other)) == 2 * Int64(Wire.Files.chunkSize))
+        server.resetFailures()
+        let resumed = try await syncer(local.replica, server).run(custodySeq: server.custodySeq)
+        #expect(resumed.uploaded == 1 && resumed.uploadedBytes == Int64(Self.size - 2 * Wire.Files.chunkSize))
+        #expect(server.complete[FakeFileServer.hash(other)] == other)
+    }
+
     @Test func aFileTheServerHoldsAlreadyIsNotSentAgain() async throws {
         let local = try TemporaryReplica(onDisk: true)
         defer { local.cleanUp() }

@@ -73,7 +73,8 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func anUploadCutOffGoesOnWithAnotherServerProcess(store: StoreKind) async throws {
-        let harness = try await ServerHarness(store: store)
+        // Every chunk flushed and counted as it comes (see the next test for chunks not flushed yet).
+        let harness = try await ServerHarness(store: store, flushInterval: Int64(Wire.Files.chunkSize))
         defer { harness.cleanUp() }
         let file = TestFile(size: 3 * Wire.Files.chunkSize + 5)
         try await harness.app.test(.router) { client in
@@ -92,6 +93,45 @@ import Testing
             #expect(try await harness.upload(client, as: "ana", file, from: 2).complete)
             #expect(try await harness.download(client, as: "bek", file) == file.bytes)
             #expect(try await harness.custody(client, as: "ana").events.count == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func afterARestartOnlyFlushedChunksCountAndTheUploadGoesOn(store: StoreKind) async throws {
+        let chunk = Int64(Wire.Files.chunkSize)
+        let harness = try await ServerHarness(store: store, flushInterval: 2 * chunk)
+        defer { harness.cleanUp() }
+        let file = TestFile(size: 3 * Wire.Files.chunkSize + 5)
+        try await harness.app.test(.router) { client in
+            for index in 0..<3 {
+                #expect(try await harness.putChunk(client, as: "ana", file, index).status == .ok)
+            }
+            // This process holds three chunks, the last not flushed yet on the embedded store: it counts it.
+            #expect(try await harness.fileStatus(client, as: "ana", [file.sha256]).first?.received == 3 * chunk)
+            let again = try await harness.putChunk(client, as: "ana", file, 1)
+            #expect(try again.decode(Wire.ChunkResponse.self) == Wire.ChunkResponse(received: 3 * chunk, complete: false))
+        }
+        // The process died with chunk 2 written but not flushed: a new one counts only the flushed chunks
+        // on the embedded store; PostgreSQL committed each chunk (a crash loses whole transactions only).
+        let (second, stop) = try await harness.reopen()
+        defer { stop() }
+        let counted = store == .sqlite ? 2 * chunk : 3 * chunk
+        let app = try buildApplication(store: second, settings: harness.settings, port: 0, logger: ServerHarness.logger)
+        try await app.test(.router) { client in
+            #expect(try await harness.fileStatus(client, as: "ana", [file.sha256]).first?.received == counted)
+            if store == .sqlite {
+                // Chunk 2 again first, not 3: what was not flushed is not held.
+                let ahead = try await harness.putChunk(client, as: "ana", file, 3)
+                #expect(ahead.status == .conflict)
+                #expect(ahead.headers[HTTPField.Name(Wire.Files.receivedHeader)!] == String(counted))
+            }
+            #expect(try await harness.upload(client, as: "ana", file, from: Int(counted / chunk)).complete)
+            #expect(try await harness.download(client, as: "bek", file) == file.bytes)
+            #expect(try await harness.custody(client, as: "ana").events.count == 1)
+        }
+        if let folder = harness.filesFolder {
+            let partials = (try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("kz/partial").path)) ?? []
+            #expect(partials.isEmpty)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("kz").path).filter { $0 != "partial" } == [file.sha256])
         }
     }
 

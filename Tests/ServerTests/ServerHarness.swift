@@ -30,12 +30,17 @@ struct ServerHarness {
     var tokens: [String: String] = [:]
     var settings = ServerSettings()
 
-    init(store kind: StoreKind = .sqlite, _ configure: (inout ServerSettings) -> Void = { _ in }) async throws {
+    /// The embedded store's bytes between two flushes of an upload (`SQLiteSyncStore.flushInterval`).
+    let flushInterval: Int64
+
+    init(store kind: StoreKind = .sqlite, flushInterval: Int64 = FileFolder.flushInterval,
+         _ configure: (inout ServerSettings) -> Void = { _ in }) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-server-tests-\(UUID().uuidString)")
         faults = FaultInjector()
+        self.flushInterval = flushInterval
         switch kind {
         case .sqlite:
-            store = try SQLiteSyncStore(folder: folder, faults: faults)
+            store = try SQLiteSyncStore(folder: folder, faults: faults, flushInterval: flushInterval)
         case .postgres:
             let database = try TestPostgres.Database()
             // Generous limits: a CI machine starting dozens of these at once is slow, not broken.
@@ -68,7 +73,7 @@ struct ServerHarness {
             let pool = Task { try? await postgres.run() }
             return (postgres, { pool.cancel() })
         }
-        return (try SQLiteSyncStore(folder: folder), {})
+        return (try SQLiteSyncStore(folder: folder, flushInterval: flushInterval), {})
     }
 
     /// PostgreSQL only: the test database's URL, and psql in it.

@@ -1,9 +1,10 @@
 import Crypto
 import Foundation
+import NIOCore
 import Shared
 
 /// Downloads: chunk by chunk into the file's partial file, each chunk checked against the hash and
-/// size the server announced before it is stored, the next one asked for while this one is stored, and
+/// size the server announced before it is stored, the next ones asked for while this one is stored, and
 /// the whole file checked against its name before it counts. An interrupted download resumes after the
 /// chunks it stored.
 extension FileSyncer {
@@ -23,21 +24,26 @@ extension FileSyncer {
         return (fetched, received)
     }
 
-    /// Fetches one file; returns the bytes received (a resumed download receives fewer than its size).
+    /// Fetches one file, with up to `transport.chunksInFlight` chunks asked for ahead of the one being
+    /// stored; returns the bytes received (a resumed download receives fewer than its size).
     private func download(_ file: FileRef, progress: (Int64) -> Void) async throws -> Int64 {
         let writer = try replica.files.resumeDownload(file.sha256, size: file.size)
         var received: Int64 = 0
         defer { writer.keep() }
         let count = Wire.Files.chunkCount(size: file.size)
-        var next: Task<(IncomingChunk, String), any Error>? = fetch(file.sha256, writer.index)
-        defer { next?.cancel() }
+        var asked = writer.index
+        var ahead: [Task<(IncomingChunk, String), any Error>] = []
+        defer { for task in ahead { task.cancel() } }
         progress(writer.written)
-        while let pending = next {
-            let (chunk, hash) = try await pending.value
-            next = writer.index + 1 < count ? fetch(file.sha256, writer.index + 1) : nil
+        while writer.index < count {
+            while asked < count, ahead.count < max(2, transport.chunksInFlight) {
+                ahead.append(fetch(file.sha256, asked))
+                asked += 1
+            }
+            let (chunk, hash) = try await ahead.removeFirst().value
             try check(chunk, hash: hash, of: file, index: writer.index)
-            try chunk.bytes.withUnsafeBytes { try writer.append($0) }
-            received += Int64(chunk.bytes.count)
+            try chunk.bytes.withUnsafeReadableBytes { try writer.append($0) }
+            received += Int64(chunk.bytes.readableBytes)
             progress(writer.written)
         }
         try replica.files.finishDownload(writer)
@@ -48,10 +54,10 @@ extension FileSyncer {
     /// Asks for a chunk and hashes it when it arrives, off the caller's path (the caller meanwhile
     /// hashes, seals and writes the chunk before it, so the two hashes run on two cores).
     private func fetch(_ sha256: String, _ index: Int64) -> Task<(IncomingChunk, String), any Error> {
-        let transport = self.transport
+        let answer = transport.requestChunk(sha256, index: index)
         return Task {
-            let chunk = try await transport.chunk(sha256, index: index)
-            return (chunk, chunk.bytes.withUnsafeBytes { HexBytes.string(SHA256.hash(data: $0)) })
+            let chunk = try await answer.value
+            return (chunk, chunk.bytes.withUnsafeReadableBytes { HexBytes.string(SHA256.hash(data: $0)) })
         }
     }
 
@@ -61,7 +67,7 @@ extension FileSyncer {
         let expected = Wire.Files.chunkLength(index: index, size: file.size) ?? -1
         let problem: String? =
             chunk.size != file.size ? "the server gives its size as \(chunk.size.map(String.init) ?? "nothing"), the record as \(file.size)"
-            : chunk.bytes.count != expected ? "chunk \(index) has \(chunk.bytes.count) bytes instead of \(expected)"
+            : chunk.bytes.readableBytes != expected ? "chunk \(index) has \(chunk.bytes.readableBytes) bytes instead of \(expected)"
             : chunk.hash != hash ? "chunk \(index) does not hash to what the server announced"
             : nil
         if let problem {

@@ -1,10 +1,11 @@
 import Crypto
 import Foundation
+import NIOCore
 import Shared
 
 /// Uploads: every file held here that the server is not known to hold is asked about (in batches), and
-/// sent chunk by chunk from what the server holds. The next chunk is read and checked while the one
-/// before travels.
+/// sent chunk by chunk from what the server holds, a few chunks on their way at once. The next chunk is
+/// read and checked while the ones before travel.
 extension FileSyncer {
     /// Returns how many files were sent whole, how many bytes were sent, and the files that could not
     /// be sent because this replica's copy is damaged (the others are sent all the same).
@@ -46,56 +47,55 @@ extension FileSyncer {
         return (files, sent, damaged)
     }
 
-    /// Sends the file from the chunk holding `received` on, until the server says it holds it whole.
+    /// Sends the file from the chunk holding `received` on, until the server says it holds it whole, with
+    /// up to `transport.chunksInFlight` chunks on their way at once (the server answers them in order).
     /// Returns the bytes sent; `progress` receives them as they go.
     private func upload(_ sha256: String, size: Int64, from received: Int64, progress: (Int64) -> Void) async throws -> Int64 {
         let file = try StoredFile(store: replica.files, sha256: sha256, size: size)
-        let chunkSize = Int64(Wire.Files.chunkSize)
-        var index = received / chunkSize, sent: Int64 = 0, attempts = 0
-        var next: Task<OutgoingChunk, any Error>? = Self.prepare(file, index)
-        defer { next?.cancel() }
+        let depth = max(1, transport.chunksInFlight)
+        var window = ChunkWindow(file: file, from: received / Int64(Wire.Files.chunkSize))
+        defer { window.cancel() }
+        var sent: Int64 = 0
         // Each chunk is sent at most a few times (a damaged transfer, the server asking for another one).
-        while let pending = next, attempts < 3 * file.chunkCount + 3 {
-            attempts += 1
-            let chunk = try await pending.value
-            next = index + 1 < file.chunkCount ? Self.prepare(file, index + 1) : nil
-            switch try await transport.putChunk(chunk) {
+        while window.sends < 3 * file.chunkCount + 3 {
+            while window.inFlight.count < depth, let chunk = try await window.nextChunk() {
+                window.sent(chunk, transport.sendChunk(chunk))
+            }
+            guard let (chunk, answer) = window.inFlight.first else { break }
+            window.inFlight.removeFirst()
+            let put = try await answer.value
+            switch put {
             case .stored(let answer) where answer.complete:
-                return sent + Int64(chunk.bytes.count)
-            case .stored(let answer) where answer.received == (index + 1) * chunkSize:
-                sent += Int64(chunk.bytes.count)
+                return sent + Int64(chunk.bytes.readableBytes)
+            case .stored(let answer) where answer.received == (chunk.index + 1) * Int64(Wire.Files.chunkSize):
+                sent += Int64(chunk.bytes.readableBytes)
                 progress(sent)
-                index += 1
             case .stored(let answer):
-                index = try resume(sha256, at: answer.received, size: size, &next, file)
+                try await window.restart(at: try chunkHolding(answer.received, of: sha256, size: size))
             case .expects(let held):
-                index = try resume(sha256, at: held, size: size, &next, file)
+                try await window.restart(at: try chunkHolding(held, of: sha256, size: size))
             case .corrupt:
-                next?.cancel()
-                next = Self.prepare(file, index)
+                try await window.restart(at: chunk.index)
             }
         }
         throw ClientError("the server at \(server) did not take \(sha256.prefix(12)) whole after every chunk was sent: nothing is lost; sync again, and tell the server's admin if it persists")
     }
 
-    /// Goes on from the chunk the server holds up to (`held` bytes), dropping the chunk read ahead.
-    private func resume(_ sha256: String, at held: Int64, size: Int64, _ next: inout Task<OutgoingChunk, any Error>?,
-                        _ file: StoredFile) throws -> Int64 {
+    /// The chunk to go on from when the server holds `held` bytes.
+    private func chunkHolding(_ held: Int64, of sha256: String, size: Int64) throws -> Int64 {
         let chunkSize = Int64(Wire.Files.chunkSize)
         guard held >= 0, held < size || size == 0, held % chunkSize == 0 else {
             throw ClientError("the server at \(server) says it holds \(held) bytes of \(sha256.prefix(12)), which cannot be right for a file of \(size): tell the server's admin")
         }
-        next?.cancel()
-        next = Self.prepare(file, held / chunkSize)
         return held / chunkSize
     }
 
     /// Reads and checks chunk `index` (and hashes it) off the caller's path.
-    private static func prepare(_ file: StoredFile, _ index: Int64) -> Task<OutgoingChunk, any Error> {
+    static func prepare(_ file: StoredFile, _ index: Int64) -> Task<OutgoingChunk, any Error> {
         Task {
             let bytes = try file.chunk(index)
             let hash = bytes.withUnsafeBytes { HexBytes.string(SHA256.hash(data: $0)) }
-            return OutgoingChunk(sha256: file.sha256, index: index, size: file.size, bytes: bytes, hash: hash)
+            return OutgoingChunk(sha256: file.sha256, index: index, size: file.size, bytes: ByteBuffer(bytes: bytes), hash: hash)
         }
     }
 }

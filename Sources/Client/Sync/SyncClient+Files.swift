@@ -11,6 +11,24 @@ protocol FileTransport: Sendable {
     func chunk(_ sha256: String, index: Int64) async throws -> IncomingChunk
     func pushCustody(_ events: [Wire.CustodyEvent]) async throws -> Wire.CustodyPushResponse
     func custody(after: Int64, limit: Int) async throws -> Wire.CustodyPage
+    /// How many chunk requests may be on their way at once (1: each waits for the answer before it).
+    var chunksInFlight: Int { get }
+    /// Sends a chunk behind the chunk requests made before this call, whose answers may not be in yet.
+    func sendChunk(_ chunk: OutgoingChunk) -> Task<ChunkPut, any Error>
+    /// Asks for a chunk behind the chunk requests made before this call, whose answers may not be in yet.
+    func requestChunk(_ sha256: String, index: Int64) -> Task<IncomingChunk, any Error>
+}
+
+extension FileTransport {
+    var chunksInFlight: Int { 1 }
+
+    func sendChunk(_ chunk: OutgoingChunk) -> Task<ChunkPut, any Error> {
+        Task { try await putChunk(chunk) }
+    }
+
+    func requestChunk(_ sha256: String, index: Int64) -> Task<IncomingChunk, any Error> {
+        Task { try await self.chunk(sha256, index: index) }
+    }
 }
 
 /// One chunk of a file on its way up.
@@ -19,7 +37,7 @@ struct OutgoingChunk: Sendable {
     var index: Int64
     /// The whole file's size.
     var size: Int64
-    var bytes: [UInt8]
+    var bytes: ByteBuffer
     /// The SHA-256 of `bytes`.
     var hash: String
 }
@@ -36,7 +54,7 @@ enum ChunkPut: Sendable, Equatable {
 
 /// One chunk of a file on its way down, as the server sent it (checked by the caller).
 struct IncomingChunk: Sendable {
-    var bytes: [UInt8]
+    var bytes: ByteBuffer
     /// The whole file's size, as the server announced it.
     var size: Int64?
     /// The chunk's SHA-256, as the server announced it.
@@ -52,10 +70,20 @@ extension SyncClient: FileTransport {
         }
     }
 
+    /// Three chunks on their way: enough to keep the server busy while the client reads the next one.
+    var chunksInFlight: Int { 3 }
+
     func putChunk(_ chunk: OutgoingChunk) async throws -> ChunkPut {
-        let answer = try await exchange(.PUT, "files/\(chunk.sha256)/chunks/\(chunk.index)", contentType: "application/octet-stream",
-                                        body: ByteBuffer(bytes: chunk.bytes),
-                                        headers: [(Wire.Files.fileSizeHeader, String(chunk.size)), (Wire.Files.chunkHashHeader, chunk.hash)])
+        try await sendChunk(chunk).value
+    }
+
+    func sendChunk(_ chunk: OutgoingChunk) -> Task<ChunkPut, any Error> {
+        let answer = pipelined(.PUT, "files/\(chunk.sha256)/chunks/\(chunk.index)", contentType: "application/octet-stream", body: chunk.bytes,
+                               headers: [(Wire.Files.fileSizeHeader, String(chunk.size)), (Wire.Files.chunkHashHeader, chunk.hash)])
+        return Task { try self.interpretPut(try await answer.value, chunk) }
+    }
+
+    private func interpretPut(_ answer: HTTPAnswer, _ chunk: OutgoingChunk) throws -> ChunkPut {
         let data = Data(answer.body.readableBytesView)
         if answer.status == 409, let held = answer.headers.first(name: Wire.Files.receivedHeader).flatMap(Int64.init), held >= 0 {
             return .expects(received: held)
@@ -73,16 +101,24 @@ extension SyncClient: FileTransport {
     }
 
     func chunk(_ sha256: String, index: Int64) async throws -> IncomingChunk {
-        let answer = try await exchange(.GET, "files/\(sha256)/chunks/\(index)")
+        try await requestChunk(sha256, index: index).value
+    }
+
+    func requestChunk(_ sha256: String, index: Int64) -> Task<IncomingChunk, any Error> {
+        let answer = pipelined(.GET, "files/\(sha256)/chunks/\(index)")
+        return Task { try self.interpretChunk(try await answer.value, sha256) }
+    }
+
+    private func interpretChunk(_ answer: HTTPAnswer, _ sha256: String) throws -> IncomingChunk {
         if answer.status == 404 {
             throw ClientError("the server does not hold \(sha256.prefix(12)) (yet): whoever attached it must sync first", status: 404)
         }
         guard (200..<300).contains(answer.status) else {
             return try Self.interpret(status: answer.status, data: Data(answer.body.readableBytesView), server: server) { _ in
-                IncomingChunk(bytes: [], size: nil, hash: nil)
+                IncomingChunk(bytes: ByteBuffer(), size: nil, hash: nil)
             }
         }
-        return IncomingChunk(bytes: Array(answer.body.readableBytesView),
+        return IncomingChunk(bytes: answer.body,
                              size: answer.headers.first(name: Wire.Files.fileSizeHeader).flatMap(Int64.init),
                              hash: answer.headers.first(name: Wire.Files.chunkHashHeader))
     }

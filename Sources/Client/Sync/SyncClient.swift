@@ -112,6 +112,32 @@ final class SyncClient: SyncTransport {
     /// below HTTP is translated (`translate`).
     func exchange(_ method: HTTPMethod, _ endpoint: String, query: String? = nil, contentType: String? = nil, body: ByteBuffer? = nil,
                   headers extra: [(String, String)] = []) async throws -> HTTPAnswer {
+        let head = requestHead(method, endpoint, query: query, contentType: contentType, body: body, headers: extra)
+        do {
+            return try await connection.exchange(head, body: body)
+        } catch {
+            throw Self.translated(error, server: server)
+        }
+    }
+
+    /// A request written behind the pipelined ones before it without waiting for their answers
+    /// (`ServerConnection.send`); the answer is the task's, whatever its status.
+    func pipelined(_ method: HTTPMethod, _ endpoint: String, contentType: String? = nil, body: ByteBuffer? = nil,
+                   headers extra: [(String, String)] = []) -> Task<HTTPAnswer, any Error> {
+        let head = requestHead(method, endpoint, query: nil, contentType: contentType, body: body, headers: extra)
+        let answer = connection.send(head, body: body, pipelined: true)
+        let server = self.server
+        return Task {
+            do {
+                return try await answer.get()
+            } catch {
+                throw Self.translated(error, server: server)
+            }
+        }
+    }
+
+    private func requestHead(_ method: HTTPMethod, _ endpoint: String, query: String?, contentType: String?, body: ByteBuffer?,
+                             headers extra: [(String, String)]) -> HTTPRequestHead {
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: basePath + endpoint + (query.map { "?" + $0 } ?? ""))
         head.headers.add(name: "Host", value: hostHeader)
         head.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -122,15 +148,14 @@ final class SyncClient: SyncTransport {
             head.headers.add(name: "Content-Length", value: String(body.readableBytes))
         }
         for (name, value) in extra { head.headers.add(name: name, value: value) }
-        do {
-            return try await connection.exchange(head, body: body)
-        } catch let error as ServerKeyMismatch {
-            throw error
-        } catch let error as ClientError {
-            throw error
-        } catch {
-            throw Self.translate(error, server: server)
-        }
+        return head
+    }
+
+    /// A failure of an exchange as the caller sees it: the key mismatch and client errors as they are,
+    /// failures below HTTP translated.
+    private static func translated(_ error: any Error, server: URL) -> any Error {
+        if error is ServerKeyMismatch || error is ClientError { return error }
+        return translate(error, server: server)
     }
 
     /// A client TLS context: certificates verified against the system's authorities and `authority`, host names checked.

@@ -1,10 +1,11 @@
 import NIOCore
 import NIOHTTP1
 
-/// The end of a connection's pipeline: writes one `HTTPExchange`'s request and completes its
-/// promise with the answer. An answer is read up to `maxBytes` (one announcing more is refused
-/// from its head); the head must arrive within `timeout` of the request, and the body may not
-/// fall silent longer than that. Whatever ends the connection early fails the exchange.
+/// The end of a connection's pipeline: writes each `HTTPExchange`'s request and completes its
+/// promise with its answer, answers in the order of the requests (several may be on the wire at
+/// once, see `ServerConnection`). An answer is read up to `maxBytes` (one announcing more is
+/// refused from its head); nothing may fall silent longer than `timeout` while an answer is
+/// awaited. Whatever ends the connection early fails every exchange still waiting.
 final class AnswerHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPExchange
@@ -12,7 +13,8 @@ final class AnswerHandler: ChannelDuplexHandler {
 
     private let maxBytes: Int
     private let timeout: TimeAmount
-    private var pending: EventLoopPromise<HTTPAnswer>?
+    /// The exchanges written and not answered yet, oldest first: the answer being read is the first's.
+    private var pending = CircularBuffer<EventLoopPromise<HTTPAnswer>>()
     private var head: HTTPResponseHead?
     private var body = ByteBuffer()
     /// When the request was written or a part of its answer last arrived.
@@ -26,24 +28,20 @@ final class AnswerHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let exchange = unwrapOutboundIn(data)
-        // The connection carries one request at a time (`ServerConnection` queues the rest).
-        guard pending == nil else {
-            exchange.answer.fail(TransportError.connectionClosed)
-            promise?.fail(TransportError.connectionClosed)
-            return
-        }
-        pending = exchange.answer
-        head = nil
-        body.clear()
+        pending.append(exchange.answer)
         lastActivity = .now()
-        schedule(context, at: lastActivity + timeout)
+        if pending.count == 1 {
+            head = nil
+            body.clear()
+            schedule(context, at: lastActivity + timeout)
+        }
         context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
         if let bytes = exchange.body { context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard pending != nil else {
+        guard !pending.isEmpty else {
             // Bytes nobody asked for: this is not a server to keep talking to.
             context.close(promise: nil)
             return
@@ -66,31 +64,38 @@ final class AnswerHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if pending != nil { fail(context, error) } else { context.close(promise: nil) }
+        if !pending.isEmpty { fail(context, error) } else { context.close(promise: nil) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if pending != nil { fail(context, TransportError.connectionClosed) }
+        if !pending.isEmpty { fail(context, TransportError.connectionClosed) }
         context.fireChannelInactive()
     }
 
     private func finish(_ context: ChannelHandlerContext) {
-        guard let promise = pending, let head else { return fail(context, TransportError.connectionClosed) }
-        timer?.cancel()
-        pending = nil
-        // Closed before the promise completes, so that the next request finds the connection gone
-        // and opens another instead of writing to one the server is closing.
-        if !head.isKeepAlive { context.close(promise: nil) }
-        promise.succeed(HTTPAnswer(status: Int(head.status.code), headers: head.headers, body: body))
+        guard let head else { return fail(context, TransportError.connectionClosed) }
+        let promise = pending.removeFirst()
+        let answer = HTTPAnswer(status: Int(head.status.code), headers: head.headers, body: body)
+        self.head = nil
         body = ByteBuffer()
+        if pending.isEmpty {
+            timer?.cancel()
+        } else {
+            lastActivity = .now()
+        }
+        // Closed before the promise completes, so that the next request finds the connection gone
+        // and opens another instead of writing to one the server is closing; requests already
+        // written after this one are not answered.
+        if !head.isKeepAlive { fail(context, TransportError.connectionClosed) }
+        promise.succeed(answer)
     }
 
     private func fail(_ context: ChannelHandlerContext, _ error: any Error) {
         timer?.cancel()
-        let promise = pending
-        pending = nil
+        let promises = pending
+        pending.removeAll()
         context.close(promise: nil)
-        promise?.fail(error)
+        for promise in promises { promise.fail(error) }
     }
 
     /// One timer per exchange, moved on lazily: it checks the last activity when it fires, so
@@ -100,7 +105,7 @@ final class AnswerHandler: ChannelDuplexHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         timer = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = loopBound.value
-            guard handler.pending != nil else { return }
+            guard !handler.pending.isEmpty else { return }
             let due = handler.lastActivity + handler.timeout
             if due > .now() { handler.schedule(context, at: due) } else { handler.fail(context, TransportError.timedOut) }
         }

@@ -7,8 +7,10 @@ import NIOSSL
 import Shared
 
 /// The HTTP/1.1 connection a command uses to talk to its server: opened when first needed and
-/// again when the server has closed it, carrying one request at a time in the order they were
-/// asked for (a sync overlaps asking with applying, never two requests on the wire).
+/// again when the server has closed it, carrying requests in the order they were asked for. A
+/// request is sent once the answers before it are in (a sync overlaps asking with applying), except
+/// a pipelined one (file chunks), which is written as soon as the request before it is written: the
+/// server answers them in order while the next ones travel.
 ///
 /// Over https the server's certificate is verified as usual (the system's authorities and the
 /// replica's own CA, the host name checked), and then, after the handshake and before a single
@@ -38,8 +40,11 @@ final class ServerConnection: Sendable {
     }
 
     private struct State {
-        /// Completes when the last request asked for is done: the next one starts after it.
-        var tail: EventLoopFuture<Void>
+        /// Completes when every request asked for so far is answered: a request starts after it.
+        var answered: EventLoopFuture<Void>
+        /// Completes when the last request asked for is written (answered, unless it was pipelined): a
+        /// pipelined request starts after it.
+        var written: EventLoopFuture<Void>
         var channel: (any Channel)?
         /// Set by the first failure below HTTP (or by `close`): every later request fails with it.
         var failure: (any Error)?
@@ -59,7 +64,7 @@ final class ServerConnection: Sendable {
         self.timeout = timeout
         self.maxAnswerBytes = maxAnswerBytes
         eventLoop = MultiThreadedEventLoopGroup.singleton.next()
-        state = NIOLockedValueBox(State(tail: eventLoop.makeSucceededVoidFuture()))
+        state = NIOLockedValueBox(State(answered: eventLoop.makeSucceededVoidFuture(), written: eventLoop.makeSucceededVoidFuture()))
     }
 
     var keys: Keys { state.withLockedValue { $0.keys } }
@@ -67,22 +72,38 @@ final class ServerConnection: Sendable {
     /// Sends a request once every request asked for before it is done, and returns its answer.
     /// A request cancelled while it waits is never sent.
     func exchange(_ head: HTTPRequestHead, body: ByteBuffer?) async throws -> HTTPAnswer {
-        let answer = eventLoop.makePromise(of: HTTPAnswer.self)
         let cancelled = NIOLockedValueBox(false)
-        let previous = state.withLockedValue { state in
-            defer { state.tail = answer.futureResult.map { _ in }.recover { _ in } }
-            return state.tail
-        }
-        // Outside the lock: a callback on a completed future may run at once, and `start` takes the lock.
-        previous.whenComplete { _ in
-            guard !cancelled.withLockedValue({ $0 }) else { return answer.fail(CancellationError()) }
-            self.start(head, body: body, answer: answer)
-        }
+        let answer = send(head, body: body, pipelined: false, cancelled: cancelled)
         return try await withTaskCancellationHandler {
-            try await answer.futureResult.get()
+            try await answer.get()
         } onCancel: {
             cancelled.withLockedValue { $0 = true }
         }
+    }
+
+    /// Queues a request at once, in the order of the calls, and returns its answer to come. A
+    /// pipelined request is written without waiting for the answers before it; any other waits
+    /// for all of them. A request whose `cancelled` is set before its turn is never sent.
+    func send(_ head: HTTPRequestHead, body: ByteBuffer?, pipelined: Bool,
+              cancelled: NIOLockedValueBox<Bool> = NIOLockedValueBox(false)) -> EventLoopFuture<HTTPAnswer> {
+        let answer = eventLoop.makePromise(of: HTTPAnswer.self)
+        let written = eventLoop.makePromise(of: Void.self)
+        let previous = state.withLockedValue { state in
+            let previous = pipelined ? state.written : state.answered
+            let done = answer.futureResult.map { _ in }.recover { _ in }
+            state.answered = state.answered.and(done).map { _ in }
+            state.written = pipelined ? written.futureResult : done
+            return previous
+        }
+        // Outside the lock: a callback on a completed future may run at once, and `start` takes the lock.
+        previous.whenComplete { _ in
+            guard !cancelled.withLockedValue({ $0 }) else {
+                written.succeed(())
+                return answer.fail(CancellationError())
+            }
+            self.start(head, body: body, answer: answer, written: written)
+        }
+        return answer.futureResult
     }
 
     /// Closes the connection; requests still waiting fail without being sent.
@@ -98,15 +119,19 @@ final class ServerConnection: Sendable {
     /// On the event loop: sends the request over the open connection, or a new one. `answer`
     /// completes only after what the exchange teaches is kept (the keys it announced, or the
     /// failure that ends this connection), so its caller and the next request see it.
-    private func start(_ head: HTTPRequestHead, body: ByteBuffer?, answer: EventLoopPromise<HTTPAnswer>) {
-        if let failure = state.withLockedValue({ $0.failure }) { return answer.fail(failure) }
+    private func start(_ head: HTTPRequestHead, body: ByteBuffer?, answer: EventLoopPromise<HTTPAnswer>, written: EventLoopPromise<Void>) {
+        if let failure = state.withLockedValue({ $0.failure }) {
+            written.succeed(())
+            return answer.fail(failure)
+        }
         let wire = eventLoop.makePromise(of: HTTPAnswer.self)
         let open = state.withLockedValue { $0.channel }.flatMap { $0.isActive ? $0 : nil }
         let ready = open.map { eventLoop.makeSucceededFuture($0) } ?? connect()
         ready.flatMap { channel in
             channel.writeAndFlush(HTTPExchange(head: head, body: body, answer: wire))
-        }.whenFailure { error in
-            wire.fail(error)
+        }.whenComplete { result in
+            if case .failure(let error) = result { wire.fail(error) }
+            written.succeed(())
         }
         wire.futureResult.whenComplete { result in
             switch result {

@@ -9,6 +9,10 @@ import NIOCore
 /// the store holds: after a restart, on another instance behind a load balancer, or after a failed
 /// write, there is none at the right position and the store hashes what it holds once, before the
 /// last chunk. Keys name the upload (`StoredFile.upload`), never just the hash.
+///
+/// The embedded store also takes a hasher's position as what it holds of the upload beyond the
+/// chunks its database counts (written, not yet flushed): losing an entry (a restart, the capacity)
+/// only makes the upload go on from the flushed chunks.
 final class UploadHashers: @unchecked Sendable {
     private struct Entry {
         var position: Int64
@@ -34,6 +38,11 @@ final class UploadHashers: @unchecked Sendable {
             entries[key]?.used = clock
             return entry.hasher
         }
+    }
+
+    /// How many bytes of `key` the kept hasher has seen, nil when none is kept.
+    func position(_ key: String) -> Int64? {
+        lock.withLock { entries[key]?.position }
     }
 
     /// Keeps `hasher` as having seen `position` bytes of `key`.

@@ -1,3 +1,4 @@
+import CProcess
 import Crypto
 import Foundation
 import NIOCore
@@ -7,12 +8,16 @@ import Shared
 /// The embedded store's file content: `DATA/files/PROJECT/SHA256` for complete files and
 /// `DATA/files/PROJECT/partial/SHA256.UPLOAD` for uploads in progress (`StoredFile.upload`).
 ///
-/// A partial file grows by whole chunks, each written and fsynced before the database counts it; it
-/// may hold more than the database says after a crash (the store cuts it back before writing). A
+/// A partial file grows by whole chunks; the database counts them only once they are flushed (every
+/// `flushInterval` bytes, and before the file completes), so it may hold more than the database says
+/// (chunks written since the last flush, or after a crash), which the store cuts back before writing. A
 /// complete file is the partial renamed once its whole hash checked, then the folder fsynced; it is
 /// never written again, only removed by a purge.
 struct FileFolder: Sendable {
     let root: URL
+    /// How many bytes of an upload are written between two flushes (16 chunks): a power cut costs at
+    /// most that much of a file sent again, and the disk is not made to wait every chunk.
+    static let flushInterval = Int64(16 * Wire.Files.chunkSize)
 
     func projectFolder(_ project: String) -> URL { root.appendingPathComponent(project, isDirectory: true) }
 
@@ -45,9 +50,11 @@ struct FileFolder: Sendable {
         }
     }
 
-    /// Writes `bytes` at `offset` of the file at `path` (created if missing, cut to `offset` first) and
-    /// fsyncs it, and its folder when the file is new. A full disk is `StoreError.insufficientStorage`.
-    func write(_ bytes: ByteBuffer, to path: String, at offset: Int64) throws {
+    /// Writes `bytes` at `offset` of the file at `path` (created if missing, cut to `offset` first) and,
+    /// when `flush`, fsyncs it and its folder; otherwise the kernel is only asked
+    /// to start writing it out, so that a later flush finds little left. A full disk is
+    /// `StoreError.insufficientStorage`.
+    func write(_ bytes: ByteBuffer, to path: String, at offset: Int64, flush: Bool = true) throws {
         let folder = (path as NSString).deletingLastPathComponent
         let created = !FileManager.default.fileExists(atPath: path)
         if created { try makeFolder(folder) }
@@ -64,8 +71,13 @@ struct FileFolder: Sendable {
                 done += written
             }
         }
+        guard flush else {
+            _ = casebook_start_writeback(fd, offset, Int64(bytes.readableBytes))
+            return
+        }
         guard fsync(fd) == 0 else { throw Self.failure("fsync", path) }
-        if created { try syncFolder(folder) }
+        // The file may have been made by a write that was not flushed: its folder's entry is flushed too.
+        try syncFolder(folder)
     }
 
     /// Cuts the file at `path` back to `length` bytes (nothing when it is missing).

@@ -25,13 +25,13 @@ extension SQLiteSyncStore {
         return FileUsage(quota: quota ?? FileUsage.defaultQuota, used: row?[0] ?? 0, files: row?[1] ?? 0, isDefault: quota == nil)
     }
 
-    /// Counts a chunk written after `target.offset`: the file's row now holds `received` bytes. A new
-    /// file's row is made here, after the quota is checked again (another file may have taken it since);
-    /// the answer is the refusal, nil when counted.
+    /// Counts the chunks flushed up to `received` bytes (from `target.counted`). A new file's row is made
+    /// here, after the quota is checked again (another file may have taken it since); the answer is the
+    /// refusal, nil when counted.
     static func count(_ target: UploadTarget, received: Int64, size: Int64, _ db: Database, now: UInt64) throws -> ChunkAnswer? {
         if let file = target.file {
             try db.execute(sql: "UPDATE file SET received = ? WHERE project_id = ? AND sha256 = ? AND upload = ? AND received = ?",
-                           arguments: [received, target.projectID, target.sha256, file.upload, file.received])
+                           arguments: [received, target.projectID, target.sha256, file.upload, target.counted])
             guard db.changesCount == 1 else { throw StoreError.conflict(uploadPurgedMessage) }
             return nil
         }

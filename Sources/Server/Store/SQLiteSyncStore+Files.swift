@@ -10,18 +10,19 @@ import Shared
 // write cuts off. File I/O runs on NIO's thread pool, off the request threads.
 extension SQLiteSyncStore {
     func fileStatus(project: String, hashes: [String]) async throws -> [Wire.FileStatus] {
-        try await read { db in
+        let stored = try await read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
-            let stored = try Self.storedFiles(db, projectID: projectID, hashes: hashes)
-            return hashes.map { stored[$0]?.status($0) ?? Wire.FileStatus(sha256: $0, received: 0, complete: false) }
+            return try Self.storedFiles(db, projectID: projectID, hashes: hashes)
         }
+        return hashes.map { held(stored[$0], project: project, sha256: $0)?.status($0) ?? Wire.FileStatus(sha256: $0, received: 0, complete: false) }
     }
 
     func storedFile(project: String, sha256: String) async throws -> StoredFile? {
-        try await read { db in
+        let row = try await read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
             return try Self.storedFiles(db, projectID: projectID, hashes: [sha256])[sha256]
         }
+        return held(row, project: project, sha256: sha256)
     }
 
     func putChunk(project: String, upload: ChunkUpload, user: String, now: UInt64) async throws -> ChunkAnswer {
@@ -60,15 +61,18 @@ extension SQLiteSyncStore {
 
     // MARK: One chunk
 
-    /// Stores one chunk, with the file's queue held.
+    /// Stores one chunk, with the file's queue held. The chunk is flushed, and the database counts what
+    /// the upload holds, every `flushInterval` bytes and on the last chunk; in between this
+    /// process alone knows of the chunks written (the running hash's position, `held`).
     private func storeChunk(project: String, upload: ChunkUpload, user: String, now: UInt64) async throws -> ChunkAnswer {
         let sha256 = upload.sha256
-        let (projectID, file, usage) = try await read { db in
+        let (projectID, row, usage) = try await read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
             return (projectID, try Self.storedFiles(db, projectID: projectID, hashes: [sha256])[sha256], try Self.fileUsage(db, projectID: projectID))
         }
+        let file = held(row, project: project, sha256: sha256)
         if let answer = ChunkRules.check(file, upload, usage: usage) { return answer }
-        let target = UploadTarget(project: project, projectID: projectID, sha256: sha256, file: file)
+        let target = UploadTarget(project: project, projectID: projectID, sha256: sha256, file: file, counted: row?.received)
         let partial = files.partial(project, sha256, upload: target.upload), files = self.files
         if let file, (files.length(partial) ?? 0) < file.received {
             return try await recover(target, user: user, now: now)
@@ -78,40 +82,64 @@ extension SQLiteSyncStore {
         if hasher == nil, upload.isLast {
             hasher = try await Self.blocking { try files.hash(partial, length: target.offset) }
         }
-        let faults = self.faults
-        try await Self.blocking {
-            do {
-                try faults.checkStorage("file-write")
-                try files.write(upload.bytes, to: partial, at: target.offset)
-            } catch {
-                files.cutBack(partial, to: target.offset)
-                throw error
-            }
-        }
+        let received = target.offset + Int64(upload.bytes.readableBytes)
+        // Without a running hash (after a restart) every chunk is flushed and counted, as it comes.
+        let flush = upload.isLast || hasher == nil || received - target.counted >= flushInterval
+        try await write(upload.bytes, to: partial, at: target.offset, flush: flush)
         hasher?.update(upload.bytes)
         if upload.isLast {
             hashers.forget(key)
             return try await finish(target, upload: upload, digest: hasher?.hex(), user: user, now: now)
         }
-        let received = target.offset + Int64(upload.bytes.readableBytes)
+        if flush || row == nil {
+            let counted = flush ? received : 0
+            if let refused = try await count(target, received: counted, size: upload.size, partial: partial, now: now) { return refused }
+        }
+        if let hasher { hashers.keep(key, at: received, hasher) }
+        return .held(received: received, complete: false)
+    }
+
+    /// What is held of a file: the database's row, with the chunks this process wrote beyond what it
+    /// counts (not flushed yet) added.
+    func held(_ row: StoredFile?, project: String, sha256: String) -> StoredFile? {
+        guard var file = row, !file.complete,
+              let position = hashers.position(UploadHashers.key(project: project, sha256: sha256, upload: file.upload)),
+              position > file.received, position < file.size else { return row }
+        file.received = position
+        return file
+    }
+
+    /// Writes a chunk of an upload at `offset` of its partial file; nothing of it is kept when that fails.
+    private func write(_ bytes: ByteBuffer, to partial: String, at offset: Int64, flush: Bool) async throws {
+        let faults = self.faults, files = self.files
+        try await Self.blocking {
+            do {
+                try faults.checkStorage("file-write")
+                try files.write(bytes, to: partial, at: offset, flush: flush)
+            } catch {
+                files.cutBack(partial, to: offset)
+                throw error
+            }
+        }
+    }
+
+    /// Has the database count `received` bytes of the upload (a new file's row made); the answer is the
+    /// refusal, nil when counted. What was written of the chunk goes when the count fails.
+    private func count(_ target: UploadTarget, received: Int64, size: Int64, partial: String, now: UInt64) async throws -> ChunkAnswer? {
         let refused: ChunkAnswer?
         do {
-            refused = try await write(fullIsStorage: true) { db in try Self.count(target, received: received, size: upload.size, db, now: now) }
+            refused = try await write(fullIsStorage: true) { db in try Self.count(target, received: received, size: size, db, now: now) }
         } catch StoreError.conflict(let message) {
             // The row changed meanwhile. When it went (a purge), its partial content goes with it; when
             // another writer counted the same chunk, the bytes are its.
-            if try await storedFile(project: project, sha256: sha256)?.upload != target.upload { files.remove(partial) }
+            if try await storedFile(project: target.project, sha256: target.sha256)?.upload != target.upload { files.remove(partial) }
             throw StoreError.conflict(message)
         } catch {
             files.cutBack(partial, to: target.offset)
             throw error
         }
-        if let refused {
-            files.cutBack(partial, to: target.offset)
-            return refused
-        }
-        if let hasher { hashers.keep(key, at: received, hasher) }
-        return .held(received: received, complete: false)
+        if refused != nil { files.cutBack(partial, to: target.offset) }
+        return refused
     }
 
     /// The last chunk is written: the file becomes complete if the whole hashes to its name, else
@@ -165,12 +193,15 @@ struct UploadTarget: Sendable {
     var upload: String
     /// Bytes held before this chunk.
     var offset: Int64 { file?.received ?? 0 }
+    /// Bytes of them the database counts (flushed); fewer than `offset` when chunks since are not flushed yet.
+    var counted: Int64
 
-    init(project: String, projectID: Int64, sha256: String, file: StoredFile?) {
+    init(project: String, projectID: Int64, sha256: String, file: StoredFile?, counted: Int64? = nil) {
         self.project = project
         self.projectID = projectID
         self.sha256 = sha256
         self.file = file
+        self.counted = counted ?? file?.received ?? 0
         upload = file?.upload ?? StoredFile.newUpload()
     }
 }

@@ -10,7 +10,7 @@ extension SQLiteSyncStore {
         // Exclusive: no chunk is being stored (by this process or `serve`) while rows and content go.
         let lock = try await files.lock(exclusive: !dryRun)
         defer { lock.release() }
-        let purge = try await write { db in
+        var purge = try await write { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
             let items = try Self.unreferencedFiles(db, projectID: projectID)
             if !dryRun {
@@ -19,6 +19,10 @@ extension SQLiteSyncStore {
                 }
             }
             return items
+        }
+        // An upload in progress takes what its partial file holds, flushed and counted or not yet.
+        for (index, item) in purge.enumerated() where !item.file.complete {
+            purge[index].file.bytes = max(item.file.bytes, files.length(files.partial(project, item.file.sha256, upload: item.upload)) ?? 0)
         }
         if !dryRun {
             for item in purge {

@@ -21,9 +21,12 @@ final class SQLiteSyncStore: SyncStore {
     let hashers = UploadHashers()
     /// Chunks of one file are stored one at a time (by this process; the database's single writer orders the rest).
     let fileQueues = KeyedQueue()
+    /// How many bytes of an upload are written between two flushes (`FileFolder.flushInterval`).
+    let flushInterval: Int64
 
     /// Opens (creating if needed) the database `casebook.sqlite` in `folder`.
-    init(folder: URL, faults: FaultInjector = FaultInjector()) throws {
+    init(folder: URL, faults: FaultInjector = FaultInjector(), flushInterval: Int64 = FileFolder.flushInterval) throws {
+        self.flushInterval = flushInterval
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let path = folder.appendingPathComponent("casebook.sqlite").path
         let configuration = SQLiteTuning.configuration(setJournalToWAL: false)

@@ -14,9 +14,16 @@ extension PostgresSyncStore {
     }
 
     /// Checks and stores one chunk in the caller's transaction: the file's row is locked first (made,
-    /// for a new file, under the project's new-file lock after the quota is checked).
+    /// for a new file, under the project's new-file lock after the quota is checked). Only the last
+    /// chunk's commit waits for the disk.
     static func storeChunk(_ db: PostgresConnection, _ logger: Logger, project: String, upload: ChunkUpload, user: String, now: UInt64,
                            hashers: UploadHashers, faults: FaultInjector) async throws -> (ChunkAnswer, KeptHash?) {
+        if !upload.isLast {
+            // A chunk before the last does not wait for the WAL's flush: a crash loses whole transactions
+            // (a chunk with its count), so what is counted after one was flushed; the last chunk's commit
+            // flushes every one before it, before the file counts as received.
+            try await db.query("SET LOCAL synchronous_commit = off", logger: logger)
+        }
         let projectID = try await projectID(db, project, logger)
         var file = try await lockedFile(db, logger, projectID: projectID, sha256: upload.sha256)
         if file == nil {
