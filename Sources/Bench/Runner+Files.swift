@@ -25,7 +25,7 @@ extension Runner {
         var hash = FileRow(phase: "`sha256sum` of the file (baseline)", bytes: size)
         var attach = FileRow(phase: "attach (hash, encrypt, store)", bytes: size,
                              note: "`casebook attach`, process start to exit; two passes over the file, flushed")
-        var upload = FileRow(phase: "upload (`casebook sync`)", bytes: size, note: "whole sync process, loopback; the server flushes every chunk")
+        var upload = FileRow(phase: "upload (`casebook sync`)", bytes: size, note: "whole sync process, loopback; three chunks on their way, the server flushes every 64 MiB and at the end")
         var download = FileRow(phase: "download (`casebook fetch --all`)", bytes: size,
                                note: "whole fetch process, loopback, each chunk and the whole file checked, flushed")
         for _ in 0..<runs {
