@@ -107,6 +107,7 @@ let package = Package(
                 "TestSupport",
                 "Shared",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(
