@@ -62,7 +62,7 @@ struct Syncer {
         report.pushSeconds = (clock.now - start).seconds
         start = clock.now
         report.pulled += try await pullLog(&state, &signatures, custodySeq: &report.custodySeq)
-        try await fetchHistory()
+        try await fetchHistory(&signatures)
         report.pullSeconds = (clock.now - start).seconds
         (report.conflicts, report.rejected) = try await replica.syncSummary()
         return report
@@ -144,7 +144,7 @@ struct Syncer {
     /// The versions automatic merges need and this replica lacks (it joined from a snapshot, which
     /// carries only the current versions): until it has them, such a field shows as a conflict.
     /// A server from before `/history` answers 404: the fields stay as they are.
-    private func fetchHistory() async throws {
+    private func fetchHistory(_ signatures: inout PageSignatures?) async throws {
         var fields = try await replica.incompleteMerges(schema: settings.schema)
         while !fields.isEmpty {
             let asked = Array(fields.prefix(Wire.HistoryRequest.maxFields))
@@ -156,7 +156,8 @@ struct Syncer {
             }
             if !answer.changes.isEmpty {
                 try PageCheck.changes(answer.changes, serverTime: try PageCheck.serverTime(answer.serverTime, from: server), schema: settings.schema, from: server)
-                try await replica.applyHistory(answer.changes, schema: settings.schema)
+                try await verify(answer.changes, batches: answer.batches, unsignedUpTo: answer.unsignedUpTo, &signatures)
+                try await replica.applyHistory(answer.changes, schema: settings.schema, batches: answer.batches)
             }
             fields.removeFirst(max(1, min(answer.answered, asked.count)))
         }
