@@ -87,4 +87,25 @@ import Testing
         _ = try bek.syncJSON()
         #expect(try bek.ok("list", "incidents", "--json").array().count == 1)
     }
+
+    @Test func aReplicaFromBeforeSignaturesGetsItsKeyAtItsNextSync() throws {
+        let team = try Team.start()
+        defer { team.cleanUp() }
+        let old = Researcher("old")
+        defer { old.cleanUp() }
+        try old.ok("init", "--server", team.server.url, "--project", "kz", "--token", team.tokens["bek"] ?? "", "--no-passphrase")
+        _ = try old.add("incidents", ["title=Written before the upgrade"])
+        // As an older version left it: no key in the replica, no device on the server.
+        let replica = try DatabaseQueue(path: old.home.appendingPathComponent("replica.sqlite").path)
+        try replica.write { db in try db.execute(sql: "DELETE FROM setting WHERE key IN ('signing_key', 'device_registered')") }
+        let store = try DatabaseQueue(path: team.server.data.appendingPathComponent("casebook.sqlite").path)
+        try store.write { db in try db.execute(sql: "DELETE FROM device") }
+
+        #expect(try old.syncJSON()["pushed"] as? Int == 1)
+        let listed = try team.server.admin(["device", "list", "--project", "kz", "--json"])
+        #expect((try listed.object()["devices"] as? [[String: Any]])?.contains { $0["owner"] as? String == "bek" } == true)
+        _ = try team["ana"].syncJSON()
+        #expect(try team["ana"].ok("list", "incidents", "--json").array().count == 1)
+        #expect(try old.run("verify", "--json").object()["signed"] as? Int == 1)
+    }
 }

@@ -39,6 +39,21 @@ import Testing
         #expect(throws: SignatureCheck.Unsigned.self) { try second.signer(of: altered).get() }
     }
 
+    @Test func aBatchSeenBeforeWithOtherDigestsUnderItsIdDoesNotHold() throws {
+        let batch = try SignedBatch(signing: changes, project: "kz", node: node, key: key)
+        var check = checker()
+        #expect(check.add([batch]).isEmpty)
+        var altered = changes[0]
+        altered.value = .text("altered")
+        var replayed = batch
+        replayed.digests[0] = ChangeDigest(of: altered, project: "kz")
+        #expect(check.add([replayed]).count == 1)
+        #expect(throws: SignatureCheck.Unsigned.self) { try check.signer(of: altered).get() }
+        // The same batch again, on a later page, holds without a second signature check.
+        #expect(check.add([batch]).isEmpty)
+        #expect(try check.signer(of: changes[0]).get() == node)
+    }
+
     @Test func aChangeNamingAnotherAuthorThanTheDevicesOwnerIsRefused() throws {
         let batch = try SignedBatch(signing: changes, project: "kz", node: node, key: key)
         var check = checker(owner: "somebody else")

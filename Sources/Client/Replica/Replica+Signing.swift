@@ -44,7 +44,12 @@ extension Replica {
         }
     }
 
-    /// The devices as the last sync pulled them, for checking signatures.
+    /// The devices as the replica last fetched them.
+    func knownDevices() async throws -> [NodeID: SignatureCheck.Device] {
+        try await read { db in try Replica.knownDevices(db) }
+    }
+
+    /// The devices as the replica last fetched them, for checking signatures.
     static func knownDevices(_ db: Database) throws -> [NodeID: SignatureCheck.Device] {
         var devices: [NodeID: SignatureCheck.Device] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT node, owner, signing_key FROM device") {

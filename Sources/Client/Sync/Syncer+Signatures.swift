@@ -15,9 +15,11 @@ struct BatchSigner {
 
 extension Syncer {
     /// Registers this replica's key when the server does not have it yet (a replica made before
-    /// signatures gets its key now), pulls the project's devices, and returns the signer for pushes
-    /// and the checker for pages. Both are nil for a transport without signatures (the in-process
-    /// servers of tests); the HTTP client always has them, or fails.
+    /// signatures gets its key now) and returns the signer for pushes and the checker for pages,
+    /// with the devices the replica knows. Both are nil for a transport without signatures (the
+    /// in-process servers of tests); the HTTP client always has them, or fails. The devices are
+    /// fetched only when the replica knows none, or a page names one it does not know, so a no-op
+    /// sync stays one request.
     func prepareSignatures() async throws -> (BatchSigner?, PageSignatures?) {
         let (raw, registered) = try await replica.signingKey()
         let key: Curve25519.Signing.PrivateKey
@@ -30,7 +32,19 @@ extension Syncer {
             let registration = Wire.DeviceRegistration(node: settings.node.rawValue, signingKey: key.publicKey.rawRepresentation.base64EncodedString())
             if try await client.registerDevice(registration) { try await replica.markRegistered() }
         }
-        guard let devices = try await client.devices() else { return (nil, nil) }
+        var known = try await replica.knownDevices()
+        if known.isEmpty {
+            guard let fetched = try await fetchDevices() else { return (nil, nil) }
+            known = fetched
+        }
+        let pages = PageSignatures(check: SignatureCheck(project: settings.project, devices: known),
+                                   unsignedUpTo: try await replica.unsignedUpTo(), server: settings.server.absoluteString)
+        return (BatchSigner(key: key, project: settings.project, node: settings.node), pages)
+    }
+
+    /// The project's devices from the server, kept in the replica; nil from a transport without signatures.
+    private func fetchDevices() async throws -> [NodeID: SignatureCheck.Device]? {
+        guard let devices = try await client.devices() else { return nil }
         try await replica.storeDevices(devices)
         var known: [NodeID: SignatureCheck.Device] = [:]
         for device in devices {
@@ -39,14 +53,16 @@ extension Syncer {
                 known[node] = .init(owner: device.owner, key: Array(key))
             }
         }
-        let pages = PageSignatures(check: SignatureCheck(project: settings.project, devices: known),
-                                   unsignedUpTo: try await replica.unsignedUpTo(), server: settings.server.absoluteString)
-        return (BatchSigner(key: key, project: settings.project, node: settings.node), pages)
+        return known
     }
 
     /// Checks a page's signatures (when the transport carries them) and pins where the unsigned history ends.
     func verify(_ changes: [Wire.LoggedChange], batches: [SignedBatch], unsignedUpTo: Int64?, _ signatures: inout PageSignatures?) async throws {
         guard var checker = signatures else { return }
+        // A device registered since the replica last fetched the list: fetch it again, once per page at most.
+        if batches.contains(where: { checker.check.devices[$0.node] == nil }), let fetched = try await fetchDevices() {
+            checker.check.devices = fetched
+        }
         if let pin = try checker.verify(changes, batches: batches, pageUnsignedUpTo: unsignedUpTo) {
             try await replica.pinUnsignedUpTo(pin)
         }

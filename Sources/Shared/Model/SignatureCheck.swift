@@ -6,8 +6,9 @@ import Foundation
 ///
 /// A change is signed when the digest of its canonical encoding is in a batch whose signature
 /// holds under the registered key of the batch's device, and that device belongs to the user the
-/// change names as its author. Batches are checked once each and remembered, so a batch that
-/// spans pages is verified once.
+/// change names as its author. A batch's signature is checked once and remembered by its id, so a
+/// batch that spans pages is verified once; only the digests of the batches last added are kept,
+/// so the memory it takes is that of one page's batches, not of the whole history pulled.
 package struct SignatureCheck: Sendable {
     /// A registered device as the checker needs it.
     package struct Device: Sendable {
@@ -36,11 +37,18 @@ package struct SignatureCheck: Sendable {
         self.devices = devices
     }
 
-    /// Checks batches not seen before; returns a sentence for each one that does not hold (its
-    /// changes then count as unsigned).
+    /// Takes the batches of one answer (a page, or everything `verify` holds): checks those not
+    /// seen before and returns a sentence for each one that does not hold (its changes then count
+    /// as unsigned). `signer(of:)` then looks in these batches only.
     package mutating func add(_ batches: [SignedBatch]) -> [String] {
         var problems: [String] = []
-        for batch in batches where !checked.contains(batch.id) {
+        signers = [:]
+        for batch in batches {
+            // The id names the content (a hash of it): one verified before, with the same content, holds.
+            if checked.contains(batch.id) && batch.matchesID(project: project) {
+                for digest in batch.digests { signers[digest] = batch.node }
+                continue
+            }
             guard let device = devices[batch.node] else {
                 problems.append("batch \(batch.id) is signed by device \(batch.node), which the server does not list for this project")
                 continue

@@ -52,6 +52,12 @@ package struct SignedBatch: Hashable, Sendable {
         return id == SignedBatch.id(of: message) && key.isValidSignature(signature, for: message)
     }
 
+    /// Whether the id is the one the content gives: a batch whose signature held under this id
+    /// before holds again (a hash over the digests instead of a signature check).
+    package func matchesID(project: String) -> Bool {
+        id == SignedBatch.id(of: SignedBatch.message(project: project, node: node, digests: digests))
+    }
+
     /// The digests as one base64 text of their concatenated bytes (the wire and store form).
     package var packedDigests: String {
         var bytes: [UInt8] = []
