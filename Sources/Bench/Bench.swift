@@ -97,6 +97,7 @@ struct Bench: AsyncParsableCommand {
                 }
             }
             rows += plain + encrypted.filter { !$0.phase.hasPrefix("raw SQLite") || plain.isEmpty }
+            if !importOnly { rows += try SignatureBench.rows(records: count) }
             pairs.append((plain, encrypted))
             rows += try runner.recommendationImport(records: count, unWording: termIDsOnly ? [false] : [false, true])
         }

@@ -14,6 +14,11 @@ import Testing
         return CannedServer.response((try? JSONEncoder().encode(answer)) ?? Data())
     }
 
+    /// The device list of a real server (registration answers with it too), so that `init` and a sync's start work.
+    static var devicesAnswer: Data {
+        CannedServer.response((try? JSONEncoder().encode(Wire.DeviceList(devices: [], serverTime: now))) ?? Data())
+    }
+
     /// JSON nested `depth` arrays deep, in a key a reader must skip.
     static func nested(_ depth: Int, around page: String) -> Data {
         Data("{\"x\":\(String(repeating: "[", count: depth))\(String(repeating: "]", count: depth)),\(page.dropFirst())".utf8)
@@ -21,7 +26,9 @@ import Testing
 
     /// A replica initialised against a server answering `answer` for every endpoint but the schema.
     func replicaSyncing(with answer: @escaping @Sendable (String) -> Data) throws -> (Programs.Result, Researcher, CannedServer) {
-        let server = try CannedServer { path in path.hasSuffix("/schema") ? Self.schemaAnswer : answer(path) }
+        let server = try CannedServer { path in
+            path.hasSuffix("/schema") ? Self.schemaAnswer : path.hasSuffix("/devices") ? Self.devicesAnswer : answer(path)
+        }
         let ana = Researcher("ana")
         try ana.ok("init", "--server", server.url, "--project", "kz", "--token", "cbk_test")
         return (try ana.run("sync"), ana, server)
@@ -48,6 +55,7 @@ import Testing
             for status in ["200 OK", "500 Internal Server Error"] {
                 let server = try CannedServer { path in
                     if path.hasSuffix("/schema") { return Self.schemaAnswer }
+                    if path.hasSuffix("/devices") { return Self.devicesAnswer }
                     let name = valid.keys.first { path.contains("/\($0)") } ?? "pull"
                     let body = name == endpoint ? Self.nested(300_000, around: valid[name] ?? "") : Data((valid[name] ?? "").utf8)
                     return CannedServer.response(body, status: name == endpoint ? status : "200 OK")

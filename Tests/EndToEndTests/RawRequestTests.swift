@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -38,7 +39,12 @@ import Testing
             change("recommending_state", .list(["Norway", String(repeating: "x", count: Schema.Limits.itemLength + 1)])),
             change("recommending_state", .list(["Norway", "Spain"])),
         ]
-        let answer = try await Self.send(server, "/v1/projects/kz/push", body: JSONEncoder().encode(Wire.PushRequest(changes: changes)), token: token)
+        // Signed as a replica signs: by a device of Ana's, registered first.
+        let key = Curve25519.Signing.PrivateKey(), node = NodeID("00000000000000a1")!
+        let registration = Wire.DeviceRegistration(node: node.rawValue, signingKey: key.publicKey.rawRepresentation.base64EncodedString())
+        #expect(try await Self.send(server, "/v1/projects/kz/devices", body: JSONEncoder().encode(registration), token: token).status == 200)
+        let request = Wire.PushRequest(changes: changes, batches: [try SignedBatch(signing: changes, project: "kz", node: node, key: key)])
+        let answer = try await Self.send(server, "/v1/projects/kz/push", body: JSONEncoder().encode(request), token: token)
         #expect(answer.status == 200, "\(String(decoding: answer.body, as: UTF8.self))")
         let results = try JSONDecoder().decode(Wire.PushResponse.self, from: answer.body).results
         #expect(results.map(\.status) == [.applied, .rejected, .rejected, .applied])

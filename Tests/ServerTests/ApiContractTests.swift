@@ -108,13 +108,17 @@ import Testing
         let harness = try await ServerHarness()
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
+            // The author is no longer optional in a push: it is part of what the device signed.
+            let change = Change(collection: "incidents", record: recordA, field: "title", value: .text("x"),
+                                hlc: try #require(HLC(text: "01949108dde8-0000-000000000000000a")), author: "ana", base: nil)
+            let batches = String(decoding: try JSONEncoder().encode(ServerHarness.signedPush([change], as: "ana").batches), as: UTF8.self)
             let body = #"{"changes":[{"collection":"incidents","record":"\#(recordA)","field":"title","value":{"type":"text","value":"x"},"#
-                + #""hlc":"01949108dde8-0000-000000000000000a","author":null,"base":null,"supersedes":null,"covers":null}]}"#
+                + #""hlc":"01949108dde8-0000-000000000000000a","author":"ana","base":null,"supersedes":null,"covers":null}],"batches":"# + batches + "}"
             let response = try await client.execute(uri: "/v1/projects/kz/push", method: .post, headers: harness.headers("ana"),
                                                      body: ByteBuffer(string: body))
             #expect(try response.decode(Wire.PushResponse.self).results.map(\.status) == [.applied])
-            let change = try #require(try await harness.pull(client, as: "bek").changes.first?.change)
-            #expect(change.author == "ana" && change.base == nil && change.supersedes.isEmpty && change.covers.isEmpty)
+            let stored = try #require(try await harness.pull(client, as: "bek").changes.first?.change)
+            #expect(stored.author == "ana" && stored.base == nil && stored.supersedes.isEmpty && stored.covers.isEmpty)
         }
     }
 }

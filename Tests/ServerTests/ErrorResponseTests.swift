@@ -22,7 +22,10 @@ import Testing
         func revokeUser(name: String, now: UInt64) async throws { throw error }
         func authenticate(tokenHash: Data) async throws -> AuthenticatedUser? { throw error }
         func membership(userID: Int64, project: String) async throws -> Membership? { throw error }
-        func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult] { throw error }
+        func push(project: String, changes: [Change], author: String, policy: PushPolicy, signatures: PushSignatures) async throws -> [Wire.ChangeResult] { throw error }
+        func registerDevice(project: String, node: NodeID, owner: String, signingKey: Data, now: UInt64) async throws { throw error }
+        func devices(project: String) async throws -> [Wire.Device] { throw error }
+        func revokeDevice(node: NodeID, project: String?, now: UInt64) async throws -> Int { throw error }
         func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse { throw error }
         func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int) async throws -> Wire.SnapshotResponse { throw error }
         func nodeOwner(project: String, node: NodeID) async throws -> String? { throw error }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import HTTPTypes
@@ -58,6 +59,9 @@ struct ServerHarness {
             let token = TokenHasher.generate()
             try await store.addUser(name: name, project: project, role: role, tokenHash: TokenHasher.hash(token), now: Self.now)
             tokens[name] = token
+            let device = Self.device(of: name)
+            try await store.registerDevice(project: project, node: device.node, owner: name,
+                                           signingKey: device.key.publicKey.rawRepresentation, now: Self.now)
         }
         settings.clock = { ServerHarness.now }
         configure(&settings)
@@ -133,8 +137,28 @@ struct ServerHarness {
         return headers
     }
 
+    /// Each user's test device: a node id and a key derived from the name, registered at the start.
+    static func device(of user: String) -> (node: NodeID, key: Curve25519.Signing.PrivateKey) {
+        let seed = Array(SHA256.hash(data: Data("device of \(user)".utf8)))
+        let node = NodeID(seed.prefix(8).map { String(format: "%02x", $0) }.joined())!
+        return (node, try! Curve25519.Signing.PrivateKey(rawRepresentation: seed))
+    }
+
+    /// The request a replica of `user` sends: the changes with `user` as their author, signed by the user's test device.
+    static func signedPush(_ changes: [Change], as user: String, project: String = "kz") throws -> Wire.PushRequest {
+        let device = device(of: user)
+        let changes = changes.map { change in
+            var change = change
+            change.author = user
+            return change
+        }
+        // The digest names the project as the server knows it, whatever the path's spelling.
+        let name = project.removingPercentEncoding ?? project
+        return Wire.PushRequest(changes: changes, batches: [try SignedBatch(signing: changes, project: name, node: device.node, key: device.key)])
+    }
+
     func push(_ client: some TestClientProtocol, as user: String, _ changes: [Change], project: String = "kz") async throws -> TestResponse {
-        let body = try JSONEncoder().encode(Wire.PushRequest(changes: changes))
+        let body = try JSONEncoder().encode(Self.signedPush(changes, as: user, project: project))
         return try await client.execute(uri: "/v1/projects/\(project)/push", method: .post, headers: headers(user), body: ByteBuffer(bytes: body))
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import Shared
 
@@ -73,12 +74,17 @@ extension Casebook {
             let passphrase = noPassphrase ? nil
                 : try PassphraseInput.new(file: homeOptions.passphraseFile, environmentKey: PassphraseInput.environmentKey, purpose: "the new replica")
             let address = ServerAddress(url: url, certificateAuthority: authority, pins: pins)
-            let (answer, keys) = try await fetchSchema(address, token: token)
             var generator = SystemRandomNumberGenerator()
+            let node = NodeID.random(using: &generator)
+            // The device key: its private half stays in the replica, the public half is registered now.
+            let signingKey = Curve25519.Signing.PrivateKey()
+            let registration = Wire.DeviceRegistration(node: node.rawValue, signingKey: signingKey.publicKey.rawRepresentation.base64EncodedString())
+            let (answer, keys) = try await fetchSchema(address, token: token, registration: registration)
             let offset = WallClock.offset(toServerTime: try PageCheck.serverTime(answer.serverTime, from: url.absoluteString))
             var settings: [Setting: String] = [
                 .server: url.absoluteString, .project: answer.project, .user: answer.user, .role: answer.role,
-                .node: NodeID.random(using: &generator).rawValue,
+                .node: node.rawValue,
+                .signingKey: signingKey.rawRepresentation.base64EncodedString(), .deviceRegistered: "1",
                 .schema: String(decoding: try answer.schema.jsonData(), as: UTF8.self),
                 .clockOffset: String(offset), .cursor: "0",
             ]
@@ -100,11 +106,13 @@ extension Casebook {
             Output.note("run 'casebook sync' to fetch the project's records")
         }
 
-        /// The schema answer, and the key the server presented (https) with those it announced.
-        private func fetchSchema(_ address: ServerAddress, token: String) async throws -> (Wire.SchemaResponse, ServerConnection.Keys) {
+        /// The schema answer, and the key the server presented (https) with those it announced; registers the device.
+        private func fetchSchema(_ address: ServerAddress, token: String, registration: Wire.DeviceRegistration) async throws -> (Wire.SchemaResponse, ServerConnection.Keys) {
             do {
                 return try await SyncClient.with(address: address, project: project, token: token, timeoutSeconds: 30) { client in
-                    (try await client.schema(), client.serverKeys)
+                    let schema = try await client.schema()
+                    _ = try await client.registerDevice(registration)
+                    return (schema, client.serverKeys)
                 }
             } catch let error as ClientError where error.exitCode == ClientError.unreachableExitCode {
                 throw ClientError("cannot reach the server at \(address.url): 'init' needs it once; nothing was created, try again when online",

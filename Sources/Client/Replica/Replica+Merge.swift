@@ -73,8 +73,9 @@ extension Replica {
 
     /// Applies versions fetched for automatic merges (history, not the log: the cursor stays) and
     /// refreshes what their records show.
-    func applyHistory(_ changes: [Wire.LoggedChange], schema: Schema) async throws {
+    func applyHistory(_ changes: [Wire.LoggedChange], schema: Schema, batches: [SignedBatch] = []) async throws {
         try await write { db in
+            try Replica.storeBatches(batches, db)
             _ = try Replica.applyAccepted(changes, schema: schema, db, alsoRefresh: Set(changes.map(\.change.record)))
         }
     }

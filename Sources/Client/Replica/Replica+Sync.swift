@@ -14,8 +14,10 @@ extension Replica {
     /// Applies a pulled page (snapshot or log) through the merge rule, moves the clock past what it
     /// received, and saves `state` (the position after the page): all or nothing. Returns how many
     /// changes were new here.
-    func applyPulled(_ changes: [Wire.LoggedChange], serverTime: UInt64, state: SyncState, schema: Schema) async throws -> Int {
+    func applyPulled(_ changes: [Wire.LoggedChange], serverTime: UInt64, state: SyncState, schema: Schema,
+                     batches: [SignedBatch] = []) async throws -> Int {
         return try await write { db in
+            try Replica.storeBatches(batches, db)
             let applied = try Replica.applyAccepted(changes, schema: schema, db)
             var clock = try ReplicaClock.load(db)
             clock.offset = WallClock.offset(toServerTime: serverTime)

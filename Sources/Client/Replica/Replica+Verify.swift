@@ -7,12 +7,15 @@ extension Replica {
     struct Verification: Sendable {
         var files = 0
         var changes = 0
+        /// What the signature check found.
+        var signatures = SignatureReport()
         var failures: [(what: String, id: String, reason: String)] = []
     }
 
     /// Checks everything the replica holds, offline: every page of the database (on an encrypted
     /// replica each page's authentication tag is checked as it is decrypted, so a changed byte anywhere
-    /// is found) and SQLite's structure; every stored change decodes (value, HLC, parents); every file
+    /// is found) and SQLite's structure; every stored change decodes (value, HLC, parents) and holds
+    /// its signature (`verifySignatures`); every file
     /// held is read whole (each sealed chunk authenticated) and hashes to its name.
     func verify() async throws -> Verification {
         var result = Verification()
@@ -22,6 +25,8 @@ extension Replica {
             let changes = try await read { db in try Self.verifyChanges(db) }
             result.changes = changes.checked
             result.failures += changes.failures
+            result.signatures = try await read { db in try Self.verifySignatures(db) }
+            result.failures += result.signatures.failures
         } catch let error as DatabaseError {
             result.failures.append(("database", Self.storeName(home), error.message ?? "\(error.resultCode)"))
             return result

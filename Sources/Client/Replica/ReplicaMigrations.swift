@@ -209,6 +209,24 @@ enum ReplicaMigrations {
                 CREATE INDEX custody_pending ON custody(id) WHERE pending;
                 """)
         }
+        // Signatures (docs/protocol.md, "Signatures"): the project's devices as last pulled, and
+        // every signed batch this replica sent or received, so `verify` checks changes offline.
+        migrator.registerMigration("signatures") { db in
+            try db.execute(sql: """
+                CREATE TABLE device (
+                    node TEXT PRIMARY KEY,
+                    owner TEXT NOT NULL,
+                    signing_key BLOB NOT NULL,
+                    revoked_at INTEGER
+                ) WITHOUT ROWID;
+                CREATE TABLE batch (
+                    id TEXT PRIMARY KEY,
+                    node TEXT NOT NULL,
+                    digests BLOB NOT NULL,
+                    signature BLOB NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

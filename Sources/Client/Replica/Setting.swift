@@ -40,6 +40,13 @@ enum Setting: String, CaseIterable {
     case custodyCursor = "custody_cursor"
     /// How many custody events this replica has made (their ids are the node id and this counter).
     case custodyCounter = "custody_counter"
+    /// This replica's Ed25519 private key (base64): it signs every batch of changes the replica sends.
+    case signingKey = "signing_key"
+    /// Set once the server registered this replica's public key.
+    case deviceRegistered = "device_registered"
+    /// Where the project's unsigned changes (from before signatures) end, as the server first said
+    /// (trust on first use): no unsigned change after it is ever accepted.
+    case unsignedUpTo = "unsigned_up_to"
 
     static func get(_ key: Setting, _ db: Database) throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key.rawValue])

@@ -7,6 +7,13 @@ import Shared
 /// What a sync needs from the server. `SyncClient` speaks HTTP; tests substitute their own.
 protocol SyncTransport: Sendable {
     func push(_ changes: [Change]) async throws -> Wire.PushResponse
+    /// A push with the signed batches that hold its changes.
+    func push(_ changes: [Change], batches: [SignedBatch]) async throws -> Wire.PushResponse
+    /// The project's devices; nil only from a transport that carries no signatures (the in-process
+    /// servers of tests).
+    func devices() async throws -> [Wire.Device]?
+    /// Registers this replica's key; false when the transport carries no signatures.
+    func registerDevice(_ registration: Wire.DeviceRegistration) async throws -> Bool
     /// `skip`: this replica's own changes up to a sequence number, which it already holds.
     func pull(after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse
     func snapshot(after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse
@@ -81,9 +88,30 @@ final class SyncClient: SyncTransport {
     }
 
     func push(_ changes: [Change]) async throws -> Wire.PushResponse {
-        try await send(.POST, "push", body: WireCodec.encode(Wire.PushRequest(changes: changes))) {
+        try await push(changes, batches: [])
+    }
+
+    func push(_ changes: [Change], batches: [SignedBatch]) async throws -> Wire.PushResponse {
+        try await send(.POST, "push", body: WireCodec.encode(Wire.PushRequest(changes: changes, batches: batches))) {
             try WireCodec.decodePushResponse($0)
         }
+    }
+
+    func devices() async throws -> [Wire.Device]? {
+        do {
+            return try await send(.GET, "devices") { try JSONDecoder().decode(Wire.DeviceList.self, from: $0).devices }
+        } catch let error as ClientError where error.status == 404 {
+            throw ClientError("the server at \(server) does not sign changes (it is older than this casebook): upgrade the server; your local changes are kept")
+        }
+    }
+
+    func registerDevice(_ registration: Wire.DeviceRegistration) async throws -> Bool {
+        do {
+            _ = try await send(.POST, "devices", body: try JSONEncoder().encode(registration)) { $0 }
+        } catch let error as ClientError where error.status == 404 {
+            throw ClientError("the server at \(server) does not sign changes (it is older than this casebook): upgrade the server; your local changes are kept")
+        }
+        return true
     }
 
     func pull(after: Int64, limit: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse {

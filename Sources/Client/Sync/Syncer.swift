@@ -49,19 +49,20 @@ struct Syncer {
         var state = try await replica.syncState()
         let clock = ContinuousClock()
         var start = clock.now
-        report.pulled += try await snapshotIfNeeded(&state)
+        var (signer, signatures) = try await prepareSignatures()
+        report.pulled += try await snapshotIfNeeded(&state, &signatures)
         report.snapshotSeconds = (clock.now - start).seconds
         start = clock.now
         do {
-            report.pushed = try await push(&state)
+            report.pushed = try await push(&state, signer: signer)
         } catch let error as ClientError where error.status == 403 {
             // Refused outright (a viewer): keep the outbox, still bring the replica up to date.
             report.pushForbidden = error.message
         }
         report.pushSeconds = (clock.now - start).seconds
         start = clock.now
-        report.pulled += try await pullLog(&state, custodySeq: &report.custodySeq)
-        try await fetchHistory()
+        report.pulled += try await pullLog(&state, &signatures, custodySeq: &report.custodySeq)
+        try await fetchHistory(&signatures)
         report.pullSeconds = (clock.now - start).seconds
         (report.conflicts, report.rejected) = try await replica.syncSummary()
         return report
@@ -70,7 +71,7 @@ struct Syncer {
     // MARK: Pull
 
     /// The first sync's snapshot: current versions only, resumable page by page.
-    private func snapshotIfNeeded(_ state: inout SyncState) async throws -> Int {
+    private func snapshotIfNeeded(_ state: inout SyncState, _ signatures: inout PageSignatures?) async throws -> Int {
         guard state.snapshot != .done else { return 0 }
         var received = 0
         var total: Int?
@@ -83,6 +84,7 @@ struct Syncer {
             let page = try await pending.value
             try PageCheck.snapshot(page, after: state.snapshotResumesAfter, from: server)
             try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: settings.schema, from: server)
+            try await verify(page.changes, batches: page.batches, unsignedUpTo: page.unsignedUpTo, &signatures)
             // The next page travels while this one is applied.
             let next = page.next.map { fetch(after: $0) }
             if let pageTotal = page.total { total = pageTotal }
@@ -90,7 +92,7 @@ struct Syncer {
             var after = state
             after.received(page)
             do {
-                _ = try await replica.applyPulled(page.changes, serverTime: page.serverTime, state: after, schema: settings.schema)
+                _ = try await replica.applyPulled(page.changes, serverTime: page.serverTime, state: after, schema: settings.schema, batches: page.batches)
             } catch {
                 next?.cancel()
                 throw error
@@ -104,7 +106,7 @@ struct Syncer {
     }
 
     /// The log after the cursor, page by page.
-    private func pullLog(_ state: inout SyncState, custodySeq: inout Int64?) async throws -> Int {
+    private func pullLog(_ state: inout SyncState, _ signatures: inout PageSignatures?, custodySeq: inout Int64?) async throws -> Int {
         // A cursor stored negative by an older client counts from 0.
         let start = max(0, state.cursor)
         var received = 0
@@ -118,12 +120,13 @@ struct Syncer {
             let page = try await pending.value
             try PageCheck.log(page, after: state.cursor, from: server)
             try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: settings.schema, from: server)
+            try await verify(page.changes, batches: page.batches, unsignedUpTo: page.unsignedUpTo, &signatures)
             // The next page travels while this one is applied: client and server work at the same time.
             let next = page.more ? fetch(after: page.cursor) : nil
             var after = state
             after.received(page, now: WallClock.millis())
             do {
-                received += try await replica.applyPulled(page.changes, serverTime: page.serverTime, state: after, schema: settings.schema)
+                received += try await replica.applyPulled(page.changes, serverTime: page.serverTime, state: after, schema: settings.schema, batches: page.batches)
             } catch {
                 next?.cancel()
                 throw error
@@ -141,7 +144,7 @@ struct Syncer {
     /// The versions automatic merges need and this replica lacks (it joined from a snapshot, which
     /// carries only the current versions): until it has them, such a field shows as a conflict.
     /// A server from before `/history` answers 404: the fields stay as they are.
-    private func fetchHistory() async throws {
+    private func fetchHistory(_ signatures: inout PageSignatures?) async throws {
         var fields = try await replica.incompleteMerges(schema: settings.schema)
         while !fields.isEmpty {
             let asked = Array(fields.prefix(Wire.HistoryRequest.maxFields))
@@ -153,7 +156,8 @@ struct Syncer {
             }
             if !answer.changes.isEmpty {
                 try PageCheck.changes(answer.changes, serverTime: try PageCheck.serverTime(answer.serverTime, from: server), schema: settings.schema, from: server)
-                try await replica.applyHistory(answer.changes, schema: settings.schema)
+                try await verify(answer.changes, batches: answer.batches, unsignedUpTo: answer.unsignedUpTo, &signatures)
+                try await replica.applyHistory(answer.changes, schema: settings.schema, batches: answer.batches)
             }
             fields.removeFirst(max(1, min(answer.answered, asked.count)))
         }
@@ -163,7 +167,7 @@ struct Syncer {
 
     /// Pushes the outbox in batches, oldest first, as `PushMachine` decides. Accepted changes are
     /// applied locally at once (so the value never flickers back), rejected ones stay with their reason.
-    private func push(_ state: inout SyncState) async throws -> Int {
+    private func push(_ state: inout SyncState, signer: BatchSigner?) async throws -> Int {
         var machine = PushMachine()
         var flights: [PushFlight] = []
         var pushed = 0
@@ -176,7 +180,10 @@ struct Syncer {
                     let entries = try await replica.pushable(after: after, limit: pushBatch, maxBytes: pushBytes)
                     if !entries.isEmpty {
                         let changes = entries.map { $0.change(author: author) }
-                        flights.append(PushFlight(entries: entries, response: Task { try await client.push(changes) }))
+                        // Signed as it leaves: re-stamping rewrites an entry, so it is signed as sent.
+                        let batches = try signer.map { [try $0.sign(changes)] } ?? []
+                        try await replica.storeBatches(batches)
+                        flights.append(PushFlight(entries: entries, response: Task { try await client.push(changes, batches: batches) }))
                     }
                     action = machine.sent(upTo: entries.last?.hlc)
                 case .record:

@@ -54,8 +54,15 @@ struct SyncController: Sendable {
         guard batch.changes.count <= settings.maxBatch else {
             throw APIError.tooLarge("a push may carry at most \(settings.maxBatch) changes, this one has \(batch.changes.count): send smaller batches")
         }
+        let signatures: PushSignatures
+        do {
+            signatures = try PushSignatures(checking: batch, project: project, devices: try await store.devices(project: project), pusher: user.name)
+        } catch let refusal as PushSignatures.Refusal {
+            context.logger.warning("push refused: bad signature", metadata: ["project": "\(project)", "user": "\(user.name)"])
+            throw refusal.revoked ? APIError.forbidden(refusal.message) : APIError.unprocessable(refusal.message, code: "bad_signature")
+        }
         let policy = PushPolicy(now: settings.clock(), maxDriftMillis: settings.maxDriftMillis)
-        let results = try await store.push(project: project, changes: batch.changes, author: user.name, policy: policy)
+        let results = try await store.push(project: project, changes: batch.changes, author: user.name, policy: policy, signatures: signatures)
         context.logger.info("push", metadata: [
             "project": "\(project)", "user": "\(user.name)", "changes": "\(batch.changes.count)",
             "rejected": "\(results.filter { $0.status == .rejected }.count)",

@@ -17,6 +17,10 @@ enum SQLiteMigrations {
         // v4: evidence files (their content is in DATA/files, see `FileFolder`), their custody logs,
         // and a file quota per project (NULL: the default).
         migrator.registerMigration("v4") { db in try db.execute(sql: v4) }
+        // Device keys and signed batches (docs/protocol.md, "Signatures"). The changes already in the
+        // log were accepted unsigned: `unsigned_up_to` keeps where they end, so that no unsigned change
+        // is ever accepted after it.
+        migrator.registerMigration("signatures") { db in try db.execute(sql: signatures) }
         return migrator
     }
 
@@ -173,5 +177,29 @@ enum SQLiteMigrations {
         ALTER TABLE record_v2 RENAME TO record;
         ALTER TABLE head_v2 RENAME TO head;
         CREATE INDEX head_by_hlc ON head(project_id, hlc);
+        """
+
+    /// Registered devices, signed batches, and which batch holds each change.
+    private static let signatures = """
+        CREATE TABLE device (
+            project_id INTEGER NOT NULL,
+            node TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            signing_key BLOB NOT NULL,
+            registered_at INTEGER NOT NULL,
+            revoked_at INTEGER,
+            PRIMARY KEY (project_id, node)
+        ) WITHOUT ROWID;
+        CREATE TABLE batch (
+            project_id INTEGER NOT NULL,
+            id TEXT NOT NULL,
+            node TEXT NOT NULL,
+            digests BLOB NOT NULL,
+            signature BLOB NOT NULL,
+            PRIMARY KEY (project_id, id)
+        ) WITHOUT ROWID;
+        ALTER TABLE change ADD COLUMN batch TEXT;
+        ALTER TABLE project ADD COLUMN unsigned_up_to INTEGER NOT NULL DEFAULT 0;
+        UPDATE project SET unsigned_up_to = last_seq;
         """
 }

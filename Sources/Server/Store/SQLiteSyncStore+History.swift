@@ -18,7 +18,9 @@ extension SQLiteSyncStore {
                 bytes += walk.changes.reduce(0) { $0 + PageCutter.estimatedSize($1) }
                 walks.append(walk)
             }
-            return HistoryWalk.response(walks, maxBytes: maxBytes)
+            var response = HistoryWalk.response(walks, maxBytes: maxBytes)
+            (response.batches, response.unsignedUpTo) = try Self.signatures(of: response.changes, db, projectID: projectID)
+            return response
         }
     }
 

@@ -26,6 +26,7 @@ extension SQLiteSyncStore {
             }
             var response = PageCutter.pull(page, after: after, latest: latest)
             response.custodySeq = try Self.custodySeq(db, projectID: projectID)
+            (response.batches, response.unsignedUpTo) = try Self.signatures(of: response.changes, db, projectID: projectID)
             return response
         }
     }
@@ -50,7 +51,9 @@ extension SQLiteSyncStore {
                     """,
                 arguments: [projectID, after?.text ?? "", PageCutter.fetchCount(limit: limit)])
             let total = after == nil ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM head WHERE project_id = ?", arguments: [projectID]) : nil
-            return PageCutter.snapshot(page, since: since, total: total)
+            var response = PageCutter.snapshot(page, since: since, total: total)
+            (response.batches, response.unsignedUpTo) = try Self.signatures(of: response.changes, db, projectID: projectID)
+            return response
         }
     }
 

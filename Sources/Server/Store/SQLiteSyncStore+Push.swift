@@ -7,7 +7,7 @@ import SQLiteSupport
 // The statements run once per change are prepared once (cached) and bound straight through
 // SQLite's C interface (`SQLiteSupport`).
 extension SQLiteSyncStore {
-    func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult] {
+    func push(project: String, changes: [Change], author: String, policy: PushPolicy, signatures: PushSignatures) async throws -> [Wire.ChangeResult] {
         try await write { db in
             let (projectID, schema) = try Self.project(db, name: project)
             let context = try Self.loadContext(db, projectID: projectID, changes: changes)
@@ -19,7 +19,7 @@ extension SQLiteSyncStore {
                 history.loaded(plan.needs, found: try Self.versions(Set(plan.needs.values.joined()), db, projectID: projectID).map(\.change))
                 plan = planning.finish(history: history)
             }
-            try Self.write(plan, db, projectID: projectID)
+            try Self.write(plan, signatures: signatures, db, projectID: projectID)
             try self.faults.check("push")
             return plan.results
         }
@@ -91,9 +91,10 @@ extension SQLiteSyncStore {
     }
 
     /// Writes a plan: appends to the log, records new records, replaces heads, records conflicts.
-    static func write(_ plan: PushPlan, _ db: Database, projectID: Int64) throws {
+    static func write(_ plan: PushPlan, signatures: PushSignatures = PushSignatures(), _ db: Database, projectID: Int64) throws {
         guard !plan.inserts.isEmpty else { return }
-        try appendToLog(plan.inserts, db, projectID: projectID)
+        try storeBatches(signatures.batches, db, projectID: projectID)
+        try appendToLog(plan.inserts, batchOf: signatures.batchOf, db, projectID: projectID)
         let recordKeys = try insertRecords(plan, db, projectID: projectID)
         try writeHeads(plan, recordKeys: recordKeys, db, projectID: projectID)
         try writeConflicts(plan, db, projectID: projectID)
@@ -107,10 +108,10 @@ extension SQLiteSyncStore {
     }
 
     /// Appends the accepted changes to the log, with the parents they supersede.
-    private static func appendToLog(_ inserts: [Wire.LoggedChange], _ db: Database, projectID: Int64) throws {
+    private static func appendToLog(_ inserts: [Wire.LoggedChange], batchOf: [HLC: String], _ db: Database, projectID: Int64) throws {
         let insertChange = try db.cachedStatement(sql: """
-            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at, batch)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO change_parent (project_id, parent, child) VALUES (?, ?, ?)")
         for logged in inserts {
@@ -120,6 +121,7 @@ extension SQLiteSyncStore {
                 row.integer(logged.seq)
                 row.change(StoredChange(change))
                 row.integer(Int64(bitPattern: logged.receivedAt))
+                row.text(batchOf[change.hlc])
             }
             for parent in change.supersedes {
                 try insertParent.execute(arguments: [projectID, parent.text, change.hlc.text])

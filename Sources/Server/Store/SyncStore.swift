@@ -31,8 +31,9 @@ protocol SyncStore: Sendable {
     func authenticate(tokenHash: Data) async throws -> AuthenticatedUser?
     /// The user's membership of a project, nil when not a member (or no such project).
     func membership(userID: Int64, project: String) async throws -> Membership?
-    /// Validates and merges a batch of changes in one transaction.
-    func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult]
+    /// Validates and merges a batch of changes in one transaction, storing the signed batches that
+    /// hold them (checked by the caller, `PushSignatures`) and which batch holds each.
+    func push(project: String, changes: [Change], author: String, policy: PushPolicy, signatures: PushSignatures) async throws -> [Wire.ChangeResult]
     /// Accepted changes after `after`, oldest first, at most `limit` and about `maxBytes` (a first change
     /// larger than that alone); the puller's own changes named by `skip` are left out (it already has them).
     func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse
@@ -40,6 +41,17 @@ protocol SyncStore: Sendable {
     func nodeOwner(project: String, node: NodeID) async throws -> String?
     /// Current versions with HLC above `after`, ordered by HLC, at most `limit` and about `maxBytes`.
     func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int) async throws -> Wire.SnapshotResponse
+
+    // MARK: Devices (docs/protocol.md, "Signatures")
+
+    /// Registers a device of `owner` with its Ed25519 key. Registering the same key again is a no-op;
+    /// throws `.conflict` when the node belongs to another user or has another key.
+    func registerDevice(project: String, node: NodeID, owner: String, signingKey: Data, now: UInt64) async throws
+    /// The project's devices, oldest first.
+    func devices(project: String) async throws -> [Wire.Device]
+    /// Revokes a device in every project it is registered in (or only `project`); returns how many
+    /// registrations it revoked (0: none, or all revoked already).
+    func revokeDevice(node: NodeID, project: String?, now: UInt64) async throws -> Int
 
     // MARK: Evidence files (docs/protocol.md, "Evidence files")
 
@@ -73,6 +85,12 @@ protocol SyncStore: Sendable {
 }
 
 extension SyncStore {
+    /// Merges changes without signatures: for tests of the merge and for tools that write the
+    /// store directly; the HTTP layer always passes the checked signatures.
+    func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult] {
+        try await push(project: project, changes: changes, author: author, policy: policy, signatures: PushSignatures())
+    }
+
     /// Every accepted change after `after`.
     func pull(project: String, after: Int64, limit: Int) async throws -> Wire.PullResponse {
         try await pull(project: project, after: after, limit: limit, maxBytes: PageCutter.defaultMaxBytes, skip: nil)

@@ -32,11 +32,38 @@ extension Wire {
         package var changes: [LoggedChange]
         package var answered: Int
         package var serverTime: UInt64
+        /// The signed batches that hold the changes, as in a pull page.
+        package var batches: [SignedBatch]
+        /// As `PullResponse.unsignedUpTo`.
+        package var unsignedUpTo: Int64?
 
-        package init(changes: [LoggedChange], answered: Int, serverTime: UInt64) {
+        package init(changes: [LoggedChange], answered: Int, serverTime: UInt64, batches: [SignedBatch] = [], unsignedUpTo: Int64? = nil) {
             self.changes = changes
             self.answered = answered
             self.serverTime = serverTime
+            self.batches = batches
+            self.unsignedUpTo = unsignedUpTo
+        }
+
+        private enum CodingKeys: String, CodingKey { case changes, answered, serverTime, batches, unsignedUpTo }
+
+        // Servers before signatures send neither `batches` nor `unsignedUpTo`.
+        package init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(changes: try container.decode([LoggedChange].self, forKey: .changes),
+                      answered: try container.decode(Int.self, forKey: .answered),
+                      serverTime: try container.decode(UInt64.self, forKey: .serverTime),
+                      batches: try container.decodeIfPresent([SignedBatch].self, forKey: .batches) ?? [],
+                      unsignedUpTo: try container.decodeIfPresent(Int64.self, forKey: .unsignedUpTo))
+        }
+
+        package func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(changes, forKey: .changes)
+            try container.encode(answered, forKey: .answered)
+            try container.encode(serverTime, forKey: .serverTime)
+            if !batches.isEmpty { try container.encode(batches, forKey: .batches) }
+            try container.encodeIfPresent(unsignedUpTo, forKey: .unsignedUpTo)
         }
     }
 }

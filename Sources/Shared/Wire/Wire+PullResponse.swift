@@ -11,7 +11,7 @@ import Foundation
 // before it skip it like any unknown key.
 extension Wire.PullResponse: Codable {
     private enum CodingKeys: String, CodingKey {
-        case changes, conflicts, cursor, more, latest, serverTime, custodySeq
+        case changes, conflicts, cursor, more, latest, serverTime, custodySeq, batches, unsignedUpTo
     }
 
     /// Reads a page; a `conflicts` list, if any, is ignored.
@@ -23,7 +23,9 @@ extension Wire.PullResponse: Codable {
             more: try container.decode(Bool.self, forKey: .more),
             latest: try container.decode(Int64.self, forKey: .latest),
             serverTime: try container.decode(UInt64.self, forKey: .serverTime),
-            custodySeq: try container.decodeIfPresent(Int64.self, forKey: .custodySeq))
+            custodySeq: try container.decodeIfPresent(Int64.self, forKey: .custodySeq),
+            batches: try container.decodeIfPresent([SignedBatch].self, forKey: .batches) ?? [],
+            unsignedUpTo: try container.decodeIfPresent(Int64.self, forKey: .unsignedUpTo))
     }
 
     /// Writes a page with an empty `conflicts` list, for older clients.
@@ -36,5 +38,7 @@ extension Wire.PullResponse: Codable {
         try container.encode(latest, forKey: .latest)
         try container.encode(serverTime, forKey: .serverTime)
         try container.encodeIfPresent(custodySeq, forKey: .custodySeq)
+        if !batches.isEmpty { try container.encode(batches, forKey: .batches) }
+        try container.encodeIfPresent(unsignedUpTo, forKey: .unsignedUpTo)
     }
 }

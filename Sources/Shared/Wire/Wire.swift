@@ -13,7 +13,20 @@ package enum Wire {
     /// `POST /v1/projects/{p}/push`: a batch of changes, applied in order in one transaction.
     package struct PushRequest: Codable, Sendable {
         package var changes: [Change]
-        package init(changes: [Change]) { self.changes = changes }
+        /// The signed batches that hold the changes' digests (docs/protocol.md, "Signatures").
+        package var batches: [SignedBatch]
+        package init(changes: [Change], batches: [SignedBatch] = []) {
+            self.changes = changes
+            self.batches = batches
+        }
+
+        private enum CodingKeys: String, CodingKey { case changes, batches }
+
+        package init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            changes = try container.decode([Change].self, forKey: .changes)
+            batches = try container.decodeIfPresent([SignedBatch].self, forKey: .batches) ?? []
+        }
     }
 
     /// What happened to one pushed change.
@@ -106,8 +119,16 @@ package enum Wire {
         /// The project's latest custody position (`CustodyEvent.seq`, 0 for none), so a replica asks for
         /// the custody log only when it grew; nil from servers before evidence files.
         package var custodySeq: Int64?
+        /// The signed batches that hold the page's changes.
+        package var batches: [SignedBatch] = []
+        /// The last sequence number stored before the server signed changes: only changes up to it
+        /// may come without a signature. Nil from servers before signatures.
+        package var unsignedUpTo: Int64?
 
-        package init(changes: [LoggedChange], cursor: Int64, more: Bool, latest: Int64, serverTime: UInt64, custodySeq: Int64? = nil) {
+        package init(changes: [LoggedChange], cursor: Int64, more: Bool, latest: Int64, serverTime: UInt64, custodySeq: Int64? = nil,
+                     batches: [SignedBatch] = [], unsignedUpTo: Int64? = nil) {
+            self.batches = batches
+            self.unsignedUpTo = unsignedUpTo
             self.changes = changes
             self.cursor = cursor
             self.more = more
@@ -130,13 +151,46 @@ package enum Wire {
         /// On the first page only: how many versions the whole snapshot holds (for progress).
         package var total: Int?
         package var serverTime: UInt64
+        /// The signed batches that hold the page's changes.
+        package var batches: [SignedBatch]
+        /// As `PullResponse.unsignedUpTo`.
+        package var unsignedUpTo: Int64?
 
-        package init(changes: [LoggedChange], since: Int64, next: HLC?, total: Int?, serverTime: UInt64) {
+        package init(changes: [LoggedChange], since: Int64, next: HLC?, total: Int?, serverTime: UInt64,
+                     batches: [SignedBatch] = [], unsignedUpTo: Int64? = nil) {
+            self.batches = batches
+            self.unsignedUpTo = unsignedUpTo
             self.changes = changes
             self.since = since
             self.next = next
             self.total = total
             self.serverTime = serverTime
+        }
+
+        private enum CodingKeys: String, CodingKey { case changes, since, next, total, serverTime, batches, unsignedUpTo }
+
+        // Servers before signatures send neither `batches` nor `unsignedUpTo`.
+        package init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                changes: try container.decode([LoggedChange].self, forKey: .changes),
+                since: try container.decode(Int64.self, forKey: .since),
+                next: try container.decodeIfPresent(HLC.self, forKey: .next),
+                total: try container.decodeIfPresent(Int.self, forKey: .total),
+                serverTime: try container.decode(UInt64.self, forKey: .serverTime),
+                batches: try container.decodeIfPresent([SignedBatch].self, forKey: .batches) ?? [],
+                unsignedUpTo: try container.decodeIfPresent(Int64.self, forKey: .unsignedUpTo))
+        }
+
+        package func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(changes, forKey: .changes)
+            try container.encode(since, forKey: .since)
+            try container.encodeIfPresent(next, forKey: .next)
+            try container.encodeIfPresent(total, forKey: .total)
+            try container.encode(serverTime, forKey: .serverTime)
+            if !batches.isEmpty { try container.encode(batches, forKey: .batches) }
+            try container.encodeIfPresent(unsignedUpTo, forKey: .unsignedUpTo)
         }
     }
 

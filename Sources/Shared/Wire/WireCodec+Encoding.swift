@@ -10,7 +10,12 @@ extension WireCodec {
             if index > 0 { writer.raw(",") }
             write(change, &writer)
         }
-        writer.raw("]}")
+        writer.raw("]")
+        if !request.batches.isEmpty {
+            writer.key("batches")
+            write(request.batches, &writer)
+        }
+        writer.raw("}")
         return Data(writer.bytes)
     }
 
@@ -68,6 +73,7 @@ extension WireCodec {
             writer.key("custodySeq")
             writer.integer(custodySeq)
         }
+        writeSignatures(response.batches, response.unsignedUpTo, &writer)
         writer.raw("}")
         return Data(writer.bytes)
     }
@@ -90,8 +96,34 @@ extension WireCodec {
         }
         writer.key("serverTime")
         writer.integer(response.serverTime)
+        writeSignatures(response.batches, response.unsignedUpTo, &writer)
         writer.raw("}")
         return Data(writer.bytes)
+    }
+
+    // Both keys are left out when there is nothing to say (an empty page of an old project, a server before signatures).
+    private static func writeSignatures(_ batches: [SignedBatch], _ unsignedUpTo: Int64?, _ writer: inout FastJSONWriter) {
+        if !batches.isEmpty {
+            writer.key("batches")
+            write(batches, &writer)
+        }
+        if let unsignedUpTo {
+            writer.key("unsignedUpTo")
+            writer.integer(unsignedUpTo)
+        }
+    }
+
+    private static func write(_ batches: [SignedBatch], _ writer: inout FastJSONWriter) {
+        writer.raw("[")
+        for (index, batch) in batches.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.raw("{\"id\":"); writer.string(batch.id)
+            writer.raw(",\"node\":"); writer.string(batch.node.rawValue)
+            writer.raw(",\"digests\":"); writer.string(batch.packedDigests)
+            writer.raw(",\"signature\":"); writer.string(Data(batch.signature).base64EncodedString())
+            writer.raw("}")
+        }
+        writer.raw("]")
     }
 
     private static func write(_ changes: [Wire.LoggedChange], _ writer: inout FastJSONWriter) {

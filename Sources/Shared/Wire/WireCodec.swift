@@ -16,18 +16,20 @@ package enum WireCodec {
     /// Decodes a push body; without the fallback, what the fast reader refuses throws `FastJSONReader.Failure`.
     package static func decodePushRequest(_ data: Data, fallback: Bool) throws -> Wire.PushRequest {
         try decode(data, as: Wire.PushRequest.self, fallback: fallback) { reader in
-            var changes: [Change]?
+            var changes: [Change]?, batches: [SignedBatch] = []
             try reader.readObject { reader, key in
                 if key == "changes" {
                     var list: [Change] = []
                     try reader.readArray { list.append(try readChange(&$0)) }
                     changes = list
+                } else if key == "batches" {
+                    batches = try readBatches(&reader)
                 } else {
                     try reader.skipValue()
                 }
             }
             guard let changes else { throw FastJSONReader.Failure() }
-            return Wire.PushRequest(changes: changes)
+            return Wire.PushRequest(changes: changes, batches: batches)
         }
     }
 
@@ -38,8 +40,11 @@ package enum WireCodec {
     package static func decodePullResponse(_ data: Data, fallback: Bool) throws -> Wire.PullResponse {
         try decode(data, as: Wire.PullResponse.self, fallback: fallback) { reader in
             var changes: [Wire.LoggedChange]?, cursor: Int64?, more: Bool?, latest: Int64?, serverTime: UInt64?, custodySeq: Int64?
+            var batches: [SignedBatch] = [], unsignedUpTo: Int64?
             try reader.readObject { reader, key in
                 switch key {
+                case "batches": batches = try readBatches(&reader)
+                case "unsignedUpTo": unsignedUpTo = try reader.readInt64()
                 case "changes": changes = try readLoggedChanges(&reader)
                 case "cursor": cursor = try reader.readInt64()
                 case "more": more = try reader.readBool()
@@ -51,7 +56,8 @@ package enum WireCodec {
             }
             // `conflicts`, always empty now, is skipped like any unknown key (see Wire+PullResponse.swift).
             guard let changes, let cursor, let more, let latest, let serverTime else { throw FastJSONReader.Failure() }
-            return Wire.PullResponse(changes: changes, cursor: cursor, more: more, latest: latest, serverTime: serverTime, custodySeq: custodySeq)
+            return Wire.PullResponse(changes: changes, cursor: cursor, more: more, latest: latest, serverTime: serverTime, custodySeq: custodySeq,
+                                     batches: batches, unsignedUpTo: unsignedUpTo)
         }
     }
 
@@ -62,8 +68,11 @@ package enum WireCodec {
     package static func decodeSnapshotResponse(_ data: Data, fallback: Bool) throws -> Wire.SnapshotResponse {
         try decode(data, as: Wire.SnapshotResponse.self, fallback: fallback) { reader in
             var changes: [Wire.LoggedChange]?, since: Int64?, next: HLC?, total: Int?, serverTime: UInt64?
+            var batches: [SignedBatch] = [], unsignedUpTo: Int64?
             try reader.readObject { reader, key in
                 switch key {
+                case "batches": batches = try readBatches(&reader)
+                case "unsignedUpTo": unsignedUpTo = try reader.readNull() ? nil : try reader.readInt64()
                 case "changes": changes = try readLoggedChanges(&reader)
                 case "since": since = try reader.readInt64()
                 case "next": next = try reader.readNull() ? nil : try readHLC(&reader)
@@ -73,7 +82,8 @@ package enum WireCodec {
                 }
             }
             guard let changes, let since, let serverTime else { throw FastJSONReader.Failure() }
-            return Wire.SnapshotResponse(changes: changes, since: since, next: next, total: total, serverTime: serverTime)
+            return Wire.SnapshotResponse(changes: changes, since: since, next: next, total: total, serverTime: serverTime,
+                                         batches: batches, unsignedUpTo: unsignedUpTo)
         }
     }
 
@@ -224,6 +234,25 @@ package enum WireCodec {
         guard let collection, let record, let field, let value, let hlc else { throw FastJSONReader.Failure() }
         return Change(collection: collection, record: record, field: field, value: value, hlc: hlc, author: author,
                       base: base, supersedes: supersedes, covers: covers)
+    }
+
+    private static func readBatches(_ reader: inout FastJSONReader) throws -> [SignedBatch] {
+        var list: [SignedBatch] = []
+        try reader.readArray { reader in
+            var id: String?, node: NodeID?, digests: [ChangeDigest]?, signature: Data?
+            try reader.readObject { reader, key in
+                switch key {
+                case "id": id = try reader.readString()
+                case "node": node = NodeID(try reader.readString())
+                case "digests": digests = SignedBatch.digests(packed: try reader.readString())
+                case "signature": signature = Data(base64Encoded: try reader.readString())
+                default: try reader.skipValue()
+                }
+            }
+            guard let id, let node, let digests, let signature else { throw FastJSONReader.Failure() }
+            list.append(SignedBatch(id: id, node: node, digests: digests, signature: Array(signature)))
+        }
+        return list
     }
 
     private static func readLoggedChanges(_ reader: inout FastJSONReader) throws -> [Wire.LoggedChange] {

@@ -138,6 +138,30 @@ enum PostgresMigrations {
             CREATE INDEX custody_by_file ON custody(project_id, sha256);
             ALTER TABLE project ADD COLUMN file_quota BIGINT;
             """),
+        // Device keys and signed batches (docs/protocol.md, "Signatures"); the changes already in the
+        // log were accepted unsigned, and `unsigned_up_to` keeps where they end.
+        (4, "signatures", """
+            CREATE TABLE device (
+                project_id BIGINT NOT NULL REFERENCES project(id),
+                node TEXT COLLATE "C" NOT NULL,
+                owner TEXT NOT NULL,
+                signing_key BYTEA NOT NULL,
+                registered_at BIGINT NOT NULL,
+                revoked_at BIGINT,
+                PRIMARY KEY (project_id, node)
+            );
+            CREATE TABLE batch (
+                project_id BIGINT NOT NULL REFERENCES project(id),
+                id TEXT COLLATE "C" NOT NULL,
+                node TEXT COLLATE "C" NOT NULL,
+                digests BYTEA NOT NULL,
+                signature BYTEA NOT NULL,
+                PRIMARY KEY (project_id, id)
+            );
+            ALTER TABLE change ADD COLUMN batch TEXT COLLATE "C";
+            ALTER TABLE project ADD COLUMN unsigned_up_to BIGINT NOT NULL DEFAULT 0;
+            UPDATE project SET unsigned_up_to = last_seq;
+            """),
     ]
 
     /// The advisory lock classes (first key; the second is the project's id) that order new files

@@ -23,7 +23,9 @@ extension PostgresSyncStore {
                 bytes += walk.changes.reduce(0) { $0 + PageCutter.estimatedSize($1) }
                 walks.append(walk)
             }
-            return HistoryWalk.response(walks, maxBytes: maxBytes)
+            var response = HistoryWalk.response(walks, maxBytes: maxBytes)
+            (response.batches, response.unsignedUpTo) = try await Self.signatures(of: response.changes, db, projectID: projectID, logger: logger)
+            return response
         }
     }
 

@@ -25,6 +25,7 @@ extension PostgresSyncStore {
             try await Self.readPage(&page, db.query(query, logger: logger))
             var response = PageCutter.pull(page, after: after, latest: latest)
             response.custodySeq = try await Self.custodySeq(db, logger, projectID: projectID)
+            (response.batches, response.unsignedUpTo) = try await Self.signatures(of: response.changes, db, projectID: projectID, logger: logger)
             return response
         }
     }
@@ -51,12 +52,14 @@ extension PostgresSyncStore {
                 total = try await db.query("SELECT COUNT(*) FROM head WHERE project_id = \(projectID)", logger: logger)
                     .decode(Int64.self).collect().first.map(Int.init)
             }
-            return PageCutter.snapshot(page, since: since, total: total)
+            var response = PageCutter.snapshot(page, since: since, total: total)
+            (response.batches, response.unsignedUpTo) = try await Self.signatures(of: response.changes, db, projectID: projectID, logger: logger)
+            return response
         }
     }
 
     /// The project's id and last sequence number.
-    private static func project(_ db: PostgresConnection, name: String, logger: Logger) async throws -> (Int64, Int64) {
+    static func project(_ db: PostgresConnection, name: String, logger: Logger) async throws -> (Int64, Int64) {
         guard let row = try await db.query("SELECT id, last_seq FROM project WHERE name = \(name)", logger: logger)
             .decode((Int64, Int64).self).collect().first else {
             throw StoreError.notFound("there is no project named '\(name)'")

@@ -7,7 +7,7 @@ import Shared
 // fact, plan in memory, and write the plan with one statement per table (arrays unnested
 // server-side): each statement is a network round trip.
 extension PostgresSyncStore {
-    func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult] {
+    func push(project: String, changes: [Change], author: String, policy: PushPolicy, signatures: PushSignatures) async throws -> [Wire.ChangeResult] {
         // Pushes to one project run one at a time anyway (the row lock below); queueing them here
         // first keeps all but one off the pool, so they cannot starve this instance's pulls.
         try await transaction(queue: project) { db, logger in
@@ -28,7 +28,7 @@ extension PostgresSyncStore {
                 history.loaded(plan.needs, found: found.map(\.change))
                 plan = planning.finish(history: history)
             }
-            try await Self.write(plan, db, projectID: projectID, logger: logger)
+            try await Self.write(plan, signatures: signatures, db, projectID: projectID, logger: logger)
             try self.faults.check("push")
             return plan.results
         }
@@ -94,9 +94,10 @@ extension PostgresSyncStore {
     }
 
     /// Writes a plan with one statement per table (arrays unnested server-side, not a statement per row).
-    static func write(_ plan: PushPlan, _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
+    static func write(_ plan: PushPlan, signatures: PushSignatures = PushSignatures(), _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
         guard !plan.inserts.isEmpty else { return }
-        try await appendToLog(plan.inserts, db, projectID: projectID, logger: logger)
+        try await storeBatches(signatures.batches, db, projectID: projectID, logger: logger)
+        try await appendToLog(plan.inserts, batchOf: signatures.batchOf, db, projectID: projectID, logger: logger)
         try await replaceHeads(plan, db, projectID: projectID, logger: logger)
         try await insertRecords(plan, db, projectID: projectID, logger: logger)
         try await writeConflicts(plan, db, projectID: projectID, logger: logger)
@@ -105,10 +106,10 @@ extension PostgresSyncStore {
     }
 
     /// Appends the accepted changes to the log, with the parents they supersede.
-    private static func appendToLog(_ inserts: [Wire.LoggedChange], _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
+    private static func appendToLog(_ inserts: [Wire.LoggedChange], batchOf: [HLC: String], _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
         var seqs: [Int64] = [], hlcs: [String] = [], collections: [String] = [], records: [String] = [], fields: [String] = []
         var values: [String] = [], authors: [String] = [], bases: [String] = [], supersedes: [String] = [], covers: [String] = []
-        var received: [Int64] = []
+        var received: [Int64] = [], batches: [String] = []
         var parents: [String] = [], children: [String] = []
         for logged in inserts {
             let change = logged.change, stored = StoredChange(change)
@@ -124,17 +125,18 @@ extension PostgresSyncStore {
             supersedes.append(stored.supersedes ?? "")
             covers.append(stored.covers ?? "")
             received.append(Int64(logged.receivedAt))
+            batches.append(batchOf[change.hlc] ?? "")
             for parent in change.supersedes {
                 parents.append(parent.text)
                 children.append(change.hlc.text)
             }
         }
         try await db.query("""
-            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at)
-            SELECT \(projectID), s, h, c, r, f, v, a, NULLIF(b, ''), NULLIF(sp, ''), NULLIF(cv, ''), ra
+            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at, batch)
+            SELECT \(projectID), s, h, c, r, f, v, a, NULLIF(b, ''), NULLIF(sp, ''), NULLIF(cv, ''), ra, NULLIF(bt, '')
             FROM unnest(\(seqs)::bigint[], \(hlcs)::text[], \(collections)::text[], \(records)::text[], \(fields)::text[],
                         \(values)::text[], \(authors)::text[], \(bases)::text[], \(supersedes)::text[], \(covers)::text[],
-                        \(received)::bigint[]) AS t(s, h, c, r, f, v, a, b, sp, cv, ra)
+                        \(received)::bigint[], \(batches)::text[]) AS t(s, h, c, r, f, v, a, b, sp, cv, ra, bt)
             """, logger: logger)
         if !parents.isEmpty {
             try await db.query("""

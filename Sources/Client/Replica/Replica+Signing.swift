@@ -1,0 +1,97 @@
+import Crypto
+import Foundation
+import GRDB
+import Shared
+
+/// This replica's device key and what it knows of the project's signatures (docs/protocol.md,
+/// "Signatures"). The private key is a setting: inside the encrypted database, like the token.
+extension Replica {
+    /// A new device key, as the setting stores it.
+    static func newSigningKey() -> String {
+        Curve25519.Signing.PrivateKey().rawRepresentation.base64EncodedString()
+    }
+
+    /// The replica's signing key, made now when it has none (replicas from before signatures), and
+    /// whether the server has registered it.
+    func signingKey() async throws -> (key: [UInt8], registered: Bool) {
+        try await write { db in
+            var text = try Setting.get(.signingKey, db)
+            if text == nil {
+                text = Replica.newSigningKey()
+                try Setting.set(.signingKey, text, db)
+            }
+            guard let raw = text.flatMap({ Data(base64Encoded: $0) }), raw.count == 32 else {
+                throw ClientError("the replica's signing key is damaged: start a new replica with 'casebook init'")
+            }
+            return (Array(raw), try Setting.get(.deviceRegistered, db) == "1")
+        }
+    }
+
+    /// Records that the server registered the key.
+    func markRegistered() async throws {
+        try await write { db in try Setting.set(.deviceRegistered, "1", db) }
+    }
+
+    /// Replaces the copy of the project's devices.
+    func storeDevices(_ devices: [Wire.Device]) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM device")
+            for device in devices {
+                guard let key = Data(base64Encoded: device.signingKey) else { continue }
+                try db.execute(sql: "INSERT OR REPLACE INTO device (node, owner, signing_key, revoked_at) VALUES (?, ?, ?, ?)",
+                               arguments: [device.node, device.owner, key, device.revokedAt.map { Int64($0) }])
+            }
+        }
+    }
+
+    /// The devices as the replica last fetched them.
+    func knownDevices() async throws -> [NodeID: SignatureCheck.Device] {
+        try await read { db in try Replica.knownDevices(db) }
+    }
+
+    /// The devices as the replica last fetched them, for checking signatures.
+    static func knownDevices(_ db: Database) throws -> [NodeID: SignatureCheck.Device] {
+        var devices: [NodeID: SignatureCheck.Device] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT node, owner, signing_key FROM device") {
+            if let node = NodeID(row[0] as String) { devices[node] = .init(owner: row[1], key: Array(row[2] as Data)) }
+        }
+        return devices
+    }
+
+    /// Stores batches this replica sent or received (one it holds already is the same batch).
+    static func storeBatches(_ batches: [SignedBatch], _ db: Database) throws {
+        guard !batches.isEmpty else { return }
+        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO batch (id, node, digests, signature) VALUES (?, ?, ?, ?)")
+        for batch in batches {
+            var digests = Data(capacity: 32 * batch.digests.count)
+            for digest in batch.digests { digests.append(contentsOf: digest.bytes) }
+            try insert.execute(arguments: [batch.id, batch.node.rawValue, digests, Data(batch.signature)])
+        }
+    }
+
+    /// Stores the batches of a push before it is sent.
+    func storeBatches(_ batches: [SignedBatch]) async throws {
+        try await write { db in try Replica.storeBatches(batches, db) }
+    }
+
+    /// Every batch the replica holds.
+    static func storedBatches(_ db: Database) throws -> [SignedBatch] {
+        try Row.fetchAll(db, sql: "SELECT id, node, digests, signature FROM batch").compactMap { row in
+            let bytes = Array(row[2] as Data)
+            guard let node = NodeID(row[1] as String), bytes.count % 32 == 0 else { return nil }
+            return SignedBatch(id: row[0], node: node,
+                               digests: stride(from: 0, to: bytes.count, by: 32).compactMap { ChangeDigest(bytes: Array(bytes[$0..<$0 + 32])) },
+                               signature: Array(row[3] as Data))
+        }
+    }
+
+    /// The pinned end of the project's unsigned changes, nil before the first page that said it.
+    func unsignedUpTo() async throws -> Int64? {
+        try await read { db in try Setting.get(.unsignedUpTo, db).flatMap { Int64($0) } }
+    }
+
+    /// Pins the end of the project's unsigned changes.
+    func pinUnsignedUpTo(_ seq: Int64) async throws {
+        try await write { db in try Setting.set(.unsignedUpTo, String(seq), db) }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Shared
+
+// Device keys and signed batches (docs/protocol.md, "Signatures").
+extension PostgresSyncStore {
+    func registerDevice(project: String, node: NodeID, owner: String, signingKey: Data, now: UInt64) async throws {
+        try await transaction { db, logger in
+            let (projectID, _) = try await Self.project(db, name: project, logger: logger)
+            // The node row is the lock that orders two registrations of one node.
+            try await db.query("""
+                INSERT INTO node (project_id, node, author) VALUES (\(projectID), \(node.rawValue), \(owner)) ON CONFLICT DO NOTHING
+                """, logger: logger)
+            let nodeOwner = try await db.query(
+                "SELECT author FROM node WHERE project_id = \(projectID) AND node = \(node.rawValue) FOR UPDATE", logger: logger
+            ).decode(String.self).collect().first
+            guard nodeOwner == owner else { throw StoreError.conflict(DeviceMessages.nodeTaken(node)) }
+            if let key = try await db.query(
+                "SELECT signing_key FROM device WHERE project_id = \(projectID) AND node = \(node.rawValue)", logger: logger
+            ).decode(Data.self).collect().first {
+                guard key == signingKey else { throw StoreError.conflict(DeviceMessages.otherKey(node)) }
+                return
+            }
+            try await db.query("""
+                INSERT INTO device (project_id, node, owner, signing_key, registered_at)
+                VALUES (\(projectID), \(node.rawValue), \(owner), \(signingKey), \(Int64(now)))
+                """, logger: logger)
+        }
+    }
+
+    func devices(project: String) async throws -> [Wire.Device] {
+        try await transaction(readOnly: true) { db, logger in
+            let (projectID, _) = try await Self.project(db, name: project, logger: logger)
+            var devices: [Wire.Device] = []
+            for try await (node, owner, key, registered, revoked) in try await db.query("""
+                SELECT node, owner, signing_key, registered_at, revoked_at FROM device WHERE project_id = \(projectID) ORDER BY registered_at, node
+                """, logger: logger).decode((String, String, Data, Int64, Int64?).self) {
+                devices.append(Wire.Device(node: node, owner: owner, signingKey: key.base64EncodedString(),
+                                           registeredAt: UInt64(registered), revokedAt: revoked.map { UInt64($0) }))
+            }
+            return devices
+        }
+    }
+
+    func revokeDevice(node: NodeID, project: String?, now: UInt64) async throws -> Int {
+        try await transaction { db, logger in
+            try await db.query("""
+                UPDATE device SET revoked_at = \(Int64(now)) WHERE node = \(node.rawValue) AND revoked_at IS NULL
+                AND (\(project)::text IS NULL OR project_id = (SELECT id FROM project WHERE name = \(project)))
+                RETURNING 1
+                """, logger: logger).decode(Int.self).collect().count
+        }
+    }
+
+    /// Stores batches not stored yet (a batch re-sent with a retried push is the same batch).
+    static func storeBatches(_ batches: [SignedBatch], _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
+        for batch in batches {
+            var digests = Data(capacity: 32 * batch.digests.count)
+            for digest in batch.digests { digests.append(contentsOf: digest.bytes) }
+            try await db.query("""
+                INSERT INTO batch (project_id, id, node, digests, signature)
+                VALUES (\(projectID), \(batch.id), \(batch.node.rawValue), \(digests), \(Data(batch.signature))) ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+    }
+
+    /// The batches that hold the changes of a page, and where the unsigned changes end.
+    static func signatures(of changes: [Wire.LoggedChange], _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws -> (batches: [SignedBatch], unsignedUpTo: Int64) {
+        let unsignedUpTo = try await db.query("SELECT unsigned_up_to FROM project WHERE id = \(projectID)", logger: logger)
+            .decode(Int64.self).collect().first ?? 0
+        guard !changes.isEmpty else { return ([], unsignedUpTo) }
+        let hlcs = changes.map(\.change.hlc.text)
+        var batches: [SignedBatch] = []
+        for try await (id, node, digests, signature) in try await db.query("""
+            SELECT id, node, digests, signature FROM batch WHERE project_id = \(projectID) AND id IN (
+                SELECT DISTINCT batch FROM change WHERE project_id = \(projectID) AND hlc = ANY(\(hlcs)::text[]) AND batch IS NOT NULL)
+            """, logger: logger).decode((String, String, Data, Data).self) {
+            let bytes = Array(digests)
+            guard let nodeID = NodeID(node), bytes.count % 32 == 0 else { throw StoreDefect(description: "batch \(id) is damaged in the store") }
+            batches.append(SignedBatch(id: id, node: nodeID,
+                                       digests: stride(from: 0, to: bytes.count, by: 32).compactMap { ChangeDigest(bytes: Array(bytes[$0..<$0 + 32])) },
+                                       signature: Array(signature)))
+        }
+        return (batches, unsignedUpTo)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import GRDB
+import Shared
+import SQLiteSupport
+
+// Device keys and signed batches (docs/protocol.md, "Signatures").
+extension SQLiteSyncStore {
+    func registerDevice(project: String, node: NodeID, owner: String, signingKey: Data, now: UInt64) async throws {
+        try await write { db in
+            let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
+            if let nodeOwner = try String.fetchOne(db, sql: "SELECT author FROM node WHERE project_id = ? AND node = ?", arguments: [projectID, node.rawValue]),
+               nodeOwner != owner {
+                throw StoreError.conflict(DeviceMessages.nodeTaken(node))
+            }
+            if let key = try Data.fetchOne(db, sql: "SELECT signing_key FROM device WHERE project_id = ? AND node = ?", arguments: [projectID, node.rawValue]) {
+                guard key == signingKey else { throw StoreError.conflict(DeviceMessages.otherKey(node)) }
+                return
+            }
+            try db.execute(sql: "INSERT OR IGNORE INTO node (project_id, node, author) VALUES (?, ?, ?)", arguments: [projectID, node.rawValue, owner])
+            try db.execute(sql: "INSERT INTO device (project_id, node, owner, signing_key, registered_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [projectID, node.rawValue, owner, signingKey, now])
+        }
+    }
+
+    func devices(project: String) async throws -> [Wire.Device] {
+        try await read { db in
+            let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
+            return try Row.fetchAll(db, sql: "SELECT node, owner, signing_key, registered_at, revoked_at FROM device WHERE project_id = ? ORDER BY registered_at, node",
+                                    arguments: [projectID]).map { row in
+                Wire.Device(node: row[0], owner: row[1], signingKey: (row[2] as Data).base64EncodedString(),
+                            registeredAt: UInt64(row[3] as Int64), revokedAt: (row[4] as Int64?).map { UInt64($0) })
+            }
+        }
+    }
+
+    func revokeDevice(node: NodeID, project: String?, now: UInt64) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE device SET revoked_at = ? WHERE node = ? AND revoked_at IS NULL
+                AND (? IS NULL OR project_id = (SELECT id FROM project WHERE name = ?))
+                """, arguments: [now, node.rawValue, project, project])
+            return db.changesCount
+        }
+    }
+
+    /// Stores batches not stored yet (a batch re-sent with a retried push is the same batch).
+    static func storeBatches(_ batches: [SignedBatch], _ db: Database, projectID: Int64) throws {
+        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO batch (project_id, id, node, digests, signature) VALUES (?, ?, ?, ?, ?)")
+        for batch in batches {
+            var digests = Data(capacity: 32 * batch.digests.count)
+            for digest in batch.digests { digests.append(contentsOf: digest.bytes) }
+            try insert.execute(arguments: [projectID, batch.id, batch.node.rawValue, digests, Data(batch.signature)])
+        }
+    }
+
+    /// The batches that hold the changes of a page, and where the unsigned changes end.
+    static func signatures(of changes: [Wire.LoggedChange], _ db: Database, projectID: Int64) throws -> (batches: [SignedBatch], unsignedUpTo: Int64) {
+        let unsignedUpTo = try Int64.fetchOne(db, sql: "SELECT unsigned_up_to FROM project WHERE id = ?", arguments: [projectID]) ?? 0
+        guard !changes.isEmpty else { return ([], unsignedUpTo) }
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT id, node, digests, signature FROM batch WHERE project_id = ? AND id IN (
+                SELECT DISTINCT change.batch FROM change WHERE change.project_id = ? AND change.hlc IN (SELECT value FROM json_each(?)))
+            """, arguments: [projectID, projectID, jsonArray(changes.map(\.change.hlc.text))])
+        return (try rows.map(batch), unsignedUpTo)
+    }
+
+    private static func batch(_ row: Row) throws -> SignedBatch {
+        let digests = Array(row[2] as Data)
+        guard let node = NodeID(row[1] as String), digests.count % 32 == 0 else {
+            throw StoreDefect(description: "batch \(row[0] as String) is damaged in the store")
+        }
+        return SignedBatch(id: row[0], node: node,
+                           digests: stride(from: 0, to: digests.count, by: 32).compactMap { ChangeDigest(bytes: Array(digests[$0..<$0 + 32])) },
+                           signature: Array(row[3] as Data))
+    }
+}
+
+/// The sentences both stores use about devices.
+enum DeviceMessages {
+    static func nodeTaken(_ node: NodeID) -> String {
+        "replica node \(node) belongs to another user of this project: start a new replica with 'casebook init'"
+    }
+
+    static func otherKey(_ node: NodeID) -> String {
+        "replica node \(node) is registered with another key: a device's key never changes; start a new replica with 'casebook init'"
+    }
+}

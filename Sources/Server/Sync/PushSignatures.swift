@@ -1,0 +1,58 @@
+import Foundation
+import Shared
+
+/// The signatures of a push, checked: the batches to store and which batch holds each change.
+struct PushSignatures: Sendable {
+    /// The signed batches that hold the pushed changes.
+    var batches: [SignedBatch] = []
+    /// The id of the batch that holds each change.
+    var batchOf: [HLC: String] = [:]
+
+    /// Why a push's signatures do not hold: the HTTP status and a sentence that says what to do.
+    struct Refusal: Error {
+        var revoked: Bool
+        var message: String
+    }
+
+    init() {}
+
+    /// Checks that every change of `request` is in a batch signed by a registered, unrevoked device
+    /// of `pusher`, and names `pusher` as its author. A change relayed for another user (bundles)
+    /// is not accepted yet: the pusher must be the signing device's owner.
+    init(checking request: Wire.PushRequest, project: String, devices: [Wire.Device], pusher: String) throws {
+        var known: [NodeID: SignatureCheck.Device] = [:]
+        var revoked: Set<NodeID> = []
+        for device in devices {
+            guard let node = NodeID(device.node), let key = Data(base64Encoded: device.signingKey) else { continue }
+            if device.revokedAt != nil { revoked.insert(node) } else { known[node] = .init(owner: device.owner, key: Array(key)) }
+        }
+        for batch in request.batches where revoked.contains(batch.node) {
+            throw Refusal(revoked: true, message: "device \(batch.node) was revoked by an admin of the project: its changes are refused; run `casebook init` again on a device you trust")
+        }
+        var check = SignatureCheck(project: project, devices: known)
+        if let problem = check.add(request.batches).first {
+            throw Refusal(revoked: false, message: "\(problem): the push is refused; run `casebook sync` again, and tell the project's admin if it persists")
+        }
+        let used = Dictionary(request.batches.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var idOfDigest: [ChangeDigest: String] = [:]
+        for batch in request.batches { for digest in batch.digests { idOfDigest[digest] = batch.id } }
+        var kept: Set<String> = []
+        for change in request.changes {
+            let digest = ChangeDigest(of: change, project: project)
+            switch check.signer(of: change, digest: digest) {
+            case .failure(let unsigned):
+                throw Refusal(revoked: false, message: "the change of \(change.record) field \(change.field) (\(change.hlc)) is not signed: \(unsigned.reason); the push is refused")
+            case .success:
+                guard change.author == pusher else {
+                    throw Refusal(revoked: false, message: "the change of \(change.record) field \(change.field) (\(change.hlc)) is signed by \(change.author)'s device, not yours: relaying another user's changes is not supported yet; the push is refused")
+                }
+                // Present: the signer was found through this digest.
+                if let id = idOfDigest[digest] {
+                    batchOf[change.hlc] = id
+                    kept.insert(id)
+                }
+            }
+        }
+        batches = kept.sorted().compactMap { used[$0] }
+    }
+}

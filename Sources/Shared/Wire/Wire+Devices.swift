@@ -1,0 +1,45 @@
+import Foundation
+
+extension Wire {
+    /// `POST /v1/projects/{p}/devices`: registers the caller's replica (its node id) with its
+    /// Ed25519 public key (32 bytes, base64).
+    package struct DeviceRegistration: Codable, Sendable, Equatable {
+        package var node: String
+        package var signingKey: String
+        package init(node: String, signingKey: String) {
+            self.node = node
+            self.signingKey = signingKey
+        }
+    }
+
+    /// One registered device of a project, as `GET /v1/projects/{p}/devices` lists it.
+    package struct Device: Codable, Sendable, Equatable {
+        /// The replica's node id.
+        package var node: String
+        /// The user it belongs to.
+        package var owner: String
+        /// Its Ed25519 public key, base64.
+        package var signingKey: String
+        /// When it was registered, milliseconds since the epoch.
+        package var registeredAt: UInt64
+        /// When an admin revoked it (its new changes are refused from then on), nil while it is valid.
+        package var revokedAt: UInt64?
+        package init(node: String, owner: String, signingKey: String, registeredAt: UInt64, revokedAt: UInt64? = nil) {
+            self.node = node
+            self.owner = owner
+            self.signingKey = signingKey
+            self.registeredAt = registeredAt
+            self.revokedAt = revokedAt
+        }
+    }
+
+    /// The answer to `GET /v1/projects/{p}/devices` (and to a registration).
+    package struct DeviceList: Codable, Sendable {
+        package var devices: [Device]
+        package var serverTime: UInt64
+        package init(devices: [Device], serverTime: UInt64) {
+            self.devices = devices
+            self.serverTime = serverTime
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import TestSupport
+import Testing
+@testable import Server
+@testable import Shared
+
+/// The server takes only changes signed by a registered, unrevoked device of their author, and
+/// hands the signatures on with every page.
+@Suite struct SignedPushTests {
+    func post(_ client: some TestClientProtocol, _ harness: ServerHarness, as user: String, _ request: Wire.PushRequest) async throws -> TestResponse {
+        try await client.execute(uri: "/v1/projects/kz/push", method: .post, headers: harness.headers(user),
+                                 body: ByteBuffer(bytes: try JSONEncoder().encode(request)))
+    }
+
+    func register(_ client: some TestClientProtocol, _ harness: ServerHarness, _ user: String, _ node: String, _ key: String) async throws -> HTTPResponse.Status {
+        try await client.execute(uri: "/v1/projects/kz/devices", method: .post, headers: harness.headers(user),
+                                 body: ByteBuffer(bytes: try JSONEncoder().encode(Wire.DeviceRegistration(node: node, signingKey: key)))).status
+    }
+
+    @Test(arguments: StoreKind.allCases) func pagesCarryTheBatchesOfTheirChanges(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            var ana = ChangeMaker(node: "000000000000000a")
+            let changes = [ana.change(recordA, "title", .text("Journalist arrested")), ana.change(recordA, "location", .text("Алматы"))]
+            #expect(try await harness.push(client, as: "ana", changes).status == .ok)
+            let page = try await harness.pull(client, as: "bek")
+            var check = SignatureCheck(project: "kz", devices: [ServerHarness.device(of: "ana").node: .init(
+                owner: "ana", key: Array(ServerHarness.device(of: "ana").key.publicKey.rawRepresentation))])
+            #expect(check.add(page.batches).isEmpty)
+            #expect(page.unsignedUpTo == 0)
+            for logged in page.changes { #expect(throws: Never.self) { try check.signer(of: logged.change).get() } }
+            let snapshot = try await client.execute(uri: "/v1/projects/kz/snapshot", method: .get, headers: harness.headers("bek"))
+            #expect(try snapshot.decode(Wire.SnapshotResponse.self).batches == page.batches)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func unsignedOrForgedChangesAreRefused(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            var bek = ChangeMaker(node: "000000000000000b")
+            let change = bek.change(recordA, "title", .text("Written by bek"))
+            // No signature at all.
+            let unsigned = try await post(client, harness, as: "bek", Wire.PushRequest(changes: [change]))
+            #expect(unsigned.status == .unprocessableContent)
+            #expect(unsigned.error?.code == "bad_signature")
+            // Bek pushes a change in Ana's name, signed by his own device: the author is not the device's owner.
+            var inAnasName = change
+            inAnasName.author = "ana"
+            let bekDevice = ServerHarness.device(of: "bek")
+            let forged = Wire.PushRequest(changes: [inAnasName], batches: [try SignedBatch(signing: [inAnasName], project: "kz", node: bekDevice.node, key: bekDevice.key)])
+            #expect(try await post(client, harness, as: "bek", forged).status == .unprocessableContent)
+            // ... or names Ana's device for a batch signed with his key: the signature does not hold.
+            let posing = Wire.PushRequest(changes: [inAnasName], batches: [try SignedBatch(signing: [inAnasName], project: "kz", node: ServerHarness.device(of: "ana").node, key: bekDevice.key)])
+            #expect(try await post(client, harness, as: "bek", posing).status == .unprocessableContent)
+            // A signed change altered on the way.
+            var request = try ServerHarness.signedPush([change], as: "bek")
+            request.changes[0].value = .text("Altered on the way")
+            #expect(try await post(client, harness, as: "bek", request).status == .unprocessableContent)
+            #expect(try await harness.pull(client, as: "ana").changes.isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func aRevokedDevicesNewChangesAreRefused(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            var ana = ChangeMaker(node: "000000000000000a")
+            #expect(try await harness.push(client, as: "ana", [ana.change(recordA, "title", .text("Before"))]).status == .ok)
+            #expect(try await harness.store.revokeDevice(node: ServerHarness.device(of: "ana").node, project: nil, now: ServerHarness.now) == 1)
+            let refused = try await harness.push(client, as: "ana", [ana.change(recordB, "title", .text("After"))])
+            #expect(refused.status == .forbidden)
+            #expect(refused.error?.message.contains("revoked") == true)
+            // What it signed before stays, with its signature.
+            let page = try await harness.pull(client, as: "bek")
+            #expect(page.changes.count == 1 && page.batches.count == 1)
+            let listed = try await client.execute(uri: "/v1/projects/kz/devices", method: .get, headers: harness.headers("bek"))
+            let devices = try listed.decode(Wire.DeviceList.self).devices
+            #expect(devices.first { $0.owner == "ana" }?.revokedAt != nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func aDeviceRegistersOnceForItsOwner(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            let key = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString()
+            let first = try await register(client, harness, "ana", "00000000000000aa", key)
+            #expect(first == .ok)
+            #expect(try await register(client, harness, "ana", "00000000000000aa", key) == .ok)  // a retry
+            #expect(try await register(client, harness, "bek", "00000000000000aa", key) == .conflict)  // another's node
+            let other = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString()
+            #expect(try await register(client, harness, "ana", "00000000000000aa", other) == .conflict)  // keys never change
+            #expect(try await register(client, harness, "ana", "00000000000000ab", "not a key") == .badRequest)
+            #expect(try await register(client, harness, "ana", "ZZ", key) == .badRequest)
+        }
+    }
+}
