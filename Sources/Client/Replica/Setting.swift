@@ -40,6 +40,10 @@ enum Setting: String, CaseIterable {
     case custodyCursor = "custody_cursor"
     /// How many custody events this replica has made (their ids are the node id and this counter).
     case custodyCounter = "custody_counter"
+    /// The log's chain value at the cursor that this replica verified (`LogChain`, hex).
+    case chain = "log_chain"
+    /// While the snapshot is in progress: the chain value at its `since`, adopted from its first page.
+    case snapshotChain = "snapshot_chain"
 
     static func get(_ key: Setting, _ db: Database) throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key.rawValue])

@@ -17,6 +17,12 @@ enum SQLiteMigrations {
         // v4: evidence files (their content is in DATA/files, see `FileFolder`), their custody logs,
         // and a file quota per project (NULL: the default).
         migrator.registerMigration("v4") { db in try db.execute(sql: v4) }
+        // v5: the log is hash-chained (`LogChain`): each change keeps its digest and the chain value
+        // at its sequence number, computed here for the changes already stored.
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: "ALTER TABLE change ADD COLUMN digest TEXT; ALTER TABLE change ADD COLUMN chain TEXT")
+            try chainStoredChanges(db)
+        }
         return migrator
     }
 

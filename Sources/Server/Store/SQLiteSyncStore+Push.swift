@@ -19,7 +19,7 @@ extension SQLiteSyncStore {
                 history.loaded(plan.needs, found: try Self.versions(Set(plan.needs.values.joined()), db, projectID: projectID).map(\.change))
                 plan = planning.finish(history: history)
             }
-            try Self.write(plan, db, projectID: projectID)
+            try Self.write(plan, db, projectID: projectID, project: project)
             try self.faults.check("push")
             return plan.results
         }
@@ -90,10 +90,13 @@ extension SQLiteSyncStore {
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
-    /// Writes a plan: appends to the log, records new records, replaces heads, records conflicts.
-    static func write(_ plan: PushPlan, _ db: Database, projectID: Int64) throws {
-        guard !plan.inserts.isEmpty else { return }
-        try appendToLog(plan.inserts, db, projectID: projectID)
+    /// Writes a plan: appends to the log (chained on from its last entry), records new records,
+    /// replaces heads, records conflicts.
+    static func write(_ plan: PushPlan, _ db: Database, projectID: Int64, project: String) throws {
+        guard let first = plan.inserts.first else { return }
+        let stored = try String.fetchOne(db, sql: "SELECT chain FROM change WHERE project_id = ? AND seq = ?", arguments: [projectID, first.seq - 1])
+        let links = ChainLinks(plan.inserts, project: project, after: try ChainLinks.head(stored: stored, lastSeq: first.seq - 1))
+        try appendToLog(plan.inserts, links: links.links, db, projectID: projectID)
         let recordKeys = try insertRecords(plan, db, projectID: projectID)
         try writeHeads(plan, recordKeys: recordKeys, db, projectID: projectID)
         try writeConflicts(plan, db, projectID: projectID)
@@ -107,19 +110,21 @@ extension SQLiteSyncStore {
     }
 
     /// Appends the accepted changes to the log, with the parents they supersede.
-    private static func appendToLog(_ inserts: [Wire.LoggedChange], _ db: Database, projectID: Int64) throws {
+    private static func appendToLog(_ inserts: [Wire.LoggedChange], links: [ChainLinks.Link], _ db: Database, projectID: Int64) throws {
         let insertChange = try db.cachedStatement(sql: """
-            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at, digest, chain)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO change_parent (project_id, parent, child) VALUES (?, ?, ?)")
-        for logged in inserts {
+        for (logged, link) in zip(inserts, links) {
             let change = logged.change
             try insertChange.executeRaw { row in
                 row.integer(projectID)
                 row.integer(logged.seq)
                 row.change(StoredChange(change))
                 row.integer(Int64(bitPattern: logged.receivedAt))
+                row.text(link.digest)
+                row.text(link.chain)
             }
             for parent in change.supersedes {
                 try insertParent.execute(arguments: [projectID, parent.text, change.hlc.text])

@@ -106,14 +106,18 @@ package enum Wire {
         /// The project's latest custody position (`CustodyEvent.seq`, 0 for none), so a replica asks for
         /// the custody log only when it grew; nil from servers before evidence files.
         package var custodySeq: Int64?
+        /// The log's hash chain over `(after, cursor]`; nil from servers before it.
+        package var chain: PageChain?
 
-        package init(changes: [LoggedChange], cursor: Int64, more: Bool, latest: Int64, serverTime: UInt64, custodySeq: Int64? = nil) {
+        package init(changes: [LoggedChange], cursor: Int64, more: Bool, latest: Int64, serverTime: UInt64, custodySeq: Int64? = nil,
+                     chain: PageChain? = nil) {
             self.changes = changes
             self.cursor = cursor
             self.more = more
             self.latest = latest
             self.serverTime = serverTime
             self.custodySeq = custodySeq
+            self.chain = chain
         }
     }
 
@@ -130,13 +134,16 @@ package enum Wire {
         /// On the first page only: how many versions the whole snapshot holds (for progress).
         package var total: Int?
         package var serverTime: UInt64
+        /// The log's chain value at `since` (`LogChain`), which a new replica adopts; nil from servers before it.
+        package var chain: LogChain?
 
-        package init(changes: [LoggedChange], since: Int64, next: HLC?, total: Int?, serverTime: UInt64) {
+        package init(changes: [LoggedChange], since: Int64, next: HLC?, total: Int?, serverTime: UInt64, chain: LogChain? = nil) {
             self.changes = changes
             self.since = since
             self.next = next
             self.total = total
             self.serverTime = serverTime
+            self.chain = chain
         }
     }
 

@@ -138,7 +138,16 @@ enum PostgresMigrations {
             CREATE INDEX custody_by_file ON custody(project_id, sha256);
             ALTER TABLE project ADD COLUMN file_quota BIGINT;
             """),
+        // The log is hash-chained (`LogChain`): each change keeps its digest and the chain value at
+        // its sequence number; `chainStoredChanges` computes them for the changes already stored.
+        (chainMigration, "hash-chained log", """
+            ALTER TABLE change ADD COLUMN digest TEXT;
+            ALTER TABLE change ADD COLUMN chain TEXT;
+            """),
     ]
+
+    /// The migration that adds the log's chain; the changes stored before it are chained in Swift.
+    static let chainMigration = 4
 
     /// The advisory lock classes (first key; the second is the project's id) that order new files
     /// of a project (their quota) and its custody numbers.
@@ -180,6 +189,7 @@ enum PostgresMigrations {
                 for statement in migration.sql.components(separatedBy: ";\n") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
+                if migration.version == chainMigration { try await chainStoredChanges(connection, logger: logger) }
                 try await connection.query(
                     "INSERT INTO casebook_migration (version, name, applied_at) VALUES (\(migration.version), \(migration.name), \(Int64(currentMillis())))",
                     logger: logger)

@@ -25,6 +25,8 @@ extension PostgresSyncStore {
             try await Self.readPage(&page, db.query(query, logger: logger))
             var response = PageCutter.pull(page, after: after, latest: latest)
             response.custodySeq = try await Self.custodySeq(db, logger, projectID: projectID)
+            let links = try await Self.chainRows(db, logger, projectID: projectID, after: after, cursor: response.cursor, skip: skip)
+            response.chain = try PageCutter.chain(links, for: response, after: after)
             return response
         }
     }
@@ -51,8 +53,30 @@ extension PostgresSyncStore {
                 total = try await db.query("SELECT COUNT(*) FROM head WHERE project_id = \(projectID)", logger: logger)
                     .decode(Int64.self).collect().first.map(Int.init)
             }
-            return PageCutter.snapshot(page, since: since, total: total)
+            var response = PageCutter.snapshot(page, since: since, total: total)
+            let links = try await Self.chainRows(db, logger, projectID: projectID, after: since, cursor: since, skip: nil)
+            response.chain = try PageCutter.value(at: since, links)
+            return response
         }
+    }
+
+    /// The chain rows a page needs (`PageCutter.chain`): the entries at `after` and `cursor`, and
+    /// between them those the page leaves out (the puller's own changes, when it skips them).
+    static func chainRows(_ db: PostgresConnection, _ logger: Logger, projectID: Int64, after: Int64, cursor: Int64,
+                          skip: Wire.OwnChanges?) async throws -> [PageCutter.ChainRow] {
+        let query: PostgresQuery = if let skip {
+            """
+            SELECT seq, digest, chain FROM change WHERE project_id = \(projectID) AND seq >= \(after) AND seq <= \(cursor)
+            AND (seq = \(after) OR seq = \(cursor) OR (seq <= \(skip.upTo) AND substr(hlc, 19) = \(skip.node.rawValue))) ORDER BY seq
+            """
+        } else {
+            "SELECT seq, digest, chain FROM change WHERE project_id = \(projectID) AND seq IN (\(after), \(cursor)) ORDER BY seq"
+        }
+        var rows: [PageCutter.ChainRow] = []
+        for try await (seq, digest, chain) in try await db.query(query, logger: logger).decode((Int64, String?, String?).self) {
+            rows.append(PageCutter.ChainRow(seq: seq, digest: digest, chain: chain))
+        }
+        return rows
     }
 
     /// The project's id and last sequence number.
