@@ -68,6 +68,26 @@ import Testing
         #expect(try bek.run("sync").code == 1)
     }
 
+    @Test(arguments: StoreKind.allCases) func aReplicaMadeWithFullHistoryChecksWhatASnapshotTakesOnTrust(store: StoreKind) throws {
+        let team = try Team.start(store: store)
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"]
+        for number in 1...3 { _ = try ana.add("incidents", ["title=Incident \(number)"]) }
+        try ana.ok("sync")
+        // Rewritten without recomputing the chain: the stored values no longer match the entries.
+        _ = try sql(team.server, "UPDATE change SET value = 't:Rewritten' WHERE seq = 1")
+        // A new replica joining from the snapshot takes the current records and the chain's value on trust.
+        try bek.ok("sync")
+        // One made with --full-history checks every entry from the first.
+        let full = Researcher("bek-full")
+        defer { full.cleanUp() }
+        try full.ok("init", "--server", team.server.url, "--project", "kz", "--token", team.tokens["bek"] ?? "", "--full-history")
+        let sync = try full.run("sync")
+        #expect(sync.code == 1, "\(sync.stdout)\(sync.stderr)")
+        #expect(sync.stderr.contains("do not lead to the chain value the server gives"), "\(sync.stderr)")
+        #expect(!(try full.export("incidents")).contains("Incident"))
+    }
+
     /// Runs a statement on the server's store and returns its output.
     func sql(_ server: RunningServer, _ statement: String) throws -> String {
         if let database = server.database { return try database.psql(statement).trimmingCharacters(in: .whitespacesAndNewlines) }

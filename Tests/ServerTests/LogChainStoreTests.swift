@@ -72,6 +72,29 @@ import Testing
         #expect(head == expectedChain(history))
     }
 
+    @Test(arguments: StoreKind.allCases) func theDigestsOfALongRunOfOwnChangesArePagedLikeChanges(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
+        defer { harness.cleanUp() }
+        var ana = ChangeMaker(node: "000000000000000a")
+        let changes = (0..<3_000).map { ana.change(String(format: "%032x", $0 + 1), "title", .text("t\($0)")) }
+        _ = try await harness.store.push(project: "kz", changes: changes, author: "ana", policy: policy)
+        // The pull after that push leaves out all 3,000: a page of 64 KiB carries 1,524 digests at most.
+        let skip = Wire.OwnChanges(node: NodeID("000000000000000a")!, upTo: 3_000)
+        var head = LogChain.genesis, cursor: Int64 = 0, pages = 0
+        while true {
+            let page = try await harness.store.pull(project: "kz", after: cursor, limit: 2_000, maxBytes: 65_536, skip: skip)
+            let chain = try #require(page.chain)
+            #expect(page.changes.isEmpty)
+            #expect(chain.withheld.count * PageCutter.withheldSize <= 65_536 + 2 * PageCutter.withheldSize)
+            head = try LogChain.verify(page.changes, after: cursor, cursor: page.cursor, chain: chain, head: head, project: "kz")
+            cursor = page.cursor
+            pages += 1
+            if !page.more { break }
+        }
+        #expect(cursor == 3_000)
+        #expect(pages == 2)
+    }
+
     @Test(arguments: StoreKind.allCases) func aLogStoredBeforeTheChainIsChainedWhenMigrated(store: StoreKind) async throws {
         let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }

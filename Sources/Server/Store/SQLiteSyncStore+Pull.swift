@@ -26,9 +26,9 @@ extension SQLiteSyncStore {
             }
             var response = PageCutter.pull(page, after: after, latest: latest)
             response.custodySeq = try Self.custodySeq(db, projectID: projectID)
-            let links = try Self.chainRows(db, projectID: projectID, after: after, cursor: response.cursor, skip: skip)
-            response.chain = try PageCutter.chain(links, for: response, after: after)
-            return response
+            let limit = PageCutter.chainRowLimit(maxBytes: maxBytes)
+            let links = try Self.chainRows(db, projectID: projectID, after: after, cursor: response.cursor, skip: skip, limit: limit)
+            return try PageCutter.chained(response, rows: links, limit: limit, after: after)
         }
     }
 
@@ -53,22 +53,23 @@ extension SQLiteSyncStore {
                 arguments: [projectID, after?.text ?? "", PageCutter.fetchCount(limit: limit)])
             let total = after == nil ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM head WHERE project_id = ?", arguments: [projectID]) : nil
             var response = PageCutter.snapshot(page, since: since, total: total)
-            response.chain = try PageCutter.value(at: since, Self.chainRows(db, projectID: projectID, after: since, cursor: since, skip: nil))
+            response.chain = try PageCutter.value(at: since, Self.chainRows(db, projectID: projectID, after: since, cursor: since, skip: nil, limit: 2))
             return response
         }
     }
 
     /// The chain rows a page needs (`PageCutter.chain`): the entries at `after` and `cursor`, and
     /// between them those the page leaves out (the puller's own changes, when it skips them).
-    static func chainRows(_ db: Database, projectID: Int64, after: Int64, cursor: Int64, skip: Wire.OwnChanges?) throws -> [PageCutter.ChainRow] {
+    static func chainRows(_ db: Database, projectID: Int64, after: Int64, cursor: Int64, skip: Wire.OwnChanges?,
+                          limit: Int) throws -> [PageCutter.ChainRow] {
         let statement: Statement
         var arguments: StatementArguments = [projectID, after, cursor]
         if let skip {
             statement = try db.cachedStatement(sql: """
                 SELECT seq, digest, chain FROM change WHERE project_id = ? AND seq >= ? AND seq <= ?
-                AND (seq = ? OR seq = ? OR (seq <= ? AND substr(hlc, 19) = ?)) ORDER BY seq
+                AND (seq = ? OR seq = ? OR (seq <= ? AND substr(hlc, 19) = ?)) ORDER BY seq LIMIT ?
                 """)
-            arguments += [after, cursor, skip.upTo, skip.node.rawValue]
+            arguments += [after, cursor, skip.upTo, skip.node.rawValue, limit]
         } else {
             statement = try db.cachedStatement(sql: "SELECT seq, digest, chain FROM change WHERE project_id = ? AND seq IN (?, ?) ORDER BY seq")
             arguments = [projectID, after, cursor]

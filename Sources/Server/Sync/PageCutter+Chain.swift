@@ -15,10 +15,31 @@ extension PageCutter {
         }
     }
 
-    /// The chain a pull page carries: the values at `after` and at the page's cursor, and the
-    /// digests of the entries between them that the page leaves out. `rows` must hold the entries
+    /// The bytes a withheld digest takes in a page (32 bytes in base64).
+    static let withheldSize = 43
+
+    /// How many chain rows a store reads for a page (`chainRows`): the entries at both ends and at
+    /// most as many withheld entries as the byte budget holds.
+    static func chainRowLimit(maxBytes: Int) -> Int { max(1, maxBytes / withheldSize) + 2 }
+
+    /// `page` with its chain: the values at `after` and at its cursor, and the digests of the
+    /// entries between them that it leaves out. `rows` holds, in sequence order, the entries
     /// numbered `after` and `cursor` (when above 0) and every entry between them the page leaves
-    /// out, in sequence order; rows of entries the page holds are ignored.
+    /// out, but at most `limit` (`chainRowLimit`): when it holds that many and stops before the
+    /// cursor, the page ends at its last row instead (and says `more`), so that the digests of a
+    /// long run of left-out entries (the pull after a large push) are bounded like a page's changes.
+    static func chained(_ page: Wire.PullResponse, rows: [ChainRow], limit: Int, after: Int64) throws -> Wire.PullResponse {
+        var page = page
+        if rows.count >= limit, let last = rows.last, last.seq < page.cursor, last.seq > after {
+            page.changes.removeAll { $0.seq > last.seq }
+            page.cursor = last.seq
+            page.more = true
+        }
+        page.chain = try chain(rows, for: page, after: after)
+        return page
+    }
+
+    /// The chain of a page whose `rows` reach its cursor (see `chained`).
     static func chain(_ rows: [ChainRow], for page: Wire.PullResponse, after: Int64) throws -> Wire.PageChain {
         let held = Set(page.changes.map(\.seq))
         var withheld: [ChangeDigest] = []

@@ -25,9 +25,9 @@ extension PostgresSyncStore {
             try await Self.readPage(&page, db.query(query, logger: logger))
             var response = PageCutter.pull(page, after: after, latest: latest)
             response.custodySeq = try await Self.custodySeq(db, logger, projectID: projectID)
-            let links = try await Self.chainRows(db, logger, projectID: projectID, after: after, cursor: response.cursor, skip: skip)
-            response.chain = try PageCutter.chain(links, for: response, after: after)
-            return response
+            let limit = PageCutter.chainRowLimit(maxBytes: maxBytes)
+            let links = try await Self.chainRows(db, logger, projectID: projectID, after: after, cursor: response.cursor, skip: skip, limit: limit)
+            return try PageCutter.chained(response, rows: links, limit: limit, after: after)
         }
     }
 
@@ -54,7 +54,7 @@ extension PostgresSyncStore {
                     .decode(Int64.self).collect().first.map(Int.init)
             }
             var response = PageCutter.snapshot(page, since: since, total: total)
-            let links = try await Self.chainRows(db, logger, projectID: projectID, after: since, cursor: since, skip: nil)
+            let links = try await Self.chainRows(db, logger, projectID: projectID, after: since, cursor: since, skip: nil, limit: 2)
             response.chain = try PageCutter.value(at: since, links)
             return response
         }
@@ -63,11 +63,12 @@ extension PostgresSyncStore {
     /// The chain rows a page needs (`PageCutter.chain`): the entries at `after` and `cursor`, and
     /// between them those the page leaves out (the puller's own changes, when it skips them).
     static func chainRows(_ db: PostgresConnection, _ logger: Logger, projectID: Int64, after: Int64, cursor: Int64,
-                          skip: Wire.OwnChanges?) async throws -> [PageCutter.ChainRow] {
+                          skip: Wire.OwnChanges?, limit: Int) async throws -> [PageCutter.ChainRow] {
         let query: PostgresQuery = if let skip {
             """
             SELECT seq, digest, chain FROM change WHERE project_id = \(projectID) AND seq >= \(after) AND seq <= \(cursor)
-            AND (seq = \(after) OR seq = \(cursor) OR (seq <= \(skip.upTo) AND substr(hlc, 19) = \(skip.node.rawValue))) ORDER BY seq
+            AND (seq = \(after) OR seq = \(cursor) OR (seq <= \(skip.upTo) AND substr(hlc, 19) = \(skip.node.rawValue)))
+            ORDER BY seq LIMIT \(Int64(limit))
             """
         } else {
             "SELECT seq, digest, chain FROM change WHERE project_id = \(projectID) AND seq IN (\(after), \(cursor)) ORDER BY seq"
