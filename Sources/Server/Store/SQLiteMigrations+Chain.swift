@@ -10,11 +10,19 @@ extension SQLiteMigrations {
         let update = try db.makeStatement(sql: "UPDATE change SET digest = ?, chain = ? WHERE project_id = ? AND seq = ?")
         for project in try Row.fetchAll(db, sql: "SELECT id, name FROM project ORDER BY id") {
             let projectID: Int64 = project["id"], name: String = project["name"]
-            let changes = try SQLiteSyncStore.loggedChanges(
-                db, sql: "SELECT \(SQLiteSyncStore.changeColumns) FROM change WHERE project_id = ? ORDER BY seq", arguments: [projectID])
-            let links = ChainLinks(changes, project: name, after: .genesis)
-            for (logged, link) in zip(changes, links.links) {
-                try update.execute(arguments: [link.digest, link.chain, projectID, logged.seq])
+            var head = LogChain.genesis
+            var after: Int64 = 0
+            // Ten thousand at a time, so that a large log is not held in memory at once.
+            while true {
+                let changes = try SQLiteSyncStore.loggedChanges(
+                    db, sql: "SELECT \(SQLiteSyncStore.changeColumns) FROM change WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT 10000",
+                    arguments: [projectID, after])
+                guard let last = changes.last else { break }
+                let links = ChainLinks(changes, project: name, after: head)
+                for (logged, link) in zip(changes, links.links) {
+                    try update.execute(arguments: [link.digest, link.chain, projectID, logged.seq])
+                }
+                (head, after) = (links.head, last.seq)
             }
         }
     }
