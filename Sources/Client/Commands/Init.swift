@@ -29,6 +29,9 @@ extension Casebook {
         @Option(help: ArgumentHelp("The fingerprint of the server's key as your team handed it out (sha256:...). A server presenting any other key is refused. Without it, the key the server presents now is shown and pinned.", valueName: "sha256:KEY"))
         var pin: String?
 
+        @Flag(name: .customLong("full-history"), help: "Fetch the project's whole log at the first sync instead of the current records only, checking its hash chain from the first change instead of taking the current records and the chain's value at that point on the server's word. Slower for a large project, and the replica keeps every superseded version.")
+        var fullHistory = false
+
         @Flag(help: "Allow plain http:// to a server that is not on this machine (anyone on the network could read it).")
         var insecure = false
 
@@ -89,6 +92,8 @@ extension Casebook {
                 .clockOffset: String(offset), .cursor: "0",
             ]
             if insecure { settings[.insecure] = "1" }
+            // No snapshot: the log from its first entry, chained on from the value before it.
+            if fullHistory { (settings[.snapshotDone], settings[.chain]) = ("1", LogChain.genesis.hex) }
             // The PEM text goes into the database, not into a file: it names the server's host.
             if case .pem(let text) = authority { settings[.caCertificatePEM] = text }
             if let presented = keys.presented {

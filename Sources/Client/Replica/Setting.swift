@@ -47,6 +47,10 @@ enum Setting: String, CaseIterable {
     /// Where the project's unsigned changes (from before signatures) end, as the server first said
     /// (trust on first use): no unsigned change after it is ever accepted.
     case unsignedUpTo = "unsigned_up_to"
+    /// The log's chain value at the cursor that this replica verified (`LogChain`, hex).
+    case chain = "log_chain"
+    /// While the snapshot is in progress: the chain value at its `since`, adopted from its first page.
+    case snapshotChain = "snapshot_chain"
 
     static func get(_ key: Setting, _ db: Database) throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key.rawValue])

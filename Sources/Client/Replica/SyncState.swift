@@ -9,8 +9,9 @@ struct SyncState: Sendable, Equatable {
     enum Snapshot: Sendable, Equatable {
         /// Not started, or started and no page stored yet.
         case notStarted
-        /// Pages stored up to `after`; the snapshot shows the log as of sequence number `since`.
-        case inProgress(since: Int64, after: HLC?)
+        /// Pages stored up to `after`; the snapshot shows the log as of sequence number `since`,
+        /// whose chain value the server gave as `chain` (nil from a server before the chain).
+        case inProgress(since: Int64, after: HLC?, chain: LogChain?)
         /// Complete: the log is pulled from the cursor.
         case done
     }
@@ -18,6 +19,9 @@ struct SyncState: Sendable, Equatable {
     var snapshot: Snapshot = .notStarted
     /// The log cursor: the last server sequence number pulled.
     var cursor: Int64 = 0
+    /// The log's chain value at `cursor`, verified page by page since it was adopted (from the
+    /// snapshot, or from the first page a replica older than the chain pulled); nil: none yet.
+    var chain: LogChain?
     /// The highest sequence number of this replica's own changes whose acknowledgement is recorded
     /// (it holds every own change up to there, so pulls can skip them).
     var ownAccepted: Int64 = 0
@@ -26,26 +30,30 @@ struct SyncState: Sendable, Equatable {
 
     /// Where the snapshot resumes: after this HLC (nil: from the start).
     var snapshotResumesAfter: HLC? {
-        if case .inProgress(_, let after) = snapshot { return after }
+        if case .inProgress(_, let after, _) = snapshot { return after }
         return nil
     }
 
     /// A snapshot page was received: the next one starts after its `next`; the last one completes
-    /// the snapshot and starts the log at the sequence number the snapshot showed.
+    /// the snapshot and starts the log at the sequence number the snapshot showed, with the chain
+    /// value the first page gave for it (taken on trust, as the server's key is at `init`).
     mutating func received(_ page: Wire.SnapshotResponse) {
-        let since: Int64
-        if case .inProgress(let started, _) = snapshot { since = started } else { since = page.since }
+        var (since, chain) = (page.since, page.chain)
+        if case .inProgress(let started, _, let adopted) = snapshot { (since, chain) = (started, adopted) }
         if page.next == nil {
             snapshot = .done
             cursor = since
+            self.chain = chain
         } else {
-            snapshot = .inProgress(since: since, after: page.next)
+            snapshot = .inProgress(since: since, after: page.next, chain: chain)
         }
     }
 
-    /// A log page was received: the cursor moves to its end; the last page completes the sync at `now`.
-    mutating func received(_ page: Wire.PullResponse, now: UInt64) {
+    /// A log page was received and its chain verified up to `chain` (nil: the server sends none):
+    /// the cursor moves to its end; the last page completes the sync at `now`.
+    mutating func received(_ page: Wire.PullResponse, chain: LogChain?, now: UInt64) {
         cursor = page.cursor
+        self.chain = chain
         if !page.more { lastSync = now }
     }
 
@@ -60,10 +68,12 @@ struct SyncState: Sendable, Equatable {
         if try Setting.get(.snapshotDone, db) != nil {
             state.snapshot = .done
         } else if let since = try Setting.get(.snapshotSince, db).flatMap(Int64.init) {
-            state.snapshot = .inProgress(since: since, after: try Setting.get(.snapshotAfter, db).flatMap(HLC.init(text:)))
+            state.snapshot = .inProgress(since: since, after: try Setting.get(.snapshotAfter, db).flatMap(HLC.init(text:)),
+                                         chain: try Setting.get(.snapshotChain, db).flatMap(LogChain.init(hex:)))
         }
         state.cursor = Int64(try Setting.get(.cursor, db) ?? "0") ?? 0
         state.ownAccepted = Int64(try Setting.get(.ownAccepted, db) ?? "0") ?? 0
+        state.chain = try Setting.get(.chain, db).flatMap(LogChain.init(hex:))
         state.lastSync = try Setting.get(.lastSync, db).flatMap(UInt64.init)
         return state
     }
@@ -72,15 +82,18 @@ struct SyncState: Sendable, Equatable {
     func save(_ db: Database) throws {
         switch snapshot {
         case .notStarted:
-            for key in [Setting.snapshotDone, .snapshotSince, .snapshotAfter] { try Setting.set(key, nil, db) }
-        case .inProgress(let since, let after):
+            for key in [Setting.snapshotDone, .snapshotSince, .snapshotAfter, .snapshotChain] { try Setting.set(key, nil, db) }
+        case .inProgress(let since, let after, let chain):
             try Setting.set(.snapshotDone, nil, db)
             try Setting.set(.snapshotSince, String(since), db)
             try Setting.set(.snapshotAfter, after?.text, db)
+            try Setting.set(.snapshotChain, chain?.hex, db)
         case .done:
             try Setting.set(.snapshotDone, "1", db)
             try Setting.set(.snapshotAfter, nil, db)
+            try Setting.set(.snapshotChain, nil, db)
         }
+        try Setting.set(.chain, chain?.hex, db)
         try Setting.set(.cursor, String(cursor), db)
         try Setting.set(.ownAccepted, String(ownAccepted), db)
         try Setting.set(.lastSync, lastSync.map(String.init), db)

@@ -44,6 +44,31 @@ enum PageCheck {
         }
     }
 
+    /// A log page's hash chain: it must extend `head`, the value this replica verified at `after`
+    /// (`LogChain.verify`). Returns the value at the page's cursor; nil while the server sends no
+    /// chain and this replica never had one (a server before it). A server that sent one before
+    /// and stops is refused: dropping the chain would hide a rewritten log.
+    static func chain(_ page: Wire.PullResponse, after: Int64, head: LogChain?, project: String, from server: String) throws -> LogChain? {
+        guard let chain = page.chain else {
+            guard head == nil else { throw rewritten(server, "it no longer sends its log's hash chain, which it sent before") }
+            return nil
+        }
+        do {
+            return try LogChain.verify(page.changes, after: after, cursor: page.cursor, chain: chain, head: head, project: project)
+        } catch {
+            throw rewritten(server, error.problem)
+        }
+    }
+
+    /// The error for a log that does not extend what this replica verified: exit 1.
+    static func rewritten(_ server: String, _ problem: String) -> ClientError {
+        ClientError("""
+            the server at \(server) sent history that does not extend what this replica already verified: \(problem). \
+            Nothing of it was applied. The server's log was changed after this replica received it (a seized or compromised \
+            server, or one restored without its latest changes): tell the project's admin, and keep this replica as it is
+            """)
+    }
+
     /// A snapshot page answering `snapshot(after:)`.
     static func snapshot(_ page: Wire.SnapshotResponse, after: HLC?, from server: String) throws {
         _ = try serverTime(page.serverTime, from: server)

@@ -119,12 +119,13 @@ struct Syncer {
         while true {
             let page = try await pending.value
             try PageCheck.log(page, after: state.cursor, from: server)
+            let chain = try PageCheck.chain(page, after: state.cursor, head: state.chain, project: settings.project, from: server)
             try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: settings.schema, from: server)
             try await verify(page.changes, batches: page.batches, unsignedUpTo: page.unsignedUpTo, &signatures)
             // The next page travels while this one is applied: client and server work at the same time.
             let next = page.more ? fetch(after: page.cursor) : nil
             var after = state
-            after.received(page, now: WallClock.millis())
+            after.received(page, chain: chain, now: WallClock.millis())
             do {
                 received += try await replica.applyPulled(page.changes, serverTime: page.serverTime, state: after, schema: settings.schema, batches: page.batches)
             } catch {

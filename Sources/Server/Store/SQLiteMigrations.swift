@@ -21,6 +21,12 @@ enum SQLiteMigrations {
         // log were accepted unsigned: `unsigned_up_to` keeps where they end, so that no unsigned change
         // is ever accepted after it.
         migrator.registerMigration("signatures") { db in try db.execute(sql: signatures) }
+        // v5: the log is hash-chained (`LogChain`): each change keeps its digest and the chain value
+        // at its sequence number, computed here for the changes already stored.
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: "ALTER TABLE change ADD COLUMN digest TEXT; ALTER TABLE change ADD COLUMN chain TEXT")
+            try chainStoredChanges(db)
+        }
         return migrator
     }
 

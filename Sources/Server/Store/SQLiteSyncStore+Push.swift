@@ -19,7 +19,7 @@ extension SQLiteSyncStore {
                 history.loaded(plan.needs, found: try Self.versions(Set(plan.needs.values.joined()), db, projectID: projectID).map(\.change))
                 plan = planning.finish(history: history)
             }
-            try Self.write(plan, signatures: signatures, db, projectID: projectID)
+            try Self.write(plan, signatures: signatures, db, projectID: projectID, project: project)
             try self.faults.check("push")
             return plan.results
         }
@@ -90,11 +90,14 @@ extension SQLiteSyncStore {
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
-    /// Writes a plan: appends to the log, records new records, replaces heads, records conflicts.
-    static func write(_ plan: PushPlan, signatures: PushSignatures = PushSignatures(), _ db: Database, projectID: Int64) throws {
-        guard !plan.inserts.isEmpty else { return }
+    /// Writes a plan: stores the push's signed batches, appends to the log (chained on from its last
+    /// entry), records new records, replaces heads, records conflicts.
+    static func write(_ plan: PushPlan, signatures: PushSignatures = PushSignatures(), _ db: Database, projectID: Int64, project: String) throws {
+        guard let first = plan.inserts.first else { return }
         try storeBatches(signatures.batches, db, projectID: projectID)
-        try appendToLog(plan.inserts, batchOf: signatures.batchOf, db, projectID: projectID)
+        let stored = try String.fetchOne(db, sql: "SELECT chain FROM change WHERE project_id = ? AND seq = ?", arguments: [projectID, first.seq - 1])
+        let links = ChainLinks(plan.inserts, project: project, after: try ChainLinks.head(stored: stored, lastSeq: first.seq - 1))
+        try appendToLog(plan.inserts, links: links.links, batchOf: signatures.batchOf, db, projectID: projectID)
         let recordKeys = try insertRecords(plan, db, projectID: projectID)
         try writeHeads(plan, recordKeys: recordKeys, db, projectID: projectID)
         try writeConflicts(plan, db, projectID: projectID)
@@ -108,13 +111,14 @@ extension SQLiteSyncStore {
     }
 
     /// Appends the accepted changes to the log, with the parents they supersede.
-    private static func appendToLog(_ inserts: [Wire.LoggedChange], batchOf: [HLC: String], _ db: Database, projectID: Int64) throws {
+    private static func appendToLog(_ inserts: [Wire.LoggedChange], links: [ChainLinks.Link], batchOf: [HLC: String], _ db: Database,
+                                    projectID: Int64) throws {
         let insertChange = try db.cachedStatement(sql: """
-            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at, batch)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at, batch, digest, chain)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO change_parent (project_id, parent, child) VALUES (?, ?, ?)")
-        for logged in inserts {
+        for (logged, link) in zip(inserts, links) {
             let change = logged.change
             try insertChange.executeRaw { row in
                 row.integer(projectID)
@@ -122,6 +126,8 @@ extension SQLiteSyncStore {
                 row.change(StoredChange(change))
                 row.integer(Int64(bitPattern: logged.receivedAt))
                 row.text(batchOf[change.hlc])
+                row.text(link.digest)
+                row.text(link.chain)
             }
             for parent in change.supersedes {
                 try insertParent.execute(arguments: [projectID, parent.text, change.hlc.text])

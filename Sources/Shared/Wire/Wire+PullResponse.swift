@@ -8,10 +8,10 @@ import Foundation
 // ignore it, so a later server may leave it out.
 //
 // `custodySeq` (evidence files) is optional both ways: servers before it leave it out, and clients
-// before it skip it like any unknown key.
+// before it skip it like any unknown key. So is `chain` (the log's hash chain, `Wire.PageChain`).
 extension Wire.PullResponse: Codable {
     private enum CodingKeys: String, CodingKey {
-        case changes, conflicts, cursor, more, latest, serverTime, custodySeq, batches, unsignedUpTo
+        case changes, conflicts, cursor, more, latest, serverTime, custodySeq, batches, unsignedUpTo, chain
     }
 
     /// Reads a page; a `conflicts` list, if any, is ignored.
@@ -25,7 +25,8 @@ extension Wire.PullResponse: Codable {
             serverTime: try container.decode(UInt64.self, forKey: .serverTime),
             custodySeq: try container.decodeIfPresent(Int64.self, forKey: .custodySeq),
             batches: try container.decodeIfPresent([SignedBatch].self, forKey: .batches) ?? [],
-            unsignedUpTo: try container.decodeIfPresent(Int64.self, forKey: .unsignedUpTo))
+            unsignedUpTo: try container.decodeIfPresent(Int64.self, forKey: .unsignedUpTo),
+            chain: try container.decodeIfPresent(Wire.PageChain.self, forKey: .chain))
     }
 
     /// Writes a page with an empty `conflicts` list, for older clients.
@@ -40,5 +41,6 @@ extension Wire.PullResponse: Codable {
         try container.encodeIfPresent(custodySeq, forKey: .custodySeq)
         if !batches.isEmpty { try container.encode(batches, forKey: .batches) }
         try container.encodeIfPresent(unsignedUpTo, forKey: .unsignedUpTo)
+        try container.encodeIfPresent(chain, forKey: .chain)
     }
 }

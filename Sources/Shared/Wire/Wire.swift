@@ -124,9 +124,11 @@ package enum Wire {
         /// The last sequence number stored before the server signed changes: only changes up to it
         /// may come without a signature. Nil from servers before signatures.
         package var unsignedUpTo: Int64?
+        /// The log's hash chain over `(after, cursor]`; nil from servers before it.
+        package var chain: PageChain?
 
         package init(changes: [LoggedChange], cursor: Int64, more: Bool, latest: Int64, serverTime: UInt64, custodySeq: Int64? = nil,
-                     batches: [SignedBatch] = [], unsignedUpTo: Int64? = nil) {
+                     batches: [SignedBatch] = [], unsignedUpTo: Int64? = nil, chain: PageChain? = nil) {
             self.batches = batches
             self.unsignedUpTo = unsignedUpTo
             self.changes = changes
@@ -135,6 +137,7 @@ package enum Wire {
             self.latest = latest
             self.serverTime = serverTime
             self.custodySeq = custodySeq
+            self.chain = chain
         }
     }
 
@@ -155,9 +158,11 @@ package enum Wire {
         package var batches: [SignedBatch]
         /// As `PullResponse.unsignedUpTo`.
         package var unsignedUpTo: Int64?
+        /// The log's chain value at `since` (`LogChain`), which a new replica adopts; nil from servers before it.
+        package var chain: LogChain?
 
         package init(changes: [LoggedChange], since: Int64, next: HLC?, total: Int?, serverTime: UInt64,
-                     batches: [SignedBatch] = [], unsignedUpTo: Int64? = nil) {
+                     batches: [SignedBatch] = [], unsignedUpTo: Int64? = nil, chain: LogChain? = nil) {
             self.batches = batches
             self.unsignedUpTo = unsignedUpTo
             self.changes = changes
@@ -165,11 +170,12 @@ package enum Wire {
             self.next = next
             self.total = total
             self.serverTime = serverTime
+            self.chain = chain
         }
 
-        private enum CodingKeys: String, CodingKey { case changes, since, next, total, serverTime, batches, unsignedUpTo }
+        private enum CodingKeys: String, CodingKey { case changes, since, next, total, serverTime, batches, unsignedUpTo, chain }
 
-        // Servers before signatures send neither `batches` nor `unsignedUpTo`.
+        // Servers before signatures send neither `batches` nor `unsignedUpTo`; servers before the chain no `chain`.
         package init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.init(
@@ -179,7 +185,8 @@ package enum Wire {
                 total: try container.decodeIfPresent(Int.self, forKey: .total),
                 serverTime: try container.decode(UInt64.self, forKey: .serverTime),
                 batches: try container.decodeIfPresent([SignedBatch].self, forKey: .batches) ?? [],
-                unsignedUpTo: try container.decodeIfPresent(Int64.self, forKey: .unsignedUpTo))
+                unsignedUpTo: try container.decodeIfPresent(Int64.self, forKey: .unsignedUpTo),
+                chain: try container.decodeIfPresent(LogChain.self, forKey: .chain))
         }
 
         package func encode(to encoder: any Encoder) throws {
@@ -191,6 +198,7 @@ package enum Wire {
             try container.encode(serverTime, forKey: .serverTime)
             if !batches.isEmpty { try container.encode(batches, forKey: .batches) }
             try container.encodeIfPresent(unsignedUpTo, forKey: .unsignedUpTo)
+            try container.encodeIfPresent(chain, forKey: .chain)
         }
     }
 

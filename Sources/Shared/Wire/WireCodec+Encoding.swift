@@ -74,6 +74,19 @@ extension WireCodec {
             writer.integer(custodySeq)
         }
         writeSignatures(response.batches, response.unsignedUpTo, &writer)
+        if let chain = response.chain {
+            writer.key("chain")
+            writer.raw("{")
+            writer.key("after", first: true)
+            writer.string(chain.after.hex)
+            writer.key("cursor")
+            writer.string(chain.cursor.hex)
+            if !chain.withheld.isEmpty {
+                writer.key("withheld")
+                writer.string(chain.withheldText)
+            }
+            writer.raw("}")
+        }
         writer.raw("}")
         return Data(writer.bytes)
     }
@@ -97,6 +110,10 @@ extension WireCodec {
         writer.key("serverTime")
         writer.integer(response.serverTime)
         writeSignatures(response.batches, response.unsignedUpTo, &writer)
+        if let chain = response.chain {
+            writer.key("chain")
+            writer.string(chain.hex)
+        }
         writer.raw("}")
         return Data(writer.bytes)
     }

@@ -40,7 +40,7 @@ package enum WireCodec {
     package static func decodePullResponse(_ data: Data, fallback: Bool) throws -> Wire.PullResponse {
         try decode(data, as: Wire.PullResponse.self, fallback: fallback) { reader in
             var changes: [Wire.LoggedChange]?, cursor: Int64?, more: Bool?, latest: Int64?, serverTime: UInt64?, custodySeq: Int64?
-            var batches: [SignedBatch] = [], unsignedUpTo: Int64?
+            var batches: [SignedBatch] = [], unsignedUpTo: Int64?, chain: Wire.PageChain?
             try reader.readObject { reader, key in
                 switch key {
                 case "batches": batches = try readBatches(&reader)
@@ -51,13 +51,14 @@ package enum WireCodec {
                 case "latest": latest = try reader.readInt64()
                 case "serverTime": serverTime = try reader.readUInt64()
                 case "custodySeq": custodySeq = try reader.readInt64()
+                case "chain": chain = try readPageChain(&reader)
                 default: try reader.skipValue()
                 }
             }
             // `conflicts`, always empty now, is skipped like any unknown key (see Wire+PullResponse.swift).
             guard let changes, let cursor, let more, let latest, let serverTime else { throw FastJSONReader.Failure() }
             return Wire.PullResponse(changes: changes, cursor: cursor, more: more, latest: latest, serverTime: serverTime, custodySeq: custodySeq,
-                                     batches: batches, unsignedUpTo: unsignedUpTo)
+                                     batches: batches, unsignedUpTo: unsignedUpTo, chain: chain)
         }
     }
 
@@ -67,7 +68,7 @@ package enum WireCodec {
     /// Decodes a snapshot page; without the fallback, what the fast reader refuses throws `FastJSONReader.Failure`.
     package static func decodeSnapshotResponse(_ data: Data, fallback: Bool) throws -> Wire.SnapshotResponse {
         try decode(data, as: Wire.SnapshotResponse.self, fallback: fallback) { reader in
-            var changes: [Wire.LoggedChange]?, since: Int64?, next: HLC?, total: Int?, serverTime: UInt64?
+            var changes: [Wire.LoggedChange]?, since: Int64?, next: HLC?, total: Int?, serverTime: UInt64?, chain: LogChain?
             var batches: [SignedBatch] = [], unsignedUpTo: Int64?
             try reader.readObject { reader, key in
                 switch key {
@@ -78,12 +79,13 @@ package enum WireCodec {
                 case "next": next = try reader.readNull() ? nil : try readHLC(&reader)
                 case "total": total = try reader.readNull() ? nil : Int(try reader.readInt64())
                 case "serverTime": serverTime = try reader.readUInt64()
+                case "chain": chain = try readLogChain(&reader)
                 default: try reader.skipValue()
                 }
             }
             guard let changes, let since, let serverTime else { throw FastJSONReader.Failure() }
             return Wire.SnapshotResponse(changes: changes, since: since, next: next, total: total, serverTime: serverTime,
-                                         batches: batches, unsignedUpTo: unsignedUpTo)
+                                         batches: batches, unsignedUpTo: unsignedUpTo, chain: chain)
         }
     }
 
@@ -135,6 +137,27 @@ package enum WireCodec {
         if let fast { return fast }
         guard fallback else { throw FastJSONReader.Failure() }
         return try JSONDecoder().decode(T.self, from: data)
+    }
+
+    private static func readLogChain(_ reader: inout FastJSONReader) throws -> LogChain {
+        guard let value = LogChain(hex: try reader.readString()) else { throw FastJSONReader.Failure() }
+        return value
+    }
+
+    private static func readPageChain(_ reader: inout FastJSONReader) throws -> Wire.PageChain {
+        var after: LogChain?, cursor: LogChain?, withheld: [ChangeDigest] = []
+        try reader.readObject { reader, key in
+            switch key {
+            case "after": after = try readLogChain(&reader)
+            case "cursor": cursor = try readLogChain(&reader)
+            case "withheld":
+                guard let digests = Wire.PageChain.withheld(fromText: try reader.readString()) else { throw FastJSONReader.Failure() }
+                withheld = digests
+            default: try reader.skipValue()
+            }
+        }
+        guard let after, let cursor else { throw FastJSONReader.Failure() }
+        return Wire.PageChain(after: after, cursor: cursor, withheld: withheld)
     }
 
     private static func readHLC(_ reader: inout FastJSONReader) throws -> HLC {

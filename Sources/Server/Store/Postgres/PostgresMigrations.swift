@@ -162,7 +162,16 @@ enum PostgresMigrations {
             ALTER TABLE project ADD COLUMN unsigned_up_to BIGINT NOT NULL DEFAULT 0;
             UPDATE project SET unsigned_up_to = last_seq;
             """),
+        // The log is hash-chained (`LogChain`): each change keeps its digest and the chain value at
+        // its sequence number; `chainStoredChanges` computes them for the changes already stored.
+        (chainMigration, "hash-chained log", """
+            ALTER TABLE change ADD COLUMN digest TEXT;
+            ALTER TABLE change ADD COLUMN chain TEXT;
+            """),
     ]
+
+    /// The migration that adds the log's chain; the changes stored before it are chained in Swift.
+    static let chainMigration = 5
 
     /// The advisory lock classes (first key; the second is the project's id) that order new files
     /// of a project (their quota) and its custody numbers.
@@ -204,6 +213,7 @@ enum PostgresMigrations {
                 for statement in migration.sql.components(separatedBy: ";\n") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
+                if migration.version == chainMigration { try await chainStoredChanges(connection, logger: logger) }
                 try await connection.query(
                     "INSERT INTO casebook_migration (version, name, applied_at) VALUES (\(migration.version), \(migration.name), \(Int64(currentMillis())))",
                     logger: logger)

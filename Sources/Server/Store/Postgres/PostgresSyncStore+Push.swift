@@ -28,7 +28,7 @@ extension PostgresSyncStore {
                 history.loaded(plan.needs, found: found.map(\.change))
                 plan = planning.finish(history: history)
             }
-            try await Self.write(plan, signatures: signatures, db, projectID: projectID, logger: logger)
+            try await Self.write(plan, signatures: signatures, db, projectID: projectID, project: project, logger: logger)
             try self.faults.check("push")
             return plan.results
         }
@@ -94,10 +94,15 @@ extension PostgresSyncStore {
     }
 
     /// Writes a plan with one statement per table (arrays unnested server-side, not a statement per row).
-    static func write(_ plan: PushPlan, signatures: PushSignatures = PushSignatures(), _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
-        guard !plan.inserts.isEmpty else { return }
+    static func write(_ plan: PushPlan, signatures: PushSignatures = PushSignatures(), _ db: PostgresConnection, projectID: Int64, project: String,
+                      logger: Logger) async throws {
+        guard let first = plan.inserts.first else { return }
         try await storeBatches(signatures.batches, db, projectID: projectID, logger: logger)
-        try await appendToLog(plan.inserts, batchOf: signatures.batchOf, db, projectID: projectID, logger: logger)
+        // Read after the row lock was taken (a statement of its own, so it sees the last push's commit).
+        let stored = try await db.query("SELECT chain FROM change WHERE project_id = \(projectID) AND seq = \(first.seq - 1)", logger: logger)
+            .decode(String?.self).collect().first ?? nil
+        let links = ChainLinks(plan.inserts, project: project, after: try ChainLinks.head(stored: stored, lastSeq: first.seq - 1))
+        try await appendToLog(plan.inserts, links: links.links, batchOf: signatures.batchOf, db, projectID: projectID, logger: logger)
         try await replaceHeads(plan, db, projectID: projectID, logger: logger)
         try await insertRecords(plan, db, projectID: projectID, logger: logger)
         try await writeConflicts(plan, db, projectID: projectID, logger: logger)
@@ -106,7 +111,8 @@ extension PostgresSyncStore {
     }
 
     /// Appends the accepted changes to the log, with the parents they supersede.
-    private static func appendToLog(_ inserts: [Wire.LoggedChange], batchOf: [HLC: String], _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
+    private static func appendToLog(_ inserts: [Wire.LoggedChange], links: [ChainLinks.Link], batchOf: [HLC: String], _ db: PostgresConnection,
+                                    projectID: Int64, logger: Logger) async throws {
         var seqs: [Int64] = [], hlcs: [String] = [], collections: [String] = [], records: [String] = [], fields: [String] = []
         var values: [String] = [], authors: [String] = [], bases: [String] = [], supersedes: [String] = [], covers: [String] = []
         var received: [Int64] = [], batches: [String] = []
@@ -132,11 +138,12 @@ extension PostgresSyncStore {
             }
         }
         try await db.query("""
-            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at, batch)
-            SELECT \(projectID), s, h, c, r, f, v, a, NULLIF(b, ''), NULLIF(sp, ''), NULLIF(cv, ''), ra, NULLIF(bt, '')
+            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at, batch, digest, chain)
+            SELECT \(projectID), s, h, c, r, f, v, a, NULLIF(b, ''), NULLIF(sp, ''), NULLIF(cv, ''), ra, NULLIF(bt, ''), dg, ch
             FROM unnest(\(seqs)::bigint[], \(hlcs)::text[], \(collections)::text[], \(records)::text[], \(fields)::text[],
                         \(values)::text[], \(authors)::text[], \(bases)::text[], \(supersedes)::text[], \(covers)::text[],
-                        \(received)::bigint[], \(batches)::text[]) AS t(s, h, c, r, f, v, a, b, sp, cv, ra, bt)
+                        \(received)::bigint[], \(batches)::text[], \(links.map(\.digest))::text[], \(links.map(\.chain))::text[])
+                 AS t(s, h, c, r, f, v, a, b, sp, cv, ra, bt, dg, ch)
             """, logger: logger)
         if !parents.isEmpty {
             try await db.query("""

@@ -1,0 +1,29 @@
+import Foundation
+import GRDB
+import Shared
+import SQLiteSupport
+
+extension SQLiteMigrations {
+    /// Computes the digest and chain value of every stored change, project by project in sequence
+    /// order, exactly as a push would have appended them.
+    static func chainStoredChanges(_ db: Database) throws {
+        let update = try db.makeStatement(sql: "UPDATE change SET digest = ?, chain = ? WHERE project_id = ? AND seq = ?")
+        for project in try Row.fetchAll(db, sql: "SELECT id, name FROM project ORDER BY id") {
+            let projectID: Int64 = project["id"], name: String = project["name"]
+            var head = LogChain.genesis
+            var after: Int64 = 0
+            // Ten thousand at a time, so that a large log is not held in memory at once.
+            while true {
+                let changes = try SQLiteSyncStore.loggedChanges(
+                    db, sql: "SELECT \(SQLiteSyncStore.changeColumns) FROM change WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT 10000",
+                    arguments: [projectID, after])
+                guard let last = changes.last else { break }
+                let links = ChainLinks(changes, project: name, after: head)
+                for (logged, link) in zip(changes, links.links) {
+                    try update.execute(arguments: [link.digest, link.chain, projectID, logged.seq])
+                }
+                (head, after) = (links.head, last.seq)
+            }
+        }
+    }
+}
