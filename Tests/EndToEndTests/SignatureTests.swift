@@ -31,6 +31,9 @@ import Testing
         let second = try ana.add("incidents", ["title=Detention of a lawyer"])
         _ = try ana.syncJSON()
         try Self.alterServerStore(team.server, "Detention", to: "Release")
+        // The attacker recomputes the log's hash chain (it has no secret), so that only the
+        // signature can tell.
+        try RewrittenLogTests().rechain(team.server)
         let pulled = try bek.run("sync")
         #expect(pulled.code == 1)
         #expect(pulled.stderr.hasPrefix("error: "))

@@ -109,7 +109,8 @@ import Testing
         let elapsed = ContinuousClock.now - started
         print("8,000 concurrent values of one field (\(store)): \(elapsed)")
         #expect(results.filter { $0.status != .rejected }.count == MergeRule.Limits.headsPerField)
-        #expect(elapsed < .seconds(10), "the push held the write lock for \(elapsed)")
+        // 0.9 s on a quiet machine; the bug made it 30 s. 10 s was missed at load 20 (10.2 s).
+        #expect(elapsed < .seconds(20), "the push held the write lock for \(elapsed)")
         // The server keeps answering.
         try await harness.app.test(.router) { (client) async throws in
             #expect(try await client.execute(uri: "/v1/health", method: .get).status == .ok)
