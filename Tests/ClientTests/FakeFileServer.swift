@@ -151,6 +151,6 @@ final class FakeFileServer: FileTransport, @unchecked Sendable {
     var custodySeq: Int64 { lock.withLock { Int64(custodyLog.count) } }
 
     static func hash(_ bytes: [UInt8]) -> String {
-        bytes.withUnsafeBytes { HexBytes.string(SHA256.hash(data: $0)) }
+        bytes.withUnsafeBytes { Hex.encode(Array(SHA256.hash(data: $0))) }
     }
 }

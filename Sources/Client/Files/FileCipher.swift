@@ -44,10 +44,10 @@ final class FileCipher: @unchecked Sendable {
 
     /// The stored name of the file whose SHA-256 is `sha256`: 64 hex digits that only this key can link to the hash.
     func storedName(_ sha256: String) -> String {
-        let input = HexBytes.bytes(sha256)
+        let input = Hex.decode(sha256) ?? []
         var out = [UInt8](repeating: 0, count: 32)
         _ = crypto_generichash(&out, out.count, input, UInt64(input.count), nameKey, Self.keyBytes)
-        return HexBytes.string(out)
+        return Hex.encode(Array(out))
     }
 
     /// Seals chunk `index` of file `sha256` (`size` bytes in all): `plain` becomes `sealed` (made
@@ -86,7 +86,7 @@ final class FileCipher: @unchecked Sendable {
     }
 
     private static func additionalData(sha256: String, index: Int64, size: Int64) -> [UInt8] {
-        var data = format + HexBytes.bytes(sha256)
+        var data = format + (Hex.decode(sha256) ?? [])
         withUnsafeBytes(of: UInt64(index).littleEndian) { data.append(contentsOf: $0) }
         withUnsafeBytes(of: UInt64(size).littleEndian) { data.append(contentsOf: $0) }
         return data

@@ -21,7 +21,7 @@ enum FileExtractor {
             throw ClientError("\(target.path) exists already: nothing was written; add --overwrite to replace it, or --as NAME to write it under another name")
         }
         var random = SystemRandomNumberGenerator()
-        let staged = folder.appendingPathComponent(".casebook-extract-" + HexBytes.string((0..<8).map { _ in UInt8.random(in: 0...255, using: &random) }))
+        let staged = folder.appendingPathComponent(".casebook-extract-" + Hex.encode((0..<8).map { _ in UInt8.random(in: 0...255, using: &random) }))
         let descriptor = open(staged.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else { throw FileStore.failure("cannot create a file to extract into", folder) }
         do {

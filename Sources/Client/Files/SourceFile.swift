@@ -81,7 +81,7 @@ final class SourceFile {
         // One more byte would mean the file grew.
         var probe: UInt8 = 0
         guard pread(descriptor, &probe, 1, off_t(offset)) == 0, try unchanged() else { throw changed() }
-        return HexBytes.string(hasher.finalize())
+        return Hex.encode(Array(hasher.finalize()))
     }
 
     /// Whether the file is still the one opened, with the same length and times.

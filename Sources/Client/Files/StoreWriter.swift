@@ -38,7 +38,7 @@ final class StoreWriter {
     static func staging(store: FileStore, sha256: String, size: Int64) throws -> StoreWriter {
         try store.prepareFolder()
         var random = SystemRandomNumberGenerator()
-        let name = FileStore.stagingPrefix + HexBytes.string((0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
+        let name = FileStore.stagingPrefix + Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
         let url = store.folder.appendingPathComponent(name)
         let descriptor = open(url.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else { throw FileStore.failure("cannot create a file to store into", store.folder) }
@@ -86,7 +86,7 @@ final class StoreWriter {
     /// Flushes the file and returns the SHA-256 of everything appended (chunks it resumed after included).
     func finish() throws -> String {
         try sync()
-        return HexBytes.string(hasher.finalize())
+        return Hex.encode(Array(hasher.finalize()))
     }
 
     /// Closes and removes the staging file (nothing of it is kept).

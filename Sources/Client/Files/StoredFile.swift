@@ -61,7 +61,7 @@ final class StoredFile: @unchecked Sendable {
             bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
             try body?(bytes)
         }
-        let actual = HexBytes.string(hasher.finalize())
+        let actual = Hex.encode(Array(hasher.finalize()))
         guard actual == sha256 else { throw Damaged(sha256: sha256, reason: "its content hashes to \(actual.prefix(12))…, not to its name") }
     }
 

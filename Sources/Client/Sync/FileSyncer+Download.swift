@@ -57,7 +57,7 @@ extension FileSyncer {
         let answer = transport.requestChunk(sha256, index: index)
         return Task {
             let chunk = try await answer.value
-            return (chunk, chunk.bytes.withUnsafeReadableBytes { HexBytes.string(SHA256.hash(data: $0)) })
+            return (chunk, chunk.bytes.withUnsafeReadableBytes { Hex.encode(Array(SHA256.hash(data: $0))) })
         }
     }
 

@@ -94,7 +94,7 @@ extension FileSyncer {
     static func prepare(_ file: StoredFile, _ index: Int64) -> Task<OutgoingChunk, any Error> {
         Task {
             let bytes = try file.chunk(index)
-            let hash = bytes.withUnsafeBytes { HexBytes.string(SHA256.hash(data: $0)) }
+            let hash = bytes.withUnsafeBytes { Hex.encode(Array(SHA256.hash(data: $0))) }
             return OutgoingChunk(sha256: file.sha256, index: index, size: file.size, bytes: ByteBuffer(bytes: bytes), hash: hash)
         }
     }

@@ -24,28 +24,12 @@ package struct ChangeDigest: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses lower-case or upper-case hex; nil when it is not 64 hex digits.
     package init?(hex: String) {
-        guard hex.utf8.count == 2 * SHA256.byteCount else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(SHA256.byteCount)
-        var high: UInt8?
-        for unit in hex.utf8 {
-            guard let nibble = ChangeDigest.nibble(unit) else { return nil }
-            if let h = high { bytes.append(h << 4 | nibble); high = nil } else { high = nibble }
-        }
-        self.bytes = bytes
+        guard let bytes = Hex.decode(hex) else { return nil }
+        self.init(bytes: bytes)
     }
 
     /// Lower-case hex.
-    package var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(unsafeUninitializedCapacity: 2 * bytes.count) { buffer in
-            for (index, byte) in bytes.enumerated() {
-                buffer[2 * index] = digits[Int(byte >> 4)]
-                buffer[2 * index + 1] = digits[Int(byte & 0x0F)]
-            }
-            return 2 * bytes.count
-        }
-    }
+    package var hex: String { Hex.encode(bytes) }
 
     package var description: String { hex }
 
@@ -69,14 +53,5 @@ package struct ChangeDigest: Hashable, Sendable, CustomStringConvertible {
         append(change.covers.map(\.text).sorted().joined(separator: ","))
         append(change.author)
         return out
-    }
-
-    private static func nibble(_ unit: UInt8) -> UInt8? {
-        switch unit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): unit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): unit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): unit - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
