@@ -49,4 +49,24 @@ import Testing
         #expect(ChangeDigest(hex: String(digest.hex.dropLast()) + "g") == nil)
         #expect(ChangeDigest(bytes: Array(digest.bytes.dropLast())) == nil)
     }
+
+    @Test func everyByteCountsAndListsPackAndUnpackWhole() {
+        let digest = ChangeDigest(of: change, project: "kz")
+        #expect(ChangeDigest(bytes: digest.bytes + [0]) == nil)
+        // Each of the 32 bytes, changed alone, gives another digest (the four words are all compared and hashed).
+        var distinct: Set<ChangeDigest> = [digest]
+        for index in 0 ..< 32 {
+            var bytes = digest.bytes
+            bytes[index] ^= 0x80
+            let other = ChangeDigest(bytes: bytes)
+            #expect(other != digest && other?.bytes == bytes)
+            if let other { distinct.insert(other) }
+        }
+        #expect(distinct.count == 33)
+        let list = [digest, ChangeDigest(of: change, project: "uz"), digest]
+        #expect(ChangeDigest.pack(list).count == 96)
+        #expect(ChangeDigest.unpack(ChangeDigest.pack(list)) == list)
+        #expect(ChangeDigest.unpack(ChangeDigest.pack(list).dropLast()) == nil)
+        #expect(ChangeDigest.unpack([UInt8]()) == [])
+    }
 }

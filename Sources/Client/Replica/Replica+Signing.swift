@@ -63,9 +63,7 @@ extension Replica {
         guard !batches.isEmpty else { return }
         let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO batch (id, node, digests, signature) VALUES (?, ?, ?, ?)")
         for batch in batches {
-            var digests = Data(capacity: 32 * batch.digests.count)
-            for digest in batch.digests { digests.append(contentsOf: digest.bytes) }
-            try insert.execute(arguments: [batch.id, batch.node.rawValue, digests, Data(batch.signature)])
+            try insert.execute(arguments: [batch.id, batch.node.rawValue, Data(ChangeDigest.pack(batch.digests)), Data(batch.signature)])
         }
     }
 
@@ -77,11 +75,8 @@ extension Replica {
     /// Every batch the replica holds.
     static func storedBatches(_ db: Database) throws -> [SignedBatch] {
         try Row.fetchAll(db, sql: "SELECT id, node, digests, signature FROM batch").compactMap { row in
-            let bytes = Array(row[2] as Data)
-            guard let node = NodeID(row[1] as String), bytes.count % 32 == 0 else { return nil }
-            return SignedBatch(id: row[0], node: node,
-                               digests: stride(from: 0, to: bytes.count, by: 32).compactMap { ChangeDigest(bytes: Array(bytes[$0..<$0 + 32])) },
-                               signature: Array(row[3] as Data))
+            guard let node = NodeID(row[1] as String), let digests = ChangeDigest.unpack(row[2] as Data) else { return nil }
+            return SignedBatch(id: row[0], node: node, digests: digests, signature: Array(row[3] as Data))
         }
     }
 

@@ -48,13 +48,14 @@ enum PageCheck {
     /// (`LogChain.verify`). Returns the value at the page's cursor; nil while the server sends no
     /// chain and this replica never had one (a server before it). A server that sent one before
     /// and stops is refused: dropping the chain would hide a rewritten log.
-    static func chain(_ page: Wire.PullResponse, after: Int64, head: LogChain?, project: String, from server: String) throws -> LogChain? {
+    static func chain(_ page: Wire.PullResponse, digests: [ChangeDigest], after: Int64, head: LogChain?, project: String,
+                      from server: String) throws -> LogChain? {
         guard let chain = page.chain else {
             guard head == nil else { throw rewritten(server, "it no longer sends its log's hash chain, which it sent before") }
             return nil
         }
         do {
-            return try LogChain.verify(page.changes, after: after, cursor: page.cursor, chain: chain, head: head, project: project)
+            return try LogChain.verify(page.changes, digests: digests, after: after, cursor: page.cursor, chain: chain, head: head, project: project)
         } catch {
             throw rewritten(server, error.problem)
         }

@@ -14,9 +14,10 @@ struct PageSignatures {
     /// The server's address, for messages.
     let server: String
 
-    /// Checks one page. `pageUnsignedUpTo` is what the page says; returns the pin to keep when it
-    /// was learnt from this page.
-    mutating func verify(_ changes: [Wire.LoggedChange], batches: [SignedBatch], pageUnsignedUpTo: Int64?) throws -> Int64? {
+    /// Checks one page. `pageUnsignedUpTo` is what the page says; `digests`, when given, are the
+    /// changes' digests in order. Returns the pin to keep when it was learnt from this page.
+    mutating func verify(_ changes: [Wire.LoggedChange], digests: [ChangeDigest]? = nil, batches: [SignedBatch],
+                         pageUnsignedUpTo: Int64?) throws -> Int64? {
         var learnt: Int64?
         // Pinned from the first page that says it, even an empty one: a replica whose pulls skip its
         // own changes may see no change for a while.
@@ -37,8 +38,9 @@ struct PageSignatures {
         if let problem = check.add(batches).first {
             throw refused("\(problem): the server's store may have been altered; tell the project's admin")
         }
-        for logged in changes {
-            if case .failure(let unsigned) = check.signer(of: logged.change), logged.seq > unsignedUpTo ?? 0 {
+        let digests = digests?.count == changes.count ? digests : nil
+        for (index, logged) in changes.enumerated() {
+            if case .failure(let unsigned) = check.signer(of: logged.change, digest: digests?[index]), logged.seq > unsignedUpTo ?? 0 {
                 let change = logged.change
                 throw refused("the change to \(change.collection) \(change.record) field \(change.field) (\(change.hlc)) does not carry a valid signature: \(unsigned.reason). The server's store may have been altered; tell the project's admin")
             }

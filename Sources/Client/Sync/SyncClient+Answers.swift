@@ -36,6 +36,11 @@ extension SyncClient {
 
     /// The deepest nesting of arrays and objects in JSON text (brackets inside strings do not count).
     static func nesting(of data: Data) -> Int {
+        data.withUnsafeBytes { nesting(of: $0) }
+    }
+
+    // Over the raw bytes: iterating `Data` itself costs a call per byte, and pages are megabytes.
+    private static func nesting(of data: UnsafeRawBufferPointer) -> Int {
         var depth = 0, deepest = 0
         var inString = false, escaped = false
         for byte in data {

@@ -57,13 +57,14 @@ extension Syncer {
     }
 
     /// Checks a page's signatures (when the transport carries them) and pins where the unsigned history ends.
-    func verify(_ changes: [Wire.LoggedChange], batches: [SignedBatch], unsignedUpTo: Int64?, _ signatures: inout PageSignatures?) async throws {
+    func verify(_ changes: [Wire.LoggedChange], digests: [ChangeDigest]? = nil, batches: [SignedBatch], unsignedUpTo: Int64?,
+                _ signatures: inout PageSignatures?) async throws {
         guard var checker = signatures else { return }
         // A device registered since the replica last fetched the list: fetch it again, once per page at most.
         if batches.contains(where: { checker.check.devices[$0.node] == nil }), let fetched = try await fetchDevices() {
             checker.check.devices = fetched
         }
-        if let pin = try checker.verify(changes, batches: batches, pageUnsignedUpTo: unsignedUpTo) {
+        if let pin = try checker.verify(changes, digests: digests, batches: batches, pageUnsignedUpTo: unsignedUpTo) {
             try await replica.pinUnsignedUpTo(pin)
         }
         signatures = checker

@@ -119,9 +119,11 @@ struct Syncer {
         while true {
             let page = try await pending.value
             try PageCheck.log(page, after: state.cursor, from: server)
-            let chain = try PageCheck.chain(page, after: state.cursor, head: state.chain, project: settings.project, from: server)
+            // Each change's digest once, for both the chain and the signatures.
+            let digests = page.changes.map { ChangeDigest(of: $0.change, project: settings.project) }
+            let chain = try PageCheck.chain(page, digests: digests, after: state.cursor, head: state.chain, project: settings.project, from: server)
             try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: settings.schema, from: server)
-            try await verify(page.changes, batches: page.batches, unsignedUpTo: page.unsignedUpTo, &signatures)
+            try await verify(page.changes, digests: digests, batches: page.batches, unsignedUpTo: page.unsignedUpTo, &signatures)
             // The next page travels while this one is applied: client and server work at the same time.
             let next = page.more ? fetch(after: page.cursor) : nil
             var after = state

@@ -47,9 +47,7 @@ extension SQLiteSyncStore {
     static func storeBatches(_ batches: [SignedBatch], _ db: Database, projectID: Int64) throws {
         let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO batch (project_id, id, node, digests, signature) VALUES (?, ?, ?, ?, ?)")
         for batch in batches {
-            var digests = Data(capacity: 32 * batch.digests.count)
-            for digest in batch.digests { digests.append(contentsOf: digest.bytes) }
-            try insert.execute(arguments: [projectID, batch.id, batch.node.rawValue, digests, Data(batch.signature)])
+            try insert.execute(arguments: [projectID, batch.id, batch.node.rawValue, Data(ChangeDigest.pack(batch.digests)), Data(batch.signature)])
         }
     }
 
@@ -65,13 +63,10 @@ extension SQLiteSyncStore {
     }
 
     private static func batch(_ row: Row) throws -> SignedBatch {
-        let digests = Array(row[2] as Data)
-        guard let node = NodeID(row[1] as String), digests.count % 32 == 0 else {
+        guard let node = NodeID(row[1] as String), let digests = ChangeDigest.unpack(row[2] as Data) else {
             throw StoreDefect(description: "batch \(row[0] as String) is damaged in the store")
         }
-        return SignedBatch(id: row[0], node: node,
-                           digests: stride(from: 0, to: digests.count, by: 32).compactMap { ChangeDigest(bytes: Array(digests[$0..<$0 + 32])) },
-                           signature: Array(row[3] as Data))
+        return SignedBatch(id: row[0], node: node, digests: digests, signature: Array(row[3] as Data))
     }
 }
 

@@ -96,7 +96,8 @@ extension SQLiteSyncStore {
         guard let first = plan.inserts.first else { return }
         try storeBatches(signatures.batches, db, projectID: projectID)
         let stored = try String.fetchOne(db, sql: "SELECT chain FROM change WHERE project_id = ? AND seq = ?", arguments: [projectID, first.seq - 1])
-        let links = ChainLinks(plan.inserts, project: project, after: try ChainLinks.head(stored: stored, lastSeq: first.seq - 1))
+        let links = ChainLinks(plan.inserts, project: project, after: try ChainLinks.head(stored: stored, lastSeq: first.seq - 1),
+                               known: signatures.digests)
         try appendToLog(plan.inserts, links: links.links, batchOf: signatures.batchOf, db, projectID: projectID)
         let recordKeys = try insertRecords(plan, db, projectID: projectID)
         try writeHeads(plan, recordKeys: recordKeys, db, projectID: projectID)

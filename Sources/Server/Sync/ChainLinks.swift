@@ -17,12 +17,20 @@ struct ChainLinks {
     /// The chain value at the last of them.
     let head: LogChain
 
-    init(_ inserts: [Wire.LoggedChange], project: String, after head: LogChain) {
+    /// `known` holds digests computed already (`PushSignatures`), taken only for a change stored
+    /// exactly as it was checked.
+    init(_ inserts: [Wire.LoggedChange], project: String, after head: LogChain,
+         known: [HLC: (change: Change, digest: ChangeDigest)] = [:]) {
         var value = head
         var links: [Link] = []
         links.reserveCapacity(inserts.count)
         for logged in inserts {
-            let digest = ChangeDigest(of: logged.change, project: project)
+            let digest: ChangeDigest
+            if let checked = known[logged.change.hlc], checked.change == logged.change {
+                digest = checked.digest
+            } else {
+                digest = ChangeDigest(of: logged.change, project: project)
+            }
             value = value.appending(seq: logged.seq, digest: digest)
             links.append(Link(digest: digest.hex, chain: value.hex))
         }

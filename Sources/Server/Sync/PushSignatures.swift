@@ -7,6 +7,8 @@ struct PushSignatures: Sendable {
     var batches: [SignedBatch] = []
     /// The id of the batch that holds each change.
     var batchOf: [HLC: String] = [:]
+    /// Each checked change with its digest, so the log's chain need not compute it again.
+    var digests: [HLC: (change: Change, digest: ChangeDigest)] = [:]
 
     /// Why a push's signatures do not hold: the HTTP status and a sentence that says what to do.
     struct Refusal: Error {
@@ -51,6 +53,7 @@ struct PushSignatures: Sendable {
                     batchOf[change.hlc] = id
                     kept.insert(id)
                 }
+                digests[change.hlc] = (change, digest)
             }
         }
         batches = kept.sorted().compactMap { used[$0] }

@@ -8,18 +8,39 @@ import Foundation
 /// value's stored text, HLC, base, the sorted `supersedes`, the sorted `covers`, and the author.
 /// Lists are sorted so that two stores holding the same change in different orders agree.
 package struct ChangeDigest: Hashable, Sendable, CustomStringConvertible {
+    // The 32 bytes as four big-endian words: no heap allocation per digest, and hashing or
+    // comparing one is four word operations (a pull page checks thousands).
+    private let words: (UInt64, UInt64, UInt64, UInt64)
+
     /// The 32 bytes of the digest.
-    package let bytes: [UInt8]
+    package var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(SHA256.byteCount)
+        append(to: &out)
+        return out
+    }
 
     /// Wraps 32 bytes; nil for any other length.
-    package init?(bytes: [UInt8]) {
-        guard bytes.count == SHA256.byteCount else { return nil }
-        self.bytes = bytes
+    package init?(bytes: some Sequence<UInt8>) {
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var count = 0
+        for byte in bytes {
+            switch count / 8 {
+            case 0: words.0 = words.0 << 8 | UInt64(byte)
+            case 1: words.1 = words.1 << 8 | UInt64(byte)
+            case 2: words.2 = words.2 << 8 | UInt64(byte)
+            case 3: words.3 = words.3 << 8 | UInt64(byte)
+            default: return nil
+            }
+            count += 1
+        }
+        guard count == SHA256.byteCount else { return nil }
+        self.words = words
     }
 
     /// The digest of `change` as a change of `project`.
     package init(of change: Change, project: String) {
-        bytes = Array(SHA256.hash(data: ChangeDigest.canonicalEncoding(of: change, project: project)))
+        self.init(bytes: SHA256.hash(data: ChangeDigest.canonicalEncoding(of: change, project: project)))!
     }
 
     /// Parses lower-case or upper-case hex; nil when it is not 64 hex digits.
@@ -33,13 +54,52 @@ package struct ChangeDigest: Hashable, Sendable, CustomStringConvertible {
 
     package var description: String { hex }
 
+    /// Appends the 32 bytes to `out`.
+    package func append(to out: inout [UInt8]) {
+        func append(_ word: UInt64) {
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        }
+        append(words.0)
+        append(words.1)
+        append(words.2)
+        append(words.3)
+    }
+
+    package static func == (left: ChangeDigest, right: ChangeDigest) -> Bool {
+        left.words == right.words
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
+
+    /// Digests one after another, 32 bytes each: how batches, stores and pages keep lists of them.
+    package static func pack(_ digests: [ChangeDigest]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(SHA256.byteCount * digests.count)
+        for digest in digests { digest.append(to: &out) }
+        return out
+    }
+
+    /// Reads `pack`'s bytes; nil when they are not a whole number of digests.
+    package static func unpack(_ bytes: some Collection<UInt8>) -> [ChangeDigest]? {
+        let bytes = Array(bytes)
+        guard bytes.count % SHA256.byteCount == 0 else { return nil }
+        return stride(from: 0, to: bytes.count, by: SHA256.byteCount).compactMap {
+            ChangeDigest(bytes: bytes[$0 ..< $0 + SHA256.byteCount])
+        }
+    }
+
     /// The bytes that are hashed: stable across versions, stores and platforms.
     package static func canonicalEncoding(of change: Change, project: String) -> [UInt8] {
         var out: [UInt8] = Array("casebook-change-v1".utf8)
         out.reserveCapacity(160 + change.record.utf8.count)
         func append(_ text: String) {
             let count = UInt32(text.utf8.count)
-            out.append(contentsOf: [UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)])
+            for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: count >> UInt32(shift))) }
             out.append(contentsOf: text.utf8)
         }
         append(project)

@@ -12,9 +12,10 @@ extension LogChain {
     /// Every sequence number in `(after, cursor]` is either one of `changes` (its digest computed
     /// here, from the change as received) or the next of the page's withheld digests. `head` nil
     /// means the replica has verified nothing yet (it joined before the chain existed): the page's
-    /// own `after` is taken on trust, as a snapshot's value is.
-    package static func verify(_ changes: [Wire.LoggedChange], after: Int64, cursor: Int64, chain: Wire.PageChain,
-                               head: LogChain?, project: String) throws(Break) -> LogChain {
+    /// own `after` is taken on trust, as a snapshot's value is. `digests`, when given, are the
+    /// digests of `changes` in order (the caller computed them for the signatures already).
+    package static func verify(_ changes: [Wire.LoggedChange], digests: [ChangeDigest]? = nil, after: Int64, cursor: Int64,
+                               chain: Wire.PageChain, head: LogChain?, project: String) throws(Break) -> LogChain {
         if let head, head != chain.after {
             throw Break(problem: """
                 its log up to sequence number \(after), which this replica has already received and verified, is not what it was \
@@ -23,6 +24,9 @@ extension LogChain {
                 """)
         }
         let covered = cursor - after
+        guard digests == nil || digests?.count == changes.count else {
+            throw Break(problem: "the page's digests do not match its changes")
+        }
         guard covered >= 0, Int64(changes.count) + Int64(chain.withheld.count) == covered else {
             throw Break(problem: """
                 a pull page from \(after) to \(cursor) covers \(max(covered, 0)) entries but holds \(changes.count) changes \
@@ -37,7 +41,7 @@ extension LogChain {
             seq += 1
             let digest: ChangeDigest
             if next < changes.endIndex, changes[next].seq == seq {
-                digest = ChangeDigest(of: changes[next].change, project: project)
+                digest = digests?[next] ?? ChangeDigest(of: changes[next].change, project: project)
                 next += 1
             } else if withheld < chain.withheld.endIndex {
                 digest = chain.withheld[withheld]

@@ -39,8 +39,11 @@ package struct LogChain: Hashable, Sendable, CustomStringConvertible {
         var hasher = SHA256()
         hasher.update(data: bytes)
         let number = UInt64(bitPattern: seq)
-        hasher.update(data: (0..<8).map { UInt8(truncatingIfNeeded: number >> (56 - 8 * $0)) })
-        hasher.update(data: digest.bytes)
+        var entry: [UInt8] = []
+        entry.reserveCapacity(8 + 32)
+        for shift in stride(from: 56, through: 0, by: -8) { entry.append(UInt8(truncatingIfNeeded: number >> UInt64(shift))) }
+        digest.append(to: &entry)
+        hasher.update(data: entry)
         return LogChain(checked: Array(hasher.finalize()))
     }
 }

@@ -42,7 +42,7 @@ package struct SignedBatch: Hashable, Sendable {
             out.append(contentsOf: [UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)])
             out.append(contentsOf: text.utf8)
         }
-        for digest in digests { out.append(contentsOf: digest.bytes) }
+        for digest in digests { digest.append(to: &out) }
         return out
     }
 
@@ -60,19 +60,12 @@ package struct SignedBatch: Hashable, Sendable {
 
     /// The digests as one base64 text of their concatenated bytes (the wire and store form).
     package var packedDigests: String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32 * digests.count)
-        for digest in digests { bytes.append(contentsOf: digest.bytes) }
-        return Data(bytes).base64EncodedString()
+        Data(ChangeDigest.pack(digests)).base64EncodedString()
     }
 
     /// Reads `packedDigests`; nil when it is not base64 of a whole number of digests.
     package static func digests(packed text: String) -> [ChangeDigest]? {
-        guard let data = Data(base64Encoded: text), data.count % SHA256.byteCount == 0 else { return nil }
-        let bytes = Array(data)
-        return stride(from: 0, to: bytes.count, by: SHA256.byteCount).compactMap {
-            ChangeDigest(bytes: Array(bytes[$0..<$0 + SHA256.byteCount]))
-        }
+        Data(base64Encoded: text).flatMap(ChangeDigest.unpack)
     }
 
     private static func id(of message: [UInt8]) -> String {

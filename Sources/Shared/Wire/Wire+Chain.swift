@@ -25,17 +25,12 @@ extension Wire {
         /// The withheld digests as one base64 text of their bytes, 32 each (43 characters a digest
         /// instead of 67 as a list of hex strings: a pull after a large push carries many).
         package var withheldText: String {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(withheld.count * 32)
-            for digest in withheld { bytes.append(contentsOf: digest.bytes) }
-            return Data(bytes).base64EncodedString()
+            Data(ChangeDigest.pack(withheld)).base64EncodedString()
         }
 
         /// The digests of a `withheld` text; nil when it is not base64 of a whole number of digests.
         package static func withheld(fromText text: String) -> [ChangeDigest]? {
-            guard let data = Data(base64Encoded: text), data.count % 32 == 0 else { return nil }
-            let bytes = [UInt8](data)
-            return stride(from: 0, to: bytes.count, by: 32).compactMap { ChangeDigest(bytes: Array(bytes[$0 ..< $0 + 32])) }
+            Data(base64Encoded: text).flatMap(ChangeDigest.unpack)
         }
     }
 }

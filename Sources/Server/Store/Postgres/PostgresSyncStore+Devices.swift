@@ -56,8 +56,7 @@ extension PostgresSyncStore {
     /// Stores batches not stored yet (a batch re-sent with a retried push is the same batch).
     static func storeBatches(_ batches: [SignedBatch], _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
         for batch in batches {
-            var digests = Data(capacity: 32 * batch.digests.count)
-            for digest in batch.digests { digests.append(contentsOf: digest.bytes) }
+            let digests = Data(ChangeDigest.pack(batch.digests))
             try await db.query("""
                 INSERT INTO batch (project_id, id, node, digests, signature)
                 VALUES (\(projectID), \(batch.id), \(batch.node.rawValue), \(digests), \(Data(batch.signature))) ON CONFLICT DO NOTHING
@@ -76,11 +75,8 @@ extension PostgresSyncStore {
             SELECT id, node, digests, signature FROM batch WHERE project_id = \(projectID) AND id IN (
                 SELECT DISTINCT batch FROM change WHERE project_id = \(projectID) AND hlc = ANY(\(hlcs)::text[]) AND batch IS NOT NULL)
             """, logger: logger).decode((String, String, Data, Data).self) {
-            let bytes = Array(digests)
-            guard let nodeID = NodeID(node), bytes.count % 32 == 0 else { throw StoreDefect(description: "batch \(id) is damaged in the store") }
-            batches.append(SignedBatch(id: id, node: nodeID,
-                                       digests: stride(from: 0, to: bytes.count, by: 32).compactMap { ChangeDigest(bytes: Array(bytes[$0..<$0 + 32])) },
-                                       signature: Array(signature)))
+            guard let nodeID = NodeID(node), let digests = ChangeDigest.unpack(digests) else { throw StoreDefect(description: "batch \(id) is damaged in the store") }
+            batches.append(SignedBatch(id: id, node: nodeID, digests: digests, signature: Array(signature)))
         }
         return (batches, unsignedUpTo)
     }

@@ -101,7 +101,8 @@ extension PostgresSyncStore {
         // Read after the row lock was taken (a statement of its own, so it sees the last push's commit).
         let stored = try await db.query("SELECT chain FROM change WHERE project_id = \(projectID) AND seq = \(first.seq - 1)", logger: logger)
             .decode(String?.self).collect().first ?? nil
-        let links = ChainLinks(plan.inserts, project: project, after: try ChainLinks.head(stored: stored, lastSeq: first.seq - 1))
+        let links = ChainLinks(plan.inserts, project: project, after: try ChainLinks.head(stored: stored, lastSeq: first.seq - 1),
+                               known: signatures.digests)
         try await appendToLog(plan.inserts, links: links.links, batchOf: signatures.batchOf, db, projectID: projectID, logger: logger)
         try await replaceHeads(plan, db, projectID: projectID, logger: logger)
         try await insertRecords(plan, db, projectID: projectID, logger: logger)
