@@ -24,12 +24,21 @@ final class SQLiteSyncStore: SyncStore {
     /// How many bytes of an upload are written between two flushes (`FileFolder.flushInterval`).
     let flushInterval: Int64
 
+    /// The page cache of each reading connection, in KiB.
+    static let readerCacheKiB = 8192
+
     /// Opens (creating if needed) the database `casebook.sqlite` in `folder`.
     init(folder: URL, faults: FaultInjector = FaultInjector(), flushInterval: Int64 = FileFolder.flushInterval) throws {
         self.flushInterval = flushInterval
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let path = folder.appendingPathComponent("casebook.sqlite").path
-        let configuration = SQLiteTuning.configuration(setJournalToWAL: false)
+        var configuration = SQLiteTuning.configuration(setJournalToWAL: false)
+        // Readers serve pages each read once: with the writer's 64 MB cache on each of them, the
+        // server's memory grew with the store (every reader filled its own cache during a large
+        // pull). 8 MB each bounds it; the operating system's cache still holds the file.
+        configuration.prepareDatabase { db in
+            if db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(SQLiteSyncStore.readerCacheKiB)") }
+        }
         SQLiteTuning.apply()
         pool = try DatabasePool(path: path, configuration: configuration)
         for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
