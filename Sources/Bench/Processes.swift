@@ -10,6 +10,8 @@ enum Processes {
         var seconds: Double
         /// Peak resident memory in bytes (VmHWM), sampled while it ran.
         var peakRSS: Int
+        /// CPU time (user + system) it used, in seconds: steadier than `seconds` on a busy machine.
+        var cpuSeconds: Double = 0
     }
 
     /// The programs' environment: the replicas' keys come from `casebook unlock`, as in a researcher's
@@ -37,6 +39,7 @@ enum Processes {
         process.environment = environment
         let clock = ContinuousClock()
         let start = clock.now
+        let cpuBefore = childrenCPUSeconds()
         try process.run()
         var peak = 0
         while process.isRunning {
@@ -47,7 +50,26 @@ enum Processes {
         let elapsed = clock.now - start
         return Result(code: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
                       stderr: try String(contentsOf: err, encoding: .utf8),
-                      seconds: elapsed.seconds, peakRSS: peak)
+                      seconds: elapsed.seconds, peakRSS: peak, cpuSeconds: childrenCPUSeconds() - cpuBefore)
+    }
+
+    /// The CPU time of every child process reaped so far (the programs run one at a time, so the
+    /// difference around one run is that program's).
+    static func childrenCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    /// The CPU time (user + system) a running process has used so far, in seconds.
+    static func cpuSeconds(pid: Int32) -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        // After the command name in parentheses: state is field 3, utime 14 and stime 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// VmHWM of a running process, in bytes.

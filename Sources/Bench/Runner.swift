@@ -82,6 +82,13 @@ struct Runner {
 
     static func mb(_ bytes: Int) -> String { "\(bytes / 1_048_576) MB" }
 
+    /// "CPU: client X s, server Y s" for a phase, the server's counted from `since` (then moved on).
+    func cpu(client: Processes.Result, server: BenchServer, since: inout Double) -> String {
+        let now = Processes.cpuSeconds(pid: server.pid) ?? since
+        defer { since = now }
+        return String(format: "CPU: client %.2f s, server %.2f s", client.cpuSeconds, now - since)
+    }
+
     /// 1% of the records edited on `writer` (a CSV of ids and new locations), synced, then pulled by `reader`.
     private func incrementalPhase(writer: URL, reader: URL, records: Int, size: String) throws -> Row {
         let edited = max(1, records / 100)
@@ -119,19 +126,21 @@ struct Runner {
 
         // 1. Push.
         Processes.resetPeakRSS(pid: server.pid)
+        var serverCPU = Processes.cpuSeconds(pid: server.pid) ?? 0
         let pushed = try casebook(writer, ["sync", "--json"])
         let pushSeconds = syncSeconds(pushed)["push"] ?? pushed.seconds
         let pushRate = Double(changes) / pushSeconds
         rows.append(Row(phase: "push", size: size, time: pushSeconds, rate: pushRate, ratio: pushRate / baseline.rowsPerSecond,
-                        note: "whole sync \(String(format: "%.2f", pushed.seconds)) s; server peak RSS \(Self.mb(Processes.peakRSS(pid: server.pid) ?? 0))"))
+                        note: "whole sync \(String(format: "%.2f", pushed.seconds)) s; server peak RSS \(Self.mb(Processes.peakRSS(pid: server.pid) ?? 0)); \(cpu(client: pushed, server: server, since: &serverCPU))"))
 
         // 2. Initial pull by a fresh replica.
         let reader = try replica(server, token: token)
         Processes.resetPeakRSS(pid: server.pid)
+        serverCPU = Processes.cpuSeconds(pid: server.pid) ?? 0
         let pulled = try casebook(reader, ["sync", "--json"])
         let pullRate = Double(changes) / pulled.seconds
         rows.append(Row(phase: "initial pull", size: size, time: pulled.seconds, rate: pullRate, ratio: pullRate / baseline.rowsPerSecond,
-                        note: "server peak RSS \(Self.mb(Processes.peakRSS(pid: server.pid) ?? 0)), client peak RSS \(Self.mb(pulled.peakRSS))"))
+                        note: "server peak RSS \(Self.mb(Processes.peakRSS(pid: server.pid) ?? 0)), client peak RSS \(Self.mb(pulled.peakRSS)); \(cpu(client: pulled, server: server, since: &serverCPU))"))
 
         // 3. Incremental: 1% of records edited on one replica, pulled by another.
         rows.append(try incrementalPhase(writer: writer, reader: reader, records: count, size: size))
