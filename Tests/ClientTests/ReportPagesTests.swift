@@ -22,6 +22,18 @@ import Testing
         return local
     }
 
+    /// What the state claims of 140.70 (the fourth cycle's defamation recommendation) and what an NGO found.
+    func claimsAndFindings(_ local: TemporaryReplica) async throws {
+        let views = try await local.replica.read { db in try ReplicaQuery.list(collection: "recommendations", filters: [], db) }
+        let recommendation = try #require(views.first { $0.fields["paragraph"] == .text("140.70") }).id
+        for (kind, assessor, status) in [("state", "Government of Slovenia", "implemented"), ("ngo", "A press freedom NGO", "not_implemented")] {
+            _ = try local.write { editor, _ in
+                try editor.add(collection: "assessments", values: ["recommendation": .reference(recommendation), "assessor_type": .text(kind),
+                                                                   "assessor": .text(assessor), "status": .text(status), "date": .date("2026-06-01")])
+            }
+        }
+    }
+
     @Test func aRecommendationMadeAgainInTheNextCycleIsFound() async throws {
         let local = try await twoCycles()
         defer { local.cleanUp() }
@@ -55,6 +67,7 @@ import Testing
         }
         let local = try await twoCycles()
         defer { local.cleanUp() }
+        try await claimsAndFindings(local)
         let report = try await local.replica.report(roles: Schema.upr.report!, review: nil)
         let page = UPRReport.html(report, recurrences: try await local.replica.recurrences(roles: Schema.upr.report!))
         #expect(!page.contains("http://") && !page.contains("https://") && !page.contains("<script"))
@@ -77,7 +90,8 @@ import Testing
         #expect(!log.contains(":CONSOLE"), "\(log.split(separator: "\n").filter { $0.contains(":CONSOLE") })")
 
         // The bars the browser parsed carry the same figures as `report --json`.
-        for (id, counts) in [("byResponse", report.byResponse), ("byTheme", report.byTheme), ("byRecommendingState", report.byRecommendingState)] {
+        for (id, counts) in [("byResponse", report.byResponse), ("byStatus", report.byStatus), ("byTheme", report.byTheme),
+                             ("byRecommendingState", report.byRecommendingState)] {
             let start = try #require(dom.range(of: "<svg id=\"\(id)\""), "\(id)")
             let end = try #require(dom[start.upperBound...].range(of: "</svg>"), "\(id)")
             let chart = dom[start.lowerBound..<end.upperBound]
@@ -90,28 +104,41 @@ import Testing
             #expect(shown.count == min(counts.count, 30), "\(id)")
         }
         #expect(dom.contains("data-count=\"\(report.recommendations)\""))
+        // The state's claims beside the team's findings, for the review they belong to.
+        let fourth = try #require(report.reviews.first { $0.cycle == 4 })
+        #expect(fourth.stateClaims == ["implemented": 1] && fourth.ngoFindings == ["not_implemented": 1])
+        #expect(dom.contains("The state's claims beside the team's findings: Slovenia, cycle 4"))
+        #expect(dom.contains("<tr><td>implemented</td><td>1</td><td>0</td></tr>") && dom.contains("<tr><td>not_implemented</td><td>0</td><td>1</td></tr>"))
 
-        // A picture of the page for people to look at, outside the repository.
+        #expect(FileManager.default.fileExists(atPath: try screenshot(file, with: chromium, profile: local.home.appendingPathComponent("profile")).path))
+        #expect(dom.contains("122.77") && dom.contains("140.70"))
+    }
+
+    /// A picture of the page for people to look at, outside the repository.
+    func screenshot(_ file: URL, with chromium: String, profile: URL) throws -> URL {
         let shot = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-report.png")
         let camera = Process()
         camera.executableURL = URL(fileURLWithPath: chromium)
-        camera.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(local.home.appendingPathComponent("profile").path)",
+        camera.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile.path)",
                             "--hide-scrollbars", "--window-size=1100,2400", "--screenshot=\(shot.path)", file.absoluteString]
         camera.standardOutput = FileHandle.nullDevice
         camera.standardError = FileHandle.nullDevice
         try camera.run()
         camera.waitUntilExit()
-        #expect(FileManager.default.fileExists(atPath: shot.path))
-        #expect(dom.contains("122.77") && dom.contains("140.70"))
+        return shot
     }
 
     @Test func theMarkdownReportHasEveryCount() async throws {
         let local = try await twoCycles()
         defer { local.cleanUp() }
+        try await claimsAndFindings(local)
         let report = try await local.replica.report(roles: Schema.upr.report!, review: nil)
         let markdown = UPRReport.markdown(report)
         #expect(markdown.contains("\(report.recommendations) recommendations from \(report.recommendingStates) states"))
         for (response, count) in report.byResponse { #expect(markdown.contains("| \(response) | \(count) |")) }
+        for (status, count) in report.byStatus { #expect(markdown.contains("| \(status) | \(count) |")) }
+        #expect(markdown.contains("## Claims and findings: Slovenia, cycle 4"))
+        #expect(markdown.contains("| implemented | 1 | 0 |") && markdown.contains("| not_implemented | 0 | 1 |"))
         #expect(UPRReport.markdown(recurrences: try await local.replica.recurrences(roles: Schema.upr.report!)).contains("| 4 | 140.70 | noted |"))
     }
 }

@@ -17,7 +17,8 @@ import Testing
                       "`casebook list --where`", "concurrency: 5 replicas at once", "attach (hash, encrypt, store)", "upload (`casebook sync`)",
                       "download (`casebook fetch --all`)", "no-op sync, 150 attachments", "requests per sync (server log): 1, 1, 1, 1, 1",
                       "text merge: 2 concurrent edits",
-                      "field merge (base found through history)", "| the same word changed two ways (a real conflict) | 20 | 20 | 20 | 20 |"] {
+                      "field merge (base found through history)", "| the same word changed two ways (a real conflict) | 20 | 20 | 20 | 20 |",
+                      "import recommendations (term ids)", "import recommendations (as the UN words them)"] {
             #expect(result.stdout.contains(phase), "missing \(phase) in:\n\(result.stdout)")
         }
         #expect(result.stdout.contains("errors 0"))

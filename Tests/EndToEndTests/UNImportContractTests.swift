@@ -61,4 +61,36 @@ import Testing
         let refused = try ana.run("import", "recommendations", fixtures.appendingPathComponent("upr-info-style-export.xlsx").path, "--create-review")
         #expect(refused.code == 1 && refused.stderr.hasPrefix("error: ") && refused.stderr.contains("pass --review ID"), "\(refused.stderr)")
     }
+
+    /// A file whose responses are not the UN's words: refused as a whole, imported with `--skip-invalid` (each row
+    /// kept, only its response left out), the unknown values listed once each, and read as terms with `--map`.
+    @Test func unknownResponsesAreListedOnceThenMappedOnTheNextImport() throws {
+        let team = try Team.start([("ana", "researcher")])
+        defer { team.cleanUp() }
+        let ana = team["ana"]
+        let csv = try ana.file("responses.csv", "Paragraph,Recommendation,Recommending State,Response\n"
+            + "1.1,Abolish the death penalty,Turkey,consider\n1.2,Ratify the Optional Protocol,Vietnam,Consider\n"
+            + "1.3,Protect journalists,Maldives,maybe\n1.4,Adopt a law on domestic violence,Portugal,Accepted\n")
+        let refused = try ana.run("import", "recommendations", csv)
+        #expect(refused.code == 1 && refused.stderr.hasPrefix("error: ") && refused.stderr.contains("line 2"), "\(refused.stderr)")
+
+        // Each left-out cell is named by its line and by its column as the file heads it.
+        let skipped = try ana.ok("import", "recommendations", csv, "--skip-invalid", "--json")
+        #expect(try skipped.object()["imported"] as? Int == 4)
+        #expect(skipped.stderr.contains("left out line 2, column 'Response'") && skipped.stderr.contains("left out line 4, column 'Response'"),
+                "\(skipped.stderr)")
+        #expect(skipped.stderr.contains("unknown values of response: 'Consider' (1), 'consider' (1), 'maybe' (1); map each once with --map response:VALUE=TERM"),
+                "\(skipped.stderr)")
+
+        // One mapping per value, whatever its case; a term by its label works as well as by its id.
+        let mapped = try ana.ok("import", "recommendations", csv, "--map", "response:consider=pending", "--map", "response:maybe=Partially supported", "--json")
+        #expect(try mapped.object()["imported"] as? Int == 0 && (try mapped.object()["updated"] as? Int) == 3, "\(mapped.stdout)")
+        #expect(!mapped.stderr.contains("unknown values"), "\(mapped.stderr)")
+        #expect(try ana.ok("list", "recommendations", "--where", "response=pending", "--json").array().count == 2)
+        #expect(try ana.ok("list", "recommendations", "--where", "response=supported_in_part", "--json").array().count == 1)
+        #expect(try ana.ok("list", "recommendations", "--where", "recommending_state=Türkiye", "--json").array().count == 1)
+
+        let wrong = try ana.run("import", "recommendations", csv, "--map", "response=pending")
+        #expect(wrong.code == 64 && wrong.stderr.contains("write FIELD:VALUE=TERM"), "\(wrong.stderr)")
+    }
 }
