@@ -42,7 +42,7 @@ struct SyncController: Sendable {
 
     private func push(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = Self.projectName(context)
-        let (user, _) = try await guardian.authorize(request, context: context, project: project, push: true)
+        let (user, membership) = try await guardian.authorize(request, context: context, project: project, push: true)
         var request = request
         let body = try await request.collectBody(upTo: settings.maxBodyBytes)
         let batch: Wire.PushRequest
@@ -55,7 +55,7 @@ struct SyncController: Sendable {
             throw APIError.tooLarge("a push may carry at most \(settings.maxBatch) changes, this one has \(batch.changes.count): send smaller batches")
         }
         let policy = PushPolicy(now: settings.clock(), maxDriftMillis: settings.maxDriftMillis)
-        let results = try await store.push(project: project, changes: batch.changes, author: user.name, policy: policy)
+        let results = try await store.push(project: project, changes: batch.changes, author: user.name, reader: membership.access, policy: policy)
         context.logger.info("push", metadata: [
             "project": "\(project)", "user": "\(user.name)", "changes": "\(batch.changes.count)",
             "rejected": "\(results.filter { $0.status == .rejected }.count)",
@@ -65,13 +65,14 @@ struct SyncController: Sendable {
 
     private func pull(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = Self.projectName(context)
-        let (user, _) = try await guardian.authorize(request, context: context, project: project, push: false)
+        let (user, membership) = try await guardian.authorize(request, context: context, project: project, push: false)
         let after = try Self.integer(request, "after", default: 0)
         guard after >= 0 else { throw APIError.badRequest("'after' must be a sequence number of 0 or more") }
         var skip = try ownChanges(request)
         // Only the puller's own node may be skipped: skipping another's would hide changes it never made.
         if let own = skip, try await store.nodeOwner(project: project, node: own.node) != user.name { skip = nil }
-        var page = try await store.pull(project: project, after: after, limit: try pageSize(request), maxBytes: settings.maxPageBytes, skip: skip)
+        var page = try await store.pull(project: project, after: after, limit: try pageSize(request), maxBytes: settings.maxPageBytes, skip: skip,
+                                        reader: membership.access)
         page.serverTime = settings.clock()
         return JSONResponse.raw(WireCodec.encode(page))
     }
@@ -90,13 +91,14 @@ struct SyncController: Sendable {
 
     private func snapshot(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = Self.projectName(context)
-        _ = try await guardian.authorize(request, context: context, project: project, push: false)
+        let (_, membership) = try await guardian.authorize(request, context: context, project: project, push: false)
         var after: HLC?
         if let text = request.uri.queryParameters.get("after"), !text.isEmpty {
             guard let hlc = HLC(text: text) else { throw APIError.badRequest("'after' must be a timestamp as returned in 'next'") }
             after = hlc
         }
-        var page = try await store.snapshot(project: project, after: after, limit: try pageSize(request), maxBytes: settings.maxPageBytes)
+        var page = try await store.snapshot(project: project, after: after, limit: try pageSize(request), maxBytes: settings.maxPageBytes,
+                                            reader: membership.access)
         page.serverTime = settings.clock()
         return JSONResponse.raw(WireCodec.encode(page))
     }
@@ -104,7 +106,7 @@ struct SyncController: Sendable {
     /// The versions the automatic merges of some fields read: any member may ask (it reads what a pull would give).
     private func history(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = Self.projectName(context)
-        _ = try await guardian.authorize(request, context: context, project: project, push: false)
+        let (_, membership) = try await guardian.authorize(request, context: context, project: project, push: false)
         var request = request
         let body = try await request.collectBody(upTo: settings.maxBodyBytes)
         let asked: Wire.HistoryRequest
@@ -122,7 +124,7 @@ struct SyncController: Sendable {
                 throw APIError.badRequest("fields[\(index)].heads: at most \(MergeRule.Limits.headsPerField) versions")
             }
         }
-        var answer = try await store.history(project: project, fields: asked.fields, maxBytes: settings.maxPageBytes)
+        var answer = try await store.history(project: project, fields: asked.fields, maxBytes: settings.maxPageBytes, reader: membership.access)
         answer.serverTime = settings.clock()
         return try JSONResponse.make(answer)
     }

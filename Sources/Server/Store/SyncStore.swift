@@ -32,14 +32,17 @@ protocol SyncStore: Sendable {
     /// The user's membership of a project, nil when not a member (or no such project).
     func membership(userID: Int64, project: String) async throws -> Membership?
     /// Validates and merges a batch of changes in one transaction.
-    func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult]
+    /// A change of a record `reader` may not read is refused as an unknown record (`PushPlanner.hiddenRecord`).
+    func push(project: String, changes: [Change], author: String, reader: ReadAccess, policy: PushPolicy) async throws -> [Wire.ChangeResult]
     /// Accepted changes after `after`, oldest first, at most `limit` and about `maxBytes` (a first change
     /// larger than that alone); the puller's own changes named by `skip` are left out (it already has them).
-    func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse
+    /// Only changes of records `reader` may read are served (`ReadAccess.visibleClasses`).
+    func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?, reader: ReadAccess) async throws -> Wire.PullResponse
     /// The user a node id belongs to in a project (the author of the first push that carried it), nil when none has.
     func nodeOwner(project: String, node: NodeID) async throws -> String?
     /// Current versions with HLC above `after`, ordered by HLC, at most `limit` and about `maxBytes`.
-    func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int) async throws -> Wire.SnapshotResponse
+    /// Only records `reader` may read are served, and counted.
+    func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int, reader: ReadAccess) async throws -> Wire.SnapshotResponse
 
     // MARK: Evidence files (docs/protocol.md, "Evidence files")
 
@@ -56,6 +59,8 @@ protocol SyncStore: Sendable {
     /// Chunk `index` of a complete file, with the file's size; nil when the project has no complete
     /// file of that hash or the file no such chunk.
     func chunk(project: String, sha256: String, index: Int64) async throws -> (bytes: ByteBuffer, size: Int64)?
+    /// Whether `reader` may download the file: some record they may read names it, or no record does.
+    func mayReadFile(project: String, sha256: String, reader: ReadAccess) async throws -> Bool
     /// Appends the events whose id is not stored yet, with `by` set to `user`, in order; returns how many were new.
     func appendCustody(project: String, events: [Wire.CustodyEvent], user: String, now: UInt64) async throws -> Int
     /// The project's custody events with `seq > after`, oldest first, at most `limit`.
@@ -69,10 +74,40 @@ protocol SyncStore: Sendable {
     func purgeFiles(project: String, dryRun: Bool) async throws -> FilePurge
     /// The stored versions the automatic merge of each field's heads reads (`HistoryWalk`), field by
     /// field until about `maxBytes` (at least one field).
-    func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int) async throws -> Wire.HistoryResponse
+    /// Fields of records `reader` may not read get the answer of a record that does not exist.
+    func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int, reader: ReadAccess) async throws -> Wire.HistoryResponse
+
+    // MARK: Need-to-know (docs/security.md)
+
+    /// Makes a group; throws `.notFound` without the project, `.conflict` when it has the group.
+    func addGroup(project: String, name: String, now: UInt64) async throws
+    /// Adds (or removes) a member of the project to a group; `.notFound` for a group or member the project lacks.
+    func changeGroupMember(project: String, group: String, user: String, add: Bool) async throws
+    /// The project's groups and their members, by name.
+    func groups(project: String) async throws -> [GroupInfo]
 }
 
 extension SyncStore {
+    /// Validates and merges a batch as a user who may read every record.
+    func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult] {
+        try await push(project: project, changes: changes, author: author, reader: .everything, policy: policy)
+    }
+
+    /// Accepted changes of every record.
+    func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse {
+        try await pull(project: project, after: after, limit: limit, maxBytes: maxBytes, skip: skip, reader: .everything)
+    }
+
+    /// Current versions of every record.
+    func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int) async throws -> Wire.SnapshotResponse {
+        try await snapshot(project: project, after: after, limit: limit, maxBytes: maxBytes, reader: .everything)
+    }
+
+    /// Stored versions of any record.
+    func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int) async throws -> Wire.HistoryResponse {
+        try await history(project: project, fields: fields, maxBytes: maxBytes, reader: .everything)
+    }
+
     /// Every accepted change after `after`.
     func pull(project: String, after: Int64, limit: Int) async throws -> Wire.PullResponse {
         try await pull(project: project, after: after, limit: limit, maxBytes: PageCutter.defaultMaxBytes, skip: nil)
