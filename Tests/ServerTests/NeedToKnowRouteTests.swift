@@ -89,6 +89,12 @@ import Testing
             #expect(refused.status == .notFound && absent.status == .notFound)
             #expect(refused.error?.message.replacingOccurrences(of: file.sha256, with: "X")
                     == absent.error?.message.replacingOccurrences(of: TestFile(size: 10, seed: 9).sha256, with: "X"))
+            // Its custody events naming record A are left out of Bek's custody log.
+            let added = Wire.CustodyEvent(id: "e1", sha256: file.sha256, event: .added, by: "ana", at: ServerHarness.now, record: recordA,
+                                          name: "a.jpg", size: 10, replica: "00000000000000a1")
+            #expect(try await harness.postCustody(client, as: "ana", [added]).status == .ok)
+            #expect(try await harness.custody(client, as: "bek").events.allSatisfy { $0.record != recordA })
+            #expect(try await harness.custody(client, as: "ana").events.contains { $0.record == recordA })
             #expect(try await harness.download(client, as: "ana", file) == file.bytes)
             #expect(try await harness.download(client, as: "admin", file) == file.bytes)
         }

@@ -64,7 +64,8 @@ protocol SyncStore: Sendable {
     /// Appends the events whose id is not stored yet, with `by` set to `user`, in order; returns how many were new.
     func appendCustody(project: String, events: [Wire.CustodyEvent], user: String, now: UInt64) async throws -> Int
     /// The project's custody events with `seq > after`, oldest first, at most `limit`.
-    func custody(project: String, after: Int64, limit: Int) async throws -> Wire.CustodyPage
+    /// Events naming a record `reader` may not read are left out (the cursor still passes them).
+    func custody(project: String, after: Int64, limit: Int, reader: ReadAccess) async throws -> Wire.CustodyPage
     /// The project's file quota and what its files take.
     func fileUsage(project: String) async throws -> FileUsage
     /// Sets the project's file quota (nil: back to the default); throws `.notFound` without such a project.
@@ -106,6 +107,11 @@ extension SyncStore {
     /// Stored versions of any record.
     func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int) async throws -> Wire.HistoryResponse {
         try await history(project: project, fields: fields, maxBytes: maxBytes, reader: .everything)
+    }
+
+    /// Every custody event after `after`.
+    func custody(project: String, after: Int64, limit: Int) async throws -> Wire.CustodyPage {
+        try await custody(project: project, after: after, limit: limit, reader: .everything)
     }
 
     /// Every accepted change after `after`.
