@@ -46,6 +46,7 @@ import Testing
         func addGroup(project: String, name: String, now: UInt64) async throws { throw error }
         func changeGroupMember(project: String, group: String, user: String, add: Bool) async throws { throw error }
         func groups(project: String) async throws -> [GroupInfo] { throw error }
+        func records(project: String, ids: [String], reader: ReadAccess) async throws -> [Wire.LoggedChange] { throw error }
     }
 
     struct Unexpected: Error {}

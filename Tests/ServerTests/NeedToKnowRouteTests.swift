@@ -142,6 +142,40 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.allCases) func aPullNamesRecordsLostAndRegainedSinceTheCursor(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            let (a, b) = try await restricted(harness, client)
+            try await harness.store.changeGroupMember(project: "kz", group: "witnesses", user: "bek", add: true)
+            let cursor = try await harness.pull(client, as: "bek").cursor
+            #expect(try await harness.pull(client, as: "bek", after: cursor).removed == nil)
+            // Bek leaves the group: his next pull names record A to remove, and nothing else.
+            try await harness.store.changeGroupMember(project: "kz", group: "witnesses", user: "bek", add: false)
+            let lost = try await harness.pull(client, as: "bek", after: cursor)
+            #expect(lost.removed == [recordA] && lost.granted == nil && lost.changes.isEmpty)
+            #expect(try await harness.pull(client, as: "ana", after: cursor).removed == nil)
+            // Restricting B away from him later: named too, from either cursor.
+            var ana = ChangeMaker(node: "00000000000000a1")
+            ana.millis += 100
+            _ = try await harness.push(client, as: "ana", [ana.change(recordB, Change.accessField, .list(["witnesses"]))])
+            #expect(try await harness.pull(client, as: "bek", after: cursor).removed == [recordA, recordB])
+            #expect(try await harness.pull(client, as: "bek", after: lost.cursor).removed == [recordB])
+            // Back in the group: both are granted, and /records serves their whole history to him only.
+            try await harness.store.changeGroupMember(project: "kz", group: "witnesses", user: "bek", add: true)
+            let regained = try await harness.pull(client, as: "bek", after: lost.cursor)
+            #expect(regained.granted == [recordA] && regained.removed == nil)
+            func records(as user: String) async throws -> [HLC] {
+                let body = try JSONEncoder().encode(Wire.RecordsRequest(records: [recordA, recordB]))
+                let response = try await client.execute(uri: "/v1/projects/kz/records", method: .post, headers: harness.headers(user), body: ByteBuffer(bytes: body))
+                #expect(response.status == .ok)
+                return try response.decode(Wire.RecordsResponse.self).changes.map(\.change.hlc)
+            }
+            #expect(try await records(as: "bek").count == a.count + b.count + 1)
+            #expect(try await records(as: "vera").isEmpty)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func groupsAreMadeAndListed(store: StoreKind) async throws {
         let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }

@@ -42,10 +42,11 @@ extension Replica {
             if case .merged(let value) = outcome { merged[field] = value }
         }
         var values: [String: FieldValue] = [:]
-        for (field, versions) in accepted.fields where field != Change.deletedField {
+        // Access is not a value of the record: `Replica.access(record:)` reads it.
+        for (field, versions) in accepted.fields where !Self.reservedFields.contains(field) {
             values[field] = merged[field] ?? FieldState(heads: versions).value
         }
-        for entry in pending where entry.field != Change.deletedField { values[entry.field] = entry.value }
+        for entry in pending where !Self.reservedFields.contains(entry.field) { values[entry.field] = entry.value }
         values = values.filter { !$0.value.isUnset }
 
         let titleField = schema.collection(collection)?.titleField ?? ""

@@ -4,7 +4,7 @@ import Hummingbird
 import Logging
 import Shared
 
-/// The v1 endpoints: health, schema, push, pull, snapshot and history.
+/// The v1 endpoints: health, schema, push, pull, snapshot, history and records.
 struct SyncController: Sendable {
     let store: any SyncStore
     let settings: ServerSettings
@@ -20,6 +20,7 @@ struct SyncController: Sendable {
         project.get("pull") { request, context in try await pull(request, context) }
         project.get("snapshot") { request, context in try await snapshot(request, context) }
         project.post("history") { request, context in try await history(request, context) }
+        project.post("records") { request, context in try await records(request, context) }
     }
 
     /// The project named by the path, percent-decoded (`k%7A` is `kz`). It is checked against the
@@ -127,6 +128,28 @@ struct SyncController: Sendable {
         var answer = try await store.history(project: project, fields: asked.fields, maxBytes: settings.maxPageBytes, reader: membership.access)
         answer.serverTime = settings.clock()
         return try JSONResponse.make(answer)
+    }
+
+    /// The whole history of records granted to the caller since their cursor (need-to-know).
+    private func records(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let project = Self.projectName(context)
+        let (_, membership) = try await guardian.authorize(request, context: context, project: project, push: false)
+        var request = request
+        let body = try await request.collectBody(upTo: settings.maxBodyBytes)
+        let asked: Wire.RecordsRequest
+        do {
+            asked = try JSONDecoder().decode(Wire.RecordsRequest.self, from: Data(buffer: body))
+        } catch let error as DecodingError {
+            throw APIError.badRequest("the records request is not valid: \(DecodingErrorText.describe(error))")
+        }
+        guard asked.records.count <= Wire.RecordsRequest.maxRecords else {
+            throw APIError.tooLarge("a records request may name at most \(Wire.RecordsRequest.maxRecords) records, this one names \(asked.records.count): ask in parts")
+        }
+        if let index = asked.records.firstIndex(where: { !RecordID.isValid($0) }) {
+            throw APIError.badRequest("records[\(index)]: a record id is 32 characters 0-9a-f")
+        }
+        let changes = try await store.records(project: project, ids: asked.records, reader: membership.access)
+        return try JSONResponse.make(Wire.RecordsResponse(changes: changes, serverTime: settings.clock()))
     }
 
     static func integer(_ request: Request, _ name: String, default value: Int64) throws -> Int64 {

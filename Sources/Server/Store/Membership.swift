@@ -21,7 +21,9 @@ struct Membership: Sendable, Equatable {
     var role: Role
     /// The project's groups the user is a member of (need-to-know, `AccessRule`).
     var groups: Set<String> = []
+    /// The user's id (0 when not loaded from a store).
+    var userID: Int64 = 0
 
     /// What the user may read.
-    var access: ReadAccess { role == .admin ? .everything : ReadAccess(groups: groups) }
+    var access: ReadAccess { role == .admin ? .everything : ReadAccess(groups: groups, userID: userID) }
 }

@@ -10,9 +10,12 @@ import Shared
 struct ReadAccess: Sendable, Equatable {
     /// Nil: everything.
     var groups: Set<String>?
+    /// The user (to find their own changes of groups since a cursor); nil for the stores' own callers.
+    var userID: Int64?
 
-    init(groups: Set<String>?) {
+    init(groups: Set<String>?, userID: Int64? = nil) {
         self.groups = groups
+        self.userID = userID
     }
 
     /// Reads every record.

@@ -92,7 +92,7 @@ extension SQLiteSyncStore {
 
 extension SQLiteSyncStore {
     func mayReadFile(project: String, sha256: String, reader: ReadAccess) async throws -> Bool {
-        guard reader != .everything else { return true }
+        guard reader.groups != nil else { return true }
         return try await read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
             let classes = try String.fetchAll(db, sql: """
@@ -100,6 +100,46 @@ extension SQLiteSyncStore {
                 WHERE file_record.project_id = ? AND file_record.sha256 = ?
                 """, arguments: [projectID, sha256])
             return classes.isEmpty || classes.contains(where: reader.mayRead)
+        }
+    }
+}
+
+extension SQLiteSyncStore {
+    /// The records a pull after `after` must tell `reader` (user `userID`) to remove or fetch whole.
+    /// Nothing for a reader of everything; one indexed look at the events after the cursor otherwise.
+    static func accessChanges(_ db: Database, projectID: Int64, after: Int64, reader: ReadAccess) throws -> AccessChanges {
+        guard let groupsNow = reader.groups, let userID = reader.userID else { return AccessChanges() }
+        let events = try Row.fetchAll(db, sql: """
+            SELECT seq, record, user_id, before, after FROM access_event WHERE project_id = ? AND seq > ? ORDER BY seq
+            """, arguments: [projectID, after]).map {
+            AccessChanges.Event(seq: $0[0], record: $0[1], userID: $0[2], before: $0[3], after: $0[4])
+        }
+        guard !events.isEmpty else { return AccessChanges() }
+        let groupsThen = AccessChanges.groupsAtCursor(events, userID: userID, now: groupsNow)
+        var classNow: [String: String] = [:]
+        let named = Array(Set(events.compactMap(\.record)))
+        for row in try Row.fetchAll(db, sql: "SELECT id, access FROM record WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))",
+                                    arguments: [projectID, jsonArray(named)]) {
+            classNow[row[0]] = row[1] as String
+        }
+        for flipped in AccessChanges.flippedClasses(try accessClasses(db, projectID: projectID), then: groupsThen, now: groupsNow) {
+            for id in try String.fetchAll(db, sql: "SELECT id FROM record WHERE project_id = ? AND access = ? AND access <> ''",
+                                          arguments: [projectID, flipped]) {
+                classNow[id] = flipped
+            }
+        }
+        return AccessChanges.decide(events, classNow: classNow, groupsThen: groupsThen, groupsNow: groupsNow)
+    }
+
+    func records(project: String, ids: [String], reader: ReadAccess) async throws -> [Wire.LoggedChange] {
+        try await read { db in
+            let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
+            var changes: [Wire.LoggedChange] = []
+            for id in ids where try Self.mayRead(db, projectID: projectID, record: id, reader: reader) {
+                changes += try Self.loggedChanges(db, sql: "SELECT \(Self.changeColumns) FROM change WHERE project_id = ? AND record = ? ORDER BY seq",
+                                                  arguments: [projectID, id])
+            }
+            return changes
         }
     }
 }

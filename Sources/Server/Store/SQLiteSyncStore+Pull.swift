@@ -30,6 +30,8 @@ extension SQLiteSyncStore {
             }
             var response = PageCutter.pull(page, after: after, latest: latest)
             response.custodySeq = try Self.custodySeq(db, projectID: projectID)
+            let access = try Self.accessChanges(db, projectID: projectID, after: after, reader: reader)
+            (response.removed, response.granted) = (access.removed.nonEmpty, access.granted.nonEmpty)
             return response
         }
     }

@@ -141,7 +141,7 @@ final class SQLiteSyncStore: SyncStore {
                 db,
                 sql: "SELECT member.role, project.id FROM member JOIN project ON project.id = member.project_id WHERE member.user_id = ? AND project.name = ?",
                 arguments: [userID, project]), let role = Role(rawValue: row[0]) else { return nil }
-            return Membership(project: project, role: role, groups: try Self.groups(db, userID: userID, projectID: row[1]))
+            return Membership(project: project, role: role, groups: try Self.groups(db, userID: userID, projectID: row[1]), userID: userID)
         }
     }
 

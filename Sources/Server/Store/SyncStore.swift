@@ -86,6 +86,9 @@ protocol SyncStore: Sendable {
     func changeGroupMember(project: String, group: String, user: String, add: Bool) async throws
     /// The project's groups and their members, by name.
     func groups(project: String) async throws -> [GroupInfo]
+    /// Every stored change of each record `reader` may read, oldest first (records they may not read,
+    /// like records that do not exist, give none): what a replica fetches of a record granted to it.
+    func records(project: String, ids: [String], reader: ReadAccess) async throws -> [Wire.LoggedChange]
 }
 
 extension SyncStore {

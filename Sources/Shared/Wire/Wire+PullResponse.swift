@@ -8,10 +8,10 @@ import Foundation
 // ignore it, so a later server may leave it out.
 //
 // `custodySeq` (evidence files) is optional both ways: servers before it leave it out, and clients
-// before it skip it like any unknown key.
+// before it skip it like any unknown key. So are `removed` and `granted` (need-to-know).
 extension Wire.PullResponse: Codable {
     private enum CodingKeys: String, CodingKey {
-        case changes, conflicts, cursor, more, latest, serverTime, custodySeq
+        case changes, conflicts, cursor, more, latest, serverTime, custodySeq, removed, granted
     }
 
     /// Reads a page; a `conflicts` list, if any, is ignored.
@@ -23,7 +23,9 @@ extension Wire.PullResponse: Codable {
             more: try container.decode(Bool.self, forKey: .more),
             latest: try container.decode(Int64.self, forKey: .latest),
             serverTime: try container.decode(UInt64.self, forKey: .serverTime),
-            custodySeq: try container.decodeIfPresent(Int64.self, forKey: .custodySeq))
+            custodySeq: try container.decodeIfPresent(Int64.self, forKey: .custodySeq),
+            removed: try container.decodeIfPresent([String].self, forKey: .removed),
+            granted: try container.decodeIfPresent([String].self, forKey: .granted))
     }
 
     /// Writes a page with an empty `conflicts` list, for older clients.
@@ -36,5 +38,7 @@ extension Wire.PullResponse: Codable {
         try container.encode(latest, forKey: .latest)
         try container.encode(serverTime, forKey: .serverTime)
         try container.encodeIfPresent(custodySeq, forKey: .custodySeq)
+        try container.encodeIfPresent(removed, forKey: .removed)
+        try container.encodeIfPresent(granted, forKey: .granted)
     }
 }

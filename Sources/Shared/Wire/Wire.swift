@@ -106,14 +106,23 @@ package enum Wire {
         /// The project's latest custody position (`CustodyEvent.seq`, 0 for none), so a replica asks for
         /// the custody log only when it grew; nil from servers before evidence files.
         package var custodySeq: Int64?
+        /// Records the puller could read at the request's cursor and may not read now: the replica
+        /// removes them, their history, conflicts and files (need-to-know). Absent when none.
+        package var removed: [String]?
+        /// Records the puller could not read at the request's cursor and may read now: the replica
+        /// fetches their whole history (`POST /records`), since the cursor passed it. Absent when none.
+        package var granted: [String]?
 
-        package init(changes: [LoggedChange], cursor: Int64, more: Bool, latest: Int64, serverTime: UInt64, custodySeq: Int64? = nil) {
+        package init(changes: [LoggedChange], cursor: Int64, more: Bool, latest: Int64, serverTime: UInt64, custodySeq: Int64? = nil,
+                     removed: [String]? = nil, granted: [String]? = nil) {
             self.changes = changes
             self.cursor = cursor
             self.more = more
             self.latest = latest
             self.serverTime = serverTime
             self.custodySeq = custodySeq
+            self.removed = removed
+            self.granted = granted
         }
     }
 

@@ -68,6 +68,14 @@ extension WireCodec {
             writer.key("custodySeq")
             writer.integer(custodySeq)
         }
+        if let removed = response.removed {
+            writer.key("removed")
+            writer.stringArray(removed)
+        }
+        if let granted = response.granted {
+            writer.key("granted")
+            writer.stringArray(granted)
+        }
         writer.raw("}")
         return Data(writer.bytes)
     }

@@ -38,6 +38,7 @@ package enum WireCodec {
     package static func decodePullResponse(_ data: Data, fallback: Bool) throws -> Wire.PullResponse {
         try decode(data, as: Wire.PullResponse.self, fallback: fallback) { reader in
             var changes: [Wire.LoggedChange]?, cursor: Int64?, more: Bool?, latest: Int64?, serverTime: UInt64?, custodySeq: Int64?
+            var removed: [String]?, granted: [String]?
             try reader.readObject { reader, key in
                 switch key {
                 case "changes": changes = try readLoggedChanges(&reader)
@@ -46,12 +47,15 @@ package enum WireCodec {
                 case "latest": latest = try reader.readInt64()
                 case "serverTime": serverTime = try reader.readUInt64()
                 case "custodySeq": custodySeq = try reader.readInt64()
+                case "removed": removed = try reader.readStringArray()
+                case "granted": granted = try reader.readStringArray()
                 default: try reader.skipValue()
                 }
             }
             // `conflicts`, always empty now, is skipped like any unknown key (see Wire+PullResponse.swift).
             guard let changes, let cursor, let more, let latest, let serverTime else { throw FastJSONReader.Failure() }
-            return Wire.PullResponse(changes: changes, cursor: cursor, more: more, latest: latest, serverTime: serverTime, custodySeq: custodySeq)
+            return Wire.PullResponse(changes: changes, cursor: cursor, more: more, latest: latest, serverTime: serverTime, custodySeq: custodySeq,
+                                     removed: removed, granted: granted)
         }
     }
 

@@ -35,7 +35,7 @@ extension PostgresSyncStore {
     }
 
     func mayReadFile(project: String, sha256: String, reader: ReadAccess) async throws -> Bool {
-        guard reader != .everything else { return true }
+        guard reader.groups != nil else { return true }
         let classes = try await statement { db, logger in
             try await db.query("""
                 SELECT record.access FROM file_record JOIN project ON project.id = file_record.project_id
@@ -50,7 +50,7 @@ extension PostgresSyncStore {
 
     func addGroup(project: String, name: String, now: UInt64) async throws {
         try await transaction { db, logger in
-            let projectID = try await Self.projectID(db, name: project, logger: logger)
+            let projectID = try await Self.projectID(db, project, logger)
             let added = try await db.query("""
                 INSERT INTO team_group (project_id, name, created_at) VALUES (\(projectID), \(name), \(Int64(now))) ON CONFLICT DO NOTHING RETURNING 1
                 """, logger: logger).decode(Int.self).collect()
@@ -91,7 +91,7 @@ extension PostgresSyncStore {
 
     func groups(project: String) async throws -> [GroupInfo] {
         try await transaction(readOnly: true) { db, logger in
-            let projectID = try await Self.projectID(db, name: project, logger: logger)
+            let projectID = try await Self.projectID(db, project, logger)
             var members: [String: [String]] = [:]
             for try await (group, user) in try await db.query("""
                 SELECT group_member.name, account.name FROM group_member JOIN account ON account.id = group_member.user_id
@@ -109,11 +109,48 @@ extension PostgresSyncStore {
         Set(try await db.query("SELECT name FROM group_member WHERE user_id = \(userID) AND project_id = \(projectID)", logger: logger)
             .decode(String.self).collect())
     }
+}
 
-    private static func projectID(_ db: PostgresConnection, name: String, logger: Logger) async throws -> Int64 {
-        guard let id = try await db.query("SELECT id FROM project WHERE name = \(name)", logger: logger).decode(Int64.self).collect().first else {
-            throw StoreError.notFound("there is no project named '\(name)'")
+extension PostgresSyncStore {
+    /// The records a pull after `after` must tell `reader` to remove or fetch whole (as the SQLite store).
+    static func accessChanges(_ db: PostgresConnection, projectID: Int64, after: Int64, reader: ReadAccess, logger: Logger) async throws -> AccessChanges {
+        guard let groupsNow = reader.groups, let userID = reader.userID else { return AccessChanges() }
+        var events: [AccessChanges.Event] = []
+        for try await (seq, record, user, before, afterClass) in try await db.query("""
+            SELECT seq, record, user_id, before, after FROM access_event WHERE project_id = \(projectID) AND seq > \(after) ORDER BY seq
+            """, logger: logger).decode((Int64, String?, Int64?, String?, String?).self) {
+            events.append(AccessChanges.Event(seq: seq, record: record, userID: user, before: before, after: afterClass))
         }
-        return id
+        guard !events.isEmpty else { return AccessChanges() }
+        let groupsThen = AccessChanges.groupsAtCursor(events, userID: userID, now: groupsNow)
+        var classNow: [String: String] = [:]
+        let named = Array(Set(events.compactMap(\.record)))
+        for try await (id, access) in try await db.query(
+            "SELECT id, access FROM record WHERE project_id = \(projectID) AND id = ANY(\(named)::text[])", logger: logger
+        ).decode((String, String).self) {
+            classNow[id] = access
+        }
+        let flipped = AccessChanges.flippedClasses(try await accessClasses(db, projectID: projectID, logger: logger), then: groupsThen, now: groupsNow)
+        if !flipped.isEmpty {
+            for try await (id, access) in try await db.query("""
+                SELECT id, access FROM record WHERE project_id = \(projectID) AND access = ANY(\(flipped)::text[]) AND access <> ''
+                """, logger: logger).decode((String, String).self) {
+                classNow[id] = access
+            }
+        }
+        return AccessChanges.decide(events, classNow: classNow, groupsThen: groupsThen, groupsNow: groupsNow)
+    }
+
+    func records(project: String, ids: [String], reader: ReadAccess) async throws -> [Wire.LoggedChange] {
+        try await transaction(readOnly: true) { db, logger in
+            let projectID = try await Self.projectID(db, project, logger)
+            var changes: [Wire.LoggedChange] = []
+            for id in ids where try await Self.mayRead(db, projectID: projectID, record: id, reader: reader, logger: logger) {
+                changes += try await Self.rows(db.query(
+                    "SELECT \(unescaped: Self.changeColumns) FROM change WHERE project_id = \(projectID) AND record = \(id) ORDER BY seq", logger: logger
+                )).map(Self.loggedChange)
+            }
+            return changes
+        }
     }
 }

@@ -34,6 +34,8 @@ extension PostgresSyncStore {
             try await Self.readPage(&page, db.query(query, logger: logger))
             var response = PageCutter.pull(page, after: after, latest: latest)
             response.custodySeq = try await Self.custodySeq(db, logger, projectID: projectID)
+            let access = try await Self.accessChanges(db, projectID: projectID, after: after, reader: reader, logger: logger)
+            (response.removed, response.granted) = (access.removed.nonEmpty, access.granted.nonEmpty)
             return response
         }
     }

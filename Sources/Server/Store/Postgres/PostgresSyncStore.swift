@@ -205,7 +205,7 @@ final class PostgresSyncStore: SyncStore, Service {
                 WHERE member.user_id = \(userID) AND project.name = \(project)
                 """, logger: logger).decode((String, String?).self).collect()
             guard let first = rows.first, let role = Role(rawValue: first.0) else { return nil }
-            return Membership(project: project, role: role, groups: Set(rows.compactMap(\.1)))
+            return Membership(project: project, role: role, groups: Set(rows.compactMap(\.1)), userID: userID)
         }
     }
 
