@@ -122,7 +122,7 @@ extension Replica {
 
     /// Deletes what `refresh` derived for a record: its visible values, their search keys (found
     /// by the values, so the keys need no index by record) and its conflicts.
-    private static func clearDerived(record: String, key: Int64, collection: String, _ db: Database) throws {
+    static func clearDerived(record: String, key: Int64, collection: String, _ db: Database) throws {
         let values = try db.cachedStatement(sql: "SELECT field, value FROM current WHERE record_key = ?")
         let deleteKey = try db.cachedStatement(sql: "DELETE FROM search_key WHERE collection = ? AND field = ? AND key = ? AND record_key = ?")
         for (field, text) in try values.fetchRaw({ $0.integer(key) }, row: { ($0.text(0), $0.text(1)) }) {
