@@ -41,9 +41,13 @@ import Testing
         let open = try ana.add("incidents", ["title=Arrest at the square \(tag)"])
         try ana.ok("sync")
         #expect(try ana.ok("show", restricted, "--json").object()["access"] as? [String] == ["witnesses"])
+        // A misspelt group: the server refuses the access, and the record's values stay on Ana's replica (twice).
+        let misspelt = try ana.ok("add", "incidents", "--set", "title=Address of \(secret)", "--access", "witnesess", "--json").object()["id"] as? String ?? ""
+        for _ in 0..<2 { #expect(try ana.syncJSON()["rejected"] as? Int == 2) }
 
         _ = try bek.syncJSON()
         #expect(try bek.run("show", restricted).code != 0)
+        #expect(try bek.run("show", misspelt).code != 0)
         let exported = try bek.export("incidents")
         #expect(!exported.contains(secret) && exported.contains(open))
         #expect(try bek.ok("list", "incidents", "--json").array().map { $0["id"] as? String } == [open])

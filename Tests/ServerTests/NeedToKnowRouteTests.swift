@@ -139,6 +139,12 @@ import Testing
             let unknown = ana.change(recordB, Change.accessField, .list(["nobody"]), base: restrict.hlc)
             let refused = try await harness.push(client, as: "ana", [unknown]).decode(Wire.PushResponse.self).results
             #expect(refused.map(\.code) == ["invalid"])
+            // A new record whose access is refused keeps its values back too: they would reach the whole team.
+            let fresh = "cccccccccccccccccccccccccccccc03"
+            let typo = try await harness.push(client, as: "ana", [ana.change(fresh, Change.accessField, .list(["witnesess"])),
+                                                                  ana.change(fresh, "title", .text("Zhanar's address"))])
+            #expect(try typo.decode(Wire.PushResponse.self).results.map(\.code) == ["invalid", "access_refused"])
+            #expect(try await harness.pull(client, as: "bek").changes.allSatisfy { $0.change.record != fresh })
         }
     }
 

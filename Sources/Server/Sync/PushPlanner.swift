@@ -74,10 +74,17 @@ enum PushPlanner {
         // Changes of this batch accepted so far, by HLC: their position in `changes`.
         var accepted: [HLC: Int] = [:]
         accepted.reserveCapacity(changes.count)
+        let refusedAccess = refusedAccess(changes, schema: schema, author: author, policy: policy, context: context)
         for (position, var change) in changes.enumerated() {
             change.author = author
             if let hidden = hiddenRecord(change, context: context) {
                 planning.plan.results.append(hidden)
+                continue
+            }
+            if refusedAccess.contains(change.record) && change.field != Change.accessField {
+                // Accepted without the access change that came with it, the value would reach the whole team.
+                planning.plan.results.append(.init(hlc: change.hlc, status: .rejected, code: "access_refused",
+                                                   reason: "the record's access change in the same push was refused: correct it, then sync again"))
                 continue
             }
             if let problem = problem(with: change, schema: schema, policy: policy, collections: planning.collections, groups: context.groups)
@@ -108,6 +115,18 @@ enum PushPlanner {
     static func hiddenRecord(_ change: Change, context: PushContext) -> Wire.ChangeResult? {
         guard let accessClass = context.accessClasses[change.record], !context.reader.mayRead(accessClass) else { return nil }
         return .init(hlc: change.hlc, status: .rejected, code: unknownRecordCode, reason: unknownRecordReason(change.record))
+    }
+
+    /// The records whose `_access` change in the batch is refused before merging (its other changes are held back with it).
+    private static func refusedAccess(_ changes: [Change], schema: Schema, author: String, policy: PushPolicy, context: PushContext) -> Set<String> {
+        var refused = Set<String>()
+        for var change in changes where change.field == Change.accessField {
+            change.author = author
+            if problem(with: change, schema: schema, policy: policy, collections: context.collections, groups: context.groups) != nil {
+                refused.insert(change.record)
+            }
+        }
+        return refused
     }
 
     /// The code of a refused change of a record the server does not show its pusher.
