@@ -70,8 +70,8 @@ struct Bench: AsyncParsableCommand {
             fileRuns = 1
             attachments = 150
         }
-        let textRows = filesOnly ? [] : TextMergeBench.rows(repeats: smoke ? 3 : 50)
-        let falseConflicts = filesOnly ? "" : TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
+        let textRows = filesOnly || needToKnowOnly ? [] : TextMergeBench.rows(repeats: smoke ? 3 : 50)
+        let falseConflicts = filesOnly || needToKnowOnly ? "" : TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
         if textMergeOnly {
             Table.print(textRows, machine: Machine.describe())
             return print("\n" + falseConflicts)
