@@ -35,7 +35,10 @@ extension SQLiteSyncStore {
         let byHLC = try db.cachedStatement(sql: """
             SELECT \(changeColumns) FROM change WHERE project_id = ? AND hlc IN (SELECT value FROM json_each(?))
             """)
-        let childByBase = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE project_id = ? AND base = ? AND record = ? AND field = ? LIMIT 1")
+        // By the base's index: the record's index (need-to-know) would read every change of the record.
+        let childByBase = try db.cachedStatement(sql: """
+            SELECT 1 FROM change INDEXED BY change_by_base WHERE project_id = ? AND base = ? AND record = ? AND field = ? LIMIT 1
+            """)
         let childByParent = try db.cachedStatement(sql: """
             SELECT 1 FROM change_parent JOIN change ON change.project_id = change_parent.project_id AND change.hlc = change_parent.child
             WHERE change_parent.project_id = ? AND change_parent.parent = ? AND change.record = ? AND change.field = ? LIMIT 1
