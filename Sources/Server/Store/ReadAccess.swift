@@ -27,6 +27,13 @@ struct ReadAccess: Sendable, Equatable {
         return AccessRule.mayRead(accessClass, groups: groups)
     }
 
+    /// Which of the project's access classes the user may not read (none for a reader of everything):
+    /// a pull withholds their entries, giving only their digests (docs/protocol.md, "The log's hash chain").
+    func hiddenClasses(among classes: [String]) -> [String] {
+        guard groups != nil else { return [] }
+        return classes.filter { !mayRead($0) }.sorted()
+    }
+
     /// Which of the project's access classes the user may read, the team's always among them;
     /// nil when they may read every class there is (the reads then need no filter at all).
     func visibleClasses(among classes: [String]) -> [String]? {

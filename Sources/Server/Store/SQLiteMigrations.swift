@@ -194,14 +194,18 @@ enum SQLiteMigrations {
             PRIMARY KEY (project_id, sha256, record)
         ) WITHOUT ROWID;
         -- A record's class changed at seq (before NULL: none), or a user joined (after) or left
-        -- (before) a group at seq; pulls after an earlier cursor read them.
+        -- (before) a group at seq; pulls after an earlier cursor read them. A membership event has a
+        -- number of its own and is an entry of the log's hash chain: its digest and chain value (hex);
+        -- a change of class shares the number of the push's last change, and has neither.
         CREATE TABLE access_event (
             project_id INTEGER NOT NULL,
             seq INTEGER NOT NULL,
             record TEXT,
             user_id INTEGER,
             before TEXT,
-            after TEXT
+            after TEXT,
+            digest TEXT,
+            chain TEXT
         );
         CREATE INDEX access_event_by_seq ON access_event(project_id, seq);
         """

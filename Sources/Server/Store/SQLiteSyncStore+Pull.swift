@@ -17,7 +17,8 @@ extension SQLiteSyncStore {
             // The node is the part of the HLC text after "MMMMMMMMMMMM-CCCC-" (character 19 on).
             let own = skip == nil ? "" : " AND NOT (seq <= ? AND substr(hlc, 19) = ?)"
             let ownArguments: StatementArguments = skip.map { [$0.upTo, $0.node.rawValue] } ?? []
-            if let classes = reader.visibleClasses(among: try Self.accessClasses(db, projectID: projectID)) {
+            let allClasses = try Self.accessClasses(db, projectID: projectID)
+            if let classes = reader.visibleClasses(among: allClasses) {
                 // One range of the class index per visible class, merged by seq: the cost follows what the reader may see.
                 let part = "SELECT * FROM (SELECT \(Self.changeColumns) FROM change WHERE project_id = ? AND access = ? AND seq > ?\(own) ORDER BY seq LIMIT ?)"
                 var arguments: StatementArguments = []
@@ -31,7 +32,8 @@ extension SQLiteSyncStore {
             var response = PageCutter.pull(page, after: after, latest: latest)
             response.custodySeq = try Self.custodySeq(db, projectID: projectID)
             let limit = PageCutter.chainRowLimit(maxBytes: maxBytes)
-            let links = try Self.chainRows(db, projectID: projectID, after: after, cursor: response.cursor, skip: skip, limit: limit)
+            let links = try Self.chainRows(db, projectID: projectID, after: after, cursor: response.cursor, skip: skip,
+                                           hidden: reader.hiddenClasses(among: allClasses), limit: limit)
             // The chain may end the page early: sign what is left.
             response = try PageCutter.chained(response, rows: links, limit: limit, after: after)
             (response.batches, response.unsignedUpTo) = try Self.signatures(of: response.changes, db, projectID: projectID)
@@ -73,28 +75,10 @@ extension SQLiteSyncStore {
             }
             var response = PageCutter.snapshot(page, since: since, total: total)
             (response.batches, response.unsignedUpTo) = try Self.signatures(of: response.changes, db, projectID: projectID)
-            response.chain = try PageCutter.value(at: since, Self.chainRows(db, projectID: projectID, after: since, cursor: since, skip: nil, limit: 2))
+            response.chain = try PageCutter.value(at: since, Self.chainRows(db, projectID: projectID, after: since, cursor: since, skip: nil, hidden: [],
+                                                                                limit: 2))
             return response
         }
-    }
-
-    /// The chain rows a page needs (`PageCutter.chain`): the entries at `after` and `cursor`, and
-    /// between them those the page leaves out (the puller's own changes, when it skips them).
-    static func chainRows(_ db: Database, projectID: Int64, after: Int64, cursor: Int64, skip: Wire.OwnChanges?,
-                          limit: Int) throws -> [PageCutter.ChainRow] {
-        let statement: Statement
-        var arguments: StatementArguments = [projectID, after, cursor]
-        if let skip {
-            statement = try db.cachedStatement(sql: """
-                SELECT seq, digest, chain FROM change WHERE project_id = ? AND seq >= ? AND seq <= ?
-                AND (seq = ? OR seq = ? OR (seq <= ? AND substr(hlc, 19) = ?)) ORDER BY seq LIMIT ?
-                """)
-            arguments += [after, cursor, skip.upTo, skip.node.rawValue, limit]
-        } else {
-            statement = try db.cachedStatement(sql: "SELECT seq, digest, chain FROM change WHERE project_id = ? AND seq IN (?, ?) ORDER BY seq")
-            arguments = [projectID, after, cursor]
-        }
-        return try Row.fetchAll(statement, arguments: arguments).map { PageCutter.ChainRow(seq: $0[0], digest: $0[1], chain: $0[2]) }
     }
 
     // MARK: Rows

@@ -108,7 +108,7 @@ extension SQLiteSyncStore {
         let updates = AccessUpdate.updates(plan, stored: context.accessClasses)
         var classes = context.accessClasses
         for update in updates { classes[update.record] = update.after }
-        let stored = try String.fetchOne(db, sql: "SELECT chain FROM change WHERE project_id = ? AND seq = ?", arguments: [projectID, first.seq - 1])
+        let stored = try chainValue(db, projectID: projectID, seq: first.seq - 1)
         let links = ChainLinks(plan.inserts, project: project, after: try ChainLinks.head(stored: stored, lastSeq: first.seq - 1))
         try appendToLog(plan.inserts, links: links.links, batchOf: signatures.batchOf, classes: classes, db, projectID: projectID)
         let recordKeys = try insertRecords(plan, classes: classes, db, projectID: projectID)

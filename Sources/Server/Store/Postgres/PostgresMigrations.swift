@@ -209,7 +209,9 @@ enum PostgresMigrations {
                 record TEXT COLLATE "C",
                 user_id BIGINT,
                 before TEXT COLLATE "C",
-                after TEXT COLLATE "C"
+                after TEXT COLLATE "C",
+                digest TEXT,
+                chain TEXT
             );
             CREATE INDEX access_event_by_seq ON access_event(project_id, seq);
             """),

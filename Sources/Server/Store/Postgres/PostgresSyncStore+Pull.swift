@@ -13,7 +13,8 @@ extension PostgresSyncStore {
             let fetch = Int64(PageCutter.fetchCount(limit: limit))
             // Without a node to skip, nothing is skipped: no HLC has an empty node.
             let (upTo, node) = (skip?.upTo ?? 0, skip?.node.rawValue ?? "")
-            let query: PostgresQuery = if let classes = reader.visibleClasses(among: try await Self.accessClasses(db, projectID: projectID, logger: logger)) {
+            let allClasses = try await Self.accessClasses(db, projectID: projectID, logger: logger)
+            let query: PostgresQuery = if let classes = reader.visibleClasses(among: allClasses) {
                 // One range of the class index per visible class, merged by seq: the cost follows what the reader may see.
                 """
                 SELECT c.* FROM unnest(\(classes)::text[]) AS k(class) CROSS JOIN LATERAL (
@@ -35,7 +36,8 @@ extension PostgresSyncStore {
             var response = PageCutter.pull(page, after: after, latest: latest)
             response.custodySeq = try await Self.custodySeq(db, logger, projectID: projectID)
             let limit = PageCutter.chainRowLimit(maxBytes: maxBytes)
-            let links = try await Self.chainRows(db, logger, projectID: projectID, after: after, cursor: response.cursor, skip: skip, limit: limit)
+            let links = try await Self.chainRows(db, logger, projectID: projectID, after: after, cursor: response.cursor, skip: skip,
+                                                 hidden: reader.hiddenClasses(among: allClasses), limit: limit)
             // The chain may end the page early: sign what is left.
             response = try PageCutter.chained(response, rows: links, limit: limit, after: after)
             (response.batches, response.unsignedUpTo) = try await Self.signatures(of: response.changes, db, projectID: projectID, logger: logger)
@@ -86,30 +88,10 @@ extension PostgresSyncStore {
             }
             var response = PageCutter.snapshot(page, since: since, total: total)
             (response.batches, response.unsignedUpTo) = try await Self.signatures(of: response.changes, db, projectID: projectID, logger: logger)
-            let links = try await Self.chainRows(db, logger, projectID: projectID, after: since, cursor: since, skip: nil, limit: 2)
+            let links = try await Self.chainRows(db, logger, projectID: projectID, after: since, cursor: since, skip: nil, hidden: [], limit: 2)
             response.chain = try PageCutter.value(at: since, links)
             return response
         }
-    }
-
-    /// The chain rows a page needs (`PageCutter.chain`): the entries at `after` and `cursor`, and
-    /// between them those the page leaves out (the puller's own changes, when it skips them).
-    static func chainRows(_ db: PostgresConnection, _ logger: Logger, projectID: Int64, after: Int64, cursor: Int64,
-                          skip: Wire.OwnChanges?, limit: Int) async throws -> [PageCutter.ChainRow] {
-        let query: PostgresQuery = if let skip {
-            """
-            SELECT seq, digest, chain FROM change WHERE project_id = \(projectID) AND seq >= \(after) AND seq <= \(cursor)
-            AND (seq = \(after) OR seq = \(cursor) OR (seq <= \(skip.upTo) AND substr(hlc, 19) = \(skip.node.rawValue)))
-            ORDER BY seq LIMIT \(Int64(limit))
-            """
-        } else {
-            "SELECT seq, digest, chain FROM change WHERE project_id = \(projectID) AND seq IN (\(after), \(cursor)) ORDER BY seq"
-        }
-        var rows: [PageCutter.ChainRow] = []
-        for try await (seq, digest, chain) in try await db.query(query, logger: logger).decode((Int64, String?, String?).self) {
-            rows.append(PageCutter.ChainRow(seq: seq, digest: digest, chain: chain))
-        }
-        return rows
     }
 
     /// The project's id and last sequence number.

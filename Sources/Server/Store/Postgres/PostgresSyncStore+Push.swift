@@ -109,8 +109,7 @@ extension PostgresSyncStore {
         var classes = context.accessClasses
         for update in updates { classes[update.record] = update.after }
         // Read after the row lock was taken (a statement of its own, so it sees the last push's commit).
-        let stored = try await db.query("SELECT chain FROM change WHERE project_id = \(projectID) AND seq = \(first.seq - 1)", logger: logger)
-            .decode(String?.self).collect().first ?? nil
+        let stored = try await chainValue(db, logger, projectID: projectID, seq: first.seq - 1)
         let links = ChainLinks(plan.inserts, project: project, after: try ChainLinks.head(stored: stored, lastSeq: first.seq - 1))
         try await appendToLog(plan.inserts, links: links.links, batchOf: signatures.batchOf, classes: classes, db, projectID: projectID, logger: logger)
         try await replaceHeads(plan, classes: classes, db, projectID: projectID, logger: logger)
