@@ -16,8 +16,9 @@ import Testing
         return false
     }
 
-    /// A server with the group `witnesses` (Ana in it), and the replicas of Ana, Bek (unencrypted) and Olga (an admin).
-    static func start(_ server: RunningServer, _ ana: Researcher, _ bek: Researcher, _ olga: Researcher) throws {
+    /// A server with the group `witnesses` (Ana in it), and the replicas of Ana, Bek (unencrypted) and Olga (an admin); returns the tokens.
+    @discardableResult
+    static func start(_ server: RunningServer, _ ana: Researcher, _ bek: Researcher, _ olga: Researcher) throws -> [String: String] {
         let tokens = try server.setUp(users: [("ana", "researcher"), ("bek", "researcher"), ("olga", "admin")])
         try server.start()
         // Group commands work while serve runs.
@@ -31,6 +32,7 @@ import Testing
         // Bek's replica is left unencrypted, so that its files can be searched for the secret's bytes.
         try bek.ok("init", "--server", server.url, "--project", "kz", "--token", tokens["bek"] ?? "", "--no-passphrase")
         try olga.initialize(server: server, token: tokens["olga"])
+        return tokens
     }
 
     @Test(arguments: StoreKind.allCases) func aRestrictedRecordReachesMembersOnlyAndLeavesWithTheirAccess(store: StoreKind) throws {

@@ -195,8 +195,9 @@ enum SQLiteMigrations {
         ) WITHOUT ROWID;
         -- A record's class changed at seq (before NULL: none), or a user joined (after) or left
         -- (before) a group at seq; pulls after an earlier cursor read them. A membership event has a
-        -- number of its own and is an entry of the log's hash chain: its digest and chain value (hex);
-        -- a change of class shares the number of the push's last change, and has neither.
+        -- number of its own and is an entry of the log's hash chain: the nonce drawn for its digest,
+        -- the digest and the chain value (hex); a change of class shares the number of the push's last
+        -- change, and has none of them.
         CREATE TABLE access_event (
             project_id INTEGER NOT NULL,
             seq INTEGER NOT NULL,
@@ -204,6 +205,7 @@ enum SQLiteMigrations {
             user_id INTEGER,
             before TEXT,
             after TEXT,
+            nonce TEXT,
             digest TEXT,
             chain TEXT
         );

@@ -71,9 +71,10 @@ extension SQLiteSyncStore {
             try db.execute(sql: "UPDATE project SET last_seq = ? WHERE id = ?", arguments: [seq, projectID])
             // An entry of the log's hash chain, chained here like a push's changes (under the same single writer).
             let head = try ChainLinks.head(stored: try Self.chainValue(db, projectID: projectID, seq: seq - 1), lastSeq: seq - 1)
-            let link = ChainLinks.membership(of: user, group: group, joined: add, seq: seq, project: project, after: head)
-            try db.execute(sql: "INSERT INTO access_event (project_id, seq, user_id, before, after, digest, chain) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [projectID, seq, userID, add ? nil : group, add ? group : nil, link.digest, link.chain])
+            let (link, nonce) = ChainLinks.membership(of: user, group: group, joined: add, seq: seq, project: project, after: head)
+            try db.execute(sql: """
+                INSERT INTO access_event (project_id, seq, user_id, before, after, nonce, digest, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [projectID, seq, userID, add ? nil : group, add ? group : nil, nonce, link.digest, link.chain])
         }
     }
 

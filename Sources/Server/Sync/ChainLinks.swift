@@ -32,10 +32,13 @@ struct ChainLinks {
     }
 
     /// The link of a membership event (`user` joining or leaving `group`) numbered `seq`, chained on
-    /// from `head`, the value at `seq - 1` (`ChangeDigest(membershipOf:...)`).
-    static func membership(of user: String, group: String, joined: Bool, seq: Int64, project: String, after head: LogChain) -> Link {
-        let digest = ChangeDigest(membershipOf: user, group: group, joined: joined, seq: seq, project: project)
-        return Link(digest: digest.hex, chain: head.appending(seq: seq, digest: digest).hex)
+    /// from `head`, the value at `seq - 1` (`ChangeDigest(membershipOf:...)`), with the nonce drawn
+    /// for it, which the store keeps with the event.
+    static func membership(of user: String, group: String, joined: Bool, seq: Int64, project: String,
+                           after head: LogChain) -> (link: Link, nonce: String) {
+        let nonce = ChangeDigest.membershipNonce()
+        let digest = ChangeDigest(membershipOf: user, group: group, joined: joined, seq: seq, nonce: nonce, project: project)
+        return (Link(digest: digest.hex, chain: head.appending(seq: seq, digest: digest).hex), nonce)
     }
 
     /// The chain value stored for the project's last entry (nil before the first: genesis).

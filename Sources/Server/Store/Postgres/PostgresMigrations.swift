@@ -210,6 +210,7 @@ enum PostgresMigrations {
                 user_id BIGINT,
                 before TEXT COLLATE "C",
                 after TEXT COLLATE "C",
+                nonce TEXT,
                 digest TEXT,
                 chain TEXT
             );

@@ -85,10 +85,10 @@ extension PostgresSyncStore {
             try await db.query("UPDATE project SET last_seq = \(seq) WHERE id = \(projectID)", logger: logger)
             // An entry of the log's hash chain, chained here like a push's changes (under the same row lock).
             let head = try ChainLinks.head(stored: try await Self.chainValue(db, logger, projectID: projectID, seq: seq - 1), lastSeq: seq - 1)
-            let link = ChainLinks.membership(of: user, group: group, joined: add, seq: seq, project: project, after: head)
+            let (link, nonce) = ChainLinks.membership(of: user, group: group, joined: add, seq: seq, project: project, after: head)
             try await db.query("""
-                INSERT INTO access_event (project_id, seq, user_id, before, after, digest, chain)
-                VALUES (\(projectID), \(seq), \(userID), \(before), \(after), \(link.digest), \(link.chain))
+                INSERT INTO access_event (project_id, seq, user_id, before, after, nonce, digest, chain)
+                VALUES (\(projectID), \(seq), \(userID), \(before), \(after), \(nonce), \(link.digest), \(link.chain))
                 """, logger: logger)
         }
     }
