@@ -53,6 +53,9 @@ struct Bench: AsyncParsableCommand {
     @Flag(name: .customLong("text-merge-only"), help: "Only the merge of long text (in process, no programs): timings and the false conflicts of each way of cutting text.")
     var textMergeOnly = false
 
+    @Flag(name: .customLong("need-to-know-only"), help: "Only the need-to-know phase: initial pulls of a member and of a user who may read 10%, at each --records size.")
+    var needToKnowOnly = false
+
     func validate() throws {
         guard ["off", "on", "both"].contains(encryption) else { throw ValidationError("--encryption takes off, on or both") }
         guard fileSize >= 1, fileRuns >= 1, attachments >= 1 else { throw ValidationError("--file-size, --file-runs and --attachments must be at least 1") }
@@ -67,8 +70,8 @@ struct Bench: AsyncParsableCommand {
             fileRuns = 1
             attachments = 150
         }
-        let textRows = filesOnly ? [] : TextMergeBench.rows(repeats: smoke ? 3 : 50)
-        let falseConflicts = filesOnly ? "" : TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
+        let textRows = filesOnly || needToKnowOnly ? [] : TextMergeBench.rows(repeats: smoke ? 3 : 50)
+        let falseConflicts = filesOnly || needToKnowOnly ? "" : TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
         if textMergeOnly {
             Table.print(textRows, machine: Machine.describe())
             return print("\n" + falseConflicts)
@@ -81,6 +84,12 @@ struct Bench: AsyncParsableCommand {
         defer { runner.postgres?.dropAll() }
         defer { runner.lockAll() }
         var rows: [Row] = []
+        if needToKnowOnly {
+            runner.encrypted = encryption == "on"
+            for count in records { rows += try runner.needToKnow(records: count) }
+            let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
+            return Table.print(rows, machine: Machine.describe() + "\nserver store: " + store)
+        }
         var pairs: [(plain: [Row], encrypted: [Row])] = []
         for count in records where !filesOnly {
             var plain: [Row] = [], encrypted: [Row] = []

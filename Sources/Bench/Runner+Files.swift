@@ -110,7 +110,7 @@ extension Runner {
     }
 
     /// The requests a server logged so far.
-    private static func requestCount(_ log: URL) throws -> Int {
+    static func requestCount(_ log: URL) throws -> Int {
         try String(contentsOf: log, encoding: .utf8).components(separatedBy: "hb.request.path=").count - 1
     }
 

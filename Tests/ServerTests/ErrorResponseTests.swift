@@ -22,12 +22,15 @@ import Testing
         func revokeUser(name: String, now: UInt64) async throws { throw error }
         func authenticate(tokenHash: Data) async throws -> AuthenticatedUser? { throw error }
         func membership(userID: Int64, project: String) async throws -> Membership? { throw error }
-        func push(project: String, changes: [Change], author: String, policy: PushPolicy, signatures: PushSignatures) async throws -> [Wire.ChangeResult] { throw error }
+        func push(project: String, changes: [Change], author: String, reader: ReadAccess, policy: PushPolicy,
+                  signatures: PushSignatures) async throws -> [Wire.ChangeResult] { throw error }
         func registerDevice(project: String, node: NodeID, owner: String, signingKey: Data, now: UInt64) async throws { throw error }
         func devices(project: String) async throws -> [Wire.Device] { throw error }
         func revokeDevice(node: NodeID, project: String?, now: UInt64) async throws -> Int { throw error }
-        func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse { throw error }
-        func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int) async throws -> Wire.SnapshotResponse { throw error }
+        func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?, reader: ReadAccess) async throws -> Wire.PullResponse {
+            throw error
+        }
+        func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int, reader: ReadAccess) async throws -> Wire.SnapshotResponse { throw error }
         func nodeOwner(project: String, node: NodeID) async throws -> String? { throw error }
         func revokeToken(user: String, tokenID: String) async throws { throw error }
         func removeMember(user: String, project: String) async throws { throw error }
@@ -36,11 +39,18 @@ import Testing
         func putChunk(project: String, upload: ChunkUpload, user: String, now: UInt64) async throws -> ChunkAnswer { throw error }
         func chunk(project: String, sha256: String, index: Int64) async throws -> (bytes: ByteBuffer, size: Int64)? { throw error }
         func appendCustody(project: String, events: [Wire.CustodyEvent], user: String, now: UInt64) async throws -> Int { throw error }
-        func custody(project: String, after: Int64, limit: Int) async throws -> Wire.CustodyPage { throw error }
+        func custody(project: String, after: Int64, limit: Int, reader: ReadAccess) async throws -> Wire.CustodyPage { throw error }
         func fileUsage(project: String) async throws -> FileUsage { throw error }
         func setFileQuota(project: String, bytes: Int64?) async throws { throw error }
         func purgeFiles(project: String, dryRun: Bool) async throws -> FilePurge { throw error }
-        func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int) async throws -> Wire.HistoryResponse { throw error }
+        func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int, reader: ReadAccess) async throws -> Wire.HistoryResponse {
+            throw error
+        }
+        func mayReadFile(project: String, sha256: String, reader: ReadAccess) async throws -> Bool { throw error }
+        func addGroup(project: String, name: String, now: UInt64) async throws { throw error }
+        func changeGroupMember(project: String, group: String, user: String, add: Bool) async throws { throw error }
+        func groups(project: String) async throws -> [GroupInfo] { throw error }
+        func records(project: String, ids: [String], reader: ReadAccess) async throws -> Wire.RecordsResponse { throw error }
     }
 
     struct Unexpected: Error {}

@@ -109,6 +109,10 @@ extension Casebook {
         @Flag(name: .customLong("skip-invalid"), help: "Import what is valid: leave out the cells (or rows) the schema refuses, and list them.")
         var skipInvalid = false
 
+        @Option(help: ArgumentHelp("Restrict the records the import adds to these groups (records it updates keep their access).",
+                                   valueName: "GROUP[,GROUP]"))
+        var access: String?
+
         @Flag(help: "Print {\"imported\": N, \"updated\": N, \"unchanged\": N, \"skipped\": N}.")
         var json = false
 
@@ -120,6 +124,10 @@ extension Casebook {
             importer.review = review
             importer.createReview = createReview
             importer.maps = try Self.parseMaps(maps)
+            importer.access = access.map(Restrict.groups) ?? []
+            if let access, importer.access.isEmpty || !importer.access.allSatisfy(AccessRule.isValidGroupName) {
+                throw ValidationError("--access takes group names (\(AccessRule.groupNameRule)), comma-separated, not '\(access.prefix(80))'")
+            }
             let result = try await importer.run(replica)
             for notice in result.notices { Output.note(notice) }
             for problem in result.skipped { Output.note("skipped line \(problem.line): \(problem.message)") }

@@ -17,8 +17,14 @@ extension Casebook {
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
             let view = try await replica.record(id)
-            if json { return try Output.json(RecordJSON(view, detailed: true)) }
+            let access = try await replica.access(view.id)
+            if json {
+                var record = RecordJSON(view, detailed: true)
+                record.access = access.isEmpty ? nil : access
+                return try Output.json(record)
+            }
             Output.line("\(view.collection) \(view.id)\(view.visible ? "" : " (deleted)")\(view.pending ? " (pending sync)" : "")")
+            if !access.isEmpty { Output.line("  restricted to \(access.joined(separator: ", ")) (and the project's admins)") }
             let order = settings.schema.collection(view.collection)?.fields.map(\.name) ?? []
             let names = order.filter { view.fields[$0] != nil } + view.fields.keys.filter { !order.contains($0) }.sorted()
             let width = names.map(\.count).max() ?? 0

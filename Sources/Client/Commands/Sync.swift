@@ -51,9 +51,14 @@ extension Casebook {
                     throw error
                 }
             }
+            if report.removal.records > 0 {
+                let (records, dropped) = (report.removal.records, report.removal.dropped)
+                Output.note("removed \(records) record\(records == 1 ? "" : "s") you may no longer read from this replica"
+                            + (dropped > 0 ? "; dropped \(dropped) pending edit\(dropped == 1 ? "" : "s") of them (the server would refuse them)" : ""))
+            }
             if json {
                 try Output.json(SyncJSON(pushed: report.pushed, pulled: report.pulled, conflicts: report.conflicts, rejected: report.rejected.count,
-                                         uploaded: report.files.uploaded, downloaded: report.files.downloaded,
+                                         removed: report.removal.records, uploaded: report.files.uploaded, downloaded: report.files.downloaded,
                                          seconds: ["snapshot": report.snapshotSeconds, "push": report.pushSeconds, "pull": report.pullSeconds]))
                 for rejected in report.rejected { Output.note("refused: \(rejected.record.prefix(12)) \(rejected.field): \(rejected.reason)") }
                 try failIfPushForbidden(report)
@@ -92,6 +97,8 @@ struct SyncJSON: Encodable {
     let pulled: Int
     let conflicts: Int
     let rejected: Int
+    /// Records removed because this user may no longer read them (need-to-know).
+    let removed: Int
     /// Attached files sent whole, and received whole (`--files`).
     let uploaded: Int
     let downloaded: Int

@@ -25,13 +25,20 @@ struct BulkWriter {
 
     /// Creates a record with `values` (validated as a whole) and returns its id: `chosen`, which the replica must
     /// not have, or a new one.
-    mutating func add(collection: String, values: [String: FieldValue], id chosen: String? = nil, editor: inout LocalEditor) throws -> String {
+    mutating func add(collection: String, values: [String: FieldValue], id chosen: String? = nil, access: [String] = [],
+                      editor: inout LocalEditor) throws -> String {
         let schema = editor.schema
         try schema.validateNewRecord(collection: collection, fields: values)
         try LocalEditor.checkReferences(values, collection: collection, schema: schema) { id in try visibleCollection(id) }
         let id = chosen ?? editor.newRecordID()
         var entries: [OutboxEntry] = []
-        entries.reserveCapacity(values.count)
+        entries.reserveCapacity(values.count + 1)
+        if !access.isEmpty {
+            // As `LocalEditor.add`: stamped first.
+            try Schema.validateAccess(.list(access))
+            entries.append(OutboxEntry(collection: collection, record: id, field: Change.accessField, value: .list(access), hlc: editor.tick(),
+                                       base: nil, supersedes: []))
+        }
         for (field, value) in values.sorted(by: { $0.key < $1.key }) where !value.isUnset {
             entries.append(OutboxEntry(collection: collection, record: id, field: field, value: value, hlc: editor.tick(),
                                        base: nil, supersedes: []))

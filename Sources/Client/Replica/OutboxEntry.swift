@@ -65,7 +65,14 @@ struct OutboxEntry: Sendable {
 
     /// Entries to push, oldest first: not rejected, and after `after` when given.
     static func pushable(after: HLC? = nil, limit: Int, _ db: Database) throws -> [OutboxEntry] {
-        try fetch("WHERE rejected_code IS NULL AND hlc > ? ORDER BY hlc LIMIT ?", db) { row in
+        // A record whose access change the server refused keeps its other edits back: sent without it,
+        // they would reach the whole team.
+        try fetch("""
+            WHERE rejected_code IS NULL AND hlc > ? AND NOT EXISTS (
+                SELECT 1 FROM outbox AS access WHERE access.record_key = outbox.record_key AND access.field = '\(Change.accessField)'
+                AND access.rejected_code IS NOT NULL)
+            ORDER BY hlc LIMIT ?
+            """, db) { row in
             row.text(after?.text ?? "")
             row.integer(Int64(limit))
         }

@@ -51,10 +51,16 @@ struct LocalEditor {
     // MARK: Records
 
     /// Creates a record with `values` (validated as a whole) and returns its id.
-    mutating func add(collection: String, values: [String: FieldValue], id chosen: String? = nil) throws -> String {
+    /// With `access` (groups), the record is restricted to them from its first change on.
+    mutating func add(collection: String, values: [String: FieldValue], id chosen: String? = nil, access: [String] = []) throws -> String {
         try schema.validateNewRecord(collection: collection, fields: values)
         try checkReferences(values, collection: collection)
         let id = chosen ?? newRecordID()
+        if !access.isEmpty {
+            // Stamped first, so it reaches the server no later than any value of the record.
+            try Schema.validateAccess(.list(access))
+            try stage(record: id, collection: collection, field: Change.accessField, value: .list(access), base: nil, supersedes: [])
+        }
         for (field, value) in values.sorted(by: { $0.key < $1.key }) where !value.isUnset {
             try stage(record: id, collection: collection, field: field, value: value, base: nil, supersedes: [])
         }
@@ -129,6 +135,16 @@ struct LocalEditor {
         let parents = FieldState(heads: accepted.fields[Change.deletedField] ?? []).resolutionParents
         try stage(record: record.id, collection: record.collection, field: Change.deletedField, value: .bool(true),
                   base: parents.base, supersedes: parents.supersedes, covers: covers.sorted())
+        try Replica.refresh(record: record.id, schema: schema, db)
+    }
+
+    /// Restricts a record to `groups`, or (empty) gives it back to the whole team. It supersedes
+    /// every access value this replica holds, so it also settles a conflict of access.
+    mutating func restrict(record: RecordRef, groups: [String]) throws {
+        try Schema.validateAccess(.list(groups))
+        let parents = FieldState(heads: try Replica.acceptedHeads(record: record.id, field: Change.accessField, db)).resolutionParents
+        try stage(record: record.id, collection: record.collection, field: Change.accessField, value: groups.isEmpty ? .unset : .list(groups),
+                  base: parents.base, supersedes: parents.supersedes)
         try Replica.refresh(record: record.id, schema: schema, db)
     }
 

@@ -42,10 +42,11 @@ extension Replica {
             if case .merged(let value) = outcome { merged[field] = value }
         }
         var values: [String: FieldValue] = [:]
-        for (field, versions) in accepted.fields where field != Change.deletedField {
+        // Access is not a value of the record: `Replica.access(record:)` reads it.
+        for (field, versions) in accepted.fields where !Self.reservedFields.contains(field) {
             values[field] = merged[field] ?? FieldState(heads: versions).value
         }
-        for entry in pending where entry.field != Change.deletedField { values[entry.field] = entry.value }
+        for entry in pending where !Self.reservedFields.contains(entry.field) { values[entry.field] = entry.value }
         values = values.filter { !$0.value.isUnset }
 
         let titleField = schema.collection(collection)?.titleField ?? ""
@@ -121,7 +122,7 @@ extension Replica {
 
     /// Deletes what `refresh` derived for a record: its visible values, their search keys (found
     /// by the values, so the keys need no index by record) and its conflicts.
-    private static func clearDerived(record: String, key: Int64, collection: String, _ db: Database) throws {
+    static func clearDerived(record: String, key: Int64, collection: String, _ db: Database) throws {
         let values = try db.cachedStatement(sql: "SELECT field, value FROM current WHERE record_key = ?")
         let deleteKey = try db.cachedStatement(sql: "DELETE FROM search_key WHERE collection = ? AND field = ? AND key = ? AND record_key = ?")
         for (field, text) in try values.fetchRaw({ $0.integer(key) }, row: { ($0.text(0), $0.text(1)) }) {

@@ -166,6 +166,11 @@ final class Replica: Sendable {
         try await database.write(body)
     }
 
+    /// Statements outside a transaction (pragmas, checkpoints), for the replica's own operations.
+    func outsideTransaction<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        try await database.writeWithoutTransaction(body)
+    }
+
     /// A read transaction run on the calling thread, for the replica's own operations and its tests.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         try database.read(body)

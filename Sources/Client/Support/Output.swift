@@ -65,6 +65,8 @@ struct RecordJSON: Encodable {
     let deleted: Bool?
     /// Reference fields whose target this replica does not have (deleted elsewhere, say).
     let dangling: [String]?
+    /// The groups a restricted record is restricted to (`show --json` only; absent: the whole team's).
+    var access: [String]?
 
     init(_ view: RecordView, detailed: Bool) {
         id = view.id

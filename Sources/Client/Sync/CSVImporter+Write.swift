@@ -23,7 +23,7 @@ extension CSVImporter {
                     case .unchanged: result.unchanged += 1
                     }
                 } else {
-                    let id = try writer.add(collection: collection, values: item.values, editor: &editor)
+                    let id = try writer.add(collection: collection, values: item.values, access: access, editor: &editor)
                     if let key = item.key { existing[key] = id }
                     result.imported += 1
                 }

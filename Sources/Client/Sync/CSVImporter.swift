@@ -21,6 +21,8 @@ struct CSVImporter {
     var createReview = false
     /// `--map FIELD:VALUE=TERM`, by field, keyed by the value's folded form.
     var maps: [String: [String: String]] = [:]
+    /// The groups every record the import adds is restricted to (empty: the whole team's).
+    var access: [String] = []
 
     struct Problem {
         var line: Int

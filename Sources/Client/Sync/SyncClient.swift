@@ -19,12 +19,19 @@ protocol SyncTransport: Sendable {
     func snapshot(after: HLC?, limit: Int) async throws -> Wire.SnapshotResponse
     /// The stored versions the automatic merges of `fields` read (`POST /history`).
     func history(_ fields: [Wire.HistoryRequest.Field]) async throws -> Wire.HistoryResponse
+    /// The whole history of records a pull page named as granted (`POST /records`).
+    func records(_ ids: [String]) async throws -> Wire.RecordsResponse
 }
 
 extension SyncTransport {
     /// A server without history to give: every field answered with nothing.
     func history(_ fields: [Wire.HistoryRequest.Field]) async throws -> Wire.HistoryResponse {
         Wire.HistoryResponse(changes: [], answered: fields.count, serverTime: 0)
+    }
+
+    /// A server without groups grants nothing.
+    func records(_ ids: [String]) async throws -> Wire.RecordsResponse {
+        Wire.RecordsResponse(changes: [], serverTime: 0)
     }
 }
 
@@ -126,6 +133,12 @@ final class SyncClient: SyncTransport {
     func history(_ fields: [Wire.HistoryRequest.Field]) async throws -> Wire.HistoryResponse {
         try await send(.POST, "history", body: try JSONEncoder().encode(Wire.HistoryRequest(fields: fields))) {
             try JSONDecoder().decode(Wire.HistoryResponse.self, from: $0)
+        }
+    }
+
+    func records(_ ids: [String]) async throws -> Wire.RecordsResponse {
+        try await send(.POST, "records", body: try JSONEncoder().encode(Wire.RecordsRequest(records: ids))) {
+            try JSONDecoder().decode(Wire.RecordsResponse.self, from: $0)
         }
     }
 

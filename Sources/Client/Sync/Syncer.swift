@@ -23,6 +23,8 @@ struct SyncReport: Sendable {
     var custodySeq: Int64?
     /// What moving files and custody events did (`FileSyncer`).
     var files = FileSyncReport()
+    /// Records removed because this user may no longer read them, and their pending edits dropped.
+    var removal = Replica.Removal()
 }
 
 /// Runs a sync: the first time, the snapshot of current versions; then push the outbox; then
@@ -61,7 +63,7 @@ struct Syncer {
         }
         report.pushSeconds = (clock.now - start).seconds
         start = clock.now
-        report.pulled += try await pullLog(&state, &signatures, custodySeq: &report.custodySeq)
+        report.pulled += try await pullLog(&state, &signatures, custodySeq: &report.custodySeq, removal: &report.removal)
         try await fetchHistory(&signatures)
         report.pullSeconds = (clock.now - start).seconds
         (report.conflicts, report.rejected) = try await replica.syncSummary()
@@ -106,7 +108,10 @@ struct Syncer {
     }
 
     /// The log after the cursor, page by page.
-    private func pullLog(_ state: inout SyncState, _ signatures: inout PageSignatures?, custodySeq: inout Int64?) async throws -> Int {
+    private func pullLog(_ state: inout SyncState, _ signatures: inout PageSignatures?, custodySeq: inout Int64?,
+                         removal: inout Replica.Removal) async throws -> Int {
+        // Records granted since the cursor are named on every page until the cursor passes the grant: fetched once.
+        var fetched = Set<String>()
         // A cursor stored negative by an older client counts from 0.
         let start = max(0, state.cursor)
         var received = 0
@@ -129,7 +134,12 @@ struct Syncer {
             var after = state
             after.received(page, chain: chain, now: WallClock.millis())
             do {
-                received += try await replica.applyPulled(page.changes, serverTime: page.serverTime, state: after, schema: settings.schema, batches: page.batches)
+                let granted = try await grantedHistory(page.granted ?? [], fetched: &fetched, &signatures)
+                let applied = try await replica.applyPulled(page.changes, removing: page.removed ?? [], granted: granted.changes, serverTime: page.serverTime,
+                                                            state: after, schema: settings.schema, batches: page.batches + granted.batches)
+                received += applied.applied
+                removal.records += applied.removal.records
+                removal.dropped += applied.removal.dropped
             } catch {
                 next?.cancel()
                 throw error
@@ -142,6 +152,22 @@ struct Syncer {
             pending = next
         }
         return received
+    }
+
+    /// The whole history of records granted since the cursor and not fetched yet in this sync, with
+    /// the batches that sign it, checked like a page.
+    private func grantedHistory(_ granted: [String], fetched: inout Set<String>,
+                                _ signatures: inout PageSignatures?) async throws -> (changes: [Wire.LoggedChange], batches: [SignedBatch]) {
+        let asked = granted.filter { fetched.insert($0).inserted }
+        var changes: [Wire.LoggedChange] = [], batches: [SignedBatch] = []
+        for start in stride(from: 0, to: asked.count, by: Wire.RecordsRequest.maxRecords) {
+            let answer = try await client.records(Array(asked[start..<min(start + Wire.RecordsRequest.maxRecords, asked.count)]))
+            try PageCheck.changes(answer.changes, serverTime: try PageCheck.serverTime(answer.serverTime, from: server), schema: settings.schema, from: server)
+            try await verify(answer.changes, batches: answer.batches, unsignedUpTo: answer.unsignedUpTo, &signatures)
+            changes += answer.changes
+            batches += answer.batches
+        }
+        return (changes, batches)
     }
 
     /// The versions automatic merges need and this replica lacks (it joined from a snapshot, which

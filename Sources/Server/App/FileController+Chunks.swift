@@ -29,9 +29,11 @@ extension FileController {
 
     func getChunk(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = SyncController.projectName(context)
-        _ = try await guardian.authorize(request, context: context, project: project, push: false)
+        let (_, membership) = try await guardian.authorize(request, context: context, project: project, push: false)
         let (sha256, index) = try Self.fileAndIndex(context)
-        guard let (bytes, size) = try await store.chunk(project: project, sha256: sha256, index: index) else {
+        // A file only records the reader may not read name is answered as one the project does not hold.
+        guard try await store.mayReadFile(project: project, sha256: sha256, reader: membership.access),
+              let (bytes, size) = try await store.chunk(project: project, sha256: sha256, index: index) else {
             throw APIError(status: .notFound, code: "not_found", message: "project '\(project)' has no complete file \(sha256) with a chunk \(index)")
         }
         var headers: HTTPFields = [.contentType: "application/octet-stream"]

@@ -57,12 +57,13 @@ struct FileController: Sendable {
 
     private func getCustody(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = SyncController.projectName(context)
-        _ = try await guardian.authorize(request, context: context, project: project, push: false)
+        let (_, membership) = try await guardian.authorize(request, context: context, project: project, push: false)
         let after = try SyncController.integer(request, "after", default: 0)
         guard after >= 0 else { throw APIError.badRequest("'after' must be a custody position of 0 or more") }
         let limit = try SyncController.integer(request, "limit", default: Int64(Self.defaultCustodyPage))
         guard limit >= 1 else { throw APIError.badRequest("'limit' must be at least 1") }
-        let page = try await store.custody(project: project, after: after, limit: Int(min(limit, Int64(Self.maxCustodyPage))))
+        let page = try await store.custody(project: project, after: after, limit: Int(min(limit, Int64(Self.maxCustodyPage))),
+                                           reader: membership.access)
         return try JSONResponse.make(page)
     }
 

@@ -4,7 +4,7 @@ import Hummingbird
 import Logging
 import Shared
 
-/// The v1 endpoints: health, schema, push, pull, snapshot and history.
+/// The v1 endpoints: health, schema, push, pull, snapshot, history and records.
 struct SyncController: Sendable {
     let store: any SyncStore
     let settings: ServerSettings
@@ -20,6 +20,7 @@ struct SyncController: Sendable {
         project.get("pull") { request, context in try await pull(request, context) }
         project.get("snapshot") { request, context in try await snapshot(request, context) }
         project.post("history") { request, context in try await history(request, context) }
+        project.post("records") { request, context in try await records(request, context) }
     }
 
     /// The project named by the path, percent-decoded (`k%7A` is `kz`). It is checked against the
@@ -42,7 +43,7 @@ struct SyncController: Sendable {
 
     private func push(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = Self.projectName(context)
-        let (user, _) = try await guardian.authorize(request, context: context, project: project, push: true)
+        let (user, membership) = try await guardian.authorize(request, context: context, project: project, push: true)
         var request = request
         let body = try await request.collectBody(upTo: settings.maxBodyBytes)
         let batch: Wire.PushRequest
@@ -62,7 +63,8 @@ struct SyncController: Sendable {
             throw refusal.revoked ? APIError.forbidden(refusal.message) : APIError.unprocessable(refusal.message, code: "bad_signature")
         }
         let policy = PushPolicy(now: settings.clock(), maxDriftMillis: settings.maxDriftMillis)
-        let results = try await store.push(project: project, changes: batch.changes, author: user.name, policy: policy, signatures: signatures)
+        let results = try await store.push(project: project, changes: batch.changes, author: user.name, reader: membership.access, policy: policy,
+                                           signatures: signatures)
         context.logger.info("push", metadata: [
             "project": "\(project)", "user": "\(user.name)", "changes": "\(batch.changes.count)",
             "rejected": "\(results.filter { $0.status == .rejected }.count)",
@@ -72,13 +74,14 @@ struct SyncController: Sendable {
 
     private func pull(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = Self.projectName(context)
-        let (user, _) = try await guardian.authorize(request, context: context, project: project, push: false)
+        let (user, membership) = try await guardian.authorize(request, context: context, project: project, push: false)
         let after = try Self.integer(request, "after", default: 0)
         guard after >= 0 else { throw APIError.badRequest("'after' must be a sequence number of 0 or more") }
         var skip = try ownChanges(request)
         // Only the puller's own node may be skipped: skipping another's would hide changes it never made.
         if let own = skip, try await store.nodeOwner(project: project, node: own.node) != user.name { skip = nil }
-        var page = try await store.pull(project: project, after: after, limit: try pageSize(request), maxBytes: settings.maxPageBytes, skip: skip)
+        var page = try await store.pull(project: project, after: after, limit: try pageSize(request), maxBytes: settings.maxPageBytes, skip: skip,
+                                        reader: membership.access)
         page.serverTime = settings.clock()
         return JSONResponse.raw(WireCodec.encode(page))
     }
@@ -97,13 +100,14 @@ struct SyncController: Sendable {
 
     private func snapshot(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = Self.projectName(context)
-        _ = try await guardian.authorize(request, context: context, project: project, push: false)
+        let (_, membership) = try await guardian.authorize(request, context: context, project: project, push: false)
         var after: HLC?
         if let text = request.uri.queryParameters.get("after"), !text.isEmpty {
             guard let hlc = HLC(text: text) else { throw APIError.badRequest("'after' must be a timestamp as returned in 'next'") }
             after = hlc
         }
-        var page = try await store.snapshot(project: project, after: after, limit: try pageSize(request), maxBytes: settings.maxPageBytes)
+        var page = try await store.snapshot(project: project, after: after, limit: try pageSize(request), maxBytes: settings.maxPageBytes,
+                                            reader: membership.access)
         page.serverTime = settings.clock()
         return JSONResponse.raw(WireCodec.encode(page))
     }
@@ -111,7 +115,7 @@ struct SyncController: Sendable {
     /// The versions the automatic merges of some fields read: any member may ask (it reads what a pull would give).
     private func history(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = Self.projectName(context)
-        _ = try await guardian.authorize(request, context: context, project: project, push: false)
+        let (_, membership) = try await guardian.authorize(request, context: context, project: project, push: false)
         var request = request
         let body = try await request.collectBody(upTo: settings.maxBodyBytes)
         let asked: Wire.HistoryRequest
@@ -129,7 +133,30 @@ struct SyncController: Sendable {
                 throw APIError.badRequest("fields[\(index)].heads: at most \(MergeRule.Limits.headsPerField) versions")
             }
         }
-        var answer = try await store.history(project: project, fields: asked.fields, maxBytes: settings.maxPageBytes)
+        var answer = try await store.history(project: project, fields: asked.fields, maxBytes: settings.maxPageBytes, reader: membership.access)
+        answer.serverTime = settings.clock()
+        return try JSONResponse.make(answer)
+    }
+
+    /// The whole history of records granted to the caller since their cursor (need-to-know).
+    private func records(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let project = Self.projectName(context)
+        let (_, membership) = try await guardian.authorize(request, context: context, project: project, push: false)
+        var request = request
+        let body = try await request.collectBody(upTo: settings.maxBodyBytes)
+        let asked: Wire.RecordsRequest
+        do {
+            asked = try JSONDecoder().decode(Wire.RecordsRequest.self, from: Data(buffer: body))
+        } catch let error as DecodingError {
+            throw APIError.badRequest("the records request is not valid: \(DecodingErrorText.describe(error))")
+        }
+        guard asked.records.count <= Wire.RecordsRequest.maxRecords else {
+            throw APIError.tooLarge("a records request may name at most \(Wire.RecordsRequest.maxRecords) records, this one names \(asked.records.count): ask in parts")
+        }
+        if let index = asked.records.firstIndex(where: { !RecordID.isValid($0) }) {
+            throw APIError.badRequest("records[\(index)]: a record id is 32 characters 0-9a-f")
+        }
+        var answer = try await store.records(project: project, ids: asked.records, reader: membership.access)
         answer.serverTime = settings.clock()
         return try JSONResponse.make(answer)
     }

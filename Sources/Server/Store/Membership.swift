@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// A user's role in a project.
 enum Role: String, Codable, Sendable, CaseIterable {
@@ -18,4 +19,11 @@ struct AuthenticatedUser: Sendable, Equatable {
 struct Membership: Sendable, Equatable {
     var project: String
     var role: Role
+    /// The project's groups the user is a member of (need-to-know, `AccessRule`).
+    var groups: Set<String> = []
+    /// The user's id (0 when not loaded from a store).
+    var userID: Int64 = 0
+
+    /// What the user may read.
+    var access: ReadAccess { role == .admin ? .everything : ReadAccess(groups: groups, userID: userID) }
 }

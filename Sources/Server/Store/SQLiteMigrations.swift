@@ -27,6 +27,11 @@ enum SQLiteMigrations {
             try db.execute(sql: "ALTER TABLE change ADD COLUMN digest TEXT; ALTER TABLE change ADD COLUMN chain TEXT")
             try chainStoredChanges(db)
         }
+        // v6: need-to-know. Groups and their members; every record, head and change carries its
+        // record's access class (`AccessRule`), indexed so a read filters by class without a scan;
+        // the classes in use; the files each record's history names; and the events that change
+        // what someone may read, which a pull turns into records to remove or bring back.
+        migrator.registerMigration("v6") { db in try db.execute(sql: v6) }
         return migrator
     }
 
@@ -153,6 +158,58 @@ enum SQLiteMigrations {
         );
         CREATE INDEX custody_by_file ON custody(project_id, sha256);
         ALTER TABLE project ADD COLUMN file_quota INTEGER;
+        """
+
+    /// Groups, access classes, the files of each record, access events.
+    private static let v6 = """
+        CREATE TABLE team_group (
+            project_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (project_id, name)
+        ) WITHOUT ROWID;
+        CREATE TABLE group_member (
+            project_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            user_id INTEGER NOT NULL,
+            PRIMARY KEY (project_id, name, user_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX group_member_by_user ON group_member(user_id, project_id);
+        ALTER TABLE record ADD COLUMN access TEXT NOT NULL DEFAULT '';
+        CREATE INDEX record_by_access ON record(project_id, access) WHERE access <> '';
+        ALTER TABLE change ADD COLUMN access TEXT NOT NULL DEFAULT '';
+        CREATE INDEX change_by_access ON change(project_id, access, seq);
+        CREATE INDEX change_by_record ON change(project_id, record);
+        ALTER TABLE head ADD COLUMN access TEXT NOT NULL DEFAULT '';
+        CREATE INDEX head_by_access ON head(project_id, access, hlc);
+        CREATE TABLE access_class (
+            project_id INTEGER NOT NULL,
+            class TEXT NOT NULL,
+            PRIMARY KEY (project_id, class)
+        ) WITHOUT ROWID;
+        CREATE TABLE file_record (
+            project_id INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            record TEXT NOT NULL,
+            PRIMARY KEY (project_id, sha256, record)
+        ) WITHOUT ROWID;
+        -- A record's class changed at seq (before NULL: none), or a user joined (after) or left
+        -- (before) a group at seq; pulls after an earlier cursor read them. A membership event has a
+        -- number of its own and is an entry of the log's hash chain: the nonce drawn for its digest,
+        -- the digest and the chain value (hex); a change of class shares the number of the push's last
+        -- change, and has none of them.
+        CREATE TABLE access_event (
+            project_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            record TEXT,
+            user_id INTEGER,
+            before TEXT,
+            after TEXT,
+            nonce TEXT,
+            digest TEXT,
+            chain TEXT
+        );
+        CREATE INDEX access_event_by_seq ON access_event(project_id, seq);
         """
 
     /// Records keyed by an integer, heads by that key.

@@ -12,15 +12,19 @@ extension SQLiteSyncStore {
         }
     }
 
-    func custody(project: String, after: Int64, limit: Int) async throws -> Wire.CustodyPage {
+    func custody(project: String, after: Int64, limit: Int, reader: ReadAccess) async throws -> Wire.CustodyPage {
         try await read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
             let rows = try Row.fetchAll(db, sql: """
-                SELECT seq, id, sha256, event, author, at, record, name, size, replica, received_at FROM custody
-                WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?
+                SELECT custody.seq, custody.id, custody.sha256, custody.event, custody.author, custody.at, custody.record, custody.name,
+                       custody.size, custody.replica, custody.received_at, record.access FROM custody
+                LEFT JOIN record ON record.project_id = custody.project_id AND record.id = custody.record
+                WHERE custody.project_id = ? AND custody.seq > ? ORDER BY custody.seq LIMIT ?
                 """, arguments: [projectID, after, limit + 1])
-            let events = try rows.prefix(limit).map(Self.custodyEvent)
-            return Wire.CustodyPage(events: events, cursor: events.last?.seq ?? after, more: rows.count > limit)
+            let page = try rows.prefix(limit).map { (try Self.custodyEvent($0), $0[11] as String?) }
+            // An event of a record the reader may not read is left out; the cursor passes it.
+            let events = page.filter { $0.1.map(reader.mayRead) ?? true }.map(\.0)
+            return Wire.CustodyPage(events: events, cursor: page.last?.0.seq ?? after, more: rows.count > limit)
         }
     }
 

@@ -5,15 +5,17 @@ import SQLiteSupport
 
 // Stored versions by HLC: what automatic merges read, for a push and for `/history`.
 extension SQLiteSyncStore {
-    func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int) async throws -> Wire.HistoryResponse {
+    func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int, reader: ReadAccess) async throws -> Wire.HistoryResponse {
         try await read { db in
             let (projectID, schema) = try Self.project(db, name: project)
             var walks: [HistoryWalk] = []
             var bytes = 0
             for field in fields where bytes < maxBytes {
                 var walk = HistoryWalk(field, schema: schema)
+                // A record the reader may not read has no stored versions, as one that does not exist.
+                let readable = try Self.mayRead(db, projectID: projectID, record: field.record, reader: reader)
                 while let needs = walk.next() {
-                    walk.loaded(needs, found: try Self.versions(needs, db, projectID: projectID))
+                    walk.loaded(needs, found: readable ? try Self.versions(needs, db, projectID: projectID) : [])
                 }
                 bytes += walk.changes.reduce(0) { $0 + PageCutter.estimatedSize($1) }
                 walks.append(walk)

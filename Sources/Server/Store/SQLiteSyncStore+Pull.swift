@@ -6,7 +6,7 @@ import SQLiteSupport
 // Pulls and snapshots: one read transaction each, so a page and the sequence number it is read
 // against come from the same commits. `PageCutter` turns the rows into the page.
 extension SQLiteSyncStore {
-    func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse {
+    func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?, reader: ReadAccess) async throws -> Wire.PullResponse {
         try await read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
             // Read in the same transaction as the page, so the cursor never passes an unseen change.
@@ -14,23 +14,31 @@ extension SQLiteSyncStore {
             try PageCutter.checkCursor(after: after, latest: latest)
             let fetch = PageCutter.fetchCount(limit: limit)
             var page = PageCutter.Reader(limit: limit, maxBytes: maxBytes)
-            if let skip {
-                // The node is the part of the HLC text after "MMMMMMMMMMMM-CCCC-" (character 19 on).
-                try Self.readPage(
-                    &page, db, sql: "SELECT \(Self.changeColumns) FROM change WHERE project_id = ? AND seq > ? AND NOT (seq <= ? AND substr(hlc, 19) = ?) ORDER BY seq LIMIT ?",
-                    arguments: [projectID, after, skip.upTo, skip.node.rawValue, fetch])
+            // The node is the part of the HLC text after "MMMMMMMMMMMM-CCCC-" (character 19 on).
+            let own = skip == nil ? "" : " AND NOT (seq <= ? AND substr(hlc, 19) = ?)"
+            let ownArguments: StatementArguments = skip.map { [$0.upTo, $0.node.rawValue] } ?? []
+            let allClasses = try Self.accessClasses(db, projectID: projectID)
+            if let classes = reader.visibleClasses(among: allClasses) {
+                // One range of the class index per visible class, merged by seq: the cost follows what the reader may see.
+                let part = "SELECT * FROM (SELECT \(Self.changeColumns) FROM change WHERE project_id = ? AND access = ? AND seq > ?\(own) ORDER BY seq LIMIT ?)"
+                var arguments: StatementArguments = []
+                for accessClass in classes { arguments += [projectID, accessClass, after] + ownArguments + [fetch] }
+                try Self.readPage(&page, db, sql: Array(repeating: part, count: classes.count).joined(separator: " UNION ALL ") + " ORDER BY 1 LIMIT ?",
+                                  arguments: arguments + [fetch])
             } else {
-                try Self.readPage(
-                    &page, db, sql: "SELECT \(Self.changeColumns) FROM change WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                    arguments: [projectID, after, fetch])
+                try Self.readPage(&page, db, sql: "SELECT \(Self.changeColumns) FROM change WHERE project_id = ? AND seq > ?\(own) ORDER BY seq LIMIT ?",
+                                  arguments: [projectID, after] + ownArguments + [fetch])
             }
             var response = PageCutter.pull(page, after: after, latest: latest)
             response.custodySeq = try Self.custodySeq(db, projectID: projectID)
             let limit = PageCutter.chainRowLimit(maxBytes: maxBytes)
-            let links = try Self.chainRows(db, projectID: projectID, after: after, cursor: response.cursor, skip: skip, limit: limit)
+            let links = try Self.chainRows(db, projectID: projectID, after: after, cursor: response.cursor, skip: skip,
+                                           hidden: reader.hiddenClasses(among: allClasses), limit: limit)
             // The chain may end the page early: sign what is left.
             response = try PageCutter.chained(response, rows: links, limit: limit, after: after)
             (response.batches, response.unsignedUpTo) = try Self.signatures(of: response.changes, db, projectID: projectID)
+            let access = try Self.accessChanges(db, projectID: projectID, after: after, reader: reader)
+            (response.removed, response.granted) = (access.removed.nonEmpty, access.granted.nonEmpty)
             return response
         }
     }
@@ -42,43 +50,35 @@ extension SQLiteSyncStore {
         }
     }
 
-    func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int) async throws -> Wire.SnapshotResponse {
+    func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int, reader: ReadAccess) async throws -> Wire.SnapshotResponse {
         try await read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
             let since = try Int64.fetchOne(db, sql: "SELECT last_seq FROM project WHERE id = ?", arguments: [projectID]) ?? 0
             var page = PageCutter.Reader(limit: limit, maxBytes: maxBytes)
-            try Self.readPage(
-                &page, db,
-                sql: """
-                    SELECT \(Self.changeColumns) FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
-                    WHERE head.project_id = ? AND head.hlc > ? ORDER BY head.hlc LIMIT ?
-                    """,
-                arguments: [projectID, after?.text ?? "", PageCutter.fetchCount(limit: limit)])
-            let total = after == nil ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM head WHERE project_id = ?", arguments: [projectID]) : nil
+            let fetch = PageCutter.fetchCount(limit: limit)
+            let heads = "FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc WHERE head.project_id = ?"
+            var total: Int?
+            if let classes = reader.visibleClasses(among: try Self.accessClasses(db, projectID: projectID)) {
+                let part = "SELECT * FROM (SELECT \(Self.changeColumns) \(heads) AND head.access = ? AND head.hlc > ? ORDER BY head.hlc LIMIT ?)"
+                var arguments: StatementArguments = []
+                for accessClass in classes { arguments += [projectID, accessClass, after?.text ?? "", fetch] }
+                try Self.readPage(&page, db, sql: Array(repeating: part, count: classes.count).joined(separator: " UNION ALL ") + " ORDER BY 2 LIMIT ?",
+                                  arguments: arguments + [fetch])
+                if after == nil {
+                    total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM head WHERE project_id = ? AND access IN (SELECT value FROM json_each(?))",
+                                             arguments: [projectID, Self.jsonArray(classes)])
+                }
+            } else {
+                try Self.readPage(&page, db, sql: "SELECT \(Self.changeColumns) \(heads) AND head.hlc > ? ORDER BY head.hlc LIMIT ?",
+                                  arguments: [projectID, after?.text ?? "", fetch])
+                if after == nil { total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM head WHERE project_id = ?", arguments: [projectID]) }
+            }
             var response = PageCutter.snapshot(page, since: since, total: total)
             (response.batches, response.unsignedUpTo) = try Self.signatures(of: response.changes, db, projectID: projectID)
-            response.chain = try PageCutter.value(at: since, Self.chainRows(db, projectID: projectID, after: since, cursor: since, skip: nil, limit: 2))
+            response.chain = try PageCutter.value(at: since, Self.chainRows(db, projectID: projectID, after: since, cursor: since, skip: nil, hidden: [],
+                                                                                limit: 2))
             return response
         }
-    }
-
-    /// The chain rows a page needs (`PageCutter.chain`): the entries at `after` and `cursor`, and
-    /// between them those the page leaves out (the puller's own changes, when it skips them).
-    static func chainRows(_ db: Database, projectID: Int64, after: Int64, cursor: Int64, skip: Wire.OwnChanges?,
-                          limit: Int) throws -> [PageCutter.ChainRow] {
-        let statement: Statement
-        var arguments: StatementArguments = [projectID, after, cursor]
-        if let skip {
-            statement = try db.cachedStatement(sql: """
-                SELECT seq, digest, chain FROM change WHERE project_id = ? AND seq >= ? AND seq <= ?
-                AND (seq = ? OR seq = ? OR (seq <= ? AND substr(hlc, 19) = ?)) ORDER BY seq LIMIT ?
-                """)
-            arguments += [after, cursor, skip.upTo, skip.node.rawValue, limit]
-        } else {
-            statement = try db.cachedStatement(sql: "SELECT seq, digest, chain FROM change WHERE project_id = ? AND seq IN (?, ?) ORDER BY seq")
-            arguments = [projectID, after, cursor]
-        }
-        return try Row.fetchAll(statement, arguments: arguments).map { PageCutter.ChainRow(seq: $0[0], digest: $0[1], chain: $0[2]) }
     }
 
     // MARK: Rows

@@ -7,10 +7,12 @@ import SQLiteSupport
 // The statements run once per change are prepared once (cached) and bound straight through
 // SQLite's C interface (`SQLiteSupport`).
 extension SQLiteSyncStore {
-    func push(project: String, changes: [Change], author: String, policy: PushPolicy, signatures: PushSignatures) async throws -> [Wire.ChangeResult] {
+    func push(project: String, changes: [Change], author: String, reader: ReadAccess, policy: PushPolicy,
+              signatures: PushSignatures) async throws -> [Wire.ChangeResult] {
         try await write { db in
             let (projectID, schema) = try Self.project(db, name: project)
-            let context = try Self.loadContext(db, projectID: projectID, changes: changes)
+            var context = try Self.loadContext(db, projectID: projectID, changes: changes)
+            context.reader = reader
             let planning = PushPlanner.start(changes, schema: schema, author: author, policy: policy, context: context)
             var history = FieldHistory()
             var plan = planning.finish(history: history)
@@ -19,7 +21,7 @@ extension SQLiteSyncStore {
                 history.loaded(plan.needs, found: try Self.versions(Set(plan.needs.values.joined()), db, projectID: projectID).map(\.change))
                 plan = planning.finish(history: history)
             }
-            try Self.write(plan, signatures: signatures, db, projectID: projectID, project: project)
+            try Self.write(plan, context: context, signatures: signatures, db, projectID: projectID, project: project)
             try self.faults.check("push")
             return plan.results
         }
@@ -34,16 +36,23 @@ extension SQLiteSyncStore {
         let byHLC = try db.cachedStatement(sql: """
             SELECT \(changeColumns) FROM change WHERE project_id = ? AND hlc IN (SELECT value FROM json_each(?))
             """)
-        let childByBase = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE project_id = ? AND base = ? AND record = ? AND field = ? LIMIT 1")
+        // By the base's index: the record's index (need-to-know) would read every change of the record.
+        let childByBase = try db.cachedStatement(sql: """
+            SELECT 1 FROM change INDEXED BY change_by_base WHERE project_id = ? AND base = ? AND record = ? AND field = ? LIMIT 1
+            """)
         let childByParent = try db.cachedStatement(sql: """
             SELECT 1 FROM change_parent JOIN change ON change.project_id = change_parent.project_id AND change.hlc = change_parent.child
             WHERE change_parent.project_id = ? AND change_parent.parent = ? AND change.record = ? AND change.field = ? LIMIT 1
             """)
         let collections = try db.cachedStatement(sql: """
-            SELECT id, collection FROM record WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))
+            SELECT id, collection, access FROM record WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))
             """)
         for row in try Row.fetchAll(collections, arguments: [projectID, jsonArray(Array(Set(changes.map(\.record))))]) {
             context.collections[row[0]] = row[1] as String
+            context.accessClasses[row[0]] = row[2] as String
+        }
+        if changes.contains(where: { $0.field == Change.accessField }) {
+            context.groups = Set(try String.fetchAll(db, sql: "SELECT name FROM team_group WHERE project_id = ?", arguments: [projectID]))
         }
         let owners = try db.cachedStatement(sql: "SELECT node, author FROM node WHERE project_id = ? AND node IN (SELECT value FROM json_each(?))")
         for row in try Row.fetchAll(owners, arguments: [projectID, jsonArray(Array(Set(changes.map(\.hlc.node.rawValue))))]) {
@@ -91,16 +100,21 @@ extension SQLiteSyncStore {
     }
 
     /// Writes a plan: stores the push's signed batches, appends to the log (chained on from its last
-    /// entry), records new records, replaces heads, records conflicts.
-    static func write(_ plan: PushPlan, signatures: PushSignatures = PushSignatures(), _ db: Database, projectID: Int64, project: String) throws {
+    /// entry), records new records, replaces heads, writes access classes, records conflicts.
+    static func write(_ plan: PushPlan, context: PushContext, signatures: PushSignatures = PushSignatures(), _ db: Database, projectID: Int64,
+                      project: String) throws {
         guard let first = plan.inserts.first else { return }
         try storeBatches(signatures.batches, db, projectID: projectID)
-        let stored = try String.fetchOne(db, sql: "SELECT chain FROM change WHERE project_id = ? AND seq = ?", arguments: [projectID, first.seq - 1])
+        let updates = AccessUpdate.updates(plan, stored: context.accessClasses)
+        var classes = context.accessClasses
+        for update in updates { classes[update.record] = update.after }
+        let stored = try chainValue(db, projectID: projectID, seq: first.seq - 1)
         let links = ChainLinks(plan.inserts, project: project, after: try ChainLinks.head(stored: stored, lastSeq: first.seq - 1),
                                known: signatures.digests)
-        try appendToLog(plan.inserts, links: links.links, batchOf: signatures.batchOf, db, projectID: projectID)
-        let recordKeys = try insertRecords(plan, db, projectID: projectID)
-        try writeHeads(plan, recordKeys: recordKeys, db, projectID: projectID)
+        try appendToLog(plan.inserts, links: links.links, batchOf: signatures.batchOf, classes: classes, db, projectID: projectID)
+        let recordKeys = try insertRecords(plan, classes: classes, db, projectID: projectID)
+        try writeHeads(plan, recordKeys: recordKeys, classes: classes, db, projectID: projectID)
+        try writeAccess(updates, plan: plan, db, projectID: projectID)
         try writeConflicts(plan, db, projectID: projectID)
         let bindNode = try db.cachedStatement(sql: "INSERT OR IGNORE INTO node (project_id, node, author) VALUES (?, ?, ?)")
         // One batch has one author.
@@ -112,12 +126,14 @@ extension SQLiteSyncStore {
     }
 
     /// Appends the accepted changes to the log, with the parents they supersede.
-    private static func appendToLog(_ inserts: [Wire.LoggedChange], links: [ChainLinks.Link], batchOf: [HLC: String], _ db: Database,
-                                    projectID: Int64) throws {
+    private static func appendToLog(_ inserts: [Wire.LoggedChange], links: [ChainLinks.Link], batchOf: [HLC: String], classes: [String: String],
+                                    _ db: Database, projectID: Int64) throws {
         let insertChange = try db.cachedStatement(sql: """
-            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at, batch, digest, chain)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at, batch, digest, chain,
+                access)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
+        let insertFile = try db.cachedStatement(sql: "INSERT OR IGNORE INTO file_record (project_id, sha256, record) VALUES (?, ?, ?)")
         let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO change_parent (project_id, parent, child) VALUES (?, ?, ?)")
         for (logged, link) in zip(inserts, links) {
             let change = logged.change
@@ -129,6 +145,10 @@ extension SQLiteSyncStore {
                 row.text(batchOf[change.hlc])
                 row.text(link.digest)
                 row.text(link.chain)
+                row.text(classes[change.record] ?? AccessRule.team)
+            }
+            if case .files(let files) = change.value {
+                for file in files { try insertFile.execute(arguments: [projectID, file.sha256, change.record]) }
             }
             for parent in change.supersedes {
                 try insertParent.execute(arguments: [projectID, parent.text, change.hlc.text])
@@ -137,9 +157,9 @@ extension SQLiteSyncStore {
     }
 
     /// Inserts the plan's new records and returns the local key of every record its heads need.
-    private static func insertRecords(_ plan: PushPlan, _ db: Database, projectID: Int64) throws -> [String: Int64] {
+    private static func insertRecords(_ plan: PushPlan, classes: [String: String], _ db: Database, projectID: Int64) throws -> [String: Int64] {
         // New records first, in the order they arrived (their keys follow it), then every key the heads need.
-        let insertRecord = try db.cachedStatement(sql: "INSERT INTO record (project_id, id, collection) VALUES (?, ?, ?)")
+        let insertRecord = try db.cachedStatement(sql: "INSERT INTO record (project_id, id, collection, access) VALUES (?, ?, ?, ?)")
         var recordKeys: [String: Int64] = [:]
         for logged in plan.inserts {
             let record = logged.change.record
@@ -148,6 +168,7 @@ extension SQLiteSyncStore {
                 row.integer(projectID)
                 row.text(record)
                 row.text(collection)
+                row.text(classes[record] ?? AccessRule.team)
             }
             recordKeys[record] = db.lastInsertedRowID
         }
@@ -165,9 +186,9 @@ extension SQLiteSyncStore {
     }
 
     /// Replaces the heads of every field whose heads changed.
-    private static func writeHeads(_ plan: PushPlan, recordKeys: [String: Int64], _ db: Database, projectID: Int64) throws {
+    private static func writeHeads(_ plan: PushPlan, recordKeys: [String: Int64], classes: [String: String], _ db: Database, projectID: Int64) throws {
         let deleteHeads = try db.cachedStatement(sql: "DELETE FROM head WHERE record_key = ? AND field = ?")
-        let insertHead = try db.cachedStatement(sql: "INSERT INTO head (project_id, record_key, field, hlc) VALUES (?, ?, ?, ?)")
+        let insertHead = try db.cachedStatement(sql: "INSERT INTO head (project_id, record_key, field, hlc, access) VALUES (?, ?, ?, ?, ?)")
         for (key, versions) in plan.heads {
             guard let recordKey = recordKeys[key.record] else { throw StoreDefect(description: "record \(key.record) has field versions but no record row") }
             if plan.replacedHeads.contains(key) {
@@ -182,6 +203,7 @@ extension SQLiteSyncStore {
                     row.integer(recordKey)
                     row.text(key.field)
                     row.text(version.hlc.text)
+                    row.text(classes[key.record] ?? AccessRule.team)
                 }
             }
         }

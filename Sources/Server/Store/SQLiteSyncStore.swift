@@ -149,11 +149,11 @@ final class SQLiteSyncStore: SyncStore {
 
     func membership(userID: Int64, project: String) async throws -> Membership? {
         try await read { db in
-            let role = try String.fetchOne(
+            guard let row = try Row.fetchOne(
                 db,
-                sql: "SELECT member.role FROM member JOIN project ON project.id = member.project_id WHERE member.user_id = ? AND project.name = ?",
-                arguments: [userID, project])
-            return role.flatMap(Role.init(rawValue:)).map { Membership(project: project, role: $0) }
+                sql: "SELECT member.role, project.id FROM member JOIN project ON project.id = member.project_id WHERE member.user_id = ? AND project.name = ?",
+                arguments: [userID, project]), let role = Role(rawValue: row[0]) else { return nil }
+            return Membership(project: project, role: role, groups: try Self.groups(db, userID: userID, projectID: row[1]), userID: userID)
         }
     }
 

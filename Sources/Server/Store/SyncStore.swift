@@ -33,14 +33,18 @@ protocol SyncStore: Sendable {
     func membership(userID: Int64, project: String) async throws -> Membership?
     /// Validates and merges a batch of changes in one transaction, storing the signed batches that
     /// hold them (checked by the caller, `PushSignatures`) and which batch holds each.
-    func push(project: String, changes: [Change], author: String, policy: PushPolicy, signatures: PushSignatures) async throws -> [Wire.ChangeResult]
+    /// A change of a record `reader` may not read is refused as an unknown record (`PushPlanner.hiddenRecord`).
+    func push(project: String, changes: [Change], author: String, reader: ReadAccess, policy: PushPolicy,
+              signatures: PushSignatures) async throws -> [Wire.ChangeResult]
     /// Accepted changes after `after`, oldest first, at most `limit` and about `maxBytes` (a first change
     /// larger than that alone); the puller's own changes named by `skip` are left out (it already has them).
-    func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse
+    /// Only changes of records `reader` may read are served (`ReadAccess.visibleClasses`).
+    func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?, reader: ReadAccess) async throws -> Wire.PullResponse
     /// The user a node id belongs to in a project (the author of the first push that carried it), nil when none has.
     func nodeOwner(project: String, node: NodeID) async throws -> String?
     /// Current versions with HLC above `after`, ordered by HLC, at most `limit` and about `maxBytes`.
-    func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int) async throws -> Wire.SnapshotResponse
+    /// Only records `reader` may read are served, and counted.
+    func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int, reader: ReadAccess) async throws -> Wire.SnapshotResponse
 
     // MARK: Devices (docs/protocol.md, "Signatures")
 
@@ -68,10 +72,13 @@ protocol SyncStore: Sendable {
     /// Chunk `index` of a complete file, with the file's size; nil when the project has no complete
     /// file of that hash or the file no such chunk.
     func chunk(project: String, sha256: String, index: Int64) async throws -> (bytes: ByteBuffer, size: Int64)?
+    /// Whether `reader` may download the file: some record they may read names it, or no record does.
+    func mayReadFile(project: String, sha256: String, reader: ReadAccess) async throws -> Bool
     /// Appends the events whose id is not stored yet, with `by` set to `user`, in order; returns how many were new.
     func appendCustody(project: String, events: [Wire.CustodyEvent], user: String, now: UInt64) async throws -> Int
     /// The project's custody events with `seq > after`, oldest first, at most `limit`.
-    func custody(project: String, after: Int64, limit: Int) async throws -> Wire.CustodyPage
+    /// Events naming a record `reader` may not read are left out (the cursor still passes them).
+    func custody(project: String, after: Int64, limit: Int, reader: ReadAccess) async throws -> Wire.CustodyPage
     /// The project's file quota and what its files take.
     func fileUsage(project: String) async throws -> FileUsage
     /// Sets the project's file quota (nil: back to the default); throws `.notFound` without such a project.
@@ -81,14 +88,52 @@ protocol SyncStore: Sendable {
     func purgeFiles(project: String, dryRun: Bool) async throws -> FilePurge
     /// The stored versions the automatic merge of each field's heads reads (`HistoryWalk`), field by
     /// field until about `maxBytes` (at least one field).
-    func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int) async throws -> Wire.HistoryResponse
+    /// Fields of records `reader` may not read get the answer of a record that does not exist.
+    func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int, reader: ReadAccess) async throws -> Wire.HistoryResponse
+
+    // MARK: Need-to-know (docs/security.md)
+
+    /// Makes a group; throws `.notFound` without the project, `.conflict` when it has the group.
+    func addGroup(project: String, name: String, now: UInt64) async throws
+    /// Adds (or removes) a member of the project to a group; `.notFound` for a group or member the project lacks.
+    func changeGroupMember(project: String, group: String, user: String, add: Bool) async throws
+    /// The project's groups and their members, by name.
+    func groups(project: String) async throws -> [GroupInfo]
+    /// Every stored change of each record `reader` may read, oldest first (records they may not read,
+    /// like records that do not exist, give none): what a replica fetches of a record granted to it.
+    func records(project: String, ids: [String], reader: ReadAccess) async throws -> Wire.RecordsResponse
 }
 
 extension SyncStore {
-    /// Merges changes without signatures: for tests of the merge and for tools that write the
-    /// store directly; the HTTP layer always passes the checked signatures.
+    /// Merges changes without signatures, as a user who may read every record: for tests of the merge
+    /// and for tools that write the store directly; the HTTP layer always passes the checked signatures.
     func push(project: String, changes: [Change], author: String, policy: PushPolicy) async throws -> [Wire.ChangeResult] {
-        try await push(project: project, changes: changes, author: author, policy: policy, signatures: PushSignatures())
+        try await push(project: project, changes: changes, author: author, reader: .everything, policy: policy, signatures: PushSignatures())
+    }
+
+    /// Merges changes without signatures as `reader` (tests of need-to-know).
+    func push(project: String, changes: [Change], author: String, reader: ReadAccess, policy: PushPolicy) async throws -> [Wire.ChangeResult] {
+        try await push(project: project, changes: changes, author: author, reader: reader, policy: policy, signatures: PushSignatures())
+    }
+
+    /// Accepted changes of every record.
+    func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse {
+        try await pull(project: project, after: after, limit: limit, maxBytes: maxBytes, skip: skip, reader: .everything)
+    }
+
+    /// Current versions of every record.
+    func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int) async throws -> Wire.SnapshotResponse {
+        try await snapshot(project: project, after: after, limit: limit, maxBytes: maxBytes, reader: .everything)
+    }
+
+    /// Stored versions of any record.
+    func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int) async throws -> Wire.HistoryResponse {
+        try await history(project: project, fields: fields, maxBytes: maxBytes, reader: .everything)
+    }
+
+    /// Every custody event after `after`.
+    func custody(project: String, after: Int64, limit: Int) async throws -> Wire.CustodyPage {
+        try await custody(project: project, after: after, limit: limit, reader: .everything)
     }
 
     /// Every accepted change after `after`.

@@ -3,8 +3,9 @@ import Shared
 
 /// The links a push appends to its project's hash-chained log (`LogChain`): each accepted change's
 /// digest, as stored (with the author the server recorded), and the chain value at its sequence
-/// number. Both stores compute them here, under the lock that assigns the numbers, so every store
-/// and instance gives the same changes the same chain.
+/// number; and the link of a membership event, the log's other kind of entry. Both stores compute
+/// them here, under the lock that assigns the numbers, so every store and instance gives the same
+/// entries the same chain.
 struct ChainLinks {
     /// One appended entry's digest and chain value, as the stores keep them (hex text).
     struct Link {
@@ -36,6 +37,16 @@ struct ChainLinks {
         }
         self.links = links
         self.head = value
+    }
+
+    /// The link of a membership event (`user` joining or leaving `group`) numbered `seq`, chained on
+    /// from `head`, the value at `seq - 1` (`ChangeDigest(membershipOf:...)`), with the nonce drawn
+    /// for it, which the store keeps with the event.
+    static func membership(of user: String, group: String, joined: Bool, seq: Int64, project: String,
+                           after head: LogChain) -> (link: Link, nonce: String) {
+        let nonce = ChangeDigest.membershipNonce()
+        let digest = ChangeDigest(membershipOf: user, group: group, joined: joined, seq: seq, nonce: nonce, project: project)
+        return (Link(digest: digest.hex, chain: head.appending(seq: seq, digest: digest).hex), nonce)
     }
 
     /// The chain value stored for the project's last entry (nil before the first: genesis).

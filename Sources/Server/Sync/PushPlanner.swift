@@ -15,6 +15,12 @@ struct PushContext: Sendable {
     var lastSeq: Int64 = 0
     /// The user each node id of the batch belongs to (nodes never pushed before are absent).
     var nodeOwners: [NodeID: String] = [:]
+    /// The access class of every record the batch touches that already exists (`AccessRule`).
+    var accessClasses: [String: String] = [:]
+    /// What the pusher may read: a change of a record they may not read is refused as unknown.
+    var reader = ReadAccess.everything
+    /// The project's groups, which an `_access` value may name.
+    var groups: Set<String> = []
 }
 
 /// A (record, field) pair.
@@ -68,9 +74,20 @@ enum PushPlanner {
         // Changes of this batch accepted so far, by HLC: their position in `changes`.
         var accepted: [HLC: Int] = [:]
         accepted.reserveCapacity(changes.count)
+        let refusedAccess = refusedAccess(changes, schema: schema, author: author, policy: policy, context: context)
         for (position, var change) in changes.enumerated() {
             change.author = author
-            if let problem = problem(with: change, schema: schema, policy: policy, collections: planning.collections)
+            if let hidden = hiddenRecord(change, context: context) {
+                planning.plan.results.append(hidden)
+                continue
+            }
+            if refusedAccess.contains(change.record) && change.field != Change.accessField {
+                // Accepted without the access change that came with it, the value would reach the whole team.
+                planning.plan.results.append(.init(hlc: change.hlc, status: .rejected, code: "access_refused",
+                                                   reason: "the record's access change in the same push was refused: correct it, then sync again"))
+                continue
+            }
+            if let problem = problem(with: change, schema: schema, policy: policy, collections: planning.collections, groups: context.groups)
                 ?? planning.forgedNode(change) {
                 planning.plan.results.append(problem)
                 continue
@@ -92,8 +109,37 @@ enum PushPlanner {
         return planning
     }
 
+    /// The refusal of a change of a record the pusher may not read: word for word what a record no one
+    /// ever made would get, were it refused (docs/security.md, "Need-to-know"). Checked before
+    /// anything else, so no other answer (a wrong collection, say) tells that the record exists.
+    static func hiddenRecord(_ change: Change, context: PushContext) -> Wire.ChangeResult? {
+        guard let accessClass = context.accessClasses[change.record], !context.reader.mayRead(accessClass) else { return nil }
+        return .init(hlc: change.hlc, status: .rejected, code: unknownRecordCode, reason: unknownRecordReason(change.record))
+    }
+
+    /// The records whose `_access` change in the batch is refused before merging (its other changes are held back with it).
+    private static func refusedAccess(_ changes: [Change], schema: Schema, author: String, policy: PushPolicy, context: PushContext) -> Set<String> {
+        var refused = Set<String>()
+        for var change in changes where change.field == Change.accessField {
+            change.author = author
+            if problem(with: change, schema: schema, policy: policy, collections: context.collections, groups: context.groups) != nil {
+                refused.insert(change.record)
+            }
+        }
+        return refused
+    }
+
+    /// The code of a refused change of a record the server does not show its pusher.
+    static let unknownRecordCode = "unknown_record"
+
+    /// The reason given for it.
+    static func unknownRecordReason(_ record: String) -> String {
+        "record \(record) is not in this project: it may have been restricted to groups you are not in; ask a project admin"
+    }
+
     /// Why a change is refused before merging, as a rejected result; nil when it may be merged.
-    private static func problem(with change: Change, schema: Schema, policy: PushPolicy, collections: [String: String]) -> Wire.ChangeResult? {
+    private static func problem(with change: Change, schema: Schema, policy: PushPolicy, collections: [String: String],
+                                groups: Set<String>) -> Wire.ChangeResult? {
         func reject(_ code: String, _ reason: String) -> Wire.ChangeResult {
             .init(hlc: change.hlc, status: .rejected, code: code, reason: reason)
         }
@@ -108,6 +154,9 @@ enum PushPlanner {
             try schema.validate(change)
         } catch {
             return reject("invalid", error.message)
+        }
+        if change.field == Change.accessField, let unknown = AccessRule.groups(change.value).first(where: { !groups.contains($0) }) {
+            return reject("invalid", "there is no group '\(unknown)' in this project: an admin makes it with 'casebook-server group add \(unknown)'")
         }
         if let collection = collections[change.record], collection != change.collection {
             return reject("invalid", "record \(change.record) belongs to \(collection), not \(change.collection)")

@@ -8,6 +8,9 @@ import Foundation
 package struct Change: Hashable, Sendable, Codable {
     /// The reserved field whose value `true` deletes a record (and `false` restores it).
     package static let deletedField = "_deleted"
+    /// The reserved field that says who may read the record: a list of groups, or empty or unset
+    /// for the whole team (`AccessRule`).
+    package static let accessField = "_access"
 
     /// The collection of the record, e.g. `incidents`.
     package var collection: String

@@ -192,6 +192,29 @@ extension Schema {
             }
             return
         }
+        if change.field == Change.accessField {
+            _ = try requireCollection(change.collection)
+            try Self.validateAccess(change.value)
+            return
+        }
         try validate(change.value, collection: change.collection, field: change.field, refusingBidi: refusingBidi)
+    }
+}
+
+extension Schema {
+    /// Checks an `_access` value: a list of group names (empty: the whole team), or unset.
+    package static func validateAccess(_ value: FieldValue) throws(SchemaError) {
+        switch value {
+        case .unset: return
+        case .list(let groups):
+            guard groups.count <= 16 else {
+                throw SchemaError(message: "\(Change.accessField) names at most 16 groups", field: Change.accessField)
+            }
+            if let bad = groups.first(where: { !AccessRule.isValidGroupName($0) }) {
+                throw SchemaError(message: "'\(bad.prefix(64))' is not a group name: names are \(AccessRule.groupNameRule)", field: Change.accessField)
+            }
+        default:
+            throw SchemaError(message: "\(Change.accessField) takes a list of group names", field: Change.accessField)
+        }
     }
 }

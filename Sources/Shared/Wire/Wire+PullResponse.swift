@@ -8,10 +8,11 @@ import Foundation
 // ignore it, so a later server may leave it out.
 //
 // `custodySeq` (evidence files) is optional both ways: servers before it leave it out, and clients
-// before it skip it like any unknown key. So is `chain` (the log's hash chain, `Wire.PageChain`).
+// before it skip it like any unknown key. So is `chain` (the log's hash chain, `Wire.PageChain`),
+// and so are `removed` and `granted` (need-to-know).
 extension Wire.PullResponse: Codable {
     private enum CodingKeys: String, CodingKey {
-        case changes, conflicts, cursor, more, latest, serverTime, custodySeq, batches, unsignedUpTo, chain
+        case changes, conflicts, cursor, more, latest, serverTime, custodySeq, batches, unsignedUpTo, chain, removed, granted
     }
 
     /// Reads a page; a `conflicts` list, if any, is ignored.
@@ -26,7 +27,9 @@ extension Wire.PullResponse: Codable {
             custodySeq: try container.decodeIfPresent(Int64.self, forKey: .custodySeq),
             batches: try container.decodeIfPresent([SignedBatch].self, forKey: .batches) ?? [],
             unsignedUpTo: try container.decodeIfPresent(Int64.self, forKey: .unsignedUpTo),
-            chain: try container.decodeIfPresent(Wire.PageChain.self, forKey: .chain))
+            chain: try container.decodeIfPresent(Wire.PageChain.self, forKey: .chain),
+            removed: try container.decodeIfPresent([String].self, forKey: .removed),
+            granted: try container.decodeIfPresent([String].self, forKey: .granted))
     }
 
     /// Writes a page with an empty `conflicts` list, for older clients.
@@ -42,5 +45,7 @@ extension Wire.PullResponse: Codable {
         if !batches.isEmpty { try container.encode(batches, forKey: .batches) }
         try container.encodeIfPresent(unsignedUpTo, forKey: .unsignedUpTo)
         try container.encodeIfPresent(chain, forKey: .chain)
+        try container.encodeIfPresent(removed, forKey: .removed)
+        try container.encodeIfPresent(granted, forKey: .granted)
     }
 }

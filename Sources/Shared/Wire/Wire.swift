@@ -126,9 +126,16 @@ package enum Wire {
         package var unsignedUpTo: Int64?
         /// The log's hash chain over `(after, cursor]`; nil from servers before it.
         package var chain: PageChain?
+        /// Records the puller could read at the request's cursor and may not read now: the replica
+        /// removes them, their history, conflicts and files (need-to-know). Absent when none.
+        package var removed: [String]?
+        /// Records the puller could not read at the request's cursor and may read now: the replica
+        /// fetches their whole history (`POST /records`), since the cursor passed it. Absent when none.
+        package var granted: [String]?
 
         package init(changes: [LoggedChange], cursor: Int64, more: Bool, latest: Int64, serverTime: UInt64, custodySeq: Int64? = nil,
-                     batches: [SignedBatch] = [], unsignedUpTo: Int64? = nil, chain: PageChain? = nil) {
+                     batches: [SignedBatch] = [], unsignedUpTo: Int64? = nil, chain: PageChain? = nil,
+                     removed: [String]? = nil, granted: [String]? = nil) {
             self.batches = batches
             self.unsignedUpTo = unsignedUpTo
             self.changes = changes
@@ -138,6 +145,8 @@ package enum Wire {
             self.serverTime = serverTime
             self.custodySeq = custodySeq
             self.chain = chain
+            self.removed = removed
+            self.granted = granted
         }
     }
 

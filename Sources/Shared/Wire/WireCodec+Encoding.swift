@@ -87,6 +87,14 @@ extension WireCodec {
             }
             writer.raw("}")
         }
+        if let removed = response.removed {
+            writer.key("removed")
+            writer.stringArray(removed)
+        }
+        if let granted = response.granted {
+            writer.key("granted")
+            writer.stringArray(granted)
+        }
         writer.raw("}")
         return Data(writer.bytes)
     }

@@ -41,6 +41,7 @@ package enum WireCodec {
         try decode(data, as: Wire.PullResponse.self, fallback: fallback) { reader in
             var changes: [Wire.LoggedChange]?, cursor: Int64?, more: Bool?, latest: Int64?, serverTime: UInt64?, custodySeq: Int64?
             var batches: [SignedBatch] = [], unsignedUpTo: Int64?, chain: Wire.PageChain?
+            var removed: [String]?, granted: [String]?
             try reader.readObject { reader, key in
                 switch key {
                 case "batches": batches = try readBatches(&reader)
@@ -52,13 +53,16 @@ package enum WireCodec {
                 case "serverTime": serverTime = try reader.readUInt64()
                 case "custodySeq": custodySeq = try reader.readInt64()
                 case "chain": chain = try readPageChain(&reader)
+                case "removed": removed = try reader.readStringArray()
+                case "granted": granted = try reader.readStringArray()
                 default: try reader.skipValue()
                 }
             }
             // `conflicts`, always empty now, is skipped like any unknown key (see Wire+PullResponse.swift).
             guard let changes, let cursor, let more, let latest, let serverTime else { throw FastJSONReader.Failure() }
             return Wire.PullResponse(changes: changes, cursor: cursor, more: more, latest: latest, serverTime: serverTime, custodySeq: custodySeq,
-                                     batches: batches, unsignedUpTo: unsignedUpTo, chain: chain)
+                                     batches: batches, unsignedUpTo: unsignedUpTo, chain: chain,
+                                     removed: removed, granted: granted)
         }
     }
 

@@ -168,6 +168,54 @@ enum PostgresMigrations {
             ALTER TABLE change ADD COLUMN digest TEXT;
             ALTER TABLE change ADD COLUMN chain TEXT;
             """),
+        // Need-to-know: groups and their members; every record, head and change carries its record's
+        // access class, indexed so a read filters by class without a scan; the classes in use; the
+        // files each record's history names; the events that change what someone may read.
+        (6, "need-to-know", """
+            CREATE TABLE team_group (
+                project_id BIGINT NOT NULL REFERENCES project(id),
+                name TEXT COLLATE "C" NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (project_id, name)
+            );
+            CREATE TABLE group_member (
+                project_id BIGINT NOT NULL,
+                name TEXT COLLATE "C" NOT NULL,
+                user_id BIGINT NOT NULL REFERENCES account(id),
+                PRIMARY KEY (project_id, name, user_id)
+            );
+            CREATE INDEX group_member_by_user ON group_member(user_id, project_id);
+            ALTER TABLE record ADD COLUMN access TEXT COLLATE "C" NOT NULL DEFAULT '';
+            CREATE INDEX record_by_access ON record(project_id, access) WHERE access <> '';
+            ALTER TABLE change ADD COLUMN access TEXT COLLATE "C" NOT NULL DEFAULT '';
+            CREATE INDEX change_by_access ON change(project_id, access, seq);
+            CREATE INDEX change_by_record ON change(project_id, record);
+            ALTER TABLE head ADD COLUMN access TEXT COLLATE "C" NOT NULL DEFAULT '';
+            CREATE INDEX head_by_access ON head(project_id, access, hlc);
+            CREATE TABLE access_class (
+                project_id BIGINT NOT NULL,
+                class TEXT COLLATE "C" NOT NULL,
+                PRIMARY KEY (project_id, class)
+            );
+            CREATE TABLE file_record (
+                project_id BIGINT NOT NULL,
+                sha256 TEXT COLLATE "C" NOT NULL,
+                record TEXT COLLATE "C" NOT NULL,
+                PRIMARY KEY (project_id, sha256, record)
+            );
+            CREATE TABLE access_event (
+                project_id BIGINT NOT NULL,
+                seq BIGINT NOT NULL,
+                record TEXT COLLATE "C",
+                user_id BIGINT,
+                before TEXT COLLATE "C",
+                after TEXT COLLATE "C",
+                nonce TEXT,
+                digest TEXT,
+                chain TEXT
+            );
+            CREATE INDEX access_event_by_seq ON access_event(project_id, seq);
+            """),
     ]
 
     /// The migration that adds the log's chain; the changes stored before it are chained in Swift.

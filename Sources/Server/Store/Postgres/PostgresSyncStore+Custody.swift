@@ -13,19 +13,22 @@ extension PostgresSyncStore {
         }
     }
 
-    func custody(project: String, after: Int64, limit: Int) async throws -> Wire.CustodyPage {
+    func custody(project: String, after: Int64, limit: Int, reader: ReadAccess) async throws -> Wire.CustodyPage {
         try await transaction(readOnly: true) { db, logger in
             let projectID = try await Self.projectID(db, project, logger)
-            var events: [Wire.CustodyEvent] = []
+            var events: [(Wire.CustodyEvent, String?)] = []
             for try await row in try await db.query("""
-                SELECT seq, id, sha256, event, author, at, record, name, size, replica, received_at FROM custody
-                WHERE project_id = \(projectID) AND seq > \(after) ORDER BY seq LIMIT \(Int64(limit) + 1)
+                SELECT custody.seq, custody.id, custody.sha256, custody.event, custody.author, custody.at, custody.record, custody.name,
+                       custody.size, custody.replica, custody.received_at, record.access FROM custody
+                LEFT JOIN record ON record.project_id = custody.project_id AND record.id = custody.record
+                WHERE custody.project_id = \(projectID) AND custody.seq > \(after) ORDER BY custody.seq LIMIT \(Int64(limit) + 1)
                 """, logger: logger) {
                 events.append(try Self.custodyEvent(row))
             }
             let more = events.count > limit
             let page = Array(events.prefix(limit))
-            return Wire.CustodyPage(events: page, cursor: page.last?.seq ?? after, more: more)
+            // An event of a record the reader may not read is left out; the cursor passes it.
+            return Wire.CustodyPage(events: page.filter { $0.1.map(reader.mayRead) ?? true }.map(\.0), cursor: page.last?.0.seq ?? after, more: more)
         }
     }
 
@@ -58,13 +61,14 @@ extension PostgresSyncStore {
             .decode(Int64.self).collect().first ?? 0
     }
 
-    private static func custodyEvent(_ row: PostgresRow) throws -> Wire.CustodyEvent {
-        let (seq, id, sha256, kind, author, at, record, name, size, replica, receivedAt) = try row.decode(
-            (Int64, String, String, String, String, Int64, String?, String?, Int64?, String?, Int64).self)
+    /// An event, and the access class of its record (nil: it names none, or one the project lacks).
+    private static func custodyEvent(_ row: PostgresRow) throws -> (Wire.CustodyEvent, String?) {
+        let (seq, id, sha256, kind, author, at, record, name, size, replica, receivedAt, access) = try row.decode(
+            (Int64, String, String, String, String, Int64, String?, String?, Int64?, String?, Int64, String?).self)
         guard let event = Wire.CustodyKind(rawValue: kind) else {
             throw StoreDefect(description: "a custody event of kind '\(kind)' is stored, which this version does not know")
         }
-        return Wire.CustodyEvent(id: id, sha256: sha256, event: event, by: author, at: UInt64(max(at, 0)), record: record, name: name,
-                                 size: size, replica: replica, seq: seq, receivedAt: UInt64(max(receivedAt, 0)))
+        return (Wire.CustodyEvent(id: id, sha256: sha256, event: event, by: author, at: UInt64(max(at, 0)), record: record, name: name,
+                                  size: size, replica: replica, seq: seq, receivedAt: UInt64(max(receivedAt, 0))), access)
     }
 }

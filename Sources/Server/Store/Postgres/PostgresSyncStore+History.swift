@@ -5,7 +5,7 @@ import Shared
 
 // Stored versions by HLC: what automatic merges read, for a push and for `/history`.
 extension PostgresSyncStore {
-    func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int) async throws -> Wire.HistoryResponse {
+    func history(project: String, fields: [Wire.HistoryRequest.Field], maxBytes: Int, reader: ReadAccess) async throws -> Wire.HistoryResponse {
         try await transaction(readOnly: true) { db, logger in
             guard let (projectID, schemaText) = try await db.query(
                 "SELECT id, schema FROM project WHERE name = \(project)", logger: logger
@@ -17,8 +17,10 @@ extension PostgresSyncStore {
             var bytes = 0
             for field in fields where bytes < maxBytes {
                 var walk = HistoryWalk(field, schema: schema)
+                // A record the reader may not read has no stored versions, as one that does not exist.
+                let readable = try await Self.mayRead(db, projectID: projectID, record: field.record, reader: reader, logger: logger)
                 while let needs = walk.next() {
-                    walk.loaded(needs, found: try await Self.versions(needs, db, projectID: projectID, logger: logger))
+                    walk.loaded(needs, found: readable ? try await Self.versions(needs, db, projectID: projectID, logger: logger) : [])
                 }
                 bytes += walk.changes.reduce(0) { $0 + PageCutter.estimatedSize($1) }
                 walks.append(walk)

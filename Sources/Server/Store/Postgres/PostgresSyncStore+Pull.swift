@@ -6,30 +6,43 @@ import Shared
 // Pulls and snapshots: each reads its page and `last_seq` in one REPEATABLE READ transaction, so it
 // sees a prefix of the commits. `PageCutter` turns the rows into the page.
 extension PostgresSyncStore {
-    func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?) async throws -> Wire.PullResponse {
+    func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?, reader: ReadAccess) async throws -> Wire.PullResponse {
         try await transaction(readOnly: true) { db, logger in
             let (projectID, latest) = try await Self.project(db, name: project, logger: logger)
             try PageCutter.checkCursor(after: after, latest: latest)
             let fetch = Int64(PageCutter.fetchCount(limit: limit))
-            let query: PostgresQuery = if let skip {
+            // Without a node to skip, nothing is skipped: no HLC has an empty node.
+            let (upTo, node) = (skip?.upTo ?? 0, skip?.node.rawValue ?? "")
+            let allClasses = try await Self.accessClasses(db, projectID: projectID, logger: logger)
+            let query: PostgresQuery = if let classes = reader.visibleClasses(among: allClasses) {
+                // One range of the class index per visible class, merged by seq: the cost follows what the reader may see.
+                """
+                SELECT c.* FROM unnest(\(classes)::text[]) AS k(class) CROSS JOIN LATERAL (
+                    SELECT \(unescaped: Self.changeColumns) FROM change
+                    WHERE project_id = \(projectID) AND access = k.class AND seq > \(after) AND NOT (seq <= \(upTo) AND substr(hlc, 19) = \(node))
+                    ORDER BY seq LIMIT \(fetch)) AS c
+                ORDER BY c.seq LIMIT \(fetch)
+                """
+            } else {
                 // The node is the part of the HLC text after "MMMMMMMMMMMM-CCCC-" (character 19 on).
                 """
                 SELECT \(unescaped: Self.changeColumns) FROM change
-                WHERE project_id = \(projectID) AND seq > \(after) AND NOT (seq <= \(skip.upTo) AND substr(hlc, 19) = \(skip.node.rawValue))
+                WHERE project_id = \(projectID) AND seq > \(after) AND NOT (seq <= \(upTo) AND substr(hlc, 19) = \(node))
                 ORDER BY seq LIMIT \(fetch)
                 """
-            } else {
-                "SELECT \(unescaped: Self.changeColumns) FROM change WHERE project_id = \(projectID) AND seq > \(after) ORDER BY seq LIMIT \(fetch)"
             }
             var page = PageCutter.Reader(limit: limit, maxBytes: maxBytes)
             try await Self.readPage(&page, db.query(query, logger: logger))
             var response = PageCutter.pull(page, after: after, latest: latest)
             response.custodySeq = try await Self.custodySeq(db, logger, projectID: projectID)
             let limit = PageCutter.chainRowLimit(maxBytes: maxBytes)
-            let links = try await Self.chainRows(db, logger, projectID: projectID, after: after, cursor: response.cursor, skip: skip, limit: limit)
+            let links = try await Self.chainRows(db, logger, projectID: projectID, after: after, cursor: response.cursor, skip: skip,
+                                                 hidden: reader.hiddenClasses(among: allClasses), limit: limit)
             // The chain may end the page early: sign what is left.
             response = try PageCutter.chained(response, rows: links, limit: limit, after: after)
             (response.batches, response.unsignedUpTo) = try await Self.signatures(of: response.changes, db, projectID: projectID, logger: logger)
+            let access = try await Self.accessChanges(db, projectID: projectID, after: after, reader: reader, logger: logger)
+            (response.removed, response.granted) = (access.removed.nonEmpty, access.granted.nonEmpty)
             return response
         }
     }
@@ -43,45 +56,42 @@ extension PostgresSyncStore {
         }
     }
 
-    func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int) async throws -> Wire.SnapshotResponse {
+    func snapshot(project: String, after: HLC?, limit: Int, maxBytes: Int, reader: ReadAccess) async throws -> Wire.SnapshotResponse {
         try await transaction(readOnly: true) { db, logger in
             let (projectID, since) = try await Self.project(db, name: project, logger: logger)
             var page = PageCutter.Reader(limit: limit, maxBytes: maxBytes)
-            try await Self.readPage(&page, db.query("""
+            let fetch = Int64(PageCutter.fetchCount(limit: limit))
+            let classes = reader.visibleClasses(among: try await Self.accessClasses(db, projectID: projectID, logger: logger))
+            // Every class when the reader may read them all; the filter is then the index's own order.
+            let query: PostgresQuery = if let classes {
+                """
+                SELECT c.* FROM unnest(\(classes)::text[]) AS k(class) CROSS JOIN LATERAL (
+                    SELECT \(unescaped: Self.changeColumns) FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
+                    WHERE head.project_id = \(projectID) AND head.access = k.class AND head.hlc > \(after?.text ?? "") ORDER BY head.hlc LIMIT \(fetch)) AS c
+                ORDER BY c.hlc LIMIT \(fetch)
+                """
+            } else {
+                """
                 SELECT \(unescaped: Self.changeColumns) FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
-                WHERE head.project_id = \(projectID) AND head.hlc > \(after?.text ?? "") ORDER BY head.hlc LIMIT \(Int64(PageCutter.fetchCount(limit: limit)))
-                """, logger: logger))
+                WHERE head.project_id = \(projectID) AND head.hlc > \(after?.text ?? "") ORDER BY head.hlc LIMIT \(fetch)
+                """
+            }
+            try await Self.readPage(&page, db.query(query, logger: logger))
             var total: Int?
             if after == nil {
-                total = try await db.query("SELECT COUNT(*) FROM head WHERE project_id = \(projectID)", logger: logger)
-                    .decode(Int64.self).collect().first.map(Int.init)
+                let counted: PostgresQuery = if let classes {
+                    "SELECT COUNT(*) FROM head WHERE project_id = \(projectID) AND access = ANY(\(classes)::text[])"
+                } else {
+                    "SELECT COUNT(*) FROM head WHERE project_id = \(projectID)"
+                }
+                total = try await db.query(counted, logger: logger).decode(Int64.self).collect().first.map(Int.init)
             }
             var response = PageCutter.snapshot(page, since: since, total: total)
             (response.batches, response.unsignedUpTo) = try await Self.signatures(of: response.changes, db, projectID: projectID, logger: logger)
-            let links = try await Self.chainRows(db, logger, projectID: projectID, after: since, cursor: since, skip: nil, limit: 2)
+            let links = try await Self.chainRows(db, logger, projectID: projectID, after: since, cursor: since, skip: nil, hidden: [], limit: 2)
             response.chain = try PageCutter.value(at: since, links)
             return response
         }
-    }
-
-    /// The chain rows a page needs (`PageCutter.chain`): the entries at `after` and `cursor`, and
-    /// between them those the page leaves out (the puller's own changes, when it skips them).
-    static func chainRows(_ db: PostgresConnection, _ logger: Logger, projectID: Int64, after: Int64, cursor: Int64,
-                          skip: Wire.OwnChanges?, limit: Int) async throws -> [PageCutter.ChainRow] {
-        let query: PostgresQuery = if let skip {
-            """
-            SELECT seq, digest, chain FROM change WHERE project_id = \(projectID) AND seq >= \(after) AND seq <= \(cursor)
-            AND (seq = \(after) OR seq = \(cursor) OR (seq <= \(skip.upTo) AND substr(hlc, 19) = \(skip.node.rawValue)))
-            ORDER BY seq LIMIT \(Int64(limit))
-            """
-        } else {
-            "SELECT seq, digest, chain FROM change WHERE project_id = \(projectID) AND seq IN (\(after), \(cursor)) ORDER BY seq"
-        }
-        var rows: [PageCutter.ChainRow] = []
-        for try await (seq, digest, chain) in try await db.query(query, logger: logger).decode((Int64, String?, String?).self) {
-            rows.append(PageCutter.ChainRow(seq: seq, digest: digest, chain: chain))
-        }
-        return rows
     }
 
     /// The project's id and last sequence number.

@@ -7,7 +7,8 @@ import Shared
 // fact, plan in memory, and write the plan with one statement per table (arrays unnested
 // server-side): each statement is a network round trip.
 extension PostgresSyncStore {
-    func push(project: String, changes: [Change], author: String, policy: PushPolicy, signatures: PushSignatures) async throws -> [Wire.ChangeResult] {
+    func push(project: String, changes: [Change], author: String, reader: ReadAccess, policy: PushPolicy,
+              signatures: PushSignatures) async throws -> [Wire.ChangeResult] {
         // Pushes to one project run one at a time anyway (the row lock below); queueing them here
         // first keeps all but one off the pool, so they cannot starve this instance's pulls.
         try await transaction(queue: project) { db, logger in
@@ -18,7 +19,8 @@ extension PostgresSyncStore {
                 throw StoreError.notFound("there is no project named '\(project)'")
             }
             let schema = try Schema.fromJSON(Data(schemaText.utf8))
-            let context = try await Self.loadContext(db, projectID: projectID, lastSeq: lastSeq, changes: changes, logger: logger)
+            var context = try await Self.loadContext(db, projectID: projectID, lastSeq: lastSeq, changes: changes, logger: logger)
+            context.reader = reader
             let planning = PushPlanner.start(changes, schema: schema, author: author, policy: policy, context: context)
             var history = FieldHistory()
             var plan = planning.finish(history: history)
@@ -28,7 +30,7 @@ extension PostgresSyncStore {
                 history.loaded(plan.needs, found: found.map(\.change))
                 plan = planning.finish(history: history)
             }
-            try await Self.write(plan, signatures: signatures, db, projectID: projectID, project: project, logger: logger)
+            try await Self.write(plan, context: context, signatures: signatures, db, projectID: projectID, project: project, logger: logger)
             try self.faults.check("push")
             return plan.results
         }
@@ -41,10 +43,15 @@ extension PostgresSyncStore {
         // Only well-formed ids can be stored (the planner refuses the rest), and PostgreSQL would
         // refuse some malformed ones (a NUL byte) with an error instead of finding nothing.
         let records = Array(Set(changes.map(\.record).filter(RecordID.isValid)))
-        for try await (id, collection) in try await db.query(
-            "SELECT id, collection FROM record WHERE project_id = \(projectID) AND id = ANY(\(records)::text[])", logger: logger
-        ).decode((String, String).self) {
+        for try await (id, collection, access) in try await db.query(
+            "SELECT id, collection, access FROM record WHERE project_id = \(projectID) AND id = ANY(\(records)::text[])", logger: logger
+        ).decode((String, String, String).self) {
             context.collections[id] = collection
+            context.accessClasses[id] = access
+        }
+        if changes.contains(where: { $0.field == Change.accessField }) {
+            context.groups = Set(try await db.query("SELECT name FROM team_group WHERE project_id = \(projectID)", logger: logger)
+                .decode(String.self).collect())
         }
         let nodes = Array(Set(changes.map(\.hlc.node.rawValue)))
         for try await (node, author) in try await db.query(
@@ -94,29 +101,32 @@ extension PostgresSyncStore {
     }
 
     /// Writes a plan with one statement per table (arrays unnested server-side, not a statement per row).
-    static func write(_ plan: PushPlan, signatures: PushSignatures = PushSignatures(), _ db: PostgresConnection, projectID: Int64, project: String,
-                      logger: Logger) async throws {
+    static func write(_ plan: PushPlan, context: PushContext, signatures: PushSignatures = PushSignatures(), _ db: PostgresConnection, projectID: Int64,
+                      project: String, logger: Logger) async throws {
         guard let first = plan.inserts.first else { return }
         try await storeBatches(signatures.batches, db, projectID: projectID, logger: logger)
+        let updates = AccessUpdate.updates(plan, stored: context.accessClasses)
+        var classes = context.accessClasses
+        for update in updates { classes[update.record] = update.after }
         // Read after the row lock was taken (a statement of its own, so it sees the last push's commit).
-        let stored = try await db.query("SELECT chain FROM change WHERE project_id = \(projectID) AND seq = \(first.seq - 1)", logger: logger)
-            .decode(String?.self).collect().first ?? nil
+        let stored = try await chainValue(db, logger, projectID: projectID, seq: first.seq - 1)
         let links = ChainLinks(plan.inserts, project: project, after: try ChainLinks.head(stored: stored, lastSeq: first.seq - 1),
                                known: signatures.digests)
-        try await appendToLog(plan.inserts, links: links.links, batchOf: signatures.batchOf, db, projectID: projectID, logger: logger)
-        try await replaceHeads(plan, db, projectID: projectID, logger: logger)
-        try await insertRecords(plan, db, projectID: projectID, logger: logger)
+        try await appendToLog(plan.inserts, links: links.links, batchOf: signatures.batchOf, classes: classes, db, projectID: projectID, logger: logger)
+        try await replaceHeads(plan, classes: classes, db, projectID: projectID, logger: logger)
+        try await insertRecords(plan, classes: classes, db, projectID: projectID, logger: logger)
+        try await writeAccess(updates, plan: plan, db, projectID: projectID, logger: logger)
         try await writeConflicts(plan, db, projectID: projectID, logger: logger)
         try await bindNodes(plan, db, projectID: projectID, logger: logger)
         try await db.query("UPDATE project SET last_seq = \(plan.lastSeq) WHERE id = \(projectID)", logger: logger)
     }
 
     /// Appends the accepted changes to the log, with the parents they supersede.
-    private static func appendToLog(_ inserts: [Wire.LoggedChange], links: [ChainLinks.Link], batchOf: [HLC: String], _ db: PostgresConnection,
-                                    projectID: Int64, logger: Logger) async throws {
+    private static func appendToLog(_ inserts: [Wire.LoggedChange], links: [ChainLinks.Link], batchOf: [HLC: String], classes: [String: String],
+                                    _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
         var seqs: [Int64] = [], hlcs: [String] = [], collections: [String] = [], records: [String] = [], fields: [String] = []
         var values: [String] = [], authors: [String] = [], bases: [String] = [], supersedes: [String] = [], covers: [String] = []
-        var received: [Int64] = [], batches: [String] = []
+        var received: [Int64] = [], batches: [String] = [], access: [String] = [], fileHashes: [String] = [], fileRecords: [String] = []
         var parents: [String] = [], children: [String] = []
         for logged in inserts {
             let change = logged.change, stored = StoredChange(change)
@@ -133,19 +143,34 @@ extension PostgresSyncStore {
             covers.append(stored.covers ?? "")
             received.append(Int64(logged.receivedAt))
             batches.append(batchOf[change.hlc] ?? "")
+            access.append(classes[change.record] ?? AccessRule.team)
+            if case .files(let files) = change.value {
+                for file in files {
+                    fileHashes.append(file.sha256)
+                    fileRecords.append(change.record)
+                }
+            }
             for parent in change.supersedes {
                 parents.append(parent.text)
                 children.append(change.hlc.text)
             }
         }
         try await db.query("""
-            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at, batch, digest, chain)
-            SELECT \(projectID), s, h, c, r, f, v, a, NULLIF(b, ''), NULLIF(sp, ''), NULLIF(cv, ''), ra, NULLIF(bt, ''), dg, ch
+            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at, batch, digest, chain,
+                access)
+            SELECT \(projectID), s, h, c, r, f, v, a, NULLIF(b, ''), NULLIF(sp, ''), NULLIF(cv, ''), ra, NULLIF(bt, ''), dg, ch, ac
             FROM unnest(\(seqs)::bigint[], \(hlcs)::text[], \(collections)::text[], \(records)::text[], \(fields)::text[],
                         \(values)::text[], \(authors)::text[], \(bases)::text[], \(supersedes)::text[], \(covers)::text[],
-                        \(received)::bigint[], \(batches)::text[], \(links.map(\.digest))::text[], \(links.map(\.chain))::text[])
-                 AS t(s, h, c, r, f, v, a, b, sp, cv, ra, bt, dg, ch)
+                        \(received)::bigint[], \(batches)::text[], \(links.map(\.digest))::text[], \(links.map(\.chain))::text[], \(access)::text[])
+                 AS t(s, h, c, r, f, v, a, b, sp, cv, ra, bt, dg, ch, ac)
             """, logger: logger)
+        if !fileHashes.isEmpty {
+            try await db.query("""
+                INSERT INTO file_record (project_id, sha256, record)
+                SELECT \(projectID), s, r FROM unnest(\(fileHashes)::text[], \(fileRecords)::text[]) AS t(s, r)
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
         if !parents.isEmpty {
             try await db.query("""
                 INSERT INTO change_parent (project_id, parent, child)
@@ -156,7 +181,7 @@ extension PostgresSyncStore {
     }
 
     /// Replaces the heads of every field whose heads changed.
-    private static func replaceHeads(_ plan: PushPlan, _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
+    private static func replaceHeads(_ plan: PushPlan, classes: [String: String], _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
         let replaced = Array(plan.replacedHeads)
         if !replaced.isEmpty {
             try await db.query("""
@@ -164,28 +189,32 @@ extension PostgresSyncStore {
                 AND (record, field) IN (SELECT r, f FROM unnest(\(replaced.map(\.record))::text[], \(replaced.map(\.field))::text[]) AS t(r, f))
                 """, logger: logger)
         }
-        var headRecords: [String] = [], headFields: [String] = [], headHLCs: [String] = []
+        var headRecords: [String] = [], headFields: [String] = [], headHLCs: [String] = [], headAccess: [String] = []
         for (key, versions) in plan.heads {
             for version in versions {
                 headRecords.append(key.record)
                 headFields.append(key.field)
                 headHLCs.append(version.hlc.text)
+                headAccess.append(classes[key.record] ?? AccessRule.team)
             }
         }
         if !headRecords.isEmpty {
             try await db.query("""
-                INSERT INTO head (project_id, record, field, hlc)
-                SELECT \(projectID), r, f, h FROM unnest(\(headRecords)::text[], \(headFields)::text[], \(headHLCs)::text[]) AS t(r, f, h)
+                INSERT INTO head (project_id, record, field, hlc, access)
+                SELECT \(projectID), r, f, h, a
+                FROM unnest(\(headRecords)::text[], \(headFields)::text[], \(headHLCs)::text[], \(headAccess)::text[]) AS t(r, f, h, a)
                 """, logger: logger)
         }
     }
 
     /// Inserts the records new to the store.
-    private static func insertRecords(_ plan: PushPlan, _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
+    private static func insertRecords(_ plan: PushPlan, classes: [String: String], _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
         if !plan.newRecords.isEmpty {
+            let ids = Array(plan.newRecords.keys)
             try await db.query("""
-                INSERT INTO record (project_id, id, collection)
-                SELECT \(projectID), i, c FROM unnest(\(Array(plan.newRecords.keys))::text[], \(Array(plan.newRecords.values))::text[]) AS t(i, c)
+                INSERT INTO record (project_id, id, collection, access)
+                SELECT \(projectID), i, c, a
+                FROM unnest(\(ids)::text[], \(ids.map { plan.newRecords[$0] ?? "" })::text[], \(ids.map { classes[$0] ?? AccessRule.team })::text[]) AS t(i, c, a)
                 """, logger: logger)
         }
     }

@@ -198,11 +198,14 @@ final class PostgresSyncStore: SyncStore, Service {
 
     func membership(userID: Int64, project: String) async throws -> Membership? {
         try await statement { db, logger in
-            let role = try await db.query("""
-                SELECT member.role FROM member JOIN project ON project.id = member.project_id
+            // One statement: the role and the user's groups (NULL when in none).
+            let rows = try await db.query("""
+                SELECT member.role, group_member.name FROM member JOIN project ON project.id = member.project_id
+                LEFT JOIN group_member ON group_member.project_id = member.project_id AND group_member.user_id = member.user_id
                 WHERE member.user_id = \(userID) AND project.name = \(project)
-                """, logger: logger).decode(String.self).collect().first
-            return role.flatMap(Role.init(rawValue:)).map { Membership(project: project, role: $0) }
+                """, logger: logger).decode((String, String?).self).collect()
+            guard let first = rows.first, let role = Role(rawValue: first.0) else { return nil }
+            return Membership(project: project, role: role, groups: Set(rows.compactMap(\.1)), userID: userID)
         }
     }
 
