@@ -61,15 +61,18 @@ struct Bench: AsyncParsableCommand {
         guard fileSize >= 1, fileRuns >= 1, attachments >= 1 else { throw ValidationError("--file-size, --file-runs and --attachments must be at least 1") }
     }
 
+    /// The tiny sizes of `--smoke`.
+    private mutating func useSmokeSizes() {
+        records = [200, 1_000]
+        replicas = 5
+        changesPerReplica = 24
+        fileSize = 9
+        fileRuns = 1
+        attachments = 150
+    }
+
     mutating func run() async throws {
-        if smoke {
-            records = [200, 1_000]
-            replicas = 5
-            changesPerReplica = 24
-            fileSize = 9
-            fileRuns = 1
-            attachments = 150
-        }
+        if smoke { useSmokeSizes() }
         let textRows = filesOnly || needToKnowOnly ? [] : TextMergeBench.rows(repeats: smoke ? 3 : 50)
         let falseConflicts = filesOnly || needToKnowOnly ? "" : TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
         if textMergeOnly {

@@ -76,6 +76,12 @@ extension SQLiteSyncStore {
                 context.parentsOfStored.insert(change.hlc)
             }
         }
+        try loadHeads(&context, db, projectID: projectID)
+        return context
+    }
+
+    /// The current versions of every stored record the push touches.
+    private static func loadHeads(_ context: inout PushContext, _ db: Database, projectID: Int64) throws {
         let heads = try db.cachedStatement(sql: """
             SELECT head.field, change.hlc, change.value, change.author, change.covers
             FROM record JOIN head ON head.record_key = record.key
@@ -89,7 +95,6 @@ extension SQLiteSyncStore {
             }
             context.heads[record] = fields
         }
-        return context
     }
 
     /// A JSON array of strings, for `json_each`.

@@ -86,6 +86,12 @@ extension PostgresSyncStore {
         for change in stored where named.contains(FieldParent(record: change.record, field: change.field, parent: change.hlc)) {
             context.parentsOfStored.insert(change.hlc)
         }
+        try await loadHeads(&context, db, projectID: projectID, logger: logger)
+        return context
+    }
+
+    /// The current versions of every stored record the push touches.
+    private static func loadHeads(_ context: inout PushContext, _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
         let storedRecords = Array(context.collections.keys)
         for record in storedRecords { context.heads[record] = [:] }
         for try await (record, field, hlc, value, author, covers) in try await db.query("""
@@ -97,7 +103,6 @@ extension PostgresSyncStore {
                                   author: author, covers: try StorageText.decodeHLCs(covers))
             context.heads[record, default: [:]][field, default: []].append(version)
         }
-        return context
     }
 
     /// Writes a plan with one statement per table (arrays unnested server-side, not a statement per row).
