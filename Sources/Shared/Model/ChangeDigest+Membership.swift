@@ -23,11 +23,7 @@ extension ChangeDigest {
     /// The bytes that are hashed: stable across versions, stores and platforms.
     package static func membershipEncoding(of user: String, group: String, joined: Bool, seq: Int64, nonce: String, project: String) -> [UInt8] {
         var out: [UInt8] = Array("casebook-membership-v1".utf8)
-        for part in [project, joined ? "join" : "leave", group, user, String(seq), nonce] {
-            let count = UInt32(part.utf8.count)
-            out.append(contentsOf: [UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)])
-            out.append(contentsOf: part.utf8)
-        }
+        for part in [project, joined ? "join" : "leave", group, user, String(seq), nonce] { out.appendLengthPrefixed(part) }
         return out
     }
 

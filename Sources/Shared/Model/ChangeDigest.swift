@@ -97,21 +97,11 @@ package struct ChangeDigest: Hashable, Sendable, CustomStringConvertible {
     package static func canonicalEncoding(of change: Change, project: String) -> [UInt8] {
         var out: [UInt8] = Array("casebook-change-v1".utf8)
         out.reserveCapacity(160 + change.record.utf8.count)
-        func append(_ text: String) {
-            let count = UInt32(text.utf8.count)
-            for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: count >> UInt32(shift))) }
-            out.append(contentsOf: text.utf8)
+        for part in [project, change.collection, change.record, change.field, StorageText.encode(change.value), change.hlc.text,
+                     change.base?.text ?? "", change.supersedes.map(\.text).sorted().joined(separator: ","),
+                     change.covers.map(\.text).sorted().joined(separator: ","), change.author] {
+            out.appendLengthPrefixed(part)
         }
-        append(project)
-        append(change.collection)
-        append(change.record)
-        append(change.field)
-        append(StorageText.encode(change.value))
-        append(change.hlc.text)
-        append(change.base?.text ?? "")
-        append(change.supersedes.map(\.text).sorted().joined(separator: ","))
-        append(change.covers.map(\.text).sorted().joined(separator: ","))
-        append(change.author)
         return out
     }
 }

@@ -37,11 +37,7 @@ package struct SignedBatch: Hashable, Sendable {
     package static func message(project: String, node: NodeID, digests: [ChangeDigest]) -> [UInt8] {
         var out: [UInt8] = Array("casebook-batch-v1".utf8)
         out.reserveCapacity(64 + 32 * digests.count)
-        for text in [project, node.rawValue] {
-            let count = UInt32(text.utf8.count)
-            out.append(contentsOf: [UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)])
-            out.append(contentsOf: text.utf8)
-        }
+        for text in [project, node.rawValue] { out.appendLengthPrefixed(text) }
         for digest in digests { digest.append(to: &out) }
         return out
     }
