@@ -11,6 +11,8 @@ final class HostileServer: SyncTransport, @unchecked Sendable {
     private let snapshotPage: @Sendable (HLC?) -> Wire.SnapshotResponse
     private(set) var pagesServed = 0
     var maxPages = 20
+    /// The schema `GET .../schema` answers (nil: the replica's own, as the transport has none).
+    var schema: Schema?
 
     static let now: UInt64 = 1_764_460_800_000
 
@@ -42,4 +44,6 @@ final class HostileServer: SyncTransport, @unchecked Sendable {
         try serve()
         return snapshotPage(after)
     }
+
+    func currentSchema() async throws -> Schema? { schema }
 }

@@ -18,6 +18,8 @@ import Testing
 
         func createProject(name: String, schema: Schema, now: UInt64) async throws { throw error }
         func schema(project: String) async throws -> Schema? { throw error }
+        func replaceSchema(project: String, with schema: Schema, dryRun: Bool) async throws -> SchemaReplacement { throw error }
+        func projectSummaries(name: String?) async throws -> [ProjectSummary] { throw error }
         func addUser(name: String, project: String, role: Role, tokenHash: Data, now: UInt64) async throws { throw error }
         func revokeUser(name: String, now: UInt64) async throws { throw error }
         func authenticate(tokenHash: Data) async throws -> AuthenticatedUser? { throw error }

@@ -26,7 +26,7 @@ struct Casebook: AsyncParsableCommand {
             Conflicts.self, Resolve.self, Log.self, Diff.self, Import.self, Export.self, Report.self,
             Attach.self, Files.self, Fetch.self, Extract.self, Custody.self,
             Unlock.self, Lock.self, ChangePassphrase.self, Wipe.self, Encrypt.self, Verify.self, Pin.self,
-            AgentServe.self,
+            SchemaCommand.self, AgentServe.self,
         ])
 
     /// Runs the command: a domain error is one `error: ...` line and its exit code; a wrong

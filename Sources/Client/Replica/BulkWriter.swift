@@ -28,7 +28,7 @@ struct BulkWriter {
     mutating func add(collection: String, values: [String: FieldValue], id chosen: String? = nil, access: [String] = [],
                       editor: inout LocalEditor) throws -> String {
         let schema = editor.schema
-        try schema.validateNewRecord(collection: collection, fields: values)
+        try schema.validateNewRecord(collection: collection, fields: values, refusingDeprecated: true)
         try LocalEditor.checkReferences(values, collection: collection, schema: schema) { id in try visibleCollection(id) }
         let id = chosen ?? editor.newRecordID()
         var entries: [OutboxEntry] = []

@@ -53,7 +53,7 @@ struct LocalEditor {
     /// Creates a record with `values` (validated as a whole) and returns its id.
     /// With `access` (groups), the record is restricted to them from its first change on.
     mutating func add(collection: String, values: [String: FieldValue], id chosen: String? = nil, access: [String] = []) throws -> String {
-        try schema.validateNewRecord(collection: collection, fields: values)
+        try schema.validateNewRecord(collection: collection, fields: values, refusingDeprecated: true)
         try checkReferences(values, collection: collection)
         let id = chosen ?? newRecordID()
         if !access.isEmpty {
@@ -103,7 +103,7 @@ struct LocalEditor {
         guard record.visible else {
             throw ClientError("record \(record.id) was deleted: it cannot be edited (see 'casebook conflicts' if someone edited it meanwhile)")
         }
-        for (field, value) in values { try schema.validate(value, collection: record.collection, field: field) }
+        for (field, value) in values { try schema.validate(value, collection: record.collection, field: field, refusingDeprecated: true) }
         try checkReferences(values, collection: record.collection)
         let rules = FieldRules(schema, collection: record.collection)
         for (field, value) in try withGroups(values, record: record, rules: rules) {

@@ -44,6 +44,9 @@ enum Setting: String, CaseIterable {
     case signingKey = "signing_key"
     /// Set once the server registered this replica's public key.
     case deviceRegistered = "device_registered"
+    /// The schema version the oldest pending changes were made with, while the replica has pending
+    /// changes made with a schema older than its own (`Replica.adoptSchema`).
+    case outboxSchemaVersion = "outbox_schema_version"
     /// This replica's X25519 private key (base64): bundles and the project key are wrapped for its public half.
     case agreementKey = "agreement_key"
     /// Set once the server holds this replica's agreement key.

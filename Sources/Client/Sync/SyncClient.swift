@@ -21,9 +21,21 @@ protocol SyncTransport: Sendable {
     func history(_ fields: [Wire.HistoryRequest.Field]) async throws -> Wire.HistoryResponse
     /// The whole history of records a pull page named as granted (`POST /records`).
     func records(_ ids: [String]) async throws -> Wire.RecordsResponse
+    /// A push that says the oldest schema version its changes were made with.
+    func push(_ changes: [Change], batches: [SignedBatch], schemaVersion: Int) async throws -> Wire.PushResponse
+    /// The project's schema now; nil from a transport without schema versions.
+    func currentSchema() async throws -> Schema?
 }
 
 extension SyncTransport {
+    /// A server without schema versions takes the push as it is.
+    func push(_ changes: [Change], batches: [SignedBatch], schemaVersion: Int) async throws -> Wire.PushResponse {
+        try await push(changes, batches: batches)
+    }
+
+    /// A server without schema versions has none to give.
+    func currentSchema() async throws -> Schema? { nil }
+
     /// A server without history to give: every field answered with nothing.
     func history(_ fields: [Wire.HistoryRequest.Field]) async throws -> Wire.HistoryResponse {
         Wire.HistoryResponse(changes: [], answered: fields.count, serverTime: 0)
@@ -102,6 +114,16 @@ final class SyncClient: SyncTransport {
         try await send(.POST, "push", body: WireCodec.encode(Wire.PushRequest(changes: changes, batches: batches))) {
             try WireCodec.decodePushResponse($0)
         }
+    }
+
+    func push(_ changes: [Change], batches: [SignedBatch], schemaVersion: Int) async throws -> Wire.PushResponse {
+        try await send(.POST, "push", body: WireCodec.encode(Wire.PushRequest(changes: changes, batches: batches, schemaVersion: schemaVersion))) {
+            try WireCodec.decodePushResponse($0)
+        }
+    }
+
+    func currentSchema() async throws -> Schema? {
+        try await schema().schema
     }
 
     func devices() async throws -> [Wire.Device]? {

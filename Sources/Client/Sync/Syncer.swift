@@ -52,7 +52,9 @@ struct Syncer {
         let clock = ContinuousClock()
         var start = clock.now
         var (signer, signatures) = try await prepareSignatures()
-        report.pulled += try await snapshotIfNeeded(&state, &signatures)
+        // The schema may move to a newer version during the pull: what follows it uses that one.
+        var schema = settings.schema
+        report.pulled += try await snapshotIfNeeded(&state, &signatures, &schema)
         report.snapshotSeconds = (clock.now - start).seconds
         start = clock.now
         do {
@@ -63,8 +65,8 @@ struct Syncer {
         }
         report.pushSeconds = (clock.now - start).seconds
         start = clock.now
-        report.pulled += try await pullLog(&state, &signatures, custodySeq: &report.custodySeq, removal: &report.removal)
-        try await fetchHistory(&signatures)
+        report.pulled += try await pullLog(&state, &signatures, &schema, custodySeq: &report.custodySeq, removal: &report.removal)
+        try await fetchHistory(&signatures, schema: schema)
         report.pullSeconds = (clock.now - start).seconds
         (report.conflicts, report.rejected) = try await replica.syncSummary()
         return report
@@ -73,7 +75,7 @@ struct Syncer {
     // MARK: Pull
 
     /// The first sync's snapshot: current versions only, resumable page by page.
-    private func snapshotIfNeeded(_ state: inout SyncState, _ signatures: inout PageSignatures?) async throws -> Int {
+    private func snapshotIfNeeded(_ state: inout SyncState, _ signatures: inout PageSignatures?, _ schema: inout Schema) async throws -> Int {
         guard state.snapshot != .done else { return 0 }
         var received = 0
         var total: Int?
@@ -85,7 +87,8 @@ struct Syncer {
         while true {
             let page = try await pending.value
             try PageCheck.snapshot(page, after: state.snapshotResumesAfter, from: server)
-            try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: settings.schema, from: server)
+            schema = try await self.schema(forVersion: page.schemaVersion, current: schema)
+            try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: schema, from: server)
             try await verify(page.changes, batches: page.batches, unsignedUpTo: page.unsignedUpTo, &signatures)
             // The next page travels while this one is applied.
             let next = page.next.map { fetch(after: $0) }
@@ -94,7 +97,7 @@ struct Syncer {
             var after = state
             after.received(page)
             do {
-                _ = try await replica.applyPulled(page.changes, serverTime: page.serverTime, state: after, schema: settings.schema, batches: page.batches)
+                _ = try await replica.applyPulled(page.changes, serverTime: page.serverTime, state: after, schema: schema, batches: page.batches)
             } catch {
                 next?.cancel()
                 throw error
@@ -108,7 +111,7 @@ struct Syncer {
     }
 
     /// The log after the cursor, page by page.
-    private func pullLog(_ state: inout SyncState, _ signatures: inout PageSignatures?, custodySeq: inout Int64?,
+    private func pullLog(_ state: inout SyncState, _ signatures: inout PageSignatures?, _ schema: inout Schema, custodySeq: inout Int64?,
                          removal: inout Replica.Removal) async throws -> Int {
         // Records granted since the cursor are named on every page until the cursor passes the grant: fetched once.
         var fetched = Set<String>()
@@ -124,19 +127,20 @@ struct Syncer {
         while true {
             let page = try await pending.value
             try PageCheck.log(page, after: state.cursor, from: server)
+            schema = try await self.schema(forVersion: page.schemaVersion, current: schema)
             // Each change's digest once, for both the chain and the signatures.
             let digests = page.changes.map { ChangeDigest(of: $0.change, project: settings.project) }
             let chain = try PageCheck.chain(page, digests: digests, after: state.cursor, head: state.chain, project: settings.project, from: server)
-            try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: settings.schema, from: server)
+            try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: schema, from: server)
             try await verify(page.changes, digests: digests, batches: page.batches, unsignedUpTo: page.unsignedUpTo, &signatures)
             // The next page travels while this one is applied: client and server work at the same time.
             let next = page.more ? fetch(after: page.cursor) : nil
             var after = state
             after.received(page, chain: chain, now: WallClock.millis())
             do {
-                let granted = try await grantedHistory(page.granted ?? [], fetched: &fetched, &signatures)
+                let granted = try await grantedHistory(page.granted ?? [], fetched: &fetched, &signatures, schema: schema)
                 let applied = try await replica.applyPulled(page.changes, removing: page.removed ?? [], granted: granted.changes, serverTime: page.serverTime,
-                                                            state: after, schema: settings.schema, batches: page.batches + granted.batches)
+                                                            state: after, schema: schema, batches: page.batches + granted.batches)
                 received += applied.applied
                 removal.records += applied.removal.records
                 removal.dropped += applied.removal.dropped
@@ -156,13 +160,13 @@ struct Syncer {
 
     /// The whole history of records granted since the cursor and not fetched yet in this sync, with
     /// the batches that sign it, checked like a page.
-    private func grantedHistory(_ granted: [String], fetched: inout Set<String>,
-                                _ signatures: inout PageSignatures?) async throws -> (changes: [Wire.LoggedChange], batches: [SignedBatch]) {
+    private func grantedHistory(_ granted: [String], fetched: inout Set<String>, _ signatures: inout PageSignatures?,
+                                schema: Schema) async throws -> (changes: [Wire.LoggedChange], batches: [SignedBatch]) {
         let asked = granted.filter { fetched.insert($0).inserted }
         var changes: [Wire.LoggedChange] = [], batches: [SignedBatch] = []
         for start in stride(from: 0, to: asked.count, by: Wire.RecordsRequest.maxRecords) {
             let answer = try await client.records(Array(asked[start..<min(start + Wire.RecordsRequest.maxRecords, asked.count)]))
-            try PageCheck.changes(answer.changes, serverTime: try PageCheck.serverTime(answer.serverTime, from: server), schema: settings.schema, from: server)
+            try PageCheck.changes(answer.changes, serverTime: try PageCheck.serverTime(answer.serverTime, from: server), schema: schema, from: server)
             try await verify(answer.changes, batches: answer.batches, unsignedUpTo: answer.unsignedUpTo, &signatures)
             changes += answer.changes
             batches += answer.batches
@@ -173,8 +177,8 @@ struct Syncer {
     /// The versions automatic merges need and this replica lacks (it joined from a snapshot, which
     /// carries only the current versions): until it has them, such a field shows as a conflict.
     /// A server from before `/history` answers 404: the fields stay as they are.
-    private func fetchHistory(_ signatures: inout PageSignatures?) async throws {
-        var fields = try await replica.incompleteMerges(schema: settings.schema)
+    private func fetchHistory(_ signatures: inout PageSignatures?, schema: Schema) async throws {
+        var fields = try await replica.incompleteMerges(schema: schema)
         while !fields.isEmpty {
             let asked = Array(fields.prefix(Wire.HistoryRequest.maxFields))
             let answer: Wire.HistoryResponse
@@ -184,9 +188,9 @@ struct Syncer {
                 return
             }
             if !answer.changes.isEmpty {
-                try PageCheck.changes(answer.changes, serverTime: try PageCheck.serverTime(answer.serverTime, from: server), schema: settings.schema, from: server)
+                try PageCheck.changes(answer.changes, serverTime: try PageCheck.serverTime(answer.serverTime, from: server), schema: schema, from: server)
                 try await verify(answer.changes, batches: answer.batches, unsignedUpTo: answer.unsignedUpTo, &signatures)
-                try await replica.applyHistory(answer.changes, schema: settings.schema, batches: answer.batches)
+                try await replica.applyHistory(answer.changes, schema: schema, batches: answer.batches)
             }
             fields.removeFirst(max(1, min(answer.answered, asked.count)))
         }
@@ -201,6 +205,7 @@ struct Syncer {
         var flights: [PushFlight] = []
         var pushed = 0
         let client = self.client, author = settings.user
+        let schemaVersion = try await replica.pushSchemaVersion(current: settings.schema)
         var action = machine.start()
         do {
             while true {
@@ -212,7 +217,9 @@ struct Syncer {
                         // Signed as it leaves: re-stamping rewrites an entry, so it is signed as sent.
                         let batches = try signer.map { [try $0.sign(changes)] } ?? []
                         try await replica.storeBatches(batches)
-                        flights.append(PushFlight(entries: entries, response: Task { try await client.push(changes, batches: batches) }))
+                        flights.append(PushFlight(entries: entries, response: Task {
+                            try await client.push(changes, batches: batches, schemaVersion: schemaVersion)
+                        }))
                     }
                     action = machine.sent(upTo: entries.last?.hlc)
                 case .record:

@@ -62,7 +62,7 @@ struct SyncController: Sendable {
             context.logger.warning("push refused: bad signature", metadata: ["project": "\(project)", "user": "\(user.name)"])
             throw refusal.revoked ? APIError.forbidden(refusal.message) : APIError.unprocessable(refusal.message, code: "bad_signature")
         }
-        let policy = PushPolicy(now: settings.clock(), maxDriftMillis: settings.maxDriftMillis)
+        let policy = PushPolicy(now: settings.clock(), maxDriftMillis: settings.maxDriftMillis, schemaVersion: batch.schemaVersion)
         let results = try await store.push(project: project, changes: batch.changes, author: user.name, reader: membership.access, policy: policy,
                                            signatures: signatures)
         context.logger.info("push", metadata: [

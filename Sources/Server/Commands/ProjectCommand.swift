@@ -5,7 +5,8 @@ import Shared
 extension CasebookServer {
     struct ProjectCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "project", abstract: "Manage projects.", subcommands: [Create.self, Quota.self])
+            commandName: "project", abstract: "Manage projects.",
+            subcommands: [Create.self, SchemaVersion.self, List.self, Show.self, Quota.self])
 
         struct Create: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Create a project with a schema.")

@@ -5,7 +5,7 @@ import Shared
 extension CasebookServer {
     struct UserCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "user", abstract: "Manage users and their tokens.", subcommands: [Add.self, Revoke.self, Remove.self])
+            commandName: "user", abstract: "Manage users and their tokens.", subcommands: [Add.self, List.self, Revoke.self, Remove.self])
 
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
@@ -104,7 +104,27 @@ extension CasebookServer {
                 print("removed \(name) from \(project): they can no longer pull or push it")
             }
         }
-    }
+    
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List a project's members and their roles.")
+
+            @Option(help: "The project.")
+            var project: String
+
+            @Flag(help: "Print {\"users\": [...]} instead of text.")
+            var json = false
+
+            @OptionGroup var store: StoreOptions
+
+            func run() async throws {
+                let project = project
+                let members = try await store.withStore { try await $0.projectSummaries(name: project) }.first?.members ?? []
+                if json { return print(try ProjectCommand.Show.json(["users": members])) }
+                if members.isEmpty { print("\(project) has no members yet: add one with 'casebook-server user add NAME --project \(project)'") }
+                for member in members { print("\(member.name)  \(member.role)" + (member.revoked ? "  revoked" : "")) }
+            }
+        }
+}
 }
 
 extension Role: ExpressibleByArgument {}

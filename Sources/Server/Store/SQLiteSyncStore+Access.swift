@@ -81,16 +81,21 @@ extension SQLiteSyncStore {
     func groups(project: String) async throws -> [GroupInfo] {
         try await read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
-            var members: [String: [String]] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT group_member.name, user.name FROM group_member JOIN user ON user.id = group_member.user_id
-                WHERE group_member.project_id = ? ORDER BY user.name
-                """, arguments: [projectID]) {
-                members[row[0], default: []].append(row[1])
-            }
-            return try String.fetchAll(db, sql: "SELECT name FROM team_group WHERE project_id = ? ORDER BY name", arguments: [projectID])
-                .map { GroupInfo(name: $0, members: members[$0] ?? []) }
+            return try Self.groupInfos(db, projectID: projectID)
         }
+    }
+
+    /// The project's groups with their members, by name.
+    static func groupInfos(_ db: Database, projectID: Int64) throws -> [GroupInfo] {
+        var members: [String: [String]] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT group_member.name, user.name FROM group_member JOIN user ON user.id = group_member.user_id
+            WHERE group_member.project_id = ? ORDER BY user.name
+            """, arguments: [projectID]) {
+            members[row[0], default: []].append(row[1])
+        }
+        return try String.fetchAll(db, sql: "SELECT name FROM team_group WHERE project_id = ? ORDER BY name", arguments: [projectID])
+            .map { GroupInfo(name: $0, members: members[$0] ?? []) }
     }
 }
 

@@ -31,6 +31,7 @@ extension SQLiteSyncStore {
             }
             var response = PageCutter.pull(page, after: after, latest: latest)
             response.custodySeq = try Self.custodySeq(db, projectID: projectID)
+            response.schemaVersion = try Self.schemaVersion(db, projectID: projectID)
             let limit = PageCutter.chainRowLimit(maxBytes: maxBytes)
             let links = try Self.chainRows(db, projectID: projectID, after: after, cursor: response.cursor, skip: skip,
                                            hidden: reader.hiddenClasses(among: allClasses), limit: limit)
@@ -77,6 +78,7 @@ extension SQLiteSyncStore {
             (response.batches, response.unsignedUpTo) = try Self.signatures(of: response.changes, db, projectID: projectID)
             response.chain = try PageCutter.value(at: since, Self.chainRows(db, projectID: projectID, after: since, cursor: since, skip: nil, hidden: [],
                                                                                 limit: 2))
+            response.schemaVersion = try Self.schemaVersion(db, projectID: projectID)
             return response
         }
     }

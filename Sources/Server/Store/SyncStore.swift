@@ -16,6 +16,11 @@ protocol SyncStore: Sendable {
     func createProject(name: String, schema: Schema, now: UInt64) async throws
     /// The project's schema, or nil when there is no such project.
     func schema(project: String) async throws -> Schema?
+    /// Replaces the project's schema with a new version when `SchemaEvolution` and the stored
+    /// records allow it, in one transaction (with `dryRun`, only says what it would do).
+    func replaceSchema(project: String, with schema: Schema, dryRun: Bool) async throws -> SchemaReplacement
+    /// Every project (or only `name`'s: `.notFound` when there is none), for `project list/show`.
+    func projectSummaries(name: String?) async throws -> [ProjectSummary]
     /// Adds a user (or a membership of an existing user) with a new token; only the token's hash is stored.
     /// A revoked user's name is added again as that user with only this membership (their old tokens stay dead).
     func addUser(name: String, project: String, role: Role, tokenHash: Data, now: UInt64) async throws

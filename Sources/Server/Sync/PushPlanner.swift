@@ -151,7 +151,9 @@ enum PushPlanner {
             return reject("too_many_versions", problem + ": resolve the record's conflicts first, then edit or delete it again")
         }
         do {
-            try schema.validate(change)
+            // Retired fields and terms are refused only to changes made with the current version:
+            // one made offline with an older version was valid then.
+            try schema.validate(change, refusingDeprecated: (policy.schemaVersion ?? 0) >= schema.version)
         } catch {
             return reject("invalid", error.message)
         }

@@ -7,4 +7,6 @@ struct PushPolicy: Sendable {
     var now: UInt64
     /// How far ahead of `now` a change's timestamp may be.
     var maxDriftMillis: UInt64
+    /// The oldest schema version the pushed changes were made with (nil: unknown, an older replica).
+    var schemaVersion: Int? = nil
 }

@@ -84,11 +84,19 @@ extension Schema {
     /// `refusingBidi`: short texts refuse reordering characters (what a push and a local edit
     /// get); a pulled change was accepted by the server, perhaps before that rule existed, so the
     /// client only shows them visibly.
-    package func validate(_ value: FieldValue, collection: String, field: String, refusingBidi: Bool = true) throws(SchemaError) {
+    ///
+    /// With `refusingDeprecated`, a deprecated field or term is refused: for a change made with the
+    /// current schema. One made offline with an older version was valid then, and a deprecated field
+    /// or term is not invalid now, only retired (docs/protocol.md, "Schema versions").
+    package func validate(_ value: FieldValue, collection: String, field: String, refusingBidi: Bool = true,
+                          refusingDeprecated: Bool = false) throws(SchemaError) {
         let collectionSchema = try requireCollection(collection)
         let fieldSchema = try requireField(field, in: collectionSchema)
         // The message is only built on failure: this runs for every pushed change.
         func fail(_ message: String) -> SchemaError { SchemaError(message: "field '\(field)' of \(collection) \(message)", field: field) }
+        if refusingDeprecated && fieldSchema.deprecated {
+            throw fail("is retired (schema version \(version)): it keeps its values but takes no new ones")
+        }
         func checkText(_ s: String, limit: Int, multiline: Bool) throws(SchemaError) {
             if let problem = Self.textProblem(s, limit: limit, multiline: multiline) { throw fail(problem) }
             if !multiline, refusingBidi, let problem = Self.bidiProblem(s) { throw fail(problem) }
@@ -97,12 +105,7 @@ extension Schema {
             guard items.count <= Limits.listItems else { throw fail("has more than \(Limits.listItems) items") }
             for item in items { try checkText(item, limit: Limits.itemLength, multiline: false) }
         }
-        func checkTerm(_ term: String) throws(SchemaError) {
-            guard let vocabularyName = fieldSchema.vocabulary, let vocabulary = vocabulary(vocabularyName) else { return }
-            guard vocabulary.contains(term) else {
-                throw fail("takes one of \(vocabulary.terms.map(\.id).joined(separator: ", ")), not '\(term.prefix(60))'")
-            }
-        }
+        func checkTerm(_ term: String) throws(SchemaError) { if let problem = termProblem(term, field: fieldSchema, refusingDeprecated: refusingDeprecated) { throw fail(problem) } }
         func checkID(_ id: String) throws(SchemaError) {
             guard RecordID.isValid(id) else {
                 throw fail("takes the full id of a record in \(fieldSchema.collection ?? "another collection") (32 characters 0-9a-f), not '\(id.prefix(40))'")
@@ -145,6 +148,20 @@ extension Schema {
         }
     }
 
+    /// Why `term` is not a value of `field`'s vocabulary (or, with `refusingDeprecated`, a retired one), nil when it is.
+    private func termProblem(_ term: String, field: FieldSchema, refusingDeprecated: Bool) -> String? {
+        guard let vocabularyName = field.vocabulary, let vocabulary = vocabulary(vocabularyName) else { return nil }
+        // Only on failure: this runs for every pushed term.
+        func current() -> String { vocabulary.terms.filter { !$0.deprecated }.map(\.id).joined(separator: ", ") }
+        guard let found = vocabulary.terms.first(where: { $0.id == term }) else {
+            return "takes one of \(current()), not '\(term.prefix(60))'"
+        }
+        if refusingDeprecated && found.deprecated {
+            return "no longer takes '\(term)' (retired, schema version \(version)): use one of \(current())"
+        }
+        return nil
+    }
+
     /// Whether `s` is empty once `.whitespacesAndNewlines` are trimmed: all its scalars are Unicode `White_Space`
     /// (categories Zs, Zl and Zp, tab, U+000A-000D, U+0085) or U+200B, which Foundation's set still counts as a
     /// space. Without Foundation, which bridged each long text through `NSString` (a tenth of an import's time).
@@ -169,11 +186,12 @@ extension Schema {
         return "contains the control character U+\(String(badScalar.value, radix: 16, uppercase: true)): remove it"
     }
 
-    /// Checks a new record: every value valid and every required field set.
-    package func validateNewRecord(collection: String, fields: [String: FieldValue]) throws(SchemaError) {
+    /// Checks a new record: every value valid and every required field set (and, with
+    /// `refusingDeprecated`, no retired field or term: for edits made now, with this schema).
+    package func validateNewRecord(collection: String, fields: [String: FieldValue], refusingDeprecated: Bool = false) throws(SchemaError) {
         let collectionSchema = try requireCollection(collection)
         for (field, value) in fields.sorted(by: { $0.key < $1.key }) {
-            try validate(value, collection: collection, field: field)
+            try validate(value, collection: collection, field: field, refusingDeprecated: refusingDeprecated)
         }
         let missing = collectionSchema.fields.filter { $0.required && (fields[$0.name] ?? .unset) == .unset }.map(\.name)
         if !missing.isEmpty {
@@ -184,7 +202,7 @@ extension Schema {
     }
 
     /// Checks one change as a server or client would before storing it.
-    package func validate(_ change: Change, refusingBidi: Bool = true) throws(SchemaError) {
+    package func validate(_ change: Change, refusingBidi: Bool = true, refusingDeprecated: Bool = false) throws(SchemaError) {
         if change.isDeletionMarker {
             _ = try requireCollection(change.collection)
             guard change.value.isBool else {
@@ -197,7 +215,8 @@ extension Schema {
             try Self.validateAccess(change.value)
             return
         }
-        try validate(change.value, collection: change.collection, field: change.field, refusingBidi: refusingBidi)
+        try validate(change.value, collection: change.collection, field: change.field, refusingBidi: refusingBidi,
+                     refusingDeprecated: refusingDeprecated)
     }
 }
 

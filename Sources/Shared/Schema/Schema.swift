@@ -33,14 +33,18 @@ package struct Vocabulary: Codable, Sendable, Hashable {
         /// Other words for it that an import accepts (`Accepted` for `supported`, a UN theme, a Russian label),
         /// compared by `Schema.foldedKey`; empty when the schema gives none.
         package var aliases: [String]
+        /// Retired by a later schema version: kept for the values that use it, refused for new
+        /// ones, left out of prompts.
+        package var deprecated: Bool
 
-        private enum CodingKeys: String, CodingKey { case id, label, aliases }
+        private enum CodingKeys: String, CodingKey { case id, label, aliases, deprecated }
 
         /// A term; `aliases` default to none.
-        package init(id: String, label: String, aliases: [String] = []) {
+        package init(id: String, label: String, aliases: [String] = [], deprecated: Bool = false) {
             self.id = id
             self.label = label
             self.aliases = aliases
+            self.deprecated = deprecated
         }
 
         package init(from decoder: Decoder) throws {
@@ -49,6 +53,7 @@ package struct Vocabulary: Codable, Sendable, Hashable {
             label = try c.decode(String.self, forKey: .label)
             // Schemas stored before terms had aliases have no key.
             aliases = try c.decodeIfPresent([String].self, forKey: .aliases) ?? []
+            deprecated = try c.decodeIfPresent(Bool.self, forKey: .deprecated) ?? false
         }
 
         package func encode(to encoder: Encoder) throws {
@@ -57,6 +62,7 @@ package struct Vocabulary: Codable, Sendable, Hashable {
             try c.encode(label, forKey: .label)
             // No key when there are none, so a schema without term aliases encodes as it did before they existed.
             if !aliases.isEmpty { try c.encode(aliases, forKey: .aliases) }
+            if deprecated { try c.encode(true, forKey: .deprecated) }
         }
     }
 
@@ -84,12 +90,15 @@ package struct FieldSchema: Codable, Sendable, Hashable {
     package var description: String?
     /// Other names a CSV column may give the field, compared by `Schema.matchingKey`; empty when the schema gives none.
     package var aliases: [String]
+    /// Retired by a later schema version (a field is never removed): its values stay in records and
+    /// history, it takes no new ones, and `add` and `edit` no longer offer it.
+    package var deprecated: Bool
 
-    private enum CodingKeys: String, CodingKey { case name, type, required, vocabulary, collection, description, aliases }
+    private enum CodingKeys: String, CodingKey { case name, type, required, vocabulary, collection, description, aliases, deprecated }
 
-    /// A field; optional parts default to nil, `required` to false and `aliases` to none.
+    /// A field; optional parts default to nil, `required` and `deprecated` to false and `aliases` to none.
     package init(name: String, type: FieldType, required: Bool = false, vocabulary: String? = nil,
-                 collection: String? = nil, description: String? = nil, aliases: [String] = []) {
+                 collection: String? = nil, description: String? = nil, aliases: [String] = [], deprecated: Bool = false) {
         self.name = name
         self.type = type
         self.required = required
@@ -97,6 +106,7 @@ package struct FieldSchema: Codable, Sendable, Hashable {
         self.collection = collection
         self.description = description
         self.aliases = aliases
+        self.deprecated = deprecated
     }
 
     package init(from decoder: Decoder) throws {
@@ -109,6 +119,7 @@ package struct FieldSchema: Codable, Sendable, Hashable {
         description = try c.decodeIfPresent(String.self, forKey: .description)
         // Schemas stored before fields had aliases have no key.
         aliases = try c.decodeIfPresent([String].self, forKey: .aliases) ?? []
+        deprecated = try c.decodeIfPresent(Bool.self, forKey: .deprecated) ?? false
     }
 
     package func encode(to encoder: Encoder) throws {
@@ -121,6 +132,7 @@ package struct FieldSchema: Codable, Sendable, Hashable {
         try c.encodeIfPresent(description, forKey: .description)
         // No key when there are none, so a schema without aliases encodes as it did before they existed.
         if !aliases.isEmpty { try c.encode(aliases, forKey: .aliases) }
+        if deprecated { try c.encode(true, forKey: .deprecated) }
     }
 }
 
@@ -172,7 +184,8 @@ package struct CollectionSchema: Codable, Sendable, Hashable {
 package struct Schema: Codable, Sendable, Hashable {
     /// The schema's name, e.g. `upr`.
     package var name: String
-    /// Its version; a project keeps the schema it was created with.
+    /// Its version: a project starts with the schema it was created with, and `casebook-server
+    /// project schema` replaces it with a higher version that keeps its data valid (`SchemaEvolution`).
     package var version: Int
     package var collections: [CollectionSchema]
     package var vocabularies: [Vocabulary]

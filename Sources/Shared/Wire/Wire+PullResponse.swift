@@ -9,10 +9,10 @@ import Foundation
 //
 // `custodySeq` (evidence files) is optional both ways: servers before it leave it out, and clients
 // before it skip it like any unknown key. So is `chain` (the log's hash chain, `Wire.PageChain`),
-// and so are `removed` and `granted` (need-to-know).
+// and so are `removed` and `granted` (need-to-know), and `schemaVersion`.
 extension Wire.PullResponse: Codable {
     private enum CodingKeys: String, CodingKey {
-        case changes, conflicts, cursor, more, latest, serverTime, custodySeq, batches, unsignedUpTo, chain, removed, granted
+        case changes, conflicts, cursor, more, latest, serverTime, custodySeq, batches, unsignedUpTo, chain, removed, granted, schemaVersion
     }
 
     /// Reads a page; a `conflicts` list, if any, is ignored.
@@ -29,7 +29,8 @@ extension Wire.PullResponse: Codable {
             unsignedUpTo: try container.decodeIfPresent(Int64.self, forKey: .unsignedUpTo),
             chain: try container.decodeIfPresent(Wire.PageChain.self, forKey: .chain),
             removed: try container.decodeIfPresent([String].self, forKey: .removed),
-            granted: try container.decodeIfPresent([String].self, forKey: .granted))
+            granted: try container.decodeIfPresent([String].self, forKey: .granted),
+            schemaVersion: try container.decodeIfPresent(Int.self, forKey: .schemaVersion))
     }
 
     /// Writes a page with an empty `conflicts` list, for older clients.
@@ -47,5 +48,6 @@ extension Wire.PullResponse: Codable {
         try container.encodeIfPresent(chain, forKey: .chain)
         try container.encodeIfPresent(removed, forKey: .removed)
         try container.encodeIfPresent(granted, forKey: .granted)
+        try container.encodeIfPresent(schemaVersion, forKey: .schemaVersion)
     }
 }

@@ -15,17 +15,23 @@ package enum Wire {
         package var changes: [Change]
         /// The signed batches that hold the changes' digests (docs/protocol.md, "Signatures").
         package var batches: [SignedBatch]
-        package init(changes: [Change], batches: [SignedBatch] = []) {
+        /// The oldest schema version the changes were made with (a replica that fetched a new schema
+        /// while changes were pending names the one before): the server refuses retired fields and
+        /// terms only to changes made with its current version. Nil from replicas before versions.
+        package var schemaVersion: Int?
+        package init(changes: [Change], batches: [SignedBatch] = [], schemaVersion: Int? = nil) {
             self.changes = changes
             self.batches = batches
+            self.schemaVersion = schemaVersion
         }
 
-        private enum CodingKeys: String, CodingKey { case changes, batches }
+        private enum CodingKeys: String, CodingKey { case changes, batches, schemaVersion }
 
         package init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             changes = try container.decode([Change].self, forKey: .changes)
             batches = try container.decodeIfPresent([SignedBatch].self, forKey: .batches) ?? []
+            schemaVersion = try container.decodeIfPresent(Int.self, forKey: .schemaVersion)
         }
     }
 
@@ -132,10 +138,14 @@ package enum Wire {
         /// Records the puller could not read at the request's cursor and may read now: the replica
         /// fetches their whole history (`POST /records`), since the cursor passed it. Absent when none.
         package var granted: [String]?
+        /// The version of the project's schema now: a replica with an older one fetches the schema
+        /// before applying the page. Nil from servers before schema versions.
+        package var schemaVersion: Int?
 
         package init(changes: [LoggedChange], cursor: Int64, more: Bool, latest: Int64, serverTime: UInt64, custodySeq: Int64? = nil,
                      batches: [SignedBatch] = [], unsignedUpTo: Int64? = nil, chain: PageChain? = nil,
-                     removed: [String]? = nil, granted: [String]? = nil) {
+                     removed: [String]? = nil, granted: [String]? = nil, schemaVersion: Int? = nil) {
+            self.schemaVersion = schemaVersion
             self.batches = batches
             self.unsignedUpTo = unsignedUpTo
             self.changes = changes
@@ -169,9 +179,12 @@ package enum Wire {
         package var unsignedUpTo: Int64?
         /// The log's chain value at `since` (`LogChain`), which a new replica adopts; nil from servers before it.
         package var chain: LogChain?
+        /// As `PullResponse.schemaVersion`.
+        package var schemaVersion: Int?
 
         package init(changes: [LoggedChange], since: Int64, next: HLC?, total: Int?, serverTime: UInt64,
-                     batches: [SignedBatch] = [], unsignedUpTo: Int64? = nil, chain: LogChain? = nil) {
+                     batches: [SignedBatch] = [], unsignedUpTo: Int64? = nil, chain: LogChain? = nil, schemaVersion: Int? = nil) {
+            self.schemaVersion = schemaVersion
             self.batches = batches
             self.unsignedUpTo = unsignedUpTo
             self.changes = changes
@@ -182,7 +195,7 @@ package enum Wire {
             self.chain = chain
         }
 
-        private enum CodingKeys: String, CodingKey { case changes, since, next, total, serverTime, batches, unsignedUpTo, chain }
+        private enum CodingKeys: String, CodingKey { case changes, since, next, total, serverTime, batches, unsignedUpTo, chain, schemaVersion }
 
         // Servers before signatures send neither `batches` nor `unsignedUpTo`; servers before the chain no `chain`.
         package init(from decoder: any Decoder) throws {
@@ -195,7 +208,8 @@ package enum Wire {
                 serverTime: try container.decode(UInt64.self, forKey: .serverTime),
                 batches: try container.decodeIfPresent([SignedBatch].self, forKey: .batches) ?? [],
                 unsignedUpTo: try container.decodeIfPresent(Int64.self, forKey: .unsignedUpTo),
-                chain: try container.decodeIfPresent(LogChain.self, forKey: .chain))
+                chain: try container.decodeIfPresent(LogChain.self, forKey: .chain),
+                schemaVersion: try container.decodeIfPresent(Int.self, forKey: .schemaVersion))
         }
 
         package func encode(to encoder: any Encoder) throws {
@@ -208,6 +222,7 @@ package enum Wire {
             if !batches.isEmpty { try container.encode(batches, forKey: .batches) }
             try container.encodeIfPresent(unsignedUpTo, forKey: .unsignedUpTo)
             try container.encodeIfPresent(chain, forKey: .chain)
+            try container.encodeIfPresent(schemaVersion, forKey: .schemaVersion)
         }
     }
 

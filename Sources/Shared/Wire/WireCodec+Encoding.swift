@@ -15,6 +15,10 @@ extension WireCodec {
             writer.key("batches")
             write(request.batches, &writer)
         }
+        if let schemaVersion = request.schemaVersion {
+            writer.key("schemaVersion")
+            writer.integer(Int64(schemaVersion))
+        }
         writer.raw("}")
         return Data(writer.bytes)
     }
@@ -73,6 +77,10 @@ extension WireCodec {
             writer.key("custodySeq")
             writer.integer(custodySeq)
         }
+        if let schemaVersion = response.schemaVersion {
+            writer.key("schemaVersion")
+            writer.integer(Int64(schemaVersion))
+        }
         writeSignatures(response.batches, response.unsignedUpTo, &writer)
         if let chain = response.chain {
             writer.key("chain")
@@ -121,6 +129,10 @@ extension WireCodec {
         if let chain = response.chain {
             writer.key("chain")
             writer.string(chain.hex)
+        }
+        if let schemaVersion = response.schemaVersion {
+            writer.key("schemaVersion")
+            writer.integer(Int64(schemaVersion))
         }
         writer.raw("}")
         return Data(writer.bytes)

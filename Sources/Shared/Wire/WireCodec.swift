@@ -16,7 +16,7 @@ package enum WireCodec {
     /// Decodes a push body; without the fallback, what the fast reader refuses throws `FastJSONReader.Failure`.
     package static func decodePushRequest(_ data: Data, fallback: Bool) throws -> Wire.PushRequest {
         try decode(data, as: Wire.PushRequest.self, fallback: fallback) { reader in
-            var changes: [Change]?, batches: [SignedBatch] = []
+            var changes: [Change]?, batches: [SignedBatch] = [], schemaVersion: Int?
             try reader.readObject { reader, key in
                 if key == "changes" {
                     var list: [Change] = []
@@ -24,12 +24,14 @@ package enum WireCodec {
                     changes = list
                 } else if key == "batches" {
                     batches = try readBatches(&reader)
+                } else if key == "schemaVersion" {
+                    schemaVersion = Int(exactly: try reader.readInt64())
                 } else {
                     try reader.skipValue()
                 }
             }
             guard let changes else { throw FastJSONReader.Failure() }
-            return Wire.PushRequest(changes: changes, batches: batches)
+            return Wire.PushRequest(changes: changes, batches: batches, schemaVersion: schemaVersion)
         }
     }
 
@@ -41,7 +43,7 @@ package enum WireCodec {
         try decode(data, as: Wire.PullResponse.self, fallback: fallback) { reader in
             var changes: [Wire.LoggedChange]?, cursor: Int64?, more: Bool?, latest: Int64?, serverTime: UInt64?, custodySeq: Int64?
             var batches: [SignedBatch] = [], unsignedUpTo: Int64?, chain: Wire.PageChain?
-            var removed: [String]?, granted: [String]?
+            var removed: [String]?, granted: [String]?, schemaVersion: Int?
             try reader.readObject { reader, key in
                 switch key {
                 case "batches": batches = try readBatches(&reader)
@@ -55,6 +57,7 @@ package enum WireCodec {
                 case "chain": chain = try readPageChain(&reader)
                 case "removed": removed = try reader.readStringArray()
                 case "granted": granted = try reader.readStringArray()
+                case "schemaVersion": schemaVersion = Int(exactly: try reader.readInt64())
                 default: try reader.skipValue()
                 }
             }
@@ -62,7 +65,7 @@ package enum WireCodec {
             guard let changes, let cursor, let more, let latest, let serverTime else { throw FastJSONReader.Failure() }
             return Wire.PullResponse(changes: changes, cursor: cursor, more: more, latest: latest, serverTime: serverTime, custodySeq: custodySeq,
                                      batches: batches, unsignedUpTo: unsignedUpTo, chain: chain,
-                                     removed: removed, granted: granted)
+                                     removed: removed, granted: granted, schemaVersion: schemaVersion)
         }
     }
 
@@ -73,10 +76,11 @@ package enum WireCodec {
     package static func decodeSnapshotResponse(_ data: Data, fallback: Bool) throws -> Wire.SnapshotResponse {
         try decode(data, as: Wire.SnapshotResponse.self, fallback: fallback) { reader in
             var changes: [Wire.LoggedChange]?, since: Int64?, next: HLC?, total: Int?, serverTime: UInt64?, chain: LogChain?
-            var batches: [SignedBatch] = [], unsignedUpTo: Int64?
+            var batches: [SignedBatch] = [], unsignedUpTo: Int64?, schemaVersion: Int?
             try reader.readObject { reader, key in
                 switch key {
                 case "batches": batches = try readBatches(&reader)
+                case "schemaVersion": schemaVersion = Int(exactly: try reader.readInt64())
                 case "unsignedUpTo": unsignedUpTo = try reader.readNull() ? nil : try reader.readInt64()
                 case "changes": changes = try readLoggedChanges(&reader)
                 case "since": since = try reader.readInt64()
@@ -89,7 +93,7 @@ package enum WireCodec {
             }
             guard let changes, let since, let serverTime else { throw FastJSONReader.Failure() }
             return Wire.SnapshotResponse(changes: changes, since: since, next: next, total: total, serverTime: serverTime,
-                                         batches: batches, unsignedUpTo: unsignedUpTo, chain: chain)
+                                         batches: batches, unsignedUpTo: unsignedUpTo, chain: chain, schemaVersion: schemaVersion)
         }
     }
 

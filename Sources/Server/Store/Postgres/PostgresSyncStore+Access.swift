@@ -95,17 +95,21 @@ extension PostgresSyncStore {
 
     func groups(project: String) async throws -> [GroupInfo] {
         try await transaction(readOnly: true) { db, logger in
-            let projectID = try await Self.projectID(db, project, logger)
-            var members: [String: [String]] = [:]
-            for try await (group, user) in try await db.query("""
-                SELECT group_member.name, account.name FROM group_member JOIN account ON account.id = group_member.user_id
-                WHERE group_member.project_id = \(projectID) ORDER BY account.name
-                """, logger: logger).decode((String, String).self) {
-                members[group, default: []].append(user)
-            }
-            return try await db.query("SELECT name FROM team_group WHERE project_id = \(projectID) ORDER BY name", logger: logger)
-                .decode(String.self).collect().map { GroupInfo(name: $0, members: members[$0] ?? []) }
+            try await Self.groupInfos(db, projectID: try await Self.projectID(db, project, logger), logger: logger)
         }
+    }
+
+    /// The project's groups with their members, by name.
+    static func groupInfos(_ db: PostgresConnection, projectID: Int64, logger: Logger) async throws -> [GroupInfo] {
+        var members: [String: [String]] = [:]
+        for try await (group, user) in try await db.query("""
+            SELECT group_member.name, account.name FROM group_member JOIN account ON account.id = group_member.user_id
+            WHERE group_member.project_id = \(projectID) ORDER BY account.name
+            """, logger: logger).decode((String, String).self) {
+            members[group, default: []].append(user)
+        }
+        return try await db.query("SELECT name FROM team_group WHERE project_id = \(projectID) ORDER BY name", logger: logger)
+            .decode(String.self).collect().map { GroupInfo(name: $0, members: members[$0] ?? []) }
     }
 
     /// The groups of one user in a project.

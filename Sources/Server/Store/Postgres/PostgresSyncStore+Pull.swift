@@ -35,6 +35,7 @@ extension PostgresSyncStore {
             try await Self.readPage(&page, db.query(query, logger: logger))
             var response = PageCutter.pull(page, after: after, latest: latest)
             response.custodySeq = try await Self.custodySeq(db, logger, projectID: projectID)
+            response.schemaVersion = try await Self.schemaVersion(db, logger, projectID: projectID)
             let limit = PageCutter.chainRowLimit(maxBytes: maxBytes)
             let links = try await Self.chainRows(db, logger, projectID: projectID, after: after, cursor: response.cursor, skip: skip,
                                                  hidden: reader.hiddenClasses(among: allClasses), limit: limit)
@@ -90,6 +91,7 @@ extension PostgresSyncStore {
             (response.batches, response.unsignedUpTo) = try await Self.signatures(of: response.changes, db, projectID: projectID, logger: logger)
             let links = try await Self.chainRows(db, logger, projectID: projectID, after: since, cursor: since, skip: nil, hidden: [], limit: 2)
             response.chain = try PageCutter.value(at: since, links)
+            response.schemaVersion = try await Self.schemaVersion(db, logger, projectID: projectID)
             return response
         }
     }
