@@ -62,4 +62,22 @@ import Testing
         #expect(behind.error?.message.contains("the pull said 3") == true, "\(String(describing: behind.error))")
         #expect(behind.cursor == "0" && behind.kept.version == 1)
     }
+
+    @Test func pendingChangesMadeWithAnOlderVersionArePushedNamingIt() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let newer = incidents { $0.fields.append(FieldSchema(name: "district", type: .text)) }
+        // Nothing pending: the new version is simply the replica's.
+        try await local.replica.adoptSchema(newer, previous: .upr)
+        #expect(try await local.replica.pushSchemaVersion(current: newer) == 2)
+        // Pending changes made with version 2 when version 3 arrives: their push names 2 until they are sent.
+        _ = try local.add(["title": .text("Written with version 2")])
+        var third = newer
+        third.version = 3
+        try await local.replica.adoptSchema(third, previous: newer)
+        #expect(try await local.replica.pushSchemaVersion(current: third) == 2)
+        try await local.replica.write { db in try db.execute(sql: "DELETE FROM outbox") }
+        #expect(try await local.replica.pushSchemaVersion(current: third) == 3)
+        #expect(try await local.replica.read { db in try Setting.get(.outboxSchemaVersion, db) } == nil)
+    }
 }
