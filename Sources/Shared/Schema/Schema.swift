@@ -84,12 +84,14 @@ package struct FieldSchema: Codable, Sendable, Hashable {
     package var description: String?
     /// Other names a CSV column may give the field, compared by `Schema.matchingKey`; empty when the schema gives none.
     package var aliases: [String]
+    /// Encrypted end to end with the project's key: the server stores and merges only sealed values (`SealedValue`).
+    package var sensitive: Bool
 
-    private enum CodingKeys: String, CodingKey { case name, type, required, vocabulary, collection, description, aliases }
+    private enum CodingKeys: String, CodingKey { case name, type, required, vocabulary, collection, description, aliases, sensitive }
 
-    /// A field; optional parts default to nil, `required` to false and `aliases` to none.
+    /// A field; optional parts default to nil, `required` and `sensitive` to false and `aliases` to none.
     package init(name: String, type: FieldType, required: Bool = false, vocabulary: String? = nil,
-                 collection: String? = nil, description: String? = nil, aliases: [String] = []) {
+                 collection: String? = nil, description: String? = nil, aliases: [String] = [], sensitive: Bool = false) {
         self.name = name
         self.type = type
         self.required = required
@@ -97,6 +99,7 @@ package struct FieldSchema: Codable, Sendable, Hashable {
         self.collection = collection
         self.description = description
         self.aliases = aliases
+        self.sensitive = sensitive
     }
 
     package init(from decoder: Decoder) throws {
@@ -109,6 +112,7 @@ package struct FieldSchema: Codable, Sendable, Hashable {
         description = try c.decodeIfPresent(String.self, forKey: .description)
         // Schemas stored before fields had aliases have no key.
         aliases = try c.decodeIfPresent([String].self, forKey: .aliases) ?? []
+        sensitive = try c.decodeIfPresent(Bool.self, forKey: .sensitive) ?? false
     }
 
     package func encode(to encoder: Encoder) throws {
@@ -121,6 +125,7 @@ package struct FieldSchema: Codable, Sendable, Hashable {
         try c.encodeIfPresent(description, forKey: .description)
         // No key when there are none, so a schema without aliases encodes as it did before they existed.
         if !aliases.isEmpty { try c.encode(aliases, forKey: .aliases) }
+        if sensitive { try c.encode(true, forKey: .sensitive) }
     }
 }
 
@@ -247,6 +252,10 @@ package struct Schema: Codable, Sendable, Hashable {
                         throw SchemaError(message: "field '\(collection.name).\(field.name)' names vocabulary '\(name)', which the schema does not define")
                     }
                 default: break
+                }
+                // The server reads a files value (which content to keep, who may fetch it): it cannot be sealed.
+                if field.sensitive && field.type == .files {
+                    throw SchemaError(message: "field '\(collection.name).\(field.name)' holds files, which cannot be sensitive")
                 }
             }
             guard fieldNames.contains(collection.titleField) else {
