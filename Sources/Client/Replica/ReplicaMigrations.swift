@@ -227,6 +227,11 @@ enum ReplicaMigrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        // Device agreement keys (docs/protocol.md, "Signatures"): each device's X25519 key, kept
+        // only when the device's signing key signed it, with that signature.
+        migrator.registerMigration("device-agreement-key") { db in
+            try db.execute(sql: "ALTER TABLE device ADD COLUMN agreement_key BLOB; ALTER TABLE device ADD COLUMN agreement_signature BLOB")
+        }
         // Sensitive fields (docs/security.md, "Sensitive fields"): the project keys this replica holds
         // (inside the encrypted database, like the device keys), and what the server last said of the
         // project's keys (`Setting.projectKeys`).

@@ -216,6 +216,11 @@ enum PostgresMigrations {
             );
             CREATE INDEX access_event_by_seq ON access_event(project_id, seq);
             """),
+        // Each device's X25519 agreement key and the signature of its signing key over it.
+        (7, "device-agreement-key", """
+            ALTER TABLE device ADD COLUMN agreement_key BYTEA;
+            ALTER TABLE device ADD COLUMN agreement_signature BYTEA;
+            """),
         // Sensitive fields: the project's keys (ids and order only: the store never holds a key) and
         // their copies wrapped for each device (docs/security.md, "Sensitive fields").
         (8, "project keys", """
