@@ -55,6 +55,7 @@ struct Syncer {
         report.pulled += try await snapshotIfNeeded(&state, &signatures)
         report.snapshotSeconds = (clock.now - start).seconds
         start = clock.now
+        try await syncKeys(signer: signer)
         do {
             report.pushed = try await push(&state, signer: signer)
         } catch let error as ClientError where error.status == 403 {
