@@ -23,7 +23,9 @@ struct KeyWrapCheck {
         }
         let byNode = Dictionary(devices.map { ($0.node, $0) }, uniquingKeysWith: { first, _ in first })
         for wrap in wraps {
-            guard wrap.keyID == keyID else { throw APIError.badRequest("a wrap of key \(wrap.keyID.prefix(16)) was sent for key \(keyID)") }
+            guard wrap.keyID == keyID else {
+                throw APIError.unprocessable("a wrap of key \(wrap.keyID.prefix(16)) was sent for key \(keyID): send each key's wraps on their own", code: "bad_wrap")
+            }
             guard let recipient = byNode[wrap.node], recipient.revokedAt == nil, members.contains(recipient.owner) else {
                 throw APIError.forbidden("device \(wrap.node.prefix(32)) is not a valid device of a member of '\(project)': a key goes only to members' devices")
             }
