@@ -19,9 +19,11 @@ extension Syncer {
     /// Brings the project keys up to date before the push (docs/security.md, "Sensitive fields"): offers
     /// a key made here for a first sensitive edit (the first offer the server gets wins), opens the wraps
     /// made for this device (each must be signed by a member's device), and re-seals pending edits
-    /// sealed with a key the project did not adopt. Nothing for a transport without signatures.
+    /// sealed with a key the project did not adopt. Nothing for a transport without signatures, nor for
+    /// a schema without sensitive fields (whose no-op sync stays one request).
     func syncKeys(signer: BatchSigner?) async throws {
-        guard let signer, var answer = try await client.projectKeys() else { return }
+        guard let signer, settings.schema.collections.contains(where: { $0.fields.contains(where: \.sensitive) }),
+              var answer = try await client.projectKeys() else { return }
         let ring = try await replica.keyRing()
         var settled: [String: ProjectKeyRing.State] = [:]
         if let local = ring.keys(in: .local).first {
