@@ -31,6 +31,8 @@ extension Replica {
     /// adopted) with the current key, or marks it held back when this replica does not hold that key.
     private static func reseal(project: String, schema: Schema, _ db: Database) throws {
         let ring = try ProjectKeyRing.load(db)
+        // Only a key made here can be one the server does not know: without one, nothing to re-seal.
+        guard !ring.keys(in: .local).isEmpty || !ring.keys(in: .lost).isEmpty else { return }
         let known = Set(ring.server?.keys.map(\.id) ?? [])
         let current = ring.server?.current
         for entry in try OutboxEntry.fetch("ORDER BY hlc", db) {
