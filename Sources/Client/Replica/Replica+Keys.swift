@@ -14,6 +14,19 @@ extension Replica {
         try await read { db in try ProjectKeyRing.load(db) }
     }
 
+    /// Whether a sync must ask the server for the project's keys: never asked yet; a key made here to
+    /// offer; the current key not held (waiting for a grant); sealed edits to push (which must use the
+    /// current key); or `pulled` sealed values of a key this replica does not hold (a rotation, a grant).
+    func needsKeys(pulled: Set<String>) async throws -> Bool {
+        try await read { db in
+            let ring = try ProjectKeyRing.load(db)
+            guard let server = ring.server else { return true }
+            if !ring.keys(in: .local).isEmpty || pulled.contains(where: { ring.secret($0) == nil }) { return true }
+            if let current = server.current, ring.secret(current.id) == nil { return true }
+            return try Bool.fetchOne(db, sql: "SELECT 1 FROM outbox WHERE value LIKE ? LIMIT 1", arguments: ["t:" + SealedValue.prefix + "%"]) ?? false
+        }
+    }
+
     /// Keeps keys opened from wraps (as held), marks the outcome of offering a local key, and keeps
     /// the server's answer; then re-seals the pending edits sealed with a key the project does not
     /// have, or holds them back (`sealedKeyCode`) until this replica gets the current key.

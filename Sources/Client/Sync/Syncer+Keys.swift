@@ -20,10 +20,14 @@ extension Syncer {
     /// a key made here for a first sensitive edit (the first offer the server gets wins), opens the wraps
     /// made for this device (each must be signed by a member's device), and re-seals pending edits
     /// sealed with a key the project did not adopt. Nothing for a transport without signatures, nor for
-    /// a schema without sensitive fields (whose no-op sync stays one request).
-    func syncKeys(signer: BatchSigner?) async throws {
-        guard let signer, settings.schema.collections.contains(where: { $0.fields.contains(where: \.sensitive) }),
-              var answer = try await client.projectKeys() else { return }
+    /// a schema without sensitive fields. Unless `always`, only when this replica needs it
+    /// (`Replica.needsKeys`), so that a no-op sync stays one request. Whether it asked the server.
+    @discardableResult
+    func syncKeys(signer: BatchSigner?, always: Bool = true, pulled: Set<String> = []) async throws -> Bool {
+        guard let signer, settings.schema.collections.contains(where: { $0.fields.contains(where: \.sensitive) }) else { return false }
+        var needed = always
+        if !needed { needed = try await replica.needsKeys(pulled: pulled) }
+        guard needed, var answer = try await client.projectKeys() else { return false }
         let ring = try await replica.keyRing()
         var settled: [String: ProjectKeyRing.State] = [:]
         if let local = ring.keys(in: .local).first {
@@ -35,6 +39,19 @@ extension Syncer {
         }
         let opened = try await openWraps(answer.wraps.filter { $0.node == settings.node.rawValue && ring.secret($0.keyID) == nil })
         try await replica.adoptKeys(answer, opened: opened, settled: settled, project: settings.project, schema: settings.schema)
+        return true
+    }
+
+    /// The ids of the keys that sealed the sensitive values among `changes`.
+    static func sealedKeyIDs(_ changes: [Wire.LoggedChange], schema: Schema) -> Set<String> {
+        var ids = Set<String>()
+        for logged in changes {
+            guard case .text(let text) = logged.change.value, text.hasPrefix(SealedValue.prefix),
+                  schema.collection(logged.change.collection)?.field(logged.change.field)?.sensitive == true,
+                  let sealed = SealedValue(text: text) else { continue }
+            ids.insert(sealed.keyID)
+        }
+        return ids
     }
 
     /// The agreement keys of this user's devices: this one's own, and the others' as last fetched.

@@ -52,10 +52,12 @@ struct Syncer {
         let clock = ContinuousClock()
         var start = clock.now
         var (signer, signatures) = try await prepareSignatures()
-        report.pulled += try await snapshotIfNeeded(&state, &signatures)
+        // The keys that sealed what this sync pulled: new ones are fetched after the pull.
+        var sealedKeys = Set<String>()
+        report.pulled += try await snapshotIfNeeded(&state, &signatures, sealedKeys: &sealedKeys)
         report.snapshotSeconds = (clock.now - start).seconds
         start = clock.now
-        try await syncKeys(signer: signer)
+        let keysFetched = try await syncKeys(signer: signer, always: false, pulled: sealedKeys)
         do {
             report.pushed = try await push(&state, signer: signer)
         } catch let error as ClientError where error.status == 403 {
@@ -64,7 +66,8 @@ struct Syncer {
         }
         report.pushSeconds = (clock.now - start).seconds
         start = clock.now
-        report.pulled += try await pullLog(&state, &signatures, custodySeq: &report.custodySeq, removal: &report.removal)
+        report.pulled += try await pullLog(&state, &signatures, custodySeq: &report.custodySeq, removal: &report.removal, sealedKeys: &sealedKeys)
+        if !keysFetched { try await syncKeys(signer: signer, always: false, pulled: sealedKeys) }
         try await fetchHistory(&signatures)
         report.pullSeconds = (clock.now - start).seconds
         (report.conflicts, report.rejected) = try await replica.syncSummary()
@@ -74,7 +77,7 @@ struct Syncer {
     // MARK: Pull
 
     /// The first sync's snapshot: current versions only, resumable page by page.
-    private func snapshotIfNeeded(_ state: inout SyncState, _ signatures: inout PageSignatures?) async throws -> Int {
+    private func snapshotIfNeeded(_ state: inout SyncState, _ signatures: inout PageSignatures?, sealedKeys: inout Set<String>) async throws -> Int {
         guard state.snapshot != .done else { return 0 }
         var received = 0
         var total: Int?
@@ -88,6 +91,7 @@ struct Syncer {
             try PageCheck.snapshot(page, after: state.snapshotResumesAfter, from: server)
             try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: settings.schema, from: server)
             try await verify(page.changes, batches: page.batches, unsignedUpTo: page.unsignedUpTo, &signatures)
+            sealedKeys.formUnion(Self.sealedKeyIDs(page.changes, schema: settings.schema))
             // The next page travels while this one is applied.
             let next = page.next.map { fetch(after: $0) }
             if let pageTotal = page.total { total = pageTotal }
@@ -110,7 +114,7 @@ struct Syncer {
 
     /// The log after the cursor, page by page.
     private func pullLog(_ state: inout SyncState, _ signatures: inout PageSignatures?, custodySeq: inout Int64?,
-                         removal: inout Replica.Removal) async throws -> Int {
+                         removal: inout Replica.Removal, sealedKeys: inout Set<String>) async throws -> Int {
         // Records granted since the cursor are named on every page until the cursor passes the grant: fetched once.
         var fetched = Set<String>()
         // A cursor stored negative by an older client counts from 0.
@@ -130,6 +134,7 @@ struct Syncer {
             let chain = try PageCheck.chain(page, digests: digests, after: state.cursor, head: state.chain, project: settings.project, from: server)
             try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: settings.schema, from: server)
             try await verify(page.changes, digests: digests, batches: page.batches, unsignedUpTo: page.unsignedUpTo, &signatures)
+            sealedKeys.formUnion(Self.sealedKeyIDs(page.changes, schema: settings.schema))
             // The next page travels while this one is applied: client and server work at the same time.
             let next = page.more ? fetch(after: page.cursor) : nil
             var after = state
