@@ -56,6 +56,9 @@ struct Bench: AsyncParsableCommand {
     @Flag(name: .customLong("need-to-know-only"), help: "Only the need-to-know phase: initial pulls of a member and of a user who may read 10%, at each --records size.")
     var needToKnowOnly = false
 
+    @Flag(name: .customLong("sensitive-only"), help: "Only the sensitive-fields phase: a pull of persons with two sensitive fields beside the same without, at each --records size.")
+    var sensitiveOnly = false
+
     func validate() throws {
         guard ["off", "on", "both"].contains(encryption) else { throw ValidationError("--encryption takes off, on or both") }
         guard fileSize >= 1, fileRuns >= 1, attachments >= 1 else { throw ValidationError("--file-size, --file-runs and --attachments must be at least 1") }
@@ -73,8 +76,8 @@ struct Bench: AsyncParsableCommand {
 
     mutating func run() async throws {
         if smoke { useSmokeSizes() }
-        let textRows = filesOnly || needToKnowOnly ? [] : TextMergeBench.rows(repeats: smoke ? 3 : 50)
-        let falseConflicts = filesOnly || needToKnowOnly ? "" : TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
+        let textRows = filesOnly || needToKnowOnly || sensitiveOnly ? [] : TextMergeBench.rows(repeats: smoke ? 3 : 50)
+        let falseConflicts = filesOnly || needToKnowOnly || sensitiveOnly ? "" : TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
         if textMergeOnly {
             Table.print(textRows, machine: Machine.describe())
             return print("\n" + falseConflicts)
@@ -87,9 +90,9 @@ struct Bench: AsyncParsableCommand {
         defer { runner.postgres?.dropAll() }
         defer { runner.lockAll() }
         var rows: [Row] = []
-        if needToKnowOnly {
+        if needToKnowOnly || sensitiveOnly {
             runner.encrypted = encryption == "on"
-            for count in records { rows += try runner.needToKnow(records: count) }
+            for count in records { rows += needToKnowOnly ? try runner.needToKnow(records: count) : try runner.sensitiveFields(records: count) }
             let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
             return Table.print(rows, machine: Machine.describe() + "\nserver store: " + store)
         }
@@ -109,7 +112,7 @@ struct Bench: AsyncParsableCommand {
                 }
             }
             rows += plain + encrypted.filter { !$0.phase.hasPrefix("raw SQLite") || plain.isEmpty }
-            if !importOnly { rows += try SignatureBench.rows(records: count) }
+            if !importOnly { rows += try SignatureBench.rows(records: count) + runner.sensitiveFields(records: count) }
             pairs.append((plain, encrypted))
             rows += try runner.recommendationImport(records: count, unWording: termIDsOnly ? [false] : [false, true])
         }

@@ -18,7 +18,8 @@ import Testing
                       "download (`casebook fetch --all`)", "no-op sync, 150 attachments", "requests per sync (server log): 1, 1, 1, 1, 1",
                       "text merge: 2 concurrent edits",
                       "field merge (base found through history)", "| the same word changed two ways (a real conflict) | 20 | 20 | 20 | 20 |",
-                      "import recommendations (term ids)", "import recommendations (as the UN words them)"] {
+                      "import recommendations (term ids)", "import recommendations (as the UN words them)",
+                      "initial pull, persons, 2 sensitive fields", "`casebook list persons --json`, 2 sensitive fields"] {
             #expect(result.stdout.contains(phase), "missing \(phase) in:\n\(result.stdout)")
         }
         #expect(result.stdout.contains("errors 0"))

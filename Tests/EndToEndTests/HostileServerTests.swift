@@ -19,6 +19,11 @@ import Testing
         CannedServer.response((try? JSONEncoder().encode(Wire.DeviceList(devices: [], serverTime: now))) ?? Data())
     }
 
+    /// The project keys of a real server whose project has none yet, so that a sync gets to the endpoints under attack.
+    static var keysAnswer: Data {
+        CannedServer.response((try? JSONEncoder().encode(Wire.ProjectKeys(keys: [], wraps: [], members: ["ana"]))) ?? Data())
+    }
+
     /// JSON nested `depth` arrays deep, in a key a reader must skip.
     static func nested(_ depth: Int, around page: String) -> Data {
         Data("{\"x\":\(String(repeating: "[", count: depth))\(String(repeating: "]", count: depth)),\(page.dropFirst())".utf8)
@@ -27,7 +32,8 @@ import Testing
     /// A replica initialised against a server answering `answer` for every endpoint but the schema.
     func replicaSyncing(with answer: @escaping @Sendable (String) -> Data) throws -> (Programs.Result, Researcher, CannedServer) {
         let server = try CannedServer { path in
-            path.hasSuffix("/schema") ? Self.schemaAnswer : path.hasSuffix("/devices") ? Self.devicesAnswer : answer(path)
+            path.hasSuffix("/schema") ? Self.schemaAnswer : path.hasSuffix("/devices") ? Self.devicesAnswer
+                : path.hasSuffix("/keys") ? Self.keysAnswer : answer(path)
         }
         let ana = Researcher("ana")
         try ana.ok("init", "--server", server.url, "--project", "kz", "--token", "cbk_test")
@@ -56,6 +62,7 @@ import Testing
                 let server = try CannedServer { path in
                     if path.hasSuffix("/schema") { return Self.schemaAnswer }
                     if path.hasSuffix("/devices") { return Self.devicesAnswer }
+                    if path.hasSuffix("/keys") { return Self.keysAnswer }
                     let name = valid.keys.first { path.contains("/\($0)") } ?? "pull"
                     let body = name == endpoint ? Self.nested(300_000, around: valid[name] ?? "") : Data((valid[name] ?? "").utf8)
                     return CannedServer.response(body, status: name == endpoint ? status : "200 OK")

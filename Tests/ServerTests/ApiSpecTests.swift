@@ -24,6 +24,7 @@ import Yams
         SyncController(store: harness.store, settings: harness.settings, guardian: guardian).addRoutes(to: router)
         FileController(store: harness.store, settings: harness.settings, guardian: guardian).addRoutes(to: router)
         DeviceController(store: harness.store, settings: harness.settings, guardian: guardian).addRoutes(to: router)
+        KeyController(store: harness.store, settings: harness.settings, guardian: guardian).addRoutes(to: router)
         // Hummingbird writes a parameter `:name`, OpenAPI `{name}`.
         let served = Set(router.routes.map { route in
             "\(route.method.rawValue) " + route.path.description.replacingOccurrences(of: #":(\w+)"#, with: "{$1}", options: .regularExpression)

@@ -53,6 +53,9 @@ import Testing
         func changeGroupMember(project: String, group: String, user: String, add: Bool) async throws { throw error }
         func groups(project: String) async throws -> [GroupInfo] { throw error }
         func records(project: String, ids: [String], reader: ReadAccess) async throws -> Wire.RecordsResponse { throw error }
+        func projectKeys(project: String, owner: String) async throws -> Wire.ProjectKeys { throw error }
+        func createProjectKey(project: String, creation: Wire.KeyCreation, creator: String, now: UInt64) async throws -> Bool { throw error }
+        func addKeyWraps(project: String, keyID: String, wraps: [Wire.KeyWrap], now: UInt64) async throws { throw error }
     }
 
     struct Unexpected: Error {}

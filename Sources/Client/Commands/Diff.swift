@@ -37,15 +37,15 @@ extension Casebook {
         /// The lines that say what a version changed.
         static func describe(_ diff: FieldDiff) -> [String] {
             guard let before = diff.before else {
-                return ["set to \(TextDiff.excerpt(diff.after.displayText))  (the version before is not on this replica)"]
+                return ["set to \(TextDiff.excerpt(diff.after.shownText))  (the version before is not on this replica)"]
             }
             if before == diff.after { return ["unchanged"] }
-            if diff.after.isUnset { return ["cleared (was \(TextDiff.excerpt(before.displayText)))"] }
+            if diff.after.isUnset { return ["cleared (was \(TextDiff.excerpt(before.shownText)))"] }
             if case .text(let old) = before, case .text(let new) = diff.after, old.contains("\n") || new.contains("\n") {
                 return TextDiff.hunks(old, new).map { "at line \($0.newLine): \(TextDiff.inline($0.runs))" }
             }
-            if before.isUnset { return ["set to \(TextDiff.excerpt(diff.after.displayText))"] }
-            return [TextDiff.inline(TextDiff.words(before.displayText, diff.after.displayText))]
+            if before.isUnset { return ["set to \(TextDiff.excerpt(diff.after.shownText))"] }
+            return [TextDiff.inline(TextDiff.words(before.shownText, diff.after.shownText))]
         }
     }
 }

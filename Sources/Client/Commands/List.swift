@@ -28,7 +28,7 @@ extension Casebook {
             if json { return try Output.json(views.map { RecordJSON($0, detailed: false) }) }
             let titleField = schema.collection(collection)?.titleField ?? ""
             for view in views {
-                let title = view.fields[titleField]?.displayText.replacingOccurrences(of: "\n", with: " ") ?? ""
+                let title = view.fields[titleField]?.shownText.replacingOccurrences(of: "\n", with: " ") ?? ""
                 Output.line("\(view.id.prefix(12))  \(title.prefix(100))\(view.pending ? "  *" : "")")
             }
             Output.note("\(views.count) record\(views.count == 1 ? "" : "s")\(views.contains { $0.pending } ? " (* = pending sync)" : "")")

@@ -27,7 +27,7 @@ extension Casebook {
             }
             for entry in entries {
                 let what = entry.field == Change.deletedField ? (entry.value == .bool(true) ? "deleted the record" : "restored the record")
-                    : entry.value.isUnset ? "cleared \(entry.field)" : "set \(entry.field) = \(entry.value.displayText.replacingOccurrences(of: "\n", with: " ").prefix(100))"
+                    : entry.value.isUnset ? "cleared \(entry.field)" : "set \(entry.field) = \(entry.value.shownText.replacingOccurrences(of: "\n", with: " ").prefix(100))"
                 let resolved = entry.resolution ? "  (resolving a conflict)" : ""
                 Output.line("\(Output.iso(entry.at))  \(entry.author)  \(what)\(resolved)\(entry.pending ? "  (pending sync)" : "")")
             }

@@ -34,7 +34,7 @@ extension Casebook {
             for name in names {
                 let marker = conflicted.contains(name) ? "  (in conflict)"
                     : view.danglingFields.contains(name) ? "  (refers to a record that was deleted or is not here)" : ""
-                let text = view.fields[name]!.displayText.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: width + 4))
+                let text = view.fields[name]!.shownText.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: width + 4))
                 Output.line("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(text)\(marker)")
             }
             let files = try await replica.files(of: view.id, schema: settings.schema).files

@@ -40,7 +40,8 @@ struct BulkWriter {
                                        base: nil, supersedes: []))
         }
         for (field, value) in values.sorted(by: { $0.key < $1.key }) where !value.isUnset {
-            entries.append(OutboxEntry(collection: collection, record: id, field: field, value: value, hlc: editor.tick(),
+            let stored = try editor.stored(value, record: id, collection: collection, field: field)
+            entries.append(OutboxEntry(collection: collection, record: id, field: field, value: stored, hlc: editor.tick(),
                                        base: nil, supersedes: []))
         }
         // Nothing to stage: `add` leaves no trace of such a record either.

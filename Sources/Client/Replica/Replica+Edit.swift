@@ -10,6 +10,8 @@ struct LocalEditor {
     private(set) var clock: ReplicaClock
     /// The time every edit of this transaction is made at.
     let now: UInt64
+    /// The project keys, loaded at the first sensitive value sealed.
+    private var ring: ProjectKeyRing?
 
     init(settings: ReplicaSettings, db: Database) throws {
         self.settings = settings
@@ -45,7 +47,8 @@ struct LocalEditor {
     /// An open conflict (by full id or unique prefix) with its numbered choices.
     func conflict(_ typed: String) throws -> (view: ConflictView, choices: [ConflictChoice]) {
         let view = try ReplicaQuery.conflict(typed, db, schema: schema)
-        return (view, try view.choices(node: settings.node, db))
+        // A resolution seals the value it picks anew: it picks from the opened values.
+        return try SealedReader.load(db, schema: schema).open(view, try view.choices(node: settings.node, db))
     }
 
     // MARK: Records
@@ -83,13 +86,21 @@ struct LocalEditor {
             SELECT current.field, current.value FROM record JOIN current ON current.record_key = record.key WHERE record.id = ?
             """, arguments: [id])
             .reduce(into: [String: String]()) { $0[$1["field"]] = $1["value"] }
+        let reader = try SealedReader.load(db, schema: schema)
         var changed = values
-        for (field, value) in values where current[field] == StorageText.encode(value) {
+        for (field, value) in values where current[field].map({ opened($0, reader, record: id, collection: collection, field: field) })
+            == StorageText.encode(value) {
             if try Replica.acceptedHeads(record: id, field: field, db).count <= 1 { changed[field] = nil }
         }
         guard !changed.isEmpty else { return .unchanged }
         try edit(record: RecordRef(id: id, collection: existing, visible: true), values: changed)
         return .changed
+    }
+
+    /// A stored value's text, opened when it is a sealed value of a sensitive field.
+    private func opened(_ text: String, _ reader: SealedReader, record: String, collection: String, field: String) -> String {
+        guard reader.isSensitive(collection, field), let value = try? StorageText.decodeValue(text) else { return text }
+        return StorageText.encode(reader.open(value, collection: collection, record: record, field: field))
     }
 
     /// What `put(record:collection:values:)` did.
@@ -193,8 +204,19 @@ struct LocalEditor {
     /// The timestamp of the next local edit.
     mutating func tick() -> HLC { clock.tick(now: now) }
 
+    /// A value as the outbox keeps it: a sensitive field's sealed with the project's key, anything else as it is.
+    mutating func stored(_ value: FieldValue, record: String, collection: String, field: String) throws -> FieldValue {
+        guard !value.isUnset, schema.collection(collection)?.field(field)?.sensitive == true else { return value }
+        var keys = try ring ?? ProjectKeyRing.load(db)
+        let (id, key) = try keys.sealingKey(field: field, collection: collection, user: settings.user, db)
+        ring = keys
+        let place = SealedValue.Place(project: settings.project, collection: collection, record: record, field: field)
+        return .text(try SealedValue(sealing: value, key: key, keyID: id, place: place).text)
+    }
+
     private mutating func stage(record: String, collection: String, field: String, value: FieldValue,
                                 base: HLC?, supersedes: [HLC], covers: [HLC] = []) throws {
+        let value = try stored(value, record: record, collection: collection, field: field)
         try OutboxEntry(collection: collection, record: record, field: field, value: value, hlc: tick(),
                         base: base, supersedes: supersedes, covers: covers).save(db)
     }

@@ -6,12 +6,15 @@ import Shared
 extension Replica {
     /// A record by full id or unique prefix, as `show` prints it.
     func record(_ typed: String) async throws -> RecordView {
-        try await read { db in try ReplicaQuery.record(try RecordRef.find(typed, db), db) }
+        try await read { db in try SealedReader.load(db).open(try ReplicaQuery.record(try RecordRef.find(typed, db), db)) }
     }
 
     /// A record's history (by full id or unique prefix), oldest first, pending edits last.
     func log(_ typed: String) async throws -> [LogEntry] {
-        try await read { db in try ReplicaQuery.log(try RecordRef.find(typed, db), db) }
+        try await read { db in
+            let ref = try RecordRef.find(typed, db)
+            return try SealedReader.load(db).open(try ReplicaQuery.log(ref, db), of: ref)
+        }
     }
 
     /// The versions of a record's fields (one field, or all) beside the values they replaced, oldest first.
@@ -19,7 +22,13 @@ extension Replica {
         try await read { db in
             let ref = try RecordRef.find(typed, db)
             if let field { _ = try schema.requireField(field, in: try schema.requireCollection(ref.collection)) }
-            return try FieldDiff.all(of: ref, field: field, schema: schema, user: user, db)
+            let reader = try SealedReader.load(db, schema: schema)
+            return try FieldDiff.all(of: ref, field: field, schema: schema, user: user, db).map { diff in
+                var opened = diff
+                opened.after = reader.open(diff.after, collection: ref.collection, record: ref.id, field: diff.field)
+                opened.before = diff.before.map { reader.open($0, collection: ref.collection, record: ref.id, field: diff.field) }
+                return opened
+            }
         }
     }
 
@@ -29,6 +38,9 @@ extension Replica {
             let collectionSchema = try schema.requireCollection(collection)
             let terms = schema.withTermAliases(from: .upr)
             var keys: [(field: String, key: String)] = []
+            // A sensitive field is stored sealed: its filter is checked on the opened values instead.
+            var sealedKeys: [(field: String, keys: Set<String>)] = []
+            let reader = try SealedReader.load(db, schema: schema)
             for filter in filters {
                 let (field, typed) = Assignments.split(filter)
                 // A vocabulary field matches any alias of a term, whatever the case and diacritics:
@@ -39,9 +51,18 @@ extension Replica {
                     text = fieldSchema.type == .list ? term.label : term.id
                 }
                 let value = try Assignments.value(text, field: field, collection: collectionSchema, schema: schema, db)
-                keys += Replica.searchKeys(value).map { (field, $0) }
+                if reader.isSensitive(collection, field) {
+                    sealedKeys.append((field, Set(Replica.searchKeys(value))))
+                } else {
+                    keys += Replica.searchKeys(value).map { (field, $0) }
+                }
             }
-            return try ReplicaQuery.list(collection: collection, filters: keys, db)
+            return try ReplicaQuery.list(collection: collection, filters: keys, db).map(reader.open).filter { view in
+                sealedKeys.allSatisfy { filter in
+                    guard let value = view.fields[filter.field], !value.isSealed else { return false }
+                    return filter.keys.isSubset(of: Replica.searchKeys(value))
+                }
+            }
         }
     }
 
@@ -49,8 +70,11 @@ extension Replica {
     /// `node` tells which values were written here.
     func conflicts(node: NodeID, schema: Schema? = nil) async throws -> [(view: ConflictView, choices: [ConflictChoice], text: TextConflict?)] {
         try await read { db in
-            try ReplicaQuery.conflicts(db, schema: schema).map { view in
-                (view, try view.choices(node: node, db), view.type == .longText ? try TextConflict.of(view, db) : nil)
+            let reader = try SealedReader.load(db, schema: schema)
+            return try ReplicaQuery.conflicts(db, schema: schema).map { view in
+                let sealed = reader.isSensitive(view.conflict.collection, view.conflict.field)
+                let (opened, choices) = reader.open(view, try view.choices(node: node, db))
+                return (opened, choices, view.type == .longText && !sealed ? try TextConflict.of(view, db) : nil)
             }
         }
     }
@@ -60,7 +84,9 @@ extension Replica {
         -> (view: ConflictView, choices: [ConflictChoice], text: TextConflict?) {
         try await read { db in
             let view = try ReplicaQuery.conflict(typed, db, schema: schema)
-            return (view, try view.choices(node: node, db), try TextConflict.of(view, db))
+            let reader = try SealedReader.load(db, schema: schema)
+            let (opened, choices) = reader.open(view, try view.choices(node: node, db))
+            return (opened, choices, reader.isSensitive(view.conflict.collection, view.conflict.field) ? nil : try TextConflict.of(view, db))
         }
     }
 

@@ -81,8 +81,10 @@ extension Replica {
         stored.reserveCapacity(values.count)
         for (field, value) in values {
             stored.append((field, StorageText.encode(value)))
-            // Long text is read, not searched by exact value: it stays out of the search index.
-            guard visible, collectionSchema?.field(field)?.type != .longText else { continue }
+            // Long text is read, not searched by exact value: it stays out of the search index; so does
+            // a sensitive field, stored sealed (`list --where` opens its values instead).
+            let fieldSchema = collectionSchema?.field(field)
+            guard visible, fieldSchema?.type != .longText, fieldSchema?.sensitive != true else { continue }
             for key in searchKeys(value) where key.utf8.count <= 512 { keys.append((field, key)) }
         }
         try insertValues.execute(db, rows: stored.count) { row, index in

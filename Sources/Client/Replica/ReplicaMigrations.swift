@@ -232,6 +232,18 @@ enum ReplicaMigrations {
         migrator.registerMigration("device-agreement-key") { db in
             try db.execute(sql: "ALTER TABLE device ADD COLUMN agreement_key BLOB; ALTER TABLE device ADD COLUMN agreement_signature BLOB")
         }
+        // Sensitive fields (docs/security.md, "Sensitive fields"): the project keys this replica holds
+        // (inside the encrypted database, like the device keys), and what the server last said of the
+        // project's keys (`Setting.projectKeys`).
+        migrator.registerMigration("sensitive-keys") { db in
+            try db.execute(sql: """
+                CREATE TABLE project_key (
+                    id TEXT PRIMARY KEY,
+                    secret BLOB NOT NULL,
+                    state TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

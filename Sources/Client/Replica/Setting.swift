@@ -58,6 +58,8 @@ enum Setting: String, CaseIterable {
     case chain = "log_chain"
     /// While the snapshot is in progress: the chain value at its `since`, adopted from its first page.
     case snapshotChain = "snapshot_chain"
+    /// What the server last said of the project's keys (`Wire.ProjectKeys` without wraps, JSON).
+    case projectKeys = "project_keys"
 
     static func get(_ key: Setting, _ db: Database) throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key.rawValue])

@@ -42,7 +42,14 @@ struct JSONValue: Encodable {
 
     init(_ value: FieldValue) { self.value = value }
 
+    private enum SealedKeys: String, CodingKey { case sealed }
+
     func encode(to encoder: Encoder) throws {
+        // A sensitive value this replica cannot open (docs/security.md, "Sensitive fields").
+        if value.isSealed {
+            var sealed = encoder.container(keyedBy: SealedKeys.self)
+            return try sealed.encode(true, forKey: .sealed)
+        }
         var container = encoder.singleValueContainer()
         switch value {
         case .text(let s), .date(let s), .reference(let s): try container.encode(s)

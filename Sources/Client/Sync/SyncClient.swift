@@ -25,6 +25,13 @@ protocol SyncTransport: Sendable {
     func push(_ changes: [Change], batches: [SignedBatch], schemaVersion: Int) async throws -> Wire.PushResponse
     /// The project's schema now; nil from a transport without schema versions.
     func currentSchema() async throws -> Schema?
+    /// The project's keys and the wraps made for this user's devices (`GET /keys`); nil from a
+    /// transport without signatures, which carries no keys either.
+    func projectKeys() async throws -> Wire.ProjectKeys?
+    /// Offers a new project key (`POST /keys`): the answer says whether it became current.
+    func createKey(_ creation: Wire.KeyCreation) async throws -> Wire.ProjectKeys
+    /// Stores copies of a key for other devices (`POST /keys/{id}/wraps`).
+    func grantKey(_ id: String, wraps: [Wire.KeyWrap]) async throws -> Wire.ProjectKeys
 }
 
 extension SyncTransport {
@@ -44,6 +51,17 @@ extension SyncTransport {
     /// A server without groups grants nothing.
     func records(_ ids: [String]) async throws -> Wire.RecordsResponse {
         Wire.RecordsResponse(changes: [], serverTime: 0)
+    }
+
+    /// A transport without signatures carries no project keys.
+    func projectKeys() async throws -> Wire.ProjectKeys? { nil }
+
+    func createKey(_ creation: Wire.KeyCreation) async throws -> Wire.ProjectKeys {
+        throw ClientError("this server keeps no project keys")
+    }
+
+    func grantKey(_ id: String, wraps: [Wire.KeyWrap]) async throws -> Wire.ProjectKeys {
+        throw ClientError("this server keeps no project keys")
     }
 }
 
@@ -161,6 +179,24 @@ final class SyncClient: SyncTransport {
     func records(_ ids: [String]) async throws -> Wire.RecordsResponse {
         try await send(.POST, "records", body: try JSONEncoder().encode(Wire.RecordsRequest(records: ids))) {
             try JSONDecoder().decode(Wire.RecordsResponse.self, from: $0)
+        }
+    }
+
+    func projectKeys() async throws -> Wire.ProjectKeys? {
+        do {
+            return try await send(.GET, "keys") { try JSONDecoder().decode(Wire.ProjectKeys.self, from: $0) }
+        } catch let error as ClientError where error.status == 404 {
+            throw ClientError("the server at \(server) keeps no project keys (it is older than this casebook): upgrade the server; your local changes are kept")
+        }
+    }
+
+    func createKey(_ creation: Wire.KeyCreation) async throws -> Wire.ProjectKeys {
+        try await send(.POST, "keys", body: try JSONEncoder().encode(creation)) { try JSONDecoder().decode(Wire.ProjectKeys.self, from: $0) }
+    }
+
+    func grantKey(_ id: String, wraps: [Wire.KeyWrap]) async throws -> Wire.ProjectKeys {
+        try await send(.POST, "keys/\(id)/wraps", body: try JSONEncoder().encode(Wire.KeyGrant(wraps: wraps))) {
+            try JSONDecoder().decode(Wire.ProjectKeys.self, from: $0)
         }
     }
 

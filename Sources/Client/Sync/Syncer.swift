@@ -54,9 +54,12 @@ struct Syncer {
         var (signer, signatures) = try await prepareSignatures()
         // The schema may move to a newer version during the pull: what follows it uses that one.
         var schema = settings.schema
-        report.pulled += try await snapshotIfNeeded(&state, &signatures, &schema)
+        // The keys that sealed what this sync pulled: new ones are fetched after the pull.
+        var sealedKeys = Set<String>()
+        report.pulled += try await snapshotIfNeeded(&state, &signatures, &schema, sealedKeys: &sealedKeys)
         report.snapshotSeconds = (clock.now - start).seconds
         start = clock.now
+        let keysFetched = try await syncKeys(signer: signer, always: false, pulled: sealedKeys)
         do {
             report.pushed = try await push(&state, signer: signer)
         } catch let error as ClientError where error.status == 403 {
@@ -65,7 +68,8 @@ struct Syncer {
         }
         report.pushSeconds = (clock.now - start).seconds
         start = clock.now
-        report.pulled += try await pullLog(&state, &signatures, &schema, custodySeq: &report.custodySeq, removal: &report.removal)
+        report.pulled += try await pullLog(&state, &signatures, &schema, custodySeq: &report.custodySeq, removal: &report.removal, sealedKeys: &sealedKeys)
+        if !keysFetched { try await syncKeys(signer: signer, always: false, pulled: sealedKeys, schema: schema) }
         try await fetchHistory(&signatures, schema: schema)
         report.pullSeconds = (clock.now - start).seconds
         (report.conflicts, report.rejected) = try await replica.syncSummary()
@@ -75,7 +79,8 @@ struct Syncer {
     // MARK: Pull
 
     /// The first sync's snapshot: current versions only, resumable page by page.
-    private func snapshotIfNeeded(_ state: inout SyncState, _ signatures: inout PageSignatures?, _ schema: inout Schema) async throws -> Int {
+    private func snapshotIfNeeded(_ state: inout SyncState, _ signatures: inout PageSignatures?, _ schema: inout Schema,
+                                  sealedKeys: inout Set<String>) async throws -> Int {
         guard state.snapshot != .done else { return 0 }
         var received = 0
         var total: Int?
@@ -90,6 +95,7 @@ struct Syncer {
             schema = try await self.schema(forVersion: page.schemaVersion, current: schema)
             try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: schema, from: server)
             try await verify(page.changes, batches: page.batches, unsignedUpTo: page.unsignedUpTo, &signatures)
+            sealedKeys.formUnion(Self.sealedKeyIDs(page.changes, schema: schema))
             // The next page travels while this one is applied.
             let next = page.next.map { fetch(after: $0) }
             if let pageTotal = page.total { total = pageTotal }
@@ -112,7 +118,7 @@ struct Syncer {
 
     /// The log after the cursor, page by page.
     private func pullLog(_ state: inout SyncState, _ signatures: inout PageSignatures?, _ schema: inout Schema, custodySeq: inout Int64?,
-                         removal: inout Replica.Removal) async throws -> Int {
+                         removal: inout Replica.Removal, sealedKeys: inout Set<String>) async throws -> Int {
         // Records granted since the cursor are named on every page until the cursor passes the grant: fetched once.
         var fetched = Set<String>()
         // A cursor stored negative by an older client counts from 0.
@@ -133,6 +139,7 @@ struct Syncer {
             let chain = try PageCheck.chain(page, digests: digests, after: state.cursor, head: state.chain, project: settings.project, from: server)
             try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: schema, from: server)
             try await verify(page.changes, digests: digests, batches: page.batches, unsignedUpTo: page.unsignedUpTo, &signatures)
+            sealedKeys.formUnion(Self.sealedKeyIDs(page.changes, schema: schema))
             // The next page travels while this one is applied: client and server work at the same time.
             let next = page.more ? fetch(after: page.cursor) : nil
             var after = state

@@ -28,6 +28,7 @@ func buildApplication(
     let guardian = AuthGuard(store: store, throttle: AuthThrottle(policy: settings.authThrottle), trustedProxies: settings.trustedProxies)
     SyncController(store: store, settings: settings, guardian: guardian).addRoutes(to: router)
     DeviceController(store: store, settings: settings, guardian: guardian).addRoutes(to: router)
+    KeyController(store: store, settings: settings, guardian: guardian).addRoutes(to: router)
     FileController(store: store, settings: settings, guardian: guardian).addRoutes(to: router)
     // After the routes: it sees only requests that matched none (a known path, another method: 405).
     router.add(middleware: AllowedMethodsMiddleware(routes: router.routes.map { ($0.path, $0.method) }))

@@ -37,6 +37,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("v7") { db in
             try db.execute(sql: "ALTER TABLE device ADD COLUMN agreement_key BLOB; ALTER TABLE device ADD COLUMN agreement_signature BLOB")
         }
+        // v8: sensitive fields. The project's keys (ids and order only: the store never holds a key) and
+        // their copies wrapped for each device (docs/security.md, "Sensitive fields").
+        migrator.registerMigration("v8") { db in try db.execute(sql: v8) }
         return migrator
     }
 
@@ -163,6 +166,29 @@ enum SQLiteMigrations {
         );
         CREATE INDEX custody_by_file ON custody(project_id, sha256);
         ALTER TABLE project ADD COLUMN file_quota INTEGER;
+        """
+
+    /// Project keys and their wraps.
+    private static let v8 = """
+        CREATE TABLE project_key (
+            project_id INTEGER NOT NULL,
+            id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (project_id, id),
+            UNIQUE (project_id, position)
+        ) WITHOUT ROWID;
+        CREATE TABLE key_wrap (
+            project_id INTEGER NOT NULL,
+            key_id TEXT NOT NULL,
+            node TEXT NOT NULL,
+            wrapped BLOB NOT NULL,
+            granter TEXT NOT NULL,
+            signature BLOB NOT NULL,
+            granted_at INTEGER NOT NULL,
+            PRIMARY KEY (project_id, key_id, node)
+        ) WITHOUT ROWID;
         """
 
     /// Groups, access classes, the files of each record, access events.

@@ -109,6 +109,15 @@ protocol SyncStore: Sendable {
     /// Every stored change of each record `reader` may read, oldest first (records they may not read,
     /// like records that do not exist, give none): what a replica fetches of a record granted to it.
     func records(project: String, ids: [String], reader: ReadAccess) async throws -> Wire.RecordsResponse
+
+    // MARK: Project keys (docs/protocol.md, "Sensitive fields"): only wrapped copies, never a key.
+    /// The project's keys (oldest first), the wraps made for `owner`'s devices, and the project's members.
+    func projectKeys(project: String, owner: String) async throws -> Wire.ProjectKeys
+    /// Makes `creation` the project's current key, with its wraps, if `previous` is still the current key
+    /// (nil: the project has none); false (and nothing stored) when another key came first.
+    func createProjectKey(project: String, creation: Wire.KeyCreation, creator: String, now: UInt64) async throws -> Bool
+    /// Stores wraps of an existing key; a wrap for a device that has one of that key already is kept as it was.
+    func addKeyWraps(project: String, keyID: String, wraps: [Wire.KeyWrap], now: UInt64) async throws
 }
 
 extension SyncStore {

@@ -16,7 +16,8 @@ package struct FieldRules: Sendable {
     /// The rules of `collection` (none for nil).
     package init(_ collection: CollectionSchema?) {
         var hooks: [String: MergeHook] = [:]
-        for field in collection?.fields ?? [] where collection?.group(of: field.name) == nil {
+        // A sealed value cannot be merged by its content: concurrent edits of a sensitive field are a conflict.
+        for field in collection?.fields ?? [] where collection?.group(of: field.name) == nil && !field.sensitive {
             if let hook = field.type.mergeHook { hooks[field.name] = hook }
         }
         self.hooks = hooks
@@ -28,7 +29,7 @@ package struct FieldRules: Sendable {
         self.init(schema?.collection(collection))
     }
 
-    /// The automatic merge of a field, nil for a field that has none (or is in a group).
+    /// The automatic merge of a field, nil for a field that has none (or is in a group, or sensitive).
     package func hook(for field: String) -> MergeHook? { hooks.isEmpty ? nil : hooks[field] }
 
     /// Whether any field of the collection merges automatically.

@@ -215,8 +215,32 @@ extension Schema {
             try Self.validateAccess(change.value)
             return
         }
+        let fieldSchema = try requireField(change.field, in: try requireCollection(change.collection))
+        if fieldSchema.sensitive {
+            if refusingDeprecated && fieldSchema.deprecated {
+                throw SchemaError(message: "field '\(change.field)' of \(change.collection) is retired (schema version \(version)): it keeps its values but takes no new ones",
+                                  field: change.field)
+            }
+            return try Self.validateSealed(change.value, collection: change.collection, field: fieldSchema)
+        }
         try validate(change.value, collection: change.collection, field: change.field, refusingBidi: refusingBidi,
                      refusingDeprecated: refusingDeprecated)
+    }
+
+    /// Checks a sensitive field's value as a server can: unset (unless required) or a well-formed sealed
+    /// envelope, never plain text. What is inside is checked by the writer before it seals.
+    package static func validateSealed(_ value: FieldValue, collection: String, field: FieldSchema) throws(SchemaError) {
+        func fail(_ message: String) -> SchemaError { SchemaError(message: "field '\(field.name)' of \(collection) \(message)", field: field.name) }
+        switch value {
+        case .unset:
+            if field.required { throw fail("is required and cannot be unset") }
+        case .text(let text):
+            guard text.utf8.count <= SealedValue.maxLength, SealedValue(text: text) != nil else {
+                throw fail("is sensitive: it takes only a value sealed with the project's key (\(SealedValue.prefix)...), never plain text; update casebook")
+            }
+        default:
+            throw fail("is sensitive: it takes only a value sealed with the project's key (a text value \(SealedValue.prefix)...), not \(value.kind)")
+        }
     }
 }
 

@@ -93,12 +93,15 @@ package struct FieldSchema: Codable, Sendable, Hashable {
     /// Retired by a later schema version (a field is never removed): its values stay in records and
     /// history, it takes no new ones, and `add` and `edit` no longer offer it.
     package var deprecated: Bool
+    /// Encrypted end to end with the project's key: the server stores and merges only sealed values (`SealedValue`).
+    package var sensitive: Bool
 
-    private enum CodingKeys: String, CodingKey { case name, type, required, vocabulary, collection, description, aliases, deprecated }
+    private enum CodingKeys: String, CodingKey { case name, type, required, vocabulary, collection, description, aliases, deprecated, sensitive }
 
-    /// A field; optional parts default to nil, `required` and `deprecated` to false and `aliases` to none.
+    /// A field; optional parts default to nil, `required`, `deprecated` and `sensitive` to false and `aliases` to none.
     package init(name: String, type: FieldType, required: Bool = false, vocabulary: String? = nil,
-                 collection: String? = nil, description: String? = nil, aliases: [String] = [], deprecated: Bool = false) {
+                 collection: String? = nil, description: String? = nil, aliases: [String] = [], deprecated: Bool = false,
+                 sensitive: Bool = false) {
         self.name = name
         self.type = type
         self.required = required
@@ -107,6 +110,7 @@ package struct FieldSchema: Codable, Sendable, Hashable {
         self.description = description
         self.aliases = aliases
         self.deprecated = deprecated
+        self.sensitive = sensitive
     }
 
     package init(from decoder: Decoder) throws {
@@ -120,6 +124,7 @@ package struct FieldSchema: Codable, Sendable, Hashable {
         // Schemas stored before fields had aliases have no key.
         aliases = try c.decodeIfPresent([String].self, forKey: .aliases) ?? []
         deprecated = try c.decodeIfPresent(Bool.self, forKey: .deprecated) ?? false
+        sensitive = try c.decodeIfPresent(Bool.self, forKey: .sensitive) ?? false
     }
 
     package func encode(to encoder: Encoder) throws {
@@ -133,6 +138,7 @@ package struct FieldSchema: Codable, Sendable, Hashable {
         // No key when there are none, so a schema without aliases encodes as it did before they existed.
         if !aliases.isEmpty { try c.encode(aliases, forKey: .aliases) }
         if deprecated { try c.encode(true, forKey: .deprecated) }
+        if sensitive { try c.encode(true, forKey: .sensitive) }
     }
 }
 
@@ -260,6 +266,10 @@ package struct Schema: Codable, Sendable, Hashable {
                         throw SchemaError(message: "field '\(collection.name).\(field.name)' names vocabulary '\(name)', which the schema does not define")
                     }
                 default: break
+                }
+                // The server reads a files value (which content to keep, who may fetch it): it cannot be sealed.
+                if field.sensitive && field.type == .files {
+                    throw SchemaError(message: "field '\(collection.name).\(field.name)' holds files, which cannot be sensitive")
                 }
             }
             guard fieldNames.contains(collection.titleField) else {

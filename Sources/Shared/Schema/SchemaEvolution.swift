@@ -144,6 +144,9 @@ package struct SchemaEvolution: Sendable, Equatable {
         if old.collection != new.collection {
             problems.append("field \(name) changes the collection it refers to: add a new field instead")
         }
+        if old.sensitive != new.sensitive {
+            problems.append("field \(name) \(new.sensitive ? "becomes" : "stops being") sensitive: its stored values are \(old.sensitive ? "" : "not ")sealed; add a new field instead")
+        }
         if !old.required && new.required { steps.append(.madeRequired(collection: collection, field: new.name)) }
         if old.aliases != new.aliases { steps.append(.changedAliases("field \(name)")) }
         if old.description != new.description { steps.append(.changedDescription("field \(name)")) }

@@ -221,6 +221,29 @@ enum PostgresMigrations {
             ALTER TABLE device ADD COLUMN agreement_key BYTEA;
             ALTER TABLE device ADD COLUMN agreement_signature BYTEA;
             """),
+        // Sensitive fields: the project's keys (ids and order only: the store never holds a key) and
+        // their copies wrapped for each device (docs/security.md, "Sensitive fields").
+        (8, "project keys", """
+            CREATE TABLE project_key (
+                project_id BIGINT NOT NULL REFERENCES project(id),
+                id TEXT COLLATE "C" NOT NULL,
+                position BIGINT NOT NULL,
+                created_by TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (project_id, id),
+                UNIQUE (project_id, position)
+            );
+            CREATE TABLE key_wrap (
+                project_id BIGINT NOT NULL,
+                key_id TEXT COLLATE "C" NOT NULL,
+                node TEXT COLLATE "C" NOT NULL,
+                wrapped BYTEA NOT NULL,
+                granter TEXT COLLATE "C" NOT NULL,
+                signature BYTEA NOT NULL,
+                granted_at BIGINT NOT NULL,
+                PRIMARY KEY (project_id, key_id, node)
+            );
+            """),
     ]
 
     /// The migration that adds the log's chain; the changes stored before it are chained in Swift.
