@@ -58,13 +58,17 @@ import Testing
                 collection.fields[status].vocabulary = "reliability"
             }
             schema.vocabularies.removeAll { $0.name == "consent" }
+            let persons = schema.collections.firstIndex { $0.name == "persons" }!
+            let code = schema.collections[persons].fields.firstIndex { $0.name == "code" }!
+            schema.collections[persons].fields[code].sensitive = true
             schema.collections.removeAll { $0.name == "sources" }
         }
         let problems = SchemaEvolution(from: old, to: new).problems
-        #expect(problems.count == 6, "\(problems)")
+        #expect(problems.count == 7, "\(problems)")
         for phrase in ["version is 1, not above the project's 1", "vocabulary consent is missing", "collection sources is missing",
                        "incidents.location is missing", "incidents.title changes type from text to long_text",
-                       "incidents.violation_status changes vocabulary from violation_status to reliability"] {
+                       "incidents.violation_status changes vocabulary from violation_status to reliability",
+                       "persons.code becomes sensitive: its stored values are not sealed"] {
             #expect(problems.contains { $0.contains(phrase) }, "\(phrase): \(problems)")
         }
     }
