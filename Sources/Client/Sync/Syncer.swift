@@ -25,6 +25,10 @@ struct SyncReport: Sendable {
     var files = FileSyncReport()
     /// Records removed because this user may no longer read them, and their pending edits dropped.
     var removal = Replica.Removal()
+    /// Changes received in bundles (or published in one made here) that this sync handed to the server.
+    var relayed = 0
+    /// Relayed changes the server refused, with its reasons.
+    var relayRefused: [(hlc: HLC, reason: String)] = []
 }
 
 /// Runs a sync: the first time, the snapshot of current versions; then push the outbox; then
@@ -60,6 +64,9 @@ struct Syncer {
         } catch let error as ClientError where error.status == 403 {
             // Refused outright (a viewer): keep the outbox, still bring the replica up to date.
             report.pushForbidden = error.message
+        }
+        if report.pushForbidden == nil {
+            (report.relayed, report.relayRefused) = try await relay(&state)
         }
         report.pushSeconds = (clock.now - start).seconds
         start = clock.now
