@@ -71,6 +71,8 @@ package struct BundleError: Error, Sendable, Equatable {
     /// Creates an error.
     package init(_ message: String) { self.message = message }
 
-    static let damaged = BundleError("the bundle is damaged or was altered (a chunk does not authenticate): nothing was applied; ask its maker for a new copy")
-    static let truncated = BundleError("the bundle ends early (it was cut short in copying, or altered): nothing was applied; ask its maker for a new copy")
+    /// A chunk that does not authenticate, or records that do not add up.
+    package static let damaged = BundleError("the bundle is damaged or was altered (a chunk does not authenticate): nothing was applied; ask its maker for a new copy")
+    /// The file ends before its final chunk.
+    package static let truncated = BundleError("the bundle ends early (it was cut short in copying, or altered): nothing was applied; ask its maker for a new copy")
 }

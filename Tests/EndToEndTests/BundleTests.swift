@@ -1,0 +1,169 @@
+import Foundation
+import GRDB
+import TestSupport
+import Testing
+
+/// Bundles with the real programs, as researchers meet them in a shutdown and as someone who finds,
+/// alters or forges the file does: work crosses by file both ways, conflicts and all; the replica
+/// that reaches the network relays the other's changes, credited to their author; every replica
+/// converges with nothing twice; a bundle altered, cut, for someone else, or from a device that is
+/// unknown or revoked is refused with nothing applied; a server that forked history is caught.
+@Suite(.serialized) struct BundleTests {
+    /// A team of three whose first two synced once (so each knows the other's device); cara joins later.
+    func team(_ store: StoreKind = .sqlite) throws -> Team {
+        let team = try Team.start([("ana", "researcher"), ("bek", "researcher"), ("cara", "researcher")], store: store)
+        _ = try team["ana"].syncJSON()
+        _ = try team["bek"].syncJSON()
+        _ = try team["ana"].syncJSON()
+        return team
+    }
+
+    /// A path for a bundle file in the researcher's folder.
+    func bundlePath(_ person: Researcher, _ name: String = "work.cbb") -> String {
+        person.home.appendingPathComponent(name).path
+    }
+
+    @Test(arguments: StoreKind.allCases) func workCrossesByBundleAndTheRelayCreditsItsAuthor(store: StoreKind) throws {
+        let team = try team(store)
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"], cara = team["cara"]
+        let id = try ana.add("incidents", ["title=Arrest at the court"])
+        _ = try ana.syncJSON()
+        _ = try bek.syncJSON()
+
+        // The network is down: both edit the same field, Ana also records a new incident.
+        try ana.ok("edit", id, "--set", "title=Arrest of three lawyers")
+        let added = try ana.add("incidents", ["title=Detention at the border post", "location=Khorgos"])
+        try bek.ok("edit", id, "--set", "title=Arrest of two lawyers")
+        let path = bundlePath(ana)
+        let made = try ana.ok("bundle", "create", path, "--json").object()
+        #expect(made["changes"] as? Int ?? 0 >= 4, "\(made)")
+        #expect(made["files"] as? Int == 0)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        for secret in ["Khorgos", "Detention at the border", "three lawyers", "Arrest at the court"] {
+            #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) is readable in the bundle")
+        }
+
+        let applied = try bek.ok("bundle", "apply", path, "--json").object()
+        #expect(applied["applied"] as? Int ?? 0 >= 3, "\(applied)")
+        #expect(applied["conflicts"] as? Int == 1)
+        #expect(try bek.ok("show", added, "--json").object()["fields"].map { "\($0)" }?.contains("Khorgos") == true)
+        let again = try bek.ok("bundle", "apply", path, "--json").object()
+        #expect(again["applied"] as? Int == 0)
+        #expect(again["conflicts"] as? Int == 1)
+
+        // Bek reaches the network first: Ana's changes go with his, credited to Ana.
+        let relayed = try bek.syncJSON()
+        #expect(relayed["relayed"] as? Int ?? 0 >= 3, "\(relayed)")
+        _ = try cara.syncJSON()
+        let log = try cara.ok("log", added, "--json").array()
+        #expect(!log.isEmpty && log.allSatisfy { $0["author"] as? String == "ana" }, "\(log)")
+        #expect(try cara.conflicts().count == 1)
+
+        // Ana syncs later: what she published is already there, nothing twice.
+        _ = try ana.syncJSON()
+        _ = try bek.syncJSON()
+        _ = try cara.syncJSON()
+        #expect(try ana.ok("status", "--json").object()["pending"] as? Int == 0)
+        let exports = try [ana, bek, cara].map { try $0.export("incidents") }
+        #expect(exports[0] == exports[1] && exports[1] == exports[2])
+        for person in [ana, bek, cara] {
+            #expect(try person.ok("list", "incidents", "--json").array().count == 2)
+            #expect(try person.conflicts().count == 1)
+            let history = try person.ok("log", id, "--json").array()
+            let entries = history.map { "\($0["field"] ?? "")=\($0["value"] ?? "")" }
+            #expect(Set(entries).count == entries.count, "\(person.name): \(entries)")
+            #expect(try person.run("verify", "--json").code == 0)
+        }
+    }
+
+    @Test func anAlteredCutOrMisaddressedBundleIsRefusedWithNothingApplied() throws {
+        let team = try team()
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"], cara = team["cara"]
+        _ = try ana.add("incidents", ["title=Arrest at the court"])
+        let path = bundlePath(ana)
+        try ana.ok("bundle", "create", path)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        var variants: [(String, Data)] = [("cut", bytes.prefix(bytes.count - 20)), ("cut at half", bytes.prefix(bytes.count / 2))]
+        for position in [20, 40, 200, bytes.count / 2, bytes.count - 30] {
+            var altered = bytes
+            altered[position] ^= 0x20
+            variants.append(("byte \(position) flipped", altered))
+        }
+        for (what, data) in variants {
+            let file = bek.home.appendingPathComponent("bad.cbb")
+            try data.write(to: file)
+            let result = try bek.run("bundle", "apply", file.path)
+            #expect(result.code == 1, "\(what)")
+            #expect(result.stderr.hasPrefix("error: "), "\(what): \(result.stderr)")
+            #expect(!result.stderr.contains("Fatal"), "\(what)")
+        }
+        #expect(try bek.ok("list", "incidents", "--json").array().isEmpty)
+
+        // Cara joined after Ana last synced: Ana's bundle is not for her device.
+        try cara.ok("sync")
+        let foreign = try cara.run("bundle", "apply", path)
+        #expect(foreign.code == 1)
+        #expect(foreign.stderr.contains("not addressed to this device"), "\(foreign.stderr)")
+        #expect(try cara.ok("list", "incidents", "--json").array().isEmpty)
+
+        // Not a bundle at all.
+        let csv = try bek.file("rows.csv", "title\nArrest\n")
+        #expect(try bek.run("bundle", "apply", csv).stderr.contains("not a Casebook bundle"))
+    }
+
+    @Test func aBundleFromAnUnknownOrRevokedDeviceIsRefused() throws {
+        let team = try team()
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"], cara = team["cara"]
+        // Cara's device joined after Bek last fetched the devices: her bundle's maker is unknown to him.
+        _ = try cara.syncJSON()
+        _ = try cara.add("incidents", ["title=Arrest at the court"])
+        let fromCara = bundlePath(cara)
+        try cara.ok("bundle", "create", fromCara)
+        let unknown = try bek.run("bundle", "apply", fromCara)
+        #expect(unknown.code == 1)
+        #expect(unknown.stderr.contains("does not know"), "\(unknown.stderr)")
+
+        // Ana's device is revoked; Bek learns it at his next sync and refuses her bundle.
+        _ = try ana.add("incidents", ["title=Detention at the border post"])
+        let fromAna = bundlePath(ana)
+        try ana.ok("bundle", "create", fromAna)
+        let listed = try team.server.admin(["device", "list", "--project", "kz", "--json"])
+        let devices = try #require(listed.object()["devices"] as? [[String: Any]])
+        let node = try #require(devices.first { $0["owner"] as? String == "ana" }?["node"] as? String)
+        #expect(try team.server.admin(["device", "revoke", node]).code == 0)
+        _ = try bek.syncJSON()
+        let revoked = try bek.run("bundle", "apply", fromAna)
+        #expect(revoked.code == 1)
+        #expect(revoked.stderr.contains("revoked"), "\(revoked.stderr)")
+        #expect(try bek.ok("list", "incidents", "--json").array().isEmpty)
+    }
+
+    @Test func aServerThatForkedHistoryIsCaughtWhenTwoReplicasMeetByBundle() throws {
+        let team = try team()
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"]
+        _ = try ana.add("incidents", ["title=Arrest at the court"])
+        _ = try ana.syncJSON()
+        // The server drops Ana's change before Bek sees it, and numbers Bek's in its place.
+        let queue = try DatabaseQueue(path: team.server.data.appendingPathComponent("casebook.sqlite").path)
+        let dropped = try queue.write { db -> Int64 in
+            let seq = try Int64.fetchOne(db, sql: "SELECT last_seq FROM project WHERE name = 'kz'") ?? 0
+            try db.execute(sql: "DELETE FROM head WHERE hlc IN (SELECT hlc FROM change WHERE seq = ?)", arguments: [seq])
+            try db.execute(sql: "DELETE FROM change WHERE seq = ?", arguments: [seq])
+            try db.execute(sql: "UPDATE project SET last_seq = ? WHERE name = 'kz'", arguments: [seq - 1])
+            return seq
+        }
+        #expect(dropped > 0)
+        _ = try bek.add("incidents", ["title=Detention at the border post"])
+        _ = try bek.syncJSON()
+        let path = bundlePath(ana)
+        try ana.ok("bundle", "create", path)
+        let forked = try bek.run("bundle", "apply", path)
+        #expect(forked.code == 1)
+        #expect(forked.stderr.contains("forked"), "\(forked.stderr)")
+        #expect(try bek.ok("list", "incidents", "--json").array().count == 1)
+    }
+}
