@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import TestSupport
@@ -110,5 +111,40 @@ import Testing
         _ = try team["ana"].syncJSON()
         #expect(try team["ana"].ok("list", "incidents", "--json").array().count == 1)
         #expect(try old.run("verify", "--json").object()["signed"] as? Int == 1)
+    }
+
+    @Test func everyReplicaRegistersASignedAgreementKeyAndOneFromBeforeAddsItAtItsNextSync() throws {
+        let team = try Team.start()
+        defer { team.cleanUp() }
+        let old = Researcher("old"), peer = Researcher("peer")
+        defer { old.cleanUp(); peer.cleanUp() }
+        try old.ok("init", "--server", team.server.url, "--project", "kz", "--token", team.tokens["bek"] ?? "", "--no-passphrase")
+        // As an older version left it: no agreement key in the replica or on the server.
+        let replica = try DatabaseQueue(path: old.home.appendingPathComponent("replica.sqlite").path)
+        try replica.write { db in try db.execute(sql: "DELETE FROM setting WHERE key IN ('agreement_key', 'agreement_registered')") }
+        let node = try #require(try replica.read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'node'") })
+        let store = try DatabaseQueue(path: team.server.data.appendingPathComponent("casebook.sqlite").path)
+        try store.write { db in try db.execute(sql: "UPDATE device SET agreement_key = NULL, agreement_signature = NULL WHERE node = ?", arguments: [node]) }
+        func agreementKeys() throws -> [String: String] {
+            let devices = try #require(try team.server.admin(["device", "list", "--project", "kz", "--json"]).object()["devices"] as? [[String: Any]])
+            return Dictionary(uniqueKeysWithValues: devices.compactMap { device in
+                (device["agreementKey"] as? String).map { (device["node"] as? String ?? "", $0) }
+            })
+        }
+        #expect(try agreementKeys().count == 2)  // the team's replicas of ana and bek registered theirs at init
+        #expect(try agreementKeys()[node] == nil)
+
+        _ = try old.syncJSON()
+        let registered = try #require(try agreementKeys()[node])
+        // The key is the one now in the replica, and another replica keeps it once its signature is checked.
+        let stored = try replica.read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'agreement_key'") }
+        let privateKey = try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: try #require(stored.flatMap { Data(base64Encoded: $0) }))
+        #expect(privateKey.publicKey.rawRepresentation.base64EncodedString() == registered)
+        try peer.ok("init", "--server", team.server.url, "--project", "kz", "--token", team.tokens["ana"] ?? "", "--no-passphrase")
+        _ = try peer.syncJSON()
+        let kept = try DatabaseQueue(path: peer.home.appendingPathComponent("replica.sqlite").path).read { db in
+            try Data.fetchOne(db, sql: "SELECT agreement_key FROM device WHERE node = ?", arguments: [node])
+        }
+        #expect(kept == privateKey.publicKey.rawRepresentation)
     }
 }

@@ -24,7 +24,7 @@ import Testing
         func membership(userID: Int64, project: String) async throws -> Membership? { throw error }
         func push(project: String, changes: [Change], author: String, reader: ReadAccess, policy: PushPolicy,
                   signatures: PushSignatures) async throws -> [Wire.ChangeResult] { throw error }
-        func registerDevice(project: String, node: NodeID, owner: String, signingKey: Data, now: UInt64) async throws { throw error }
+        func registerDevice(project: String, node: NodeID, owner: String, signingKey: Data, agreement: DeviceAgreement?, now: UInt64) async throws { throw error }
         func devices(project: String) async throws -> [Wire.Device] { throw error }
         func revokeDevice(node: NodeID, project: String?, now: UInt64) async throws -> Int { throw error }
         func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?, reader: ReadAccess) async throws -> Wire.PullResponse {

@@ -61,7 +61,7 @@ struct ServerHarness {
             tokens[name] = token
             let device = Self.device(of: name)
             try await store.registerDevice(project: project, node: device.node, owner: name,
-                                           signingKey: device.key.publicKey.rawRepresentation, now: Self.now)
+                                           signingKey: device.key.publicKey.rawRepresentation, agreement: nil, now: Self.now)
         }
         settings.clock = { ServerHarness.now }
         configure(&settings)

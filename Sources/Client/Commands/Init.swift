@@ -81,13 +81,15 @@ extension Casebook {
             let node = NodeID.random(using: &generator)
             // The device key: its private half stays in the replica, the public half is registered now.
             let signingKey = Curve25519.Signing.PrivateKey()
-            let registration = Wire.DeviceRegistration(node: node.rawValue, signingKey: signingKey.publicKey.rawRepresentation.base64EncodedString())
+            let agreementKey = Curve25519.KeyAgreement.PrivateKey()
+            let registration = try Replica.registration(project: project, node: node, signingKey: signingKey, agreementKey: agreementKey)
             let (answer, keys) = try await fetchSchema(address, token: token, registration: registration)
             let offset = WallClock.offset(toServerTime: try PageCheck.serverTime(answer.serverTime, from: url.absoluteString))
             var settings: [Setting: String] = [
                 .server: url.absoluteString, .project: answer.project, .user: answer.user, .role: answer.role,
                 .node: node.rawValue,
                 .signingKey: signingKey.rawRepresentation.base64EncodedString(), .deviceRegistered: "1",
+                .agreementKey: agreementKey.rawRepresentation.base64EncodedString(), .agreementRegistered: "1",
                 .schema: String(decoding: try answer.schema.jsonData(), as: UTF8.self),
                 .clockOffset: String(offset), .cursor: "0",
             ]

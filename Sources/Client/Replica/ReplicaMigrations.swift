@@ -227,6 +227,11 @@ enum ReplicaMigrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        // Device agreement keys (docs/protocol.md, "Signatures"): each device's X25519 key, kept
+        // only when the device's signing key signed it, with that signature.
+        migrator.registerMigration("device-agreement-key") { db in
+            try db.execute(sql: "ALTER TABLE device ADD COLUMN agreement_key BLOB; ALTER TABLE device ADD COLUMN agreement_signature BLOB")
+        }
         // Bundles (docs/protocol.md, "Bundles"): changes received in bundles (or published in one this
         // replica made) that the server may not hold yet, relayed at the next sync with the batch that
         // signs them; and every chain value this replica verified, so a bundle's maker and this replica

@@ -44,6 +44,10 @@ enum Setting: String, CaseIterable {
     case signingKey = "signing_key"
     /// Set once the server registered this replica's public key.
     case deviceRegistered = "device_registered"
+    /// This replica's X25519 private key (base64): bundles and the project key are wrapped for its public half.
+    case agreementKey = "agreement_key"
+    /// Set once the server holds this replica's agreement key.
+    case agreementRegistered = "agreement_registered"
     /// Where the project's unsigned changes (from before signatures) end, as the server first said
     /// (trust on first use): no unsigned change after it is ever accepted.
     case unsignedUpTo = "unsigned_up_to"

@@ -28,9 +28,15 @@ extension Syncer {
         } catch {
             throw ClientError("the replica's signing key is damaged: start a new replica with 'casebook init'")
         }
-        if !registered {
-            let registration = Wire.DeviceRegistration(node: settings.node.rawValue, signingKey: key.publicKey.rawRepresentation.base64EncodedString())
-            if try await client.registerDevice(registration) { try await replica.markRegistered() }
+        // Registered once, and once more for a replica from before agreement keys, to add its agreement key.
+        let agreementRegistered = try await replica.agreementRegistered()
+        if !registered || !agreementRegistered {
+            let registration = try Replica.registration(project: settings.project, node: settings.node, signingKey: key,
+                                                        agreementKey: try await replica.agreementKey())
+            if try await client.registerDevice(registration) {
+                try await replica.markRegistered()
+                try await replica.markAgreementRegistered()
+            }
         }
         var known = try await replica.knownDevices()
         if known.isEmpty {

@@ -39,8 +39,24 @@ struct DeviceController: Sendable {
         guard let key = Data(base64Encoded: registration.signingKey), (try? Curve25519.Signing.PublicKey(rawRepresentation: key)) != nil else {
             throw APIError.badRequest("'signingKey' must be an Ed25519 public key: 32 bytes, base64")
         }
-        try await store.registerDevice(project: project, node: node, owner: user.name, signingKey: key, now: settings.clock())
+        let agreement = try Self.agreement(of: registration, project: project, node: node, signingKey: key)
+        try await store.registerDevice(project: project, node: node, owner: user.name, signingKey: key, agreement: agreement, now: settings.clock())
         context.logger.info("device registered", metadata: ["project": "\(project)", "user": "\(user.name)", "node": "\(node)"])
         return try JSONResponse.make(Wire.DeviceList(devices: try await store.devices(project: project), serverTime: settings.clock()))
+    }
+
+    /// The registration's agreement key, refused unless the device's own signing key signed it:
+    /// nobody else (nor the server) can then give a device an agreement key of theirs.
+    static func agreement(of registration: Wire.DeviceRegistration, project: String, node: NodeID, signingKey: Data) throws -> DeviceAgreement? {
+        guard registration.agreementKey != nil || registration.agreementSignature != nil else { return nil }
+        guard let key = registration.agreementKey.flatMap({ Data(base64Encoded: $0) }), key.count == 32 else {
+            throw APIError.badRequest("'agreementKey' must be an X25519 public key: 32 bytes, base64")
+        }
+        guard let signature = registration.agreementSignature.flatMap({ Data(base64Encoded: $0) }),
+              DeviceBinding.holds(project: project, node: node, agreementKey: Array(key), signature: Array(signature), signingKey: Array(signingKey))
+        else {
+            throw APIError.badRequest("'agreementSignature' must be the device's Ed25519 signature over its agreement key (docs/protocol.md, \"Devices\")")
+        }
+        return DeviceAgreement(key: key, signature: signature)
     }
 }

@@ -32,6 +32,11 @@ enum SQLiteMigrations {
         // the classes in use; the files each record's history names; and the events that change
         // what someone may read, which a pull turns into records to remove or bring back.
         migrator.registerMigration("v6") { db in try db.execute(sql: v6) }
+        // v7: each device's X25519 agreement key and the signature of its signing key over it
+        // (`DeviceBinding`): what bundles and the project key of sensitive fields are wrapped for.
+        migrator.registerMigration("v7") { db in
+            try db.execute(sql: "ALTER TABLE device ADD COLUMN agreement_key BLOB; ALTER TABLE device ADD COLUMN agreement_signature BLOB")
+        }
         return migrator
     }
 

@@ -5,29 +5,41 @@ import SQLiteSupport
 
 // Device keys and signed batches (docs/protocol.md, "Signatures").
 extension SQLiteSyncStore {
-    func registerDevice(project: String, node: NodeID, owner: String, signingKey: Data, now: UInt64) async throws {
+    func registerDevice(project: String, node: NodeID, owner: String, signingKey: Data, agreement: DeviceAgreement?, now: UInt64) async throws {
         try await write { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
             if let nodeOwner = try String.fetchOne(db, sql: "SELECT author FROM node WHERE project_id = ? AND node = ?", arguments: [projectID, node.rawValue]),
                nodeOwner != owner {
                 throw StoreError.conflict(DeviceMessages.nodeTaken(node))
             }
-            if let key = try Data.fetchOne(db, sql: "SELECT signing_key FROM device WHERE project_id = ? AND node = ?", arguments: [projectID, node.rawValue]) {
-                guard key == signingKey else { throw StoreError.conflict(DeviceMessages.otherKey(node)) }
+            if let row = try Row.fetchOne(db, sql: "SELECT signing_key, agreement_key FROM device WHERE project_id = ? AND node = ?",
+                                          arguments: [projectID, node.rawValue]) {
+                guard row[0] as Data == signingKey else { throw StoreError.conflict(DeviceMessages.otherKey(node)) }
+                guard let agreement else { return }
+                if let stored = row[1] as Data? {
+                    guard stored == agreement.key else { throw StoreError.conflict(DeviceMessages.otherKey(node)) }
+                    return
+                }
+                try db.execute(sql: "UPDATE device SET agreement_key = ?, agreement_signature = ? WHERE project_id = ? AND node = ?",
+                               arguments: [agreement.key, agreement.signature, projectID, node.rawValue])
                 return
             }
             try db.execute(sql: "INSERT OR IGNORE INTO node (project_id, node, author) VALUES (?, ?, ?)", arguments: [projectID, node.rawValue, owner])
-            try db.execute(sql: "INSERT INTO device (project_id, node, owner, signing_key, registered_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [projectID, node.rawValue, owner, signingKey, now])
+            try db.execute(sql: """
+                INSERT INTO device (project_id, node, owner, signing_key, agreement_key, agreement_signature, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [projectID, node.rawValue, owner, signingKey, agreement?.key, agreement?.signature, now])
         }
     }
 
     func devices(project: String) async throws -> [Wire.Device] {
         try await read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
-            return try Row.fetchAll(db, sql: "SELECT node, owner, signing_key, registered_at, revoked_at FROM device WHERE project_id = ? ORDER BY registered_at, node",
-                                    arguments: [projectID]).map { row in
+            return try Row.fetchAll(db, sql: """
+                SELECT node, owner, signing_key, registered_at, revoked_at, agreement_key, agreement_signature
+                FROM device WHERE project_id = ? ORDER BY registered_at, node
+                """, arguments: [projectID]).map { row in
                 Wire.Device(node: row[0], owner: row[1], signingKey: (row[2] as Data).base64EncodedString(),
+                            agreementKey: (row[5] as Data?)?.base64EncodedString(), agreementSignature: (row[6] as Data?)?.base64EncodedString(),
                             registeredAt: UInt64(row[3] as Int64), revokedAt: (row[4] as Int64?).map { UInt64($0) })
             }
         }
@@ -68,6 +80,12 @@ extension SQLiteSyncStore {
         }
         return SignedBatch(id: row[0], node: node, digests: digests, signature: Array(row[3] as Data))
     }
+}
+
+/// A device's X25519 agreement key (32 bytes) and the signature of its signing key over it.
+struct DeviceAgreement: Sendable {
+    var key: Data
+    var signature: Data
 }
 
 /// The sentences both stores use about devices.

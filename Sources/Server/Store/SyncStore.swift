@@ -48,9 +48,11 @@ protocol SyncStore: Sendable {
 
     // MARK: Devices (docs/protocol.md, "Signatures")
 
-    /// Registers a device of `owner` with its Ed25519 key. Registering the same key again is a no-op;
-    /// throws `.conflict` when the node belongs to another user or has another key.
-    func registerDevice(project: String, node: NodeID, owner: String, signingKey: Data, now: UInt64) async throws
+    /// Registers a device of `owner` with its Ed25519 key and, when given, its X25519 agreement key
+    /// with the signature binding it (checked by the caller). Registering the same keys again is a
+    /// no-op, and a device registered without an agreement key gets it added; throws `.conflict`
+    /// when the node belongs to another user or has another key of either kind.
+    func registerDevice(project: String, node: NodeID, owner: String, signingKey: Data, agreement: DeviceAgreement?, now: UInt64) async throws
     /// The project's devices, oldest first.
     func devices(project: String) async throws -> [Wire.Device]
     /// Revokes a device in every project it is registered in (or only `project`); returns how many

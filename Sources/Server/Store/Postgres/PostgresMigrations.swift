@@ -216,6 +216,11 @@ enum PostgresMigrations {
             );
             CREATE INDEX access_event_by_seq ON access_event(project_id, seq);
             """),
+        // Each device's X25519 agreement key and the signature of its signing key over it.
+        (7, "device-agreement-key", """
+            ALTER TABLE device ADD COLUMN agreement_key BYTEA;
+            ALTER TABLE device ADD COLUMN agreement_signature BYTEA;
+            """),
     ]
 
     /// The migration that adds the log's chain; the changes stored before it are chained in Swift.

@@ -5,7 +5,7 @@ import Shared
 
 // Device keys and signed batches (docs/protocol.md, "Signatures").
 extension PostgresSyncStore {
-    func registerDevice(project: String, node: NodeID, owner: String, signingKey: Data, now: UInt64) async throws {
+    func registerDevice(project: String, node: NodeID, owner: String, signingKey: Data, agreement: DeviceAgreement?, now: UInt64) async throws {
         try await transaction { db, logger in
             let (projectID, _) = try await Self.project(db, name: project, logger: logger)
             // The node row is the lock that orders two registrations of one node.
@@ -16,15 +16,24 @@ extension PostgresSyncStore {
                 "SELECT author FROM node WHERE project_id = \(projectID) AND node = \(node.rawValue) FOR UPDATE", logger: logger
             ).decode(String.self).collect().first
             guard nodeOwner == owner else { throw StoreError.conflict(DeviceMessages.nodeTaken(node)) }
-            if let key = try await db.query(
-                "SELECT signing_key FROM device WHERE project_id = \(projectID) AND node = \(node.rawValue)", logger: logger
-            ).decode(Data.self).collect().first {
+            if let (key, stored) = try await db.query(
+                "SELECT signing_key, agreement_key FROM device WHERE project_id = \(projectID) AND node = \(node.rawValue)", logger: logger
+            ).decode((Data, Data?).self).collect().first {
                 guard key == signingKey else { throw StoreError.conflict(DeviceMessages.otherKey(node)) }
+                guard let agreement else { return }
+                if let stored {
+                    guard stored == agreement.key else { throw StoreError.conflict(DeviceMessages.otherKey(node)) }
+                    return
+                }
+                try await db.query("""
+                    UPDATE device SET agreement_key = \(agreement.key), agreement_signature = \(agreement.signature)
+                    WHERE project_id = \(projectID) AND node = \(node.rawValue)
+                    """, logger: logger)
                 return
             }
             try await db.query("""
-                INSERT INTO device (project_id, node, owner, signing_key, registered_at)
-                VALUES (\(projectID), \(node.rawValue), \(owner), \(signingKey), \(Int64(now)))
+                INSERT INTO device (project_id, node, owner, signing_key, agreement_key, agreement_signature, registered_at)
+                VALUES (\(projectID), \(node.rawValue), \(owner), \(signingKey), \(agreement?.key), \(agreement?.signature), \(Int64(now)))
                 """, logger: logger)
         }
     }
@@ -33,10 +42,12 @@ extension PostgresSyncStore {
         try await transaction(readOnly: true) { db, logger in
             let (projectID, _) = try await Self.project(db, name: project, logger: logger)
             var devices: [Wire.Device] = []
-            for try await (node, owner, key, registered, revoked) in try await db.query("""
-                SELECT node, owner, signing_key, registered_at, revoked_at FROM device WHERE project_id = \(projectID) ORDER BY registered_at, node
-                """, logger: logger).decode((String, String, Data, Int64, Int64?).self) {
+            for try await (node, owner, key, registered, revoked, agreement, signature) in try await db.query("""
+                SELECT node, owner, signing_key, registered_at, revoked_at, agreement_key, agreement_signature
+                FROM device WHERE project_id = \(projectID) ORDER BY registered_at, node
+                """, logger: logger).decode((String, String, Data, Int64, Int64?, Data?, Data?).self) {
                 devices.append(Wire.Device(node: node, owner: owner, signingKey: key.base64EncodedString(),
+                                           agreementKey: agreement?.base64EncodedString(), agreementSignature: signature?.base64EncodedString(),
                                            registeredAt: UInt64(registered), revokedAt: revoked.map { UInt64($0) }))
             }
             return devices
