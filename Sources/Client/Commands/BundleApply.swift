@@ -11,7 +11,9 @@ extension Casebook.BundleCommand {
                 replica knows and that is not revoked, and every change in it must carry its author's signature; \
                 otherwise nothing is applied (exit 1). Conflicts are kept side by side as after a sync. Changes \
                 the server may not have yet are handed to it at this replica's next sync, credited to their \
-                authors. Applying the same bundle again changes nothing. Works offline.
+                authors. Your own pending edits are published first, as a sync would push them before pulling: \
+                they stay pending until the server has them, and where the bundle's maker edited the same field \
+                the conflict shows at once. Applying the same bundle again changes nothing. Works offline.
                 """)
 
         @Argument(help: ArgumentHelp("The bundle file to apply.", valueName: "FILE"))
@@ -28,7 +30,7 @@ extension Casebook.BundleCommand {
             let bundle = try ReceivedBundle.read(URL(fileURLWithPath: file), agreementKey: try await replica.agreementKey(),
                                                  devices: try replica.bundleDevices(), store: replica.files, progress: progress)
             defer { bundle.discardFiles() }
-            let result = try replica.applyBundle(bundle, settings: settings)
+            let result = try replica.applyBundle(bundle, settings: settings, signer: try await BatchSigner.of(replica, settings: settings))
             progress.finish()
             if result.skipped > 0 {
                 Output.note("left out \(result.skipped) change\(result.skipped == 1 ? "" : "s") from before the project's changes were signed: the next sync brings them")

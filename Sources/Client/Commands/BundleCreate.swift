@@ -25,16 +25,9 @@ extension Casebook.BundleCommand {
 
         func run(replica: Replica, settings: ReplicaSettings) async throws {
             let target = URL(fileURLWithPath: file)
-            let (raw, _) = try await replica.signingKey()
-            let signingKey: Curve25519.Signing.PrivateKey
-            do {
-                signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-            } catch {
-                throw ClientError("the replica's signing key is damaged: start a new replica with 'casebook init'")
-            }
+            let signer = try await BatchSigner.of(replica, settings: settings)
             let recipients = try await recipients(replica)
-            let published = try replica.publishPending(signer: BatchSigner(key: signingKey, project: settings.project, node: settings.node),
-                                                       author: settings.user, schema: settings.schema)
+            let published = try replica.publishPending(signer: signer, author: settings.user, schema: settings.schema)
             let progress = ProgressLine()
             defer { progress.finish() }
             let count = try BundleFileWriter.write(to: target) { write in
@@ -42,7 +35,7 @@ extension Casebook.BundleCommand {
                 let count = try replica.writeBundle(&sealer, settings: settings) { label, done, total in
                     progress.bytes(label, done: done, total: total)
                 }
-                try sealer.finish(signingKey: signingKey)
+                try sealer.finish(signingKey: signer.key)
                 return count
             }
             progress.finish()

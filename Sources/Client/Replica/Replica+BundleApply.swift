@@ -36,7 +36,9 @@ extension Replica {
     /// Applies a checked bundle: all or nothing. Refused (nothing applied) when it is of another
     /// project, when its maker verified another value of the log's chain at a number this replica
     /// verified too (the server forked history), or when a change no valid batch signs is in it.
-    func applyBundle(_ bundle: ReceivedBundle, settings: ReplicaSettings) throws -> BundleApplied {
+    /// This replica's pending edits are published first (`publishPending`), as a sync pushes before it
+    /// pulls: both sides' edits of one field are then versions the merge sees, and their conflict shows.
+    func applyBundle(_ bundle: ReceivedBundle, settings: ReplicaSettings, signer: BatchSigner) throws -> BundleApplied {
         guard bundle.header.project == settings.project else {
             throw ClientError("the bundle is of project \(bundle.header.project), this replica of \(settings.project): nothing was applied")
         }
@@ -46,6 +48,7 @@ extension Replica {
             var result = BundleApplied()
             let (changes, skipped) = try Replica.signedChanges(bundle, project: settings.project, db)
             result.skipped = skipped
+            _ = try Replica.publishPending(signer: signer, author: settings.user, schema: settings.schema, db)
             let held = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record_key = (SELECT key FROM record WHERE id = ?) AND hlc = ?")
             var relay: [(change: Change, batch: String)] = []
             for (carried, batch) in changes where carried.relay {

@@ -17,29 +17,32 @@ extension Replica {
     /// Publishes the pending edits for a bundle: signs them as batches, as a push would, keeps them
     /// here as accepted (so a later edit of the field builds on the published version instead of
     /// replacing it) and moves them from the outbox to the relay queue. Returns how many.
-    func publishPending(signer: BatchSigner, author: String, schema: Schema, batchSize: Int = 5_000) throws -> Int {
+    func publishPending(signer: BatchSigner, author: String, schema: Schema) throws -> Int {
         // On the calling thread: the signing key is not Sendable.
-        try write { db in
-            let entries = try OutboxEntry.pushable(limit: Int(Int32.max), db)
-            guard !entries.isEmpty else { return 0 }
-            let encoder = JSONEncoder()
-            let queue = try db.cachedStatement(sql: "INSERT OR REPLACE INTO relay (hlc, change, batch) VALUES (?, ?, ?)")
-            var accepted: [Wire.LoggedChange] = []
-            let now = WallClock.millis()
-            for start in stride(from: 0, to: entries.count, by: batchSize) {
-                let part = entries[start..<min(entries.count, start + batchSize)]
-                let changes = part.map { $0.change(author: author) }
-                let batch = try signer.sign(changes)
-                try Replica.storeBatches([batch], db)
-                for (entry, change) in zip(part, changes) {
-                    try queue.execute(arguments: [change.hlc.text, String(decoding: try encoder.encode(change), as: UTF8.self), batch.id])
-                    try OutboxEntry.remove(accepted: entry, db)
-                    accepted.append(Wire.LoggedChange(seq: 0, change: change, receivedAt: now))
-                }
+        try write { db in try Replica.publishPending(signer: signer, author: author, schema: schema, db) }
+    }
+
+    /// Publishes the pending edits in the caller's transaction (`publishPending`).
+    static func publishPending(signer: BatchSigner, author: String, schema: Schema, batchSize: Int = 5_000, _ db: Database) throws -> Int {
+        let entries = try OutboxEntry.pushable(limit: Int(Int32.max), db)
+        guard !entries.isEmpty else { return 0 }
+        let encoder = JSONEncoder()
+        let queue = try db.cachedStatement(sql: "INSERT OR REPLACE INTO relay (hlc, change, batch) VALUES (?, ?, ?)")
+        var accepted: [Wire.LoggedChange] = []
+        let now = WallClock.millis()
+        for start in stride(from: 0, to: entries.count, by: batchSize) {
+            let part = entries[start..<min(entries.count, start + batchSize)]
+            let changes = part.map { $0.change(author: author) }
+            let batch = try signer.sign(changes)
+            try Replica.storeBatches([batch], db)
+            for (entry, change) in zip(part, changes) {
+                try queue.execute(arguments: [change.hlc.text, String(decoding: try encoder.encode(change), as: UTF8.self), batch.id])
+                try OutboxEntry.remove(accepted: entry, db)
+                accepted.append(Wire.LoggedChange(seq: 0, change: change, receivedAt: now))
             }
-            try Replica.applyAccepted(accepted, schema: schema, db, alsoRefresh: Set(entries.map(\.record)), ownAccepted: true)
-            return entries.count
         }
+        try Replica.applyAccepted(accepted, schema: schema, db, alsoRefresh: Set(entries.map(\.record)), ownAccepted: true)
+        return entries.count
     }
 
     /// Queues changes received in a bundle for relaying (those already queued stay as they are).

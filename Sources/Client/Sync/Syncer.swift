@@ -72,6 +72,7 @@ struct Syncer {
         start = clock.now
         report.pulled += try await pullLog(&state, &signatures, custodySeq: &report.custodySeq, removal: &report.removal)
         try await fetchHistory(&signatures)
+        try await refreshDevices(after: report)
         report.pullSeconds = (clock.now - start).seconds
         (report.conflicts, report.rejected) = try await replica.syncSummary()
         return report

@@ -26,10 +26,10 @@ package struct BundleOpener {
     /// is not a bundle, of another format, or not addressed to this key.
     package init(agreementKey: Curve25519.KeyAgreement.PrivateKey, read: @escaping (Int) throws -> [UInt8]) throws {
         self.read = read
-        let fixed = try Self.exactly(16 + 1 + 16 + 4 + 2, read)
-        guard Array(fixed.prefix(16)) == BundleFormat.magic else {
-            throw BundleError("this file is not a Casebook bundle (made with 'casebook bundle create'): nothing was applied")
-        }
+        let notABundle = BundleError("this file is not a Casebook bundle (made with 'casebook bundle create'): nothing was applied")
+        let magic = try Self.exactly(BundleFormat.magic.count, read, truncated: notABundle)
+        guard magic == BundleFormat.magic else { throw notABundle }
+        let fixed = magic + (try Self.exactly(1 + 16 + 4 + 2, read, truncated: BundleError.truncated))
         guard fixed[16] == BundleFormat.version else {
             throw BundleError("the bundle has format \(fixed[16]), which this version does not read (it reads \(BundleFormat.version)): update casebook")
         }
