@@ -183,3 +183,42 @@ import Testing
         #expect(try bek.ok("list", "incidents", "--json").array().count == 1)
     }
 }
+
+extension BundleTests {
+    @Test(arguments: StoreKind.allCases) func aCourierLoadsABundleStraightIntoTheServer(store: StoreKind) throws {
+        let team = try team(store)
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"]
+        let id = try ana.add("incidents", ["title=Detention at the border post", "location=Khorgos"])
+        let path = bundlePath(ana)
+        try ana.ok("bundle", "create", path)
+
+        let loaded = try team.server.admin(["bundle", "apply", path, "--project", "kz", "--json"])
+        #expect(loaded.code == 0, "\(loaded.stderr)")
+        let result = try loaded.object()
+        #expect(result["applied"] as? Int ?? 0 >= 2, "\(result)")
+        let again = try team.server.admin(["bundle", "apply", path, "--project", "kz", "--json"]).object()
+        #expect(again["applied"] as? Int == 0)
+        #expect(again["duplicates"] as? Int == result["applied"] as? Int)
+
+        _ = try bek.syncJSON()
+        let log = try bek.ok("log", id, "--json").array()
+        #expect(!log.isEmpty && log.allSatisfy { $0["author"] as? String == "ana" }, "\(log)")
+        _ = try ana.syncJSON()
+        #expect(try ana.ok("status", "--json").object()["pending"] as? Int == 0)
+        #expect(try ana.export("incidents") == bek.export("incidents"))
+
+        // A bundle for another project, or an altered one, is refused with nothing loaded.
+        #expect(try team.server.admin(["project", "create", "other"]).code == 0)
+        let foreign = try team.server.admin(["bundle", "apply", path, "--project", "other"])
+        #expect(foreign.code == 1)
+        #expect(foreign.stderr.hasPrefix("error: "), "\(foreign.stderr)")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count / 2] ^= 1
+        let altered = ana.home.appendingPathComponent("altered.cbb")
+        try bytes.write(to: altered)
+        let refused = try team.server.admin(["bundle", "apply", altered.path, "--project", "kz"])
+        #expect(refused.code == 1)
+        #expect(refused.stderr.contains("altered"), "\(refused.stderr)")
+    }
+}

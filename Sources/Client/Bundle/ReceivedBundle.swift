@@ -2,29 +2,33 @@ import Crypto
 import Foundation
 import Shared
 
-/// A bundle read whole and checked: every chunk authentic and in place, the maker's signature good
-/// under the key of a device this replica knows and that is not revoked, attached files' content
-/// staged and checked against their hashes. Nothing of it is applied yet.
+/// A bundle read whole and checked (`BundleContents`): every chunk authentic and in place, the
+/// maker's signature good under the key of a device this replica knows and that is not revoked,
+/// attached files' content staged in the replica's store and checked against their hashes.
+/// Nothing of it is applied yet.
 struct ReceivedBundle {
-    var header: BundleHeader
-    var batches: [SignedBatch] = []
-    var changes: [BundleChange] = []
-    var custody: [Wire.CustodyEvent] = []
+    var contents: BundleContents
     /// Files' content, staged in the replica's store (sealed like any stored file), to commit or discard.
     var files: [(sha256: String, size: Int64, staged: StoreWriter)] = []
-    /// How many devices the bundle was sealed for.
-    var recipients = 0
 
-    /// A device as the check needs it.
-    struct Device {
-        var owner: String
-        var key: [UInt8]
-        var revoked: Bool
+    var header: BundleHeader { contents.header }
+
+    /// Stages one file's content as the bundle is read.
+    private final class Staging: BundleContents.FileSink {
+        let writer: StoreWriter
+        var done: [StoreWriter] = []
+        init(_ writer: StoreWriter) { self.writer = writer }
+        func append(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try writer.append($0) } }
+        func finish() throws {
+            guard writer.isComplete, try writer.finish() == writer.sha256 else {
+                throw BundleError("the content of attached file \(writer.sha256.prefix(12)) in the bundle does not match its hash: nothing was applied")
+            }
+        }
     }
 
     /// Reads and checks the bundle at `url` with this device's `agreementKey`; `devices` are the
     /// project's as the replica last fetched them. Throws a `ClientError` saying what is wrong.
-    static func read(_ url: URL, agreementKey: Curve25519.KeyAgreement.PrivateKey, devices: [NodeID: Device], store: FileStore?,
+    static func read(_ url: URL, agreementKey: Curve25519.KeyAgreement.PrivateKey, devices: [NodeID: BundleContents.Device], store: FileStore,
                      progress: ProgressLine) throws -> ReceivedBundle {
         guard let handle = FileHandle(forReadingAtPath: url.path) else {
             throw ClientError("cannot read \(url.path): check the path and its permissions")
@@ -32,91 +36,25 @@ struct ReceivedBundle {
         defer { try? handle.close() }
         let total = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int64) ?? 0
         var position: Int64 = 0
-        var opener: BundleOpener
+        var staged: [Staging] = []
         do {
-            opener = try BundleOpener(agreementKey: agreementKey) { count in
+            var opener = try BundleOpener(agreementKey: agreementKey) { count in
                 let data = try handle.read(upToCount: count) ?? Data()
                 position += Int64(data.count)
                 progress.bytes("reading the bundle", done: position, total: total)
                 return Array(data)
             }
-        } catch let error as BundleError {
-            throw ClientError("\(url.lastPathComponent): \(error.message)")
-        }
-        var received: ReceivedBundle?
-        do {
-            received = try collect(&opener, store: store)
-            guard let bundle = received else { throw BundleError("the bundle has no header: nothing was applied") }
-            try bundle.checkMaker(opener, devices: devices)
-            var checked = bundle
-            checked.recipients = opener.recipientCount
-            return checked
+            let contents = try BundleContents.read(&opener, devices: devices) { file in
+                guard file.size >= 0, file.sha256.count == 64, Hex.decode(file.sha256) != nil else { throw BundleError.damaged }
+                let staging = Staging(try StoreWriter.staging(store: store, sha256: file.sha256, size: file.size))
+                staged.append(staging)
+                return staging
+            }
+            return ReceivedBundle(contents: contents, files: staged.map { ($0.writer.sha256, $0.writer.size, $0.writer) })
         } catch {
-            received?.discardFiles()
+            for staging in staged { staging.writer.discard() }
             if let error = error as? BundleError { throw ClientError("\(url.lastPathComponent): \(error.message)") }
             throw error
-        }
-    }
-
-    /// Every record until the signature, sorted into the bundle's parts.
-    private static func collect(_ opener: inout BundleOpener, store: FileStore?) throws -> ReceivedBundle? {
-        let decoder = JSONDecoder()
-        var bundle: ReceivedBundle?
-        var file: StoreWriter?
-        do {
-            while let record = try opener.next() {
-                guard record.kind == .header || bundle != nil else { throw BundleError.damaged }
-                if record.kind != .fileData, let open = file {
-                    try bundle?.finishFile(open)
-                    file = nil
-                }
-                switch record.kind {
-                case .header:
-                    guard bundle == nil else { throw BundleError.damaged }
-                    bundle = ReceivedBundle(header: try decoder.decode(BundleHeader.self, from: Data(record.payload)))
-                case .batch: bundle?.batches.append(try decoder.decode(SignedBatch.self, from: Data(record.payload)))
-                case .change: bundle?.changes.append(try decoder.decode(BundleChange.self, from: Data(record.payload)))
-                case .custody: bundle?.custody.append(try decoder.decode(Wire.CustodyEvent.self, from: Data(record.payload)))
-                case .file:
-                    let info = try decoder.decode(BundleFile.self, from: Data(record.payload))
-                    guard let store, info.size >= 0, info.sha256.count == 64 else { continue }
-                    file = try StoreWriter.staging(store: store, sha256: info.sha256, size: info.size)
-                case .fileData:
-                    guard let open = file else { continue }
-                    try record.payload.withUnsafeBytes { try open.append($0) }
-                case .signature: throw BundleError.damaged
-                }
-            }
-            if let open = file { try bundle?.finishFile(open) }
-        } catch {
-            file?.discard()
-            bundle?.discardFiles()
-            if error is DecodingError { throw BundleError.damaged }
-            throw error
-        }
-        return bundle
-    }
-
-    /// Checks a staged file whole against its hash and keeps it for the commit.
-    private mutating func finishFile(_ writer: StoreWriter) throws {
-        guard writer.isComplete, try writer.finish() == writer.sha256 else {
-            writer.discard()
-            throw BundleError("the content of attached file \(writer.sha256.prefix(12)) in the bundle does not match its hash: nothing was applied")
-        }
-        files.append((writer.sha256, writer.size, writer))
-    }
-
-    /// The bundle's maker is a device of the project this replica knows, not revoked, and signed it.
-    private func checkMaker(_ opener: BundleOpener, devices: [NodeID: Device]) throws {
-        guard let node = NodeID(header.creator), let device = devices[node] else {
-            throw BundleError("the bundle is signed by device \(header.creator), which this replica does not know as a device of the project: nothing was applied; sync once to fetch the project's devices, and if it is still unknown, do not trust the bundle")
-        }
-        guard !device.revoked else {
-            throw BundleError("the bundle was made by device \(header.creator) of \(device.owner), which an admin of the project revoked: nothing was applied")
-        }
-        guard device.owner == header.author, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: device.key),
-              opener.holds(signer: key) else {
-            throw BundleError("the bundle's signature does not hold under the key of device \(header.creator) it names: it was altered or forged; nothing was applied")
         }
     }
 

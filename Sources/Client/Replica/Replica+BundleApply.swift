@@ -21,9 +21,9 @@ extension Replica {
     }
 
     /// The project's devices as the replica last fetched them, revoked ones included.
-    func bundleDevices() throws -> [NodeID: ReceivedBundle.Device] {
+    func bundleDevices() throws -> [NodeID: BundleContents.Device] {
         try read { db in
-            var devices: [NodeID: ReceivedBundle.Device] = [:]
+            var devices: [NodeID: BundleContents.Device] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT node, owner, signing_key, revoked_at FROM device") {
                 if let node = NodeID(row[0] as String) {
                     devices[node] = .init(owner: row[1], key: Array(row[2] as Data), revoked: (row[3] as Int64?) != nil)
@@ -54,12 +54,12 @@ extension Replica {
             for (carried, batch) in changes where carried.relay {
                 if try Bool.fetchOne(held, arguments: [carried.change.record, carried.change.hlc.text]) != true { relay.append((carried.change, batch)) }
             }
-            try Replica.storeBatches(bundle.batches, db)
+            try Replica.storeBatches(bundle.contents.batches, db)
             let logged = changes.map { Wire.LoggedChange(seq: 0, change: $0.change.change, receivedAt: $0.change.receivedAt) }
             result.applied = try Replica.applyAccepted(logged, schema: settings.schema, db)
             try Replica.queueRelay(relay, db)
             result.relayed = relay.count
-            try CustodyLog.storeReceived(bundle.custody, db)
+            try CustodyLog.storeReceived(bundle.contents.custody, db)
             var clock = try ReplicaClock.load(db)
             if let newest = logged.lazy.map(\.change.hlc).max() { clock.receive(newest, now: clock.now) }
             try clock.save(db)
@@ -89,15 +89,15 @@ extension Replica {
     private static func signedChanges(_ bundle: ReceivedBundle, project: String,
                                       _ db: Database) throws -> (changes: [(change: BundleChange, batch: String)], skipped: Int) {
         var check = SignatureCheck(project: project, devices: try knownDevices(db))
-        if let problem = check.add(bundle.batches).first {
+        if let problem = check.add(bundle.contents.batches).first {
             throw ClientError("the bundle holds a batch whose signature does not hold (\(problem)): nothing was applied")
         }
         var batchOf: [ChangeDigest: String] = [:]
-        for batch in bundle.batches { for digest in batch.digests { batchOf[digest] = batch.id } }
+        for batch in bundle.contents.batches { for digest in batch.digests { batchOf[digest] = batch.id } }
         let pinned = try Setting.get(.unsignedUpTo, db).flatMap { Int64($0) }
         var changes: [(change: BundleChange, batch: String)] = []
         var skipped = 0
-        for carried in bundle.changes {
+        for carried in bundle.contents.changes {
             let digest = ChangeDigest(of: carried.change, project: project)
             switch check.signer(of: carried.change, digest: digest) {
             case .success:

@@ -58,8 +58,10 @@ extension Syncer {
 
     /// The project's devices from the server, kept in the replica; nil from a transport without signatures.
     private func fetchDevices() async throws -> [NodeID: SignatureCheck.Device]? {
-        guard let devices = try await client.devices() else { return nil }
+        guard let list = try await client.deviceList() else { return nil }
+        let devices = list.devices
         try await replica.storeDevices(devices)
+        try await replica.storeServerAgreementKey(list.serverAgreementKey)
         var known: [NodeID: SignatureCheck.Device] = [:]
         for device in devices {
             // Revoked devices stay: their changes accepted before the revocation remain valid.

@@ -37,6 +37,11 @@ enum SQLiteMigrations {
         migrator.registerMigration("v7") { db in
             try db.execute(sql: "ALTER TABLE device ADD COLUMN agreement_key BLOB; ALTER TABLE device ADD COLUMN agreement_signature BLOB")
         }
+        // v9: each project's server agreement key (X25519, private half), made at first need: replicas
+        // seal bundles for it too, so that `casebook-server bundle apply` can open them.
+        migrator.registerMigration("v9") { db in
+            try db.execute(sql: "CREATE TABLE project_key (project_id INTEGER PRIMARY KEY, agreement_key BLOB NOT NULL, created_at INTEGER NOT NULL)")
+        }
         return migrator
     }
 

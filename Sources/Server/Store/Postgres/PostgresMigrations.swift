@@ -221,6 +221,10 @@ enum PostgresMigrations {
             ALTER TABLE device ADD COLUMN agreement_key BYTEA;
             ALTER TABLE device ADD COLUMN agreement_signature BYTEA;
             """),
+        // Each project's server agreement key (X25519, private half), made at first need, for bundles.
+        (9, "project-agreement-key", """
+            CREATE TABLE project_key (project_id BIGINT PRIMARY KEY, agreement_key BYTEA NOT NULL, created_at BIGINT NOT NULL);
+            """),
     ]
 
     /// The migration that adds the log's chain; the changes stored before it are chained in Swift.
