@@ -222,3 +222,34 @@ extension BundleTests {
         #expect(refused.stderr.contains("altered"), "\(refused.stderr)")
     }
 }
+
+extension BundleTests {
+    @Test func attachedFilesTravelInTheBundleSealedAndReachTheServerThroughTheRelay() throws {
+        let team = try team()
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"], cara = team["cara"]
+        let id = try ana.add("incidents", ["title=Search of an office"])
+        let statement = "Statement of the witness: the police took two laptops at 09:40."
+        let file = try ana.file("statement.txt", String(repeating: statement + "\n", count: 2_000))
+        try ana.ok("attach", id, file)
+        let path = bundlePath(ana)
+        let made = try ana.ok("bundle", "create", path, "--json").object()
+        #expect(made["files"] as? Int == 1)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).range(of: Data("took two laptops".utf8)) == nil)
+
+        try bek.ok("bundle", "apply", path)
+        let files = try bek.ok("files", id, "--json").array()
+        #expect(files.count == 1 && files.first?["local"] as? Bool == true, "\(files)")
+        let sha256 = try #require(files.first?["sha256"] as? String)
+        let out = bek.home.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try bek.ok("extract", sha256, "--to", out.path)
+        #expect(try Data(contentsOf: out.appendingPathComponent("statement.txt")) == Data(contentsOf: URL(fileURLWithPath: file)))
+
+        // Bek's sync uploads the file with Ana's changes; Cara fetches it from the server.
+        _ = try bek.syncJSON()
+        _ = try cara.syncJSON()
+        #expect(try cara.ok("fetch", id, "--json").object()["fetched"] as? Int == 1)
+        #expect(try cara.run("verify", "--json").code == 0)
+    }
+}

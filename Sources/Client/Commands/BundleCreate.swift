@@ -32,9 +32,7 @@ extension Casebook.BundleCommand {
             defer { progress.finish() }
             let count = try BundleFileWriter.write(to: target) { write in
                 var sealer = try BundleSealer(recipients: recipients, random: BundleFileWriter.random, write: write)
-                let count = try replica.writeBundle(&sealer, settings: settings) { label, done, total in
-                    progress.bytes(label, done: done, total: total)
-                }
+                let count = try replica.writeBundle(&sealer, settings: settings, progress: progress)
                 try sealer.finish(signingKey: signer.key)
                 return count
             }

@@ -16,7 +16,7 @@ extension Replica {
     /// Writes everything the replica knows into `sealer`: its header (with the chain values it
     /// verified), the signed batches, every change of a record open to the whole team (those not
     /// known to be on the server marked for relaying), custody events and attached files' content.
-    func writeBundle(_ sealer: inout BundleSealer, settings: ReplicaSettings, progress: (String, Int64, Int64) -> Void) throws -> BundleCount {
+    func writeBundle(_ sealer: inout BundleSealer, settings: ReplicaSettings, progress: ProgressLine) throws -> BundleCount {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let store = files
@@ -32,6 +32,7 @@ extension Replica {
                 try sealer.append(BundleRecord(.batch, Array(try encoder.encode(batch))))
             }
             let restricted = try Replica.restrictedRecords(db)
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM change") ?? 0
             var referenced = Set<String>()
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT record.id, change.collection, change.field, change.value, change.hlc, change.author, change.base,
@@ -49,13 +50,15 @@ extension Replica {
                 let carried = BundleChange(change: change, seq: row[9], receivedAt: UInt64(max(0, row[10] as Int64)), relay: row[11])
                 try sealer.append(BundleRecord(.change, Array(try encoder.encode(carried))))
                 count.changes += 1
+                progress.update("writing changes", done: count.changes + count.restricted, total: total)
             }
             for event in try CustodyLog.all(db) where referenced.contains(event.sha256) {
                 try sealer.append(BundleRecord(.custody, Array(try encoder.encode(event))))
             }
             let held = try FileCatalog.allHeld(db).filter { referenced.contains($0.sha256) }
-            let total = held.reduce(Int64(0)) { $0 + $1.size }
+            let bytes = held.reduce(Int64(0)) { $0 + $1.size }
             var done: Int64 = 0
+            progress.start(bytes: 0)
             for file in held {
                 try sealer.append(BundleRecord(.file, Array(try encoder.encode(BundleFile(sha256: file.sha256, size: file.size)))))
                 // Each chunk is authenticated as it is read; the receiver checks the whole against the hash.
@@ -64,7 +67,7 @@ extension Replica {
                     let chunk = try stored.chunk(index)
                     try sealer.append(BundleRecord(.fileData, chunk))
                     done += Int64(chunk.count)
-                    progress("writing files", done, total)
+                    progress.bytes("writing files", done: done, total: bytes)
                 }
                 count.files += 1
             }

@@ -73,13 +73,17 @@ extension Replica {
 
     /// Records the server's answer to relayed changes: accepted ones (duplicates included) leave the
     /// queue, and this replica's own get their sequence number; refused ones leave it too, with the
-    /// reason (their authors' replicas still hold them and push them themselves).
+    /// reason (their authors' replicas still hold them and push them themselves), except those stamped
+    /// ahead of the server's clock, which wait for it.
     func recordRelay(_ response: Wire.PushResponse, node: NodeID, state: SyncState) async throws -> RelayRecord {
         try await write { db in
             var record = RelayRecord(state: state)
             let remove = try db.cachedStatement(sql: "DELETE FROM relay WHERE hlc = ?")
             let number = try db.cachedStatement(sql: "UPDATE change SET seq = ? WHERE hlc = ? AND seq IS NULL")
             for result in response.results {
+                // Stamped ahead of the server's clock by its maker's device: it cannot be re-stamped (it is
+                // signed), and the server takes it once its clock passes the stamp. It stays queued.
+                if result.status == .rejected && result.code == "clock_ahead" { continue }
                 try remove.execute(arguments: [result.hlc.text])
                 guard db.changesCount > 0 else { continue }
                 if result.status == .rejected {
