@@ -27,7 +27,7 @@ extension Replica {
         let entries = try OutboxEntry.pushable(limit: Int(Int32.max), db)
         guard !entries.isEmpty else { return 0 }
         let encoder = JSONEncoder()
-        let queue = try db.cachedStatement(sql: "INSERT OR REPLACE INTO relay (hlc, change, batch) VALUES (?, ?, ?)")
+        let queue = try db.cachedStatement(sql: "INSERT OR REPLACE INTO relay (hlc, record, change, batch) VALUES (?, ?, ?, ?)")
         var accepted: [Wire.LoggedChange] = []
         let now = WallClock.millis()
         for start in stride(from: 0, to: entries.count, by: batchSize) {
@@ -36,7 +36,7 @@ extension Replica {
             let batch = try signer.sign(changes)
             try Replica.storeBatches([batch], db)
             for (entry, change) in zip(part, changes) {
-                try queue.execute(arguments: [change.hlc.text, String(decoding: try encoder.encode(change), as: UTF8.self), batch.id])
+                try queue.execute(arguments: [change.hlc.text, change.record, String(decoding: try encoder.encode(change), as: UTF8.self), batch.id])
                 try OutboxEntry.remove(accepted: entry, db)
                 accepted.append(Wire.LoggedChange(seq: 0, change: change, receivedAt: now))
             }
@@ -48,9 +48,9 @@ extension Replica {
     /// Queues changes received in a bundle for relaying (those already queued stay as they are).
     static func queueRelay(_ changes: [(change: Change, batch: String)], _ db: Database) throws {
         let encoder = JSONEncoder()
-        let queue = try db.cachedStatement(sql: "INSERT OR IGNORE INTO relay (hlc, change, batch) VALUES (?, ?, ?)")
+        let queue = try db.cachedStatement(sql: "INSERT OR IGNORE INTO relay (hlc, record, change, batch) VALUES (?, ?, ?, ?)")
         for (change, batch) in changes {
-            try queue.execute(arguments: [change.hlc.text, String(decoding: try encoder.encode(change), as: UTF8.self), batch])
+            try queue.execute(arguments: [change.hlc.text, change.record, String(decoding: try encoder.encode(change), as: UTF8.self), batch])
         }
     }
 
@@ -78,21 +78,23 @@ extension Replica {
     func recordRelay(_ response: Wire.PushResponse, node: NodeID, state: SyncState) async throws -> RelayRecord {
         try await write { db in
             var record = RelayRecord(state: state)
+            let queued = try db.cachedStatement(sql: "SELECT record FROM relay WHERE hlc = ?")
             let remove = try db.cachedStatement(sql: "DELETE FROM relay WHERE hlc = ?")
-            let number = try db.cachedStatement(sql: "UPDATE change SET seq = ? WHERE hlc = ? AND seq IS NULL")
+            // By the record's key: the change table's key is (record, HLC).
+            let number = try db.cachedStatement(sql: "UPDATE change SET seq = ? WHERE record_key = (SELECT key FROM record WHERE id = ?) AND hlc = ? AND seq IS NULL")
             for result in response.results {
                 // Stamped ahead of the server's clock by its maker's device: it cannot be re-stamped (it is
                 // signed), and the server takes it once its clock passes the stamp. It stays queued.
                 if result.status == .rejected && result.code == "clock_ahead" { continue }
+                guard let recordID = try String.fetchOne(queued, arguments: [result.hlc.text]) else { continue }
                 try remove.execute(arguments: [result.hlc.text])
-                guard db.changesCount > 0 else { continue }
                 if result.status == .rejected {
                     record.refused.append((result.hlc, result.reason ?? "refused by the server"))
                     continue
                 }
                 record.relayed += 1
                 if let seq = result.seq, result.hlc.node == node {
-                    try number.execute(arguments: [seq, result.hlc.text])
+                    try number.execute(arguments: [seq, recordID, result.hlc.text])
                     record.state.accepted(upTo: seq)
                 }
             }

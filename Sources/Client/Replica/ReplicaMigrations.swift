@@ -240,6 +240,7 @@ enum ReplicaMigrations {
             try db.execute(sql: """
                 CREATE TABLE relay (
                     hlc TEXT PRIMARY KEY,
+                    record TEXT NOT NULL,
                     change TEXT NOT NULL,
                     batch TEXT NOT NULL
                 ) WITHOUT ROWID;

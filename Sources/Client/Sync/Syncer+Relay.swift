@@ -11,7 +11,7 @@ extension Syncer {
         var refused: [(hlc: HLC, reason: String)] = []
         var after: HLC?
         while true {
-            let (changes, batches) = try await replica.relayable(after: after, limit: min(pushBatch, 1_000))
+            let (changes, batches) = try await replica.relayable(after: after, limit: pushBatch)
             guard let last = changes.last else { break }
             let response: Wire.PushResponse
             do {
