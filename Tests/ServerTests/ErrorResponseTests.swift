@@ -28,6 +28,7 @@ import Testing
                   signatures: PushSignatures) async throws -> [Wire.ChangeResult] { throw error }
         func registerDevice(project: String, node: NodeID, owner: String, signingKey: Data, agreement: DeviceAgreement?, now: UInt64) async throws { throw error }
         func devices(project: String) async throws -> [Wire.Device] { throw error }
+        func agreementKey(project: String, made: [UInt8], now: UInt64) async throws -> [UInt8] { throw error }
         func revokeDevice(node: NodeID, project: String?, now: UInt64) async throws -> Int { throw error }
         func pull(project: String, after: Int64, limit: Int, maxBytes: Int, skip: Wire.OwnChanges?, reader: ReadAccess) async throws -> Wire.PullResponse {
             throw error

@@ -100,4 +100,28 @@ import Testing
             #expect(try await register(client, harness, "ana", "ZZ", key) == .badRequest)
         }
     }
+
+    @Test(arguments: StoreKind.allCases) func aRelayedChangeIsCreditedToItsAuthorNotThePusher(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            // Ana's change, signed by her device, reaches the server through Bek (a bundle he applied).
+            var ana = ChangeMaker(node: "000000000000000a")
+            var change = ana.change(recordA, "title", .text("Written by ana, carried by bek"))
+            change.author = "ana"
+            let relayed = try await post(client, harness, as: "bek", try ServerHarness.signedPush([change], as: "ana"))
+            #expect(relayed.status == .ok)
+            #expect(try relayed.decode(Wire.PushResponse.self).results.first?.status == .applied)
+            let page = try await harness.pull(client, as: "vera")
+            #expect(page.changes.map(\.change.author) == ["ana"])
+            // Ana's own push of it later is a duplicate, and her device's node stays hers.
+            let own = try await post(client, harness, as: "ana", try ServerHarness.signedPush([change], as: "ana"))
+            #expect(try own.decode(Wire.PushResponse.self).results.first?.status == .duplicate)
+            var next = ana.change(recordA, "location", .text("Алматы"))
+            next.author = "ana"
+            let later = try await post(client, harness, as: "ana", try ServerHarness.signedPush([next], as: "ana"))
+            #expect(try later.decode(Wire.PushResponse.self).results.first?.status == .applied)
+            #expect(try await harness.store.nodeOwner(project: "kz", node: NodeID("000000000000000a")!) == "ana")
+        }
+    }
 }

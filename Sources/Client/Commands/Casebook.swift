@@ -25,7 +25,7 @@ struct Casebook: AsyncParsableCommand {
             Init.self, Add.self, Edit.self, Delete.self, Restrict.self, Show.self, List.self, Status.self, Sync.self,
             Conflicts.self, Resolve.self, Log.self, Diff.self, Import.self, Export.self, Report.self, Grant.self, RotateKey.self,
             Attach.self, Files.self, Fetch.self, Extract.self, Custody.self,
-            Unlock.self, Lock.self, ChangePassphrase.self, Wipe.self, Encrypt.self, Verify.self, Pin.self,
+            BundleCommand.self, Unlock.self, Lock.self, ChangePassphrase.self, Wipe.self, Encrypt.self, Verify.self, Pin.self,
             SchemaCommand.self, AgentServe.self,
         ])
 

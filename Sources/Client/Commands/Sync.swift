@@ -56,9 +56,12 @@ extension Casebook {
                 Output.note("removed \(records) record\(records == 1 ? "" : "s") you may no longer read from this replica"
                             + (dropped > 0 ? "; dropped \(dropped) pending edit\(dropped == 1 ? "" : "s") of them (the server would refuse them)" : ""))
             }
+            for refused in report.relayRefused {
+                Output.note("the server refused a change relayed from a bundle (\(refused.hlc.text)): \(refused.reason)")
+            }
             if json {
                 try Output.json(SyncJSON(pushed: report.pushed, pulled: report.pulled, conflicts: report.conflicts, rejected: report.rejected.count,
-                                         removed: report.removal.records, uploaded: report.files.uploaded, downloaded: report.files.downloaded,
+                                         removed: report.removal.records, relayed: report.relayed, uploaded: report.files.uploaded, downloaded: report.files.downloaded,
                                          seconds: ["snapshot": report.snapshotSeconds, "push": report.pushSeconds, "pull": report.pullSeconds]))
                 for rejected in report.rejected { Output.note("refused: \(rejected.record.prefix(12)) \(rejected.field): \(rejected.reason)") }
                 try failIfPushForbidden(report)
@@ -99,6 +102,8 @@ struct SyncJSON: Encodable {
     let rejected: Int
     /// Records removed because this user may no longer read them (need-to-know).
     let removed: Int
+    /// Changes received in bundles that this sync handed to the server.
+    let relayed: Int
     /// Attached files sent whole, and received whole (`--files`).
     let uploaded: Int
     let downloaded: Int

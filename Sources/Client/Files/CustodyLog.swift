@@ -48,6 +48,16 @@ enum CustodyLog {
     }
 
     /// How many events are waiting to be sent.
+    /// Every event the replica holds, oldest first.
+    static func all(_ db: Database) throws -> [Wire.CustodyEvent] {
+        try fetch("ORDER BY at, id", [], db)
+    }
+
+    /// Stores events received in a bundle as the server will give them (not pending here: their maker sends them).
+    static func storeReceived(_ events: [Wire.CustodyEvent], _ db: Database) throws {
+        for event in events { try store(event, pending: false, db) }
+    }
+
     static func pendingCount(_ db: Database) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM custody WHERE pending") ?? 0
     }

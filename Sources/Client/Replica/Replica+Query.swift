@@ -199,7 +199,8 @@ enum ReplicaQuery {
     }
 
     static func pendingCount(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0
+        // Edits published in a bundle wait in the relay queue until the server has them.
+        try (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0) + Replica.ownRelayCount(db)
     }
 
     static func conflictCount(_ db: Database) throws -> Int {

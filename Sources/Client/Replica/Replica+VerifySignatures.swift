@@ -48,7 +48,8 @@ extension Replica {
         return report
     }
 
-    private static func storedChange(_ row: Row) throws -> Change {
+    /// A change from a row whose first nine columns are record id, collection, field, value, hlc, author, base, supersedes, covers.
+    static func storedChange(_ row: Row) throws -> Change {
         let base: String? = row[6], supersedes: String? = row[7], covers: String? = row[8]
         return Change(collection: row[1], record: row[0], field: row[2], value: try StorageText.decodeValue(row[3]),
                       hlc: try StorageText.decodeHLC(row[4]), author: row[5], base: try base.map(StorageText.decodeHLC),

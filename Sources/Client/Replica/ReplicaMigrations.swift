@@ -244,6 +244,24 @@ enum ReplicaMigrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        // Bundles (docs/protocol.md, "Bundles"): changes received in bundles (or published in one this
+        // replica made) that the server may not hold yet, relayed at the next sync with the batch that
+        // signs them; and every chain value this replica verified, so a bundle's maker and this replica
+        // compare what the server showed each of them at the same number.
+        migrator.registerMigration("bundles") { db in
+            try db.execute(sql: """
+                CREATE TABLE relay (
+                    hlc TEXT PRIMARY KEY,
+                    record TEXT NOT NULL,
+                    change TEXT NOT NULL,
+                    batch TEXT NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE verified_chain (
+                    seq INTEGER PRIMARY KEY,
+                    chain TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

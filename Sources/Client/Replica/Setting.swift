@@ -51,6 +51,8 @@ enum Setting: String, CaseIterable {
     case agreementKey = "agreement_key"
     /// Set once the server holds this replica's agreement key.
     case agreementRegistered = "agreement_registered"
+    /// The project's server agreement key (X25519 public key, base64) from the last device list: bundles are sealed for it too.
+    case serverAgreementKey = "server_agreement_key"
     /// Where the project's unsigned changes (from before signatures) end, as the server first said
     /// (trust on first use): no unsigned change after it is ever accepted.
     case unsignedUpTo = "unsigned_up_to"

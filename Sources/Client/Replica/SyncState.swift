@@ -94,6 +94,10 @@ struct SyncState: Sendable, Equatable {
             try Setting.set(.snapshotChain, nil, db)
         }
         try Setting.set(.chain, chain?.hex, db)
+        if let chain {
+            // Every verified value is kept: a bundle names its maker's, and a different value at one number is a fork.
+            try db.execute(sql: "INSERT OR IGNORE INTO verified_chain (seq, chain) VALUES (?, ?)", arguments: [cursor, chain.hex])
+        }
         try Setting.set(.cursor, String(cursor), db)
         try Setting.set(.ownAccepted, String(ownAccepted), db)
         try Setting.set(.lastSync, lastSync.map(String.init), db)

@@ -12,6 +12,8 @@ protocol SyncTransport: Sendable {
     /// The project's devices; nil only from a transport that carries no signatures (the in-process
     /// servers of tests).
     func devices() async throws -> [Wire.Device]?
+    /// The project's devices with the server's agreement key for bundles; nil as for `devices`.
+    func deviceList() async throws -> Wire.DeviceList?
     /// Registers this replica's key; false when the transport carries no signatures.
     func registerDevice(_ registration: Wire.DeviceRegistration) async throws -> Bool
     /// `skip`: this replica's own changes up to a sequence number, which it already holds.
@@ -42,6 +44,11 @@ extension SyncTransport {
 
     /// A server without schema versions has none to give.
     func currentSchema() async throws -> Schema? { nil }
+
+    /// A server that names no agreement key of its own.
+    func deviceList() async throws -> Wire.DeviceList? {
+        try await devices().map { Wire.DeviceList(devices: $0, serverTime: 0) }
+    }
 
     /// A server without history to give: every field answered with nothing.
     func history(_ fields: [Wire.HistoryRequest.Field]) async throws -> Wire.HistoryResponse {
@@ -145,8 +152,12 @@ final class SyncClient: SyncTransport {
     }
 
     func devices() async throws -> [Wire.Device]? {
+        try await deviceList()?.devices
+    }
+
+    func deviceList() async throws -> Wire.DeviceList? {
         do {
-            return try await send(.GET, "devices") { try JSONDecoder().decode(Wire.DeviceList.self, from: $0).devices }
+            return try await send(.GET, "devices") { try JSONDecoder().decode(Wire.DeviceList.self, from: $0) }
         } catch let error as ClientError where error.status == 404 {
             throw ClientError("the server at \(server) does not sign changes (it is older than this casebook): upgrade the server; your local changes are kept")
         }

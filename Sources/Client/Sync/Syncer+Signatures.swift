@@ -48,10 +48,20 @@ extension Syncer {
         return (BatchSigner(key: key, project: settings.project, node: settings.node), pages)
     }
 
+    /// Fetches the project's devices again after a sync that moved something: a bundle made offline
+    /// later is sealed for the devices this list names, and one received is checked against it
+    /// (revoked devices included). A sync with nothing new stays one request.
+    func refreshDevices(after report: SyncReport) async throws {
+        guard report.pushed + report.pulled + report.relayed > 0 else { return }
+        _ = try await fetchDevices()
+    }
+
     /// The project's devices from the server, kept in the replica; nil from a transport without signatures.
     private func fetchDevices() async throws -> [NodeID: SignatureCheck.Device]? {
-        guard let devices = try await client.devices() else { return nil }
+        guard let list = try await client.deviceList() else { return nil }
+        let devices = list.devices
         try await replica.storeDevices(devices)
+        try await replica.storeServerAgreementKey(list.serverAgreementKey)
         var known: [NodeID: SignatureCheck.Device] = [:]
         for device in devices {
             // Revoked devices stay: their changes accepted before the revocation remain valid.

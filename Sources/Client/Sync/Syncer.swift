@@ -25,6 +25,10 @@ struct SyncReport: Sendable {
     var files = FileSyncReport()
     /// Records removed because this user may no longer read them, and their pending edits dropped.
     var removal = Replica.Removal()
+    /// Changes received in bundles (or published in one made here) that this sync handed to the server.
+    var relayed = 0
+    /// Relayed changes the server refused, with its reasons.
+    var relayRefused: [(hlc: HLC, reason: String)] = []
 }
 
 /// Runs a sync: the first time, the snapshot of current versions; then push the outbox; then
@@ -66,11 +70,15 @@ struct Syncer {
             // Refused outright (a viewer): keep the outbox, still bring the replica up to date.
             report.pushForbidden = error.message
         }
+        if report.pushForbidden == nil {
+            (report.relayed, report.relayRefused) = try await relay(&state)
+        }
         report.pushSeconds = (clock.now - start).seconds
         start = clock.now
         report.pulled += try await pullLog(&state, &signatures, &schema, custodySeq: &report.custodySeq, removal: &report.removal, sealedKeys: &sealedKeys)
         if !keysFetched { try await syncKeys(signer: signer, always: false, pulled: sealedKeys, schema: schema) }
         try await fetchHistory(&signatures, schema: schema)
+        try await refreshDevices(after: report)
         report.pullSeconds = (clock.now - start).seconds
         (report.conflicts, report.rejected) = try await replica.syncSummary()
         return report

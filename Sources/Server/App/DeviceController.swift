@@ -18,7 +18,14 @@ struct DeviceController: Sendable {
     private func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = SyncController.projectName(context)
         _ = try await guardian.authorize(request, context: context, project: project, push: false)
-        return try JSONResponse.make(Wire.DeviceList(devices: try await store.devices(project: project), serverTime: settings.clock()))
+        return try JSONResponse.make(try await deviceList(project))
+    }
+
+    /// The project's devices, with the server's agreement key for bundles (made at first need).
+    private func deviceList(_ project: String) async throws -> Wire.DeviceList {
+        let agreement = try await ServerAgreementKey.of(project: project, store: store, now: settings.clock())
+        return Wire.DeviceList(devices: try await store.devices(project: project), serverTime: settings.clock(),
+                               serverAgreementKey: agreement.publicKey.rawRepresentation.base64EncodedString())
     }
 
     /// Registers the caller's replica: the node becomes theirs (if nobody's yet) with this key, for good.
@@ -42,7 +49,7 @@ struct DeviceController: Sendable {
         let agreement = try Self.agreement(of: registration, project: project, node: node, signingKey: key)
         try await store.registerDevice(project: project, node: node, owner: user.name, signingKey: key, agreement: agreement, now: settings.clock())
         context.logger.info("device registered", metadata: ["project": "\(project)", "user": "\(user.name)", "node": "\(node)"])
-        return try JSONResponse.make(Wire.DeviceList(devices: try await store.devices(project: project), serverTime: settings.clock()))
+        return try JSONResponse.make(try await deviceList(project))
     }
 
     /// The registration's agreement key, refused unless the device's own signing key signed it:

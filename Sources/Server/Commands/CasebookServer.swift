@@ -13,7 +13,7 @@ struct CasebookServer: AsyncParsableCommand {
             'user' commands; they work while the server runs on the same data folder. 'doctor' checks a deployment.
             """,
         version: CasebookVersion.line(program: "casebook-server"),
-        subcommands: [Serve.self, ProjectCommand.self, UserCommand.self, GroupCommand.self, DeviceCommand.self, FilesCommand.self, Backup.self, DoctorCommand.self])
+        subcommands: [Serve.self, ProjectCommand.self, UserCommand.self, GroupCommand.self, DeviceCommand.self, BundleCommand.self, FilesCommand.self, Backup.self, DoctorCommand.self])
 
     /// Runs the command; domain errors become one 'error: ...' line and exit code 1.
     static func main() async {

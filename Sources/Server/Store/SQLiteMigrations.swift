@@ -40,6 +40,11 @@ enum SQLiteMigrations {
         // v8: sensitive fields. The project's keys (ids and order only: the store never holds a key) and
         // their copies wrapped for each device (docs/security.md, "Sensitive fields").
         migrator.registerMigration("v8") { db in try db.execute(sql: v8) }
+        // v9: each project's server agreement key (X25519, private half), made at first need: replicas
+        // seal bundles for it too, so that `casebook-server bundle apply` can open them.
+        migrator.registerMigration("v9") { db in
+            try db.execute(sql: "CREATE TABLE server_agreement_key (project_id INTEGER PRIMARY KEY, agreement_key BLOB NOT NULL, created_at INTEGER NOT NULL)")
+        }
         return migrator
     }
 

@@ -98,3 +98,16 @@ enum DeviceMessages {
         "replica node \(node) is registered with another key: a device's key never changes; start a new replica with 'casebook init'"
     }
 }
+
+// The project's server agreement key, for bundles (docs/protocol.md, "Bundles").
+extension SQLiteSyncStore {
+    func agreementKey(project: String, made: [UInt8], now: UInt64) async throws -> [UInt8] {
+        try await write { db in
+            let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
+            try db.execute(sql: "INSERT OR IGNORE INTO server_agreement_key (project_id, agreement_key, created_at) VALUES (?, ?, ?)",
+                           arguments: [projectID, Data(made), Int64(clamping: now)])
+            let stored = try Data.fetchOne(db, sql: "SELECT agreement_key FROM server_agreement_key WHERE project_id = ?", arguments: [projectID])
+            return Array(stored ?? Data(made))
+        }
+    }
+}

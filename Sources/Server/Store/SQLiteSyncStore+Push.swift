@@ -13,6 +13,7 @@ extension SQLiteSyncStore {
             let (projectID, schema) = try Self.project(db, name: project)
             var context = try Self.loadContext(db, projectID: projectID, changes: changes)
             context.reader = reader
+            context.relayedAuthors = signatures.relayedAuthors
             let planning = PushPlanner.start(changes, schema: schema, author: author, policy: policy, context: context)
             var history = FieldHistory()
             var plan = planning.finish(history: history)
@@ -122,10 +123,8 @@ extension SQLiteSyncStore {
         try writeAccess(updates, plan: plan, db, projectID: projectID)
         try writeConflicts(plan, db, projectID: projectID)
         let bindNode = try db.cachedStatement(sql: "INSERT OR IGNORE INTO node (project_id, node, author) VALUES (?, ?, ?)")
-        // One batch has one author.
-        let author = plan.inserts[0].change.author
-        for node in plan.newNodes {
-            try bindNode.execute(arguments: [projectID, node.rawValue, author])
+        for (node, owner) in zip(plan.newNodes, plan.newNodeOwners) {
+            try bindNode.execute(arguments: [projectID, node.rawValue, owner])
         }
         try db.execute(sql: "UPDATE project SET last_seq = ? WHERE id = ?", arguments: [plan.lastSeq, projectID])
     }

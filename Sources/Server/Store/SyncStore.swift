@@ -60,6 +60,8 @@ protocol SyncStore: Sendable {
     func registerDevice(project: String, node: NodeID, owner: String, signingKey: Data, agreement: DeviceAgreement?, now: UInt64) async throws
     /// The project's devices, oldest first.
     func devices(project: String) async throws -> [Wire.Device]
+    /// The project's server agreement key (X25519, 32 private bytes), stored as `made` when it has none yet.
+    func agreementKey(project: String, made: [UInt8], now: UInt64) async throws -> [UInt8]
     /// Revokes a device in every project it is registered in (or only `project`); returns how many
     /// registrations it revoked (0: none, or all revoked already).
     func revokeDevice(node: NodeID, project: String?, now: UInt64) async throws -> Int

@@ -21,6 +21,9 @@ struct PushContext: Sendable {
     var reader = ReadAccess.everything
     /// The project's groups, which an `_access` value may name.
     var groups: Set<String> = []
+    /// Changes relayed for another user (received in a bundle): the author their signature proves,
+    /// which the store writes instead of the pusher's name.
+    var relayedAuthors: [HLC: String] = [:]
 }
 
 /// A (record, field) pair.
@@ -47,8 +50,10 @@ struct PushPlan: Sendable {
     var newRecords: [String: String] = [:]
     /// The project's last sequence number after the batch.
     var lastSeq: Int64 = 0
-    /// Node ids this batch is the first to carry: they now belong to its author.
+    /// Node ids this batch is the first to carry: they now belong to the author of their first change.
     var newNodes: [NodeID] = []
+    /// The owner of each of `newNodes`, in the same order.
+    var newNodeOwners: [String] = []
     /// Stored versions the automatic merges must read before the plan is final: the store loads
     /// them into the history and finishes the planning again. Empty in a final plan.
     var needs: [FieldKey: Set<HLC>] = [:]
@@ -76,7 +81,7 @@ enum PushPlanner {
         accepted.reserveCapacity(changes.count)
         let refusedAccess = refusedAccess(changes, schema: schema, author: author, policy: policy, context: context)
         for (position, var change) in changes.enumerated() {
-            change.author = author
+            change.author = context.relayedAuthors[change.hlc] ?? author
             if let hidden = hiddenRecord(change, context: context) {
                 planning.plan.results.append(hidden)
                 continue
@@ -121,7 +126,7 @@ enum PushPlanner {
     private static func refusedAccess(_ changes: [Change], schema: Schema, author: String, policy: PushPolicy, context: PushContext) -> Set<String> {
         var refused = Set<String>()
         for var change in changes where change.field == Change.accessField {
-            change.author = author
+            change.author = context.relayedAuthors[change.hlc] ?? author
             if problem(with: change, schema: schema, policy: policy, collections: context.collections, groups: context.groups) != nil {
                 refused.insert(change.record)
             }

@@ -89,6 +89,7 @@ struct PushPlanning {
         if nodeOwners[change.hlc.node] == nil {
             nodeOwners[change.hlc.node] = change.author
             plan.newNodes.append(change.hlc.node)
+            plan.newNodeOwners.append(change.author)
         }
         if collections[change.record] == nil {
             collections[change.record] = change.collection

@@ -9,6 +9,8 @@ struct PushSignatures: Sendable {
     var batchOf: [HLC: String] = [:]
     /// Each checked change with its digest, so the log's chain need not compute it again.
     var digests: [HLC: (change: Change, digest: ChangeDigest)] = [:]
+    /// Changes relayed for another user (received in a bundle), with the author their signature proves.
+    var relayedAuthors: [HLC: String] = [:]
 
     /// Why a push's signatures do not hold: the HTTP status and a sentence that says what to do.
     struct Refusal: Error {
@@ -19,8 +21,9 @@ struct PushSignatures: Sendable {
     init() {}
 
     /// Checks that every change of `request` is in a batch signed by a registered, unrevoked device
-    /// of `pusher`, and names `pusher` as its author. A change relayed for another user (bundles)
-    /// is not accepted yet: the pusher must be the signing device's owner.
+    /// of the user it names as its author. That author is `pusher`, or another member whose change
+    /// `pusher` relays (received in a bundle): the change is credited to the signing device's owner,
+    /// never to the pusher, and a change names its author only with that author's device's signature.
     init(checking request: Wire.PushRequest, project: String, devices: [Wire.Device], pusher: String) throws {
         var known: [NodeID: SignatureCheck.Device] = [:]
         var revoked: Set<NodeID> = []
@@ -45,9 +48,8 @@ struct PushSignatures: Sendable {
             case .failure(let unsigned):
                 throw Refusal(revoked: false, message: "the change of \(change.record) field \(change.field) (\(change.hlc)) is not signed: \(unsigned.reason); the push is refused")
             case .success:
-                guard change.author == pusher else {
-                    throw Refusal(revoked: false, message: "the change of \(change.record) field \(change.field) (\(change.hlc)) is signed by \(change.author)'s device, not yours: relaying another user's changes is not supported yet; the push is refused")
-                }
+                // The signer's owner is the change's author (SignatureCheck): a relayed change keeps it.
+                if change.author != pusher { relayedAuthors[change.hlc] = change.author }
                 // Present: the signer was found through this digest.
                 if let id = idOfDigest[digest] {
                     batchOf[change.hlc] = id

@@ -50,9 +50,13 @@ extension Wire {
     package struct DeviceList: Codable, Sendable {
         package var devices: [Device]
         package var serverTime: UInt64
-        package init(devices: [Device], serverTime: UInt64) {
+        /// The project's server agreement key (X25519 public key, base64): replicas seal bundles for it
+        /// too, so that a courier can load one into the server. Absent from servers before bundles.
+        package var serverAgreementKey: String?
+        package init(devices: [Device], serverTime: UInt64, serverAgreementKey: String? = nil) {
             self.devices = devices
             self.serverTime = serverTime
+            self.serverAgreementKey = serverAgreementKey
         }
     }
 }

@@ -244,6 +244,10 @@ enum PostgresMigrations {
                 PRIMARY KEY (project_id, key_id, node)
             );
             """),
+        // Each project's server agreement key (X25519, private half), made at first need, for bundles.
+        (9, "project-agreement-key", """
+            CREATE TABLE server_agreement_key (project_id BIGINT PRIMARY KEY, agreement_key BYTEA NOT NULL, created_at BIGINT NOT NULL);
+            """),
     ]
 
     /// The migration that adds the log's chain; the changes stored before it are chained in Swift.

@@ -92,3 +92,19 @@ extension PostgresSyncStore {
         return (batches, unsignedUpTo)
     }
 }
+
+// The project's server agreement key, for bundles (docs/protocol.md, "Bundles").
+extension PostgresSyncStore {
+    func agreementKey(project: String, made: [UInt8], now: UInt64) async throws -> [UInt8] {
+        try await transaction { db, logger in
+            let (projectID, _) = try await Self.project(db, name: project, logger: logger)
+            try await db.query("""
+                INSERT INTO server_agreement_key (project_id, agreement_key, created_at) VALUES (\(projectID), \(Data(made)), \(Int64(clamping: now)))
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+            let stored = try await db.query("SELECT agreement_key FROM server_agreement_key WHERE project_id = \(projectID)", logger: logger)
+                .decode(Data.self).collect().first
+            return Array(stored ?? Data(made))
+        }
+    }
+}

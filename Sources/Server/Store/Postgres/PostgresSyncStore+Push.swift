@@ -21,6 +21,7 @@ extension PostgresSyncStore {
             let schema = try Schema.fromJSON(Data(schemaText.utf8))
             var context = try await Self.loadContext(db, projectID: projectID, lastSeq: lastSeq, changes: changes, logger: logger)
             context.reader = reader
+            context.relayedAuthors = signatures.relayedAuthors
             let planning = PushPlanner.start(changes, schema: schema, author: author, policy: policy, context: context)
             var history = FieldHistory()
             var plan = planning.finish(history: history)
@@ -224,13 +225,12 @@ extension PostgresSyncStore {
         }
     }
 
-    /// Binds the node ids this batch carried first to its author.
+    /// Binds the node ids this batch carried first to the author of their first change.
     private static func bindNodes(_ plan: PushPlan, _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
         guard !plan.newNodes.isEmpty else { return }
-        let author = plan.inserts.first?.change.author ?? ""
         try await db.query("""
             INSERT INTO node (project_id, node, author)
-            SELECT \(projectID), n, \(author) FROM unnest(\(plan.newNodes.map(\.rawValue))::text[]) AS t(n)
+            SELECT \(projectID), n, a FROM unnest(\(plan.newNodes.map(\.rawValue))::text[], \(plan.newNodeOwners)::text[]) AS t(n, a)
             ON CONFLICT DO NOTHING
             """, logger: logger)
     }

@@ -1,0 +1,141 @@
+import Crypto
+import Foundation
+
+/// Reads a bundle written by `BundleSealer`: finds the content key wrapped for this device, then
+/// gives the records in order, opening each chunk as it is reached. Nothing it gives may be used
+/// before `next()` returned nil and `holds(signer:)` said yes: only then is the whole file checked
+/// (every chunk authentic and in place, the final one present, nothing after it, the signature good).
+///
+/// Pure: bytes come from `read(n)`, which returns up to `n` bytes, fewer only at the end of the file.
+package struct BundleOpener {
+    private let read: (Int) throws -> [UInt8]
+    private let contentKey: SymmetricKey
+    private let preambleHash: [UInt8]
+    private var plain: [UInt8] = []
+    private var offset = 0
+    private var index: UInt64 = 0
+    private var sawFinal = false
+    private var content = SHA256()
+    private var signature: [UInt8]?
+    private var message: [UInt8]?
+
+    /// How many recipients the bundle names.
+    package let recipientCount: Int
+
+    /// Reads the preamble and unwraps the content key with `agreementKey`; refused when the bundle
+    /// is not a bundle, of another format, or not addressed to this key.
+    package init(agreementKey: Curve25519.KeyAgreement.PrivateKey, read: @escaping (Int) throws -> [UInt8]) throws {
+        self.read = read
+        let notABundle = BundleError("this file is not a Casebook bundle (made with 'casebook bundle create'): nothing was applied")
+        let magic = try Self.exactly(BundleFormat.magic.count, read, truncated: notABundle)
+        guard magic == BundleFormat.magic else { throw notABundle }
+        let fixed = magic + (try Self.exactly(1 + 16 + 4 + 2, read, truncated: BundleError.truncated))
+        guard fixed[16] == BundleFormat.version else {
+            throw BundleError("the bundle has format \(fixed[16]), which this version does not read (it reads \(BundleFormat.version)): update casebook")
+        }
+        let bundleID = Array(fixed[17..<33])
+        let chunkSize = BundleFormat.readBigEndian(fixed[33..<37])
+        let count = Int(BundleFormat.readBigEndian(fixed[37..<39]))
+        guard chunkSize > 0, chunkSize <= BundleFormat.maxChunkSize, count > 0, count <= BundleFormat.maxRecipients else { throw BundleError.damaged }
+        let entries = try Self.exactly(count * BundleFormat.recipientSize, read)
+        recipientCount = count
+        preambleHash = Array(SHA256.hash(data: fixed + entries))
+        let own = Array(agreementKey.publicKey.rawRepresentation)
+        var found: SymmetricKey?
+        // Every entry is tried: the file names no device, so which one is this device's shows only here.
+        for start in stride(from: 0, to: entries.count, by: BundleFormat.recipientSize) {
+            let ephemeral = Array(entries[start..<start + 32])
+            let wrapped = entries[start + 32..<start + BundleFormat.recipientSize]
+            guard let key = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: ephemeral),
+                  let secret = try? agreementKey.sharedSecretFromKeyAgreement(with: key),
+                  let box = try? ChaChaPoly.SealedBox(combined: wrapped),
+                  let opened = try? ChaChaPoly.open(box, using: BundleFormat.wrappingKey(secret: secret, bundleID: bundleID, ephemeral: ephemeral, recipient: own)),
+                  opened.count == 32 else { continue }
+            found = SymmetricKey(data: opened)
+        }
+        guard let found else {
+            throw BundleError("this bundle is not addressed to this device (it was made for other devices, another project, or before this device was known to its maker): nothing was applied; ask its maker to sync once and make it again")
+        }
+        contentKey = found
+    }
+
+    /// The next record, or nil once the signature record, the last one, has been read.
+    package mutating func next() throws -> BundleRecord? {
+        guard message == nil else { return nil }
+        let head = try take(5)
+        guard let kind = BundleRecord.Kind(rawValue: head[0]) else { throw BundleError.damaged }
+        let length = Int(BundleFormat.readBigEndian(head[1..<5]))
+        guard length <= BundleRecord.maxLength else { throw BundleError.damaged }
+        let payload = try take(length)
+        guard kind == .signature else {
+            content.update(data: head)
+            content.update(data: payload)
+            return BundleRecord(kind, payload)
+        }
+        // The signature closes the final chunk, and nothing follows it.
+        guard payload.count == 64, offset == plain.count else { throw BundleError.damaged }
+        if !sawFinal { try openChunk() }
+        guard sawFinal, offset == plain.count else { throw BundleError.damaged }
+        guard try read(1).isEmpty else {
+            throw BundleError("the bundle has data after its end (it was altered): nothing was applied; ask its maker for a new copy")
+        }
+        signature = payload
+        message = BundleFormat.signedMessage(preambleHash: preambleHash, contentHash: Array(content.finalize()))
+        return nil
+    }
+
+    /// Whether the whole bundle was read and its signature holds under `signer`, the creating device's key.
+    package func holds(signer: Curve25519.Signing.PublicKey) -> Bool {
+        guard let signature, let message else { return false }
+        return signer.isValidSignature(signature, for: message)
+    }
+
+    /// `count` plaintext bytes, opening chunks as needed.
+    private mutating func take(_ count: Int) throws -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        while out.count < count {
+            if offset == plain.count {
+                guard !sawFinal else { throw BundleError.damaged }
+                try openChunk()
+                continue
+            }
+            let end = min(plain.count, offset + count - out.count)
+            out += plain[offset..<end]
+            offset = end
+        }
+        return out
+    }
+
+    private mutating func openChunk() throws {
+        let lengthBytes = try read(4)
+        guard !lengthBytes.isEmpty else { throw BundleError.truncated }
+        guard lengthBytes.count == 4 else { throw BundleError.truncated }
+        let length = Int(BundleFormat.readBigEndian(lengthBytes))
+        guard length >= 16, length <= BundleFormat.maxChunkSize + 16 else { throw BundleError.damaged }
+        let sealed = try Self.exactly(length, read, truncated: BundleError.truncated)
+        let nonce = try BundleFormat.nonce(index)
+        let box = try ChaChaPoly.SealedBox(nonce: nonce, ciphertext: sealed.prefix(length - 16), tag: sealed.suffix(16))
+        // Final or not is in the additional data: try the ordinary case first.
+        if let opened = try? ChaChaPoly.open(box, using: contentKey, authenticating: BundleFormat.chunkData(preambleHash: preambleHash, index: index, final: false)) {
+            plain = Array(opened)
+        } else if let opened = try? ChaChaPoly.open(box, using: contentKey, authenticating: BundleFormat.chunkData(preambleHash: preambleHash, index: index, final: true)) {
+            plain = Array(opened)
+            sawFinal = true
+        } else {
+            throw BundleError.damaged
+        }
+        offset = 0
+        index += 1
+    }
+
+    private static func exactly(_ count: Int, _ read: (Int) throws -> [UInt8], truncated: BundleError? = nil) throws -> [UInt8] {
+        var out: [UInt8] = []
+        while out.count < count {
+            let got = try read(count - out.count)
+            if got.isEmpty { throw truncated ?? BundleError("the file is too short to be a Casebook bundle: nothing was applied") }
+            out += got
+        }
+        return out
+    }
+}

@@ -1,0 +1,120 @@
+import Crypto
+import Foundation
+import Testing
+@testable import Shared
+
+/// The bundle file format, as someone holding the file meets it: only the recipients read it, and
+/// any change to its bytes (a flipped byte, a cut, chunks swapped or spliced, a new signature) is
+/// refused before anything in it may be used.
+@Suite struct BundleFormatTests {
+    let recipient = Curve25519.KeyAgreement.PrivateKey()
+    let other = Curve25519.KeyAgreement.PrivateKey()
+    let maker = Curve25519.Signing.PrivateKey()
+
+    /// A bundle for `recipient` (and `other`) holding `records`, and its bytes.
+    func bundle(_ records: [BundleRecord], signer: Curve25519.Signing.PrivateKey? = nil) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var sealer = try BundleSealer(recipients: [other.publicKey, recipient.publicKey], random: { count in
+            (0..<count).map { _ in UInt8.random(in: 0...255) }
+        }, write: { out += $0 })
+        for record in records { try sealer.append(record) }
+        try sealer.finish(signingKey: signer ?? maker)
+        return out
+    }
+
+    /// Opens `bytes` as `key`, reads every record and checks the signature under the maker's key.
+    func open(_ bytes: [UInt8], as key: Curve25519.KeyAgreement.PrivateKey? = nil) throws -> [BundleRecord] {
+        var position = 0
+        var opener = try BundleOpener(agreementKey: key ?? recipient) { count in
+            let end = min(bytes.count, position + count)
+            defer { position = end }
+            return Array(bytes[position..<end])
+        }
+        var records: [BundleRecord] = []
+        while let record = try opener.next() { records.append(record) }
+        guard opener.holds(signer: maker.publicKey) else { throw BundleError("signature") }
+        return records
+    }
+
+    var sample: [BundleRecord] {
+        [BundleRecord(.header, Array(#"{"project":"almaty-field-notes"}"#.utf8)),
+         BundleRecord(.change, Array("witness statement: Aigerim".utf8)),
+         // Several chunks' worth, so that chunks can be swapped and dropped.
+         BundleRecord(.fileData, (0..<(BundleFormat.chunkSize * 2 + 100)).map { UInt8(truncatingIfNeeded: $0 * 7) })]
+    }
+
+    @Test func everyRecipientReadsTheRecordsInOrder() throws {
+        let bytes = try bundle(sample)
+        #expect(try open(bytes) == sample)
+        #expect(try open(bytes, as: other) == sample)
+    }
+
+    @Test func theBytesHoldNoPlaintext() throws {
+        let bytes = try bundle(sample)
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(!text.contains("Aigerim"))
+        #expect(!text.contains("almaty-field-notes"))
+    }
+
+    @Test func aDeviceThatIsNotARecipientCannotOpenIt() throws {
+        let bytes = try bundle(sample)
+        #expect(throws: BundleError.self) { try open(bytes, as: Curve25519.KeyAgreement.PrivateKey()) }
+    }
+
+    @Test func aFlippedByteAnywhereIsRefused() throws {
+        let bytes = try bundle([BundleRecord(.header, Array("h".utf8)), BundleRecord(.change, Array("c".utf8))])
+        // Every byte of a small bundle: preamble, recipients, lengths, ciphertext, tags.
+        for position in 0..<bytes.count {
+            var altered = bytes
+            altered[position] ^= 0x01
+            #expect(throws: (any Error).self, "byte \(position)") { try open(altered) }
+        }
+    }
+
+    @Test func aCutAnywhereIsRefused() throws {
+        let bytes = try bundle(sample)
+        for length in [0, 10, 40, 200, bytes.count / 2, BundleFormat.chunkSize + 300, bytes.count - 1] {
+            #expect(throws: (any Error).self, "cut at \(length)") { try open(Array(bytes.prefix(length))) }
+        }
+    }
+
+    @Test func swappedDroppedOrSplicedChunksAreRefused() throws {
+        let bytes = try bundle(sample)
+        let chunks = try self.chunks(of: bytes)
+        #expect(chunks.count >= 3)
+        let preamble = Array(bytes.prefix(chunks[0].lowerBound))
+        func join(_ parts: [Range<Int>]) -> [UInt8] { preamble + parts.flatMap { bytes[$0] } }
+        #expect(try open(join(chunks)) == sample)
+        #expect(throws: BundleError.self) { try open(join([chunks[1], chunks[0]] + chunks.dropFirst(2))) }
+        #expect(throws: BundleError.self) { try open(join(Array(chunks.dropLast()))) }
+        #expect(throws: BundleError.self) { try open(join([chunks[0]] + chunks.dropFirst(2))) }
+        #expect(throws: BundleError.self) { try open(join(chunks + [chunks.last!])) }
+        // A chunk of another bundle for the same recipients, at the same place.
+        let second = try bundle(sample)
+        let secondChunks = try self.chunks(of: second)
+        #expect(throws: BundleError.self) { try open(preamble + bytes[chunks[0]] + second[secondChunks[1]] + chunks.dropFirst(2).flatMap { bytes[$0] }) }
+    }
+
+    @Test func aBundleSignedByAnotherKeyDoesNotHold() throws {
+        let bytes = try bundle(sample, signer: Curve25519.Signing.PrivateKey())
+        #expect(throws: BundleError.self) { try open(bytes) }
+    }
+
+    @Test func notABundleIsSaidSo() throws {
+        #expect(throws: BundleError.self) { try open(Array("id,title\n1,Protest\n".utf8)) }
+        #expect(throws: BundleError.self) { try open([]) }
+    }
+
+    /// The byte ranges of the sealed chunks (length prefix included).
+    func chunks(of bytes: [UInt8]) throws -> [Range<Int>] {
+        let count = Int(bytes[37]) << 8 | Int(bytes[38])
+        var position = 39 + count * BundleFormat.recipientSize
+        var ranges: [Range<Int>] = []
+        while position < bytes.count {
+            let length = Int(BundleFormat.readBigEndian(bytes[position..<position + 4]))
+            ranges.append(position..<position + 4 + length)
+            position += 4 + length
+        }
+        return ranges
+    }
+}
