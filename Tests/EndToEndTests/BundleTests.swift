@@ -48,6 +48,9 @@ import Testing
         let made = try ana.ok("bundle", "create", path, "--json").object()
         #expect(made["changes"] as? Int ?? 0 >= 4, "\(made)")
         #expect(made["files"] as? Int == 0)
+        // Published in the bundle, not yet on the server: still pending.
+        #expect(try ana.ok("show", added, "--json").object()["pending"] as? Bool == true)
+        #expect(try ana.ok("status", "--json").object()["pending"] as? Int ?? 0 >= 3)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         for secret in ["Khorgos", "Detention at the border", "three lawyers", "Arrest at the court"] {
             #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) is readable in the bundle")
@@ -74,6 +77,7 @@ import Testing
         _ = try bek.syncJSON()
         _ = try cara.syncJSON()
         #expect(try ana.ok("status", "--json").object()["pending"] as? Int == 0)
+        #expect(try ana.ok("show", added, "--json").object()["pending"] as? Bool == false)
         let exports = try [ana, bek, cara].map { try $0.export("incidents") }
         #expect(exports[0] == exports[1] && exports[1] == exports[2])
         for person in [ana, bek, cara] {

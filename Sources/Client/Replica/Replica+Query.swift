@@ -53,7 +53,10 @@ enum ReplicaQuery {
             """, arguments: [ref.id]) {
             fields[row["field"]] = try StorageText.decodeValue(row["value"])
         }
-        let pending = try Bool.fetchOne(db, sql: "SELECT pending FROM record WHERE id = ?", arguments: [ref.id]) ?? false
+        // Edits published in a bundle are pending too until the server has them (they wait in the relay queue).
+        let pending = try Bool.fetchOne(db, sql: """
+            SELECT pending OR EXISTS (SELECT 1 FROM relay WHERE relay.record = record.id AND substr(relay.hlc, 19) = ?) FROM record WHERE id = ?
+            """, arguments: [try Setting.get(.node, db) ?? "", ref.id]) ?? false
         let conflicts = try String.fetchAll(db, sql: "SELECT field FROM conflict WHERE record = ? ORDER BY field", arguments: [ref.id])
         var view = RecordView(id: ref.id, collection: ref.collection, fields: fields, pending: pending, visible: ref.visible, conflictFields: conflicts)
         view.danglingFields = try danglingFields(fields, db)
