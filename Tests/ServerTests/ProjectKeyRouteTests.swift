@@ -62,6 +62,9 @@ import Testing
             let empty = try await client.execute(uri: "/v1/projects/kz/keys", method: .get, headers: harness.headers("vera")).decode(Wire.ProjectKeys.self)
             #expect(empty.keys.isEmpty && empty.members.contains("bek") && !empty.members.contains("olga"))
 
+            // A viewer writes no sealed value: they may not make (or rotate) the key, wrapped for whom they chose.
+            let viewers = Wire.KeyCreation(id: "00000000000000d4", previous: nil, wraps: [try Self.wrap("00000000000000d4", for: "vera", by: "vera")])
+            #expect(try await post(client, harness, "keys", as: "vera", viewers).status == .forbidden)
             let first = Wire.KeyCreation(id: "00000000000000a1", previous: nil, wraps: [try Self.wrap("00000000000000a1", for: "ana")])
             let second = Wire.KeyCreation(id: "00000000000000b2", previous: nil, wraps: [try Self.wrap("00000000000000b2", for: "bek", by: "bek")])
             #expect(try await post(client, harness, "keys", as: "ana", first).decode(Wire.ProjectKeys.self).created == true)

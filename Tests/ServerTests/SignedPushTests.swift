@@ -124,4 +124,34 @@ import Testing
             #expect(try await harness.store.nodeOwner(project: "kz", node: NodeID("000000000000000a")!) == "ana")
         }
     }
+
+    @Test(arguments: StoreKind.allCases) func relayedChangesOfAnAuthorWhoMayNotPushAndTwoChangesOfOneTimestampAreRefused(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            // Bek's own content under the timestamp of Ana's change he carries: it would be credited to Ana.
+            var ana = ChangeMaker(node: "000000000000000a")
+            var carried = ana.change(recordA, "title", .text("Written by ana"))
+            carried.author = "ana"
+            var forged = carried
+            forged.value = .text("Written by bek, under ana's name")
+            forged.author = "bek"
+            let bekPart = try ServerHarness.signedPush([forged], as: "bek"), anaPart = try ServerHarness.signedPush([carried], as: "ana")
+            let spliced = Wire.PushRequest(changes: bekPart.changes + anaPart.changes, batches: bekPart.batches + anaPart.batches)
+            let refused = try await post(client, harness, as: "bek", spliced)
+            #expect(refused.status == .unprocessableContent)
+            #expect(String(buffer: refused.body).contains("two different changes carry the timestamp"))
+            // A viewer's change, and one of a revoked user, relayed by a researcher: refused whole.
+            var vera = ChangeMaker(node: "000000000000000c")
+            var viewers = vera.change(recordB, "title", .text("A viewer's edit"))
+            viewers.author = "vera"
+            let fromViewer = try await post(client, harness, as: "bek", try ServerHarness.signedPush([viewers], as: "vera"))
+            #expect(fromViewer.status == .forbidden)
+            #expect(String(buffer: fromViewer.body).contains("vera, who may not push"))
+            try await harness.store.revokeUser(name: "ana", now: ServerHarness.now)
+            let afterLeaving = try await post(client, harness, as: "bek", try ServerHarness.signedPush([carried], as: "ana"))
+            #expect(afterLeaving.status == .forbidden)
+            #expect(try await harness.pull(client, as: "bek").changes.isEmpty)
+        }
+    }
 }

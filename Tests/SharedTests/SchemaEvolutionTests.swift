@@ -119,4 +119,16 @@ import Testing
         #expect(read.collection("incidents")?.field("location")?.deprecated == true)
         #expect(try old.jsonData() == (try Schema.fromJSON(try old.jsonData()).jsonData()))
     }
+
+    @Test func aTermASensitiveFieldTakesIsNeverRemovedSinceSealedValuesCannotBeCounted() {
+        var sealedRoles = old
+        let persons = sealedRoles.collections.firstIndex { $0.name == "persons" }!
+        let role = sealedRoles.collections[persons].fields.firstIndex { $0.name == "role" }!
+        sealedRoles.collections[persons].fields[role].sensitive = true
+        var new = sealedRoles
+        new.version += 1
+        vocabulary(&new, "role") { $0.terms.removeLast() }
+        let refusals = SchemaEvolution(from: sealedRoles, to: new).refusals(old: sealedRoles, records: [])
+        #expect(refusals.count == 1 && refusals[0].contains("a sensitive field takes it"), "\(refusals)")
+    }
 }

@@ -24,9 +24,11 @@ struct KeyController: Sendable {
     }
 
     /// Makes a new current key when the one it names as previous still is; either way the answer is the keys as they are now.
+    /// Only a member who may push makes or rotates a key: a viewer writes no sealed value, and a key
+    /// they made would be wrapped for whom they chose.
     private func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let project = SyncController.projectName(context)
-        let (user, _) = try await guardian.authorize(request, context: context, project: project, push: false)
+        let (user, _) = try await guardian.authorize(request, context: context, project: project, push: true)
         let creation = try await decode(Wire.KeyCreation.self, request)
         if let previous = creation.previous, !ProjectKeyID.isValid(previous) {
             throw APIError.badRequest("'previous' must be a key id (16 characters 0-9a-f)")

@@ -58,6 +58,10 @@ struct SyncController: Sendable {
         let signatures: PushSignatures
         do {
             signatures = try PushSignatures(checking: batch, project: project, devices: try await store.devices(project: project), pusher: user.name)
+            // Relayed changes (bundles) only from members who may still push themselves.
+            if !signatures.relayedAuthors.isEmpty, let refusal = signatures.relayRefusal(pushers: try await store.pushers(project: project)) {
+                throw refusal
+            }
         } catch let refusal as PushSignatures.Refusal {
             context.logger.warning("push refused: bad signature", metadata: ["project": "\(project)", "user": "\(user.name)"])
             throw refusal.revoked ? APIError.forbidden(refusal.message) : APIError.unprocessable(refusal.message, code: "bad_signature")

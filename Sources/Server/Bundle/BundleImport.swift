@@ -62,6 +62,7 @@ struct BundleImport {
             signed.append((carried.change, batch))
         }
         let policy = PushPolicy(now: now, maxDriftMillis: ServerSettings().maxDriftMillis)
+        let pushers = try await store.pushers(project: project)
         for start in stride(from: 0, to: signed.count, by: batchSize) {
             let part = signed[start..<min(signed.count, start + batchSize)]
             var seen = Set<String>()
@@ -69,6 +70,7 @@ struct BundleImport {
             let signatures: PushSignatures
             do {
                 signatures = try PushSignatures(checking: request, project: project, devices: devices, pusher: contents.header.author)
+                if let refusal = signatures.relayRefusal(pushers: pushers, maker: contents.header.author) { throw refusal }
             } catch let refusal as PushSignatures.Refusal {
                 throw BundleError("\(refusal.message): nothing more was loaded")
             }

@@ -42,8 +42,14 @@ struct PushSignatures: Sendable {
         var idOfDigest: [ChangeDigest: String] = [:]
         for batch in request.batches { for digest in batch.digests { idOfDigest[digest] = batch.id } }
         var kept: Set<String> = []
+        var stamped: [HLC: ChangeDigest] = [:]
         for change in request.changes {
             let digest = ChangeDigest(of: change, project: project)
+            // A timestamp is a change's identity: two different changes with one timestamp in one push
+            // could pass one off under the other's author (a relayed change's).
+            if let other = stamped.updateValue(digest, forKey: change.hlc), other != digest {
+                throw Refusal(revoked: false, message: "two different changes carry the timestamp \(change.hlc): the push is refused")
+            }
             switch check.signer(of: change, digest: digest) {
             case .failure(let unsigned):
                 throw Refusal(revoked: false, message: "the change of \(change.record) field \(change.field) (\(change.hlc)) is not signed: \(unsigned.reason); the push is refused")
@@ -59,5 +65,21 @@ struct PushSignatures: Sendable {
             }
         }
         batches = kept.sorted().compactMap { used[$0] }
+    }
+
+    /// Why the relayed changes may not be taken from this push: an author (or `maker`, the member
+    /// who made a bundle the server loads) who is no longer a member who may push (`pushers`).
+    func relayRefusal(pushers: Set<String>, maker: String? = nil) -> Refusal? {
+        let authors = Set(relayedAuthors.values).union(maker.map { [$0] } ?? [])
+        guard let outsider = authors.sorted().first(where: { !pushers.contains($0) }) else { return nil }
+        return Refusal(revoked: true, message: "the push relays changes of \(outsider), who may not push to this project (revoked, removed or a viewer): they are refused")
+    }
+}
+
+extension SyncStore {
+    /// The members of `project` who may push now: researchers and admins whose user is not revoked.
+    func pushers(project: String) async throws -> Set<String> {
+        let members = try await projectSummaries(name: project).first?.members ?? []
+        return Set(members.filter { !$0.revoked && (Role(rawValue: $0.role)?.canPush ?? false) }.map(\.name))
     }
 }

@@ -70,7 +70,13 @@ extension SchemaEvolution {
 
     /// The steps the data refuses, each a sentence with the number of records and what to do.
     package func refusals(old: Schema, records: [SchemaRecord]) -> [String] {
-        touched(old: old, records: records).compactMap { step, count in
+        // A sealed value's term cannot be read here: a term a sensitive field may hold is never removed.
+        let sealed = steps.compactMap { step -> String? in
+            guard case .removedTerm(let v, let t) = step,
+                  Self.fields(using: v, in: old).contains(where: { old.collection($0.collection)?.field($0.field)?.sensitive == true }) else { return nil }
+            return "term \(v).\(t) cannot be removed: a sensitive field takes it and sealed values cannot be counted; keep it with \"deprecated\": true instead"
+        }
+        return sealed + touched(old: old, records: records).compactMap { step, count in
             guard let count, count > 0 else { return nil }
             switch step {
             case .madeRequired(let c, let f):
