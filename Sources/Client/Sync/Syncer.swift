@@ -63,7 +63,7 @@ struct Syncer {
         report.pulled += try await snapshotIfNeeded(&state, &signatures, &schema, sealedKeys: &sealedKeys)
         report.snapshotSeconds = (clock.now - start).seconds
         start = clock.now
-        let keysFetched = try await syncKeys(signer: signer, always: false, pulled: sealedKeys)
+        let keysFetched = try await syncKeys(signer: signer, always: false, pulled: sealedKeys, schema: schema)
         do {
             report.pushed = try await push(&state, signer: signer)
         } catch let error as ClientError where error.status == 403 {

@@ -81,7 +81,7 @@ enum PushPlanner {
         accepted.reserveCapacity(changes.count)
         let refusedAccess = refusedAccess(changes, schema: schema, author: author, policy: policy, context: context)
         for (position, var change) in changes.enumerated() {
-            change.author = context.relayedAuthors[change.hlc] ?? author
+            change.author = context.relayedAuthors[change.hlc].flatMap { $0 == change.author ? $0 : nil } ?? author
             if let hidden = hiddenRecord(change, context: context) {
                 planning.plan.results.append(hidden)
                 continue
@@ -126,7 +126,7 @@ enum PushPlanner {
     private static func refusedAccess(_ changes: [Change], schema: Schema, author: String, policy: PushPolicy, context: PushContext) -> Set<String> {
         var refused = Set<String>()
         for var change in changes where change.field == Change.accessField {
-            change.author = context.relayedAuthors[change.hlc] ?? author
+            change.author = context.relayedAuthors[change.hlc].flatMap { $0 == change.author ? $0 : nil } ?? author
             if problem(with: change, schema: schema, policy: policy, collections: context.collections, groups: context.groups) != nil {
                 refused.insert(change.record)
             }

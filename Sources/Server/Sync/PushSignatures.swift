@@ -42,20 +42,23 @@ struct PushSignatures: Sendable {
         var idOfDigest: [ChangeDigest: String] = [:]
         for batch in request.batches { for digest in batch.digests { idOfDigest[digest] = batch.id } }
         var kept: Set<String> = []
+        // A timestamp is a change's identity, and the planner finds a relayed author by it: two different
+        // changes with one timestamp in one push (the planner refuses the second, `id_reused`) must not
+        // let the first pass under the other's author.
         var stamped: [HLC: ChangeDigest] = [:]
+        var ambiguous: Set<HLC> = []
         for change in request.changes {
             let digest = ChangeDigest(of: change, project: project)
-            // A timestamp is a change's identity: two different changes with one timestamp in one push
-            // could pass one off under the other's author (a relayed change's).
             if let other = stamped.updateValue(digest, forKey: change.hlc), other != digest {
-                throw Refusal(revoked: false, message: "two different changes carry the timestamp \(change.hlc): the push is refused")
+                ambiguous.insert(change.hlc)
+                relayedAuthors[change.hlc] = nil
             }
             switch check.signer(of: change, digest: digest) {
             case .failure(let unsigned):
                 throw Refusal(revoked: false, message: "the change of \(change.record) field \(change.field) (\(change.hlc)) is not signed: \(unsigned.reason); the push is refused")
             case .success:
                 // The signer's owner is the change's author (SignatureCheck): a relayed change keeps it.
-                if change.author != pusher { relayedAuthors[change.hlc] = change.author }
+                if change.author != pusher && !ambiguous.contains(change.hlc) { relayedAuthors[change.hlc] = change.author }
                 // Present: the signer was found through this digest.
                 if let id = idOfDigest[digest] {
                     batchOf[change.hlc] = id
