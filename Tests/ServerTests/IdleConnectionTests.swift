@@ -10,20 +10,7 @@ import Testing
 /// held open at once are capped; the server keeps answering throughout.
 @Suite struct IdleConnectionTests {
     /// A TCP connection to 127.0.0.1:`port` with reads that give up after `timeout` seconds.
-    func connect(_ port: Int, timeout: Int = 30) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-        var limit = timeval(tv_sec: timeout, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        return fd
-    }
+    func connect(_ port: Int, timeout: Int = 30) throws -> Int32 { try RawHTTP.connect(port, timeout: timeout) }
 
     /// Runs blocking socket calls on a thread of their own: blocked on the cooperative pool (two
     /// threads on a two-core machine, shared by the tests running in parallel), they would starve the
