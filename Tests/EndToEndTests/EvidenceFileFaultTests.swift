@@ -77,7 +77,7 @@ import Testing
 
         let synced = try ana.run("sync", "--json")
         #expect(synced.code == 1 && synced.stderr.contains("damaged"), "\(synced.stderr)")
-        let status = try await EvidenceFiles.status(team.server, token: try #require(team.tokens["ana"]), file.sha256)
+        let status = try EvidenceFiles.status(team.server, token: try #require(team.tokens["ana"]), file.sha256)
         #expect(!status.complete)
         let out = ana.home.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)

@@ -71,7 +71,7 @@ import Testing
         try bek.ok("attach", second, copy.path)
         #expect(try ana.syncJSON()["uploaded"] as? Int == 1)
         #expect(try bek.syncJSON()["uploaded"] as? Int == 0)
-        let status = try await EvidenceFiles.status(team.server, token: try #require(team.tokens["bek"]), photo.sha256)
+        let status = try EvidenceFiles.status(team.server, token: try #require(team.tokens["bek"]), photo.sha256)
         #expect(status.complete && status.received == 5 * 4_194_304 + 7)
         if store == .sqlite {
             let folder = team.server.data.appendingPathComponent("files/kz")
@@ -87,10 +87,10 @@ import Testing
         defer { server.cleanUp() }
         let tokens = try server.setUp(users: [("ana", "researcher"), ("bek", "researcher")])
         try server.start()
-        // The replicas reach the server through a network of 16 MB/s, so that the kills land mid-transfer
+        // The replicas reach the server through a network of 8 MB/s, so that the kills land mid-transfer
         // whatever the machine's load.
         let proxy = try ChaosProxy(upstreamPort: Int(server.url.split(separator: ":").last ?? "0") ?? 0, seed: 16, passPercent: 100,
-                                   bytesPerSecond: 16_000_000)
+                                   bytesPerSecond: 8_000_000)
         defer { proxy.stop() }
         let ana = Researcher("ana"), bek = Researcher("bek"), token = try #require(tokens["ana"])
         defer { ana.cleanUp(); bek.cleanUp() }
@@ -104,16 +104,16 @@ import Testing
         // Upload: killed once the server holds a random number of chunks.
         let killAt = Int64(Int.random(in: 1...(chunks - 4)) * 4_194_304)
         let upload = try EvidenceFiles.launch(ana, ["sync"])
-        let reached = try await EvidenceFiles.wait {
-            try await EvidenceFiles.status(team.server, token: token, recording.sha256).received >= killAt
+        let reached = try EvidenceFiles.wait {
+            try EvidenceFiles.status(team.server, token: token, recording.sha256).received >= killAt
         }
         kill(upload.processIdentifier, SIGKILL)
         upload.waitUntilExit()
-        let held = try await EvidenceFiles.status(team.server, token: token, recording.sha256)
+        let held = try EvidenceFiles.status(team.server, token: token, recording.sha256)
         #expect(reached && !held.complete && held.received < Int64(size), "killed too late: \(held)")
         let resumed = try ana.syncJSON()
         #expect(resumed["uploaded"] as? Int == 1)
-        #expect(try await EvidenceFiles.status(team.server, token: token, recording.sha256).complete)
+        #expect(try EvidenceFiles.status(team.server, token: token, recording.sha256).complete)
         if store == .sqlite {
             let folder = team.server.data.appendingPathComponent("files/kz")
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0 != "partial" } == [recording.sha256])
@@ -125,7 +125,7 @@ import Testing
         _ = try bek.syncJSON()
         let stopAt = Int.random(in: 1...(chunks - 4)) * (4_194_304 + 40)
         let download = try EvidenceFiles.launch(bek, ["fetch", "--all"])
-        let stored = try await EvidenceFiles.wait { EvidenceFiles.storedSize(bek, suffix: ".part") >= stopAt }
+        let stored = try EvidenceFiles.wait { EvidenceFiles.storedSize(bek, suffix: ".part") >= stopAt }
         kill(download.processIdentifier, SIGKILL)
         download.waitUntilExit()
         #expect(stored && EvidenceFiles.storedSize(bek, suffix: ".part") < size, "killed too late")

@@ -31,15 +31,33 @@ enum EvidenceFiles {
         return String(String(decoding: output, as: UTF8.self).prefix(64))
     }
 
-    /// What the server holds of a file: `POST files/status` with `token`.
-    static func status(_ server: RunningServer, token: String, _ sha256: String) async throws -> Wire.FileStatus {
+    /// What the server holds of a file: `POST files/status` with `token`. Synchronous: the answer comes
+    /// back on URLSession's own queue, so a cooperative thread pool held by other tests cannot delay it.
+    static func status(_ server: RunningServer, token: String, _ sha256: String) throws -> Wire.FileStatus {
         var request = URLRequest(url: try #require(URL(string: "\(server.url)/v1/projects/kz/files/status")))
         request.httpMethod = "POST"
         request.httpBody = try JSONEncoder().encode(Wire.FileStatusRequest(files: [sha256]))
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        let (data, _) = try await URLSession.shared.data(for: request)
-        return try #require(try JSONDecoder().decode(Wire.FileStatusResponse.self, from: data).files.first)
+        request.timeoutInterval = 60
+        let answer = Answer(), done = DispatchSemaphore(value: 0)
+        URLSession.shared.dataTask(with: request) { data, _, error in
+            answer.set(data, error)
+            done.signal()
+        }.resume()
+        done.wait()
+        let (data, error) = answer.get()
+        if let error { throw error }
+        return try #require(try JSONDecoder().decode(Wire.FileStatusResponse.self, from: data ?? Data()).files.first)
+    }
+
+    /// The body or error of one request, handed from URLSession's queue to the waiting test.
+    private final class Answer: @unchecked Sendable {
+        private let lock = NSLock()
+        private var data: Data?
+        private var error: Error?
+        func set(_ data: Data?, _ error: Error?) { lock.withLock { (self.data, self.error) = (data, error) } }
+        func get() -> (Data?, Error?) { lock.withLock { (data, error) } }
     }
 
     /// Starts `casebook` without waiting for it.
@@ -48,11 +66,13 @@ enum EvidenceFiles {
     }
 
     /// Waits until `condition` holds (checked every 5 ms, at most `seconds`); returns whether it did.
-    static func wait(seconds: Double = 60, until condition: () async throws -> Bool) async throws -> Bool {
+    /// It polls on the test's own thread: an async sleep would wait for a free cooperative thread, and
+    /// two long synchronous tests can hold both of this machine's, while the transfer it watches ends.
+    static func wait(seconds: Double = 60, until condition: () throws -> Bool) throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(5))
+            if try condition() { return true }
+            usleep(5_000)
         }
         return false
     }
