@@ -82,10 +82,8 @@ extension PostgresSyncStore {
         guard !changes.isEmpty else { return ([], unsignedUpTo) }
         let hlcs = changes.map(\.change.hlc.text)
         var batches: [SignedBatch] = []
-        for try await (id, node, digests, signature) in try await db.query("""
-            SELECT id, node, digests, signature FROM batch WHERE project_id = \(projectID) AND id IN (
-                SELECT DISTINCT batch FROM change WHERE project_id = \(projectID) AND hlc = ANY(\(hlcs)::text[]) AND batch IS NOT NULL)
-            """, logger: logger).decode((String, String, Data, Data).self) {
+        for try await (id, node, digests, signature) in try await db.query(
+            batchesQuery(hlcs, projectID: projectID), logger: logger).decode((String, String, Data, Data).self) {
             guard let nodeID = NodeID(node), let digests = ChangeDigest.unpack(digests) else { throw StoreDefect(description: "batch \(id) is damaged in the store") }
             batches.append(SignedBatch(id: id, node: nodeID, digests: digests, signature: Array(signature)))
         }

@@ -36,7 +36,7 @@ extension PostgresSyncStore {
         guard !hlcs.isEmpty else { return [] }
         let texts = hlcs.map(\.text)
         return try await rows(db.query(
-            "SELECT \(unescaped: changeColumns) FROM change WHERE project_id = \(projectID) AND hlc = ANY(\(texts)::text[])", logger: logger
+            byHLC(texts, projectID: projectID), logger: logger
         )).map(loggedChange)
     }
 }

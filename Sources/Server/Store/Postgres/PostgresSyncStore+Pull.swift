@@ -14,25 +14,10 @@ extension PostgresSyncStore {
             // Without a node to skip, nothing is skipped: no HLC has an empty node.
             let (upTo, node) = (skip?.upTo ?? 0, skip?.node.rawValue ?? "")
             let allClasses = try await Self.accessClasses(db, projectID: projectID, logger: logger)
-            let query: PostgresQuery = if let classes = reader.visibleClasses(among: allClasses) {
-                // One range of the class index per visible class, merged by seq: the cost follows what the reader may see.
-                """
-                SELECT c.* FROM unnest(\(classes)::text[]) AS k(class) CROSS JOIN LATERAL (
-                    SELECT \(unescaped: Self.changeColumns) FROM change
-                    WHERE project_id = \(projectID) AND access = k.class AND seq > \(after) AND NOT (seq <= \(upTo) AND substr(hlc, 19) = \(node))
-                    ORDER BY seq LIMIT \(fetch)) AS c
-                ORDER BY c.seq LIMIT \(fetch)
-                """
-            } else {
-                // The node is the part of the HLC text after "MMMMMMMMMMMM-CCCC-" (character 19 on).
-                """
-                SELECT \(unescaped: Self.changeColumns) FROM change
-                WHERE project_id = \(projectID) AND seq > \(after) AND NOT (seq <= \(upTo) AND substr(hlc, 19) = \(node))
-                ORDER BY seq LIMIT \(fetch)
-                """
-            }
+            let query = Self.pullPageQuery(projectID: projectID, after: after, fetch: fetch, skipping: (upTo, node),
+                                           classes: reader.visibleClasses(among: allClasses))
             var page = PageCutter.Reader(limit: limit, maxBytes: maxBytes)
-            try await Self.readPage(&page, db.query(query, logger: logger))
+            try await Self.readPage(&page, query, db, logger: logger)
             var response = PageCutter.pull(page, after: after, latest: latest)
             response.custodySeq = try await Self.custodySeq(db, logger, projectID: projectID)
             response.schemaVersion = try await Self.schemaVersion(db, logger, projectID: projectID)
@@ -63,21 +48,8 @@ extension PostgresSyncStore {
             var page = PageCutter.Reader(limit: limit, maxBytes: maxBytes)
             let fetch = Int64(PageCutter.fetchCount(limit: limit))
             let classes = reader.visibleClasses(among: try await Self.accessClasses(db, projectID: projectID, logger: logger))
-            // Every class when the reader may read them all; the filter is then the index's own order.
-            let query: PostgresQuery = if let classes {
-                """
-                SELECT c.* FROM unnest(\(classes)::text[]) AS k(class) CROSS JOIN LATERAL (
-                    SELECT \(unescaped: Self.changeColumns) FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
-                    WHERE head.project_id = \(projectID) AND head.access = k.class AND head.hlc > \(after?.text ?? "") ORDER BY head.hlc LIMIT \(fetch)) AS c
-                ORDER BY c.hlc LIMIT \(fetch)
-                """
-            } else {
-                """
-                SELECT \(unescaped: Self.changeColumns) FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
-                WHERE head.project_id = \(projectID) AND head.hlc > \(after?.text ?? "") ORDER BY head.hlc LIMIT \(fetch)
-                """
-            }
-            try await Self.readPage(&page, db.query(query, logger: logger))
+            let query = Self.snapshotPageQuery(projectID: projectID, after: after?.text ?? "", fetch: fetch, classes: classes)
+            try await Self.readPage(&page, query, db, logger: logger)
             var total: Int?
             if after == nil {
                 let counted: PostgresQuery = if let classes {
@@ -109,13 +81,6 @@ extension PostgresSyncStore {
 
     /// The columns `loggedChange` reads, in its order.
     static let changeColumns = "change.seq, change.hlc, change.collection, change.record, change.field, change.value, change.author, change.base, change.supersedes, change.covers, change.received_at"
-
-    /// Feeds the rows of a result to `page` until it is full; the rest of the result is not decoded.
-    static func readPage(_ page: inout PageCutter.Reader, _ sequence: PostgresRowSequence) async throws {
-        for try await row in sequence {
-            guard page.take(try loggedChange(row)) else { break }
-        }
-    }
 
     /// Every row of a result.
     static func rows(_ sequence: PostgresRowSequence) async throws -> [PostgresRow] {

@@ -64,7 +64,7 @@ extension PostgresSyncStore {
         // may reuse one for a new record, which must be refused (`id_reused`), not fail the batch.
         let allHLCs = changes.filter { RecordID.isValid($0.record) }.map(\.hlc.text)
         for row in try await rows(db.query(
-            "SELECT \(unescaped: changeColumns) FROM change WHERE project_id = \(projectID) AND hlc = ANY(\(allHLCs)::text[])", logger: logger)) {
+            byHLC(allHLCs, projectID: projectID), logger: logger)) {
             let logged = try loggedChange(row)
             context.existing[logged.change.hlc] = logged.change
         }

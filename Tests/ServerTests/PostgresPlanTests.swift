@@ -1,0 +1,110 @@
+import Foundation
+import PostgresNIO
+import TestSupport
+import Testing
+@testable import Server
+@testable import Shared
+
+/// The PostgreSQL store's page queries read what the page needs, whatever the planner's statistics
+/// say. The database is put in the state that made the old queries read every change of a project
+/// for each page: statistics gathered while only another project existed, then a project loaded in
+/// bulk (a new team on a running server). Each query is run under `EXPLAIN ANALYZE`, as the store
+/// runs it, and no step of its plan may read or discard more rows than a few pages' worth. Row
+/// counts, not times: the same on a loaded machine.
+@Suite struct PostgresPlanTests {
+    static let fetch: Int64 = 101
+
+    @Test func pagesAndLookupsReadWhatThePageNeedsOnAProjectTheStatisticsHaveNotSeen() async throws {
+        let database = try TestPostgres.Database()
+        defer { database.drop() }
+        let store = try await PostgresSyncStore.open(url: database.url, logger: ServerHarness.logger)
+        let explained = try await store.whileRunning {
+            try await store.createProject(name: "old", schema: .upr, now: 1)
+            try await store.createProject(name: "kz", schema: .upr, now: 1)
+            let ids = try await store.statement { db, logger in
+                try await db.query("SELECT name, id FROM project", logger: logger).decode((String, Int64).self).collect()
+            }
+            let kz = try #require(ids.first { $0.0 == "kz" }?.1), old = try #require(ids.first { $0.0 == "old" }?.1)
+            _ = try database.psql("ALTER TABLE change SET (autovacuum_enabled = off); ALTER TABLE head SET (autovacuum_enabled = off)")
+            _ = try database.psql(Self.rows(project: old, count: 3_000, node: "00000000000000aa"))
+            _ = try database.psql("ANALYZE")
+            _ = try database.psql(Self.rows(project: kz, count: 30_000, node: "00000000000000bb"))
+            var plans: [(String, String)] = []
+            for (name, query) in Self.queries(kz) { plans.append((name, try await Self.explain(query, store))) }
+            return plans
+        }
+        #expect(explained.count == 8)
+        for (name, text) in explained {
+            let plan = try Self.plan(text)
+            let heavy = Self.heavySteps(plan, limit: 3 * Int(Self.fetch))
+            #expect(heavy.isEmpty, "\(name): \(heavy.joined(separator: "; "))")
+            #expect(plan["Actual Rows"] is Int, "\(name): the plan carries no row counts")
+        }
+    }
+
+    /// The queries of a pull, a snapshot and their lookups on project `kz`, by name.
+    static func queries(_ kz: Int64) -> [(String, PostgresQuery)] {
+        let middle = (10_000..<10_100).map { Self.hlc($0, node: "00000000000000bb") }
+        return [
+            ("snapshot, first page", PostgresSyncStore.snapshotPageQuery(projectID: kz, after: "", fetch: fetch, classes: nil)),
+            ("snapshot, a middle page", PostgresSyncStore.snapshotPageQuery(projectID: kz, after: middle[0], fetch: fetch, classes: nil)),
+            ("snapshot, by access class", PostgresSyncStore.snapshotPageQuery(projectID: kz, after: "", fetch: fetch, classes: [""])),
+            ("pull, first page", PostgresSyncStore.pullPageQuery(projectID: kz, after: 0, fetch: fetch, skipping: (0, ""), classes: nil)),
+            ("pull, a middle page", PostgresSyncStore.pullPageQuery(projectID: kz, after: 10_000, fetch: fetch, skipping: (0, ""), classes: nil)),
+            ("pull, by access class", PostgresSyncStore.pullPageQuery(projectID: kz, after: 0, fetch: fetch, skipping: (0, ""), classes: [""])),
+            ("changes by HLC", PostgresSyncStore.byHLC(middle, projectID: kz)),
+            ("a page's signed batches", PostgresSyncStore.batchesQuery(middle, projectID: kz)),
+        ]
+    }
+
+    /// An HLC's text: 12 hex digits of time, counter 0, `node`.
+    static func hlc(_ time: Int, node: String) -> String { String(format: "%012x-0000-", time) + node }
+
+    /// SQL that adds `count` changes of 5 fields per record, each a record's current version.
+    static func rows(project: Int64, count: Int, node: String) -> String {
+        let hlc = "lpad(to_hex(i), 12, '0') || '-0000-\(node)'"
+        return """
+            INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, received_at, batch)
+            SELECT \(project), i, \(hlc), 'incidents', 'r' || (i / 5), 'f' || (i % 5), 't:x', 'ana', 0, 'b' || (i / 100)
+            FROM generate_series(1, \(count)) AS i;
+            INSERT INTO head (project_id, record, field, hlc)
+            SELECT \(project), 'r' || (i / 5), 'f' || (i % 5), \(hlc) FROM generate_series(1, \(count)) AS i;
+            """
+    }
+
+    /// The plan of `query` as the store runs it (sorting off, in a transaction), with row counts.
+    static func explain(_ query: PostgresQuery, _ store: PostgresSyncStore) async throws -> String {
+        try await store.transaction(readOnly: true) { db, logger in
+            try await db.query("SET LOCAL enable_sort = off", logger: logger)
+            let explained = PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql, binds: query.binds)
+            var texts: [String] = []
+            for try await row in try await db.query(explained, logger: logger) {
+                if var bytes = row.makeRandomAccess()[0].bytes { texts.append(bytes.readString(length: bytes.readableBytes) ?? "") }
+            }
+            return texts.joined()
+        }
+    }
+
+    /// The top step of an `EXPLAIN (FORMAT JSON)` text.
+    static func plan(_ text: String) throws -> [String: Any] {
+        let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]
+        return try #require(parsed?.first?["Plan"] as? [String: Any])
+    }
+
+    /// Every step of a plan, depth first.
+    static func steps(_ plan: [String: Any]) -> [[String: Any]] {
+        [plan] + ((plan["Plans"] as? [[String: Any]]) ?? []).flatMap(steps)
+    }
+
+    /// The steps that produce or discard more than `limit` rows in all, described.
+    static func heavySteps(_ plan: [String: Any], limit: Int) -> [String] {
+        steps(plan).compactMap { step in
+            let loops = step["Actual Loops"] as? Int ?? 1
+            let produced = (step["Actual Rows"] as? Int ?? 0) * loops
+            let discarded = ["Rows Removed by Filter", "Rows Removed by Join Filter", "Rows Removed by Index Recheck"]
+                .map { (step[$0] as? Int ?? 0) * loops }.reduce(0, +)
+            guard produced > limit || discarded > limit else { return nil }
+            return "\(step["Node Type"] ?? "?") on \(step["Relation Name"] ?? step["Alias"] ?? "-") (\(step["Index Name"] ?? "no index"), \(step["Index Cond"] ?? "")): \(produced) rows, \(discarded) discarded"
+        }
+    }
+}
