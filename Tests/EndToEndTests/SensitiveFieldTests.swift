@@ -100,7 +100,7 @@ import Testing
         try await Self.nonMember(server, person: person)
     }
 
-    /// Concurrent edits of a sealed name: a conflict on both replicas, shown opened, settled by Bek.
+    /// Concurrent edits of a sealed name: a conflict on both replicas, shown opened, settled by Bek in his editor.
     static func conflictOfASealedValue(person: String, ana: Researcher, bek: Researcher, secrets: Secrets) throws {
         try ana.ok("edit", person, "--set", "name=\(secrets.anas)")
         try bek.ok("edit", person, "--set", "name=\(secrets.beks)")
@@ -110,7 +110,17 @@ import Testing
         #expect(conflict["field"] as? String == "name")
         let values = (conflict["values"] as? [[String: Any]] ?? []).compactMap { $0["value"] as? String }
         #expect(Set(values) == [secrets.anas, secrets.beks], "\(conflict)")
-        try bek.ok("resolve", conflict["id"] as? String ?? "", "--value", secrets.settled)
+        // Settled in the editor: it is shown the opened versions and their base with markers, and what
+        // it saves is sealed again before it leaves (the server-side checks of the caller look for it).
+        let editor = try bek.file("settle.sh", "#!/bin/sh\ncp \"$1\" \"$(dirname \"$0\")/seen.txt\"\nprintf '%s' '\(secrets.settled)' > \"$1\"\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: editor)
+        let resolved = try Programs.run("casebook", ["resolve", conflict["id"] as? String ?? "", "--edit", "--home", bek.home.path],
+                                        environment: ["EDITOR": editor, "VISUAL": ""])
+        #expect(resolved.code == 0, "\(resolved.stderr)")
+        let seen = try String(contentsOf: bek.home.appendingPathComponent("seen.txt"), encoding: .utf8)
+        #expect(seen.contains("<<<<<<<") && seen.contains(secrets.anas) && seen.contains(secrets.beks) && seen.contains("||||||| base\n\(secrets.name)"),
+                "\(seen)")
+        try FileManager.default.removeItem(at: bek.home.appendingPathComponent("seen.txt"))
         try bek.ok("sync")
         _ = try ana.syncJSON()
         #expect(try ana.conflicts().isEmpty && bek.conflicts().isEmpty)

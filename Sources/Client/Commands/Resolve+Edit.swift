@@ -13,6 +13,10 @@ extension Casebook.Resolve {
     func editedText(replica: Replica, settings: ReplicaSettings) async throws -> EditedText {
         let (view, choices, found) = try await replica.choices(for: conflictID, node: settings.node, schema: settings.schema)
         guard let text = found, view.type == .longText || view.type == .text else {
+            if view.type == .longText || view.type == .text, choices.contains(where: { $0.value.isSealed }) {
+                throw ClientError("the versions of this conflict are sealed with a project key this replica does not hold: ask a member who holds it "
+                                  + "to run 'casebook grant \(settings.user)', run 'casebook sync', then resolve it")
+            }
             throw ClientError("--edit is for conflicts of text fields; this one is about \(Casebook.Conflicts.what(view)): use --pick N (see 'casebook conflicts')")
         }
         let labels = choices.enumerated().map { index, choice in

@@ -72,9 +72,8 @@ extension Replica {
         try await read { db in
             let reader = try SealedReader.load(db, schema: schema)
             return try ReplicaQuery.conflicts(db, schema: schema).map { view in
-                let sealed = reader.isSensitive(view.conflict.collection, view.conflict.field)
                 let (opened, choices) = reader.open(view, try view.choices(node: node, db))
-                return (opened, choices, view.type == .longText && !sealed ? try TextConflict.of(view, db) : nil)
+                return (opened, choices, view.type == .longText ? try TextConflict.of(view, db, reader: reader) : nil)
             }
         }
     }
@@ -86,7 +85,7 @@ extension Replica {
             let view = try ReplicaQuery.conflict(typed, db, schema: schema)
             let reader = try SealedReader.load(db, schema: schema)
             let (opened, choices) = reader.open(view, try view.choices(node: node, db))
-            return (opened, choices, reader.isSensitive(view.conflict.collection, view.conflict.field) ? nil : try TextConflict.of(view, db))
+            return (opened, choices, try TextConflict.of(view, db, reader: reader))
         }
     }
 

@@ -15,24 +15,32 @@ struct TextConflict: Sendable {
     var pieces: [TextMerge.Piece] { TextMerge.pieces(base: base, versions: versions) }
 
     /// The conflict of a text field (not of a group or a delete), with its base from the replica's history.
-    static func of(_ view: ConflictView, _ db: Database) throws -> TextConflict? {
+    /// A sensitive field's versions and base are opened with `reader`; nil when one of them stays sealed
+    /// (this replica does not hold the key it was sealed with).
+    static func of(_ view: ConflictView, _ db: Database, reader: SealedReader) throws -> TextConflict? {
         guard view.group == nil, view.conflict.field != Change.deletedField else { return nil }
+        let conflict = view.conflict
+        let open = { (value: FieldValue) in reader.open(value, collection: conflict.collection, record: conflict.record, field: conflict.field) }
         var texts: [String] = []
-        for version in view.conflict.versions {
-            switch version.value {
-            case .text(let text): texts.append(text)
-            case .unset: texts.append("")
-            default: return nil
-            }
+        for version in conflict.versions {
+            guard let text = Self.text(open(version.value)) else { return nil }
+            texts.append(text)
         }
         var base: String?
-        if let key = try Replica.recordKey(view.conflict.record, db) {
-            let graph = try Replica.fieldHistory(key: key, field: view.conflict.field, db)
+        if let key = try Replica.recordKey(conflict.record, db) {
+            let graph = try Replica.fieldHistory(key: key, field: conflict.field, db)
             var merge = FieldMerge(hook: .longText)
-            if case .merged(let value) = merge.base(of: view.conflict.versions.map(\.hlc), graph: graph) {
-                if case .text(let text) = value { base = text } else if value.isUnset { base = "" }
-            }
+            if case .merged(let value) = merge.base(of: conflict.versions.map(\.hlc), graph: graph) { base = Self.text(open(value)) }
         }
         return TextConflict(base: base ?? "", baseKnown: base != nil, versions: texts)
+    }
+
+    /// A value as text: unset is empty; nil for any other kind, or a value still sealed.
+    private static func text(_ value: FieldValue) -> String? {
+        switch value {
+        case .text(let text): value.isSealed ? nil : text
+        case .unset: ""
+        default: nil
+        }
     }
 }
