@@ -24,10 +24,13 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
-        // Pure sync core: clock, ids, changes, merge rule, schema, wire types. Foundation, and
-        // swift-crypto for the digest that signatures and the log's hash chain are built on.
-        .target(name: "Shared", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+        // Pure sync core: clock, ids, changes, merge rule, schema, wire types. Foundation,
+        // swift-crypto for the digest that signatures and the log's hash chain are built on, and
+        // zlib for the deflate stream inside a bundle.
+        .target(name: "Shared", dependencies: [.product(name: "Crypto", package: "swift-crypto"), "CDeflate"],
                 resources: [.embedInCode("Resources/upr-schema.json")]),
+        // zlib (apt: zlib1g-dev): bundles are compressed before they are sealed.
+        .systemLibrary(name: "CDeflate", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Binding parameters straight to SQLite for the statements a sync runs once per change.
         .target(name: "SQLiteSupport", dependencies: ["Shared", "CSQLiteTuning", .product(name: "GRDB", package: "GRDB.swift")]),
         // `sqlite3_config` is variadic, so Swift cannot call it: a few lines of C do.

@@ -36,11 +36,50 @@ import Testing
         return records
     }
 
-    var sample: [BundleRecord] {
-        [BundleRecord(.header, Array(#"{"project":"almaty-field-notes"}"#.utf8)),
-         BundleRecord(.change, Array("witness statement: Aigerim".utf8)),
-         // Several chunks' worth, so that chunks can be swapped and dropped.
-         BundleRecord(.fileData, (0..<(BundleFormat.chunkSize * 2 + 100)).map { UInt8(truncatingIfNeeded: $0 * 7) })]
+    let sample: [BundleRecord] = [
+        BundleRecord(.header, Array(#"{"project":"almaty-field-notes"}"#.utf8)),
+        BundleRecord(.change, Array("witness statement: Aigerim".utf8)),
+        // Several chunks' worth of bytes that do not compress (as recordings and photos do not), so
+        // that chunks can be swapped and dropped.
+        BundleRecord(.fileData, (0..<(BundleFormat.chunkSize * 2 + 100)).map { _ in UInt8.random(in: 0...255) }),
+    ]
+
+    @Test func recordsAreCompressedBeforeTheyAreSealed() throws {
+        // 2,000 changes as a replica writes them: JSON that repeats its keys and much of its values.
+        let changes = (0..<2_000).map { index in
+            BundleRecord(.change, Array(#"{"change":{"collection":"incidents","record":"01j9zq\#(index)","field":"title","value":"t:Detained at the checkpoint \#(index)","hlc":"01a22f0cd45a-\#(index)-0492b62a952426a5"},"author":"ana","relay":false}"#.utf8))
+        }
+        let records = [BundleRecord(.header, Array("{}".utf8))] + changes
+        let bytes = try bundle(records)
+        let plain = records.reduce(0) { $0 + $1.framed.count }
+        #expect(bytes.count * 4 < plain, "\(bytes.count) bytes for \(plain) bytes of records")
+        #expect(try open(bytes) == records)
+    }
+
+    @Test func aBundleThatExpandsFarBeyondItsSizeIsRefused() throws {
+        // Three records of 64 MiB of zeros: deflate makes them about 200 KB, the reader stops well before 192 MiB.
+        let zeros = BundleRecord(.fileData, [UInt8](repeating: 0, count: BundleRecord.maxLength))
+        let bytes = try bundle([BundleRecord(.header, Array("{}".utf8)), zeros, zeros, zeros])
+        #expect(bytes.count < 1_000_000)
+        #expect { try open(bytes) } throws: { error in "\(error)".contains("expands to") }
+    }
+
+    @Test func aBundleOfTheFirstFormatIsStillRead() throws {
+        // Format 1: the same layout with the records uncompressed, sealed by hand as its writer did.
+        let key = SymmetricKey(size: .bits256), bundleID = [UInt8](repeating: 7, count: 16)
+        var preamble = BundleFormat.magic + [BundleFormat.uncompressed] + bundleID + BundleFormat.bigEndian32(UInt32(BundleFormat.chunkSize)) + [0, 1]
+        let ephemeral = Curve25519.KeyAgreement.PrivateKey()
+        let wrapping = BundleFormat.wrappingKey(secret: try ephemeral.sharedSecretFromKeyAgreement(with: recipient.publicKey), bundleID: bundleID,
+                                                ephemeral: Array(ephemeral.publicKey.rawRepresentation), recipient: Array(recipient.publicKey.rawRepresentation))
+        preamble += Array(ephemeral.publicKey.rawRepresentation) + Array(try ChaChaPoly.seal(key.withUnsafeBytes { Array($0) }, using: wrapping).combined)
+        let hash = Array(SHA256.hash(data: preamble))
+        let records = [BundleRecord(.header, Array("{}".utf8)), BundleRecord(.change, Array("witness statement".utf8))]
+        let content = records.flatMap(\.framed)
+        let signature = try maker.signature(for: BundleFormat.signedMessage(preambleHash: hash, contentHash: Array(SHA256.hash(data: content))))
+        let plain = content + BundleRecord(.signature, Array(signature)).framed
+        let box = try ChaChaPoly.seal(plain, using: key, nonce: try BundleFormat.nonce(0), authenticating: BundleFormat.chunkData(preambleHash: hash, index: 0, final: true))
+        let bytes = preamble + BundleFormat.bigEndian32(UInt32(box.ciphertext.count + 16)) + Array(box.ciphertext) + Array(box.tag)
+        #expect(try open(bytes) == records)
     }
 
     @Test func everyRecipientReadsTheRecordsInOrder() throws {

@@ -5,10 +5,12 @@ import Foundation
 /// opener reads, in one place.
 ///
 /// ```
-/// preamble: "CASEBOOK-BUNDLE\n" (16) · format 1 (1) · bundle id (16 random) · chunk size (4, BE)
+/// preamble: "CASEBOOK-BUNDLE\n" (16) · format 2 (1) · bundle id (16 random) · chunk size (4, BE)
 ///           · recipient count n (2, BE) · n × (ephemeral X25519 public key (32) · wrapped content key (60))
 /// chunks:   sealed length (4, BE) · ChaChaPoly ciphertext and tag of up to `chunk size` bytes
 /// ```
+/// The chunks' plaintext, end to end, is one raw deflate stream (RFC 1951) of the records; format 1
+/// (read, no longer written) held the records uncompressed.
 /// Chunk `i` is sealed under the content key with nonce `i` (the key is used for this bundle only)
 /// and additional data `casebook-bundle-v1` ‖ SHA-256(preamble) ‖ `i` (8, BE) ‖ final (1): a chunk
 /// moved, dropped, cut, taken from another bundle or followed by another after the final one
@@ -16,8 +18,14 @@ import Foundation
 package enum BundleFormat {
     /// The file's first bytes.
     package static let magic = Array("CASEBOOK-BUNDLE\n".utf8)
-    /// The only format this version writes and reads.
-    package static let version: UInt8 = 1
+    /// The format this version writes: records compressed.
+    package static let version: UInt8 = 2
+    /// The format of the first bundles: records uncompressed (still read).
+    package static let uncompressed: UInt8 = 1
+    /// How many times its compressed size a bundle's records may take, plus `inflationAllowance`:
+    /// records of changes compress 5 to 10 times; more is a file made to exhaust the applier.
+    package static let maxInflation = 100
+    package static let inflationAllowance = 64 << 20
     /// Plaintext bytes per chunk.
     package static let chunkSize = 1 << 20
     /// The most plaintext a chunk may hold when read (a file claiming more is refused before allocating).

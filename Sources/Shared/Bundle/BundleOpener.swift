@@ -18,6 +18,8 @@ package struct BundleOpener {
     private var content = SHA256()
     private var signature: [UInt8]?
     private var message: [UInt8]?
+    /// The records' deflate stream (format 2); nil for format 1, whose chunks hold the records as they are.
+    private let inflater: Inflater?
 
     /// How many recipients the bundle names.
     package let recipientCount: Int
@@ -30,9 +32,10 @@ package struct BundleOpener {
         let magic = try Self.exactly(BundleFormat.magic.count, read, truncated: notABundle)
         guard magic == BundleFormat.magic else { throw notABundle }
         let fixed = magic + (try Self.exactly(1 + 16 + 4 + 2, read, truncated: BundleError.truncated))
-        guard fixed[16] == BundleFormat.version else {
-            throw BundleError("the bundle has format \(fixed[16]), which this version does not read (it reads \(BundleFormat.version)): update casebook")
+        guard fixed[16] == BundleFormat.version || fixed[16] == BundleFormat.uncompressed else {
+            throw BundleError("the bundle has format \(fixed[16]), which this version does not read (it reads 1 and \(BundleFormat.version)): update casebook")
         }
+        inflater = fixed[16] == BundleFormat.version ? try Inflater() : nil
         let bundleID = Array(fixed[17..<33])
         let chunkSize = BundleFormat.readBigEndian(fixed[33..<37])
         let count = Int(BundleFormat.readBigEndian(fixed[37..<39]))
@@ -72,10 +75,8 @@ package struct BundleOpener {
             content.update(data: payload)
             return BundleRecord(kind, payload)
         }
-        // The signature closes the final chunk, and nothing follows it.
-        guard payload.count == 64, offset == plain.count else { throw BundleError.damaged }
-        if !sawFinal { try openChunk() }
-        guard sawFinal, offset == plain.count else { throw BundleError.damaged }
+        // The signature closes the final chunk (and the deflate stream), and nothing follows it.
+        guard payload.count == 64, offset == plain.count, try atEnd() else { throw BundleError.damaged }
         guard try read(1).isEmpty else {
             throw BundleError("the bundle has data after its end (it was altered): nothing was applied; ask its maker for a new copy")
         }
@@ -90,14 +91,13 @@ package struct BundleOpener {
         return signer.isValidSignature(signature, for: message)
     }
 
-    /// `count` plaintext bytes, opening chunks as needed.
+    /// `count` bytes of the records, opening chunks as needed.
     private mutating func take(_ count: Int) throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(count)
         while out.count < count {
             if offset == plain.count {
-                guard !sawFinal else { throw BundleError.damaged }
-                try openChunk()
+                guard try refill() else { throw BundleError.damaged }
                 continue
             }
             let end = min(plain.count, offset + count - out.count)
@@ -107,7 +107,42 @@ package struct BundleOpener {
         return out
     }
 
-    private mutating func openChunk() throws {
+    /// The next bytes of the records into `plain`: the next chunk's, or the deflate stream's next
+    /// output (at most a megabyte at a time). False at the end of the records.
+    private mutating func refill() throws -> Bool {
+        guard let inflater else {
+            guard !sawFinal else { return false }
+            plain = try openChunk()
+            offset = 0
+            return true
+        }
+        while true {
+            let output = try inflater.inflate(limit: 1 << 20)
+            guard inflater.given <= inflater.taken * BundleFormat.maxInflation + BundleFormat.inflationAllowance else {
+                throw BundleError("the bundle expands to more than \(BundleFormat.maxInflation) times its size (it may have been made to exhaust this computer): "
+                                  + "nothing was applied; if it carries a file of mostly empty bytes, send that file another way")
+            }
+            if !output.isEmpty {
+                (plain, offset) = (output, 0)
+                return true
+            }
+            guard !inflater.ended, inflater.needsInput, !sawFinal else { return false }
+            inflater.feed(try openChunk())
+        }
+    }
+
+    /// Whether the records end here: the final chunk read and, for format 2, the deflate stream ended
+    /// with every byte of it taken in and nothing more to give.
+    private mutating func atEnd() throws -> Bool {
+        guard inflater != nil else {
+            if !sawFinal { plain = try openChunk(); offset = 0 }
+            return sawFinal && offset == plain.count
+        }
+        guard try !refill(), let inflater else { return false }
+        return inflater.ended && inflater.needsInput && sawFinal
+    }
+
+    private mutating func openChunk() throws -> [UInt8] {
         let lengthBytes = try read(4)
         guard !lengthBytes.isEmpty else { throw BundleError.truncated }
         guard lengthBytes.count == 4 else { throw BundleError.truncated }
@@ -117,16 +152,17 @@ package struct BundleOpener {
         let nonce = try BundleFormat.nonce(index)
         let box = try ChaChaPoly.SealedBox(nonce: nonce, ciphertext: sealed.prefix(length - 16), tag: sealed.suffix(16))
         // Final or not is in the additional data: try the ordinary case first.
-        if let opened = try? ChaChaPoly.open(box, using: contentKey, authenticating: BundleFormat.chunkData(preambleHash: preambleHash, index: index, final: false)) {
-            plain = Array(opened)
-        } else if let opened = try? ChaChaPoly.open(box, using: contentKey, authenticating: BundleFormat.chunkData(preambleHash: preambleHash, index: index, final: true)) {
-            plain = Array(opened)
+        let opened: [UInt8]
+        if let box = try? ChaChaPoly.open(box, using: contentKey, authenticating: BundleFormat.chunkData(preambleHash: preambleHash, index: index, final: false)) {
+            opened = Array(box)
+        } else if let box = try? ChaChaPoly.open(box, using: contentKey, authenticating: BundleFormat.chunkData(preambleHash: preambleHash, index: index, final: true)) {
+            opened = Array(box)
             sawFinal = true
         } else {
             throw BundleError.damaged
         }
-        offset = 0
         index += 1
+        return opened
     }
 
     private static func exactly(_ count: Int, _ read: (Int) throws -> [UInt8], truncated: BundleError? = nil) throws -> [UInt8] {

@@ -1,8 +1,9 @@
 import Crypto
 import Foundation
 
-/// Writes a bundle: the preamble with the content key wrapped for each recipient, then the records
-/// sealed chunk by chunk as they come, then the creating device's signature. Memory holds one chunk.
+/// Writes a bundle: the preamble with the content key wrapped for each recipient, then the records,
+/// compressed as one deflate stream and sealed chunk by chunk as they come, then the creating
+/// device's signature (the stream's last record). Memory holds one chunk and zlib's window.
 ///
 /// Pure: randomness comes from `random`, bytes go to `write`; the caller opens and renames the file.
 package struct BundleSealer {
@@ -13,6 +14,7 @@ package struct BundleSealer {
     private var index: UInt64 = 0
     private var content = SHA256()
     private var finished = false
+    private let deflater: Deflater
 
     /// Starts a bundle for `recipients` (their X25519 public keys) and writes its preamble.
     package init(recipients: [Curve25519.KeyAgreement.PublicKey], random: (Int) -> [UInt8],
@@ -36,6 +38,7 @@ package struct BundleSealer {
             preamble += ephemeralPublic + Array(sealed.combined)
         }
         preambleHash = Array(SHA256.hash(data: preamble))
+        deflater = try Deflater()
         self.write = write
         try write(preamble)
     }
@@ -48,7 +51,7 @@ package struct BundleSealer {
         }
         let framed = record.framed
         content.update(data: framed)
-        pending += framed
+        pending += try deflater.compress(framed)
         while pending.count > BundleFormat.chunkSize {
             try seal(Array(pending.prefix(BundleFormat.chunkSize)), final: false)
             pending.removeFirst(BundleFormat.chunkSize)
@@ -58,7 +61,7 @@ package struct BundleSealer {
     /// Signs everything written with the creating device's key and seals the final chunk.
     package mutating func finish(signingKey: Curve25519.Signing.PrivateKey) throws {
         let message = BundleFormat.signedMessage(preambleHash: preambleHash, contentHash: Array(content.finalize()))
-        pending += BundleRecord(.signature, Array(try signingKey.signature(for: message))).framed
+        pending += try deflater.compress(BundleRecord(.signature, Array(try signingKey.signature(for: message))).framed, finish: true)
         while pending.count > BundleFormat.chunkSize {
             try seal(Array(pending.prefix(BundleFormat.chunkSize)), final: false)
             pending.removeFirst(BundleFormat.chunkSize)
