@@ -58,6 +58,8 @@ struct Bench: AsyncParsableCommand {
 
     @Flag(name: .customLong("sensitive-only"), help: "Only the sensitive-fields phase: a pull of persons with two sensitive fields beside the same without, at each --records size.")
     var sensitiveOnly = false
+    @Flag(name: .customLong("bundles-only"), help: "Only the bundles phase: create, apply twice and relay a bundle of persons, at each --records size.")
+    var bundlesOnly = false
 
     func validate() throws {
         guard ["off", "on", "both"].contains(encryption) else { throw ValidationError("--encryption takes off, on or both") }
@@ -76,8 +78,9 @@ struct Bench: AsyncParsableCommand {
 
     mutating func run() async throws {
         if smoke { useSmokeSizes() }
-        let textRows = filesOnly || needToKnowOnly || sensitiveOnly ? [] : TextMergeBench.rows(repeats: smoke ? 3 : 50)
-        let falseConflicts = filesOnly || needToKnowOnly || sensitiveOnly ? "" : TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
+        let onlyOne = filesOnly || needToKnowOnly || sensitiveOnly || bundlesOnly
+        let textRows = onlyOne ? [] : TextMergeBench.rows(repeats: smoke ? 3 : 50)
+        let falseConflicts = onlyOne ? "" : TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
         if textMergeOnly {
             Table.print(textRows, machine: Machine.describe())
             return print("\n" + falseConflicts)
@@ -90,9 +93,12 @@ struct Bench: AsyncParsableCommand {
         defer { runner.postgres?.dropAll() }
         defer { runner.lockAll() }
         var rows: [Row] = []
-        if needToKnowOnly || sensitiveOnly {
+        if needToKnowOnly || sensitiveOnly || bundlesOnly {
             runner.encrypted = encryption == "on"
-            for count in records { rows += needToKnowOnly ? try runner.needToKnow(records: count) : try runner.sensitiveFields(records: count) }
+            for count in records {
+                rows += needToKnowOnly ? try runner.needToKnow(records: count)
+                    : sensitiveOnly ? try runner.sensitiveFields(records: count) : try runner.bundles(records: count)
+            }
             let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
             return Table.print(rows, machine: Machine.describe() + "\nserver store: " + store)
         }
@@ -112,7 +118,7 @@ struct Bench: AsyncParsableCommand {
                 }
             }
             rows += plain + encrypted.filter { !$0.phase.hasPrefix("raw SQLite") || plain.isEmpty }
-            if !importOnly { rows += try SignatureBench.rows(records: count) + runner.sensitiveFields(records: count) }
+            if !importOnly { rows += try SignatureBench.rows(records: count) + runner.sensitiveFields(records: count) + runner.bundles(records: count) }
             pairs.append((plain, encrypted))
             rows += try runner.recommendationImport(records: count, unWording: termIDsOnly ? [false] : [false, true])
         }
