@@ -33,7 +33,7 @@ import Testing
             for (name, query) in Self.queries(kz) { plans.append((name, try await Self.explain(query, store))) }
             return plans
         }
-        #expect(explained.count == 8)
+        #expect(explained.count == 11)
         for (name, text) in explained {
             let plan = try Self.plan(text)
             let heavy = Self.heavySteps(plan, limit: 3 * Int(Self.fetch))
@@ -45,6 +45,7 @@ import Testing
     /// The queries of a pull, a snapshot and their lookups on project `kz`, by name.
     static func queries(_ kz: Int64) -> [(String, PostgresQuery)] {
         let middle = (10_000..<10_100).map { Self.hlc($0, node: "00000000000000bb") }
+        let records = (2_000..<2_020).map { "r\($0)" }
         return [
             ("snapshot, first page", PostgresSyncStore.snapshotPageQuery(projectID: kz, after: "", fetch: fetch, classes: nil)),
             ("snapshot, a middle page", PostgresSyncStore.snapshotPageQuery(projectID: kz, after: middle[0], fetch: fetch, classes: nil)),
@@ -54,13 +55,17 @@ import Testing
             ("pull, by access class", PostgresSyncStore.pullPageQuery(projectID: kz, after: 0, fetch: fetch, skipping: (0, ""), classes: [""])),
             ("changes by HLC", PostgresSyncStore.byHLC(middle, projectID: kz)),
             ("a page's signed batches", PostgresSyncStore.batchesQuery(middle, projectID: kz)),
+            ("a push's records", PostgresSyncStore.recordsQuery(records, projectID: kz)),
+            ("a push's heads", PostgresSyncStore.headsQuery(records, projectID: kz)),
+            ("a push's parents", PostgresSyncStore.parentsQuery(middle, projectID: kz)),
         ]
     }
 
     /// An HLC's text: 12 hex digits of time, counter 0, `node`.
     static func hlc(_ time: Int, node: String) -> String { String(format: "%012x-0000-", time) + node }
 
-    /// SQL that adds `count` changes of 5 fields per record, each a record's current version.
+    /// SQL that adds `count` changes of 5 fields per record (each naming the change 5 before it as its
+    /// base), the record rows, and each change as its field's current version.
     static func rows(project: Int64, count: Int, node: String) -> String {
         let hlc = "lpad(to_hex(i), 12, '0') || '-0000-\(node)'"
         return """
@@ -69,6 +74,8 @@ import Testing
             FROM generate_series(1, \(count)) AS i;
             INSERT INTO head (project_id, record, field, hlc)
             SELECT \(project), 'r' || (i / 5), 'f' || (i % 5), \(hlc) FROM generate_series(1, \(count)) AS i;
+            INSERT INTO record (project_id, id, collection) SELECT DISTINCT \(project), 'r' || (i / 5), 'incidents' FROM generate_series(1, \(count)) AS i;
+            UPDATE change SET base = lpad(to_hex(seq - 5), 12, '0') || '-0000-\(node)' WHERE project_id = \(project) AND seq > 5;
             """
     }
 

@@ -45,7 +45,7 @@ extension PostgresSyncStore {
         // refuse some malformed ones (a NUL byte) with an error instead of finding nothing.
         let records = Array(Set(changes.map(\.record).filter(RecordID.isValid)))
         for try await (id, collection, access) in try await db.query(
-            "SELECT id, collection, access FROM record WHERE project_id = \(projectID) AND id = ANY(\(records)::text[])", logger: logger
+            recordsQuery(records, projectID: projectID), logger: logger
         ).decode((String, String, String).self) {
             context.collections[id] = collection
             context.accessClasses[id] = access
@@ -75,13 +75,8 @@ extension PostgresSyncStore {
         let hlcs = stored.map(\.hlc.text)
         // Parents named by stored changes of the same record and field.
         var named = Set<FieldParent>()
-        for try await (parent, record, field) in try await db.query("""
-            SELECT base, record, field FROM change WHERE project_id = \(projectID) AND base = ANY(\(hlcs)::text[])
-            UNION ALL
-            SELECT change_parent.parent, change.record, change.field
-            FROM change_parent JOIN change ON change.project_id = change_parent.project_id AND change.hlc = change_parent.child
-            WHERE change_parent.project_id = \(projectID) AND change_parent.parent = ANY(\(hlcs)::text[])
-            """, logger: logger).decode((String, String, String).self) {
+        for try await (parent, record, field) in try await db.query(parentsQuery(hlcs, projectID: projectID), logger: logger)
+            .decode((String, String, String).self) {
             if let parent = HLC(text: parent) { named.insert(FieldParent(record: record, field: field, parent: parent)) }
         }
         for change in stored where named.contains(FieldParent(record: change.record, field: change.field, parent: change.hlc)) {
@@ -95,11 +90,8 @@ extension PostgresSyncStore {
     private static func loadHeads(_ context: inout PushContext, _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws {
         let storedRecords = Array(context.collections.keys)
         for record in storedRecords { context.heads[record] = [:] }
-        for try await (record, field, hlc, value, author, covers) in try await db.query("""
-            SELECT head.record, head.field, change.hlc, change.value, change.author, change.covers
-            FROM head JOIN change ON change.project_id = head.project_id AND change.hlc = head.hlc
-            WHERE head.project_id = \(projectID) AND head.record = ANY(\(storedRecords)::text[])
-            """, logger: logger).decode((String, String, String, String, String, String?).self) {
+        for try await (record, field, hlc, value, author, covers) in try await db.query(headsQuery(storedRecords, projectID: projectID), logger: logger)
+            .decode((String, String, String, String, String, String?).self) {
             let version = Version(hlc: try StorageText.decodeHLC(hlc), value: try StorageText.decodeValue(value),
                                   author: author, covers: try StorageText.decodeHLCs(covers))
             context.heads[record, default: [:]][field, default: []].append(version)
