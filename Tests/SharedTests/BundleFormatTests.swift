@@ -64,22 +64,39 @@ import Testing
         #expect { try open(bytes) } throws: { error in "\(error)".contains("expands to") }
     }
 
-    @Test func aBundleOfTheFirstFormatIsStillRead() throws {
-        // Format 1: the same layout with the records uncompressed, sealed by hand as its writer did.
+    /// A bundle sealed by hand as one final chunk, signed by the maker over `records`: its chunk holds
+    /// `encode` of the records and the signature record (format 2 deflates them; format 1 did not).
+    func handSealed(format: UInt8, _ records: [BundleRecord], encode: ([UInt8]) throws -> [UInt8]) throws -> [UInt8] {
         let key = SymmetricKey(size: .bits256), bundleID = [UInt8](repeating: 7, count: 16)
-        var preamble = BundleFormat.magic + [BundleFormat.uncompressed] + bundleID + BundleFormat.bigEndian32(UInt32(BundleFormat.chunkSize)) + [0, 1]
+        var preamble = BundleFormat.magic + [format] + bundleID + BundleFormat.bigEndian32(UInt32(BundleFormat.chunkSize)) + [0, 1]
         let ephemeral = Curve25519.KeyAgreement.PrivateKey()
         let wrapping = BundleFormat.wrappingKey(secret: try ephemeral.sharedSecretFromKeyAgreement(with: recipient.publicKey), bundleID: bundleID,
                                                 ephemeral: Array(ephemeral.publicKey.rawRepresentation), recipient: Array(recipient.publicKey.rawRepresentation))
         preamble += Array(ephemeral.publicKey.rawRepresentation) + Array(try ChaChaPoly.seal(key.withUnsafeBytes { Array($0) }, using: wrapping).combined)
         let hash = Array(SHA256.hash(data: preamble))
-        let records = [BundleRecord(.header, Array("{}".utf8)), BundleRecord(.change, Array("witness statement".utf8))]
         let content = records.flatMap(\.framed)
         let signature = try maker.signature(for: BundleFormat.signedMessage(preambleHash: hash, contentHash: Array(SHA256.hash(data: content))))
-        let plain = content + BundleRecord(.signature, Array(signature)).framed
+        let plain = try encode(content + BundleRecord(.signature, Array(signature)).framed)
         let box = try ChaChaPoly.seal(plain, using: key, nonce: try BundleFormat.nonce(0), authenticating: BundleFormat.chunkData(preambleHash: hash, index: 0, final: true))
-        let bytes = preamble + BundleFormat.bigEndian32(UInt32(box.ciphertext.count + 16)) + Array(box.ciphertext) + Array(box.tag)
-        #expect(try open(bytes) == records)
+        return preamble + BundleFormat.bigEndian32(UInt32(box.ciphertext.count + 16)) + Array(box.ciphertext) + Array(box.tag)
+    }
+
+    @Test func aBundleOfTheFirstFormatIsStillRead() throws {
+        let records = [BundleRecord(.header, Array("{}".utf8)), BundleRecord(.change, Array("witness statement".utf8))]
+        #expect(try open(handSealed(format: BundleFormat.uncompressed, records) { $0 }) == records)
+    }
+
+    @Test func aDeflateStreamThatEndsEarlyOrIsFollowedByOtherBytesIsRefused() throws {
+        let records = [BundleRecord(.header, Array("{}".utf8)), BundleRecord(.change, Array("witness statement".utf8))]
+        #expect(try open(handSealed(format: BundleFormat.version, records) { try Deflater().compress($0, finish: true) }) == records)
+        // Bytes after the stream's end, inside the final chunk the maker signed.
+        #expect(throws: BundleError.self) {
+            try open(handSealed(format: BundleFormat.version, records) { try Deflater().compress($0, finish: true) + [1, 2, 3] })
+        }
+        // A stream without its final block: everything is there, but not its end.
+        #expect(throws: BundleError.self) {
+            try open(handSealed(format: BundleFormat.version, records) { try Deflater().compressUnfinished($0) })
+        }
     }
 
     @Test func everyRecipientReadsTheRecordsInOrder() throws {

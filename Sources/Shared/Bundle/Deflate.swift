@@ -22,6 +22,16 @@ package final class Deflater {
     /// The compressed bytes `input` adds to the stream (often none until zlib's window fills); with
     /// `finish`, the rest of the stream and its end.
     package func compress(_ input: [UInt8], finish: Bool = false) throws -> [UInt8] {
+        try run(input, flush: finish ? Z_FINISH : Z_NO_FLUSH)
+    }
+
+    /// The compressed bytes of `input` and of everything before it, without ending the stream (a
+    /// sync flush): what a writer cut off before its end would have left.
+    package func compressUnfinished(_ input: [UInt8]) throws -> [UInt8] {
+        try run(input, flush: Z_SYNC_FLUSH)
+    }
+
+    private func run(_ input: [UInt8], flush: Int32) throws -> [UInt8] {
         var output: [UInt8] = []
         var input = input
         try input.withUnsafeMutableBufferPointer { source in
@@ -31,14 +41,14 @@ package final class Deflater {
                 let (code, produced) = buffer.withUnsafeMutableBufferPointer { out in
                     stream.pointee.next_out = out.baseAddress
                     stream.pointee.avail_out = UInt32(out.count)
-                    let code = deflate(stream, finish ? Z_FINISH : Z_NO_FLUSH)
+                    let code = deflate(stream, flush)
                     return (code, out.count - Int(stream.pointee.avail_out))
                 }
                 output += buffer[0..<produced]
                 if code == Z_STREAM_END { break }
                 guard code == Z_OK || code == Z_BUF_ERROR else { throw BundleError("compressing the bundle failed (zlib \(code)): nothing was written") }
-                // Without `finish`, done once the input is taken and the output buffer was not filled.
-                if !finish && stream.pointee.avail_in == 0 && produced < buffer.count { break }
+                // Short of the end, done once the input is taken and the output buffer was not filled.
+                if flush != Z_FINISH && stream.pointee.avail_in == 0 && produced < buffer.count { break }
             }
             stream.pointee.next_in = nil
         }
