@@ -7,7 +7,9 @@ import SQLiteSupport
 /// into SQLite in one transaction with one prepared statement, into a table with the same
 /// indexes as the server's change log, in WAL mode with synchronous=NORMAL like the server.
 enum Baseline {
-    static func insertRate(rows: Int, folder: URL) throws -> (seconds: Double, rowsPerSecond: Double) {
+    /// `values` makes each record's field values (by default the incidents'); `rows` is a multiple of their count.
+    static func insertRate(rows: Int, folder: URL, fieldsPerRecord: Int = BenchData.fields.count,
+                           values makeValues: (Int, inout BenchData.Generator) -> [(String, FieldValue)] = BenchData.record) throws -> (seconds: Double, rowsPerSecond: Double) {
         let path = folder.appendingPathComponent("baseline-\(rows).sqlite").path
         try? FileManager.default.removeItem(atPath: path)
         var db: OpaquePointer?
@@ -30,13 +32,13 @@ enum Baseline {
             """)
         // Rows built beforehand: the baseline measures SQLite, not string building.
         var generator = BenchData.Generator(seed: 1)
-        let records = rows / BenchData.fields.count
+        let records = rows / fieldsPerRecord
         var values: [(String, String, String, String)] = []
         values.reserveCapacity(rows)
         var clock = HybridClock(node: NodeID("00000000000000ba")!)
         for index in 0..<records {
             let record = generator.recordID()
-            for (field, value) in BenchData.record(index, &generator) {
+            for (field, value) in makeValues(index, &generator) {
                 values.append((clock.tick(now: 1_700_000_000_000).text, record, field, StorageText.encode(value)))
             }
         }

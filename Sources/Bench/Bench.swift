@@ -60,6 +60,8 @@ struct Bench: AsyncParsableCommand {
     var sensitiveOnly = false
     @Flag(name: .customLong("bundles-only"), help: "Only the bundles phase: create, apply twice and relay a bundle of persons, at each --records size.")
     var bundlesOnly = false
+    @Flag(name: .customLong("record-shapes-only"), help: "Only the record-shapes phase: 6-field recommendations imported, pushed and pulled beside their raw insert, at each --records size.")
+    var recordShapesOnly = false
 
     func validate() throws {
         guard ["off", "on", "both"].contains(encryption) else { throw ValidationError("--encryption takes off, on or both") }
@@ -78,7 +80,7 @@ struct Bench: AsyncParsableCommand {
 
     mutating func run() async throws {
         if smoke { useSmokeSizes() }
-        let onlyOne = filesOnly || needToKnowOnly || sensitiveOnly || bundlesOnly
+        let onlyOne = filesOnly || needToKnowOnly || sensitiveOnly || bundlesOnly || recordShapesOnly
         let textRows = onlyOne ? [] : TextMergeBench.rows(repeats: smoke ? 3 : 50)
         let falseConflicts = onlyOne ? "" : TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
         if textMergeOnly {
@@ -93,11 +95,12 @@ struct Bench: AsyncParsableCommand {
         defer { runner.postgres?.dropAll() }
         defer { runner.lockAll() }
         var rows: [Row] = []
-        if needToKnowOnly || sensitiveOnly || bundlesOnly {
+        if needToKnowOnly || sensitiveOnly || bundlesOnly || recordShapesOnly {
             runner.encrypted = encryption == "on"
             for count in records {
                 rows += needToKnowOnly ? try runner.needToKnow(records: count)
-                    : sensitiveOnly ? try runner.sensitiveFields(records: count) : try runner.bundles(records: count)
+                    : sensitiveOnly ? try runner.sensitiveFields(records: count)
+                    : bundlesOnly ? try runner.bundles(records: count) : try runner.recordShapes(records: count)
             }
             let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
             return Table.print(rows, machine: Machine.describe() + "\nserver store: " + store)
@@ -118,7 +121,10 @@ struct Bench: AsyncParsableCommand {
                 }
             }
             rows += plain + encrypted.filter { !$0.phase.hasPrefix("raw SQLite") || plain.isEmpty }
-            if !importOnly { rows += try SignatureBench.rows(records: count) + runner.sensitiveFields(records: count) + runner.bundles(records: count) }
+            if !importOnly {
+                rows += try runner.recordShapes(records: count) + SignatureBench.rows(records: count)
+                rows += try runner.sensitiveFields(records: count) + runner.bundles(records: count)
+            }
             pairs.append((plain, encrypted))
             rows += try runner.recommendationImport(records: count, unWording: termIDsOnly ? [false] : [false, true])
         }

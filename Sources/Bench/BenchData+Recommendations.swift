@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 extension BenchData {
     /// Fields each generated recommendation fills: paragraph, text, states, response, themes, cycle.
@@ -13,6 +14,20 @@ extension BenchData {
         ("womens_rights,gender_based_violence", "Discrimination against women; Domestic violence"),
     ]
     private static let responses: [(id: String, un: String)] = [("supported", "Accepted"), ("noted", "Rejected"), ("supported_in_part", "Partially supported")]
+
+    /// The field values `casebook import recommendations` stores for row `index` of the term-id CSV
+    /// (the raw insert's rows for the record-shapes phase): the same sizes and kinds, one row a field.
+    static func recommendationRecord(_ index: Int, _ generator: inout Generator) -> [(String, FieldValue)] {
+        let themes = themePairs[index % themePairs.count].ids.split(separator: ",").map(String.init)
+        return [
+            ("paragraph", .text("\(100 + index / 300).\(index % 300 + 1)")),
+            ("text", .text("Ratify " + Self.text(120, &generator).trimmingCharacters(in: .whitespaces))),
+            ("recommending_state", .list(statePairs[index % statePairs.count])),
+            ("response", .text(responses[index % responses.count].id)),
+            ("themes", .list(themes)),
+            ("cycle", .integer(4)),
+        ]
+    }
 
     /// A CSV of `count` recommendations for `casebook import recommendations`.
     static func recommendationsCSV(count: Int, unWording: Bool, to path: URL) throws {

@@ -131,7 +131,7 @@ struct Runner {
         let pushSeconds = syncSeconds(pushed)["push"] ?? pushed.seconds
         let pushRate = Double(changes) / pushSeconds
         rows.append(Row(phase: "push", size: size, time: pushSeconds, rate: pushRate, ratio: pushRate / baseline.rowsPerSecond,
-                        note: "whole sync \(String(format: "%.2f", pushed.seconds)) s; server peak RSS \(Self.mb(Processes.peakRSS(pid: server.pid) ?? 0)); \(cpu(client: pushed, server: server, since: &serverCPU))"))
+                        note: "\(Int(Double(count) / pushSeconds).formatted()) records/s; whole sync \(String(format: "%.2f", pushed.seconds)) s; server peak RSS \(Self.mb(Processes.peakRSS(pid: server.pid) ?? 0)); \(cpu(client: pushed, server: server, since: &serverCPU))"))
 
         // 2. Initial pull by a fresh replica.
         let reader = try replica(server, token: token)
@@ -140,7 +140,7 @@ struct Runner {
         let pulled = try casebook(reader, ["sync", "--json"])
         let pullRate = Double(changes) / pulled.seconds
         rows.append(Row(phase: "initial pull", size: size, time: pulled.seconds, rate: pullRate, ratio: pullRate / baseline.rowsPerSecond,
-                        note: "server peak RSS \(Self.mb(Processes.peakRSS(pid: server.pid) ?? 0)), client peak RSS \(Self.mb(pulled.peakRSS)); \(cpu(client: pulled, server: server, since: &serverCPU))"))
+                        note: "\(Int(Double(count) / pulled.seconds).formatted()) records/s; server peak RSS \(Self.mb(Processes.peakRSS(pid: server.pid) ?? 0)), client peak RSS \(Self.mb(pulled.peakRSS)); \(cpu(client: pulled, server: server, since: &serverCPU))"))
 
         // 3. Incremental: 1% of records edited on one replica, pulled by another.
         rows.append(try incrementalPhase(writer: writer, reader: reader, records: count, size: size))

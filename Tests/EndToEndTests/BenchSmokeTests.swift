@@ -20,7 +20,8 @@ import Testing
                       "field merge (base found through history)", "| the same word changed two ways (a real conflict) | 20 | 20 | 20 | 20 |",
                       "import recommendations (term ids)", "import recommendations (as the UN words them)",
                       "initial pull, persons, 2 sensitive fields", "`casebook list persons --json`, 2 sensitive fields",
-                      "`bundle apply` on a replica that holds none of it", "`sync` relaying the published changes"] {
+                      "`bundle apply` on a replica that holds none of it", "`sync` relaying the published changes",
+                      "push, recommendations", "initial pull, recommendations", "records/s"] {
             #expect(result.stdout.contains(phase), "missing \(phase) in:\n\(result.stdout)")
         }
         #expect(result.stdout.contains("errors 0"))
