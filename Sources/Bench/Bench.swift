@@ -78,6 +78,20 @@ struct Bench: AsyncParsableCommand {
         attachments = 150
     }
 
+    /// One of the phases that run alone (`--need-to-know-only`, `--sensitive-only`, `--bundles-only`,
+    /// `--record-shapes-only`), at each `--records` size, printed as one table.
+    func runOnePhase(_ runner: inout Runner) throws {
+        runner.encrypted = encryption == "on"
+        var rows: [Row] = []
+        for count in records {
+            rows += needToKnowOnly ? try runner.needToKnow(records: count)
+                : sensitiveOnly ? try runner.sensitiveFields(records: count)
+                : bundlesOnly ? try runner.bundles(records: count) : try runner.recordShapes(records: count)
+        }
+        let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
+        Table.print(rows, machine: Machine.describe() + "\nserver store: " + store)
+    }
+
     mutating func run() async throws {
         if smoke { useSmokeSizes() }
         let onlyOne = filesOnly || needToKnowOnly || sensitiveOnly || bundlesOnly || recordShapesOnly
@@ -95,16 +109,7 @@ struct Bench: AsyncParsableCommand {
         defer { runner.postgres?.dropAll() }
         defer { runner.lockAll() }
         var rows: [Row] = []
-        if needToKnowOnly || sensitiveOnly || bundlesOnly || recordShapesOnly {
-            runner.encrypted = encryption == "on"
-            for count in records {
-                rows += needToKnowOnly ? try runner.needToKnow(records: count)
-                    : sensitiveOnly ? try runner.sensitiveFields(records: count)
-                    : bundlesOnly ? try runner.bundles(records: count) : try runner.recordShapes(records: count)
-            }
-            let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
-            return Table.print(rows, machine: Machine.describe() + "\nserver store: " + store)
-        }
+        if needToKnowOnly || sensitiveOnly || bundlesOnly || recordShapesOnly { return try runOnePhase(&runner) }
         var pairs: [(plain: [Row], encrypted: [Row])] = []
         for count in records where !filesOnly {
             var plain: [Row] = [], encrypted: [Row] = []
