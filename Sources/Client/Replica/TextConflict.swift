@@ -30,7 +30,11 @@ struct TextConflict: Sendable {
         if let key = try Replica.recordKey(conflict.record, db) {
             let graph = try Replica.fieldHistory(key: key, field: conflict.field, db)
             var merge = FieldMerge(hook: .longText)
-            if case .merged(let value) = merge.base(of: conflict.versions.map(\.hlc), graph: graph) { base = Self.text(open(value)) }
+            if case .merged(let value) = merge.base(of: conflict.versions.map(\.hlc), graph: graph) {
+                // A base sealed with a key this replica lacks (from before a rotation) cannot be shown either.
+                guard let text = Self.text(open(value)) else { return nil }
+                base = text
+            }
         }
         return TextConflict(base: base ?? "", baseKnown: base != nil, versions: texts)
     }

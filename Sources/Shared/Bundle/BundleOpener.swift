@@ -20,6 +20,11 @@ package struct BundleOpener {
     private var message: [UInt8]?
     /// The records' deflate stream (format 2); nil for format 1, whose chunks hold the records as they are.
     private let inflater: Inflater?
+    /// Plaintext bytes in every chunk but the final one, as the preamble declares.
+    private let chunkSize: Int
+    /// Bytes of the records a reader keeps until the signature is checked (all but file content,
+    /// which goes to disk as it comes): what the inflation bound limits.
+    private var held = 0
 
     /// How many recipients the bundle names.
     package let recipientCount: Int
@@ -42,6 +47,7 @@ package struct BundleOpener {
         guard chunkSize > 0, chunkSize <= BundleFormat.maxChunkSize, count > 0, count <= BundleFormat.maxRecipients else { throw BundleError.damaged }
         let entries = try Self.exactly(count * BundleFormat.recipientSize, read)
         recipientCount = count
+        self.chunkSize = Int(chunkSize)
         preambleHash = Array(SHA256.hash(data: fixed + entries))
         let own = Array(agreementKey.publicKey.rawRepresentation)
         var found: SymmetricKey?
@@ -69,6 +75,13 @@ package struct BundleOpener {
         guard let kind = BundleRecord.Kind(rawValue: head[0]) else { throw BundleError.damaged }
         let length = Int(BundleFormat.readBigEndian(head[1..<5]))
         guard length <= BundleRecord.maxLength else { throw BundleError.damaged }
+        if kind != .fileData, let inflater {
+            held += 5 + length
+            guard held <= inflater.taken * BundleFormat.maxInflation + BundleFormat.inflationAllowance else {
+                throw BundleError("the bundle's records expand to more than \(BundleFormat.maxInflation) times its size (it may have been made to exhaust this computer): "
+                                  + "nothing was applied; ask its maker for a new one")
+            }
+        }
         let payload = try take(length)
         guard kind == .signature else {
             content.update(data: head)
@@ -118,10 +131,6 @@ package struct BundleOpener {
         }
         while true {
             let output = try inflater.inflate(limit: 1 << 20)
-            guard inflater.given <= inflater.taken * BundleFormat.maxInflation + BundleFormat.inflationAllowance else {
-                throw BundleError("the bundle expands to more than \(BundleFormat.maxInflation) times its size (it may have been made to exhaust this computer): "
-                                  + "nothing was applied; if it carries a file of mostly empty bytes, send that file another way")
-            }
             if !output.isEmpty {
                 (plain, offset) = (output, 0)
                 return true
@@ -161,6 +170,8 @@ package struct BundleOpener {
         } else {
             throw BundleError.damaged
         }
+        // Every chunk but the final one is full: a file of tiny chunks is not one a sealer wrote.
+        guard opened.count == chunkSize || (sawFinal && opened.count < chunkSize) else { throw BundleError.damaged }
         index += 1
         return opened
     }

@@ -5,17 +5,19 @@ import CDeflate
 package final class Deflater {
     private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
     private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    /// Whether zlib took the stream (only then is there anything for `deflateEnd` to free).
+    private var started = false
 
     package init() throws {
         stream.initialize(to: z_stream())
         guard deflateInit2_(stream, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            stream.deallocate()
             throw BundleError("could not start compressing the bundle (zlib): nothing was written")
         }
+        started = true
     }
 
     deinit {
-        deflateEnd(stream)
+        if started { deflateEnd(stream) }
         stream.deallocate()
     }
 
@@ -33,10 +35,11 @@ package final class Deflater {
 
     private func run(_ input: [UInt8], flush: Int32) throws -> [UInt8] {
         var output: [UInt8] = []
-        var input = input
-        try input.withUnsafeMutableBufferPointer { source in
-            stream.pointee.next_in = source.baseAddress
+        try input.withUnsafeBufferPointer { source in
+            // zlib reads `next_in` and never writes through it.
+            stream.pointee.next_in = source.baseAddress.map { UnsafeMutablePointer(mutating: $0) }
             stream.pointee.avail_in = UInt32(source.count)
+            defer { stream.pointee.next_in = nil }
             while true {
                 let (code, produced) = buffer.withUnsafeMutableBufferPointer { out in
                     stream.pointee.next_out = out.baseAddress
@@ -50,7 +53,6 @@ package final class Deflater {
                 // Short of the end, done once the input is taken and the output buffer was not filled.
                 if flush != Z_FINISH && stream.pointee.avail_in == 0 && produced < buffer.count { break }
             }
-            stream.pointee.next_in = nil
         }
         return output
     }
@@ -60,24 +62,26 @@ package final class Deflater {
 /// time, so a small input that expands hugely is never held whole.
 package final class Inflater {
     private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+    private var started = false
     private var input: [UInt8] = []
     private var inputOffset = 0
+    /// The output buffer, reused by every call.
+    private var buffer: [UInt8] = []
     /// Whether the stream's end was reached.
     package private(set) var ended = false
-    /// Compressed bytes given so far, and bytes given back.
+    /// Compressed bytes given so far.
     package private(set) var taken = 0
-    package private(set) var given = 0
 
     package init() throws {
         stream.initialize(to: z_stream())
         guard inflateInit2_(stream, -15, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            stream.deallocate()
             throw BundleError("could not start decompressing the bundle (zlib): nothing was applied")
         }
+        started = true
     }
 
     deinit {
-        inflateEnd(stream)
+        if started { inflateEnd(stream) }
         stream.deallocate()
     }
 
@@ -96,9 +100,9 @@ package final class Inflater {
     /// is not deflate is `BundleError.damaged`.
     package func inflate(limit: Int) throws -> [UInt8] {
         guard !ended, limit > 0 else { return [] }
-        var output = [UInt8](repeating: 0, count: limit)
+        if buffer.count != limit { buffer = [UInt8](repeating: 0, count: limit) }
         let (code, used, produced) = input.withUnsafeMutableBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { out in
+            buffer.withUnsafeMutableBufferPointer { out in
                 stream.pointee.next_in = source.baseAddress.map { $0 + inputOffset }
                 stream.pointee.avail_in = UInt32(source.count - inputOffset)
                 stream.pointee.next_out = out.baseAddress
@@ -110,12 +114,11 @@ package final class Inflater {
             }
         }
         inputOffset += used
-        given += produced
         switch code {
         case Z_STREAM_END: ended = true
         case Z_OK, Z_BUF_ERROR: break
         default: throw BundleError.damaged
         }
-        return Array(output[0..<produced])
+        return Array(buffer[0..<produced])
     }
 }

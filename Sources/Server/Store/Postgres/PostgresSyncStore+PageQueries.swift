@@ -77,12 +77,15 @@ extension PostgresSyncStore {
     /// Runs a page query with sorting switched off for it (within the caller's transaction) and
     /// feeds its rows to `page` until it is full; the rest of the result is not decoded.
     static func readPage(_ page: inout PageCutter.Reader, _ query: PostgresQuery, _ db: PostgresConnection, logger: Logger) async throws {
-        try await db.query("SET LOCAL enable_sort = off", logger: logger)
+        try await db.query(pageSettings, logger: logger)
         for try await row in try await db.query(query, logger: logger) {
             guard page.take(try loggedChange(row)) else { break }
         }
-        try await db.query("SET LOCAL enable_sort = on", logger: logger)
+        try await db.query("SET LOCAL enable_sort TO DEFAULT", logger: logger)
     }
+
+    /// What a page query runs with (until the end of its transaction or the reset after it).
+    static let pageSettings: PostgresQuery = "SET LOCAL enable_sort = off"
 
     /// The stored changes with these HLCs, each found by its key (one index probe per HLC, whatever
     /// the statistics say; see above).
