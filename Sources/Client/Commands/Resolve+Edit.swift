@@ -13,9 +13,11 @@ extension Casebook.Resolve {
     func editedText(replica: Replica, settings: ReplicaSettings) async throws -> EditedText {
         let (view, choices, found) = try await replica.choices(for: conflictID, node: settings.node, schema: settings.schema)
         guard let text = found, view.type == .longText || view.type == .text else {
-            if view.type == .longText || view.type == .text, choices.contains(where: { $0.value.isSealed }) {
-                throw ClientError("the versions of this conflict are sealed with a project key this replica does not hold: ask a member who holds it "
-                                  + "to run 'casebook grant \(settings.user)', run 'casebook sync', then resolve it")
+            // A sensitive text whose versions or base stay sealed: this replica lacks the key they were sealed with.
+            let conflict = view.conflict
+            if view.type == .longText || view.type == .text, settings.schema.collection(conflict.collection)?.field(conflict.field)?.sensitive == true {
+                let holders = try await replica.read { db in try ProjectKeyRing.load(db).server?.current?.holders ?? [] }
+                throw ProjectKeyRing.notGranted(field: conflict.field, collection: conflict.collection, user: settings.user, holders: holders)
             }
             throw ClientError("--edit is for conflicts of text fields; this one is about \(Casebook.Conflicts.what(view)): use --pick N (see 'casebook conflicts')")
         }
