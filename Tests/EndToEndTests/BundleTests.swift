@@ -161,6 +161,45 @@ import Testing
         #expect(try bek.ok("list", "incidents", "--json").array().count == 1)
     }
 
+    /// A change from a device an admin revoked after it went into a bundle: the replica that relays it
+    /// is refused for that device only (its own work still reaches the server, the queue empties), and
+    /// a replica that applies a bundle carrying it leaves it out, saying so.
+    @Test func aRevokedDevicesRelayedChangesAreLeftOutWithoutHoldingBackTheOthers() throws {
+        let team = try team()
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"], cara = team["cara"]
+        _ = try cara.syncJSON()
+        _ = try ana.add("incidents", ["title=Detention at the border post"])
+        let fromAna = bundlePath(ana)
+        try ana.ok("bundle", "create", fromAna)
+        #expect(try cara.ok("bundle", "apply", fromAna, "--json").object()["relay"] as? Int == 1)
+        let own = try cara.add("incidents", ["title=Search of an office"])
+        let fromCara = bundlePath(cara, "cara.cbb")
+        try cara.ok("bundle", "create", fromCara)
+
+        let listed = try team.server.admin(["device", "list", "--project", "kz", "--json"])
+        let devices = try #require(listed.object()["devices"] as? [[String: Any]])
+        let node = try #require(devices.first { $0["owner"] as? String == "ana" }?["node"] as? String)
+        #expect(try team.server.admin(["device", "revoke", node]).code == 0)
+
+        // Cara's sync relays both: the server refuses Ana's device and takes Cara's own change.
+        let synced = try cara.run("sync", "--json")
+        #expect(synced.code == 0, "\(synced.stderr)")
+        #expect(synced.stderr.contains("refused a change relayed from a bundle") && synced.stderr.contains("revoked"), "\(synced.stderr)")
+        #expect(try cara.ok("status", "--json").object()["pending"] as? Int == 0)
+        #expect(try cara.ok("show", own, "--json").object()["pending"] as? Bool == false)
+        let again = try cara.run("sync", "--json")
+        #expect(again.code == 0 && !again.stderr.contains("relayed"), "the queue still holds Ana's change: \(again.stderr)")
+
+        // Bek learns of the revocation at his sync (it brings Cara's change) and leaves Ana's out of Cara's bundle.
+        _ = try bek.syncJSON()
+        let applied = try bek.run("bundle", "apply", fromCara, "--json")
+        #expect(applied.code == 0, "\(applied.stderr)")
+        #expect(applied.stderr.contains("left out 1 change signed by devices an admin revoked"), "\(applied.stderr)")
+        #expect(try applied.object()["relay"] as? Int == 0)
+        #expect(try bek.ok("list", "incidents", "--json").array().map { $0["id"] as? String } == [own])
+    }
+
     @Test func aServerThatForkedHistoryIsCaughtWhenTwoReplicasMeetByBundle() throws {
         let team = try team()
         defer { team.cleanUp() }

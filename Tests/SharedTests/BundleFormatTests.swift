@@ -56,6 +56,53 @@ import Testing
         #expect(try open(bytes) == records)
     }
 
+    /// A reader opening `bytes` with the fingerprints of a first reading as `expecting`.
+    func reread(_ bytes: [UInt8], expecting: [[UInt8]]) throws -> [BundleRecord] {
+        var position = 0
+        var opener = try BundleOpener(agreementKey: recipient, expecting: expecting) { count in
+            let end = min(bytes.count, position + count)
+            defer { position = end }
+            return Array(bytes[position..<end])
+        }
+        var records: [BundleRecord] = []
+        while let record = try opener.next() { records.append(record) }
+        return records
+    }
+
+    @Test func aFileSwappedBetweenTheCheckAndTheReplayIsRefusedBeforeAnyOfItIsUsed() throws {
+        // Two bundles sealed with the same randomness share their preamble and content key, so each
+        // opens on its own, as a recipient who knows the key could make one. A reader that checked
+        // the first and reads the second for applying is refused at its first chunk.
+        let randomness = (0..<8_192).map { _ in UInt8.random(in: 0...255) }
+        func sealed(_ records: [BundleRecord]) throws -> [UInt8] {
+            var used = 0, out: [UInt8] = []
+            var sealer = try BundleSealer(recipients: [recipient.publicKey], random: { count in
+                defer { used += count }
+                return Array(randomness[used..<used + count])
+            }, write: { out += $0 })
+            for record in records { try sealer.append(record) }
+            try sealer.finish(signingKey: maker)
+            return out
+        }
+        let checked = [BundleRecord(.header, Array("{}".utf8)), BundleRecord(.change, Array("Arrest of three lawyers".utf8))]
+        let swapped = [BundleRecord(.header, Array("{}".utf8)), BundleRecord(.change, Array("Arrest of nobody".utf8))]
+        let first = try sealed(checked), second = try sealed(swapped)
+        let preamble = BundleFormat.magic.count + 1 + 16 + 4 + 2 + BundleFormat.recipientSize
+        #expect(first.prefix(preamble) == second.prefix(preamble))
+        #expect(try open(second) == swapped)
+
+        var position = 0
+        var opener = try BundleOpener(agreementKey: recipient) { count in
+            let end = min(first.count, position + count)
+            defer { position = end }
+            return Array(first[position..<end])
+        }
+        while try opener.next() != nil {}
+        #expect(opener.holds(signer: maker.publicKey))
+        #expect(try reread(first, expecting: opener.fingerprints) == checked)
+        #expect { try reread(second, expecting: opener.fingerprints) } throws: { error in (error as? BundleError) == BundleError.changed }
+    }
+
     @Test func aBundleThatExpandsFarBeyondItsSizeIsRefusedButAnEmptyFileIsNot() throws {
         // Records of 64 MiB of zeros: deflate makes each about 64 KB. As records a reader holds until
         // the signature is checked, the second is refused before it is read.

@@ -27,19 +27,21 @@ extension Casebook.BundleCommand {
         func run(replica: Replica, settings: ReplicaSettings) async throws {
             let progress = ProgressLine()
             defer { progress.finish() }
-            let bundle = try ReceivedBundle.read(URL(fileURLWithPath: file), agreementKey: try await replica.agreementKey(),
-                                                 devices: try replica.bundleDevices(), store: replica.files, progress: progress)
-            defer { bundle.discardFiles() }
-            let result = try replica.applyBundle(bundle, settings: settings, signer: try await BatchSigner.of(replica, settings: settings))
+            let reader = BundleFileReader(url: URL(fileURLWithPath: file), agreementKey: try await replica.agreementKey(), progress: progress)
+            let checked = try reader.check(devices: try replica.bundleDevices())
+            let result = try replica.applyBundle(checked, from: reader, settings: settings, signer: try await BatchSigner.of(replica, settings: settings))
             progress.finish()
             if result.skipped > 0 {
                 Output.note("left out \(result.skipped) change\(result.skipped == 1 ? "" : "s") from before the project's changes were signed: the next sync brings them")
+            }
+            if result.revoked > 0 {
+                Output.note("left out \(result.revoked) change\(result.revoked == 1 ? "" : "s") signed by devices an admin revoked since, which the server does not hold: it would refuse them")
             }
             if json {
                 try Output.json(BundleApplyJSON(applied: result.applied, conflicts: result.conflicts, relay: result.relayed, files: result.files))
                 return
             }
-            Output.line("applied \(result.applied) change\(result.applied == 1 ? "" : "s") from \(bundle.header.author)'s bundle, \(result.conflicts) open conflict\(result.conflicts == 1 ? "" : "s")"
+            Output.line("applied \(result.applied) change\(result.applied == 1 ? "" : "s") from \(checked.header.author)'s bundle, \(result.conflicts) open conflict\(result.conflicts == 1 ? "" : "s")"
                         + (result.files > 0 ? ", \(result.files) new file\(result.files == 1 ? "" : "s")" : ""))
             if result.relayed > 0 { Output.line("\(result.relayed) change\(result.relayed == 1 ? "" : "s") will be handed to the server at the next sync") }
             if result.conflicts > 0 { Output.note("see them with 'casebook conflicts', settle them with 'casebook resolve'") }

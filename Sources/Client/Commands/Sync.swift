@@ -56,8 +56,11 @@ extension Casebook {
                 Output.note("removed \(records) record\(records == 1 ? "" : "s") you may no longer read from this replica"
                             + (dropped > 0 ? "; dropped \(dropped) pending edit\(dropped == 1 ? "" : "s") of them (the server would refuse them)" : ""))
             }
-            for refused in report.relayRefused {
-                Output.note("the server refused a change relayed from a bundle (\(refused.hlc.text)): \(refused.reason)")
+            // One line per reason: a revoked author's whole queue is refused for one reason.
+            for (reason, refused) in Dictionary(grouping: report.relayRefused, by: \.reason).sorted(by: { $0.key < $1.key }) {
+                let first = refused.map(\.hlc.text).min() ?? ""
+                Output.note(refused.count == 1 ? "the server refused a change relayed from a bundle (\(first)): \(reason)"
+                            : "the server refused \(refused.count) changes relayed from bundles (the first \(first)): \(reason)")
             }
             if json {
                 try Output.json(SyncJSON(pushed: report.pushed, pulled: report.pulled, conflicts: report.conflicts, rejected: report.rejected.count,

@@ -28,7 +28,10 @@ extension Replica {
             let header = BundleHeader(project: settings.project, creator: settings.node.rawValue, author: settings.user,
                                       createdAt: WallClock.millis(), verified: verified)
             try sealer.append(BundleRecord(.header, Array(try encoder.encode(header))))
-            for batch in try Replica.storedBatches(db) {
+            let batches = try Row.fetchCursor(db, sql: "SELECT id, node, digests, signature FROM batch")
+            while let row = try batches.next() {
+                guard let node = NodeID(row[1] as String), let digests = ChangeDigest.unpack(row[2] as Data) else { continue }
+                let batch = SignedBatch(id: row[0], node: node, digests: digests, signature: Array(row[3] as Data))
                 try sealer.append(BundleRecord(.batch, Array(try encoder.encode(batch))))
             }
             let restricted = try Replica.restrictedRecords(db)

@@ -22,27 +22,31 @@ extension Replica {
         try write { db in try Replica.publishPending(signer: signer, author: author, schema: schema, db) }
     }
 
-    /// Publishes the pending edits in the caller's transaction (`publishPending`).
+    /// Publishes the pending edits in the caller's transaction (`publishPending`), a batch at a time:
+    /// memory holds one batch of edits however many are pending.
     static func publishPending(signer: BatchSigner, author: String, schema: Schema, batchSize: Int = 5_000, _ db: Database) throws -> Int {
-        let entries = try OutboxEntry.pushable(limit: Int(Int32.max), db)
-        guard !entries.isEmpty else { return 0 }
         let encoder = JSONEncoder()
         let queue = try db.cachedStatement(sql: "INSERT OR REPLACE INTO relay (hlc, record, change, batch) VALUES (?, ?, ?, ?)")
-        var accepted: [Wire.LoggedChange] = []
         let now = WallClock.millis()
-        for start in stride(from: 0, to: entries.count, by: batchSize) {
-            let part = entries[start..<min(entries.count, start + batchSize)]
-            let changes = part.map { $0.change(author: author) }
+        var published = 0
+        var after: HLC?
+        while true {
+            let entries = try OutboxEntry.pushable(after: after, limit: batchSize, db)
+            guard let last = entries.last else { break }
+            let changes = entries.map { $0.change(author: author) }
             let batch = try signer.sign(changes)
             try Replica.storeBatches([batch], db)
-            for (entry, change) in zip(part, changes) {
+            var accepted: [Wire.LoggedChange] = []
+            for (entry, change) in zip(entries, changes) {
                 try queue.execute(arguments: [change.hlc.text, change.record, String(decoding: try encoder.encode(change), as: UTF8.self), batch.id])
                 try OutboxEntry.remove(accepted: entry, db)
                 accepted.append(Wire.LoggedChange(seq: 0, change: change, receivedAt: now))
             }
+            try Replica.applyAccepted(accepted, schema: schema, db, alsoRefresh: Set(entries.map(\.record)), ownAccepted: true)
+            published += entries.count
+            after = last.hlc
         }
-        try Replica.applyAccepted(accepted, schema: schema, db, alsoRefresh: Set(entries.map(\.record)), ownAccepted: true)
-        return entries.count
+        return published
     }
 
     /// Queues changes received in a bundle for relaying (those already queued stay as they are).
@@ -100,6 +104,16 @@ extension Replica {
             }
             try record.state.save(db)
             return record
+        }
+    }
+
+    /// Removes every queued change of device `node` (the server refuses that device or its owner) and returns their timestamps.
+    func dropRelay(node: NodeID) async throws -> [HLC] {
+        try await write { db in
+            // An HLC's text is 18 characters of time and counter, then the node.
+            let dropped = try String.fetchAll(db, sql: "SELECT hlc FROM relay WHERE substr(hlc, 19) = ? ORDER BY hlc", arguments: [node.rawValue])
+            try db.execute(sql: "DELETE FROM relay WHERE substr(hlc, 19) = ?", arguments: [node.rawValue])
+            return dropped.compactMap { HLC(text: $0) }
         }
     }
 

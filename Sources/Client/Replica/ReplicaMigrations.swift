@@ -1,4 +1,5 @@
 import GRDB
+import SQLiteSupport
 
 /// The replica's tables. Migrations are never edited once shipped; add a new one instead.
 enum ReplicaMigrations {
@@ -261,6 +262,12 @@ enum ReplicaMigrations {
                     chain TEXT NOT NULL
                 );
                 """)
+        }
+        // The digests of the signed batches of a bundle being applied (`BundleDigestIndex`), so that
+        // applying a bundle of a million changes does not hold a million digests in memory. Empty
+        // between applies.
+        migrator.registerMigration("bundle-digest-index") { db in
+            try BundleDigestIndex.create(db)
         }
         return migrator
     }

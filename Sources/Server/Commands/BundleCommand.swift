@@ -32,16 +32,11 @@ extension CasebookServer {
             @OptionGroup var store: StoreOptions
 
             func run() async throws {
-                guard let handle = FileHandle(forReadingAtPath: file) else {
-                    throw CommandError("cannot read \(file): check the path and its permissions")
-                }
-                defer { try? handle.close() }
-                let project = project, name = URL(fileURLWithPath: file).lastPathComponent
+                let project = project, path = file, name = URL(fileURLWithPath: file).lastPathComponent
                 let result: BundleImport.Result
                 do {
                     result = try await store.withStore { store in
-                        try await BundleImport(store: store, project: project).load({ count in Array(try handle.read(upToCount: count) ?? Data()) },
-                                                                                    now: currentMillis())
+                        try await BundleImport(store: store, project: project).load(file: path, now: currentMillis())
                     }
                 } catch let error as BundleError {
                     throw CommandError("\(name): \(error.message)")

@@ -85,4 +85,6 @@ package struct BundleError: Error, Sendable, Equatable {
     package static let damaged = BundleError("the bundle is damaged or was altered (a chunk does not authenticate): nothing was applied; ask its maker for a new copy")
     /// The file ends before its final chunk.
     package static let truncated = BundleError("the bundle ends early (it was cut short in copying, or altered): nothing was applied; ask its maker for a new copy")
+    /// The file read for applying is not the one that was checked.
+    package static let changed = BundleError("the bundle file changed while it was being applied (something wrote to it): nothing was applied; copy it again and apply the copy")
 }

@@ -5,6 +5,9 @@ import Foundation
 /// gives the records in order, opening each chunk as it is reached. Nothing it gives may be used
 /// before `next()` returned nil and `holds(signer:)` said yes: only then is the whole file checked
 /// (every chunk authentic and in place, the final one present, nothing after it, the signature good).
+/// `BundleStream` therefore reads a bundle twice: once to check it, keeping each sealed chunk's
+/// fingerprint, then again with those fingerprints as `expecting`, so that what the second reading
+/// gives is, chunk by chunk, what the first one checked.
 ///
 /// Pure: bytes come from `read(n)`, which returns up to `n` bytes, fewer only at the end of the file.
 package struct BundleOpener {
@@ -25,14 +28,20 @@ package struct BundleOpener {
     /// Bytes of the records a reader keeps until the signature is checked (all but file content,
     /// which goes to disk as it comes): what the inflation bound limits.
     private var held = 0
+    /// The fingerprints a first reading of the same file took: a chunk that differs is refused
+    /// before any of it is used. Nil on a first reading.
+    private let expecting: [[UInt8]]?
 
     /// How many recipients the bundle names.
     package let recipientCount: Int
+    /// SHA-256 of each sealed chunk read so far (with its length), in order: 32 bytes a megabyte.
+    package private(set) var fingerprints: [[UInt8]] = []
 
     /// Reads the preamble and unwraps the content key with `agreementKey`; refused when the bundle
     /// is not a bundle, of another format, or not addressed to this key.
-    package init(agreementKey: Curve25519.KeyAgreement.PrivateKey, read: @escaping (Int) throws -> [UInt8]) throws {
+    package init(agreementKey: Curve25519.KeyAgreement.PrivateKey, expecting: [[UInt8]]? = nil, read: @escaping (Int) throws -> [UInt8]) throws {
         self.read = read
+        self.expecting = expecting
         let notABundle = BundleError("this file is not a Casebook bundle (made with 'casebook bundle create'): nothing was applied")
         let magic = try Self.exactly(BundleFormat.magic.count, read, truncated: notABundle)
         guard magic == BundleFormat.magic else { throw notABundle }
@@ -158,6 +167,14 @@ package struct BundleOpener {
         let length = Int(BundleFormat.readBigEndian(lengthBytes))
         guard length >= 16, length <= BundleFormat.maxChunkSize + 16 else { throw BundleError.damaged }
         let sealed = try Self.exactly(length, read, truncated: BundleError.truncated)
+        var fingerprint = SHA256()
+        fingerprint.update(data: lengthBytes)
+        fingerprint.update(data: sealed)
+        let taken = Array(fingerprint.finalize())
+        if let expecting {
+            guard Int(index) < expecting.count, expecting[Int(index)] == taken else { throw BundleError.changed }
+        }
+        fingerprints.append(taken)
         let nonce = try BundleFormat.nonce(index)
         let box = try ChaChaPoly.SealedBox(nonce: nonce, ciphertext: sealed.prefix(length - 16), tag: sealed.suffix(16))
         // Final or not is in the additional data: try the ordinary case first.
