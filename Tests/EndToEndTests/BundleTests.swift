@@ -200,6 +200,31 @@ import Testing
         #expect(try bek.ok("list", "incidents", "--json").array().map { $0["id"] as? String } == [own])
     }
 
+    /// A bundle's changes pass the checks of a pulled page: one made with a schema version the reader
+    /// does not have yet (a new field) is refused with nothing applied, and applies once it synced.
+    @Test func aChangeTheReadersSchemaRefusesRefusesTheBundleUntilItSyncs() throws {
+        let team = try team()
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"]
+        _ = try bek.add("incidents", ["title=Written by Bek offline"])
+        #expect(try team.server.admin(["project", "schema", "kz", SchemaVersionTests.versionTwo(team.server.data)]).code == 0)
+        _ = try ana.syncJSON()
+        let id = try ana.add("incidents", ["title=Arrest at the court", "district=Medeu"])
+        let path = bundlePath(ana)
+        try ana.ok("bundle", "create", path)
+
+        let refused = try bek.run("bundle", "apply", path)
+        #expect(refused.code == 1)
+        #expect(refused.stderr.contains("schema refuses") && refused.stderr.contains("sync once and apply the bundle again"), "\(refused.stderr)")
+        #expect(try bek.ok("list", "incidents", "--json").array().count == 1)
+        #expect(try bek.ok("status", "--json").object()["pending"] as? Int == 1, "Bek's own edit was published by a refused apply")
+
+        _ = try bek.syncJSON()
+        #expect(try bek.ok("bundle", "apply", path, "--json").object()["applied"] as? Int ?? 0 >= 2)
+        let fields = try bek.ok("show", id, "--json").object()["fields"] as? [String: Any]
+        #expect(fields?["district"] as? String == "Medeu", "\(String(describing: fields))")
+    }
+
     @Test func aServerThatForkedHistoryIsCaughtWhenTwoReplicasMeetByBundle() throws {
         let team = try team()
         defer { team.cleanUp() }

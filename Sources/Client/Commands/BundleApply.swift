@@ -11,7 +11,9 @@ extension Casebook.BundleCommand {
                 replica knows and that is not revoked, and every change in it must carry its author's signature; \
                 otherwise nothing is applied (exit 1). Conflicts are kept side by side as after a sync. Changes \
                 the server may not have yet are handed to it at this replica's next sync, credited to their \
-                authors. Your own pending edits are published first, as a sync would push them before pulling: \
+                authors; those signed by a device an admin revoked since are left out (the server refuses them). \
+                Every change must also pass this replica's schema: a bundle made with a newer schema version is \
+                refused until this replica syncs once. Your own pending edits are published first, as a sync would push them before pulling: \
                 they stay pending until the server has them, and where the bundle's maker edited the same field \
                 the conflict shows at once. Applying the same bundle again changes nothing. Works offline.
                 """)
@@ -19,7 +21,7 @@ extension Casebook.BundleCommand {
         @Argument(help: ArgumentHelp("The bundle file to apply.", valueName: "FILE"))
         var file: String
 
-        @Flag(help: "Print {\"applied\", \"conflicts\"}.")
+        @Flag(help: "Print {\"applied\", \"conflicts\", \"relay\", \"files\"}.")
         var json = false
 
         @OptionGroup var homeOptions: HomeOptions

@@ -41,8 +41,10 @@ extension Replica {
                 SELECT record.id, change.collection, change.field, change.value, change.hlc, change.author, change.base,
                        change.supersedes, change.covers, change.seq, change.received_at, relay.hlc IS NOT NULL
                 FROM change JOIN record ON record.key = change.record_key LEFT JOIN relay ON relay.hlc = change.hlc
-                ORDER BY change.hlc
+                ORDER BY change.record_key, change.hlc
                 """)
+            // In the table's own order, record by record and oldest first within one (a change after the
+            // ones it builds on): ordered by time alone, SQLite would sort every change in memory first.
             while let row = try rows.next() {
                 guard !restricted.contains(row[0] as String) else {
                     count.restricted += 1

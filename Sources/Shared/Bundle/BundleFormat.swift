@@ -24,8 +24,9 @@ package enum BundleFormat {
     package static let uncompressed: UInt8 = 1
     /// How many times the compressed bytes read a bundle's records other than file content may take,
     /// plus `inflationAllowance`: records of changes compress 5 to 10 times; more is a file made to
-    /// exhaust the applier, which holds them until the signature is checked. File content is not
-    /// counted: it goes to disk as it comes, and an attached file may be mostly empty bytes.
+    /// keep its reader inflating (a reader holds one record at a time, so this bounds work, not
+    /// memory). File content is not counted: it goes to disk as it comes, and an attached file may
+    /// be mostly empty bytes.
     package static let maxInflation = 100
     package static let inflationAllowance = 64 << 20
     /// Plaintext bytes per chunk.

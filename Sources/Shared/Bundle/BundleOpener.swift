@@ -25,8 +25,8 @@ package struct BundleOpener {
     private let inflater: Inflater?
     /// Plaintext bytes in every chunk but the final one, as the preamble declares.
     private let chunkSize: Int
-    /// Bytes of the records a reader keeps until the signature is checked (all but file content,
-    /// which goes to disk as it comes): what the inflation bound limits.
+    /// Bytes of the records read so far, all but file content (which goes to disk as it comes and
+    /// may be mostly empty bytes): what the inflation bound limits.
     private var held = 0
     /// The fingerprints a first reading of the same file took: a chunk that differs is refused
     /// before any of it is used. Nil on a first reading.
