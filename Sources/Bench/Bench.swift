@@ -60,6 +60,9 @@ struct Bench: AsyncParsableCommand {
     var sensitiveOnly = false
     @Flag(name: .customLong("bundles-only"), help: "Only the bundles phase: create, apply twice and relay a bundle of persons, at each --records size.")
     var bundlesOnly = false
+    @Flag(name: .customLong("scaling-only"), help: "Only the sync phases of incidents (push, initial pull, incremental, no-op) at each --records size: for pairing two builds, run after run.")
+    var scalingOnly = false
+
     @Flag(name: .customLong("record-shapes-only"), help: "Only the record-shapes phase: 6-field recommendations imported, pushed and pulled beside their raw insert, at each --records size.")
     var recordShapesOnly = false
 
@@ -94,7 +97,7 @@ struct Bench: AsyncParsableCommand {
 
     mutating func run() async throws {
         if smoke { useSmokeSizes() }
-        let onlyOne = filesOnly || needToKnowOnly || sensitiveOnly || bundlesOnly || recordShapesOnly
+        let onlyOne = filesOnly || needToKnowOnly || sensitiveOnly || bundlesOnly || recordShapesOnly || scalingOnly
         let textRows = onlyOne ? [] : TextMergeBench.rows(repeats: smoke ? 3 : 50)
         let falseConflicts = onlyOne ? "" : TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
         if textMergeOnly {
@@ -126,6 +129,7 @@ struct Bench: AsyncParsableCommand {
                 }
             }
             rows += plain + encrypted.filter { !$0.phase.hasPrefix("raw SQLite") || plain.isEmpty }
+            if scalingOnly { continue }
             if !importOnly {
                 rows += try runner.recordShapes(records: count) + SignatureBench.rows(records: count)
                 rows += try runner.sensitiveFields(records: count) + runner.bundles(records: count)
@@ -134,8 +138,8 @@ struct Bench: AsyncParsableCommand {
             rows += try runner.recommendationImport(records: count, unWording: termIDsOnly ? [false] : [false, true])
         }
         runner.encrypted = encryption != "off"
-        if !importOnly && !filesOnly { rows += try runner.concurrency(replicas: replicas, changesPerReplica: changesPerReplica) }
-        let files = importOnly ? [] : try runner.filePhases(size: fileSize << 20, runs: fileRuns, attachments: attachments)
+        if !importOnly && !filesOnly && !scalingOnly { rows += try runner.concurrency(replicas: replicas, changesPerReplica: changesPerReplica) }
+        let files = importOnly || scalingOnly ? [] : try runner.filePhases(size: fileSize << 20, runs: fileRuns, attachments: attachments)
         let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
         let shown = rows + textRows
         if shown.isEmpty {
@@ -145,7 +149,7 @@ struct Bench: AsyncParsableCommand {
         }
         if encryption == "both" && !filesOnly { Table.printEncryptionCost(pairs) }
         if !files.isEmpty { Table.printFiles(files, runs: fileRuns) }
-        if !filesOnly { print("\n" + falseConflicts) }
+        if !filesOnly && !scalingOnly { print("\n" + falseConflicts) }
     }
 }
 
