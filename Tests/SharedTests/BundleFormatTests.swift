@@ -122,8 +122,11 @@ import Testing
         let key = SymmetricKey(size: .bits256), bundleID = [UInt8](repeating: 7, count: 16)
         var preamble = BundleFormat.magic + [format] + bundleID + BundleFormat.bigEndian32(UInt32(BundleFormat.chunkSize)) + [0, 1]
         let ephemeral = Curve25519.KeyAgreement.PrivateKey()
-        let wrapping = BundleFormat.wrappingKey(secret: try ephemeral.sharedSecretFromKeyAgreement(with: recipient.publicKey), bundleID: bundleID,
-                                                ephemeral: Array(ephemeral.publicKey.rawRepresentation), recipient: Array(recipient.publicKey.rawRepresentation))
+        // Spelled out from docs/protocol.md, not through `DeviceSeal`: the format as written down.
+        let wrapping = try ephemeral.sharedSecretFromKeyAgreement(with: recipient.publicKey).hkdfDerivedSymmetricKey(
+            using: SHA256.self, salt: bundleID,
+            sharedInfo: Array("casebook-bundle-v1 key".utf8) + Array(ephemeral.publicKey.rawRepresentation) + Array(recipient.publicKey.rawRepresentation),
+            outputByteCount: 32)
         preamble += Array(ephemeral.publicKey.rawRepresentation) + Array(try ChaChaPoly.seal(key.withUnsafeBytes { Array($0) }, using: wrapping).combined)
         let hash = Array(SHA256.hash(data: preamble))
         let content = records.flatMap(\.framed)

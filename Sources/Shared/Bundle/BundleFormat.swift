@@ -34,17 +34,16 @@ package enum BundleFormat {
     /// The most plaintext a chunk may hold when read (a file claiming more is refused before allocating).
     package static let maxChunkSize = 16 << 20
     /// Bytes of one recipient entry: an X25519 public key and a sealed 32-byte key (nonce, ciphertext, tag).
-    package static let recipientSize = 32 + 12 + 32 + 16
+    package static let recipientSize = DeviceSeal.size
     /// The most recipients a bundle may name.
     package static let maxRecipients = 4096
     /// The domain tag of everything a bundle derives, seals or signs.
     static let domain = Array("casebook-bundle-v1".utf8)
 
-    /// The key that wraps the content key for one recipient: HKDF-SHA256 of the X25519 shared secret,
-    /// salted with the bundle id and bound to both public keys.
-    static func wrappingKey(secret: SharedSecret, bundleID: [UInt8], ephemeral: [UInt8], recipient: [UInt8]) -> SymmetricKey {
-        secret.hkdfDerivedSymmetricKey(using: SHA256.self, salt: bundleID, sharedInfo: domain + Array(" key".utf8) + ephemeral + recipient,
-                                       outputByteCount: 32)
+    /// How the content key is sealed for each recipient (`DeviceSeal`): HKDF-SHA256 of the X25519 shared
+    /// secret, salted with the bundle id and bound to both public keys; no additional data.
+    static func keyBinding(bundleID: [UInt8]) -> DeviceSeal.Binding {
+        DeviceSeal.Binding { ephemeral, recipient in (bundleID, domain + Array(" key".utf8) + ephemeral + recipient) }
     }
 
     /// The nonce of chunk `index`: its number, big-endian, in the last 8 of 12 bytes.

@@ -58,18 +58,13 @@ package struct BundleOpener {
         recipientCount = count
         self.chunkSize = Int(chunkSize)
         preambleHash = Array(SHA256.hash(data: fixed + entries))
-        let own = Array(agreementKey.publicKey.rawRepresentation)
+        let binding = BundleFormat.keyBinding(bundleID: bundleID)
         var found: SymmetricKey?
         // Every entry is tried: the file names no device, so which one is this device's shows only here.
         for start in stride(from: 0, to: entries.count, by: BundleFormat.recipientSize) {
-            let ephemeral = Array(entries[start..<start + 32])
-            let wrapped = entries[start + 32..<start + BundleFormat.recipientSize]
-            guard let key = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: ephemeral),
-                  let secret = try? agreementKey.sharedSecretFromKeyAgreement(with: key),
-                  let box = try? ChaChaPoly.SealedBox(combined: wrapped),
-                  let opened = try? ChaChaPoly.open(box, using: BundleFormat.wrappingKey(secret: secret, bundleID: bundleID, ephemeral: ephemeral, recipient: own)),
-                  opened.count == 32 else { continue }
-            found = SymmetricKey(data: opened)
+            if let opened = DeviceSeal.open(entries[start..<start + BundleFormat.recipientSize], with: agreementKey, binding) {
+                found = SymmetricKey(data: opened)
+            }
         }
         guard let found else {
             throw BundleError("this bundle is not addressed to this device (it was made for other devices, another project, or before this device was known to its maker): nothing was applied; ask its maker to sync once and make it again")

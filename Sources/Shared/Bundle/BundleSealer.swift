@@ -28,14 +28,10 @@ package struct BundleSealer {
         var preamble = BundleFormat.magic + [BundleFormat.version] + bundleID
         preamble += BundleFormat.bigEndian32(UInt32(BundleFormat.chunkSize))
         preamble += [UInt8(recipients.count >> 8), UInt8(recipients.count & 0xff)]
+        let binding = BundleFormat.keyBinding(bundleID: bundleID)
         for recipient in recipients {
             let ephemeral = try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: random(32))
-            let secret = try ephemeral.sharedSecretFromKeyAgreement(with: recipient)
-            let ephemeralPublic = Array(ephemeral.publicKey.rawRepresentation)
-            let wrapping = BundleFormat.wrappingKey(secret: secret, bundleID: bundleID, ephemeral: ephemeralPublic,
-                                                    recipient: Array(recipient.rawRepresentation))
-            let sealed = try ChaChaPoly.seal(keyBytes, using: wrapping, nonce: try ChaChaPoly.Nonce(data: random(12)))
-            preamble += ephemeralPublic + Array(sealed.combined)
+            preamble += try DeviceSeal.seal(keyBytes, for: recipient, binding, ephemeral: ephemeral, nonce: try ChaChaPoly.Nonce(data: random(12)))
         }
         preambleHash = Array(SHA256.hash(data: preamble))
         deflater = try Deflater()

@@ -11,16 +11,14 @@ package enum ProjectKeyWrap {
         package let message: String
     }
 
-    /// Wraps `key` for the device `node` whose agreement key is `recipient`, signed by the granting device.
+    /// Wraps `key` for the device `node` whose agreement key is `recipient`, signed by the granting device
+    /// (`ephemeral` and `nonce` are fresh random values; tests pin them to check the bytes).
     package static func wrap(_ key: SymmetricKey, keyID: String, project: String, node: NodeID,
                              recipient: Curve25519.KeyAgreement.PublicKey,
-                             granter: NodeID, signingKey: Curve25519.Signing.PrivateKey) throws -> Wire.KeyWrap {
-        let ephemeral = Curve25519.KeyAgreement.PrivateKey()
-        let wrapping = try wrappingKey(ephemeral.sharedSecretFromKeyAgreement(with: recipient), ephemeral: ephemeral.publicKey,
-                                       recipient: recipient, keyID: keyID, project: project, node: node)
-        let bytes = key.withUnsafeBytes { Data($0) }
-        let box = try ChaChaPoly.seal(bytes, using: wrapping, authenticating: context(keyID: keyID, project: project, node: node))
-        let wrapped = ephemeral.publicKey.rawRepresentation + box.combined
+                             granter: NodeID, signingKey: Curve25519.Signing.PrivateKey,
+                             ephemeral: Curve25519.KeyAgreement.PrivateKey = .init(), nonce: ChaChaPoly.Nonce = .init()) throws -> Wire.KeyWrap {
+        let wrapped = Data(try DeviceSeal.seal(key.withUnsafeBytes { Array($0) }, for: recipient, binding(keyID: keyID, project: project, node: node),
+                                               ephemeral: ephemeral, nonce: nonce))
         let signature = try signingKey.signature(for: message(keyID: keyID, project: project, node: node.rawValue, granter: granter.rawValue, wrapped: wrapped))
         return Wire.KeyWrap(keyID: keyID, node: node.rawValue, wrapped: wrapped.base64EncodedString(),
                             granter: granter.rawValue, signature: signature.base64EncodedString())
@@ -37,24 +35,21 @@ package enum ProjectKeyWrap {
     package static func open(_ wrap: Wire.KeyWrap, project: String, node: NodeID,
                              privateKey: Curve25519.KeyAgreement.PrivateKey) throws(Problem) -> SymmetricKey {
         guard wrap.node == node.rawValue else { throw Problem(message: "the key \(wrap.keyID) was wrapped for another device") }
-        guard let wrapped = Data(base64Encoded: wrap.wrapped), wrapped.count == 32 + 12 + 32 + 16,
-              let ephemeral = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: wrapped.prefix(32)) else {
+        guard let wrapped = Data(base64Encoded: wrap.wrapped), wrapped.count == DeviceSeal.size,
+              (try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: wrapped.prefix(32))) != nil else {
             throw Problem(message: "the wrapped key \(wrap.keyID) is damaged")
         }
-        do {
-            let wrapping = try wrappingKey(privateKey.sharedSecretFromKeyAgreement(with: ephemeral), ephemeral: ephemeral,
-                                           recipient: privateKey.publicKey, keyID: wrap.keyID, project: project, node: node)
-            let box = try ChaChaPoly.SealedBox(combined: wrapped.dropFirst(32))
-            return SymmetricKey(data: try ChaChaPoly.open(box, using: wrapping, authenticating: context(keyID: wrap.keyID, project: project, node: node)))
-        } catch {
+        guard let opened = DeviceSeal.open(wrapped, with: privateKey, binding(keyID: wrap.keyID, project: project, node: node)) else {
             throw Problem(message: "the wrapped key \(wrap.keyID) does not open with this device's key (altered, or made for another project)")
         }
+        return SymmetricKey(data: opened)
     }
 
-    private static func wrappingKey(_ secret: SharedSecret, ephemeral: Curve25519.KeyAgreement.PublicKey,
-                                    recipient: Curve25519.KeyAgreement.PublicKey, keyID: String, project: String, node: NodeID) -> SymmetricKey {
-        secret.hkdfDerivedSymmetricKey(using: SHA256.self, salt: ephemeral.rawRepresentation + recipient.rawRepresentation,
-                                       sharedInfo: context(keyID: keyID, project: project, node: node), outputByteCount: 32)
+    /// How a project key is sealed for a device (`DeviceSeal`): HKDF-SHA256 salted with both public
+    /// keys, its info and additional data the project, key id and node.
+    private static func binding(keyID: String, project: String, node: NodeID) -> DeviceSeal.Binding {
+        let context = Array(context(keyID: keyID, project: project, node: node))
+        return DeviceSeal.Binding(authenticating: context) { ephemeral, recipient in (ephemeral + recipient, context) }
     }
 
     private static func context(keyID: String, project: String, node: NodeID) -> Data {
