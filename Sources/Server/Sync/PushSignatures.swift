@@ -35,39 +35,42 @@ struct PushSignatures: Sendable {
             throw Refusal(revoked: true, message: "device \(batch.node) was revoked by an admin of the project: its changes are refused; run `casebook init` again on a device you trust")
         }
         var check = SignatureCheck(project: project, devices: known)
-        if let problem = check.add(request.batches).first {
+        let changes = request.changes
+        var digestList: [ChangeDigest] = []
+        digestList.reserveCapacity(changes.count)
+        for change in changes { digestList.append(ChangeDigest(of: change, project: project)) }
+        let (problems, holders) = check.locate(digestList, in: request.batches)
+        if let problem = problems.first {
             throw Refusal(revoked: false, message: "\(problem): the push is refused; run `casebook sync` again, and tell the project's admin if it persists")
         }
-        let used = Dictionary(request.batches.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        var idOfDigest: [ChangeDigest: String] = [:]
-        for batch in request.batches { for digest in batch.digests { idOfDigest[digest] = batch.id } }
-        var kept: Set<String> = []
+        var kept: [String: SignedBatch] = [:]
         // A timestamp is a change's identity, and the planner finds a relayed author by it: two different
         // changes with one timestamp in one push (the planner refuses the second, `id_reused`) must not
         // let the first pass under the other's author.
         var stamped: [HLC: ChangeDigest] = [:]
         var ambiguous: Set<HLC> = []
-        for change in request.changes {
-            let digest = ChangeDigest(of: change, project: project)
+        stamped.reserveCapacity(changes.count)
+        batchOf.reserveCapacity(changes.count)
+        digests.reserveCapacity(changes.count)
+        for (index, change) in changes.enumerated() {
+            let digest = digestList[index]
             if let other = stamped.updateValue(digest, forKey: change.hlc), other != digest {
                 ambiguous.insert(change.hlc)
                 relayedAuthors[change.hlc] = nil
             }
-            switch check.signer(of: change, digest: digest) {
-            case .failure(let unsigned):
+            let holder = holders[index].map { request.batches[$0] }
+            if case .failure(let unsigned) = check.attribute(change, to: holder?.node) {
                 throw Refusal(revoked: false, message: "the change of \(change.record) field \(change.field) (\(change.hlc)) is not signed: \(unsigned.reason); the push is refused")
-            case .success:
-                // The signer's owner is the change's author (SignatureCheck): a relayed change keeps it.
-                if change.author != pusher && !ambiguous.contains(change.hlc) { relayedAuthors[change.hlc] = change.author }
-                // Present: the signer was found through this digest.
-                if let id = idOfDigest[digest] {
-                    batchOf[change.hlc] = id
-                    kept.insert(id)
-                }
-                digests[change.hlc] = (change, digest)
             }
+            // The signer's owner is the change's author (SignatureCheck): a relayed change keeps it.
+            if change.author != pusher && !ambiguous.contains(change.hlc) { relayedAuthors[change.hlc] = change.author }
+            if let holder {
+                batchOf[change.hlc] = holder.id
+                if kept[holder.id] == nil { kept[holder.id] = holder }
+            }
+            digests[change.hlc] = (change, digest)
         }
-        batches = kept.sorted().compactMap { used[$0] }
+        batches = kept.keys.sorted().compactMap { kept[$0] }
     }
 
     /// Why the relayed changes may not be taken from this push: an author (or `maker`, the member

@@ -44,30 +44,66 @@ package struct SignatureCheck: Sendable {
         var problems: [String] = []
         signers = [:]
         for batch in batches {
-            // The id names the content (a hash of it): one verified before, with the same content, holds.
-            if checked.contains(batch.id) && batch.matchesID(project: project) {
-                for digest in batch.digests { signers[digest] = batch.node }
+            if let problem = check(batch) {
+                problems.append(problem)
                 continue
             }
-            guard let device = devices[batch.node] else {
-                problems.append("batch \(batch.id) is signed by device \(batch.node), which the server does not list for this project")
-                continue
-            }
-            guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: device.key), batch.holds(project: project, key: key) else {
-                problems.append("the signature of batch \(batch.id) by device \(batch.node) does not hold")
-                continue
-            }
-            checked.insert(batch.id)
             for digest in batch.digests { signers[digest] = batch.node }
         }
         return problems
     }
 
+    /// Checks `batches` as `add` does and finds which of them holds each of `digests` (the changes of
+    /// one push), indexing only those: a push of 1,000 changes often carries a batch of 5,000 signed
+    /// for the whole sync, and a table of every digest the batches hold would cost five times the
+    /// push's own. Returns the problems (as `add`) and, per digest, the index in `batches` of a batch
+    /// whose signature holds and that holds it. `signers` is left as it was.
+    package mutating func locate(_ digests: [ChangeDigest], in batches: [SignedBatch]) -> (problems: [String], holders: [Int?]) {
+        var wanted: [ChangeDigest: Int] = [:]
+        wanted.reserveCapacity(digests.count)
+        for (index, digest) in digests.enumerated() where wanted[digest] == nil { wanted[digest] = index }
+        var holders = [Int?](repeating: nil, count: digests.count)
+        var problems: [String] = []
+        for (position, batch) in batches.enumerated() {
+            if let problem = check(batch) {
+                problems.append(problem)
+                continue
+            }
+            for digest in batch.digests {
+                if let index = wanted[digest], holders[index] == nil { holders[index] = position }
+            }
+        }
+        // A digest pushed twice (the same change twice) is held by the first one's batch.
+        for (index, digest) in digests.enumerated() where holders[index] == nil {
+            if let first = wanted[digest] { holders[index] = holders[first] }
+        }
+        return (problems, holders)
+    }
+
+    /// Why `batch` does not hold, or nil when it does (remembered by id).
+    private mutating func check(_ batch: SignedBatch) -> String? {
+        // The id names the content (a hash of it): one verified before, with the same content, holds.
+        if checked.contains(batch.id) && batch.matchesID(project: project) { return nil }
+        guard let device = devices[batch.node] else {
+            return "batch \(batch.id) is signed by device \(batch.node), which the server does not list for this project"
+        }
+        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: device.key), batch.holds(project: project, key: key) else {
+            return "the signature of batch \(batch.id) by device \(batch.node) does not hold"
+        }
+        checked.insert(batch.id)
+        return nil
+    }
+
     /// The signing device of `change`, or why it has none. `digest` is the change's digest when the
     /// caller already has it.
     package func signer(of change: Change, digest: ChangeDigest? = nil) -> Result<NodeID, Unsigned> {
-        let digest = digest ?? ChangeDigest(of: change, project: project)
-        guard let node = signers[digest] else {
+        attribute(change, to: signers[digest ?? ChangeDigest(of: change, project: project)])
+    }
+
+    /// `change` as signed by the device `node` of a batch that holds it (nil: none does): the
+    /// device's owner must be the author the change names.
+    package func attribute(_ change: Change, to node: NodeID?) -> Result<NodeID, Unsigned> {
+        guard let node else {
             return .failure(Unsigned(reason: "no signed batch holds it: it was altered after it was signed, or never signed"))
         }
         guard let owner = devices[node]?.owner, owner == change.author else {
