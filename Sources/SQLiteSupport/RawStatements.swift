@@ -42,6 +42,15 @@ package struct RawParameters {
         text(stored.covers)
     }
 
+    /// Bytes, copied by SQLite.
+    package mutating func blob(_ bytes: [UInt8]) {
+        let statement = self.statement, position = self.index
+        bytes.withUnsafeBytes { buffer in
+            _ = sqlite3_bind_blob(statement, position, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(buffer.count), RawParameters.transient)
+        }
+        index += 1
+    }
+
     package mutating func integer(_ value: Int64) {
         sqlite3_bind_int64(statement, index, value)
         index += 1

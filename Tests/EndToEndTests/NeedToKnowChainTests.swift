@@ -82,13 +82,13 @@ import Testing
         func forged(_ seq: Int64) -> String { ChangeDigest(membershipOf: "ana", group: "witnesses", joined: true, seq: seq, nonce: ChangeDigest.membershipNonce(), project: "kz").hex }
         switch rewrite {
         case .alterSeen:
-            _ = try Self.sql(team.server, "UPDATE access_event SET digest = '\(forged(seen))' WHERE seq = \(seen) AND digest IS NOT NULL")
+            _ = try Self.sql(team.server, "UPDATE access_event SET digest = \(Self.bytes(forged(seen), team.server)) WHERE seq = \(seen) AND digest IS NOT NULL")
             try Self.rechain(team.server)
         case .dropSeen:
             _ = try Self.sql(team.server, "DELETE FROM access_event WHERE seq = \(seen)")
             try Self.rechain(team.server)
         case .alterUnseen:
-            _ = try Self.sql(team.server, "UPDATE access_event SET digest = '\(forged(unseen))' WHERE seq = \(unseen) AND digest IS NOT NULL")
+            _ = try Self.sql(team.server, "UPDATE access_event SET digest = \(Self.bytes(forged(unseen), team.server)) WHERE seq = \(unseen) AND digest IS NOT NULL")
         case .dropUnseen:
             _ = try Self.sql(team.server, "DELETE FROM access_event WHERE seq = \(unseen)")
         }
@@ -101,6 +101,12 @@ import Testing
     }
 
     /// Runs a statement on the server's store and returns its output (rows as lines, columns joined by '|').
+    /// A digest or chain value, given as hex, as the server's store keeps it: bytes in the embedded
+    /// store, hex text in PostgreSQL.
+    static func bytes(_ hex: String, _ server: RunningServer) -> String {
+        server.database == nil ? "X'\(hex)'" : "'\(hex)'"
+    }
+
     static func sql(_ server: RunningServer, _ statement: String) throws -> String {
         if let database = server.database { return try database.psql(statement).trimmingCharacters(in: .whitespacesAndNewlines) }
         let queue = try DatabaseQueue(path: server.data.appendingPathComponent("casebook.sqlite").path)
@@ -114,6 +120,7 @@ import Testing
                     switch (row[column] as DatabaseValue).storage {
                     case .int64(let number): String(number)
                     case .string(let text): text
+                    case .blob(let data): Hex.encode(Array(data))
                     default: ""
                     }
                 }.joined(separator: "|")
@@ -131,7 +138,7 @@ import Testing
         for row in rows {
             let seq = try #require(Int64(row[0])), digest = try #require(ChangeDigest(hex: row[1]))
             value = value.appending(seq: seq, digest: digest)
-            updates.append("UPDATE \(row[2] == "change" ? "change" : "access_event") SET chain = '\(value.hex)' WHERE seq = \(seq)"
+            updates.append("UPDATE \(row[2] == "change" ? "change" : "access_event") SET chain = \(bytes(value.hex, server)) WHERE seq = \(seq)"
                            + (row[2] == "change" ? "" : " AND digest IS NOT NULL"))
         }
         if server.database != nil {

@@ -119,6 +119,9 @@ import Testing
             return
         }
         let queue = try DatabaseQueue(path: server.data.appendingPathComponent("casebook.sqlite").path)
-        try queue.write { db in try SQLiteMigrations.chainStoredChanges(db) }
+        try queue.write { db in
+            try SQLiteMigrations.chainStoredChanges(db)
+            try SQLiteMigrations.chainValuesAsBytes(db)
+        }
     }
 }

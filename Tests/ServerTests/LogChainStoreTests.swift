@@ -109,7 +109,11 @@ import Testing
             let sqlite = try #require(harness.store as? SQLiteSyncStore)
             try await sqlite.pool.write { db in
                 try db.execute(sql: "UPDATE change SET digest = NULL, chain = NULL")
+                // v5 as a store from before the chain ran it (hex text), then v10 (bytes).
                 try SQLiteMigrations.chainStoredChanges(db)
+                #expect(try String.fetchOne(db, sql: "SELECT typeof(chain) FROM change LIMIT 1") == "text")
+                try SQLiteMigrations.chainValuesAsBytes(db)
+                #expect(try String.fetchOne(db, sql: "SELECT DISTINCT typeof(chain) || typeof(digest) FROM change") == "blobblob")
             }
             (reopened, stop) = (harness.store, {})
         case .postgres:

@@ -20,10 +20,26 @@ extension SQLiteMigrations {
                 guard let last = changes.last else { break }
                 let links = ChainLinks(changes, project: name, after: head)
                 for (logged, link) in zip(changes, links.links) {
-                    try update.execute(arguments: [link.digest, link.chain, projectID, logged.seq])
+                    // Hex text, as v5 first wrote it; v10 turns every stored value into its bytes.
+                    try update.execute(arguments: [link.digestHex, link.chainHex, projectID, logged.seq])
                 }
                 (head, after) = (links.head, last.seq)
             }
+        }
+    }
+
+    /// Turns the hex text of every stored digest and chain value into its bytes (v10).
+    static func chainValuesAsBytes(_ db: Database) throws {
+        // SQLite 3.40 has no unhex(): a function of our own, for the one statement per table.
+        db.add(function: DatabaseFunction("casebook_unhex", argumentCount: 1, pure: true) { values in
+            guard let text = String.fromDatabaseValue(values[0]), let bytes = Hex.decode(text) else { return values[0] }
+            return Data(bytes)
+        })
+        for table in ["change", "access_event"] {
+            try db.execute(sql: """
+                UPDATE \(table) SET digest = casebook_unhex(digest), chain = casebook_unhex(chain)
+                WHERE typeof(digest) = 'text' OR typeof(chain) = 'text'
+                """)
         }
     }
 }

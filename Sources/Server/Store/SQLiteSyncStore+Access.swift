@@ -74,7 +74,7 @@ extension SQLiteSyncStore {
             let (link, nonce) = ChainLinks.membership(of: user, group: group, joined: add, seq: seq, project: project, after: head)
             try db.execute(sql: """
                 INSERT INTO access_event (project_id, seq, user_id, before, after, nonce, digest, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [projectID, seq, userID, add ? nil : group, add ? group : nil, nonce, link.digest, link.chain])
+                """, arguments: [projectID, seq, userID, add ? nil : group, add ? group : nil, nonce, Data(link.digest.bytes), Data(link.chain.bytes)])
         }
     }
 

@@ -3,14 +3,16 @@ import GRDB
 import Shared
 
 // The log's hash chain in the embedded store. Its entries are the changes (`change`) and the
-// membership events (`access_event` rows with a digest), one per sequence number.
+// membership events (`access_event` rows with a digest), one per sequence number. Digests and
+// chain values are stored as their 32 bytes (v10; hex text before, twice the width of every row).
 extension SQLiteSyncStore {
-    /// The chain value stored at `seq`, from whichever table holds its entry (nil when none does).
-    static func chainValue(_ db: Database, projectID: Int64, seq: Int64) throws -> String? {
-        try String.fetchOne(db, sql: """
+    /// The chain value stored at `seq`, from whichever table holds its entry (nil when none does, or
+    /// when what is stored is not 32 bytes).
+    static func chainValue(_ db: Database, projectID: Int64, seq: Int64) throws -> LogChain? {
+        try Data.fetchOne(db, sql: """
             SELECT chain FROM change WHERE project_id = ? AND seq = ?
             UNION ALL SELECT chain FROM access_event WHERE project_id = ? AND seq = ? AND digest IS NOT NULL
-            """, arguments: [projectID, seq, projectID, seq])
+            """, arguments: [projectID, seq, projectID, seq]).flatMap { LogChain(bytes: Array($0)) }
     }
 
     /// The chain rows a page needs (`PageCutter.chain`), in sequence order and at most `limit`: the
@@ -48,6 +50,9 @@ extension SQLiteSyncStore {
             ORDER BY seq LIMIT ?
             """)
         arguments += [projectID, after, cursor, limit, limit]
-        return try Row.fetchAll(statement, arguments: arguments).map { PageCutter.ChainRow(seq: $0[0], digest: $0[1], chain: $0[2]) }
+        return try Row.fetchAll(statement, arguments: arguments).map { row in
+            PageCutter.ChainRow(seq: row[0], digest: (row[1] as Data?).flatMap { ChangeDigest(bytes: $0) },
+                                chain: (row[2] as Data?).flatMap { LogChain(bytes: Array($0)) })
+        }
     }
 }

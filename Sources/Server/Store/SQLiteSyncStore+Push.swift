@@ -147,8 +147,8 @@ extension SQLiteSyncStore {
                 row.change(StoredChange(change))
                 row.integer(Int64(bitPattern: logged.receivedAt))
                 row.text(batchOf[change.hlc])
-                row.text(link.digest)
-                row.text(link.chain)
+                row.blob(link.digest.bytes)
+                row.blob(link.chain.bytes)
                 row.text(classes[change.record] ?? AccessRule.team)
             }
             if case .files(let files) = change.value {

@@ -7,10 +7,13 @@ import Shared
 /// them here, under the lock that assigns the numbers, so every store and instance gives the same
 /// entries the same chain.
 struct ChainLinks {
-    /// One appended entry's digest and chain value, as the stores keep them (hex text).
+    /// One appended entry's digest and chain value (the embedded store keeps their bytes, PostgreSQL
+    /// their hex text).
     struct Link {
-        let digest: String
-        let chain: String
+        let digest: ChangeDigest
+        let chain: LogChain
+        var digestHex: String { digest.hex }
+        var chainHex: String { chain.hex }
     }
 
     /// A link per change of `inserts` (numbered on from `head`'s entry), in their order.
@@ -33,7 +36,7 @@ struct ChainLinks {
                 digest = ChangeDigest(of: logged.change, project: project)
             }
             value = value.appending(seq: logged.seq, digest: digest)
-            links.append(Link(digest: digest.hex, chain: value.hex))
+            links.append(Link(digest: digest, chain: value))
         }
         self.links = links
         self.head = value
@@ -46,13 +49,18 @@ struct ChainLinks {
                            after head: LogChain) -> (link: Link, nonce: String) {
         let nonce = ChangeDigest.membershipNonce()
         let digest = ChangeDigest(membershipOf: user, group: group, joined: joined, seq: seq, nonce: nonce, project: project)
-        return (Link(digest: digest.hex, chain: head.appending(seq: seq, digest: digest).hex), nonce)
+        return (Link(digest: digest, chain: head.appending(seq: seq, digest: digest)), nonce)
     }
 
-    /// The chain value stored for the project's last entry (nil before the first: genesis).
+    /// The chain value stored for the project's last entry (nil before the first: genesis), as hex text.
     static func head(stored text: String?, lastSeq: Int64) throws -> LogChain {
+        try head(stored: text.flatMap { LogChain(hex: $0) }, lastSeq: lastSeq)
+    }
+
+    /// The chain value stored for the project's last entry (nil before the first, or not readable).
+    static func head(stored value: LogChain?, lastSeq: Int64) throws -> LogChain {
         guard lastSeq > 0 else { return .genesis }
-        guard let text, let value = LogChain(hex: text) else {
+        guard let value else {
             throw StoreDefect(description: "the log's chain value at sequence number \(lastSeq) is missing or damaged: restore the store from a backup")
         }
         return value

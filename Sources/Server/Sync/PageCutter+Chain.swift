@@ -2,13 +2,13 @@ import Foundation
 import Shared
 
 extension PageCutter {
-    /// A stored entry's digest and chain value, as the stores keep them (hex text).
+    /// A stored entry's digest and chain value (nil when missing or not readable).
     struct ChainRow {
         let seq: Int64
-        let digest: String?
-        let chain: String?
+        let digest: ChangeDigest?
+        let chain: LogChain?
 
-        init(seq: Int64, digest: String?, chain: String?) {
+        init(seq: Int64, digest: ChangeDigest?, chain: LogChain?) {
             self.seq = seq
             self.digest = digest
             self.chain = chain
@@ -44,7 +44,7 @@ extension PageCutter {
         let held = Set(page.changes.map(\.seq))
         var withheld: [ChangeDigest] = []
         for row in rows where row.seq > after && row.seq <= page.cursor && !held.contains(row.seq) {
-            guard let text = row.digest, let digest = ChangeDigest(hex: text) else { throw damaged(row.seq) }
+            guard let digest = row.digest else { throw damaged(row.seq) }
             withheld.append(digest)
         }
         return Wire.PageChain(after: try value(at: after, rows), cursor: try value(at: page.cursor, rows), withheld: withheld)
@@ -53,7 +53,7 @@ extension PageCutter {
     /// The chain value at `seq`, genesis for 0.
     static func value(at seq: Int64, _ rows: [ChainRow]) throws -> LogChain {
         guard seq > 0 else { return .genesis }
-        guard let text = rows.first(where: { $0.seq == seq })?.chain, let value = LogChain(hex: text) else { throw damaged(seq) }
+        guard let value = rows.first(where: { $0.seq == seq })?.chain else { throw damaged(seq) }
         return value
     }
 

@@ -22,7 +22,7 @@ extension PostgresMigrations {
                 let links = ChainLinks(changes, project: name, after: head)
                 try await connection.query("""
                     UPDATE change SET digest = t.d, chain = t.c
-                    FROM unnest(\(changes.map(\.seq))::bigint[], \(links.links.map(\.digest))::text[], \(links.links.map(\.chain))::text[]) AS t(s, d, c)
+                    FROM unnest(\(changes.map(\.seq))::bigint[], \(links.links.map(\.digestHex))::text[], \(links.links.map(\.chainHex))::text[]) AS t(s, d, c)
                     WHERE change.project_id = \(projectID) AND change.seq = t.s
                     """, logger: logger)
                 head = links.head

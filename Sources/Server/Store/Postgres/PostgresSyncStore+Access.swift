@@ -88,7 +88,7 @@ extension PostgresSyncStore {
             let (link, nonce) = ChainLinks.membership(of: user, group: group, joined: add, seq: seq, project: project, after: head)
             try await db.query("""
                 INSERT INTO access_event (project_id, seq, user_id, before, after, nonce, digest, chain)
-                VALUES (\(projectID), \(seq), \(userID), \(before), \(after), \(nonce), \(link.digest), \(link.chain))
+                VALUES (\(projectID), \(seq), \(userID), \(before), \(after), \(nonce), \(link.digestHex), \(link.chainHex))
                 """, logger: logger)
         }
     }

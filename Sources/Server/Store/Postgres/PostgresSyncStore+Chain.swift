@@ -46,7 +46,7 @@ extension PostgresSyncStore {
         }
         var rows: [PageCutter.ChainRow] = []
         for try await (seq, digest, chain) in try await db.query(query, logger: logger).decode((Int64, String?, String?).self) {
-            rows.append(PageCutter.ChainRow(seq: seq, digest: digest, chain: chain))
+            rows.append(PageCutter.ChainRow(seq: seq, digest: digest.flatMap { ChangeDigest(hex: $0) }, chain: chain.flatMap { LogChain(hex: $0) }))
         }
         return rows
     }

@@ -159,7 +159,7 @@ extension PostgresSyncStore {
             SELECT \(projectID), s, h, c, r, f, v, a, NULLIF(b, ''), NULLIF(sp, ''), NULLIF(cv, ''), ra, NULLIF(bt, ''), dg, ch, ac
             FROM unnest(\(seqs)::bigint[], \(hlcs)::text[], \(collections)::text[], \(records)::text[], \(fields)::text[],
                         \(values)::text[], \(authors)::text[], \(bases)::text[], \(supersedes)::text[], \(covers)::text[],
-                        \(received)::bigint[], \(batches)::text[], \(links.map(\.digest))::text[], \(links.map(\.chain))::text[], \(access)::text[])
+                        \(received)::bigint[], \(batches)::text[], \(links.map(\.digestHex))::text[], \(links.map(\.chainHex))::text[], \(access)::text[])
                  AS t(s, h, c, r, f, v, a, b, sp, cv, ra, bt, dg, ch, ac)
             """, logger: logger)
         if !fileHashes.isEmpty {
