@@ -37,7 +37,7 @@ struct BundleApplier: BundleStream.Visitor {
     }
 
     mutating func batch(_ batch: SignedBatch) throws {
-        if let problem = check.add([batch]).first {
+        if let problem = check.check(batch) {
             throw ClientError("the bundle holds a batch whose signature does not hold (\(problem)): nothing was applied")
         }
         try Replica.storeBatches([batch], db)

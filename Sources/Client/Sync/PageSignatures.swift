@@ -35,12 +35,15 @@ struct PageSignatures {
         guard pageUnsignedUpTo != nil else {
             throw refused("it does not sign changes (a server older than this casebook): upgrade the server")
         }
-        if let problem = check.add(batches).first {
+        let digests = digests?.count == changes.count ? digests ?? [] : changes.map { ChangeDigest(of: $0.change, project: check.project) }
+        // Only the page's own digests are looked up in its batches (a batch spans pages).
+        let (problems, holders) = check.locate(digests, in: batches)
+        if let problem = problems.first {
             throw refused("\(problem): the server's store may have been altered; tell the project's admin")
         }
-        let digests = digests?.count == changes.count ? digests : nil
         for (index, logged) in changes.enumerated() {
-            if case .failure(let unsigned) = check.signer(of: logged.change, digest: digests?[index]), logged.seq > unsignedUpTo ?? 0 {
+            let node = holders[index].map { batches[$0].node }
+            if case .failure(let unsigned) = check.attribute(logged.change, to: node), logged.seq > unsignedUpTo ?? 0 {
                 let change = logged.change
                 throw refused("the change to \(change.collection) \(change.record) field \(change.field) (\(change.hlc)) does not carry a valid signature: \(unsigned.reason). The server's store may have been altered; tell the project's admin")
             }

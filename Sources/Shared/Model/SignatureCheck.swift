@@ -81,7 +81,7 @@ package struct SignatureCheck: Sendable {
     }
 
     /// Why `batch` does not hold, or nil when it does (remembered by id).
-    private mutating func check(_ batch: SignedBatch) -> String? {
+    package mutating func check(_ batch: SignedBatch) -> String? {
         // The id names the content (a hash of it): one verified before, with the same content, holds.
         if checked.contains(batch.id) && batch.matchesID(project: project) { return nil }
         guard let device = devices[batch.node] else {
