@@ -312,10 +312,11 @@ final class FlakyServer: SyncTransport, @unchecked Sendable {
         #expect(report.pushed == 1)
         #expect(server.accepted.count == 1)
         // The sync taught the replica the server's time: the year's offset is gone. (What is left is
-        // the time between the fake server's answer and the page's commit: a minute was seen on a
-        // loaded machine, so the bound is ten.)
+        // the time between the fake server's answer and the page's commit: ten minutes were seen
+        // while the cooperative threads were held by other tests, so the bound is a day, still
+        // 365 times less than what it checks is gone.)
         let offset = try await local.replica.read { db in try ReplicaClock.load(db).offset }
-        #expect(abs(offset) < 600_000)
+        #expect(abs(offset) < 24 * 3_600_000)
     }
 
     @Test func aServerThatCannotWriteLeavesTheOutboxIntact() async throws {
