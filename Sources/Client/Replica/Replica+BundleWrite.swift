@@ -60,24 +60,32 @@ extension Replica {
             for event in try CustodyLog.all(db) where referenced.contains(event.sha256) {
                 try sealer.append(BundleRecord(.custody, Array(try encoder.encode(event))))
             }
-            let held = try FileCatalog.allHeld(db).filter { referenced.contains($0.sha256) }
-            let bytes = held.reduce(Int64(0)) { $0 + $1.size }
-            var done: Int64 = 0
-            progress.start(bytes: 0)
-            for file in held {
-                try sealer.append(BundleRecord(.file, Array(try encoder.encode(BundleFile(sha256: file.sha256, size: file.size)))))
-                // Each chunk is authenticated as it is read; the receiver checks the whole against the hash.
-                let stored = try StoredFile(store: store, sha256: file.sha256, size: file.size)
-                for index in 0..<stored.chunkCount {
-                    let chunk = try stored.chunk(index)
-                    try sealer.append(BundleRecord(.fileData, chunk))
-                    done += Int64(chunk.count)
-                    progress.bytes("writing files", done: done, total: bytes)
-                }
-                count.files += 1
-            }
+            count.files = try Replica.writeFiles(try FileCatalog.allHeld(db).filter { referenced.contains($0.sha256) }, store: store,
+                                                 into: &sealer, progress: progress)
             return count
         }
+    }
+
+    /// Writes the content of `held` files into `sealer`, a chunk at a time; returns how many.
+    private static func writeFiles(_ held: [(sha256: String, size: Int64)], store: FileStore, into sealer: inout BundleSealer,
+                                   progress: ProgressLine) throws -> Int {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let bytes = held.reduce(Int64(0)) { $0 + $1.size }
+        var done: Int64 = 0
+        progress.start(bytes: 0)
+        for file in held {
+            try sealer.append(BundleRecord(.file, Array(try encoder.encode(BundleFile(sha256: file.sha256, size: file.size)))))
+            // Each chunk is authenticated as it is read; the receiver checks the whole against the hash.
+            let stored = try StoredFile(store: store, sha256: file.sha256, size: file.size)
+            for index in 0..<stored.chunkCount {
+                let chunk = try stored.chunk(index)
+                try sealer.append(BundleRecord(.fileData, chunk))
+                done += Int64(chunk.count)
+                progress.bytes("writing files", done: done, total: bytes)
+            }
+        }
+        return held.count
     }
 
     /// Records restricted to groups (their access heads name a group): a bundle is for every member, so it leaves them out.
