@@ -200,6 +200,34 @@ import Testing
         #expect(try bek.ok("list", "incidents", "--json").array().map { $0["id"] as? String } == [own])
     }
 
+    /// A refusal that is about the relaying user (a viewer may not push at all), not about a device or
+    /// author of the changes, keeps the relay queue whole: nobody's changes are dropped, the sync still pulls.
+    @Test func aRelayRefusedForTheRelayingUserKeepsTheQueue() throws {
+        let team = try team()
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"]
+        let added = try team.server.admin(["user", "add", "vera", "--project", "kz", "--role", "viewer", "--json"])
+        let vera = Researcher("vera")
+        try vera.initialize(server: team.server, token: try added.object()["token"] as? String)
+        defer { vera.cleanUp() }
+        _ = try vera.syncJSON()
+        _ = try bek.add("incidents", ["title=Search of an office"])
+        _ = try bek.syncJSON()
+        _ = try ana.syncJSON()  // it brings Bek's record, so Ana fetches the devices again: Vera's, to seal for
+        _ = try ana.add("incidents", ["title=Detention at the border post"])
+        let path = bundlePath(ana)
+        try ana.ok("bundle", "create", path)
+        #expect(try vera.ok("bundle", "apply", path, "--json").object()["relay"] as? Int == 1)
+        for _ in 0..<2 {
+            let synced = try vera.run("sync", "--json")
+            #expect(synced.code == 0, "\(synced.stderr)")
+            #expect(synced.stderr.contains("stay queued"), "\(synced.stderr)")
+            #expect(!synced.stderr.contains("refused a change relayed"), "\(synced.stderr)")
+        }
+        // The pull went on: Bek's record reached her.
+        #expect(try vera.ok("list", "incidents", "--json").array().count == 2)
+    }
+
     /// A bundle's changes pass the checks of a pulled page: one made with a schema version the reader
     /// does not have yet (a new field) is refused with nothing applied, and applies once it synced.
     @Test func aChangeTheReadersSchemaRefusesRefusesTheBundleUntilItSyncs() throws {

@@ -101,6 +101,11 @@ import Testing
         #expect(opener.holds(signer: maker.publicKey))
         #expect(try reread(first, expecting: opener.fingerprints) == checked)
         #expect { try reread(second, expecting: opener.fingerprints) } throws: { error in (error as? BundleError) == BundleError.changed }
+        // The preamble is the first fingerprint: another preamble (another content key the same chunks
+        // might open under) is refused before any chunk is read.
+        var otherPreamble = opener.fingerprints
+        otherPreamble[0][0] ^= 1
+        #expect { try reread(first, expecting: otherPreamble) } throws: { error in (error as? BundleError) == BundleError.changed }
     }
 
     @Test func aBundleThatExpandsFarBeyondItsSizeIsRefusedButAnEmptyFileIsNot() throws {

@@ -24,6 +24,26 @@ import Testing
         for change in changes { #expect(try check.signer(of: change).get() == node) }
     }
 
+    @Test func anotherMembersBatchListingAChangeDoesNotTakeItsAuthorsPlace() throws {
+        // Bek's device signs a batch of its own that also lists Ana's change, and it comes first.
+        let bekKey = try Curve25519.Signing.PrivateKey(rawRepresentation: Array(repeating: 9, count: 32))
+        let bekNode = try #require(NodeID("00000000000000bb"))
+        let author = changes[0].author
+        var check = SignatureCheck(project: "kz", devices: [node: .init(owner: author, key: Array(key.publicKey.rawRepresentation)),
+                                                           bekNode: .init(owner: "bek", key: Array(bekKey.publicKey.rawRepresentation))])
+        let anas = try SignedBatch(signing: changes, project: "kz", node: node, key: key)
+        var bekChange = Fixture.change(.text("Bek's"), at: Fixture.hlc(2000, 0))
+        bekChange.author = "bek"
+        let beks = try SignedBatch(signing: [bekChange, changes[0]], project: "kz", node: bekNode, key: bekKey)
+        let digests = ([bekChange] + changes).map { ChangeDigest(of: $0, project: "kz") }
+        let (problems, holders) = check.locate(digests, authors: ([bekChange] + changes).map(\.author), in: [beks, anas])
+        #expect(problems.isEmpty)
+        #expect(holders == [0, 1, 1, 1])
+        for (change, holder) in zip([bekChange] + changes, holders) {
+            #expect(throws: Never.self) { try check.attribute(change, to: holder.map { [beks, anas][$0].node }).get() }
+        }
+    }
+
     @Test func anAlteredChangeOrBatchDoesNotHold() throws {
         let batch = try SignedBatch(signing: changes, project: "kz", node: node, key: key)
         var altered = changes[1]

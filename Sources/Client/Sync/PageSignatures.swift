@@ -37,7 +37,7 @@ struct PageSignatures {
         }
         let digests = digests?.count == changes.count ? digests ?? [] : changes.map { ChangeDigest(of: $0.change, project: check.project) }
         // Only the page's own digests are looked up in its batches (a batch spans pages).
-        let (problems, holders) = check.locate(digests, in: batches)
+        let (problems, holders) = check.locate(digests, authors: changes.map(\.change.author), in: batches)
         if let problem = problems.first {
             throw refused("\(problem): the server's store may have been altered; tell the project's admin")
         }

@@ -106,31 +106,42 @@ struct BundleImport {
         return result
     }
 
-    /// A scratch database in the system's temporary folder, removed after the load: a bundle's batches,
-    /// the index of their digests, and its signed changes in order with the batch that signs each.
+    /// A scratch database in a folder of its own (mode 0700, made by `mkdtemp`) in the system's
+    /// temporary folder, removed after the load: a bundle's batches, the index of their digests, and
+    /// its signed changes (their plaintext: nobody else on the machine may read them) in order, with
+    /// the batch that signs each.
     private struct Scratch {
         let queue: DatabaseQueue
-        let path: String
+        let folder: String
 
         init() throws {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-bundle-\(UUID().uuidString).sqlite").path
-            var configuration = Configuration()
-            configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
+            var template = Array(FileManager.default.temporaryDirectory.appendingPathComponent("casebook-bundle-XXXXXX").path.utf8CString)
+            guard let made = mkdtemp(&template) else {
+                throw CommandError("cannot make a scratch folder in \(FileManager.default.temporaryDirectory.path) (\(String(cString: strerror(errno)))): check it exists and has space; nothing was loaded")
             }
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            try queue.write { db in
-                try BundleDigestIndex.create(db)
-                try db.execute(sql: """
-                    CREATE TABLE bundle_batch (id TEXT PRIMARY KEY, node TEXT NOT NULL, digests BLOB NOT NULL, signature BLOB NOT NULL) WITHOUT ROWID;
-                    CREATE TABLE bundle_change (position INTEGER PRIMARY KEY, change TEXT NOT NULL, batch TEXT NOT NULL);
-                    """)
+            folder = String(cString: made)
+            do {
+                var configuration = Configuration()
+                configuration.prepareDatabase { db in
+                    try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
+                }
+                queue = try DatabaseQueue(path: folder + "/scratch.sqlite", configuration: configuration)
+                try queue.write { db in
+                    try BundleDigestIndex.create(db)
+                    try db.execute(sql: """
+                        CREATE TABLE bundle_batch (id TEXT PRIMARY KEY, node TEXT NOT NULL, digests BLOB NOT NULL, signature BLOB NOT NULL) WITHOUT ROWID;
+                        CREATE TABLE bundle_change (position INTEGER PRIMARY KEY, change TEXT NOT NULL, batch TEXT NOT NULL);
+                        """)
+                }
+            } catch {
+                try? FileManager.default.removeItem(atPath: folder)
+                throw error
             }
         }
 
         func remove() {
             try? queue.close()
-            unlink(path)
+            try? FileManager.default.removeItem(atPath: folder)
         }
 
         /// The changes after `after` (at most `limit`) as a push with the batches that sign them, and the last position read.

@@ -32,7 +32,10 @@ extension SQLiteMigrations {
     static func chainValuesAsBytes(_ db: Database) throws {
         // SQLite 3.40 has no unhex(): a function of our own, for the one statement per table.
         db.add(function: DatabaseFunction("casebook_unhex", argumentCount: 1, pure: true) { values in
-            guard let text = String.fromDatabaseValue(values[0]), let bytes = Hex.decode(text) else { return values[0] }
+            if values[0].isNull { return nil }
+            guard let text = String.fromDatabaseValue(values[0]), text.utf8.count == 64, let bytes = Hex.decode(text) else {
+                throw StoreDefect(description: "a stored digest or chain value is not 64 hex digits: restore the store from a backup")
+            }
             return Data(bytes)
         })
         for table in ["change", "access_event"] {

@@ -9,10 +9,16 @@ extension SQLiteSyncStore {
     /// The chain value stored at `seq`, from whichever table holds its entry (nil when none does, or
     /// when what is stored is not 32 bytes).
     static func chainValue(_ db: Database, projectID: Int64, seq: Int64) throws -> LogChain? {
-        try Data.fetchOne(db, sql: """
+        try DatabaseValue.fetchOne(db, sql: """
             SELECT chain FROM change WHERE project_id = ? AND seq = ?
             UNION ALL SELECT chain FROM access_event WHERE project_id = ? AND seq = ? AND digest IS NOT NULL
-            """, arguments: [projectID, seq, projectID, seq]).flatMap { LogChain(bytes: Array($0)) }
+            """, arguments: [projectID, seq, projectID, seq]).flatMap(bytes).flatMap { LogChain(bytes: $0) }
+    }
+
+    /// A stored digest's or chain value's bytes: only a blob counts (text, a number or NULL is damage).
+    static func bytes(_ value: DatabaseValue) -> [UInt8]? {
+        guard case .blob(let data) = value.storage else { return nil }
+        return Array(data)
     }
 
     /// The chain rows a page needs (`PageCutter.chain`), in sequence order and at most `limit`: the
@@ -51,8 +57,8 @@ extension SQLiteSyncStore {
             """)
         arguments += [projectID, after, cursor, limit, limit]
         return try Row.fetchAll(statement, arguments: arguments).map { row in
-            PageCutter.ChainRow(seq: row[0], digest: (row[1] as Data?).flatMap { ChangeDigest(bytes: $0) },
-                                chain: (row[2] as Data?).flatMap { LogChain(bytes: Array($0)) })
+            PageCutter.ChainRow(seq: row[0], digest: bytes(row[1]).flatMap { ChangeDigest(bytes: $0) },
+                                chain: bytes(row[2]).flatMap { LogChain(bytes: $0) })
         }
     }
 }

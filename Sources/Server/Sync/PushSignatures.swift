@@ -39,7 +39,7 @@ struct PushSignatures: Sendable {
         var digestList: [ChangeDigest] = []
         digestList.reserveCapacity(changes.count)
         for change in changes { digestList.append(ChangeDigest(of: change, project: project)) }
-        let (problems, holders) = check.locate(digestList, in: request.batches)
+        let (problems, holders) = check.locate(digestList, authors: changes.map(\.author), in: request.batches)
         if let problem = problems.first {
             throw Refusal(revoked: false, message: "\(problem): the push is refused; run `casebook sync` again, and tell the project's admin if it persists")
         }

@@ -34,7 +34,8 @@ package struct BundleOpener {
 
     /// How many recipients the bundle names.
     package let recipientCount: Int
-    /// SHA-256 of each sealed chunk read so far (with its length), in order: 32 bytes a megabyte.
+    /// SHA-256 of the preamble, then of each sealed chunk read so far (with its length), in order:
+    /// 32 bytes a megabyte.
     package private(set) var fingerprints: [[UInt8]] = []
 
     /// Reads the preamble and unwraps the content key with `agreementKey`; refused when the bundle
@@ -58,6 +59,10 @@ package struct BundleOpener {
         recipientCount = count
         self.chunkSize = Int(chunkSize)
         preambleHash = Array(SHA256.hash(data: fixed + entries))
+        // The preamble's hash is the first fingerprint: a second reading with another preamble (another
+        // content key the chunks might also open under) is refused before any chunk.
+        if let expecting, expecting.first != preambleHash { throw BundleError.changed }
+        fingerprints = [preambleHash]
         let binding = BundleFormat.keyBinding(bundleID: bundleID)
         var found: SymmetricKey?
         // Every entry is tried: the file names no device, so which one is this device's shows only here.
@@ -167,7 +172,7 @@ package struct BundleOpener {
         fingerprint.update(data: sealed)
         let taken = Array(fingerprint.finalize())
         if let expecting {
-            guard Int(index) < expecting.count, expecting[Int(index)] == taken else { throw BundleError.changed }
+            guard Int(index) + 1 < expecting.count, expecting[Int(index) + 1] == taken else { throw BundleError.changed }
         }
         fingerprints.append(taken)
         let nonce = try BundleFormat.nonce(index)

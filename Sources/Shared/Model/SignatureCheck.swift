@@ -57,8 +57,10 @@ package struct SignatureCheck: Sendable {
     /// one push), indexing only those: a push of 1,000 changes often carries a batch of 5,000 signed
     /// for the whole sync, and a table of every digest the batches hold would cost five times the
     /// push's own. Returns the problems (as `add`) and, per digest, the index in `batches` of a batch
-    /// whose signature holds and that holds it. `signers` is left as it was.
-    package mutating func locate(_ digests: [ChangeDigest], in batches: [SignedBatch]) -> (problems: [String], holders: [Int?]) {
+    /// whose signature holds and that holds it: when several do, one of a device of `authors[i]` (the
+    /// author the change names), so that another member's batch that also lists the digest cannot
+    /// take its place. `signers` is left as it was.
+    package mutating func locate(_ digests: [ChangeDigest], authors: [String], in batches: [SignedBatch]) -> (problems: [String], holders: [Int?]) {
         var wanted: [ChangeDigest: Int] = [:]
         wanted.reserveCapacity(digests.count)
         for (index, digest) in digests.enumerated() where wanted[digest] == nil { wanted[digest] = index }
@@ -69,8 +71,11 @@ package struct SignatureCheck: Sendable {
                 problems.append(problem)
                 continue
             }
+            let owner = devices[batch.node]?.owner
             for digest in batch.digests {
-                if let index = wanted[digest], holders[index] == nil { holders[index] = position }
+                guard let index = wanted[digest] else { continue }
+                if let current = holders[index], devices[batches[current].node]?.owner == authors[index] || owner != authors[index] { continue }
+                holders[index] = position
             }
         }
         // A digest pushed twice (the same change twice) is held by the first one's batch.
