@@ -127,19 +127,10 @@ struct BundleApplier: BundleStream.Visitor {
         throw ClientError("the bundle holds a change of \(change.collection) record \(change.record), field \(change.field) that is not signed: \(reason); nothing was applied")
     }
 
-    /// The checks of a pulled page (`PageCheck.changes`), with this computer's clock for the server's.
+    /// The checks of a pulled page (`PageCheck.problem`), with this computer's clock for the server's.
     private func validate(_ change: Change) throws {
-        guard RecordID.isValid(change.record) else {
-            throw ClientError("the bundle holds a change of a record named '\(TerminalText.visible(String(change.record.prefix(60))))', which is not a record id: nothing was applied")
-        }
-        do {
-            try schema.validate(change, refusingBidi: false)
-        } catch {
-            throw ClientError("the bundle holds a change this replica's schema refuses (record \(change.record.prefix(12))): \(TerminalText.visible(error.message)); nothing was applied. If the project's schema changed since this replica's last sync, sync once and apply the bundle again")
-        }
-        guard change.hlc.millis <= latest else {
-            throw ClientError("the bundle holds a change stamped \(change.hlc.text), more than a day beyond this computer's clock: nothing was applied; check this computer's date")
-        }
+        guard let problem = PageCheck.problem(with: change, schema: schema, latest: latest, clock: "this computer's clock") else { return }
+        throw ClientError("the bundle holds a change this replica's schema refuses or cannot take: it \(problem). Nothing was applied; if the project's schema changed since this replica's last sync, sync once and apply the bundle again")
     }
 
     /// Stages one file's content as the bundle is read.

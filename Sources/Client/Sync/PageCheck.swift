@@ -87,22 +87,27 @@ enum PageCheck {
     static func changes(_ changes: [Wire.LoggedChange], serverTime: UInt64, schema: Schema, from server: String) throws {
         let latest = serverTime + maxAheadOfServerMillis
         for (index, logged) in changes.enumerated() {
-            let change = logged.change
-            let which = "change \(index + 1) of a page"
-            guard RecordID.isValid(change.record) else {
-                throw refused(server, "\(which) names the record '\(TerminalText.visible(String(change.record.prefix(60))))', which is not a record id")
-            }
-            do {
-                // Reordering characters stored before the server refused them must not stop every
-                // replica's sync for good: they are shown visibly on a terminal instead.
-                try schema.validate(change, refusingBidi: false)
-            } catch {
-                throw refused(server, "\(which) (record \(change.record.prefix(12))): \(TerminalText.visible(error.message))")
-            }
-            guard change.hlc.millis <= latest else {
-                throw refused(server, "\(which) is stamped \(change.hlc.text), more than a day beyond the server's time")
+            if let problem = problem(with: logged.change, schema: schema, latest: latest, clock: "the server's time") {
+                throw refused(server, "change \(index + 1) of a page \(problem)")
             }
         }
+    }
+
+    /// What is wrong with a change received from elsewhere (a page, a bundle), or nil: a record id,
+    /// the schema, and a stamp at most `latest`, a day beyond `clock`.
+    static func problem(with change: Change, schema: Schema, latest: UInt64, clock: String) -> String? {
+        guard RecordID.isValid(change.record) else {
+            return "names the record '\(TerminalText.visible(String(change.record.prefix(60))))', which is not a record id"
+        }
+        do {
+            // Reordering characters stored before the server refused them must not stop every
+            // replica's sync for good: they are shown visibly on a terminal instead.
+            try schema.validate(change, refusingBidi: false)
+        } catch {
+            return "(record \(change.record.prefix(12))): \(TerminalText.visible(error.message))"
+        }
+        guard change.hlc.millis <= latest else { return "is stamped \(change.hlc.text), more than a day beyond \(clock)" }
+        return nil
     }
 
     /// The error for a refused answer: exit 1, since syncing again would get the same answer.
