@@ -63,6 +63,9 @@ struct Bench: AsyncParsableCommand {
     @Flag(name: .customLong("scaling-only"), help: "Only the sync phases of incidents (push, initial pull, incremental, no-op) at each --records size: for pairing two builds, run after run.")
     var scalingOnly = false
 
+    @Flag(name: .customLong("signatures-only"), help: "Only the in-process cost of signatures (digests, signing, checking a push and pull pages) at each --records size: no programs run.")
+    var signaturesOnly = false
+
     @Flag(name: .customLong("record-shapes-only"), help: "Only the record-shapes phase: 6-field recommendations imported, pushed and pulled beside their raw insert, at each --records size.")
     var recordShapesOnly = false
 
@@ -100,6 +103,9 @@ struct Bench: AsyncParsableCommand {
         let onlyOne = filesOnly || needToKnowOnly || sensitiveOnly || bundlesOnly || recordShapesOnly || scalingOnly
         let textRows = onlyOne ? [] : TextMergeBench.rows(repeats: smoke ? 3 : 50)
         let falseConflicts = onlyOne ? "" : TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
+        if signaturesOnly {
+            return Table.print(try records.flatMap { try SignatureBench.rows(records: $0) }, machine: Machine.describe())
+        }
         if textMergeOnly {
             Table.print(textRows, machine: Machine.describe())
             return print("\n" + falseConflicts)

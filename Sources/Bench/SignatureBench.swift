@@ -34,7 +34,7 @@ enum SignatureBench {
         // The server checks each push request (1,000 changes) against the batch it carries; a puller
         // checks pages, each with the batches it touches. Both look up only their own digests (`locate`).
         func checked(_ part: ArraySlice<Change>, in carried: [SignedBatch], _ check: inout SignatureCheck) throws {
-            let (problems, holders) = check.locate(part.map { ChangeDigest(of: $0, project: "bench") }, authors: part.map(\.author), in: carried)
+            let (problems, holders) = check.locate(ChangeDigest.of(part, project: "bench"), authors: part.map(\.author), in: carried)
             guard problems.isEmpty else { throw Failed() }
             for (change, holder) in zip(part, holders) { _ = try check.attribute(change, to: holder.map { carried[$0].node }).get() }
         }

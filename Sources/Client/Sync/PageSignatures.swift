@@ -35,7 +35,7 @@ struct PageSignatures {
         guard pageUnsignedUpTo != nil else {
             throw refused("it does not sign changes (a server older than this casebook): upgrade the server")
         }
-        let digests = digests?.count == changes.count ? digests ?? [] : changes.map { ChangeDigest(of: $0.change, project: check.project) }
+        let digests = digests?.count == changes.count ? digests ?? [] : ChangeDigest.of(changes.lazy.map(\.change), project: check.project)
         // Only the page's own digests are looked up in its batches (a batch spans pages).
         let (problems, holders) = check.locate(digests, authors: changes.map(\.change.author), in: batches)
         if let problem = problems.first {

@@ -143,7 +143,7 @@ struct Syncer {
             try PageCheck.log(page, after: state.cursor, from: server)
             schema = try await self.schema(forVersion: page.schemaVersion, current: schema)
             // Each change's digest once, for both the chain and the signatures.
-            let digests = page.changes.map { ChangeDigest(of: $0.change, project: settings.project) }
+            let digests = ChangeDigest.of(page.changes.lazy.map(\.change), project: settings.project)
             let chain = try PageCheck.chain(page, digests: digests, after: state.cursor, head: state.chain, project: settings.project, from: server)
             try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: schema, from: server)
             try await verify(page.changes, digests: digests, batches: page.batches, unsignedUpTo: page.unsignedUpTo, &signatures)

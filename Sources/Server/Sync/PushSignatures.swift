@@ -36,9 +36,7 @@ struct PushSignatures: Sendable {
         }
         var check = SignatureCheck(project: project, devices: known)
         let changes = request.changes
-        var digestList: [ChangeDigest] = []
-        digestList.reserveCapacity(changes.count)
-        for change in changes { digestList.append(ChangeDigest(of: change, project: project)) }
+        let digestList = ChangeDigest.of(changes, project: project)
         let (problems, holders) = check.locate(digestList, authors: changes.map(\.author), in: request.batches)
         if let problem = problems.first {
             throw Refusal(revoked: false, message: "\(problem): the push is refused; run `casebook sync` again, and tell the project's admin if it persists")

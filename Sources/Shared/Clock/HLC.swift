@@ -34,14 +34,29 @@ package struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The sortable text form, e.g. `0194a3b2c1d0-0003-3f9a2c7d1e4b5a60`.
     package var text: String {
         // Written byte by byte: stores and the wire ask for this for every change they handle.
-        String(unsafeUninitializedCapacity: 18 + node.textCount) { buffer in
-            Hex.write(millis, width: 12, into: buffer, at: 0)
-            buffer[12] = UInt8(ascii: "-")
-            Hex.write(UInt64(counter), width: 4, into: buffer, at: 13)
-            buffer[17] = UInt8(ascii: "-")
-            node.write(into: buffer, at: 18)
-            return 18 + node.textCount
+        String(unsafeUninitializedCapacity: textCount) { buffer in
+            write(into: buffer)
+            return textCount
         }
+    }
+
+    /// How many bytes the text form has.
+    package var textCount: Int { 18 + node.textCount }
+
+    /// Appends the text form's bytes to `out`, without making the text.
+    package func appendText(to out: inout [UInt8]) {
+        let start = out.count, count = textCount
+        out.append(contentsOf: repeatElement(0, count: count))
+        out.withUnsafeMutableBufferPointer { buffer in write(into: UnsafeMutableBufferPointer(rebasing: buffer[start ..< start + count])) }
+    }
+
+    /// Writes the text form into the first `textCount` bytes of `buffer`.
+    private func write(into buffer: UnsafeMutableBufferPointer<UInt8>) {
+        Hex.write(millis, width: 12, into: buffer, at: 0)
+        buffer[12] = UInt8(ascii: "-")
+        Hex.write(UInt64(counter), width: 4, into: buffer, at: 13)
+        buffer[17] = UInt8(ascii: "-")
+        node.write(into: buffer, at: 18)
     }
 
     package var description: String { text }

@@ -40,7 +40,33 @@ package struct ChangeDigest: Hashable, Sendable, CustomStringConvertible {
 
     /// The digest of `change` as a change of `project`.
     package init(of change: Change, project: String) {
-        self.init(bytes: SHA256.hash(data: ChangeDigest.canonicalEncoding(of: change, project: project)))!
+        var encoding: [UInt8] = []
+        self.init(of: change, project: project, reusing: &encoding)
+    }
+
+    /// The digest of `change`, with `buffer` as the encoding's space: a caller that digests a page
+    /// of changes passes the same buffer each time and allocates it once.
+    package init(of change: Change, project: String, reusing buffer: inout [UInt8]) {
+        buffer.removeAll(keepingCapacity: true)
+        ChangeDigest.appendCanonicalEncoding(of: change, project: project, to: &buffer)
+        self.init(SHA256.hash(data: buffer))
+    }
+
+    /// The digests of `changes` in order, one encoding buffer for all.
+    package static func of(_ changes: some Sequence<Change>, project: String) -> [ChangeDigest] {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(512)
+        return changes.map { ChangeDigest(of: $0, project: project, reusing: &buffer) }
+    }
+
+    /// Wraps a SHA-256 digest, word by word.
+    private init(_ digest: SHA256.Digest) {
+        words = digest.withUnsafeBytes { raw in
+            (UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+        }
     }
 
     /// Parses lower-case or upper-case hex; nil when it is not 64 hex digits.
@@ -95,13 +121,56 @@ package struct ChangeDigest: Hashable, Sendable, CustomStringConvertible {
 
     /// The bytes that are hashed: stable across versions, stores and platforms.
     package static func canonicalEncoding(of change: Change, project: String) -> [UInt8] {
-        var out: [UInt8] = Array("casebook-change-v1".utf8)
-        out.reserveCapacity(160 + change.record.utf8.count)
-        for part in [project, change.collection, change.record, change.field, StorageText.encode(change.value), change.hlc.text,
-                     change.base?.text ?? "", change.supersedes.map(\.text).sorted().joined(separator: ","),
-                     change.covers.map(\.text).sorted().joined(separator: ","), change.author] {
-            out.appendLengthPrefixed(part)
-        }
+        var out: [UInt8] = []
+        appendCanonicalEncoding(of: change, project: project, to: &out)
         return out
+    }
+
+    /// Appends the canonical encoding to `out`. The parts a pull has for every change (names,
+    /// timestamps, a text value) are written straight into `out`, not through a string each: the
+    /// bytes are those of the stored texts, which `ChangeDigestTests` pins for every kind of value.
+    package static func appendCanonicalEncoding(of change: Change, project: String, to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + 200 + change.record.utf8.count)
+        out.append(contentsOf: tag)
+        out.appendLengthPrefixed(project)
+        out.appendLengthPrefixed(change.collection)
+        out.appendLengthPrefixed(change.record)
+        out.appendLengthPrefixed(change.field)
+        appendValue(change.value, to: &out)
+        appendTimestamps(CollectionOfOne(change.hlc), to: &out)
+        appendTimestamps(change.base.map { [$0] } ?? [], to: &out)
+        appendTimestamps(change.supersedes, to: &out)
+        appendTimestamps(change.covers, to: &out)
+        out.appendLengthPrefixed(change.author)
+    }
+
+    private static let tag = Array("casebook-change-v1".utf8)
+
+    /// The value's stored text (`StorageText.encode`), length first.
+    private static func appendValue(_ value: FieldValue, to out: inout [UInt8]) {
+        let prefix: UInt8
+        let payload: String
+        switch value {
+        case .text(let text): (prefix, payload) = (UInt8(ascii: "t"), text)
+        case .date(let text): (prefix, payload) = (UInt8(ascii: "d"), text)
+        case .reference(let text): (prefix, payload) = (UInt8(ascii: "r"), text)
+        default:
+            out.appendLengthPrefixed(StorageText.encode(value))
+            return
+        }
+        out.appendLength(2 + payload.utf8.count)
+        out.append(prefix)
+        out.append(UInt8(ascii: ":"))
+        out.append(contentsOf: payload.utf8)
+    }
+
+    /// Timestamps as their texts, sorted and joined by commas (one, none or a list), length first.
+    private static func appendTimestamps(_ hlcs: some Collection<HLC>, to out: inout [UInt8]) {
+        guard hlcs.count == 1, let only = hlcs.first else {
+            out.appendLengthPrefixed(hlcs.map(\.text).sorted().joined(separator: ","))
+            return
+        }
+        out.appendLength(only.textCount)
+        only.appendText(to: &out)
     }
 }

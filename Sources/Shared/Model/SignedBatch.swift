@@ -28,7 +28,7 @@ package struct SignedBatch: Hashable, Sendable {
 
     /// Signs `changes` of `project` as device `node` with `key`.
     package init(signing changes: [Change], project: String, node: NodeID, key: Curve25519.Signing.PrivateKey) throws {
-        let digests = changes.map { ChangeDigest(of: $0, project: project) }
+        let digests = ChangeDigest.of(changes, project: project)
         let message = SignedBatch.message(project: project, node: node, digests: digests)
         self.init(id: SignedBatch.id(of: message), node: node, digests: digests, signature: Array(try key.signature(for: message)))
     }
