@@ -100,12 +100,12 @@ struct Bench: AsyncParsableCommand {
 
     mutating func run() async throws {
         if smoke { useSmokeSizes() }
-        let onlyOne = filesOnly || needToKnowOnly || sensitiveOnly || bundlesOnly || recordShapesOnly || scalingOnly
-        let textRows = onlyOne ? [] : TextMergeBench.rows(repeats: smoke ? 3 : 50)
-        let falseConflicts = onlyOne ? "" : TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
         if signaturesOnly {
             return Table.print(try records.flatMap { try SignatureBench.rows(records: $0) }, machine: Machine.describe())
         }
+        let onlyOne = filesOnly || needToKnowOnly || sensitiveOnly || bundlesOnly || recordShapesOnly || scalingOnly
+        let textRows = onlyOne ? [] : TextMergeBench.rows(repeats: smoke ? 3 : 50)
+        let falseConflicts = onlyOne ? "" : TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
         if textMergeOnly {
             Table.print(textRows, machine: Machine.describe())
             return print("\n" + falseConflicts)
