@@ -8,7 +8,6 @@ extension Array where Element == UInt8 {
 
     /// Appends the 4-byte big-endian length that goes before a part of `count` bytes.
     package mutating func appendLength(_ count: Int) {
-        let count = UInt32(count)
-        for shift in stride(from: 24, through: 0, by: -8) { append(UInt8(truncatingIfNeeded: count >> UInt32(shift))) }
+        Swift.withUnsafeBytes(of: UInt32(count).bigEndian) { append(contentsOf: $0) }
     }
 }

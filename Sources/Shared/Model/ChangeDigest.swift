@@ -82,13 +82,8 @@ package struct ChangeDigest: Hashable, Sendable, CustomStringConvertible {
 
     /// Appends the 32 bytes to `out`.
     package func append(to out: inout [UInt8]) {
-        func append(_ word: UInt64) {
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
-        }
-        append(words.0)
-        append(words.1)
-        append(words.2)
-        append(words.3)
+        let bigEndian = (words.0.bigEndian, words.1.bigEndian, words.2.bigEndian, words.3.bigEndian)
+        Swift.withUnsafeBytes(of: bigEndian) { out.append(contentsOf: $0) }
     }
 
     package static func == (left: ChangeDigest, right: ChangeDigest) -> Bool {
