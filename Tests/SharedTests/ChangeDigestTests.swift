@@ -14,7 +14,8 @@ import Testing
     }
 
     /// Every kind of value, and a change with one superseded and one covered version and no base,
-    /// pinned as the encoding gave them before it was written without intermediate text (45a4699):
+    /// pinned as the encoding gave them before it was written without intermediate text (45a4699),
+    /// and recomputed independently with Python's hashlib over the encoding docs/protocol.md gives:
     /// the digests of changes already signed must never move.
     @Test(arguments: [
         (FieldValue.integer(-42), "ee3c3d5628ae93dadf925285ed9ac3d70fa4d07401ed1204d9ba254b45678f83"),
@@ -33,6 +34,27 @@ import Testing
         let single = Fixture.change(value, at: Fixture.hlc(1000, 2), author: "ana.k",
                                     supersedes: [Fixture.hlc(950, 0, NodeID("c")!)], covers: [Fixture.hlc(1, 0, Fixture.nodeB)])
         #expect(ChangeDigest(of: single, project: "kz-upr").hex == expected, "\(value)")
+    }
+
+    /// The other branches of the encoding: the largest timestamp, a 32-digit node, several covered
+    /// versions whose texts sort differently from their order (nodes of different lengths), no
+    /// superseded one, and non-ASCII text in a reference and an author (pinned with hashlib too).
+    @Test func timestampsOfEveryShapeKeepTheirDigest() {
+        let long = NodeID("0123456789abcdef0123456789abcdef")!
+        let change = Change(collection: "sources", record: "rec-1", field: "files", value: .reference("Ünïcödé"),
+                            hlc: HLC(millis: HLC.maxMillis, counter: .max, node: long), author: "бекзат", base: Fixture.hlc(7, 0, NodeID("f")!),
+                            supersedes: [], covers: [Fixture.hlc(5, 1, NodeID("ab")!), Fixture.hlc(5, 1, NodeID("a")!),
+                                                     Fixture.hlc(5, 1, NodeID("ab0")!), Fixture.hlc(4, 9, long)])
+        #expect(ChangeDigest(of: change, project: "kz-upr").hex == "7b00d212570c44227f73dcb9a966b10d826c97f3a04c06474a99e9502251c6d5")
+    }
+
+    /// A page's digests come from one reused buffer: each is the digest of its own change alone,
+    /// whatever the size of the change before it.
+    @Test func digestsOfAPageEqualEachChangesOwn() {
+        let changes = [change, Fixture.change(.text(String(repeating: "long text ", count: 200)), at: Fixture.hlc(2000)),
+                       Fixture.change(.unset, at: Fixture.hlc(3000)), change]
+        #expect(ChangeDigest.of(changes, project: "kz") == changes.map { ChangeDigest(of: $0, project: "kz") })
+        #expect(ChangeDigest.of([Change](), project: "kz").isEmpty)
     }
 
     @Test func everyPartOfAChangeIsInItsDigest() {
