@@ -281,6 +281,33 @@ import Testing
 }
 
 extension BundleTests {
+    /// A courier's bundle whose last part (the server loads 1,000 changes at a time) holds a change
+    /// of a device an admin revoked since: refused whole, before anything of it is stored.
+    @Test func aBundleLoadRefusedLateInTheFileLoadsNothing() throws {
+        let team = try team()
+        defer { team.cleanUp() }
+        let ana = team["ana"], bek = team["bek"], cara = team["cara"]
+        _ = try cara.syncJSON()
+        try cara.ok("import", "incidents", try FaultTests.incidentsCSV(400, tag: "cara", for: cara))
+        // Made after Cara's records, so it comes after them in the bundle (records in key order).
+        _ = try ana.add("incidents", ["title=Detention at the border post"])
+        let fromAna = bundlePath(ana)
+        try ana.ok("bundle", "create", fromAna)
+        #expect(try cara.ok("bundle", "apply", fromAna, "--json").object()["relay"] as? Int == 1)
+        let fromCara = bundlePath(cara, "cara.cbb")
+        try cara.ok("bundle", "create", fromCara)
+        let listed = try team.server.admin(["device", "list", "--project", "kz", "--json"])
+        let devices = try #require(listed.object()["devices"] as? [[String: Any]])
+        let node = try #require(devices.first { $0["owner"] as? String == "ana" }?["node"] as? String)
+        #expect(try team.server.admin(["device", "revoke", node]).code == 0)
+
+        let refused = try team.server.admin(["bundle", "apply", fromCara, "--project", "kz"])
+        #expect(refused.code != 0)
+        #expect(refused.stderr.contains("revoked") && refused.stderr.contains("nothing was loaded"), "\(refused.stderr)")
+        _ = try bek.syncJSON()
+        #expect(try bek.ok("list", "incidents", "--json").array().isEmpty, "part of the refused bundle reached the server")
+    }
+
     @Test(arguments: StoreKind.allCases) func aCourierLoadsABundleStraightIntoTheServer(store: StoreKind) throws {
         let team = try team(store)
         defer { team.cleanUp() }

@@ -74,24 +74,26 @@ struct BundleImport {
     }
 
     /// Pushes the signed changes in parts of `batchSize`, each with the signed batches that hold it.
+    /// Every part's signatures and authors are checked before the first is stored: a bundle with one
+    /// change the server must refuse (a device revoked since, an author who may no longer push)
+    /// loads nothing, wherever in the bundle that change is.
     private func push(from scratch: Scratch, maker: String, devices: [Wire.Device], now: UInt64) async throws -> Result {
+        let pushers = try await store.pushers(project: project)
+        let check = { (request: Wire.PushRequest) throws -> PushSignatures in
+            do {
+                let signatures = try PushSignatures(checking: request, project: self.project, devices: devices, pusher: maker)
+                if let refusal = signatures.relayRefusal(pushers: pushers, maker: maker) { throw refusal }
+                return signatures
+            } catch let refusal as PushSignatures.Refusal {
+                throw BundleError("\(refusal.message): nothing was loaded")
+            }
+        }
+        try await scratch.forEachPart(of: batchSize) { request in _ = try check(request) }
         var result = Result()
         let policy = PushPolicy(now: now, maxDriftMillis: ServerSettings().maxDriftMillis)
-        let pushers = try await store.pushers(project: project)
-        var after: Int64 = 0
-        while true {
-            let (request, last) = try await scratch.part(after: after, limit: batchSize)
-            guard let last else { break }
-            after = last
-            let signatures: PushSignatures
-            do {
-                signatures = try PushSignatures(checking: request, project: project, devices: devices, pusher: maker)
-                if let refusal = signatures.relayRefusal(pushers: pushers, maker: maker) { throw refusal }
-            } catch let refusal as PushSignatures.Refusal {
-                throw BundleError("\(refusal.message): nothing more was loaded")
-            }
+        try await scratch.forEachPart(of: batchSize) { request in
             let results = try await store.push(project: project, changes: request.changes, author: maker, reader: .everything,
-                                               policy: policy, signatures: signatures)
+                                               policy: policy, signatures: try check(request))
             for answer in results {
                 switch answer.status {
                 case .applied: result.applied += 1
@@ -144,8 +146,19 @@ struct BundleImport {
             try? FileManager.default.removeItem(atPath: folder)
         }
 
+        /// Hands `body` the changes in parts of `size`, in order, each as a push with the batches that sign it.
+        func forEachPart(of size: Int, _ body: (Wire.PushRequest) async throws -> Void) async throws {
+            var after: Int64 = 0
+            while true {
+                let (request, last) = try await part(after: after, limit: size)
+                guard let last else { return }
+                after = last
+                try await body(request)
+            }
+        }
+
         /// The changes after `after` (at most `limit`) as a push with the batches that sign them, and the last position read.
-        func part(after: Int64, limit: Int) async throws -> (Wire.PushRequest, Int64?) {
+        private func part(after: Int64, limit: Int) async throws -> (Wire.PushRequest, Int64?) {
             try await queue.read { db in
                 let decoder = JSONDecoder()
                 let rows = try Row.fetchAll(db, sql: "SELECT position, change, batch FROM bundle_change WHERE position > ? ORDER BY position LIMIT ?",
