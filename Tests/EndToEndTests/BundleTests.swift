@@ -27,6 +27,14 @@ import Testing
         return person
     }
 
+    /// Revokes the device of `owner` in project kz, as an admin does when a laptop is lost.
+    func revokeDevice(of owner: String, _ team: Team) throws {
+        let listed = try team.server.admin(["device", "list", "--project", "kz", "--json"])
+        let devices = try #require(listed.object()["devices"] as? [[String: Any]])
+        let node = try #require(devices.first { $0["owner"] as? String == owner }?["node"] as? String)
+        #expect(try team.server.admin(["device", "revoke", node]).code == 0)
+    }
+
     /// A path for a bundle file in the researcher's folder.
     func bundlePath(_ person: Researcher, _ name: String = "work.cbb") -> String {
         person.home.appendingPathComponent(name).path
@@ -148,10 +156,7 @@ import Testing
         _ = try ana.add("incidents", ["title=Detention at the border post"])
         let fromAna = bundlePath(ana)
         try ana.ok("bundle", "create", fromAna)
-        let listed = try team.server.admin(["device", "list", "--project", "kz", "--json"])
-        let devices = try #require(listed.object()["devices"] as? [[String: Any]])
-        let node = try #require(devices.first { $0["owner"] as? String == "ana" }?["node"] as? String)
-        #expect(try team.server.admin(["device", "revoke", node]).code == 0)
+        try revokeDevice(of: "ana", team)
         _ = try cara.add("incidents", ["title=Search of an office"])
         _ = try cara.syncJSON()
         _ = try bek.syncJSON()
@@ -177,10 +182,7 @@ import Testing
         let fromCara = bundlePath(cara, "cara.cbb")
         try cara.ok("bundle", "create", fromCara)
 
-        let listed = try team.server.admin(["device", "list", "--project", "kz", "--json"])
-        let devices = try #require(listed.object()["devices"] as? [[String: Any]])
-        let node = try #require(devices.first { $0["owner"] as? String == "ana" }?["node"] as? String)
-        #expect(try team.server.admin(["device", "revoke", node]).code == 0)
+        try revokeDevice(of: "ana", team)
 
         // Cara's sync relays both: the server refuses Ana's device and takes Cara's own change.
         let synced = try cara.run("sync", "--json")
@@ -296,10 +298,7 @@ extension BundleTests {
         #expect(try cara.ok("bundle", "apply", fromAna, "--json").object()["relay"] as? Int == 1)
         let fromCara = bundlePath(cara, "cara.cbb")
         try cara.ok("bundle", "create", fromCara)
-        let listed = try team.server.admin(["device", "list", "--project", "kz", "--json"])
-        let devices = try #require(listed.object()["devices"] as? [[String: Any]])
-        let node = try #require(devices.first { $0["owner"] as? String == "ana" }?["node"] as? String)
-        #expect(try team.server.admin(["device", "revoke", node]).code == 0)
+        try revokeDevice(of: "ana", team)
 
         let refused = try team.server.admin(["bundle", "apply", fromCara, "--project", "kz"])
         #expect(refused.code != 0)

@@ -132,8 +132,8 @@ package struct ChangeDigest: Hashable, Sendable, CustomStringConvertible {
         out.appendLengthPrefixed(change.record)
         out.appendLengthPrefixed(change.field)
         appendValue(change.value, to: &out)
-        appendTimestamps(CollectionOfOne(change.hlc), to: &out)
-        appendTimestamps(change.base.map { [$0] } ?? [], to: &out)
+        appendTimestamp(change.hlc, to: &out)
+        appendTimestamp(change.base, to: &out)
         appendTimestamps(change.supersedes, to: &out)
         appendTimestamps(change.covers, to: &out)
         out.appendLengthPrefixed(change.author)
@@ -159,13 +159,22 @@ package struct ChangeDigest: Hashable, Sendable, CustomStringConvertible {
         out.append(contentsOf: payload.utf8)
     }
 
-    /// Timestamps as their texts, sorted and joined by commas (one, none or a list), length first.
-    private static func appendTimestamps(_ hlcs: some Collection<HLC>, to out: inout [UInt8]) {
-        guard hlcs.count == 1, let only = hlcs.first else {
+    /// Timestamps as their texts, sorted and joined by commas, length first.
+    private static func appendTimestamps(_ hlcs: [HLC], to out: inout [UInt8]) {
+        guard hlcs.count == 1 else {
             out.appendLengthPrefixed(hlcs.map(\.text).sorted().joined(separator: ","))
             return
         }
-        out.appendLength(only.textCount)
-        only.appendText(to: &out)
+        appendTimestamp(hlcs[0], to: &out)
+    }
+
+    /// One timestamp's text, length first; none is the empty text (as an empty list is).
+    private static func appendTimestamp(_ hlc: HLC?, to out: inout [UInt8]) {
+        guard let hlc else {
+            out.appendLength(0)
+            return
+        }
+        out.appendLength(hlc.textCount)
+        hlc.appendText(to: &out)
     }
 }
