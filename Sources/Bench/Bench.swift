@@ -19,6 +19,19 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("changes-per-replica"), help: "Changes each replica pushes in the concurrency phase.")
     var changesPerReplica = 200
 
+    @Option(name: .customLong("load-replicas"), parsing: .upToNextOption,
+            help: "Replicas the load generator plays at once, one step each (with --changes-per-replica changes each).")
+    var loadReplicas = [50, 100, 200, 400]
+
+    @Option(name: .customLong("load-syncs"), help: "Syncs each replica of the load generator makes (its changes spread over them).")
+    var loadSyncs = 4
+
+    @Option(name: .customLong("load-interval"), help: ArgumentHelp("Seconds between two syncs of one replica of the load generator, the replicas spread evenly over it; 0: all at once, back to back.", valueName: "SECONDS"))
+    var loadInterval = 15.0
+
+    @Flag(name: .customLong("load-only"), help: "Only the load generator: many replicas played from this process (async HTTP), at each --load-replicas count.")
+    var loadOnly = false
+
     @Option(help: "The folder holding casebook and casebook-server (default: next to this program).")
     var bin: String?
 
@@ -71,6 +84,9 @@ struct Bench: AsyncParsableCommand {
 
     func validate() throws {
         guard ["off", "on", "both"].contains(encryption) else { throw ValidationError("--encryption takes off, on or both") }
+        guard !loadReplicas.isEmpty, loadReplicas.allSatisfy({ $0 >= 1 }), loadSyncs >= 1, loadInterval >= 0, changesPerReplica >= loadSyncs else {
+            throw ValidationError("--load-replicas takes counts of at least 1, --load-syncs at least 1, --load-interval 0 or more seconds, and --changes-per-replica at least one change a sync")
+        }
         guard fileSize >= 1, fileRuns >= 1, attachments >= 1 else { throw ValidationError("--file-size, --file-runs and --attachments must be at least 1") }
     }
 
@@ -82,6 +98,9 @@ struct Bench: AsyncParsableCommand {
         fileSize = 9
         fileRuns = 1
         attachments = 150
+        loadReplicas = [5, 12]
+        loadSyncs = 2
+        loadInterval = 0.5
     }
 
     /// One of the phases that run alone (`--need-to-know-only`, `--sensitive-only`, `--bundles-only`,
@@ -103,7 +122,7 @@ struct Bench: AsyncParsableCommand {
         if signaturesOnly {
             return Table.print(try records.flatMap { try SignatureBench.rows(records: $0) }, machine: Machine.describe())
         }
-        let onlyOne = filesOnly || needToKnowOnly || sensitiveOnly || bundlesOnly || recordShapesOnly || scalingOnly
+        let onlyOne = loadOnly || filesOnly || needToKnowOnly || sensitiveOnly || bundlesOnly || recordShapesOnly || scalingOnly
         let textRows = onlyOne ? [] : TextMergeBench.rows(repeats: smoke ? 3 : 50)
         let falseConflicts = onlyOne ? "" : TextMergeBench.falseConflictTable(trials: smoke ? 20 : 1_000)
         if textMergeOnly {
@@ -118,6 +137,11 @@ struct Bench: AsyncParsableCommand {
         defer { runner.postgres?.dropAll() }
         defer { runner.lockAll() }
         var rows: [Row] = []
+        if loadOnly {
+            let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
+            let steps = try await runner.loadSteps(replicas: loadReplicas, changesEach: changesPerReplica, syncs: loadSyncs, interval: loadInterval)
+            return Table.print(steps, machine: Machine.describe() + "\nserver store: " + store)
+        }
         if needToKnowOnly || sensitiveOnly || bundlesOnly || recordShapesOnly { return try runOnePhase(&runner) }
         var pairs: [(plain: [Row], encrypted: [Row])] = []
         for count in records where !filesOnly {
@@ -144,7 +168,10 @@ struct Bench: AsyncParsableCommand {
             rows += try runner.recommendationImport(records: count, unWording: termIDsOnly ? [false] : [false, true])
         }
         runner.encrypted = encryption != "off"
-        if !importOnly && !filesOnly && !scalingOnly { rows += try runner.concurrency(replicas: replicas, changesPerReplica: changesPerReplica) }
+        if !importOnly && !filesOnly && !scalingOnly {
+            rows += try runner.concurrency(replicas: replicas, changesPerReplica: changesPerReplica)
+            rows += try await runner.loadSteps(replicas: loadReplicas, changesEach: changesPerReplica, syncs: loadSyncs, interval: loadInterval)
+        }
         let files = importOnly || scalingOnly ? [] : try runner.filePhases(size: fileSize << 20, runs: fileRuns, attachments: attachments)
         let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
         let shown = rows + textRows

@@ -55,9 +55,14 @@ enum Processes {
 
     /// The CPU time of every child process reaped so far (the programs run one at a time, so the
     /// difference around one run is that program's).
-    static func childrenCPUSeconds() -> Double {
+    static func childrenCPUSeconds() -> Double { usedCPUSeconds(RUSAGE_CHILDREN) }
+
+    /// The CPU time of this process so far (every thread's).
+    static func ownCPUSeconds() -> Double { usedCPUSeconds(RUSAGE_SELF) }
+
+    private static func usedCPUSeconds(_ who: __rusage_who) -> Double {
         var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+        getrusage(__rusage_who_t(who.rawValue), &usage)
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
