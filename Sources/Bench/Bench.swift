@@ -105,6 +105,11 @@ struct Bench: AsyncParsableCommand {
 
     /// One of the phases that run alone (`--need-to-know-only`, `--sensitive-only`, `--bundles-only`,
     /// `--record-shapes-only`), at each `--records` size, printed as one table.
+    /// The server's store, as the tables name it.
+    var storeName: String {
+        databaseURL.map { "PostgreSQL (\(Bench.postgresVersion($0)))" } ?? "embedded SQLite"
+    }
+
     func runOnePhase(_ runner: inout Runner) throws {
         runner.encrypted = encryption == "on"
         var rows: [Row] = []
@@ -113,8 +118,7 @@ struct Bench: AsyncParsableCommand {
                 : sensitiveOnly ? try runner.sensitiveFields(records: count)
                 : bundlesOnly ? try runner.bundles(records: count) : try runner.recordShapes(records: count)
         }
-        let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
-        Table.print(rows, machine: Machine.describe() + "\nserver store: " + store)
+        Table.print(rows, machine: Machine.describe() + "\nserver store: " + storeName)
     }
 
     mutating func run() async throws {
@@ -138,9 +142,8 @@ struct Bench: AsyncParsableCommand {
         defer { runner.lockAll() }
         var rows: [Row] = []
         if loadOnly {
-            let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
-            let steps = try await runner.loadSteps(replicas: loadReplicas, changesEach: changesPerReplica, syncs: loadSyncs, interval: loadInterval)
-            return Table.print(steps, machine: Machine.describe() + "\nserver store: " + store)
+                let steps = try await runner.loadSteps(replicas: loadReplicas, changesEach: changesPerReplica, syncs: loadSyncs, interval: loadInterval)
+            return Table.print(steps, machine: Machine.describe() + "\nserver store: " + storeName)
         }
         if needToKnowOnly || sensitiveOnly || bundlesOnly || recordShapesOnly { return try runOnePhase(&runner) }
         var pairs: [(plain: [Row], encrypted: [Row])] = []
@@ -173,12 +176,11 @@ struct Bench: AsyncParsableCommand {
             rows += try await runner.loadSteps(replicas: loadReplicas, changesEach: changesPerReplica, syncs: loadSyncs, interval: loadInterval)
         }
         let files = importOnly || scalingOnly ? [] : try runner.filePhases(size: fileSize << 20, runs: fileRuns, attachments: attachments)
-        let store = databaseURL == nil ? "embedded SQLite" : "PostgreSQL (\(Bench.postgresVersion(databaseURL ?? "")))"
         let shown = rows + textRows
         if shown.isEmpty {
-            Swift.print("machine: \(Machine.describe())\nserver store: \(store)")
+            Swift.print("machine: \(Machine.describe())\nserver store: \(storeName)")
         } else {
-            Table.print(shown, machine: Machine.describe() + "\nserver store: " + store)
+            Table.print(shown, machine: Machine.describe() + "\nserver store: " + storeName)
         }
         if encryption == "both" && !filesOnly { Table.printEncryptionCost(pairs) }
         if !files.isEmpty { Table.printFiles(files, runs: fileRuns) }
