@@ -63,14 +63,22 @@ extension SQLiteSyncStore {
         }
     }
 
-    /// The batches that hold the changes of a page, and where the unsigned changes end.
+    /// The batches that hold these changes (each looked up by its HLC), and where the unsigned changes end.
     static func signatures(of changes: [Wire.LoggedChange], _ db: Database, projectID: Int64) throws -> (batches: [SignedBatch], unsignedUpTo: Int64) {
+        let batchIDs = changes.isEmpty ? [] : try String.fetchAll(db, sql: """
+            SELECT DISTINCT batch FROM change WHERE project_id = ? AND hlc IN (SELECT value FROM json_each(?)) AND batch IS NOT NULL
+            """, arguments: [projectID, jsonArray(changes.map(\.change.hlc.text))])
+        return try signatures(ofBatches: batchIDs, db, projectID: projectID)
+    }
+
+    /// The batches with these ids (a page's, read with its rows: no lookup per change), and where
+    /// the unsigned changes end.
+    static func signatures(ofBatches ids: [String], _ db: Database, projectID: Int64) throws -> (batches: [SignedBatch], unsignedUpTo: Int64) {
         let unsignedUpTo = try Int64.fetchOne(db, sql: "SELECT unsigned_up_to FROM project WHERE id = ?", arguments: [projectID]) ?? 0
-        guard !changes.isEmpty else { return ([], unsignedUpTo) }
+        guard !ids.isEmpty else { return ([], unsignedUpTo) }
         let rows = try Row.fetchAll(db, sql: """
-            SELECT id, node, digests, signature FROM batch WHERE project_id = ? AND id IN (
-                SELECT DISTINCT change.batch FROM change WHERE change.project_id = ? AND change.hlc IN (SELECT value FROM json_each(?)))
-            """, arguments: [projectID, projectID, jsonArray(changes.map(\.change.hlc.text))])
+            SELECT id, node, digests, signature FROM batch WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))
+            """, arguments: [projectID, jsonArray(ids)])
         return (try rows.map(batch), unsignedUpTo)
     }
 

@@ -29,6 +29,7 @@ extension SQLiteSyncStore {
                 try Self.readPage(&page, db, sql: "SELECT \(Self.changeColumns) FROM change WHERE project_id = ? AND seq > ?\(own) ORDER BY seq LIMIT ?",
                                   arguments: [projectID, after] + ownArguments + [fetch])
             }
+            let read = page
             var response = PageCutter.pull(page, after: after, latest: latest)
             response.custodySeq = try Self.custodySeq(db, projectID: projectID)
             response.schemaVersion = try Self.schemaVersion(db, projectID: projectID)
@@ -37,7 +38,7 @@ extension SQLiteSyncStore {
                                            hidden: reader.hiddenClasses(among: allClasses), limit: limit)
             // The chain may end the page early: sign what is left.
             response = try PageCutter.chained(response, rows: links, limit: limit, after: after)
-            (response.batches, response.unsignedUpTo) = try Self.signatures(of: response.changes, db, projectID: projectID)
+            (response.batches, response.unsignedUpTo) = try Self.signatures(ofBatches: read.batchIDs(first: response.changes.count), db, projectID: projectID)
             let access = try Self.accessChanges(db, projectID: projectID, after: after, reader: reader)
             (response.removed, response.granted) = (access.removed.nonEmpty, access.granted.nonEmpty)
             return response
@@ -74,8 +75,9 @@ extension SQLiteSyncStore {
                                   arguments: [projectID, after?.text ?? "", fetch])
                 if after == nil { total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM head WHERE project_id = ?", arguments: [projectID]) }
             }
+            let batchIDs = page.batchIDs(first: page.rows.count)
             var response = PageCutter.snapshot(page, since: since, total: total)
-            (response.batches, response.unsignedUpTo) = try Self.signatures(of: response.changes, db, projectID: projectID)
+            (response.batches, response.unsignedUpTo) = try Self.signatures(ofBatches: batchIDs, db, projectID: projectID)
             response.chain = try PageCutter.value(at: since, Self.chainRows(db, projectID: projectID, after: since, cursor: since, skip: nil, hidden: [],
                                                                                 limit: 2))
             response.schemaVersion = try Self.schemaVersion(db, projectID: projectID)
@@ -95,7 +97,7 @@ extension SQLiteSyncStore {
         try statement.setArguments(arguments)
         do {
             _ = try statement.fetchRaw { row in
-                guard page.take(try loggedChange(row)) else { throw PageFull() }
+                guard page.take(try loggedChange(row), batch: row.optionalText(11)) else { throw PageFull() }
             }
         } catch is PageFull {}
     }
@@ -108,8 +110,9 @@ extension SQLiteSyncStore {
         return try statement.fetchRaw(row: loggedChange)
     }
 
-    /// The columns `loggedChange` reads, in its order (positional access is much cheaper than by name).
-    static let changeColumns = "change.seq, change.hlc, change.collection, change.record, change.field, change.value, change.author, change.base, change.supersedes, change.covers, change.received_at"
+    /// The columns `loggedChange` reads, in its order (positional access is much cheaper than by name),
+    /// then the change's signed batch, which `readPage` keeps beside it.
+    static let changeColumns = "change.seq, change.hlc, change.collection, change.record, change.field, change.value, change.author, change.base, change.supersedes, change.covers, change.received_at, change.batch"
 
     static func loggedChange(_ row: RawRow) throws -> Wire.LoggedChange {
         let stored = StoredChange(hlc: row.text(1), collection: row.text(2), record: row.text(3), field: row.text(4), value: row.text(5),

@@ -20,6 +20,8 @@ enum PageCutter {
         let limit: Int
         let maxBytes: Int
         private(set) var rows: [Wire.LoggedChange] = []
+        /// The signed batch each row was pushed in (nil for changes from before signatures), row by row.
+        private(set) var batches: [String?] = []
         private(set) var bytes = 0
         /// Whether a row was left for the next page.
         private(set) var more = false
@@ -30,15 +32,23 @@ enum PageCutter {
         }
 
         /// Takes the next row; false when the page is full and the row is left for the next page.
-        mutating func take(_ row: Wire.LoggedChange) -> Bool {
+        mutating func take(_ row: Wire.LoggedChange, batch: String? = nil) -> Bool {
             let size = PageCutter.estimatedSize(row)
             guard rows.count < limit, rows.isEmpty || bytes + size <= maxBytes else {
                 more = true
                 return false
             }
             rows.append(row)
+            batches.append(batch)
             bytes += size
             return true
+        }
+
+        /// The batches of the first `count` rows, each once, in the order first met: a page that
+        /// is cut short (`PageCutter.chained`) keeps a prefix of its rows.
+        func batchIDs(first count: Int) -> [String] {
+            var seen = Set<String>()
+            return batches.prefix(count).compactMap { $0 }.filter { seen.insert($0).inserted }
         }
     }
 

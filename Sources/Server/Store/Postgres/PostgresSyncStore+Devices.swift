@@ -75,15 +75,22 @@ extension PostgresSyncStore {
         }
     }
 
-    /// The batches that hold the changes of a page, and where the unsigned changes end.
+    /// The batches that hold these changes (each looked up by its HLC), and where the unsigned changes end.
     static func signatures(of changes: [Wire.LoggedChange], _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws -> (batches: [SignedBatch], unsignedUpTo: Int64) {
+        let ids = changes.isEmpty ? [] : try await db.query(batchIDsQuery(changes.map(\.change.hlc.text), projectID: projectID), logger: logger)
+            .decode(String.self).collect()
+        return try await signatures(ofBatches: ids, db, projectID: projectID, logger: logger)
+    }
+
+    /// The batches with these ids (a page's, read with its rows: no lookup per change), and where
+    /// the unsigned changes end.
+    static func signatures(ofBatches ids: [String], _ db: PostgresConnection, projectID: Int64, logger: Logger) async throws -> (batches: [SignedBatch], unsignedUpTo: Int64) {
         let unsignedUpTo = try await db.query("SELECT unsigned_up_to FROM project WHERE id = \(projectID)", logger: logger)
             .decode(Int64.self).collect().first ?? 0
-        guard !changes.isEmpty else { return ([], unsignedUpTo) }
-        let hlcs = changes.map(\.change.hlc.text)
+        guard !ids.isEmpty else { return ([], unsignedUpTo) }
         var batches: [SignedBatch] = []
-        for try await (id, node, digests, signature) in try await db.query(
-            batchesQuery(hlcs, projectID: projectID), logger: logger).decode((String, String, Data, Data).self) {
+        for try await (id, node, digests, signature) in try await db.query(batchesQuery(ids: ids, projectID: projectID), logger: logger)
+            .decode((String, String, Data, Data).self) {
             guard let nodeID = NodeID(node), let digests = ChangeDigest.unpack(digests) else { throw StoreDefect(description: "batch \(id) is damaged in the store") }
             batches.append(SignedBatch(id: id, node: nodeID, digests: digests, signature: Array(signature)))
         }

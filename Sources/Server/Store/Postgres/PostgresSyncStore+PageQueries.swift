@@ -79,7 +79,8 @@ extension PostgresSyncStore {
     static func readPage(_ page: inout PageCutter.Reader, _ query: PostgresQuery, _ db: PostgresConnection, logger: Logger) async throws {
         try await db.query(pageSettings, logger: logger)
         for try await row in try await db.query(query, logger: logger) {
-            guard page.take(try loggedChange(row)) else { break }
+            let (change, batch) = try loggedChangeAndBatch(row)
+            guard page.take(change, batch: batch) else { break }
         }
         try await db.query("SET LOCAL enable_sort TO DEFAULT", logger: logger)
     }
@@ -97,13 +98,17 @@ extension PostgresSyncStore {
         """
     }
 
-    /// The signed batches that hold the changes with these HLCs, each change found by its key.
-    static func batchesQuery(_ hlcs: [String], projectID: Int64) -> PostgresQuery {
+    /// The signed batches with these ids.
+    static func batchesQuery(ids: [String], projectID: Int64) -> PostgresQuery {
+        "SELECT id, node, digests, signature FROM batch WHERE project_id = \(projectID) AND id = ANY(\(ids)::text[])"
+    }
+
+    /// The ids of the signed batches that hold the changes with these HLCs, each change found by its key.
+    static func batchIDsQuery(_ hlcs: [String], projectID: Int64) -> PostgresQuery {
         """
-        SELECT id, node, digests, signature FROM batch WHERE project_id = \(projectID) AND id IN (
-            SELECT DISTINCT c.batch FROM unnest(\(hlcs)::text[]) AS k(hlc) CROSS JOIN LATERAL (
-                SELECT batch FROM change WHERE project_id = (SELECT \(projectID)::bigint) AND hlc = k.hlc LIMIT 1) AS c
-            WHERE c.batch IS NOT NULL)
+        SELECT DISTINCT c.batch FROM unnest(\(hlcs)::text[]) AS k(hlc) CROSS JOIN LATERAL (
+            SELECT batch FROM change WHERE project_id = (SELECT \(projectID)::bigint) AND hlc = k.hlc LIMIT 1) AS c
+        WHERE c.batch IS NOT NULL
         """
     }
 }

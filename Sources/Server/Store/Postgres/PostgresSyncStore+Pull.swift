@@ -18,6 +18,7 @@ extension PostgresSyncStore {
                                            classes: reader.visibleClasses(among: allClasses))
             var page = PageCutter.Reader(limit: limit, maxBytes: maxBytes)
             try await Self.readPage(&page, query, db, logger: logger)
+            let read = page
             var response = PageCutter.pull(page, after: after, latest: latest)
             response.custodySeq = try await Self.custodySeq(db, logger, projectID: projectID)
             response.schemaVersion = try await Self.schemaVersion(db, logger, projectID: projectID)
@@ -26,7 +27,8 @@ extension PostgresSyncStore {
                                                  hidden: reader.hiddenClasses(among: allClasses), limit: limit)
             // The chain may end the page early: sign what is left.
             response = try PageCutter.chained(response, rows: links, limit: limit, after: after)
-            (response.batches, response.unsignedUpTo) = try await Self.signatures(of: response.changes, db, projectID: projectID, logger: logger)
+            (response.batches, response.unsignedUpTo) = try await Self.signatures(ofBatches: read.batchIDs(first: response.changes.count), db,
+                                                                                 projectID: projectID, logger: logger)
             let access = try await Self.accessChanges(db, projectID: projectID, after: after, reader: reader, logger: logger)
             (response.removed, response.granted) = (access.removed.nonEmpty, access.granted.nonEmpty)
             return response
@@ -59,8 +61,9 @@ extension PostgresSyncStore {
                 }
                 total = try await db.query(counted, logger: logger).decode(Int64.self).collect().first.map(Int.init)
             }
+            let batchIDs = page.batchIDs(first: page.rows.count)
             var response = PageCutter.snapshot(page, since: since, total: total)
-            (response.batches, response.unsignedUpTo) = try await Self.signatures(of: response.changes, db, projectID: projectID, logger: logger)
+            (response.batches, response.unsignedUpTo) = try await Self.signatures(ofBatches: batchIDs, db, projectID: projectID, logger: logger)
             let links = try await Self.chainRows(db, logger, projectID: projectID, after: since, cursor: since, skip: nil, hidden: [], limit: 2)
             response.chain = try PageCutter.value(at: since, links)
             response.schemaVersion = try await Self.schemaVersion(db, logger, projectID: projectID)
@@ -79,8 +82,8 @@ extension PostgresSyncStore {
 
     // MARK: Rows
 
-    /// The columns `loggedChange` reads, in its order.
-    static let changeColumns = "change.seq, change.hlc, change.collection, change.record, change.field, change.value, change.author, change.base, change.supersedes, change.covers, change.received_at"
+    /// The columns `loggedChange` reads, in its order, then the change's signed batch, which `readPage` keeps beside it.
+    static let changeColumns = "change.seq, change.hlc, change.collection, change.record, change.field, change.value, change.author, change.base, change.supersedes, change.covers, change.received_at, change.batch"
 
     /// Every row of a result.
     static func rows(_ sequence: PostgresRowSequence) async throws -> [PostgresRow] {
@@ -90,10 +93,15 @@ extension PostgresSyncStore {
     }
 
     static func loggedChange(_ row: PostgresRow) throws -> Wire.LoggedChange {
-        let (seq, hlc, collection, record, field, value, author, base, supersedes, covers, received) = try row.decode(
-            (Int64, String, String, String, String, String, String, String?, String?, String?, Int64).self)
+        try loggedChangeAndBatch(row).change
+    }
+
+    /// A row of `changeColumns`: the change and the signed batch it was pushed in.
+    static func loggedChangeAndBatch(_ row: PostgresRow) throws -> (change: Wire.LoggedChange, batch: String?) {
+        let (seq, hlc, collection, record, field, value, author, base, supersedes, covers, received, batch) = try row.decode(
+            (Int64, String, String, String, String, String, String, String?, String?, String?, Int64, String?).self)
         let stored = StoredChange(hlc: hlc, collection: collection, record: record, field: field, value: value, author: author,
                                   base: base, supersedes: supersedes, covers: covers)
-        return Wire.LoggedChange(seq: seq, change: try stored.change(), receivedAt: UInt64(max(received, 0)))
+        return (Wire.LoggedChange(seq: seq, change: try stored.change(), receivedAt: UInt64(max(received, 0))), batch)
     }
 }
