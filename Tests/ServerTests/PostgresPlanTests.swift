@@ -50,7 +50,7 @@ import Testing
             for (name, query) in Self.queries(kz) { plans.append((name, try await Self.explain(query, store))) }
             return plans
         }
-        #expect(explained.count == 11)
+        #expect(explained.count == 12)
         for (name, text) in explained {
             let plan = try Self.plan(text)
             let heavy = Self.heavySteps(plan, limit: 3 * Int(Self.fetch))

@@ -39,6 +39,32 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.allCases) func eachPageCarriesExactlyTheBatchesOfItsOwnChanges(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            // Three pushes of three changes: three batches; pages of two cut across them.
+            var ana = ChangeMaker(node: "000000000000000a")
+            var pushOf: [HLC: Int] = [:]
+            for push in 0..<3 {
+                let changes = (0..<3).map { ana.change(String(format: "%032x", push * 3 + $0 + 1), "title", .text("t\(push)-\($0)")) }
+                for change in changes { pushOf[change.hlc] = push }
+                #expect(try await harness.push(client, as: "ana", changes).status == .ok)
+            }
+            let device = ServerHarness.device(of: "ana")
+            var cursor: Int64 = 0, pages = 0, more = true
+            while more {
+                let page = try await harness.pull(client, as: "bek", after: cursor, limit: 2)
+                var check = SignatureCheck(project: "kz", devices: [device.node: .init(owner: "ana", key: Array(device.key.publicKey.rawRepresentation))])
+                #expect(check.add(page.batches).isEmpty)
+                for logged in page.changes { #expect(throws: Never.self) { try check.signer(of: logged.change).get() } }
+                #expect(page.batches.count == Set(page.changes.compactMap { pushOf[$0.change.hlc] }).count, "page after \(cursor)")
+                (cursor, more, pages) = (page.cursor, page.more, pages + 1)
+            }
+            #expect(cursor == 9 && pages == 5)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func unsignedOrForgedChangesAreRefused(store: StoreKind) async throws {
         let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
