@@ -103,13 +103,13 @@ struct Bench: AsyncParsableCommand {
         loadInterval = 0.5
     }
 
-    /// One of the phases that run alone (`--need-to-know-only`, `--sensitive-only`, `--bundles-only`,
-    /// `--record-shapes-only`), at each `--records` size, printed as one table.
-    /// The server's store, as the tables name it.
-    var storeName: String {
-        databaseURL.map { "PostgreSQL (\(Bench.postgresVersion($0)))" } ?? "embedded SQLite"
+    /// The machine and the server's store, as the tables are headed.
+    var heading: String {
+        Machine.describe() + "\nserver store: " + (databaseURL.map { "PostgreSQL (\(Bench.postgresVersion($0)))" } ?? "embedded SQLite")
     }
 
+    /// One of the phases that run alone (`--need-to-know-only`, `--sensitive-only`, `--bundles-only`,
+    /// `--record-shapes-only`), at each `--records` size, printed as one table.
     func runOnePhase(_ runner: inout Runner) throws {
         runner.encrypted = encryption == "on"
         var rows: [Row] = []
@@ -118,7 +118,7 @@ struct Bench: AsyncParsableCommand {
                 : sensitiveOnly ? try runner.sensitiveFields(records: count)
                 : bundlesOnly ? try runner.bundles(records: count) : try runner.recordShapes(records: count)
         }
-        Table.print(rows, machine: Machine.describe() + "\nserver store: " + storeName)
+        Table.print(rows, machine: heading)
     }
 
     mutating func run() async throws {
@@ -142,8 +142,8 @@ struct Bench: AsyncParsableCommand {
         defer { runner.lockAll() }
         var rows: [Row] = []
         if loadOnly {
-                let steps = try await runner.loadSteps(replicas: loadReplicas, changesEach: changesPerReplica, syncs: loadSyncs, interval: loadInterval)
-            return Table.print(steps, machine: Machine.describe() + "\nserver store: " + storeName)
+            let steps = try await runner.loadSteps(replicas: loadReplicas, changesEach: changesPerReplica, syncs: loadSyncs, interval: loadInterval)
+            return Table.print(steps, machine: heading)
         }
         if needToKnowOnly || sensitiveOnly || bundlesOnly || recordShapesOnly { return try runOnePhase(&runner) }
         var pairs: [(plain: [Row], encrypted: [Row])] = []
@@ -178,9 +178,9 @@ struct Bench: AsyncParsableCommand {
         let files = importOnly || scalingOnly ? [] : try runner.filePhases(size: fileSize << 20, runs: fileRuns, attachments: attachments)
         let shown = rows + textRows
         if shown.isEmpty {
-            Swift.print("machine: \(Machine.describe())\nserver store: \(storeName)")
+            Swift.print("machine: \(heading)")
         } else {
-            Table.print(shown, machine: Machine.describe() + "\nserver store: " + storeName)
+            Table.print(shown, machine: heading)
         }
         if encryption == "both" && !filesOnly { Table.printEncryptionCost(pairs) }
         if !files.isEmpty { Table.printFiles(files, runs: fileRuns) }
