@@ -73,6 +73,12 @@ import Testing
             }
             _ = try await harness.store.push(project: "kz", changes: setup, author: "ana", policy: Self.policy)
         }
+        // A plain push of as many changes, each to a new record, measured first under the same load.
+        var generator = SystemRandomNumberGenerator()
+        let plain = (0..<10_000).map { ana.change(RecordID.generate(now: 1_700_000_000_000, using: &generator), "title", .text("plain \($0)")) }
+        let calibrationStarted = ContinuousClock.now
+        _ = try await harness.store.push(project: "kz", changes: plain, author: "ana", policy: Self.policy)
+        let calibration = ContinuousClock.now - calibrationStarted
         // The batch: one more head for each field, then edits that each replace one head (all accepted).
         var batch: [Change] = []
         var last: [String: HLC] = [:]
@@ -92,9 +98,12 @@ import Testing
         let started = ContinuousClock.now
         let results = try await harness.store.push(project: "kz", changes: batch, author: "ana", policy: Self.policy)
         let elapsed = ContinuousClock.now - started
-        print("worst push within the limits (\(store)): \(batch.count) changes in \(elapsed)")
+        print("worst push within the limits (\(store)): \(batch.count) changes in \(elapsed); as many new records: \(calibration)")
         #expect(results.allSatisfy { $0.status != .rejected }, "\(results.first { $0.status == .rejected }?.reason ?? "")")
-        #expect(elapsed < .seconds(30), "the push held the write lock for \(elapsed)")
+        // Quiet, 5.4-6.5 s here: 10-12 times the plain push on SQLite, 4 on PostgreSQL. Wall time alone
+        // failed in a loaded full run (36.5 s against a bound of 30 s), so the bound also follows the
+        // plain push; a planner gone quadratic again costs far more than thirty plain pushes.
+        #expect(elapsed < max(.seconds(30), calibration * 30), "the push held the write lock for \(elapsed) (a plain push of as many changes: \(calibration))")
     }
 
     /// The attack of issue 14: thousands of concurrent values of one field in one push. The values
