@@ -65,6 +65,45 @@ import Testing
         }
     }
 
+    /// A page cut short by its chain (too many left-out entries to list their digests) keeps only a
+    /// prefix of the changes it read: it carries the batches of that prefix, not of what it dropped.
+    @Test(arguments: StoreKind.allCases) func aPageCutShortByItsChainCarriesOnlyTheBatchesOfWhatItKeeps(store: StoreKind) async throws {
+        let harness = try await ServerHarness(store: store)
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            // Ana's first batch (1 change), Bek's batch of 30, Ana's second batch (1 change).
+            var ana = ChangeMaker(node: "000000000000000a"), bek = ChangeMaker(node: "000000000000000b")
+            let first = ana.change(String(format: "%032x", 1), "title", .text("first"))
+            #expect(try await harness.push(client, as: "ana", [first]).status == .ok)
+            let bekChanges = (0..<30).map { bek.change(String(format: "%032x", $0 + 2), "title", .text("b\($0)")) }
+            #expect(try await harness.push(client, as: "bek", bekChanges).status == .ok)
+            let second = ana.change(String(format: "%032x", 40), "title", .text("second"))
+            #expect(try await harness.push(client, as: "ana", [second]).status == .ok)
+            // Bek pulls, leaving out his own 30. A budget of 1,000 bytes holds both of Ana's changes but
+            // the digests of at most 25 entries, so the page stops inside Bek's run, after the first.
+            let skip = Wire.OwnChanges(node: NodeID("000000000000000b")!, upTo: 31)
+            #expect(PageCutter.chainRowLimit(maxBytes: 1_000) < 30)
+            let device = ServerHarness.device(of: "ana")
+            var cursor: Int64 = 0, head = LogChain.genesis, pages: [Wire.PullResponse] = []
+            while pages.count < 10 {
+                let page = try await harness.store.pull(project: "kz", after: cursor, limit: 100, maxBytes: 1_000, skip: skip)
+                var check = SignatureCheck(project: "kz", devices: [device.node: .init(owner: "ana", key: Array(device.key.publicKey.rawRepresentation))])
+                #expect(check.add(page.batches).isEmpty)
+                for logged in page.changes { #expect(throws: Never.self) { try check.signer(of: logged.change).get() } }
+                // Exactly the batches of the changes it carries: one per change of Ana's here.
+                #expect(page.batches.count == page.changes.count, "page after \(cursor): \(page.batches.count) batches for \(page.changes.count) changes")
+                head = try LogChain.verify(page.changes, after: cursor, cursor: page.cursor, chain: try #require(page.chain), head: head, project: "kz")
+                cursor = page.cursor
+                pages.append(page)
+                if !page.more { break }
+            }
+            #expect(pages.first?.changes.map(\.change.hlc) == [first.hlc])
+            #expect(pages.first.map { $0.cursor > 1 && $0.cursor < 31 } == true, "the first page was not cut inside Bek's run")
+            #expect(pages.flatMap(\.changes).map(\.change.hlc) == [first.hlc, second.hlc])
+            #expect(cursor == 32)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func unsignedOrForgedChangesAreRefused(store: StoreKind) async throws {
         let harness = try await ServerHarness(store: store)
         defer { harness.cleanUp() }
