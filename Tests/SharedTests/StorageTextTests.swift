@@ -26,4 +26,21 @@ import Testing
             #expect(StorageText.encode(.list(items)) == expected, "\(items)")
         }
     }
+
+    @Test func storedListsReadBackExactlyAsJSONDecoderReadsThem() throws {
+        // Lists are read by the fast JSON reader first; whatever JSON a store holds, the answer (the
+        // items, or damaged data) must be `JSONDecoder`'s.
+        var random = SeededGenerator(seed: 12)
+        var payloads = [#"[]"#, #"[ "a" , "b" ]"#, #"["\u0416\ud83d\ude00","a\/b"]"#, #"["\ud83d"]"#, #"["a",]"#, #"["a" "b"]"#,
+                        #"[1]"#, #"["a"] x"#, #"["\x"]"#, "[\"tab\there\"]", #"[null]"#, #"{"a":1}"#]
+        for _ in 0..<300 {
+            let items = (0..<Int.random(in: 0...4, using: &random)).map { _ in WireCodecTests.randomText(&random) }
+            payloads.append(String(decoding: try JSONEncoder().encode(items), as: UTF8.self))
+        }
+        for payload in payloads {
+            let expected = try? JSONDecoder().decode([String].self, from: Data(payload.utf8))
+            let read = try? StorageText.decodeValue("l:" + payload)
+            #expect(read == expected.map { FieldValue.list($0) }, "\(payload)")
+        }
+    }
 }

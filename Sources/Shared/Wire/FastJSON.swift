@@ -356,12 +356,46 @@ package struct FastJSONWriter {
 
     private static let hex = Array("0123456789abcdef".utf8)
 
+    /// The decimal digits of `value`, written straight into the buffer (no `String` made: a page
+    /// writes two integers for every change it carries).
     package mutating func integer<T: BinaryInteger>(_ value: T) {
-        bytes.append(contentsOf: String(value).utf8)
+        if value < 0 {
+            // None on the hot path (sequence numbers, times and sizes are never negative).
+            bytes.append(contentsOf: String(value).utf8)
+            return
+        }
+        var rest = UInt64(value)
+        // At most 20 digits (UInt64.max), written backwards into a buffer on the stack.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var first = 20
+            repeat {
+                first -= 1
+                digits[first] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[first...]))
+        }
+    }
+
+    /// The text form of `hlc` as a JSON string (its bytes are hex digits and dashes: nothing to escape).
+    package mutating func hlc(_ hlc: HLC) {
+        bytes.append(UInt8(ascii: "\""))
+        hlc.appendText(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
     }
 
     package mutating func bool(_ value: Bool) {
         if value { raw("true") } else { raw("false") }
+    }
+
+    /// A JSON array of the text forms of `hlcs`.
+    package mutating func hlcArray(_ hlcs: [HLC]) {
+        bytes.append(UInt8(ascii: "["))
+        for (index, item) in hlcs.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            hlc(item)
+        }
+        bytes.append(UInt8(ascii: "]"))
     }
 
     package mutating func stringArray(_ items: [String]) {

@@ -33,7 +33,7 @@ extension WireCodec {
             if index > 0 { writer.raw(",") }
             writer.raw("{")
             writer.key("hlc", first: true)
-            writer.string(result.hlc.text)
+            writer.hlc(result.hlc)
             writer.key("status")
             writer.string(result.status.rawValue)
             if let seq = result.seq {
@@ -117,7 +117,7 @@ extension WireCodec {
         writer.integer(response.since)
         if let next = response.next {
             writer.key("next")
-            writer.string(next.text)
+            writer.hlc(next)
         }
         if let total = response.total {
             writer.key("total")
@@ -190,20 +190,20 @@ extension WireCodec {
         writer.key("value")
         write(change.value, &writer)
         writer.key("hlc")
-        writer.string(change.hlc.text)
+        writer.hlc(change.hlc)
         writer.key("author")
         writer.string(change.author)
         if let base = change.base {
             writer.key("base")
-            writer.string(base.text)
+            writer.hlc(base)
         }
         if !change.supersedes.isEmpty {
             writer.key("supersedes")
-            writer.stringArray(change.supersedes.map(\.text))
+            writer.hlcArray(change.supersedes)
         }
         if !change.covers.isEmpty {
             writer.key("covers")
-            writer.stringArray(change.covers.map(\.text))
+            writer.hlcArray(change.covers)
         }
         writer.raw("}")
     }
