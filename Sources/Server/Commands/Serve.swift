@@ -2,13 +2,18 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Shared
 
 extension CasebookServer {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Start the sync server.",
-            discussion: "Prints 'listening on http://HOST:PORT' once it accepts connections. SIGINT or SIGTERM stops it gracefully.")
+            discussion: """
+                Prints 'listening on http://HOST:PORT' once it accepts connections. SIGINT or SIGTERM stops it gracefully: it stops \
+                accepting, finishes the requests in flight and exits 0; what still runs after --shutdown-grace seconds is cut short \
+                (exit 1, with a message).
+                """)
 
         @OptionGroup var store: StoreOptions
 
@@ -45,6 +50,10 @@ extension CasebookServer {
                 help: ArgumentHelp("The IP address of a reverse proxy in front of this server (repeatable): its X-Forwarded-For header names the client, so failed logins are throttled per client, not per proxy.", valueName: "IP"))
         var trustedProxies: [String] = []
 
+        @Option(name: .customLong("shutdown-grace"),
+                help: ArgumentHelp("Seconds a stop (SIGINT, SIGTERM) waits for requests in flight before it cuts them short and exits 1.", valueName: "SECONDS"))
+        var shutdownGrace = 30
+
         func validate() throws {
             guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
             guard maxBatch >= 1, maxPage >= 1 else { throw ValidationError("--max-batch and --max-page must be at least 1") }
@@ -52,6 +61,7 @@ extension CasebookServer {
             guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
             guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
             guard maxClockDrift >= 1 else { throw ValidationError("--max-clock-drift must be at least 1 second") }
+            guard shutdownGrace >= 1 else { throw ValidationError("--shutdown-grace must be at least 1 second") }
             guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
             for proxy in trustedProxies where SocketAddressCheck.isIPAddress(proxy) == false {
                 throw ValidationError("--trusted-proxy takes an IP address such as 127.0.0.1, not '\(proxy)'")
@@ -98,8 +108,16 @@ extension CasebookServer {
                 logger.notice("TLS key \(current): replicas pin it at init (hand it out with the server's address)")
                 for next in keys.dropFirst() { logger.notice("announcing the next TLS key \(next) (--next-tls-cert)") }
             }
+            // The application's own group runs the store's services and the HTTP server; this one adds
+            // the signals and the bound on how long a stop may take.
+            let group = ServiceGroup(configuration: .init(
+                services: [
+                    .init(service: app),
+                    .init(service: ShutdownDeadline(grace: .seconds(shutdownGrace), logger: logger), successTerminationBehavior: .ignore),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             do {
-                try await app.runService()
+                try await group.run()
             } catch {
                 throw CommandError("the server stopped: \(error)")
             }
