@@ -52,7 +52,7 @@ extension CasebookServer {
 
         @Option(name: .customLong("shutdown-grace"),
                 help: ArgumentHelp("Seconds a stop (SIGINT, SIGTERM) waits for requests in flight before it cuts them short and exits 1.", valueName: "SECONDS"))
-        var shutdownGrace = 30
+        var shutdownGrace = 20
 
         func validate() throws {
             guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
