@@ -72,8 +72,9 @@ package enum StorageText {
 
     private static func decodeArray(_ payload: String, original: String) throws -> [String] {
         // The fast reader first: this runs for every list value a store reads (a page of the server,
-        // a replica's records), and `JSONDecoder` cost more than the rest of the change together. It
-        // accepts nothing `JSONDecoder` refuses; what it does not read goes to `JSONDecoder`.
+        // a replica's records), where `JSONDecoder` would make a decoder and go through the generic
+        // coding machinery for each. It accepts nothing `JSONDecoder` refuses; what it does not read
+        // goes to `JSONDecoder`.
         var payload = payload
         let fast: [String]? = payload.withUTF8 { utf8 in
             var reader = FastJSONReader(utf8)
