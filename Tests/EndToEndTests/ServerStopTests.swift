@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// How `casebook-server serve` stops: SIGTERM finishes the requests in flight and exits 0 (see
@@ -9,17 +10,7 @@ import Testing
     /// then nothing more: a request in flight that never ends.
     func stalledPush(_ url: String, token: String) throws -> Int32 {
         let port = try #require(URLComponents(string: url)?.port)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(connected == 0)
-        var limit = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        let fd = try RawHTTP.connect(port, timeout: 60)
         let head = "POST /v1/projects/kz/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
             + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"changes\":["
         _ = head.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }

@@ -388,24 +388,20 @@ package struct FastJSONWriter {
         if value { raw("true") } else { raw("false") }
     }
 
-    /// A JSON array of the text forms of `hlcs`.
-    package mutating func hlcArray(_ hlcs: [HLC]) {
+    /// A JSON array of `items`, each written by `element`.
+    package mutating func array<Element>(_ items: [Element], _ element: (inout FastJSONWriter, Element) -> Void) {
         bytes.append(UInt8(ascii: "["))
-        for (index, item) in hlcs.enumerated() {
+        for (index, item) in items.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            hlc(item)
+            element(&self, item)
         }
         bytes.append(UInt8(ascii: "]"))
     }
 
-    package mutating func stringArray(_ items: [String]) {
-        bytes.append(UInt8(ascii: "["))
-        for (index, item) in items.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            string(item)
-        }
-        bytes.append(UInt8(ascii: "]"))
-    }
+    /// A JSON array of the text forms of `hlcs`.
+    package mutating func hlcArray(_ hlcs: [HLC]) { array(hlcs) { $0.hlc($1) } }
+
+    package mutating func stringArray(_ items: [String]) { array(items) { $0.string($1) } }
 
     /// `"key":` (keys are plain ASCII here).
     package mutating func key(_ name: StaticString, first: Bool = false) {

@@ -4,16 +4,16 @@ import Foundation
 /// read limit: blocked on the cooperative pool (two threads on a two-core machine, shared by the
 /// tests running beside it), the socket calls would starve the server they wait for, and a loaded
 /// machine answers slower than a test client's usual limit.
-enum RawHTTP {
+public enum RawHTTP {
     /// The status line and the body of the answer to `method path` on 127.0.0.1:`port`.
-    static func request(_ port: Int, _ method: String, _ path: String, token: String, body: Data = Data(), timeout: Int = 90) async throws -> (status: String, body: Data) {
+    public static func request(_ port: Int, _ method: String, _ path: String, token: String, body: Data = Data(), timeout: Int = 90) async throws -> (status: String, body: Data) {
         try await withCheckedThrowingContinuation { continuation in
             Thread { continuation.resume(with: Result { try send(port, method, path, token: token, body: body, timeout: timeout) }) }.start()
         }
     }
 
     /// A TCP connection to 127.0.0.1:`port` whose reads give up after `timeout` seconds.
-    static func connect(_ port: Int, timeout: Int) throws -> Int32 {
+    public static func connect(_ port: Int, timeout: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
