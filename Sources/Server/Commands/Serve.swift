@@ -113,7 +113,7 @@ extension CasebookServer {
             let group = ServiceGroup(configuration: .init(
                 services: [
                     .init(service: app),
-                    .init(service: ShutdownDeadline(grace: .seconds(shutdownGrace), logger: logger), successTerminationBehavior: .ignore),
+                    .init(service: ShutdownDeadline(seconds: shutdownGrace, logger: logger), successTerminationBehavior: .ignore),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             do {
