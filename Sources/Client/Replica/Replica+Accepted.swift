@@ -8,16 +8,17 @@ extension Replica {
     /// The local key of a record, registering it (with its collection) if it has none yet;
     /// `registered`: it had one before.
     static func register(_ id: String, collection: String, _ db: Database) throws -> (key: Int64, registered: Bool) {
+        // Not `RETURNING key`: SQLite buffers a RETURNING statement's rows in a temporary table it opens
+        // and frees on every run, which cost a pull of new records about a tenth of its time.
         let insert = try db.cachedStatement(sql: """
             INSERT INTO record (id, collection, visible, pending, title) VALUES (?, ?, 0, 0, NULL)
-            ON CONFLICT (id) DO NOTHING RETURNING key
+            ON CONFLICT (id) DO NOTHING
             """)
-        if let key = try insert.fetchRaw({ row in
+        try insert.executeRaw { row in
             row.text(id)
             row.text(collection)
-        }, row: { $0.integer(0) }).first {
-            return (key, false)
         }
+        if db.changesCount == 1 { return (db.lastInsertedRowID, false) }
         guard let key = try recordKey(id, db) else { throw ClientError("record \(id) could not be registered in the replica") }
         return (key, true)
     }

@@ -76,9 +76,10 @@ extension Replica {
                 continue
             }
             if batch.isNew && !wasShown {
-                // A record new here: everything accepted about it is in memory, nothing derived to clear.
-                try refresh(record: batch.id, schema: schema, db, isNew: true,
-                            accepted: (batch.collection, (merge.records[batch.id] ?? [:]).mapValues(\.after.heads)))
+                // A record new here: everything accepted about it is in memory, nothing derived to clear, and
+                // no pending edit (an edit registers its record first, so this one would have been registered).
+                try refresh(record: batch.id, schema: schema, db, isNew: true, key: batch.key,
+                            accepted: (batch.collection, (merge.records[batch.id] ?? [:]).mapValues(\.after.heads)), pending: [])
                 continue
             }
             try refresh(record: batch.id, schema: schema, db)
