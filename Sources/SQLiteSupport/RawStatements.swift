@@ -99,6 +99,14 @@ package struct RawRow {
     package func integer(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
 
     package func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+
+    /// A blob's bytes; nil when the column holds anything else (text, a number or NULL).
+    package func blob(_ column: Int32) -> [UInt8]? {
+        guard sqlite3_column_type(statement, column) == SQLITE_BLOB else { return nil }
+        let count = Int(sqlite3_column_bytes(statement, column))
+        guard count > 0, let bytes = sqlite3_column_blob(statement, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: bytes, count: count))
+    }
 }
 
 extension Statement {

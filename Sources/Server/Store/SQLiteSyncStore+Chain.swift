@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Shared
+import SQLiteSupport
 
 // The log's hash chain in the embedded store. Its entries are the changes (`change`) and the
 // membership events (`access_event` rows with a digest), one per sequence number. Digests and
@@ -13,6 +14,11 @@ extension SQLiteSyncStore {
             SELECT chain FROM change WHERE project_id = ? AND seq = ?
             UNION ALL SELECT chain FROM access_event WHERE project_id = ? AND seq = ? AND digest IS NOT NULL
             """, arguments: [projectID, seq, projectID, seq]).flatMap(bytes).flatMap { LogChain(bytes: $0) }
+    }
+
+    private enum Argument {
+        case integer(Int64)
+        case text(String)
     }
 
     /// A stored digest's or chain value's bytes: only a blob counts (text, a number or NULL is damage).
@@ -28,25 +34,27 @@ extension SQLiteSyncStore {
     /// reads two rows and the (few) membership events; one that leaves changes out reads the range.
     static func chainRows(_ db: Database, projectID: Int64, after: Int64, cursor: Int64, skip: Wire.OwnChanges?, hidden: [String],
                           limit: Int) throws -> [PageCutter.ChainRow] {
+        // Read by column straight from SQLite: the pull that ends a push leaves all the pusher's changes out,
+        // so this reads a row for each of them (through GRDB's `Row`, that pull took 35-70% longer).
         var changes = "SELECT seq, digest, chain FROM change WHERE project_id = ? AND seq IN (?, ?)"
-        var arguments: StatementArguments = [projectID, after, cursor]
+        var arguments: [Argument] = [.integer(projectID), .integer(after), .integer(cursor)]
         if skip != nil || !hidden.isEmpty {
             var leftOut = ["seq = ?", "seq = ?"]
-            arguments += [after, cursor]
+            arguments += [.integer(after), .integer(cursor)]
             if let skip {
                 // The node is the part of the HLC text after "MMMMMMMMMMMM-CCCC-" (character 19 on).
                 leftOut.append("(seq <= ? AND substr(hlc, 19) = ?)")
-                arguments += [skip.upTo, skip.node.rawValue]
+                arguments += [.integer(skip.upTo), .text(skip.node.rawValue)]
             }
             if !hidden.isEmpty {
                 leftOut.append("access IN (SELECT value FROM json_each(?))")
-                arguments += [jsonArray(hidden)]
+                arguments += [.text(jsonArray(hidden))]
             }
             changes = """
                 SELECT seq, digest, chain FROM change WHERE project_id = ? AND seq >= ? AND seq <= ?
                 AND (\(leftOut.joined(separator: " OR "))) ORDER BY seq LIMIT ?
                 """
-            arguments += [limit]
+            arguments += [.integer(Int64(limit))]
         }
         let statement = try db.cachedStatement(sql: """
             SELECT * FROM (\(changes))
@@ -55,10 +63,17 @@ extension SQLiteSyncStore {
                            ORDER BY seq LIMIT ?)
             ORDER BY seq LIMIT ?
             """)
-        arguments += [projectID, after, cursor, limit, limit]
-        return try Row.fetchAll(statement, arguments: arguments).map { row in
-            PageCutter.ChainRow(seq: row[0], digest: bytes(row[1]).flatMap { ChangeDigest(bytes: $0) },
-                                chain: bytes(row[2]).flatMap { LogChain(bytes: $0) })
-        }
+        arguments += [.integer(projectID), .integer(after), .integer(cursor), .integer(Int64(limit)), .integer(Int64(limit))]
+        return try statement.fetchRaw({ row in
+            for argument in arguments {
+                switch argument {
+                case .integer(let value): row.integer(value)
+                case .text(let value): row.text(value)
+                }
+            }
+        }, row: { row in
+            PageCutter.ChainRow(seq: row.integer(0), digest: row.blob(1).flatMap { ChangeDigest(bytes: $0) },
+                                chain: row.blob(2).flatMap { LogChain(bytes: $0) })
+        })
     }
 }
