@@ -9,7 +9,7 @@ extension Replica {
     /// `registered`: it had one before.
     static func register(_ id: String, collection: String, _ db: Database) throws -> (key: Int64, registered: Bool) {
         // Not `RETURNING key`: SQLite buffers a RETURNING statement's rows in a temporary table it opens
-        // and frees on every run, which cost a pull of new records about a tenth of its time.
+        // and frees on every run (with `refresh`'s, 6-12% of an initial pull: performance.md).
         let insert = try db.cachedStatement(sql: """
             INSERT INTO record (id, collection, visible, pending, title) VALUES (?, ?, 0, 0, NULL)
             ON CONFLICT (id) DO NOTHING
