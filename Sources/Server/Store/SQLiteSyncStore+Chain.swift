@@ -16,11 +16,6 @@ extension SQLiteSyncStore {
             """, arguments: [projectID, seq, projectID, seq]).flatMap(bytes).flatMap { LogChain(bytes: $0) }
     }
 
-    private enum Argument {
-        case integer(Int64)
-        case text(String)
-    }
-
     /// A stored digest's or chain value's bytes: only a blob counts (text, a number or NULL is damage).
     static func bytes(_ value: DatabaseValue) -> [UInt8]? {
         guard case .blob(let data) = value.storage else { return nil }
@@ -37,24 +32,24 @@ extension SQLiteSyncStore {
         // Read by column straight from SQLite: the pull that ends a push leaves all the pusher's changes out,
         // so this reads a row for each of them (through GRDB's `Row`, that pull took 35-70% longer).
         var changes = "SELECT seq, digest, chain FROM change WHERE project_id = ? AND seq IN (?, ?)"
-        var arguments: [Argument] = [.integer(projectID), .integer(after), .integer(cursor)]
+        var arguments: StatementArguments = [projectID, after, cursor]
         if skip != nil || !hidden.isEmpty {
             var leftOut = ["seq = ?", "seq = ?"]
-            arguments += [.integer(after), .integer(cursor)]
+            arguments += [after, cursor]
             if let skip {
                 // The node is the part of the HLC text after "MMMMMMMMMMMM-CCCC-" (character 19 on).
                 leftOut.append("(seq <= ? AND substr(hlc, 19) = ?)")
-                arguments += [.integer(skip.upTo), .text(skip.node.rawValue)]
+                arguments += [skip.upTo, skip.node.rawValue]
             }
             if !hidden.isEmpty {
                 leftOut.append("access IN (SELECT value FROM json_each(?))")
-                arguments += [.text(jsonArray(hidden))]
+                arguments += [jsonArray(hidden)]
             }
             changes = """
                 SELECT seq, digest, chain FROM change WHERE project_id = ? AND seq >= ? AND seq <= ?
                 AND (\(leftOut.joined(separator: " OR "))) ORDER BY seq LIMIT ?
                 """
-            arguments += [.integer(Int64(limit))]
+            arguments += [limit]
         }
         let statement = try db.cachedStatement(sql: """
             SELECT * FROM (\(changes))
@@ -63,15 +58,10 @@ extension SQLiteSyncStore {
                            ORDER BY seq LIMIT ?)
             ORDER BY seq LIMIT ?
             """)
-        arguments += [.integer(projectID), .integer(after), .integer(cursor), .integer(Int64(limit)), .integer(Int64(limit))]
-        return try statement.fetchRaw({ row in
-            for argument in arguments {
-                switch argument {
-                case .integer(let value): row.integer(value)
-                case .text(let value): row.text(value)
-                }
-            }
-        }, row: { row in
+        arguments += [projectID, after, cursor, limit, limit]
+        // Bound once by GRDB; `fetchRaw` resets the statement without clearing them.
+        try statement.setArguments(arguments)
+        return try statement.fetchRaw(row: { row in
             PageCutter.ChainRow(seq: row.integer(0), digest: row.blob(1).flatMap { ChangeDigest(bytes: $0) },
                                 chain: row.blob(2).flatMap { LogChain(bytes: $0) })
         })
