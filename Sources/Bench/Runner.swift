@@ -10,6 +10,9 @@ struct Runner {
     /// Whether the replicas made from now on are encrypted (unlocked once with `casebook unlock`, as a
     /// researcher's day goes) or made with `--no-passphrase`.
     var encrypted = false
+    /// The other files beside the replica that `casebook wipe --yes` is timed with (1 GiB; `--smoke`
+    /// makes it small: the phase is there to run, not to be measured).
+    var wipeFillerBytes = 1 << 30
     private var serial = 0
     /// The encrypted replicas made, locked again at the end.
     private(set) var unlocked: [URL] = []
@@ -166,18 +169,18 @@ struct Runner {
     /// `casebook wipe --yes` on a replica whose folder also holds 1 GB of other files (standing in
     /// for attached evidence): the contract's "under a second, whatever the size".
     private func wipePhase(_ home: URL, size: String) throws -> Row {
-        let filler = home.appendingPathComponent("filler-1GB")
+        let filler = home.appendingPathComponent("filler")
         FileManager.default.createFile(atPath: filler.path, contents: nil)
         let handle = try FileHandle(forWritingTo: filler)
-        let block = Data(repeating: 0x5a, count: 8 << 20)
-        for _ in 0..<128 { handle.write(block) }
+        let block = Data(repeating: 0x5a, count: min(8 << 20, wipeFillerBytes))
+        for _ in 0..<max(1, wipeFillerBytes / block.count) { handle.write(block) }
         try handle.synchronize()
         try handle.close()
         let folderBytes = (FileManager.default.enumerator(atPath: home.path)?.allObjects as? [String] ?? [])
             .compactMap { try? FileManager.default.attributesOfItem(atPath: home.appendingPathComponent($0).path)[.size] as? Int }.reduce(0, +)
         let wiped = try casebook(home, ["wipe", "--yes"])
         return Row(phase: "`casebook wipe --yes`", size: size, time: wiped.seconds, rate: nil, ratio: nil,
-                   note: "folder of \(Self.mb(folderBytes)) (1 GB of it a stand-in for attachments), process start to exit")
+                   note: "folder of \(Self.mb(folderBytes)) (\(Self.mb(wipeFillerBytes)) of it a stand-in for attachments), process start to exit")
     }
 
     /// Many replicas syncing at once, each pushing its own changes and pulling everyone's.
