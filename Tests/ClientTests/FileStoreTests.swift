@@ -6,6 +6,13 @@ import Testing
 
 /// Files for the attach tests: several chunks of random bytes with a recognisable phrase in each chunk.
 enum EvidenceFixtures {
+    /// The test run's folder of source files: made on first use, removed at exit.
+    private static let sources: URL = {
+        atexit { try? FileManager.default.removeItem(at: EvidenceFixtures.sourcesFolder) }
+        return sourcesFolder
+    }()
+    private static let sourcesFolder = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-sources-\(getpid())")
+
     /// `size` bytes: random, with `marker` written every MiB.
     static func bytes(_ size: Int, marker: String, seed: UInt64 = 7) -> [UInt8] {
         var generator = SplitMix64(seed: seed)
@@ -19,9 +26,11 @@ enum EvidenceFixtures {
         return bytes
     }
 
-    /// Writes `bytes` as `name` in a new folder; returns its path.
+    /// Writes `bytes` as `name` in a new folder; returns its path. The folders are in one folder of
+    /// the test run's own, removed when the run ends (tests attach from them, so they must outlive
+    /// the helper; they used to stay in /tmp after every run: 1 GB of them here after a day).
     static func file(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let folder = VaultFixtures.home("source")
+        let folder = sources.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let url = folder.appendingPathComponent(name)
         try Data(bytes).write(to: url)
