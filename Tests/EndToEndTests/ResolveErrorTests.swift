@@ -1,8 +1,9 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The ways `resolve`, `edit` and `delete` refuse, each with a message that says what to do.
-@Suite(.serialized) struct ResolveErrorTests {
+@Suite(.serialized, .processThreads) struct ResolveErrorTests {
     @Test func resolveAndEditRefuseWhatCannotBeDone() throws {
         let team = try Team.start([("ana", "researcher"), ("bek", "researcher"), ("cem", "researcher")])
         defer { team.cleanUp() }

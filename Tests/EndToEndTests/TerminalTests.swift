@@ -1,8 +1,9 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// What only happens on a terminal: `resolve` asking which value to keep, and progress lines.
-@Suite(.serialized) struct TerminalTests {
+@Suite(.serialized, .processThreads) struct TerminalTests {
     @Test func resolveAsksOnATerminal() throws {
         let team = try Team.start()
         defer { team.cleanUp() }
