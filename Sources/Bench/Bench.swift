@@ -139,7 +139,10 @@ struct Bench: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
         var runner = Runner(bin: binURL, work: work, postgres: databaseURL.map { BenchPostgres(baseURL: $0) })
-        if smoke { runner.wipeFillerBytes = 8 << 20 }
+        if smoke {
+            runner.wipeFillerBytes = 8 << 20
+            Processes.cheapKeyDerivation = true
+        }
         defer { runner.postgres?.dropAll() }
         defer { runner.lockAll() }
         var rows: [Row] = []

@@ -19,8 +19,14 @@ enum Processes {
     static var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         for key in ["CASEBOOK_PASSPHRASE", "CASEBOOK_NEW_PASSPHRASE", "CASEBOOK_KDF", "CASEBOOK_HOME"] { environment.removeValue(forKey: key) }
+        if cheapKeyDerivation { environment["CASEBOOK_KDF"] = "fast" }
         return environment
     }
+
+    /// `--smoke` only: the replicas' passphrases are stretched at libsodium's minimum cost (the
+    /// test-only `CASEBOOK_KDF=fast`) instead of a real replica's, which is most of what a smoke run's
+    /// forty `init`s and `unlock`s cost. Set once, before any program runs.
+    nonisolated(unsafe) static var cheapKeyDerivation = false
 
     /// Runs a program to completion, timing it and sampling its peak memory.
     static func run(_ executable: URL, _ arguments: [String], input: String? = nil) throws -> Result {
