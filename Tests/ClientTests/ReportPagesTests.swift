@@ -1,12 +1,11 @@
 import Foundation
-import TestSupport
 import Testing
 @testable import Client
 @testable import Shared
 
 /// `report --cycles` and the report as HTML and Markdown, on two real thematic lists of Slovenia's reviews
 /// (UPR 34, cycle 3, and UPR 48, cycle 4; see Tests/Fixtures/README.md).
-@Suite(.processThreads) struct ReportPagesTests {
+@Suite struct ReportPagesTests {
     /// Two reviews of Slovenia with their recommendations, imported from OHCHR's lists.
     func twoCycles() async throws -> TemporaryReplica {
         let local = try TemporaryReplica()

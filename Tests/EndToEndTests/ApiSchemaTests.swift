@@ -10,7 +10,7 @@ import Testing
 /// examples and time. The server trusts 127.0.0.1 as a proxy so that each run names its own
 /// client address (`X-Forwarded-For`): the anonymous run's failed logins are throttled without
 /// slowing the others.
-@Suite(.serialized, .processThreads) struct ApiSchemaTests {
+@Suite(.serialized) struct ApiSchemaTests {
     /// The installed `schemathesis` program, nil when there is none that runs.
     static let program: URL? = {
         let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")

@@ -4,7 +4,7 @@ import Testing
 
 /// The benchmark at tiny sizes, so it never rots (its real figures live in docs/performance.md
 /// and are never asserted: they come from a release build on a quiet machine).
-@Suite(.processThreads) struct BenchSmokeTests {
+@Suite struct BenchSmokeTests {
     @Test(arguments: StoreKind.allCases) func theBenchmarkRunsEveryPhase(store: StoreKind) throws {
         var arguments = ["--smoke", "--bin", Programs.products.path]
         // On PostgreSQL the benchmark makes (and drops) databases of its own beside this one.

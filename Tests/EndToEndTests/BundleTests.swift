@@ -8,7 +8,7 @@ import Testing
 /// that reaches the network relays the other's changes, credited to their author; every replica
 /// converges with nothing twice; a bundle altered, cut, for someone else, or from a device that is
 /// unknown or revoked is refused with nothing applied; a server that forked history is caught.
-@Suite(.serialized, .processThreads) struct BundleTests {
+@Suite(.serialized) struct BundleTests {
     /// A team of three whose first two synced once (so each knows the other's device); cara joins later.
     func team(_ store: StoreKind = .sqlite) throws -> Team {
         let team = try Team.start([("ana", "researcher"), ("bek", "researcher"), ("cara", "researcher")], store: store)

@@ -1,11 +1,10 @@
 import Foundation
 import Shared
-import TestSupport
 import Testing
 
 /// Issue 23 through the built programs: `--version`, the global options before the subcommand, and
 /// `casebook-server doctor` reading a service's settings file.
-@Suite(.serialized, .processThreads) struct CommandLineTests {
+@Suite(.serialized) struct CommandLineTests {
     @Test func bothProgramsPrintTheirVersionAndTheProtocol() throws {
         for program in ["casebook", "casebook-server"] {
             let result = try Programs.run(program, ["--version"])

@@ -1,8 +1,7 @@
 import Foundation
-import TestSupport
 import Testing
 
-@Suite(.serialized, .processThreads) struct DemoTests {
+@Suite(.serialized) struct DemoTests {
     /// The README's demo runs start to finish and shows the seed's figures.
     @Test func theDemoRunsAndPrintsTheReport() throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/demo.sh").standardized

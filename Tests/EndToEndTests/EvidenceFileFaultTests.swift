@@ -4,7 +4,7 @@ import Testing
 
 /// Evidence files meeting bad input and damage, with the real programs: refused with one line and
 /// nothing stored, never written outside the folder named, never sent or extracted when damaged.
-@Suite(.serialized, .processThreads) struct EvidenceFileFaultTests {
+@Suite(.serialized) struct EvidenceFileFaultTests {
     @Test func badInputIsRefusedWithOneLineAndNothingIsStored() throws {
         let team = try Team.start([("ana", "researcher")])
         defer { team.cleanUp() }

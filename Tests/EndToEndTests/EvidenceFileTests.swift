@@ -5,7 +5,7 @@ import Testing
 
 /// Evidence files with the real programs, through the contract's commands: attach, sync, files, fetch,
 /// extract, custody, verify; on both stores.
-@Suite(.serialized, .processThreads) struct EvidenceFileTests {
+@Suite(.serialized) struct EvidenceFileTests {
     /// Several chunks (4 MiB each) and a short one.
     static let size = 2 * 4_194_304 + 300_001
 

@@ -5,7 +5,7 @@ import Testing
 
 /// Faults from the field, with the real programs: each ends with every replica converged,
 /// nothing lost, nothing duplicated, and `PRAGMA integrity_check` ok on every database.
-@Suite(.serialized, .processThreads) struct FaultTests {
+@Suite(.serialized) struct FaultTests {
     /// A CSV of `count` incidents, each with a title, a date and a location (3 changes a record),
     /// written into `researcher`'s folder; returns its path.
     static func incidentsCSV(_ count: Int, tag: String, for researcher: Researcher) throws -> String {

@@ -9,7 +9,7 @@ import Testing
 
 /// The evidence-file admin commands on the real programs, while `serve` runs: the quota, the purge,
 /// and chunks that pass a JSON body limit far below their size.
-@Suite(.processThreads) struct FileAdminTests {
+@Suite struct FileAdminTests {
     /// PUTs one chunk of `bytes` (named `sha256`) over real HTTP.
     static func put(_ server: RunningServer, token: String, sha256: String, bytes: [UInt8], index: Int) async throws -> (status: Int, body: Data) {
         let start = index * Wire.Files.chunkSize

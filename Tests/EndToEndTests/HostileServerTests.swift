@@ -1,12 +1,11 @@
 import Foundation
-import TestSupport
 import Testing
 @testable import Shared
 
 /// Issue 14, items 1, 3 and 11 from the client's side: whatever a server answers, `casebook`
 /// ends with one `error: ...` line and the exit code the error deserves (1 when trying again
 /// cannot help, 3 only when the server could not be reached), never by a signal or a stack trace.
-@Suite(.serialized, .processThreads) struct HostileServerTests {
+@Suite(.serialized) struct HostileServerTests {
     static let now = UInt64(Date().timeIntervalSince1970 * 1000)
 
     /// The schema answer of a real server, so that `init` works.

@@ -1,12 +1,11 @@
 import Foundation
-import TestSupport
 import Testing
 @testable import Client
 
 /// Issue 15, unlock: what keeps the agent's key from others. Its folder must be private; the key
 /// never shows in its command line or environment; the process cannot be dumped or traced; and no
 /// client can crash it or hold it up.
-@Suite(.processThreads) struct KeyAgentHardeningTests {
+struct KeyAgentHardeningTests {
     @Test func aFolderOpenToOthersOrOwnedByAnotherUserIsRefused() throws {
         let place = try AgentPlace()
         defer { place.remove() }

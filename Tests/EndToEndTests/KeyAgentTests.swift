@@ -1,12 +1,11 @@
 import Foundation
-import TestSupport
 import Testing
 @testable import Client
 
 /// Issue 15, unlock: the key agent, run as the real `casebook` program. It hands back the key it
 /// was given, and ends (socket gone, key zeroed, process exited) at `stop`, its timeout, a
 /// replacement, its socket's removal, the end of its login session, or when wedged.
-@Suite(.processThreads) struct KeyAgentTests {
+struct KeyAgentTests {
     @Test func anAgentHandsBackItsKeyUntilItIsStopped() throws {
         let place = try AgentPlace()
         defer { place.remove() }

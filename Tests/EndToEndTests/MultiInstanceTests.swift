@@ -7,7 +7,7 @@ import Testing
 @testable import Shared
 
 /// Two `casebook-server` processes on one PostgreSQL database, as behind a load balancer.
-@Suite(.serialized, .processThreads) struct MultiInstanceTests {
+@Suite(.serialized) struct MultiInstanceTests {
     /// Four researchers push through two instances at once, new records and conflicting edits of
     /// the same 100 records, while a watcher pulls small pages from both instances in turn.
     /// The watcher must see every sequence number exactly once and in order (a change committed

@@ -5,7 +5,7 @@ import Testing
 /// Narrative text with the real programs: concurrent edits of different paragraphs merge on every
 /// replica alike, overlapping ones are a conflict settled in `$EDITOR`, and a group of fields edited
 /// concurrently is one conflict.
-@Suite(.serialized, .processThreads) struct NarrativeTextTests {
+@Suite(.serialized) struct NarrativeTextTests {
     static let description = """
         On 12 March 2024 police detained Zhanar Abdi\u{0301}rova outside the district court in Almaty.
 

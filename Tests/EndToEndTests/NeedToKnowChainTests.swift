@@ -8,7 +8,7 @@ import Testing
 /// gets only the digests of its changes and of membership events, verifies the chain with them
 /// (page by page, and from the first entry with `--full-history`), and holds none of the record's
 /// bytes; a server that drops or alters a membership event's entry is found out at the next sync.
-@Suite(.serialized, .processThreads) struct NeedToKnowChainTests {
+@Suite(.serialized) struct NeedToKnowChainTests {
     @Test(arguments: StoreKind.allCases) func aRemovedMemberAndAnOutsiderVerifyTheChainAndHoldNothingHidden(store: StoreKind) throws {
         let secret = "Statement of Dana-\(String(UUID().uuidString.prefix(8)).lowercased())"
         let server = try RunningServer(store: store)

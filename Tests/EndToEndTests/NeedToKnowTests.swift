@@ -6,7 +6,7 @@ import Testing
 /// never reaches a non-member's replica (its database files searched byte by byte, not only `list`);
 /// leaving the group removes it at the next sync, with a note naming the pending edits dropped;
 /// joining again brings it back with its history; an admin reads everything.
-@Suite(.serialized, .processThreads) struct NeedToKnowTests {
+@Suite(.serialized) struct NeedToKnowTests {
     /// Whether any file under the replica's folder holds `needle`.
     static func holds(_ person: Researcher, _ needle: String) -> Bool {
         guard let walker = FileManager.default.enumerator(at: person.home, includingPropertiesForKeys: nil) else { return false }

@@ -1,6 +1,5 @@
 import Foundation
 import Shared
-import TestSupport
 import Testing
 
 /// Issue 23: the Debian packages, built from the binaries this test run built (`scripts/dist.sh --bin`;
@@ -8,7 +7,7 @@ import Testing
 /// tree, the unit (`systemd-analyze verify` where available), the installed programs' `--version`
 /// and `--help`, and a man page for every command that renders without a warning. The packages'
 /// contents are printed in the test output.
-@Suite(.serialized, .processThreads) struct PackagingTests {
+@Suite(.serialized) struct PackagingTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
     /// What packaging and the checks need: dpkg-dev (or dpkg), python3, binutils, man-db.
     static var canPackage: Bool {

@@ -6,7 +6,7 @@ import Testing
 /// certificates for this machine with different keys, as a state's root signs whatever it likes.
 /// The replica trusts the authority (through `--ca-cert`, or the system's store) and still refuses
 /// the key it did not pin.
-@Suite(.serialized, .processThreads) struct PinnedKeyTests {
+@Suite(.serialized) struct PinnedKeyTests {
     /// An authority, two certificates it signed for 127.0.0.1 and localhost (keys A and B), and
     /// their fingerprints as openssl computes them.
     struct Keys {

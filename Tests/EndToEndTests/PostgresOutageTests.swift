@@ -5,7 +5,7 @@ import Testing
 /// A PostgreSQL store that cannot be reached, refuses the login, hangs, or goes away while serving:
 /// a clear error within seconds, never a hang, and nothing a researcher typed is lost. Also how
 /// the commands are told which store to use.
-@Suite(.serialized, .processThreads) struct PostgresOutageTests {
+@Suite(.serialized) struct PostgresOutageTests {
     /// Runs an admin command and returns its result and how long it took.
     private func timed(_ arguments: [String]) throws -> (Programs.Result, Double) {
         let start = Date()

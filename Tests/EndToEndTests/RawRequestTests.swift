@@ -10,7 +10,7 @@ import Testing
 /// Requests the `casebook` client never sends, written by hand and sent to the real server: what a
 /// buggy or hostile client could do. The client checks the same things first, so only these tests
 /// show that the server does not rely on it.
-@Suite(.serialized, .processThreads) struct RawRequestTests {
+@Suite(.serialized) struct RawRequestTests {
     /// Sends `body` to an endpoint with `token`; the status and the body of the answer.
     static func send(_ server: RunningServer, _ path: String, body: Data? = nil, token: String?) async throws -> (status: Int, body: Data) {
         var request = URLRequest(url: try #require(URL(string: "\(server.url)\(path)")))

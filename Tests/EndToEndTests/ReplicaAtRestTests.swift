@@ -1,11 +1,10 @@
 import Foundation
-import TestSupport
 import Testing
 
 /// The replica at rest, met the way an attacker meets it: a laptop taken at a border, read byte by
 /// byte; a passphrase guessed; a command line watched. And the researcher's side: unlock, lock,
 /// change the passphrase, wipe, encrypt an old replica.
-@Suite(.serialized, .processThreads) struct ReplicaAtRestTests {
+@Suite(.serialized) struct ReplicaAtRestTests {
     /// Every file under `folders`, read whole.
     static func everyFile(under folders: [URL], since: Date? = nil) -> [(path: String, bytes: Data)] {
         var found: [(String, Data)] = []

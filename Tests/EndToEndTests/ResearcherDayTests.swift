@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// The real programs on a free port, driven through the command-line contract.
-@Suite(.serialized, .processThreads) struct ResearcherDayTests {
+@Suite(.serialized) struct ResearcherDayTests {
     @Test(arguments: StoreKind.allCases) func twoResearchersEditOfflineConflictResolveAndConverge(store: StoreKind) throws {
         let team = try Team.start(store: store)
         defer { team.cleanUp() }

@@ -1,9 +1,8 @@
 import Foundation
-import TestSupport
 import Testing
 
 /// The ways `resolve`, `edit` and `delete` refuse, each with a message that says what to do.
-@Suite(.serialized, .processThreads) struct ResolveErrorTests {
+@Suite(.serialized) struct ResolveErrorTests {
     @Test func resolveAndEditRefuseWhatCannotBeDone() throws {
         let team = try Team.start([("ana", "researcher"), ("bek", "researcher"), ("cem", "researcher")])
         defer { team.cleanUp() }

@@ -6,7 +6,7 @@ import Testing
 
 /// A server whose log is rewritten after a replica pulled it (a seized server, a compelled
 /// operator): the replica's next sync stops with exit 1 and applies nothing (docs/security.md).
-@Suite(.processThreads) struct RewrittenLogTests {
+@Suite struct RewrittenLogTests {
     enum Rewrite: String, CaseIterable, Sendable {
         /// A value the replica already received is changed, and the chain recomputed to match.
         case alterSeen

@@ -7,7 +7,7 @@ import Testing
 /// version, pushes the old edit (accepted) and can use the new field at once; a second server
 /// instance serves the new version without a restart; incompatible versions are refused, naming
 /// each problem, and the old one keeps serving.
-@Suite(.serialized, .processThreads) struct SchemaVersionTests {
+@Suite(.serialized) struct SchemaVersionTests {
     /// The built-in `upr` schema as JSON, changed by `edit`, written to a file in `folder`.
     static func schemaFile(_ folder: URL, _ name: String, _ edit: (inout [String: Any]) throws -> Void) throws -> String {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite(.serialized, .processThreads) struct SecurityTests {
+@Suite(.serialized) struct SecurityTests {
     /// A self-signed certificate for `names` (127.0.0.1 and localhost) made with openssl, in a temporary folder.
     static func makeCertificate(names: String = "IP:127.0.0.1,DNS:localhost") throws -> (folder: URL, cert: String, key: String) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-tls-\(UUID().uuidString)")

@@ -8,7 +8,7 @@ import Testing
 /// Sensitive fields end to end, on both stores, with the real programs (contract: "Sensitive fields,
 /// end to end"): the server's store, log and backup never hold a value; a member without a grant sees
 /// `(sealed)` until granted; conflicts of sealed values are found and settled; a non-member reads nothing.
-@Suite(.serialized, .processThreads) struct SensitiveFieldTests {
+@Suite(.serialized) struct SensitiveFieldTests {
     /// The values written in a test, each unique to the run.
     struct Secrets {
         let tag = String(UUID().uuidString.prefix(8)).lowercased()
@@ -160,7 +160,7 @@ import Testing
 
 /// The project key's life: two members making it at once end with one, and both read each other's
 /// values; after a device is revoked and a member removed, a rotation leaves them out.
-@Suite(.serialized, .processThreads) struct ProjectKeyTests {
+@Suite(.serialized) struct ProjectKeyTests {
     @Test(arguments: StoreKind.allCases) func racingCreationConvergesAndRotationLeavesTheRevokedOut(store: StoreKind) async throws {
         let tag = String(UUID().uuidString.prefix(8)).lowercased()
         let server = try RunningServer(store: store)

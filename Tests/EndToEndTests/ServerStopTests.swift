@@ -5,7 +5,7 @@ import Testing
 /// How `casebook-server serve` stops: SIGTERM finishes the requests in flight and exits 0 (see
 /// `ResearcherDayTests`); what is still running after `--shutdown-grace` is cut short, and the
 /// process exits 1 saying so, instead of waiting for good.
-@Suite(.serialized, .processThreads) struct ServerStopTests {
+@Suite(.serialized) struct ServerStopTests {
     /// Opens a connection to the server and sends the head of a push and the start of its body,
     /// then nothing more: a request in flight that never ends.
     func stalledPush(_ url: String, token: String) throws -> Int32 {

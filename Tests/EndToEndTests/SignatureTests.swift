@@ -7,7 +7,7 @@ import Testing
 /// Signed changes with the real programs: a change altered in the server's store is refused by the
 /// next puller, one altered in a replica's database is reported by `verify`, and a revoked device's
 /// new changes are refused.
-@Suite(.serialized, .processThreads) struct SignatureTests {
+@Suite(.serialized) struct SignatureTests {
     /// Alters the stored values of the server's log that contain `text`.
     static func alterServerStore(_ server: RunningServer, _ text: String, to other: String) throws {
         let sql = "UPDATE change SET value = replace(value, '\(text)', '\(other)') WHERE value LIKE '%\(text)%'"

@@ -1,9 +1,8 @@
 import Foundation
-import TestSupport
 import Testing
 
 /// What only happens on a terminal: `resolve` asking which value to keep, and progress lines.
-@Suite(.serialized, .processThreads) struct TerminalTests {
+@Suite(.serialized) struct TerminalTests {
     @Test func resolveAsksOnATerminal() throws {
         let team = try Team.start()
         defer { team.cleanUp() }

@@ -1,11 +1,10 @@
 import Foundation
-import TestSupport
 import Testing
 
 /// Issue 14, item 12 (client): `init` takes the token from a file, the environment or the
 /// terminal (not echoed), and warns when it comes from the command line, where other users
 /// of the machine can read it.
-@Suite(.serialized, .processThreads) struct TokenInputTests {
+@Suite(.serialized) struct TokenInputTests {
     static let warning = "visible to other users of this machine"
 
     func initialise(_ person: Researcher, _ server: RunningServer, _ extra: [String], environment: [String: String] = [:]) throws -> Programs.Result {

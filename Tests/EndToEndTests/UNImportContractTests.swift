@@ -1,10 +1,9 @@
 import Foundation
-import TestSupport
 import Testing
 
 /// The contract's "Importing real UN data", driven through the built `casebook` as a user runs it, on an extract of
 /// OHCHR's thematic list of recommendations for Slovenia's 2025 review (Tests/Fixtures/README.md).
-@Suite(.processThreads) struct UNImportContractTests {
+@Suite struct UNImportContractTests {
     static let list = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../Fixtures/ohchr-thematic-list-slovenia-upr48-extract.docx").standardized.path
 
