@@ -166,8 +166,8 @@ struct Runner {
         return rows
     }
 
-    /// `casebook wipe --yes` on a replica whose folder also holds 1 GB of other files (standing in
-    /// for attached evidence): the contract's "under a second, whatever the size".
+    /// `casebook wipe --yes` on a replica whose folder also holds `wipeFillerBytes` of other files
+    /// (1 GiB, standing in for attached evidence): the contract's "under a second, whatever the size".
     private func wipePhase(_ home: URL, size: String) throws -> Row {
         let filler = home.appendingPathComponent("filler")
         FileManager.default.createFile(atPath: filler.path, contents: nil)

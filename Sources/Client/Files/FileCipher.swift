@@ -78,12 +78,11 @@ final class FileCipher: @unchecked Sendable {
         return code == 0
     }
 
-    /// Makes `buffer` `count` bytes long, reusing it as it is when it already is (every full chunk).
-    /// Gives `buffer` `count` bytes, keeping its storage (the caller overwrites them). It appends
-    /// slices of a small block of zeros, copied whole: appending a `repeatElement` went element by
-    /// element in a debug build (the tests' uploads of 50 MB took 20 s of CPU), and appending one
-    /// array of zeros the chunk's size made a second chunk-sized allocation (9-12 MB more peak memory
-    /// with three chunks in flight, measured).
+    /// Makes `buffer` `count` bytes long (the caller overwrites them), keeping its storage; as it is
+    /// when it already is (every full chunk). It grows by slices of a small block of zeros, copied
+    /// whole: appending a `repeatElement` went element by element in a debug build (the tests'
+    /// uploads of 50 MB took 21 s of CPU), and appending one array of zeros the chunk's size was a
+    /// second chunk-sized allocation (an upload's peak memory 9 MB higher, measured).
     private static func resize(_ buffer: inout [UInt8], to count: Int) {
         if buffer.count > count {
             buffer.removeSubrange(count...)
