@@ -84,6 +84,13 @@ import Testing
         #expect(closed == Wire.ConflictState(conflict: conflict, open: false))
         #expect(rows.first?["seq"] as Int64? == 5)
 
+        // A record's whole history, before and after the upgrade, is found by its key (v11): what a
+        // replica granted the record receives.
+        let history = try await store.records(project: "kz", ids: [recordA], reader: .everything)
+        #expect(history.changes.map(\.change.hlc) == [created.hlc, anaEdit.hlc, benEdit.hlc, resolution.hlc])
+        let unkeyed = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM change WHERE record_key IS NULL") }
+        #expect(unkeyed == 0)
+
         let check = try DatabaseQueue(path: path)
         #expect(try await check.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") } == ["ok"])
     }

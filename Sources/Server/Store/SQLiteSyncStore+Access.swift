@@ -10,7 +10,9 @@ extension SQLiteSyncStore {
     static func writeAccess(_ updates: [AccessUpdate], plan: PushPlan, _ db: Database, projectID: Int64) throws {
         for update in updates {
             try db.execute(sql: "INSERT OR IGNORE INTO access_class (project_id, class) VALUES (?, ?)", arguments: [projectID, update.after])
-            try db.execute(sql: "UPDATE change SET access = ? WHERE project_id = ? AND record = ?", arguments: [update.after, projectID, update.record])
+            try db.execute(sql: """
+                UPDATE change SET access = ? WHERE record_key = (SELECT key FROM record WHERE project_id = ? AND id = ?)
+                """, arguments: [update.after, projectID, update.record])
             try db.execute(sql: "UPDATE record SET access = ? WHERE project_id = ? AND id = ?", arguments: [update.after, projectID, update.record])
             try db.execute(sql: """
                 UPDATE head SET access = ? WHERE record_key = (SELECT key FROM record WHERE project_id = ? AND id = ?)
@@ -145,8 +147,9 @@ extension SQLiteSyncStore {
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
             var changes: [Wire.LoggedChange] = []
             for id in ids where try Self.mayRead(db, projectID: projectID, record: id, reader: reader) {
-                changes += try Self.loggedChanges(db, sql: "SELECT \(Self.changeColumns) FROM change WHERE project_id = ? AND record = ? ORDER BY seq",
-                                                  arguments: [projectID, id])
+                changes += try Self.loggedChanges(db, sql: """
+                    SELECT \(Self.changeColumns) FROM change WHERE record_key = (SELECT key FROM record WHERE project_id = ? AND id = ?) ORDER BY seq
+                    """, arguments: [projectID, id])
             }
             var response = Wire.RecordsResponse(changes: changes, serverTime: 0)
             (response.batches, response.unsignedUpTo) = try Self.signatures(of: changes, db, projectID: projectID)

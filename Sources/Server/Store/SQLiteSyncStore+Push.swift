@@ -117,8 +117,9 @@ extension SQLiteSyncStore {
         let stored = try chainValue(db, projectID: projectID, seq: first.seq - 1)
         let links = ChainLinks(plan.inserts, project: project, after: try ChainLinks.head(stored: stored, lastSeq: first.seq - 1),
                                known: signatures.digests)
-        try appendToLog(plan.inserts, links: links.links, batchOf: signatures.batchOf, classes: classes, db, projectID: projectID)
         let recordKeys = try insertRecords(plan, classes: classes, db, projectID: projectID)
+        try appendToLog(plan.inserts, links: links.links, batchOf: signatures.batchOf, classes: classes, recordKeys: recordKeys, db,
+                        projectID: projectID)
         try writeHeads(plan, recordKeys: recordKeys, classes: classes, db, projectID: projectID)
         try writeAccess(updates, plan: plan, db, projectID: projectID)
         try writeConflicts(plan, db, projectID: projectID)
@@ -131,16 +132,17 @@ extension SQLiteSyncStore {
 
     /// Appends the accepted changes to the log, with the parents they supersede.
     private static func appendToLog(_ inserts: [Wire.LoggedChange], links: [ChainLinks.Link], batchOf: [HLC: String], classes: [String: String],
-                                    _ db: Database, projectID: Int64) throws {
+                                    recordKeys: [String: Int64], _ db: Database, projectID: Int64) throws {
         let insertChange = try db.cachedStatement(sql: """
             INSERT INTO change (project_id, seq, hlc, collection, record, field, value, author, base, supersedes, covers, received_at, batch, digest, chain,
-                access)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                access, record_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertFile = try db.cachedStatement(sql: "INSERT OR IGNORE INTO file_record (project_id, sha256, record) VALUES (?, ?, ?)")
         let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO change_parent (project_id, parent, child) VALUES (?, ?, ?)")
         for (logged, link) in zip(inserts, links) {
             let change = logged.change
+            guard let recordKey = recordKeys[change.record] else { throw StoreDefect(description: "record \(change.record) has a change but no record row") }
             try insertChange.executeRaw { row in
                 row.integer(projectID)
                 row.integer(logged.seq)
@@ -150,6 +152,7 @@ extension SQLiteSyncStore {
                 row.blob(link.digest.bytes)
                 row.blob(link.chain.bytes)
                 row.text(classes[change.record] ?? AccessRule.team)
+                row.integer(recordKey)
             }
             if case .files(let files) = change.value {
                 for file in files { try insertFile.execute(arguments: [projectID, file.sha256, change.record]) }
@@ -160,9 +163,9 @@ extension SQLiteSyncStore {
         }
     }
 
-    /// Inserts the plan's new records and returns the local key of every record its heads need.
+    /// Inserts the plan's new records and returns the local key of every record its changes and heads name.
     private static func insertRecords(_ plan: PushPlan, classes: [String: String], _ db: Database, projectID: Int64) throws -> [String: Int64] {
-        // New records first, in the order they arrived (their keys follow it), then every key the heads need.
+        // New records first, in the order they arrived (their keys follow it), then the keys of the stored ones.
         let insertRecord = try db.cachedStatement(sql: "INSERT INTO record (project_id, id, collection, access) VALUES (?, ?, ?, ?)")
         var recordKeys: [String: Int64] = [:]
         for logged in plan.inserts {
@@ -176,7 +179,7 @@ extension SQLiteSyncStore {
             }
             recordKeys[record] = db.lastInsertedRowID
         }
-        let stored = Set(plan.heads.keys.map(\.record)).subtracting(recordKeys.keys)
+        let stored = Set(plan.heads.keys.map(\.record)).union(plan.inserts.lazy.map(\.change.record)).subtracting(recordKeys.keys)
         if !stored.isEmpty {
             let keys = try db.cachedStatement(sql: "SELECT id, key FROM record WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))")
             for (id, key) in try keys.fetchRaw({ row in
