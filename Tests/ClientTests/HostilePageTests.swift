@@ -75,6 +75,30 @@ import Testing
         #expect(result.clock.flatMap(HLC.init(text:)).map { $0.millis < HLC.maxMillis } ?? true, "\(attack)")
     }
 
+    /// The first sync's snapshot pages are checked like log pages (on the task that fetched them,
+    /// `FetchedPage`): a bad second page refuses itself whole, the first stays applied and the
+    /// snapshot resumes after it.
+    @Test func aBadSnapshotPageIsRefusedWholeAfterTheGoodOneBeforeIt() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let first = change(), bad = change("secret", .text("x"), record: String(format: "%032x", 8), counter: 1)
+        let server = HostileServer(snapshot: { after in
+            after == nil
+                ? Wire.SnapshotResponse(changes: [first], since: 0, next: first.change.hlc, total: 2, serverTime: HostileServer.now)
+                : Wire.SnapshotResponse(changes: [bad], since: 0, next: nil, total: nil, serverTime: HostileServer.now)
+        })
+        let syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: ProgressLine(enabled: false))
+        var failure: ClientError?
+        do { _ = try await syncer.run() } catch let error as ClientError { failure = error }
+        let error = try #require(failure, "the bad snapshot page was accepted")
+        #expect(error.message.contains("unknown field 'secret'"), "\(error.message)")
+        let (stored, done) = try await local.replica.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM change") ?? 0, try Setting.get(.snapshotDone, db))
+        }
+        #expect(stored == 1, "only the good first page is kept")
+        #expect(done != "1", "the snapshot is not done")
+    }
+
     @Test func controlAndBidiCharactersAreShownVisiblyOnATerminalOnly() {
         let hostile = "Protest\u{1B}]0;owned\u{07}\u{1B}[2J\u{9B}1m\u{202E}gnp.exe\u{2066}\u{200F}\r"
         let shown = Output.forTerminal(hostile, true)

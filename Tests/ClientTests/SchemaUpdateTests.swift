@@ -48,6 +48,30 @@ import Testing
         #expect(result.kept.version == 2 && result.kept.collection("incidents")?.field("district") != nil)
     }
 
+    /// The second snapshot page is fetched, and its changes checked, while the first is applied,
+    /// against the schema the sync held then: when that page announces a newer one, its changes are
+    /// checked again against the newer one (`FetchedPage`).
+    @Test func aSnapshotPageAnnouncingANewerSchemaIsCheckedAgainstIt() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let first = Wire.LoggedChange(seq: 1, change: change("title", .text("Protest")), receivedAt: HostileServer.now)
+        var district = change("district", .text("Almaty"))
+        district.hlc = HLC(millis: HostileServer.now - 1_000, counter: 1, node: Self.other)
+        let second = Wire.LoggedChange(seq: 2, change: district, receivedAt: HostileServer.now)
+        let server = HostileServer(snapshot: { after in
+            after == nil
+                ? Wire.SnapshotResponse(changes: [first], since: 0, next: first.change.hlc, total: 2, serverTime: HostileServer.now, schemaVersion: 1)
+                : Wire.SnapshotResponse(changes: [second], since: 0, next: nil, total: nil, serverTime: HostileServer.now, schemaVersion: 2)
+        })
+        server.schema = incidents { $0.fields.append(FieldSchema(name: "district", type: .text)) }
+        let syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: ProgressLine(enabled: false))
+        var failure: ClientError?
+        do { _ = try await syncer.run() } catch let error as ClientError { failure = error }
+        #expect(failure == nil, "\(String(describing: failure))")
+        let values = try await local.replica.read { db in try String.fetchAll(db, sql: "SELECT value FROM current ORDER BY field") }
+        #expect(values == ["t:Almaty", "t:Protest"])
+    }
+
     @Test func aVersionThatChangesWhatValuesMeanIsRefusedAndNothingApplied() async throws {
         let retyped = incidents { collection in
             let title = collection.fields.firstIndex { $0.name == "title" }!

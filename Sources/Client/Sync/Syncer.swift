@@ -92,20 +92,25 @@ struct Syncer {
         guard state.snapshot != .done else { return 0 }
         var received = 0
         var total: Int?
-        let client = self.client, limit = pageSize
-        func fetch(after: HLC?) -> Task<Wire.SnapshotResponse, any Error> {
-            Task { try await client.snapshot(after: after, limit: limit) }
+        let client = self.client, limit = pageSize, project = settings.project, server = self.server
+        // The page's own checks run on the fetching task: see `FetchedPage`.
+        func fetch(after: HLC?, schema: Schema) -> Task<FetchedPage<Wire.SnapshotResponse>, any Error> {
+            Task {
+                let page = try await client.snapshot(after: after, limit: limit)
+                return FetchedPage(page, changes: page.changes, serverTime: page.serverTime, schema: schema, project: project, server: server)
+            }
         }
-        var pending = fetch(after: state.snapshotResumesAfter)
+        var pending = fetch(after: state.snapshotResumesAfter, schema: schema)
         while true {
-            let page = try await pending.value
+            let arrived = try await pending.value
+            let page = arrived.page
             try PageCheck.snapshot(page, after: state.snapshotResumesAfter, from: server)
             schema = try await self.schema(forVersion: page.schemaVersion, current: schema)
-            try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: schema, from: server)
-            try await verify(page.changes, batches: page.batches, unsignedUpTo: page.unsignedUpTo, &signatures)
+            try arrived.checkChanges(page.changes, serverTime: page.serverTime, schema: schema, server: server)
+            try await verify(page.changes, digests: arrived.digests, batches: page.batches, unsignedUpTo: page.unsignedUpTo, &signatures)
             sealedKeys.formUnion(Self.sealedKeyIDs(page.changes, schema: schema))
-            // The next page travels while this one is applied.
-            let next = page.next.map { fetch(after: $0) }
+            // The next page travels, and is checked, while this one is applied.
+            let next = page.next.map { fetch(after: $0, schema: schema) }
             if let pageTotal = page.total { total = pageTotal }
             received += page.changes.count
             var after = state
@@ -133,23 +138,28 @@ struct Syncer {
         let start = max(0, state.cursor)
         var received = 0
         let client = self.client, node = settings.node, limit = pageSize, ownBound = state.ownAccepted
-        // Our own acknowledged changes are already here: the server leaves them out.
-        func fetch(after: Int64) -> Task<Wire.PullResponse, any Error> {
-            Task { try await client.pull(after: after, limit: limit, skip: ownBound > after ? Wire.OwnChanges(node: node, upTo: ownBound) : nil) }
+        let project = settings.project, server = self.server
+        // Our own acknowledged changes are already here: the server leaves them out. The page's own
+        // checks run on the fetching task: see `FetchedPage`.
+        func fetch(after: Int64, schema: Schema) -> Task<FetchedPage<Wire.PullResponse>, any Error> {
+            Task {
+                let page = try await client.pull(after: after, limit: limit, skip: ownBound > after ? Wire.OwnChanges(node: node, upTo: ownBound) : nil)
+                return FetchedPage(page, changes: page.changes, serverTime: page.serverTime, schema: schema, project: project, server: server)
+            }
         }
-        var pending = fetch(after: state.cursor)
+        var pending = fetch(after: state.cursor, schema: schema)
         while true {
-            let page = try await pending.value
+            let arrived = try await pending.value
+            let page = arrived.page
             try PageCheck.log(page, after: state.cursor, from: server)
             schema = try await self.schema(forVersion: page.schemaVersion, current: schema)
             // Each change's digest once, for both the chain and the signatures.
-            let digests = ChangeDigest.of(page.changes.lazy.map(\.change), project: settings.project)
-            let chain = try PageCheck.chain(page, digests: digests, after: state.cursor, head: state.chain, project: settings.project, from: server)
-            try PageCheck.changes(page.changes, serverTime: page.serverTime, schema: schema, from: server)
-            try await verify(page.changes, digests: digests, batches: page.batches, unsignedUpTo: page.unsignedUpTo, &signatures)
+            let chain = try PageCheck.chain(page, digests: arrived.digests, after: state.cursor, head: state.chain, project: project, from: server)
+            try arrived.checkChanges(page.changes, serverTime: page.serverTime, schema: schema, server: server)
+            try await verify(page.changes, digests: arrived.digests, batches: page.batches, unsignedUpTo: page.unsignedUpTo, &signatures)
             sealedKeys.formUnion(Self.sealedKeyIDs(page.changes, schema: schema))
-            // The next page travels while this one is applied: client and server work at the same time.
-            let next = page.more ? fetch(after: page.cursor) : nil
+            // The next page travels, and is checked, while this one is applied: client and server work at the same time.
+            let next = page.more ? fetch(after: page.cursor, schema: schema) : nil
             var after = state
             after.received(page, chain: chain, now: WallClock.millis())
             do {
