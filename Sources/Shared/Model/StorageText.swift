@@ -15,8 +15,8 @@ package enum StorageText {
         case .date(let s): "d:" + s
         case .bool(let b): b ? "b:1" : "b:0"
         case .reference(let s): "r:" + s
-        case .list(let items): "l:" + jsonArray(items)
-        case .references(let items): "R:" + jsonArray(items)
+        case .list(let items): jsonArray(items, tag: "l:")
+        case .references(let items): jsonArray(items, tag: "R:")
         case .files(let files): "f:" + filesJSON(files)
         case .unset: "u:"
         }
@@ -47,20 +47,27 @@ package enum StorageText {
         }
     }
 
-    private static func jsonArray(_ items: [String]) -> String {
+    /// `tag` followed by the items as a JSON array.
+    private static func jsonArray(_ items: [String], tag: String) -> String {
         // Items with nothing to escape are written as they are: exactly what `JSONEncoder` writes
-        // for them, without its cost (this runs for every list value a sync stores). Anything
-        // else goes through `JSONEncoder`, so the stored text never depends on which path ran.
+        // for them, without its cost (this runs for every list value a sync stores), into one
+        // string of the right size. Anything else goes through `JSONEncoder`, so the stored text
+        // never depends on which path ran.
         let plain = items.allSatisfy { item in
             item.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 != UInt8(ascii: "/") && $0 != 0x7F }
         }
-        guard plain else { return (try? String(decoding: JSONEncoder().encode(items), as: UTF8.self)) ?? "[]" }
-        var text = "["
+        guard plain else { return tag + ((try? String(decoding: JSONEncoder().encode(items), as: UTF8.self)) ?? "[]") }
+        var text = tag
+        text.reserveCapacity(items.reduce(tag.utf8.count + 2) { $0 + $1.utf8.count + 3 })
+        text.append("[")
         for (index, item) in items.enumerated() {
-            if index > 0 { text += "," }
-            text += "\"" + item + "\""
+            if index > 0 { text.append(",") }
+            text.append("\"")
+            text.append(item)
+            text.append("\"")
         }
-        return text + "]"
+        text.append("]")
+        return text
     }
 
     /// Files as a JSON array of objects with sorted keys, so equal values store as equal text.
