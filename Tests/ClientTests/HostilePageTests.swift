@@ -19,7 +19,7 @@ import Testing
     }
 
     /// Syncs a replica whose snapshot is done against a server whose one log page holds `changes`.
-    func sync(_ changes: [Wire.LoggedChange]) async throws -> (error: ClientError?, stored: Int, cursor: String?, clock: String?) {
+    func sync(_ changes: [Wire.LoggedChange]) async throws -> (error: ClientError?, stored: Int, cursor: String?, clock: String?, values: [String]) {
         let local = try TemporaryReplica()
         defer { local.cleanUp() }
         try await local.replica.write { db in try Setting.set(.snapshotDone, "1", db) }
@@ -30,16 +30,19 @@ import Testing
         let syncer = Syncer(replica: local.replica, client: server, settings: local.settings, progress: ProgressLine(enabled: false))
         var failure: ClientError?
         do { _ = try await syncer.run() } catch let error as ClientError { failure = error }
-        let (stored, cursor, clock) = try await local.replica.read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM change") ?? 0, try Setting.get(.cursor, db), try Setting.get(.clock, db))
+        let (stored, cursor, clock, values) = try await local.replica.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM change") ?? 0, try Setting.get(.cursor, db), try Setting.get(.clock, db),
+             try String.fetchAll(db, sql: "SELECT field || '=' || value FROM change ORDER BY hlc"))
         }
-        return (failure, stored, cursor, clock)
+        return (failure, stored, cursor, clock, values)
     }
 
     @Test func aGoodPageIsApplied() async throws {
         let result = try await sync([change(), change("location", .text("Astana"), counter: 1)])
         #expect(result.error == nil)
         #expect(result.stored == 2 && result.cursor == "2")
+        // Each change stored with its own value (the stored forms are made beside the apply: `FetchedPage`).
+        #expect(result.values == ["title=t:Protest", "location=t:Astana"])
     }
 
     @Test(arguments: [

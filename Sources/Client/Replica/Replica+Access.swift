@@ -37,7 +37,8 @@ extension Replica {
     /// (with `granted`, their whole history), and the signed batches that hold both: one transaction
     /// with the page's cursor, so a sync cut off anywhere neither half-removes a record nor skips one.
     func applyPulled(_ changes: [Wire.LoggedChange], removing: [String], granted: [Wire.LoggedChange], serverTime: UInt64,
-                     state: SyncState, schema: Schema, batches: [SignedBatch] = []) async throws -> (applied: Int, removal: Removal) {
+                     state: SyncState, schema: Schema, batches: [SignedBatch] = [],
+                     stored: [StoredChange]? = nil) async throws -> (applied: Int, removal: Removal) {
         // What is removed is overwritten in the database's pages, not only unlinked from them.
         if !removing.isEmpty { try await outsideTransaction { db in try db.execute(sql: "PRAGMA secure_delete = ON") } }
         let (applied, removal, files) = try await write { db in
@@ -50,7 +51,7 @@ extension Replica {
             }
             try Replica.storeBatches(batches, db)
             _ = try Replica.applyAccepted(granted, schema: schema, db)
-            let applied = try Replica.applyAccepted(changes, schema: schema, db)
+            let applied = try Replica.applyAccepted(changes, schema: schema, db, stored: stored)
             var clock = try ReplicaClock.load(db)
             clock.offset = WallClock.offset(toServerTime: serverTime)
             if let newest = (changes + granted).lazy.map(\.change.hlc).max() { clock.receive(newest, now: clock.now) }

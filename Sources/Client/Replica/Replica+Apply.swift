@@ -12,9 +12,13 @@ extension Replica {
     /// `ownAccepted`: the changes are this replica's own, just accepted by a push. For a record
     /// that had no accepted change before, what reads show is already exactly those values
     /// (they were pending), so only its pending flag is updated instead of a full refresh.
+    ///
+    /// `stored`: the changes' stored forms, in their order, when the caller made them already (a
+    /// pulled page's are made on the task that fetched it, off the writer: `FetchedPage`).
     @discardableResult
     static func applyAccepted(_ changes: [Wire.LoggedChange], schema: Schema, _ db: Database,
-                               alsoRefresh: some Sequence<String> = [String](), ownAccepted: Bool = false) throws -> Int {
+                               alsoRefresh: some Sequence<String> = [String](), ownAccepted: Bool = false,
+                               stored: [StoredChange]? = nil) throws -> Int {
         let hasChanges = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record_key = ? LIMIT 1")
         let known = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE record_key = ? AND hlc = ?")
         let childByBase = try db.cachedStatement(sql: "SELECT 1 FROM change WHERE base = ? AND record_key = ? AND field = ? LIMIT 1")
@@ -26,10 +30,12 @@ extension Replica {
         var position: [String: Int] = [:]
         var records: [RecordBatch] = []
         var merge = BatchMerge()
-        // Stored after the merge, when each one's `head` flag is known; with its record's index in `records`.
-        var accepted: [(logged: Wire.LoggedChange, record: Int)] = []
+        // Stored after the merge, when each one's `head` flag is known; with its record's index in
+        // `records` and its stored form.
+        var accepted: [(logged: Wire.LoggedChange, record: Int, stored: StoredChange)] = []
         accepted.reserveCapacity(changes.count)
-        for logged in changes {
+        let stored = stored?.count == changes.count ? stored : nil
+        for (offset, logged) in changes.enumerated() {
             let change = logged.change
             let index: Int
             if let found = position[change.record] {
@@ -55,7 +61,7 @@ extension Replica {
                 isNewRecord ? [] : try acceptedHeads(key: recordKey, field: change.field, db)
             })
             guard outcome.kind != .duplicate else { continue }
-            accepted.append((logged, index))
+            accepted.append((logged, index, stored?[offset] ?? StoredChange(change)))
         }
         try store(accepted, merge: merge, records: records, db)
         try refresh(records, merge: merge, schema: schema, alsoRefresh: alsoRefresh, ownAccepted: ownAccepted, db)
@@ -89,7 +95,7 @@ extension Replica {
 
     /// Stores the accepted changes, each flagged `head` if it is one of its field's versions after
     /// the merge, and clears the flag of the versions the merge replaced.
-    private static func store(_ accepted: [(logged: Wire.LoggedChange, record: Int)], merge: BatchMerge, records: [RecordBatch],
+    private static func store(_ accepted: [(logged: Wire.LoggedChange, record: Int, stored: StoredChange)], merge: BatchMerge, records: [RecordBatch],
                               _ db: Database) throws {
         var heads = Set<HLC>()
         heads.reserveCapacity(accepted.count)
@@ -103,10 +109,9 @@ extension Replica {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO change_parent (parent, child) VALUES (?, ?)")
-        for (logged, record) in accepted {
+        for (logged, record, stored) in accepted {
             let change = logged.change
             let isHead = heads.contains(change.hlc)
-            let stored = StoredChange(change)
             try insert.executeRaw { row in
                 row.integer(records[record].key)
                 if logged.seq == 0 { row.null() } else { row.integer(logged.seq) }

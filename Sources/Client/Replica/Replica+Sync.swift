@@ -13,12 +13,12 @@ extension Replica {
 
     /// Applies a pulled page (snapshot or log) through the merge rule, moves the clock past what it
     /// received, and saves `state` (the position after the page): all or nothing. Returns how many
-    /// changes were new here.
+    /// changes were new here. `stored`: the changes' stored forms, when made already (see `applyAccepted`).
     func applyPulled(_ changes: [Wire.LoggedChange], serverTime: UInt64, state: SyncState, schema: Schema,
-                     batches: [SignedBatch] = []) async throws -> Int {
+                     batches: [SignedBatch] = [], stored: [StoredChange]? = nil) async throws -> Int {
         return try await write { db in
             try Replica.storeBatches(batches, db)
-            let applied = try Replica.applyAccepted(changes, schema: schema, db)
+            let applied = try Replica.applyAccepted(changes, schema: schema, db, stored: stored)
             var clock = try ReplicaClock.load(db)
             clock.offset = WallClock.offset(toServerTime: serverTime)
             if let newest = changes.lazy.map(\.change.hlc).max() { clock.receive(newest, now: clock.now) }

@@ -116,7 +116,8 @@ struct Syncer {
             var after = state
             after.received(page)
             do {
-                _ = try await replica.applyPulled(page.changes, serverTime: page.serverTime, state: after, schema: schema, batches: page.batches)
+                _ = try await replica.applyPulled(page.changes, serverTime: page.serverTime, state: after, schema: schema, batches: page.batches,
+                                                  stored: arrived.stored)
             } catch {
                 next?.cancel()
                 throw error
@@ -165,7 +166,8 @@ struct Syncer {
             do {
                 let granted = try await grantedHistory(page.granted ?? [], fetched: &fetched, &signatures, schema: schema)
                 let applied = try await replica.applyPulled(page.changes, removing: page.removed ?? [], granted: granted.changes, serverTime: page.serverTime,
-                                                            state: after, schema: schema, batches: page.batches + granted.batches)
+                                                            state: after, schema: schema, batches: page.batches + granted.batches,
+                                                            stored: arrived.stored)
                 received += applied.applied
                 removal.records += applied.removal.records
                 removal.dropped += applied.removal.dropped
