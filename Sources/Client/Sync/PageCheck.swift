@@ -83,9 +83,11 @@ enum PageCheck {
 
     /// The changes of a page, held to what a server holds a push to: a known collection, a field
     /// of it, a value of the field's type within its limits, a valid record id, and a timestamp
-    /// not far beyond the server's time.
+    /// not far beyond the server's time. The server's time is checked here too: the page's changes
+    /// are checked on the task that fetched it, before the page's own numbers (`FetchedPage`), and a
+    /// time near 2^64 must be refused there, not overflow.
     static func changes(_ changes: [Wire.LoggedChange], serverTime: UInt64, schema: Schema, from server: String) throws {
-        let latest = serverTime + maxAheadOfServerMillis
+        let latest = try Self.serverTime(serverTime, from: server) + maxAheadOfServerMillis
         for (index, logged) in changes.enumerated() {
             if let problem = problem(with: logged.change, schema: schema, latest: latest, clock: "the server's time") {
                 throw refused(server, "change \(index + 1) of a page \(problem)")
