@@ -193,7 +193,7 @@ struct Syncer {
         var changes: [Wire.LoggedChange] = [], batches: [SignedBatch] = []
         for start in stride(from: 0, to: asked.count, by: Wire.RecordsRequest.maxRecords) {
             let answer = try await client.records(Array(asked[start..<min(start + Wire.RecordsRequest.maxRecords, asked.count)]))
-            try PageCheck.changes(answer.changes, serverTime: try PageCheck.serverTime(answer.serverTime, from: server), schema: schema, from: server)
+            try PageCheck.changes(answer.changes, serverTime: answer.serverTime, schema: schema, from: server)
             try await verify(answer.changes, batches: answer.batches, unsignedUpTo: answer.unsignedUpTo, &signatures)
             changes += answer.changes
             batches += answer.batches
@@ -215,7 +215,7 @@ struct Syncer {
                 return
             }
             if !answer.changes.isEmpty {
-                try PageCheck.changes(answer.changes, serverTime: try PageCheck.serverTime(answer.serverTime, from: server), schema: schema, from: server)
+                try PageCheck.changes(answer.changes, serverTime: answer.serverTime, schema: schema, from: server)
                 try await verify(answer.changes, batches: answer.batches, unsignedUpTo: answer.unsignedUpTo, &signatures)
                 try await replica.applyHistory(answer.changes, schema: schema, batches: answer.batches)
             }
