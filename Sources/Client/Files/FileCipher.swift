@@ -67,14 +67,20 @@ final class FileCipher: @unchecked Sendable {
     /// Opens a sealed chunk into `plain` (made its length, and overwritten); false when it does not authenticate (changed,
     /// moved, cut short, or sealed under another key).
     func open(_ sealed: UnsafeRawBufferPointer, into plain: inout [UInt8], sha256: String, index: Int64, size: Int64) -> Bool {
-        guard sealed.count >= Self.overhead, let base = sealed.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
-        let additional = Self.additionalData(sha256: sha256, index: index, size: size)
+        guard sealed.count >= Self.overhead else { return false }
         Self.resize(&plain, to: sealed.count - Self.overhead)
-        let code = plain.withUnsafeMutableBufferPointer { out in
-            crypto_aead_xchacha20poly1305_ietf_decrypt(
-                out.baseAddress, nil, nil, base + Self.nonceBytes, UInt64(sealed.count - Self.nonceBytes),
-                additional, UInt64(additional.count), base, contentKey)
-        }
+        return plain.withUnsafeMutableBytes { open(sealed, into: $0, sha256: sha256, index: index, size: size) }
+    }
+
+    /// Opens a sealed chunk into `plain`, which must be exactly `sealed.count - overhead` bytes (its
+    /// bytes are overwritten; undefined when this answers false).
+    func open(_ sealed: UnsafeRawBufferPointer, into plain: UnsafeMutableRawBufferPointer, sha256: String, index: Int64, size: Int64) -> Bool {
+        guard sealed.count >= Self.overhead, plain.count == sealed.count - Self.overhead,
+              let base = sealed.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
+        let additional = Self.additionalData(sha256: sha256, index: index, size: size)
+        let code = crypto_aead_xchacha20poly1305_ietf_decrypt(
+            plain.baseAddress?.assumingMemoryBound(to: UInt8.self), nil, nil, base + Self.nonceBytes, UInt64(sealed.count - Self.nonceBytes),
+            additional, UInt64(additional.count), base, contentKey)
         return code == 0
     }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NIOCore
 import Shared
 
 /// One stored file opened for reading, chunk by chunk: each chunk of a sealed file is authenticated as
@@ -38,18 +39,46 @@ final class StoredFile: @unchecked Sendable {
 
     /// The bytes of chunk `index`, checked (authenticated when sealed); `Damaged` when they are not what was stored.
     func chunk(_ index: Int64) throws -> [UInt8] {
+        let length = try chunkLength(index)
+        return try [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
+            try read(index, into: UnsafeMutableRawBufferPointer(buffer))
+            count = length
+        }
+    }
+
+    /// Chunk `index` as a buffer to send, read and opened straight into it: no other buffer of the
+    /// chunk's size is made or zeroed (the sealed bytes are read into one that is never zeroed).
+    func chunkBuffer(_ index: Int64) throws -> ByteBuffer {
+        let length = try chunkLength(index)
+        var buffer = ByteBufferAllocator().buffer(capacity: length)
+        try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { out in
+            try read(index, into: UnsafeMutableRawBufferPointer(rebasing: out.prefix(length)))
+            return length
+        }
+        return buffer
+    }
+
+    private func chunkLength(_ index: Int64) throws -> Int {
         guard let length = Wire.Files.chunkLength(index: index, size: size) else {
             throw Damaged(sha256: sha256, reason: "it has no chunk \(index)")
         }
-        let storedLength = store.isSealed ? length + FileCipher.overhead : length
-        var raw = [UInt8](repeating: 0, count: storedLength)
-        let read = try raw.withUnsafeMutableBytes { try readFully($0, at: store.storedOffset(ofChunk: index)) }
-        guard read == storedLength else { throw Damaged(sha256: sha256, reason: "chunk \(index) is cut short") }
-        guard let cipher = store.cipher else { return raw }
-        var plain: [UInt8] = []
-        let opened = raw.withUnsafeBytes { cipher.open($0, into: &plain, sha256: sha256, index: index, size: size) }
+        return length
+    }
+
+    /// Reads chunk `index` into `plain` (exactly its length), opening it when the store is sealed.
+    private func read(_ index: Int64, into plain: UnsafeMutableRawBufferPointer) throws {
+        let offset = store.storedOffset(ofChunk: index)
+        guard let cipher = store.cipher else {
+            guard try readFully(plain, at: offset) == plain.count else { throw Damaged(sha256: sha256, reason: "chunk \(index) is cut short") }
+            return
+        }
+        let storedLength = plain.count + FileCipher.overhead
+        let sealed = try [UInt8](unsafeUninitializedCapacity: storedLength) { buffer, count in
+            count = try readFully(UnsafeMutableRawBufferPointer(buffer), at: offset)
+        }
+        guard sealed.count == storedLength else { throw Damaged(sha256: sha256, reason: "chunk \(index) is cut short") }
+        let opened = sealed.withUnsafeBytes { cipher.open($0, into: plain, sha256: sha256, index: index, size: size) }
         guard opened else { throw Damaged(sha256: sha256, reason: "chunk \(index) fails authentication: it was changed on disk") }
-        return plain
     }
 
     /// Reads every chunk in order, giving each to `body`, and checks that the whole hashes to the name.

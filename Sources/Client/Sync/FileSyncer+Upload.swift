@@ -93,9 +93,9 @@ extension FileSyncer {
     /// Reads and checks chunk `index` (and hashes it) off the caller's path.
     static func prepare(_ file: StoredFile, _ index: Int64) -> Task<OutgoingChunk, any Error> {
         Task {
-            let bytes = try file.chunk(index)
-            let hash = bytes.withUnsafeBytes { Hex.encode(Array(SHA256.hash(data: $0))) }
-            return OutgoingChunk(sha256: file.sha256, index: index, size: file.size, bytes: ByteBuffer(bytes: bytes), hash: hash)
+            let bytes = try file.chunkBuffer(index)
+            let hash = bytes.withUnsafeReadableBytes { Hex.encode(Array(SHA256.hash(data: $0))) }
+            return OutgoingChunk(sha256: file.sha256, index: index, size: file.size, bytes: bytes, hash: hash)
         }
     }
 }
