@@ -144,7 +144,18 @@ import Testing
             let skipping = try await harness.putChunk(client, as: "ana", file, 2)
             #expect(skipping.status == .conflict)
             #expect(skipping.headers[HTTPField.Name(Wire.Files.receivedHeader)!] == String(Wire.Files.chunkSize))
-            #expect(try await harness.upload(client, as: "ana", file, from: 1).complete)
+            // A damaged chunk of an upload under way (its hash checked beside its write on the embedded
+            // store), then a damaged last chunk: refused, nothing of either counts, and the right ones go on.
+            var damagedNext = file.chunk(1)
+            damagedNext.setInteger(UInt8(7) ^ damagedNext.getInteger(at: 9)!, at: 9)
+            #expect(try await harness.putChunk(client, as: "ana", file, 1, body: damagedNext).error?.code == "chunk_corrupt")
+            #expect(try await harness.fileStatus(client, as: "ana", [file.sha256]).first?.received == Int64(Wire.Files.chunkSize))
+            #expect(try await harness.putChunk(client, as: "ana", file, 1).status == .ok)
+            var damagedLast = file.chunk(2)
+            damagedLast.setInteger(UInt8(7) ^ damagedLast.getInteger(at: 9)!, at: 9)
+            #expect(try await harness.putChunk(client, as: "ana", file, 2, body: damagedLast).error?.code == "chunk_corrupt")
+            #expect(try await harness.fileStatus(client, as: "ana", [file.sha256]).first?.received == Int64(2 * Wire.Files.chunkSize))
+            #expect(try await harness.upload(client, as: "ana", file, from: 2).complete)
 
             // Complete: any chunk again is a no-op that says so, even a damaged one.
             let done = try await harness.putChunk(client, as: "bek", file, 0, body: tampered)

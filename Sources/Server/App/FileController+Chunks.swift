@@ -69,7 +69,7 @@ extension FileController {
     }
 
     /// Reads the body into `upload` (at most the chunk's length plus one byte) and notes what is
-    /// wrong with it, if anything.
+    /// wrong with its length, if anything, and starts hashing it (`ChunkUpload.settleHash`).
     static func readBody(_ request: Request, into upload: inout ChunkUpload) async throws {
         guard let expected = upload.expectedLength else {
             upload.bodyProblem = "the file has no chunk \(upload.index)"
@@ -84,8 +84,13 @@ extension FileController {
             buffer.writeImmutableBuffer(part)
             if buffer.readableBytes > expected { break }
         }
-        upload.bodyProblem = ChunkRules.bodyProblem(length: buffer.readableBytes, expected: expected, hash: hash(buffer), declared: upload.chunkHash)
         upload.bytes = buffer
+        if buffer.readableBytes != expected {
+            upload.bodyProblem = ChunkRules.bodyProblem(length: buffer.readableBytes, expected: expected, hash: "", declared: upload.chunkHash)
+            return
+        }
+        // Hashed on another thread: the store reads the file's row, and may write the chunk, meanwhile.
+        upload.pendingHash = Task { [buffer] in hash(buffer) }
     }
 
     static func hash(_ bytes: ByteBuffer) -> String {

@@ -38,8 +38,22 @@ struct ChunkUpload: Sendable {
     var chunkHash: String
     /// The body, at most the chunk's length (`Wire.Files.chunkLength`) plus one byte.
     var bytes = ByteBuffer()
-    /// What is wrong with the body (its length, or its hash against `chunkHash`), nil when nothing is.
+    /// What is wrong with the body (its length, or its hash against `chunkHash`), nil when nothing is
+    /// (or when its hash is still `pendingHash`).
     var bodyProblem: String?
+    /// The body's SHA-256 being computed, from when the body was read until `settleHash` takes it in: a
+    /// store may write the chunk meanwhile, and must settle it before the chunk counts.
+    var pendingHash: Task<String, Never>?
+
+    /// Waits for the body's hash and notes a mismatch with `chunkHash` in `bodyProblem`.
+    mutating func settleHash() async {
+        guard let pendingHash else { return }
+        self.pendingHash = nil
+        let hash = await pendingHash.value
+        if bodyProblem == nil, hash != chunkHash {
+            bodyProblem = ChunkRules.bodyProblem(length: bytes.readableBytes, expected: bytes.readableBytes, hash: hash, declared: chunkHash)
+        }
+    }
 
     /// The chunk's length for the declared size, nil when the file has no such chunk.
     var expectedLength: Int? { Wire.Files.chunkLength(index: index, size: size) }

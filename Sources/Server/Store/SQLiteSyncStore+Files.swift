@@ -64,17 +64,26 @@ extension SQLiteSyncStore {
     /// Stores one chunk, with the file's queue held. The chunk is flushed, and the database counts what
     /// the upload holds, every `flushInterval` bytes and on the last chunk; in between this
     /// process alone knows of the chunks written (the running hash's position, `held`).
+    ///
+    /// The chunk's own hash (`ChunkUpload.pendingHash`) is checked before anything else is decided for
+    /// a new file's first chunk (the quota comes after it) and on the way to a recovery; otherwise it
+    /// runs beside the chunk's write and the running hash, on a third thread, and a chunk that fails it
+    /// is cut off again before anything counts it.
     private func storeChunk(project: String, upload: ChunkUpload, user: String, now: UInt64) async throws -> ChunkAnswer {
+        var upload = upload
         let sha256 = upload.sha256
         let (projectID, row, usage) = try await read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
             return (projectID, try Self.storedFiles(db, projectID: projectID, hashes: [sha256])[sha256], try Self.fileUsage(db, projectID: projectID))
         }
         let file = held(row, project: project, sha256: sha256)
+        if file == nil { await upload.settleHash() }
         if let answer = ChunkRules.check(file, upload, usage: usage) { return answer }
         let target = UploadTarget(project: project, projectID: projectID, sha256: sha256, file: file, counted: row?.received)
         let partial = files.partial(project, sha256, upload: target.upload), files = self.files
         if let file, (files.length(partial) ?? 0) < file.received {
+            await upload.settleHash()
+            if let problem = upload.bodyProblem { return .corrupt(problem) }
             return try await recover(target, user: user, now: now)
         }
         let key = UploadHashers.key(project: project, sha256: sha256, upload: target.upload)
@@ -85,8 +94,22 @@ extension SQLiteSyncStore {
         let received = target.offset + Int64(upload.bytes.readableBytes)
         // Without a running hash (after a restart) every chunk is flushed and counted, as it comes.
         let flush = upload.isLast || hasher == nil || received - target.counted >= flushInterval
+        // The running hash takes the chunk in on another thread while the chunk is written.
+        let before = hasher, bytes = upload.bytes
+        async let hashed = Self.blocking {
+            before.map { running in
+                var running = running
+                running.update(bytes)
+                return running
+            }
+        }
         try await write(upload.bytes, to: partial, at: target.offset, flush: flush)
-        hasher?.update(upload.bytes)
+        hasher = try await hashed
+        await upload.settleHash()
+        if let problem = upload.bodyProblem {
+            files.cutBack(partial, to: target.offset)
+            return .corrupt(problem)
+        }
         if upload.isLast {
             hashers.forget(key)
             return try await finish(target, upload: upload, digest: hasher?.hex(), user: user, now: now)

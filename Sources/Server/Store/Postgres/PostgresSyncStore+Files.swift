@@ -47,6 +47,9 @@ extension PostgresSyncStore {
         let key = project + "/" + upload.sha256
         try await pushQueues.acquire("file:" + key)
         do {
+            var settled = upload
+            await settled.settleHash()
+            let upload = settled
             try await prepareHash(project: project, upload: upload)
             let (answer, kept) = try await transaction(fullIsStorage: true) { db, logger in
                 try await Self.storeChunk(db, logger, project: project, upload: upload, user: user, now: now, hashers: self.hashers, faults: self.faults)
