@@ -20,9 +20,15 @@ final class StoreWriter {
     private var descriptor: Int32
     private var hasher: SHA256
     private var sealed: [UInt8] = []
+    /// Whether each chunk is hashed on a second thread while it is sealed and written: for an attach,
+    /// whose process has a core to spare; a download already hashes each chunk it fetches on another
+    /// task, and measured slower with it (three runs each of 1 GiB, docs/performance.md).
+    private let hashesAlongside: Bool
 
     /// A writer on the open, locked `descriptor` of `url`, which holds chunks `0..<index` already (hashed into `hasher`).
-    init(store: FileStore, sha256: String, size: Int64, url: URL, descriptor: Int32, index: Int64 = 0, hasher: SHA256 = SHA256()) {
+    init(store: FileStore, sha256: String, size: Int64, url: URL, descriptor: Int32, index: Int64 = 0, hasher: SHA256 = SHA256(),
+         hashesAlongside: Bool = false) {
+        self.hashesAlongside = hashesAlongside
         self.store = store
         self.sha256 = sha256
         self.size = size
@@ -46,7 +52,7 @@ final class StoreWriter {
             close(descriptor)
             throw FileStore.failure("cannot lock the file to store into", store.folder)
         }
-        return StoreWriter(store: store, sha256: sha256, size: size, url: url, descriptor: descriptor)
+        return StoreWriter(store: store, sha256: sha256, size: size, url: url, descriptor: descriptor, hashesAlongside: true)
     }
 
     /// Whether every chunk has been written.
@@ -57,19 +63,30 @@ final class StoreWriter {
         guard let expected = Wire.Files.chunkLength(index: index, size: size), chunk.count == expected else {
             throw ClientError("chunk \(index) of \(sha256.prefix(12)) has \(chunk.count) bytes where \(Wire.Files.chunkLength(index: index, size: size) ?? 0) were expected: nothing was kept")
         }
-        hasher.update(bufferPointer: chunk)
         let offset = store.storedOffset(ofChunk: index)
-        let length: Int
+        // A chunk whose write fails leaves the writer as it was (its hash discarded).
+        var hashed = hasher, stored: Result<Void, any Error> = .success(())
+        if hashesAlongside {
+            TwoAtOnce.run({ hashed.update(bufferPointer: chunk) }, { stored = Result { try store(chunk, at: offset) } })
+        } else {
+            hashed.update(bufferPointer: chunk)
+            stored = Result { try store(chunk, at: offset) }
+        }
+        try stored.get()
+        hasher = hashed
+        index += 1
+    }
+
+    /// Seals (on an encrypted replica) and writes one chunk at `offset`, and starts its writeback.
+    private func store(_ chunk: UnsafeRawBufferPointer, at offset: Int64) throws {
         if let cipher = store.cipher {
             cipher.seal(chunk, into: &sealed, sha256: sha256, index: index, size: size)
             try sealed.withUnsafeBytes { try write($0, at: offset) }
-            length = sealed.count
+            startWriteback(offset: offset, length: sealed.count)
         } else {
             try write(chunk, at: offset)
-            length = chunk.count
+            startWriteback(offset: offset, length: chunk.count)
         }
-        startWriteback(offset: offset, length: length)
-        index += 1
     }
 
     /// Asks the kernel to start writing the chunk to disk now, without waiting: the disk works while the
