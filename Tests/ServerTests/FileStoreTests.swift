@@ -143,6 +143,10 @@ import Testing
         try await harness.store.setFileQuota(project: "kz", bytes: 3 << 20)
         try await harness.app.test(.router) { client in
             #expect(try await harness.upload(client, as: "ana", small).complete)
+            // The body before the quota (the protocol's order): a damaged first chunk of a file over it is answered as damaged.
+            var damaged = large.chunk(0)
+            damaged.setInteger(UInt8(7) ^ damaged.getInteger(at: 100)!, at: 100)
+            #expect(try await harness.putChunk(client, as: "ana", large, 0, body: damaged).error?.code == "chunk_corrupt")
             let refused = try await harness.putChunk(client, as: "ana", large, 0)
             #expect(refused.status.code == 507)
             #expect(refused.error?.code == "quota_exceeded")
