@@ -64,16 +64,9 @@ final class FileCipher: @unchecked Sendable {
         }
     }
 
-    /// Opens a sealed chunk into `plain` (made its length, and overwritten); false when it does not authenticate (changed,
-    /// moved, cut short, or sealed under another key).
-    func open(_ sealed: UnsafeRawBufferPointer, into plain: inout [UInt8], sha256: String, index: Int64, size: Int64) -> Bool {
-        guard sealed.count >= Self.overhead else { return false }
-        Self.resize(&plain, to: sealed.count - Self.overhead)
-        return plain.withUnsafeMutableBytes { open(sealed, into: $0, sha256: sha256, index: index, size: size) }
-    }
-
     /// Opens a sealed chunk into `plain`, which must be exactly `sealed.count - overhead` bytes (its
-    /// bytes are overwritten; undefined when this answers false).
+    /// bytes are overwritten; undefined when this answers false). False when the chunk does not
+    /// authenticate: changed, moved, cut short, or sealed under another key.
     func open(_ sealed: UnsafeRawBufferPointer, into plain: UnsafeMutableRawBufferPointer, sha256: String, index: Int64, size: Int64) -> Bool {
         guard sealed.count >= Self.overhead, plain.count == sealed.count - Self.overhead,
               let base = sealed.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }

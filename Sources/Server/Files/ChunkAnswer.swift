@@ -47,9 +47,12 @@ enum ChunkRules {
         if length != expected {
             return "the chunk has \(length > expected ? "more than \(expected)" : "\(length)") bytes but this chunk of the file has \(expected): send it again"
         }
-        if hash != declared {
-            return "the chunk does not hash to its \(Wire.Files.chunkHashHeader) (damaged on the way?): nothing was kept, send it again"
-        }
-        return nil
+        return hashProblem(hash: hash, declared: declared)
+    }
+
+    /// The body's hash against the declared one: nil when they agree.
+    static func hashProblem(hash: String, declared: String) -> String? {
+        guard hash != declared else { return nil }
+        return "the chunk does not hash to its \(Wire.Files.chunkHashHeader) (damaged on the way?): nothing was kept, send it again"
     }
 }

@@ -50,9 +50,7 @@ struct ChunkUpload: Sendable {
         guard let pendingHash else { return }
         self.pendingHash = nil
         let hash = await pendingHash.value
-        if bodyProblem == nil, hash != chunkHash {
-            bodyProblem = ChunkRules.bodyProblem(length: bytes.readableBytes, expected: bytes.readableBytes, hash: hash, declared: chunkHash)
-        }
+        if bodyProblem == nil { bodyProblem = ChunkRules.hashProblem(hash: hash, declared: chunkHash) }
     }
 
     /// The chunk's length for the declared size, nil when the file has no such chunk.

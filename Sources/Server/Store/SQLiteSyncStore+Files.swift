@@ -66,7 +66,8 @@ extension SQLiteSyncStore {
     /// process alone knows of the chunks written (the running hash's position, `held`).
     ///
     /// The chunk's own hash (`ChunkUpload.pendingHash`) is checked before anything else is decided for
-    /// a new file's first chunk (the quota comes after it) and on the way to a recovery; otherwise it
+    /// a new file's first chunk (the quota comes after it), on the way to a recovery and before the held
+    /// part of a file is hashed again for its last chunk (after a restart); otherwise it
     /// runs beside the chunk's write and the running hash, on a third thread, and a chunk that fails it
     /// is cut off again before anything counts it.
     private func storeChunk(project: String, upload: ChunkUpload, user: String, now: UInt64) async throws -> ChunkAnswer {
@@ -89,6 +90,9 @@ extension SQLiteSyncStore {
         let key = UploadHashers.key(project: project, sha256: sha256, upload: target.upload)
         var hasher = hashers.hasher(key, at: target.offset) ?? (target.offset == 0 ? RunningHash() : nil)
         if hasher == nil, upload.isLast {
+            // After a restart: the held part is read and hashed again, so a damaged last chunk is refused first.
+            await upload.settleHash()
+            if let problem = upload.bodyProblem { return .corrupt(problem) }
             hasher = try await Self.blocking { try files.hash(partial, length: target.offset) }
         }
         let received = target.offset + Int64(upload.bytes.readableBytes)
