@@ -7,6 +7,8 @@ import Testing
 @Suite struct PushMachineTests {
     static let node = NodeID("aaaaaaaaaaaaaaaa")!
     static func hlc(_ millis: UInt64) -> HLC { HLC(millis: millis, counter: 0, node: node) }
+    /// A batch that ended at record `key` (its last field).
+    static func place(_ key: Int64) -> OutboxEntry.Position { OutboxEntry.Position(recordKey: key, field: "title") }
     static func answer(_ status: Wire.ChangeStatus = .applied, code: String? = nil, serverTime: UInt64 = 1_000) -> Wire.PushResponse {
         Wire.PushResponse(results: [Wire.ChangeResult(hlc: hlc(1), status: status, code: code)], serverTime: serverTime)
     }
@@ -14,7 +16,7 @@ import Testing
     /// The actions as short words, so a sequence reads as a story.
     static func word(_ action: PushMachine.Action) -> String {
         switch action {
-        case .send(let after): "send after \(after.map { String($0.millis) } ?? "start")"
+        case .send(let after): "send after \(after.map { String($0.recordKey) } ?? "start")"
         case .record: "record"
         case .restamp(let serverTime): "restamp \(serverTime)"
         case .markRejected(let answers): "mark rejected \(answers.count)"
@@ -31,8 +33,8 @@ import Testing
     @Test func batchesArePipelinedTwoAtATimeAndEveryOneIsRecorded() {
         var machine = PushMachine()
         var words = [Self.word(machine.start())]
-        words.append(Self.word(machine.sent(upTo: Self.hlc(10))))    // batch 1 travels: send the next
-        words.append(Self.word(machine.sent(upTo: Self.hlc(20))))    // two travel: record the first
+        words.append(Self.word(machine.sent(upTo: Self.place(10))))    // batch 1 travels: send the next
+        words.append(Self.word(machine.sent(upTo: Self.place(20))))    // two travel: record the first
         words.append(Self.word(machine.recorded(Self.answer(), clockAhead: false)))
         words.append(Self.word(machine.sent(upTo: nil)))             // nothing more: record what travels
         words.append(Self.word(machine.recorded(Self.answer(), clockAhead: false)))
@@ -42,13 +44,13 @@ import Testing
     @Test func aClockRejectionLandsWhatTravelsThenRestampsAndResendsFromTheStart() {
         var machine = PushMachine()
         _ = machine.start()
-        _ = machine.sent(upTo: Self.hlc(10))
-        _ = machine.sent(upTo: Self.hlc(20))
+        _ = machine.sent(upTo: Self.place(10))
+        _ = machine.sent(upTo: Self.place(20))
         let clockAnswer = Self.answer(.rejected, code: "clock_ahead", serverTime: 777)
         #expect(Self.word(machine.recorded(clockAnswer, clockAhead: true)) == "record")   // the second batch still travels
         #expect(Self.word(machine.recorded(Self.answer(serverTime: 778), clockAhead: false)) == "restamp 777")
         #expect(Self.word(machine.restamped()) == "send after start")
-        #expect(Self.word(machine.sent(upTo: Self.hlc(30))) == "send after 30")
+        #expect(Self.word(machine.sent(upTo: Self.place(30))) == "send after 30")
         #expect(Self.word(machine.sent(upTo: nil)) == "record")
         #expect(Self.word(machine.recorded(Self.answer(), clockAhead: false)) == "finish")
     }
@@ -56,11 +58,11 @@ import Testing
     @Test func aSecondClockRejectionAfterARestampKeepsTheRejectionsAndStops() {
         var machine = PushMachine()
         _ = machine.start()
-        _ = machine.sent(upTo: Self.hlc(10))
+        _ = machine.sent(upTo: Self.place(10))
         _ = machine.sent(upTo: nil)
         #expect(Self.word(machine.recorded(Self.answer(.rejected, code: "clock_ahead"), clockAhead: true)) == "restamp 1000")
         _ = machine.restamped()
-        _ = machine.sent(upTo: Self.hlc(10))
+        _ = machine.sent(upTo: Self.place(10))
         _ = machine.sent(upTo: nil)
         let action = machine.recorded(Self.answer(.rejected, code: "clock_ahead"), clockAhead: true)
         guard case .markRejected(let answers) = action else {
@@ -74,8 +76,8 @@ import Testing
     @Test func anOrdinaryRejectionIsRecordedLikeAnyAnswerAndThePushGoesOn() {
         var machine = PushMachine()
         _ = machine.start()
-        _ = machine.sent(upTo: Self.hlc(10))
-        _ = machine.sent(upTo: Self.hlc(20))
+        _ = machine.sent(upTo: Self.place(10))
+        _ = machine.sent(upTo: Self.place(20))
         // "invalid" is recorded on its entry by the replica; it is no reason to stop or re-stamp.
         #expect(Self.word(machine.recorded(Self.answer(.rejected, code: "invalid"), clockAhead: false)) == "send after 20")
     }

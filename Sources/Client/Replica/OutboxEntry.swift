@@ -4,6 +4,12 @@ import Shared
 import SQLiteSupport
 
 /// A local edit waiting to be accepted by the server: at most one per field.
+///
+/// The outbox is keyed by record and field only (`record_key, field`), with no index by HLC: an index
+/// by HLC was a sixth of the B-tree entries an import writes and about a seventh of its bytes
+/// (docs/performance.md, "The outbox without its HLC index"). So a push reads it in that order,
+/// record by record (a record's `_access` and `_deleted` come before its fields: field names start
+/// with a letter), and an entry is found again by its place, not by its HLC.
 struct OutboxEntry: Sendable {
     var collection: String
     var record: String
@@ -16,6 +22,17 @@ struct OutboxEntry: Sendable {
     /// Set when the server rejected the change: it stays here, visible, and is not pushed again until edited.
     var rejectedCode: String?
     var rejectedReason: String?
+    /// The record's local key, for an entry read from the outbox (nil for one made in memory).
+    var recordKey: Int64?
+
+    /// An entry's place in the outbox, the order a push reads it in.
+    struct Position: Sendable, Equatable {
+        var recordKey: Int64
+        var field: String
+    }
+
+    /// Where the entry is in the outbox, for an entry read from it.
+    var position: Position? { recordKey.map { Position(recordKey: $0, field: field) } }
 
     /// The change to push.
     func change(author: String) -> Change {
@@ -27,7 +44,7 @@ struct OutboxEntry: Sendable {
     var parents: [HLC] { (base.map { [$0] } ?? []) + supersedes }
 
     /// The columns `init(_:)` reads, in its order.
-    static let columns = "collection, record, field, value, hlc, base, supersedes, covers, rejected_code, rejected_reason"
+    static let columns = "collection, record, field, value, hlc, base, supersedes, covers, rejected_code, rejected_reason, record_key"
 
     /// An entry from a row of `SELECT \(columns) FROM outbox`.
     init(_ row: RawRow) throws {
@@ -41,6 +58,7 @@ struct OutboxEntry: Sendable {
         covers = try StorageText.decodeHLCs(row.optionalText(7))
         rejectedCode = row.optionalText(8)
         rejectedReason = row.optionalText(9)
+        recordKey = row.integer(10)
     }
 
     /// The entries `condition` (the rest of the query after `FROM outbox`) selects.
@@ -63,17 +81,18 @@ struct OutboxEntry: Sendable {
         try fetch("WHERE record_key = (SELECT key FROM record WHERE id = ?) ORDER BY hlc", db) { $0.text(record) }
     }
 
-    /// Entries to push, oldest first: not rejected, and after `after` when given.
-    static func pushable(after: HLC? = nil, limit: Int, _ db: Database) throws -> [OutboxEntry] {
+    /// Entries to push, in the outbox's order (record by record): not rejected, and after `after` when given.
+    static func pushable(after: Position? = nil, limit: Int, _ db: Database) throws -> [OutboxEntry] {
         // A record whose access change the server refused keeps its other edits back: sent without it,
         // they would reach the whole team.
         try fetch("""
-            WHERE rejected_code IS NULL AND hlc > ? AND NOT EXISTS (
+            WHERE (record_key, field) > (?, ?) AND rejected_code IS NULL AND NOT EXISTS (
                 SELECT 1 FROM outbox AS access WHERE access.record_key = outbox.record_key AND access.field = '\(Change.accessField)'
                 AND access.rejected_code IS NOT NULL)
-            ORDER BY hlc LIMIT ?
+            ORDER BY record_key, field LIMIT ?
             """, db) { row in
-            row.text(after?.text ?? "")
+            row.integer(after?.recordKey ?? Int64.min)
+            row.text(after?.field ?? "")
             row.integer(Int64(limit))
         }
     }
@@ -105,6 +124,18 @@ struct OutboxEntry: Sendable {
             count += 1
         }
         return Array(entries.prefix(count))
+    }
+
+    /// A full batch without the entries of its last record, when it holds another record's too: the last
+    /// record then travels whole in the next batch. So a record's access change goes in the batch of its
+    /// other changes, where the server refuses them with it when it refuses it (`access_refused`); split
+    /// over two batches in flight, the second's values would be accepted, and reach the whole team, before
+    /// the replica heard of the refusal. Only a record with more changes than a batch holds is split (its
+    /// access change first).
+    static func endingWithAWholeRecord(_ batch: [OutboxEntry]) -> [OutboxEntry] {
+        guard let last = batch.last, let start = batch.firstIndex(where: { $0.recordKey == last.recordKey && $0.record == last.record }),
+              start > 0 else { return batch }
+        return Array(batch[..<start])
     }
 
     /// Stores the entry, replacing any pending edit of the same field (coalescing), and clears a rejection.
@@ -143,19 +174,44 @@ struct OutboxEntry: Sendable {
         row.text(StorageText.encode(covers))
     }
 
-    /// Removes an accepted entry; if the field was edited again meanwhile (the entry was replaced),
-    /// the newer edit now builds on the accepted one.
+    /// Removes an accepted entry (read from the outbox); if the field was edited again meanwhile (the
+    /// entry was replaced), the newer edit now builds on the accepted one.
     static func remove(accepted entry: OutboxEntry, _ db: Database) throws {
-        let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE hlc = ?")
-        try delete.executeRaw { $0.text(entry.hlc.text) }
+        let key = try entry.storedKey(db)
+        let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE record_key = ? AND field = ? AND hlc = ?")
+        try delete.executeRaw { row in
+            row.integer(key)
+            row.text(entry.field)
+            row.text(entry.hlc.text)
+        }
         guard db.changesCount == 0 else { return }
-        try db.execute(sql: "UPDATE outbox SET base = ?, supersedes = NULL WHERE record_key = (SELECT key FROM record WHERE id = ?) AND field = ?",
-                       arguments: [entry.hlc.text, entry.record, entry.field])
+        let rebase = try db.cachedStatement(sql: "UPDATE outbox SET base = ?, supersedes = NULL WHERE record_key = ? AND field = ?")
+        try rebase.executeRaw { row in
+            row.text(entry.hlc.text)
+            row.integer(key)
+            row.text(entry.field)
+        }
     }
 
-    /// Marks an entry rejected: it stays, visible with the reason, and is not pushed again until edited.
-    static func markRejected(_ hlc: HLC, code: String?, reason: String?, _ db: Database) throws {
-        let mark = try db.cachedStatement(sql: "UPDATE outbox SET rejected_code = ?, rejected_reason = ? WHERE hlc = ?")
-        try mark.execute(arguments: [code ?? "rejected", reason ?? "refused by the server", hlc.text])
+    /// Marks an entry rejected, unless it was replaced meanwhile: it stays, visible with the reason, and is
+    /// not pushed again until edited.
+    static func markRejected(_ entry: OutboxEntry, code: String?, reason: String?, _ db: Database) throws {
+        let key = try entry.storedKey(db)
+        let mark = try db.cachedStatement(sql: "UPDATE outbox SET rejected_code = ?, rejected_reason = ? WHERE record_key = ? AND field = ? AND hlc = ?")
+        try mark.execute(arguments: [code ?? "rejected", reason ?? "refused by the server", key, entry.field, entry.hlc.text])
+    }
+
+    /// The pending entries by HLC, read in one pass (the outbox has no index by HLC): for answers that name
+    /// only the HLC.
+    static func byHLC(_ db: Database) throws -> [HLC: OutboxEntry] {
+        var entries: [HLC: OutboxEntry] = [:]
+        for entry in try fetch("", db) { entries[entry.hlc] = entry }
+        return entries
+    }
+
+    /// The record's local key: the one the entry was read with, or the record's.
+    private func storedKey(_ db: Database) throws -> Int64 {
+        if let recordKey { return recordKey }
+        return try Int64.fetchOne(db, sql: "SELECT key FROM record WHERE id = ?", arguments: [record]) ?? -1
     }
 }

@@ -54,14 +54,14 @@ extension Replica {
             let place = SealedValue.Place(project: project, collection: entry.collection, record: entry.record, field: entry.field)
             if let current, let key = ring.secret(current.id), let value = ring.open(sealed, place: place) {
                 let resealed = try SealedValue(sealing: value, key: key, keyID: current.id, place: place)
-                try db.execute(sql: "UPDATE outbox SET value = ?, rejected_code = NULL, rejected_reason = NULL WHERE hlc = ?",
-                               arguments: [StorageText.encode(.text(resealed.text)), entry.hlc.text])
+                try db.execute(sql: "UPDATE outbox SET value = ?, rejected_code = NULL, rejected_reason = NULL WHERE record_key = ? AND field = ?",
+                               arguments: [StorageText.encode(.text(resealed.text)), entry.recordKey, entry.field])
                 try Replica.refresh(record: entry.record, schema: schema, db)
             } else if entry.rejectedCode == nil {
                 let holders = current?.holders ?? []
                 let reason = "sealed with a project key another member's came before: "
                     + ProjectKeyRing.notGranted(field: entry.field, collection: entry.collection, user: try Setting.get(.user, db) ?? "USER", holders: holders).message
-                try OutboxEntry.markRejected(entry.hlc, code: sealedKeyCode, reason: reason, db)
+                try OutboxEntry.markRejected(entry, code: sealedKeyCode, reason: reason, db)
             }
         }
     }

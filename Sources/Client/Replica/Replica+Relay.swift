@@ -29,7 +29,7 @@ extension Replica {
         let queue = try db.cachedStatement(sql: "INSERT OR REPLACE INTO relay (hlc, record, change, batch) VALUES (?, ?, ?, ?)")
         let now = WallClock.millis()
         var published = 0
-        var after: HLC?
+        var after: OutboxEntry.Position?
         while true {
             let entries = try OutboxEntry.pushable(after: after, limit: batchSize, db)
             guard let last = entries.last else { break }
@@ -44,7 +44,7 @@ extension Replica {
             }
             try Replica.applyAccepted(accepted, schema: schema, db, alsoRefresh: Set(entries.map(\.record)), ownAccepted: true)
             published += entries.count
-            after = last.hlc
+            after = last.position
         }
         return published
     }

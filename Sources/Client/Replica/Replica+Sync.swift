@@ -28,10 +28,15 @@ extension Replica {
         }
     }
 
-    /// Outbox entries to push, oldest first: not rejected, and after `after` when given; at most
-    /// `limit` of them and about `maxBytes` of push body, but always one when there is one.
-    func pushable(after: HLC?, limit: Int, maxBytes: Int = .max) async throws -> [OutboxEntry] {
-        try await read { db in OutboxEntry.batch(try OutboxEntry.pushable(after: after, limit: limit, db), maxBytes: maxBytes) }
+    /// Outbox entries to push, record by record: not rejected, and after `after` when given; at most
+    /// `limit` of them and about `maxBytes` of push body, but always one when there is one. A batch that
+    /// the outbox does not end ends with a whole record (`OutboxEntry.endingWithAWholeRecord`).
+    func pushable(after: OutboxEntry.Position?, limit: Int, maxBytes: Int = .max) async throws -> [OutboxEntry] {
+        try await read { db in
+            let read = try OutboxEntry.pushable(after: after, limit: limit, db)
+            let batch = OutboxEntry.batch(read, maxBytes: maxBytes)
+            return read.count < limit && batch.count == read.count ? batch : OutboxEntry.endingWithAWholeRecord(batch)
+        }
     }
 
     /// What the server said about a batch of pushed entries, once recorded.
@@ -65,7 +70,7 @@ extension Replica {
                 case .rejected where result.code == "clock_ahead":
                     record.clockAhead = true
                 case .rejected:
-                    try OutboxEntry.markRejected(entry.hlc, code: result.code, reason: result.reason, db)
+                    try OutboxEntry.markRejected(entry, code: result.code, reason: result.reason, db)
                 }
                 touched.append(entry.record)
             }
@@ -105,9 +110,11 @@ extension Replica {
     /// Marks every rejected change of the responses, clock refusals included (after a re-stamp did not help).
     func markRejected(_ responses: [Wire.PushResponse]) async throws {
         try await write { db in
+            let pending = try OutboxEntry.byHLC(db)
             for response in responses {
                 for result in response.results where result.status == .rejected {
-                    try OutboxEntry.markRejected(result.hlc, code: result.code, reason: result.reason, db)
+                    guard let entry = pending[result.hlc] else { continue }
+                    try OutboxEntry.markRejected(entry, code: result.code, reason: result.reason, db)
                 }
             }
         }

@@ -269,6 +269,30 @@ enum ReplicaMigrations {
         migrator.registerMigration("bundle-digest-index") { db in
             try BundleDigestIndex.create(db)
         }
+        // The outbox without its index by HLC (`OutboxEntry`): a push reads it record by record, and an
+        // entry is found by its record and field. The index was a sixth of an import's B-tree entries.
+        migrator.registerMigration("outbox-by-record") { db in
+            try db.execute(sql: """
+                CREATE TABLE outbox_by_record (
+                    record_key INTEGER NOT NULL,
+                    field TEXT NOT NULL,
+                    record TEXT NOT NULL,
+                    collection TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    hlc TEXT NOT NULL,
+                    base TEXT,
+                    supersedes TEXT,
+                    covers TEXT,
+                    rejected_code TEXT,
+                    rejected_reason TEXT,
+                    PRIMARY KEY (record_key, field)
+                ) WITHOUT ROWID;
+                INSERT INTO outbox_by_record SELECT record_key, field, record, collection, value, hlc, base, supersedes, covers,
+                    rejected_code, rejected_reason FROM outbox;
+                DROP TABLE outbox;
+                ALTER TABLE outbox_by_record RENAME TO outbox;
+                """)
+        }
         return migrator
     }
 }

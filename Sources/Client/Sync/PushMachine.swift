@@ -13,8 +13,8 @@ import Shared
 struct PushMachine: Sendable {
     /// What the driver does next.
     enum Action: Sendable {
-        /// Read the outbox after this HLC (nil: from its start), send a batch, report with `sent(upTo:)`.
-        case send(after: HLC?)
+        /// Read the outbox after this place (nil: from its start), send a batch, report with `sent(upTo:)`.
+        case send(after: OutboxEntry.Position?)
         /// Wait for the oldest batch travelling, record its answer, report with `recorded(_:clockAhead:)`.
         case record
         /// Re-stamp the outbox with the server's time, then report with `restamped()`.
@@ -25,7 +25,7 @@ struct PushMachine: Sendable {
         case finish
     }
 
-    private var sentUpTo: HLC?
+    private var sentUpTo: OutboxEntry.Position?
     private var travelling = 0
     private var outboxSent = false
     private var didRestamp = false
@@ -36,7 +36,7 @@ struct PushMachine: Sendable {
     func start() -> Action { .send(after: nil) }
 
     /// A batch ending at `last` was sent (nil: the outbox had nothing more to send).
-    mutating func sent(upTo last: HLC?) -> Action {
+    mutating func sent(upTo last: OutboxEntry.Position?) -> Action {
         if let last {
             sentUpTo = last
             travelling += 1

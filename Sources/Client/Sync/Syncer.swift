@@ -225,7 +225,7 @@ struct Syncer {
 
     // MARK: Push
 
-    /// Pushes the outbox in batches, oldest first, as `PushMachine` decides. Accepted changes are
+    /// Pushes the outbox in batches, record by record (`OutboxEntry`), as `PushMachine` decides. Accepted changes are
     /// applied locally at once (so the value never flickers back), rejected ones stay with their reason.
     private func push(_ state: inout SyncState, signer: BatchSigner?) async throws -> Int {
         var machine = PushMachine()
@@ -248,7 +248,7 @@ struct Syncer {
                             try await client.push(changes, batches: batches, schemaVersion: schemaVersion)
                         }))
                     }
-                    action = machine.sent(upTo: entries.last?.hlc)
+                    action = machine.sent(upTo: entries.last?.position)
                 case .record:
                     let flight = flights.removeFirst()
                     let response = try await flight.response.value
