@@ -46,7 +46,7 @@ struct TemporaryReplica {
     }
 
     func outbox() throws -> [OutboxEntry] {
-        try replica.read { db in try OutboxEntry.fetch("ORDER BY hlc", db) }
+        try replica.read { db in try OutboxEntry.fetch("ORDER BY outbox.hlc", db) }
     }
 
     func show(_ id: String) throws -> RecordView {

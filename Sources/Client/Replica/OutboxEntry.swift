@@ -43,10 +43,15 @@ struct OutboxEntry: Sendable {
     /// The versions the entry builds on.
     var parents: [HLC] { (base.map { [$0] } ?? []) + supersedes }
 
-    /// The columns `init(_:)` reads, in its order.
-    static let columns = "collection, record, field, value, hlc, base, supersedes, covers, rejected_code, rejected_reason, record_key"
+    /// The columns `init(_:)` reads, in its order, from the outbox and its record (`source`): an entry does
+    /// not repeat its record's id and collection.
+    static let columns = """
+        record.collection, record.id, outbox.field, outbox.value, outbox.hlc, outbox.base, outbox.supersedes, outbox.covers,
+        outbox.rejected_code, outbox.rejected_reason, outbox.record_key
+        """
+    static let source = "outbox JOIN record ON record.key = outbox.record_key"
 
-    /// An entry from a row of `SELECT \(columns) FROM outbox`.
+    /// An entry from a row of `SELECT \(columns) FROM \(source)`.
     init(_ row: RawRow) throws {
         collection = row.text(0)
         record = row.text(1)
@@ -61,9 +66,9 @@ struct OutboxEntry: Sendable {
         recordKey = row.integer(10)
     }
 
-    /// The entries `condition` (the rest of the query after `FROM outbox`) selects.
+    /// The entries `condition` (the rest of the query after `FROM \(source)`) selects.
     static func fetch(_ condition: String, _ db: Database, bind: (inout RawParameters) -> Void = { _ in }) throws -> [OutboxEntry] {
-        try db.cachedStatement(sql: "SELECT \(columns) FROM outbox \(condition)").fetchRaw(bind, row: OutboxEntry.init)
+        try db.cachedStatement(sql: "SELECT \(columns) FROM \(source) \(condition)").fetchRaw(bind, row: OutboxEntry.init)
     }
 
     init(collection: String, record: String, field: String, value: FieldValue, hlc: HLC, base: HLC?, supersedes: [HLC], covers: [HLC] = []) {
@@ -78,7 +83,7 @@ struct OutboxEntry: Sendable {
     }
 
     static func all(record: String, _ db: Database) throws -> [OutboxEntry] {
-        try fetch("WHERE record_key = (SELECT key FROM record WHERE id = ?) ORDER BY hlc", db) { $0.text(record) }
+        try fetch("WHERE record.id = ? ORDER BY outbox.hlc", db) { $0.text(record) }
     }
 
     /// Entries to push, in the outbox's order (record by record): not rejected, and after `after` when given.
@@ -86,10 +91,10 @@ struct OutboxEntry: Sendable {
         // A record whose access change the server refused keeps its other edits back: sent without it,
         // they would reach the whole team.
         try fetch("""
-            WHERE (record_key, field) > (?, ?) AND rejected_code IS NULL AND NOT EXISTS (
+            WHERE (outbox.record_key, outbox.field) > (?, ?) AND outbox.rejected_code IS NULL AND NOT EXISTS (
                 SELECT 1 FROM outbox AS access WHERE access.record_key = outbox.record_key AND access.field = '\(Change.accessField)'
                 AND access.rejected_code IS NOT NULL)
-            ORDER BY record_key, field LIMIT ?
+            ORDER BY outbox.record_key, outbox.field LIMIT ?
             """, db) { row in
             row.integer(after?.recordKey ?? Int64.min)
             row.text(after?.field ?? "")
@@ -142,7 +147,7 @@ struct OutboxEntry: Sendable {
     func save(_ db: Database) throws {
         let (key, _) = try Replica.register(record, collection: collection, db)
         let upsert = try db.cachedStatement(sql: Self.insertSQL + """
-             ON CONFLICT (record_key, field) DO UPDATE SET collection = excluded.collection, value = excluded.value,
+             ON CONFLICT (record_key, field) DO UPDATE SET value = excluded.value,
                 hlc = excluded.hlc, base = excluded.base, supersedes = excluded.supersedes, covers = excluded.covers,
                 rejected_code = NULL, rejected_reason = NULL
             """)
@@ -155,18 +160,16 @@ struct OutboxEntry: Sendable {
     }
 
     private static let insertSQL = """
-        INSERT INTO outbox (record_key, field, record, collection, value, hlc, base, supersedes, covers, rejected_code, rejected_reason)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+        INSERT INTO outbox (record_key, field, value, hlc, base, supersedes, covers, rejected_code, rejected_reason)
+        VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)
         """
     private static let insertRows = RowsInsert("""
-        INSERT INTO outbox (record_key, field, record, collection, value, hlc, base, supersedes, covers, rejected_code, rejected_reason) VALUES
-        """, row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)")
+        INSERT INTO outbox (record_key, field, value, hlc, base, supersedes, covers, rejected_code, rejected_reason) VALUES
+        """, row: "(?, ?, ?, ?, ?, ?, ?, NULL, NULL)")
 
     private func bind(_ row: inout RawParameters, key: Int64) {
         row.integer(key)
         row.text(field)
-        row.text(record)
-        row.text(collection)
         row.text(StorageText.encode(value))
         row.text(hlc.text)
         row.text(base?.text)

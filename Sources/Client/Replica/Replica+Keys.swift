@@ -48,7 +48,7 @@ extension Replica {
         guard !ring.keys(in: .local).isEmpty || !ring.keys(in: .lost).isEmpty else { return }
         let known = Set(ring.server?.keys.map(\.id) ?? [])
         let current = ring.server?.current
-        for entry in try OutboxEntry.fetch("ORDER BY hlc", db) {
+        for entry in try OutboxEntry.fetch("ORDER BY outbox.hlc", db) {
             guard schema.collection(entry.collection)?.field(entry.field)?.sensitive == true, case .text(let text) = entry.value,
                   let sealed = SealedValue(text: text), !known.contains(sealed.keyID) else { continue }
             let place = SealedValue.Place(project: project, collection: entry.collection, record: entry.record, field: entry.field)

@@ -211,7 +211,10 @@ enum ReplicaQuery {
     }
 
     static func rejected(_ db: Database) throws -> [RejectedView] {
-        try Row.fetchAll(db, sql: "SELECT record, field, rejected_code, rejected_reason FROM outbox WHERE rejected_code IS NOT NULL ORDER BY hlc").map {
+        try Row.fetchAll(db, sql: """
+            SELECT record.id AS record, outbox.field, outbox.rejected_code, outbox.rejected_reason
+            FROM outbox JOIN record ON record.key = outbox.record_key WHERE outbox.rejected_code IS NOT NULL ORDER BY outbox.hlc
+            """).map {
             RejectedView(record: $0["record"], field: $0["field"], code: $0["rejected_code"], reason: $0["rejected_reason"] ?? "")
         }
     }

@@ -93,7 +93,7 @@ extension Replica {
             clock.offset = WallClock.offset(toServerTime: serverTime)
             clock.restart(from: try String.fetchOne(db, sql: "SELECT MAX(hlc) FROM change").flatMap(HLC.init(text:)))
             let now = clock.now
-            let entries = try OutboxEntry.fetch("WHERE rejected_code IS NULL ORDER BY hlc", db)
+            let entries = try OutboxEntry.fetch("WHERE outbox.rejected_code IS NULL ORDER BY outbox.hlc", db)
             var renamed: [HLC: HLC] = [:]
             for entry in entries { renamed[entry.hlc] = clock.tick(now: now) }
             try db.execute(sql: "DELETE FROM outbox WHERE rejected_code IS NULL")

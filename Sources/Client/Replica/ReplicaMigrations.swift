@@ -271,13 +271,12 @@ enum ReplicaMigrations {
         }
         // The outbox without its index by HLC (`OutboxEntry`): a push reads it record by record, and an
         // entry is found by its record and field. The index was a sixth of an import's B-tree entries.
+        // Nor does an entry repeat its record's id and collection as text: the record row has them.
         migrator.registerMigration("outbox-by-record") { db in
             try db.execute(sql: """
                 CREATE TABLE outbox_by_record (
                     record_key INTEGER NOT NULL,
                     field TEXT NOT NULL,
-                    record TEXT NOT NULL,
-                    collection TEXT NOT NULL,
                     value TEXT NOT NULL,
                     hlc TEXT NOT NULL,
                     base TEXT,
@@ -287,7 +286,7 @@ enum ReplicaMigrations {
                     rejected_reason TEXT,
                     PRIMARY KEY (record_key, field)
                 ) WITHOUT ROWID;
-                INSERT INTO outbox_by_record SELECT record_key, field, record, collection, value, hlc, base, supersedes, covers,
+                INSERT INTO outbox_by_record SELECT record_key, field, value, hlc, base, supersedes, covers,
                     rejected_code, rejected_reason FROM outbox;
                 DROP TABLE outbox;
                 ALTER TABLE outbox_by_record RENAME TO outbox;
