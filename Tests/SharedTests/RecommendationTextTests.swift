@@ -137,3 +137,19 @@ import Testing
         #expect(throws: SchemaError.self) { try schema.check() }
     }
 }
+
+/// `trimmed`, whose fast path takes a text with a visible ASCII character at each end as it is.
+@Suite struct TrimmedTests {
+    @Test func trimsWhitespaceAndNewlinesOfEveryKindAndKeepsTheRest() {
+        let cases: [(String, String)] = [
+            ("Maldives", "Maldives"), ("  Maldives ", "Maldives"), ("\tViet Nam\r\n", "Viet Nam"), ("\r\n", ""), ("", ""),
+            ("\u{00A0}Türkiye\u{2003}", "Türkiye"), ("\u{2028}a\u{0085}", "a"), ("Türkiye", "Türkiye"), ("é ", "é"),
+            ("a\u{00A0}", "a"), ("\u{3000}b", "b"), ("x\u{0}", "x\u{0}"), ("\u{1F}x", "\u{1F}x"), ("a b", "a b"),
+            ("e\u{301}", "e\u{301}"), ("\u{000B}v\u{000C}", "v"),
+        ]
+        for (text, expected) in cases {
+            #expect(text.trimmed == expected, "\(text.debugDescription)")
+            #expect(text[...].trimmed == expected, "\(text.debugDescription) as a substring")
+        }
+    }
+}
