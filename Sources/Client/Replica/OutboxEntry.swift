@@ -199,17 +199,23 @@ struct OutboxEntry: Sendable {
     /// Marks an entry rejected, unless it was replaced meanwhile: it stays, visible with the reason, and is
     /// not pushed again until edited.
     static func markRejected(_ entry: OutboxEntry, code: String?, reason: String?, _ db: Database) throws {
-        let key = try entry.storedKey(db)
-        let mark = try db.cachedStatement(sql: "UPDATE outbox SET rejected_code = ?, rejected_reason = ? WHERE record_key = ? AND field = ? AND hlc = ?")
-        try mark.execute(arguments: [code ?? "rejected", reason ?? "refused by the server", key, entry.field, entry.hlc.text])
+        try markRejected(at: Position(recordKey: try entry.storedKey(db), field: entry.field), hlc: entry.hlc, code: code, reason: reason, db)
     }
 
-    /// The pending entries by HLC, read in one pass (the outbox has no index by HLC): for answers that name
-    /// only the HLC.
-    static func byHLC(_ db: Database) throws -> [HLC: OutboxEntry] {
-        var entries: [HLC: OutboxEntry] = [:]
-        for entry in try fetch("", db) { entries[entry.hlc] = entry }
-        return entries
+    /// Marks the entry at `place` rejected, unless it is no longer the one stamped `hlc`.
+    static func markRejected(at place: Position, hlc: HLC, code: String?, reason: String?, _ db: Database) throws {
+        let mark = try db.cachedStatement(sql: "UPDATE outbox SET rejected_code = ?, rejected_reason = ? WHERE record_key = ? AND field = ? AND hlc = ?")
+        try mark.execute(arguments: [code ?? "rejected", reason ?? "refused by the server", place.recordKey, place.field, hlc.text])
+    }
+
+    /// Where each entry is, by HLC, read in one pass (the outbox has no index by HLC) without the values: for
+    /// answers that name only the HLC.
+    static func placesByHLC(_ db: Database) throws -> [HLC: Position] {
+        var places: [HLC: Position] = [:]
+        let rows = try db.cachedStatement(sql: "SELECT hlc, record_key, field FROM outbox")
+            .fetchRaw(row: { row in (try StorageText.decodeHLC(row.text(0)), Position(recordKey: row.integer(1), field: row.text(2))) })
+        for (hlc, place) in rows { places[hlc] = place }
+        return places
     }
 
     /// The record's local key: the one the entry was read with, or the record's.

@@ -110,11 +110,11 @@ extension Replica {
     /// Marks every rejected change of the responses, clock refusals included (after a re-stamp did not help).
     func markRejected(_ responses: [Wire.PushResponse]) async throws {
         try await write { db in
-            let pending = try OutboxEntry.byHLC(db)
+            let places = try OutboxEntry.placesByHLC(db)
             for response in responses {
                 for result in response.results where result.status == .rejected {
-                    guard let entry = pending[result.hlc] else { continue }
-                    try OutboxEntry.markRejected(entry, code: result.code, reason: result.reason, db)
+                    guard let place = places[result.hlc] else { continue }
+                    try OutboxEntry.markRejected(at: place, hlc: result.hlc, code: result.code, reason: result.reason, db)
                 }
             }
         }
