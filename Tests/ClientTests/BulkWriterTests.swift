@@ -6,7 +6,8 @@ import Testing
 
 /// Differential tests of an import's write path: random rows written through `BulkWriter` leave exactly the replica
 /// that record-by-record edits (`LocalEditor.add` and `put`) leave: the same record rows and keys, outbox entries
-/// (values, timestamps, bases), current values, search keys, conflicts and clock; and the same rows refused.
+/// (values, timestamps, bases), current values, search keys, conflicts and clock; and the same rows refused; whether
+/// the rows were made ready first, away from the database (`BulkWriter.NewRecord`, as an import does) or not.
 @Suite struct BulkWriterTests {
     /// Both replicas' clocks start here, ahead of the wall clock, so that both stamp the same timestamps.
     static let clockStart = HLC(millis: 4_000_000_000_000, counter: 0, node: NodeID("00000000000000a1")!)
@@ -22,9 +23,15 @@ import Testing
             guard let put = row.put else { return "\(try editor.add(collection: "recommendations", values: row.values, id: row.id))" }
             return "\(try editor.put(record: put, collection: "recommendations", values: row.values))"
         }
+        // Even seeds: the rows made ready first (`BulkWriter.NewRecord`), as an import does; odd seeds: as they are.
+        let prepares = seed % 2 == 0
         let bulkOutcomes = try write(rows, setup: setup, into: bulk) { editor, writer, row in
-            guard let put = row.put else { return "\(try writer.add(collection: "recommendations", values: row.values, id: row.id, editor: &editor))" }
-            return "\(try writer.put(record: put, collection: "recommendations", values: row.values, editor: &editor))"
+            let prepared = prepares ? BulkWriter.NewRecord(collection: "recommendations", values: row.values, schema: editor.schema) : nil
+            guard let put = row.put else {
+                if let prepared { return "\(try writer.add(prepared, collection: "recommendations", id: row.id, editor: &editor))" }
+                return "\(try writer.add(collection: "recommendations", values: row.values, id: row.id, editor: &editor))"
+            }
+            return "\(try writer.put(record: put, collection: "recommendations", values: row.values, prepared: prepared, editor: &editor))"
         }
         #expect(bulkOutcomes == singleOutcomes, "seed \(seed): outcomes")
         #expect(singleOutcomes.contains { $0.hasPrefix("refused") } && singleOutcomes.contains { !$0.hasPrefix("refused") }, "seed \(seed)")
@@ -62,7 +69,7 @@ import Testing
                 _ = try editor.add(collection: "recommendations", values: ["text": .text("Existing \(index)"), "paragraph": .text("9.\(index)")], id: id)
             }
             var writer = try BulkWriter(editor)
-            return try rows.map { row in
+            return rows.map { row in
                 do { return try body(&editor, &writer, row) } catch { return "refused: \(error)" }
             }
         }

@@ -15,12 +15,13 @@ import Testing
     }
 
     func importCSV(_ local: TemporaryReplica, _ collection: String, _ path: String, skipInvalid: Bool = false,
-                   schema: Schema? = nil, encoding: TextEncoding? = nil) async throws -> CSVImporter.Result {
+                   schema: Schema? = nil, encoding: TextEncoding? = nil, chunkSize: Int? = nil) async throws -> CSVImporter.Result {
         var settings = local.settings
         if let schema { settings.schema = schema }
         var importer = CSVImporter(settings: settings, collection: collection, path: path, skipInvalid: skipInvalid,
                                    progress: ProgressLine(enabled: false))
         importer.encoding = encoding
+        if let chunkSize { importer.chunkSize = chunkSize }
         return try await importer.run(local.replica)
     }
 
@@ -123,6 +124,40 @@ import Testing
         #expect(try local.outbox().count == 15)
         let again = try await importCSV(local, "recommendations", fixed)
         #expect(again.imported == 0 && again.updated == 0 && again.unchanged == 5)
+    }
+
+    /// The write path gets each chunk of rows ready on another core while the one before is stored: with chunks of
+    /// 3 rows, refusals still name their lines, records are stamped in the file's order, and a row that repeats an
+    /// earlier one (a second recommending state) still merges into its record across chunks.
+    @Test func rowsMadeReadyAheadAreStoredInTheFilesOrder() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        var lines = (1...11).map { "\($0).1,Ratify \($0),Spain,supported" }
+        lines[4] = "5.1,,Spain,noted"  // line 6: no text, in the second chunk
+        lines[9] = "3.1,Ratify 3,Portugal,supported"  // line 11: the same recommendation as line 4, by another state
+        lines[10] = "11.1,,Spain,noted"  // line 12: no text, in the fourth chunk
+        let path = try write("paragraph,text,recommending state,response\n" + lines.joined(separator: "\n") + "\n", in: local)
+        do {
+            _ = try await importCSV(local, "recommendations", path, chunkSize: 3)
+            Issue.record("the import was accepted")
+        } catch let error as ClientError {
+            #expect(error.message.contains("line 6") && error.message.contains("nothing was imported"), "\(error.message)")
+        }
+        #expect(try local.outbox().isEmpty)
+        let result = try await importCSV(local, "recommendations", path, skipInvalid: true, chunkSize: 3)
+        #expect(result.imported == 8)
+        #expect(result.skipped.map(\.line) == [6, 12])
+        let stamped = try await local.replica.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT current.value FROM outbox JOIN current ON current.record_key = outbox.record_key AND current.field = outbox.field
+                WHERE outbox.field = 'text' ORDER BY outbox.hlc
+                """).map { try StorageText.decodeValue($0).displayText }
+        }
+        #expect(stamped == [1, 2, 3, 4, 6, 7, 8, 9].map { "Ratify \($0)" })
+        let states = try await local.replica.read { db in
+            try ReplicaQuery.list(collection: "recommendations", filters: [], db).first { $0.fields["paragraph"] == .text("3.1") }?.fields["recommending_state"]
+        }
+        #expect(states == .list(["Spain", "Portugal"]))
     }
 
     @Test func malformedFilesAreRefusedClearly() async throws {

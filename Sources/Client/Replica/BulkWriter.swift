@@ -23,6 +23,71 @@ struct BulkWriter {
         findVisible = try editor.db.cachedStatement(sql: "SELECT collection FROM record WHERE id = ? AND visible")
     }
 
+    /// A record new to the replica made ready to store away from the database, so that an import gets the next
+    /// records ready on one core while the database stores the ones before on the other: checked against the
+    /// schema, each value encoded once for both the outbox and what reads show, its title and search keys found.
+    struct NewRecord: Sendable {
+        let values: [String: FieldValue]
+        /// The schema's refusal, or nil for a record with a sensitive field (sealed while it is stored, with
+        /// the project's key: `add(collection:values:...)` stores it).
+        fileprivate let form: Result<Form?, SchemaError>
+
+        fileprivate struct Form: Sendable {
+            /// The values set, in field order (the order their changes are stamped in), with their stored text.
+            var fields: [(name: String, value: FieldValue, text: String)]
+            var title: String?
+            var keys: [Replica.SearchKey]
+        }
+
+        init(collection: String, values: [String: FieldValue], schema: Schema) {
+            self.values = values
+            form = Result { () throws(SchemaError) -> Form? in
+                try schema.validateNewRecord(collection: collection, fields: values, refusingDeprecated: true)
+                guard let collectionSchema = schema.collection(collection) else { return nil }
+                var form = Form(fields: [], title: nil, keys: [])
+                form.fields.reserveCapacity(values.count)
+                for (name, value) in values.sorted(by: { $0.key < $1.key }) where !value.isUnset {
+                    let field = collectionSchema.field(name)
+                    guard field?.sensitive != true, !Replica.reservedFields.contains(name) else { return nil }
+                    form.fields.append((name, value, StorageText.encode(value)))
+                    if name == collectionSchema.titleField { form.title = String(value.displayText.prefix(120)) }
+                    Replica.appendSearchKeys(of: value, field: name, type: field?.type, to: &form.keys)
+                }
+                return form
+            }
+        }
+    }
+
+    /// `add(collection:values:...)` for a record made ready by `NewRecord`: stores exactly what that stores.
+    mutating func add(_ record: NewRecord, collection: String, id chosen: String? = nil, access: [String] = [],
+                      editor: inout LocalEditor) throws -> String {
+        guard let form = try record.form.get() else {
+            return try add(collection: collection, values: record.values, id: chosen, access: access, editor: &editor)
+        }
+        try LocalEditor.checkReferences(record.values, collection: collection, schema: editor.schema) { id in try visibleCollection(id) }
+        let id = chosen ?? editor.newRecordID()
+        var entries: [OutboxEntry] = []
+        var texts: [String] = []
+        entries.reserveCapacity(form.fields.count + 1)
+        texts.reserveCapacity(form.fields.count + 1)
+        if !access.isEmpty {
+            try Schema.validateAccess(.list(access))
+            entries.append(OutboxEntry(collection: collection, record: id, field: Change.accessField, value: .list(access), hlc: editor.tick(),
+                                       base: nil, supersedes: []))
+            texts.append(StorageText.encode(FieldValue.list(access)))
+        }
+        for field in form.fields {
+            entries.append(OutboxEntry(collection: collection, record: id, field: field.name, value: field.value, hlc: editor.tick(),
+                                       base: nil, supersedes: []))
+            texts.append(field.text)
+        }
+        guard !entries.isEmpty else { return id }
+        let key = try Replica.storeNew(record: id, collection: collection, title: form.title,
+                                       values: form.fields.map { ($0.name, $0.text) }, keys: form.keys, editor.db)
+        try OutboxEntry.insert(entries, key: key, valueTexts: texts, editor.db)
+        return id
+    }
+
     /// Creates a record with `values` (validated as a whole) and returns its id: `chosen`, which the replica must
     /// not have, or a new one.
     mutating func add(collection: String, values: [String: FieldValue], id chosen: String? = nil, access: [String] = [],
@@ -54,11 +119,17 @@ struct BulkWriter {
     }
 
     /// `LocalEditor.put`: adds the record `id` when the replica does not have it, or edits the fields whose values differ.
-    mutating func put(record id: String, collection: String, values: [String: FieldValue], editor: inout LocalEditor) throws -> LocalEditor.PutOutcome {
+    /// `prepared`: the values made ready as a new record, when the caller has them.
+    mutating func put(record id: String, collection: String, values: [String: FieldValue], prepared: NewRecord? = nil,
+                      editor: inout LocalEditor) throws -> LocalEditor.PutOutcome {
         guard try findRecord.fetchRaw({ $0.text(id) }, row: { $0.text(0) }).isEmpty else {
             return try editor.put(record: id, collection: collection, values: values)
         }
-        _ = try add(collection: collection, values: values, id: id, editor: &editor)
+        if let prepared {
+            _ = try add(prepared, collection: collection, id: id, editor: &editor)
+        } else {
+            _ = try add(collection: collection, values: values, id: id, editor: &editor)
+        }
         return .added
     }
 

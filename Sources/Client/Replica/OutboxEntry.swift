@@ -155,8 +155,11 @@ struct OutboxEntry: Sendable {
     }
 
     /// Stores the entries of fields that have none (of a record just registered as `key`), a statement for many.
-    static func insert(_ entries: [OutboxEntry], key: Int64, _ db: Database) throws {
-        try insertRows.execute(db, rows: entries.count) { row, index in entries[index].bind(&row, key: key) }
+    /// `valueTexts`: the entries' values as `StorageText`, when the caller has them already.
+    static func insert(_ entries: [OutboxEntry], key: Int64, valueTexts: [String]? = nil, _ db: Database) throws {
+        try insertRows.execute(db, rows: entries.count) { row, index in
+            entries[index].bind(&row, key: key, valueText: valueTexts?[index])
+        }
     }
 
     private static let insertSQL = """
@@ -167,10 +170,10 @@ struct OutboxEntry: Sendable {
         INSERT INTO outbox (record_key, field, value, hlc, base, supersedes, covers, rejected_code, rejected_reason) VALUES
         """, row: "(?, ?, ?, ?, ?, ?, ?, NULL, NULL)")
 
-    private func bind(_ row: inout RawParameters, key: Int64) {
+    private func bind(_ row: inout RawParameters, key: Int64, valueText: String? = nil) {
         row.integer(key)
         row.text(field)
-        row.text(StorageText.encode(value))
+        row.text(valueText ?? StorageText.encode(value))
         row.text(hlc.text)
         row.text(base?.text)
         row.text(StorageText.encode(supersedes))

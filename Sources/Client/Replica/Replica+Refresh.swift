@@ -68,15 +68,7 @@ extension Replica {
             guard db.changesCount == 1 else { throw ClientError("record \(record) could not be stored in the replica") }
             recordKey = key
         } else {
-            let insert = try db.cachedStatement(sql: "INSERT INTO record (id, collection, visible, pending, title) VALUES (?, ?, ?, ?, ?)")
-            try insert.executeRaw { row in
-                row.text(record)
-                row.text(collection)
-                row.integer(visible ? 1 : 0)
-                row.integer(pending.isEmpty ? 0 : 1)
-                row.text(title)
-            }
-            recordKey = db.lastInsertedRowID
+            recordKey = try insertRecordRow(record, collection: collection, visible: visible, pending: !pending.isEmpty, title: title, db)
         }
 
         try storeValues(values, recordKey: recordKey, collection: collection, visible: visible, schema: schema, db)
@@ -85,21 +77,62 @@ extension Replica {
         return recordKey
     }
 
+    private static func insertRecordRow(_ record: String, collection: String, visible: Bool, pending: Bool, title: String?,
+                                        _ db: Database) throws -> Int64 {
+        let insert = try db.cachedStatement(sql: "INSERT INTO record (id, collection, visible, pending, title) VALUES (?, ?, ?, ?, ?)")
+        try insert.executeRaw { row in
+            row.text(record)
+            row.text(collection)
+            row.integer(visible ? 1 : 0)
+            row.integer(pending ? 1 : 0)
+            row.text(title)
+        }
+        return db.lastInsertedRowID
+    }
+
+    /// What `refresh` stores for a record new to the replica whose only changes are pending local ones, none
+    /// of them a delete (`BulkWriter.NewRecord`): the record row, the values (`StorageText`) and their search
+    /// keys, found by the caller. Returns the record's local key.
+    static func storeNew(record: String, collection: String, title: String?, values: [(field: String, text: String)],
+                         keys: [SearchKey], _ db: Database) throws -> Int64 {
+        let recordKey = try insertRecordRow(record, collection: collection, visible: true, pending: true, title: title, db)
+        try insertDerived(values, keys: keys, recordKey: recordKey, collection: collection, db)
+        return recordKey
+    }
+
+    /// A key `list --where` finds a record by: a field and one of `searchKeys` of its value.
+    struct SearchKey: Sendable {
+        var field: String
+        var key: String
+    }
+
+    /// Appends the search keys of a visible record's value. Long text is read, not searched by exact value: it
+    /// stays out of the search index; so does a sensitive field, stored sealed (`list --where` opens its
+    /// values instead). A key longer than an index entry may be is left out.
+    static func appendSearchKeys(of value: FieldValue, field: String, type: FieldType?, sensitive: Bool = false,
+                                 to keys: inout [SearchKey]) {
+        guard type != .longText, !sensitive else { return }
+        for key in searchKeys(value) where key.utf8.count <= 512 { keys.append(SearchKey(field: field, key: key)) }
+    }
+
     /// Stores a record's visible values and, while it is visible, their search keys, a statement for many rows.
     private static func storeValues(_ values: [String: FieldValue], recordKey: Int64, collection: String, visible: Bool,
                                     schema: Schema, _ db: Database) throws {
         let collectionSchema = schema.collection(collection)
         var stored: [(field: String, text: String)] = []
-        var keys: [(field: String, key: String)] = []
+        var keys: [SearchKey] = []
         stored.reserveCapacity(values.count)
         for (field, value) in values {
             stored.append((field, StorageText.encode(value)))
-            // Long text is read, not searched by exact value: it stays out of the search index; so does
-            // a sensitive field, stored sealed (`list --where` opens its values instead).
+            guard visible else { continue }
             let fieldSchema = collectionSchema?.field(field)
-            guard visible, fieldSchema?.type != .longText, fieldSchema?.sensitive != true else { continue }
-            for key in searchKeys(value) where key.utf8.count <= 512 { keys.append((field, key)) }
+            appendSearchKeys(of: value, field: field, type: fieldSchema?.type, sensitive: fieldSchema?.sensitive == true, to: &keys)
         }
+        try insertDerived(stored, keys: keys, recordKey: recordKey, collection: collection, db)
+    }
+
+    private static func insertDerived(_ stored: [(field: String, text: String)], keys: [SearchKey], recordKey: Int64,
+                                      collection: String, _ db: Database) throws {
         try insertValues.execute(db, rows: stored.count) { row, index in
             row.integer(recordKey)
             row.text(stored[index].field)

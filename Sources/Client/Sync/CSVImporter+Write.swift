@@ -4,37 +4,58 @@ import Shared
 
 extension CSVImporter {
     /// Writes the batch: a row with an `id` or the natural key of an existing record updates that record
-    /// (only the cells that differ), any other row adds one, through the bulk path (`BulkWriter`).
+    /// (only the cells that differ), any other row adds one, through the bulk path (`BulkWriter`). While the
+    /// database stores a chunk of rows, the next chunk is checked and encoded on another core
+    /// (`BulkWriter.NewRecord`).
     func write(_ batch: ImportBatch, editor: inout LocalEditor, result: inout Result) throws {
         var existing = batch.keyed ? try existingKeys(editor.db) : [:]
         var writer = try BulkWriter(editor)
-        for (index, item) in batch.items.enumerated() {
-            do {
-                var match = item.id ?? item.key.flatMap { existing[$0] }
-                // A record imported before without its review is adopted (once) by the row that now names it.
-                if match == nil, let key = item.key, let unlinked = ImportBatch.unlinkedKey(key), let orphan = existing.removeValue(forKey: unlinked) {
-                    match = orphan
-                    existing[key] = orphan
+        let items = batch.items, schema = editor.schema, collection = collection, chunk = chunkSize
+        func prepared(_ range: Range<Int>) -> [BulkWriter.NewRecord] {
+            items[range].map { BulkWriter.NewRecord(collection: collection, values: $0.values, schema: schema) }
+        }
+        var ready = prepared(0..<min(chunk, items.count))
+        var start = 0
+        while start < items.count {
+            let end = min(start + chunk, items.count)
+            var next: [BulkWriter.NewRecord] = []
+            try TwoAtOnce.run(aside: { next = prepared(end..<min(end + chunk, items.count)) }, here: {
+                for index in start..<end {
+                    try write(items[index], ready[index - start], writer: &writer, existing: &existing, editor: &editor, result: &result)
+                    if index % 500 == 0 { progress.update("importing into \(collection)", done: index, total: items.count) }
                 }
-                if let id = match {
-                    switch try writer.put(record: id, collection: collection, values: item.values, editor: &editor) {
-                    case .added: result.imported += 1
-                    case .changed: result.updated += 1
-                    case .unchanged: result.unchanged += 1
-                    }
-                } else {
-                    let id = try writer.add(collection: collection, values: item.values, access: access, editor: &editor)
-                    if let key = item.key { existing[key] = id }
-                    result.imported += 1
-                }
-            } catch {
-                let message = (error as? ClientError)?.message ?? (error as? SchemaError)?.message ?? "\(error)"
-                guard skipInvalid else {
-                    throw ClientError("line \(item.line) of \(path): \(message); nothing was imported (fix the row, or use --skip-invalid)")
-                }
-                result.skipped.append(Problem(line: item.line, message: message))
+            })
+            ready = next
+            start = end
+        }
+    }
+
+    private func write(_ item: ImportBatch.Item, _ prepared: BulkWriter.NewRecord, writer: inout BulkWriter, existing: inout [String: String],
+                       editor: inout LocalEditor, result: inout Result) throws {
+        do {
+            var match = item.id ?? item.key.flatMap { existing[$0] }
+            // A record imported before without its review is adopted (once) by the row that now names it.
+            if match == nil, let key = item.key, let unlinked = ImportBatch.unlinkedKey(key), let orphan = existing.removeValue(forKey: unlinked) {
+                match = orphan
+                existing[key] = orphan
             }
-            if index % 500 == 0 { progress.update("importing into \(collection)", done: index, total: batch.items.count) }
+            if let id = match {
+                switch try writer.put(record: id, collection: collection, values: item.values, prepared: prepared, editor: &editor) {
+                case .added: result.imported += 1
+                case .changed: result.updated += 1
+                case .unchanged: result.unchanged += 1
+                }
+            } else {
+                let id = try writer.add(prepared, collection: collection, access: access, editor: &editor)
+                if let key = item.key { existing[key] = id }
+                result.imported += 1
+            }
+        } catch {
+            let message = (error as? ClientError)?.message ?? (error as? SchemaError)?.message ?? "\(error)"
+            guard skipInvalid else {
+                throw ClientError("line \(item.line) of \(path): \(message); nothing was imported (fix the row, or use --skip-invalid)")
+            }
+            result.skipped.append(Problem(line: item.line, message: message))
         }
     }
 

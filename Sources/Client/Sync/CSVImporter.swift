@@ -23,6 +23,8 @@ struct CSVImporter {
     var maps: [String: [String: String]] = [:]
     /// The groups every record the import adds is restricted to (empty: the whole team's).
     var access: [String] = []
+    /// How many rows are made ready on another core while the database stores the ones before (`write`).
+    var chunkSize = 256
 
     struct Problem {
         var line: Int
