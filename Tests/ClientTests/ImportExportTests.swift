@@ -126,27 +126,33 @@ import Testing
         #expect(again.imported == 0 && again.updated == 0 && again.unchanged == 5)
     }
 
-    /// The write path gets each chunk of rows ready on another core while the one before is stored: with chunks of
-    /// 3 rows, refusals still name their lines, records are stamped in the file's order, and a row that repeats an
-    /// earlier one (a second recommending state) still merges into its record across chunks.
+    /// Each chunk of rows is made ready on another core while the one before is stored: with chunks of 3 rows,
+    /// refusals still name their lines, cells left out and values no term matched add up, records are stamped in the
+    /// file's order, and a row that repeats an earlier one (a second recommending state) merges into its record
+    /// across chunks.
     @Test func rowsMadeReadyAheadAreStoredInTheFilesOrder() async throws {
         let local = try TemporaryReplica()
         defer { local.cleanUp() }
         var lines = (1...11).map { "\($0).1,Ratify \($0),Spain,supported" }
-        lines[4] = "5.1,,Spain,noted"  // line 6: no text, in the second chunk
+        lines[1] = "2.1,Ratify 2,Spain,maybe"  // line 3, first chunk: a response no term matches
+        lines[4] = "5.1,,Spain,noted"  // line 6, second chunk: no text
+        lines[7] = "8.1,Ratify 8,Spain,maybe"  // line 9, third chunk
         lines[9] = "3.1,Ratify 3,Portugal,supported"  // line 11: the same recommendation as line 4, by another state
-        lines[10] = "11.1,,Spain,noted"  // line 12: no text, in the fourth chunk
+        lines[10] = "11.1,,Spain,noted"  // line 12, fourth chunk: no text
         let path = try write("paragraph,text,recommending state,response\n" + lines.joined(separator: "\n") + "\n", in: local)
         do {
             _ = try await importCSV(local, "recommendations", path, chunkSize: 3)
             Issue.record("the import was accepted")
         } catch let error as ClientError {
-            #expect(error.message.contains("line 6") && error.message.contains("nothing was imported"), "\(error.message)")
+            #expect(error.message.contains("line 3") && error.message.contains("'response'") && error.message.contains("nothing was imported"),
+                    "\(error.message)")
         }
         #expect(try local.outbox().isEmpty)
         let result = try await importCSV(local, "recommendations", path, skipInvalid: true, chunkSize: 3)
         #expect(result.imported == 8)
         #expect(result.skipped.map(\.line) == [6, 12])
+        #expect(result.dropped.map(\.line) == [3, 9])
+        #expect(result.unknown == ["response": ["maybe": 2]])
         let stamped = try await local.replica.read { db in
             try String.fetchAll(db, sql: """
                 SELECT current.value FROM outbox JOIN current ON current.record_key = outbox.record_key AND current.field = outbox.field
@@ -158,6 +164,32 @@ import Testing
             try ReplicaQuery.list(collection: "recommendations", filters: [], db).first { $0.fields["paragraph"] == .text("3.1") }?.fields["recommending_state"]
         }
         #expect(states == .list(["Spain", "Portugal"]))
+    }
+
+    /// In chunks made ready ahead, a file malformed after several chunks is still refused whole, and a column that
+    /// names records (a reference field) still links them, checked where the replica is open.
+    @Test func chunksMadeReadyAheadRefuseAMalformedTailAndLinkReferenceColumns() async throws {
+        let local = try TemporaryReplica()
+        defer { local.cleanUp() }
+        let rows = (1...7).map { "\($0).1,Ratify \($0)" }.joined(separator: "\n")
+        do {
+            _ = try await importCSV(local, "recommendations", try write("paragraph,text\n\(rows)\n\"never closed,x\n", in: local), chunkSize: 2)
+            Issue.record("the import was accepted")
+        } catch let error as ClientError {
+            #expect(error.message.contains("never closed") && error.message.contains("nothing was imported"), "\(error.message)")
+        }
+        #expect(try local.outbox().isEmpty)
+
+        let review = try local.write { editor, _ in try editor.add(collection: "reviews", values: ["state": .text("Slovenia"), "cycle": .integer(4)]) }
+        let linked = (1...5).map { "\($0).1,Ratify \($0),\($0 == 4 ? "0123456789abcdef0123456789abcdef" : String(review.prefix(8)))" }
+        let result = try await importCSV(local, "recommendations", try write("paragraph,text,review\n" + linked.joined(separator: "\n") + "\n", in: local),
+                                         skipInvalid: true, chunkSize: 2)
+        #expect(result.imported == 5)
+        #expect(result.dropped.map(\.line) == [5] && result.dropped.map(\.column) == ["review"])
+        let reviews = try await local.replica.read { db in
+            try ReplicaQuery.list(collection: "recommendations", filters: [], db).map { $0.fields["review"] }
+        }
+        #expect(reviews.filter { $0 == .reference(review) }.count == 4 && reviews.filter { $0 == nil }.count == 1)
     }
 
     @Test func malformedFilesAreRefusedClearly() async throws {
