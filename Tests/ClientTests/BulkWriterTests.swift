@@ -26,7 +26,7 @@ import Testing
         // Even seeds: the rows made ready first (`BulkWriter.NewRecord`), as an import does; odd seeds: as they are.
         let prepares = seed % 2 == 0
         let bulkOutcomes = try write(rows, setup: setup, into: bulk) { editor, writer, row in
-            let prepared = prepares ? BulkWriter.NewRecord(collection: "recommendations", values: row.values, schema: editor.schema) : nil
+            let prepared = prepares ? BulkWriter.NewRecord(collection: "recommendations", values: row.values, schema: editor.schema, now: editor.now) : nil
             guard let put = row.put else {
                 if let prepared { return "\(try writer.add(prepared, collection: "recommendations", id: row.id, editor: &editor))" }
                 return "\(try writer.add(collection: "recommendations", values: row.values, id: row.id, editor: &editor))"

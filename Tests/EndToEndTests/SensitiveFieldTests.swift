@@ -17,7 +17,8 @@ import Testing
         var anas: String { "Aigerim S. Nurlanovna-\(tag)" }
         var beks: String { "Aigerim Sultan-\(tag)" }
         var settled: String { "Aigerim Sultanova Nurlanovna-\(tag)" }
-        var all: [String] { [name, contact, anas, beks, settled] }
+        var imported: String { "Dana Imported-\(tag)" }
+        var all: [String] { [name, contact, anas, beks, settled, imported] }
     }
 
     /// The text fields of a record as `show --json` prints them.
@@ -62,6 +63,8 @@ import Testing
 
         let person = try ana.add("persons", ["code=P-17", "name=\(secrets.name)", "contact=\(secrets.contact)"])
         #expect(try Self.texts(ana, person) == ["code": "P-17", "name": secrets.name, "contact": secrets.contact])
+        // An import seals a sensitive column as `add` does (its rows are made ready on another core).
+        try ana.ok("import", "persons", try ana.file("persons.csv", "code,name\nP-18,\(secrets.imported)\n"))
         try ana.ok("sync")
         #expect(try ana.ok("show", person).stdout.contains(secrets.name))
 
@@ -81,6 +84,7 @@ import Testing
         _ = try bek.syncJSON()
         #expect(try Self.texts(bek, person) == ["code": "P-17", "name": secrets.name, "contact": secrets.contact])
         #expect(try bek.ok("list", "persons", "--where", "name=\(secrets.name)", "--json").array().map { $0["id"] as? String } == [person])
+        #expect(try bek.ok("list", "persons", "--where", "name=\(secrets.imported)", "--json").array().count == 1)
 
         try Self.conflictOfASealedValue(person: person, ana: ana, bek: bek, secrets: secrets)
         try Self.exports(ana: ana, secrets: secrets)

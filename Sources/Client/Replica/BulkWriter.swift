@@ -28,6 +28,8 @@ struct BulkWriter {
     /// schema, each value encoded once for both the outbox and what reads show, its title and search keys found.
     struct NewRecord: Sendable {
         let values: [String: FieldValue]
+        /// The record's id, unless the caller chose one (made at the transaction's time, as `LocalEditor.newRecordID`).
+        fileprivate let id: String
         /// The schema's refusal, or nil for a record with a sensitive field (sealed while it is stored, with
         /// the project's key: `add(collection:values:...)` stores it).
         fileprivate let form: Result<Form?, SchemaError>
@@ -39,8 +41,11 @@ struct BulkWriter {
             var keys: [Replica.SearchKey]
         }
 
-        init(collection: String, values: [String: FieldValue], schema: Schema) {
+        /// `now`: the time of the transaction that will store the record (`LocalEditor.now`).
+        init(collection: String, values: [String: FieldValue], schema: Schema, now: UInt64) {
             self.values = values
+            var generator = SystemRandomNumberGenerator()
+            id = RecordID.generate(now: now, using: &generator)
             form = Result { () throws(SchemaError) -> Form? in
                 try schema.validateNewRecord(collection: collection, fields: values, refusingDeprecated: true)
                 guard let collectionSchema = schema.collection(collection) else { return nil }
@@ -62,10 +67,10 @@ struct BulkWriter {
     mutating func add(_ record: NewRecord, collection: String, id chosen: String? = nil, access: [String] = [],
                       editor: inout LocalEditor) throws -> String {
         guard let form = try record.form.get() else {
-            return try add(collection: collection, values: record.values, id: chosen, access: access, editor: &editor)
+            return try add(collection: collection, values: record.values, id: chosen ?? record.id, access: access, editor: &editor)
         }
         try LocalEditor.checkReferences(record.values, collection: collection, schema: editor.schema) { id in try visibleCollection(id) }
-        let id = chosen ?? editor.newRecordID()
+        let id = chosen ?? record.id
         var entries: [OutboxEntry] = []
         var texts: [String] = []
         entries.reserveCapacity(form.fields.count + 1)

@@ -10,9 +10,9 @@ extension CSVImporter {
     func write(_ batch: ImportBatch, editor: inout LocalEditor, result: inout Result) throws {
         var existing = batch.keyed ? try existingKeys(editor.db) : [:]
         var writer = try BulkWriter(editor)
-        let items = batch.items, schema = editor.schema, collection = collection, chunk = chunkSize
+        let items = batch.items, schema = editor.schema, collection = collection, chunk = chunkSize, now = editor.now
         func prepared(_ range: Range<Int>) -> [BulkWriter.NewRecord] {
-            items[range].map { BulkWriter.NewRecord(collection: collection, values: $0.values, schema: schema) }
+            items[range].map { BulkWriter.NewRecord(collection: collection, values: $0.values, schema: schema, now: now) }
         }
         var ready = prepared(0..<min(chunk, items.count))
         var start = 0
