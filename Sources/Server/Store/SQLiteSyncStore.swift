@@ -73,7 +73,7 @@ final class SQLiteSyncStore: SyncStore {
         let text = try await read { db in
             try String.fetchOne(db, sql: "SELECT schema FROM project WHERE name = ?", arguments: [project])
         }
-        return try text.map { try Schema.fromJSON(Data($0.utf8)) }
+        return try text.map { try StoredSchema.decode($0, project: project) }
     }
 
     func addUser(name: String, project: String, role: Role, tokenHash: Data, now: UInt64) async throws {
@@ -164,7 +164,7 @@ final class SQLiteSyncStore: SyncStore {
         guard let row = try Row.fetchOne(db, sql: "SELECT id, schema FROM project WHERE name = ?", arguments: [name]) else {
             throw StoreError.notFound("there is no project named '\(name)'")
         }
-        let schema = loadSchema ? try Schema.fromJSON(Data((row["schema"] as String).utf8)) : Schema.upr
+        let schema = loadSchema ? try StoredSchema.decode(row["schema"], project: name) : Schema.upr
         return (row["id"], schema)
     }
 

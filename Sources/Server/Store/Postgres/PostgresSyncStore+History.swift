@@ -12,7 +12,7 @@ extension PostgresSyncStore {
             ).decode((Int64, String).self).collect().first else {
                 throw StoreError.notFound("there is no project named '\(project)'")
             }
-            let schema = try Schema.fromJSON(Data(schemaText.utf8))
+            let schema = try StoredSchema.decode(schemaText, project: project)
             var walks: [HistoryWalk] = []
             var bytes = 0
             for field in fields where bytes < maxBytes {

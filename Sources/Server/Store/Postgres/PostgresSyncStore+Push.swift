@@ -18,7 +18,7 @@ extension PostgresSyncStore {
             ).decode((Int64, String, Int64).self).collect().first else {
                 throw StoreError.notFound("there is no project named '\(project)'")
             }
-            let schema = try Schema.fromJSON(Data(schemaText.utf8))
+            let schema = try StoredSchema.decode(schemaText, project: project)
             var context = try await Self.loadContext(db, projectID: projectID, lastSeq: lastSeq, changes: changes, logger: logger)
             context.reader = reader
             context.relayedAuthors = signatures.relayedAuthors

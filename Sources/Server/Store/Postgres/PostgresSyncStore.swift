@@ -120,7 +120,7 @@ final class PostgresSyncStore: SyncStore, Service {
         let text = try await statement { db, logger in
             try await db.query("SELECT schema FROM project WHERE name = \(project)", logger: logger).decode(String.self).collect().first
         }
-        return try text.map { try Schema.fromJSON(Data($0.utf8)) }
+        return try text.map { try StoredSchema.decode($0, project: project) }
     }
 
     func addUser(name: String, project: String, role: Role, tokenHash: Data, now: UInt64) async throws {

@@ -1,0 +1,23 @@
+import Foundation
+import Testing
+@testable import Server
+@testable import Shared
+
+/// A project's schema is decoded once per stored text: a new text for the project is decoded again, another
+/// project's text does not stand in for it, and a text that is not a schema is refused every time.
+@Suite struct StoredSchemaTests {
+    static func text(_ schema: Schema) throws -> String { String(decoding: try schema.jsonData(), as: UTF8.self) }
+
+    @Test func aProjectsNewSchemaTextIsDecodedAgain() throws {
+        let project = "stored-schema-\(UUID().uuidString.prefix(8))"
+        var changed = Schema.upr
+        changed.collections[0].fields.append(FieldSchema(name: "added_in_a_test", type: .text))
+        #expect(try StoredSchema.decode(Self.text(.upr), project: project) == Schema.upr)
+        #expect(try StoredSchema.decode(Self.text(changed), project: project) == changed)
+        #expect(try StoredSchema.decode(Self.text(.upr), project: project) == Schema.upr)
+        #expect(try StoredSchema.decode(Self.text(changed), project: project + "-other") == changed)
+        #expect(try StoredSchema.decode(Self.text(.upr), project: project) == Schema.upr)
+        for _ in 0..<2 { #expect(throws: SchemaError.self) { try StoredSchema.decode("{\"collections\": 1}", project: project) } }
+        #expect(try StoredSchema.decode(Self.text(.upr), project: project) == Schema.upr)
+    }
+}
