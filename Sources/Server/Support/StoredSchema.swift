@@ -3,7 +3,7 @@ import Shared
 import Synchronization
 
 /// A project's schema from the JSON text its store keeps, decoded and checked once per text: every
-/// push reads its project's schema, and decoding it again took about a tenth of a push's transaction
+/// push reads its project's schema, and decoding it again took about 7% of a push's transaction
 /// on the embedded store (docs/performance.md, "The project's schema decoded once").
 enum StoredSchema {
     /// The last text decoded for each project, with its schema.
