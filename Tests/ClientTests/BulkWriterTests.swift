@@ -19,8 +19,10 @@ import Testing
         let setup = Self.setup(&generator)
         let rows = (0..<(60 + Int(seed % 4) * 40)).map { _ in Self.row(&generator, setup: setup) }
 
+        // Every third seed: the records added are restricted to a group (an `_access` change stamped first).
+        let access = seed % 3 == 0 ? ["witnesses"] : []
         let singleOutcomes = try write(rows, setup: setup, into: single) { editor, _, row in
-            guard let put = row.put else { return "\(try editor.add(collection: "recommendations", values: row.values, id: row.id))" }
+            guard let put = row.put else { return "\(try editor.add(collection: "recommendations", values: row.values, id: row.id, access: access))" }
             return "\(try editor.put(record: put, collection: "recommendations", values: row.values))"
         }
         // Even seeds: the rows made ready first (`BulkWriter.NewRecord`), as an import does; odd seeds: as they are.
@@ -28,8 +30,8 @@ import Testing
         let bulkOutcomes = try write(rows, setup: setup, into: bulk) { editor, writer, row in
             let prepared = prepares ? BulkWriter.NewRecord(collection: "recommendations", values: row.values, schema: editor.schema, now: editor.now) : nil
             guard let put = row.put else {
-                if let prepared { return "\(try writer.add(prepared, collection: "recommendations", id: row.id, editor: &editor))" }
-                return "\(try writer.add(collection: "recommendations", values: row.values, id: row.id, editor: &editor))"
+                if let prepared { return "\(try writer.add(prepared, id: row.id, access: access, editor: &editor))" }
+                return "\(try writer.add(collection: "recommendations", values: row.values, id: row.id, access: access, editor: &editor))"
             }
             return "\(try writer.put(record: put, collection: "recommendations", values: row.values, prepared: prepared, editor: &editor))"
         }

@@ -127,9 +127,9 @@ import Testing
     }
 
     /// Each chunk of rows is made ready on another core while the one before is stored: with chunks of 3 rows,
-    /// refusals still name their lines, cells left out and values no term matched add up, records are stamped in the
-    /// file's order, and a row that repeats an earlier one (a second recommending state) merges into its record
-    /// across chunks.
+    /// refusals (of a cell as it is read, of a row as it is written) still name their lines, cells left out and values
+    /// no term matched add up, records are stamped in the file's order, and a row that repeats an earlier one (a
+    /// second recommending state, merged before anything is written) is stored once with both states.
     @Test func rowsMadeReadyAheadAreStoredInTheFilesOrder() async throws {
         let local = try TemporaryReplica()
         defer { local.cleanUp() }
@@ -166,30 +166,45 @@ import Testing
         #expect(states == .list(["Spain", "Portugal"]))
     }
 
-    /// In chunks made ready ahead, a file malformed after several chunks is still refused whole, and a column that
-    /// names records (a reference field) still links them, checked where the replica is open.
-    @Test func chunksMadeReadyAheadRefuseAMalformedTailAndLinkReferenceColumns() async throws {
+    /// A row refused while its chunk is written (the next chunk being made ready meanwhile on another core) stops the
+    /// import with its line and leaves nothing, or with `--skip-invalid` is left out whole: a row without its required
+    /// text, and a row whose review column names a review deleted since (found by the cell, refused by the write).
+    @Test func aRowRefusedWhileChunksAreMadeReadyAheadStopsTheImportOrIsSkipped() async throws {
         let local = try TemporaryReplica()
         defer { local.cleanUp() }
-        let rows = (1...7).map { "\($0).1,Ratify \($0)" }.joined(separator: "\n")
+        var rows = (1...7).map { "\($0).1,Ratify \($0)" }
+        rows[1] = "2.1,"  // line 3, in the first chunk
         do {
-            _ = try await importCSV(local, "recommendations", try write("paragraph,text\n\(rows)\n\"never closed,x\n", in: local), chunkSize: 2)
+            _ = try await importCSV(local, "recommendations", try write("paragraph,text\n" + rows.joined(separator: "\n") + "\n", in: local), chunkSize: 2)
             Issue.record("the import was accepted")
         } catch let error as ClientError {
-            #expect(error.message.contains("never closed") && error.message.contains("nothing was imported"), "\(error.message)")
+            #expect(error.message.contains("line 3") && error.message.contains("'text'") && error.message.contains("nothing was imported"),
+                    "\(error.message)")
         }
         #expect(try local.outbox().isEmpty)
+        #expect(try await local.replica.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") } == 0)
 
-        let review = try local.write { editor, _ in try editor.add(collection: "reviews", values: ["state": .text("Slovenia"), "cycle": .integer(4)]) }
-        let linked = (1...5).map { "\($0).1,Ratify \($0),\($0 == 4 ? "0123456789abcdef0123456789abcdef" : String(review.prefix(8)))" }
-        let result = try await importCSV(local, "recommendations", try write("paragraph,text,review\n" + linked.joined(separator: "\n") + "\n", in: local),
-                                         skipInvalid: true, chunkSize: 2)
-        #expect(result.imported == 5)
-        #expect(result.dropped.map(\.line) == [5] && result.dropped.map(\.column) == ["review"])
+        let (review, deleted) = try local.write { editor, _ in
+            let review = try editor.add(collection: "reviews", values: ["state": .text("Slovenia"), "cycle": .integer(4)])
+            let deleted = try editor.add(collection: "reviews", values: ["state": .text("Slovenia"), "cycle": .integer(3)])
+            try editor.delete(record: try editor.record(deleted))
+            return (review, deleted)
+        }
+        let linked = (1...5).map { "\($0).1,Ratify \($0),\(($0 == 4 ? deleted : review).prefix(8))" }
+        let path = try write("paragraph,text,review\n" + linked.joined(separator: "\n") + "\n", in: local)
+        do {
+            _ = try await importCSV(local, "recommendations", path, chunkSize: 2)
+            Issue.record("the import was accepted")
+        } catch let error as ClientError {
+            #expect(error.message.contains("line 5") && error.message.contains("not a record in this replica"), "\(error.message)")
+        }
+        #expect(try await local.replica.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record WHERE collection = 'recommendations'") } == 0)
+        let result = try await importCSV(local, "recommendations", path, skipInvalid: true, chunkSize: 2)
+        #expect(result.imported == 4 && result.skipped.map(\.line) == [5])
         let reviews = try await local.replica.read { db in
             try ReplicaQuery.list(collection: "recommendations", filters: [], db).map { $0.fields["review"] }
         }
-        #expect(reviews.filter { $0 == .reference(review) }.count == 4 && reviews.filter { $0 == nil }.count == 1)
+        #expect(reviews.count == 4 && reviews.allSatisfy { $0 == .reference(review) })
     }
 
     @Test func malformedFilesAreRefusedClearly() async throws {

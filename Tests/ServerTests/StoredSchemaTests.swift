@@ -17,6 +17,14 @@ import Testing
         #expect(try StoredSchema.decode(Self.text(.upr), project: project) == Schema.upr)
         #expect(try StoredSchema.decode(Self.text(changed), project: project + "-other") == changed)
         #expect(try StoredSchema.decode(Self.text(.upr), project: project) == Schema.upr)
+        // A text that only writes a description's "é" decomposed is another text: `==` on String would take it for the same.
+        var decomposed = Schema.upr
+        decomposed.collections[0].fields[0].description = "Caf\u{65}\u{301}"
+        var composed = Schema.upr
+        composed.collections[0].fields[0].description = "Caf\u{e9}"
+        _ = try StoredSchema.decode(Self.text(composed), project: project)
+        let read = try StoredSchema.decode(Self.text(decomposed), project: project)
+        #expect(read.collections[0].fields[0].description?.unicodeScalars.count == 5)
         for _ in 0..<2 { #expect(throws: SchemaError.self) { try StoredSchema.decode("{\"collections\": 1}", project: project) } }
         #expect(try StoredSchema.decode(Self.text(.upr), project: project) == Schema.upr)
     }

@@ -27,6 +27,8 @@ struct BulkWriter {
     /// records ready on one core while the database stores the ones before on the other: checked against the
     /// schema, each value encoded once for both the outbox and what reads show, its title and search keys found.
     struct NewRecord: Sendable {
+        /// The collection it was checked for: it is added there.
+        let collection: String
         let values: [String: FieldValue]
         /// The record's id, unless the caller chose one (made at the transaction's time, as `LocalEditor.newRecordID`).
         fileprivate let id: String
@@ -43,6 +45,7 @@ struct BulkWriter {
 
         /// `now`: the time of the transaction that will store the record (`LocalEditor.now`).
         init(collection: String, values: [String: FieldValue], schema: Schema, now: UInt64) {
+            self.collection = collection
             self.values = values
             var generator = SystemRandomNumberGenerator()
             id = RecordID.generate(now: now, using: &generator)
@@ -63,9 +66,10 @@ struct BulkWriter {
         }
     }
 
-    /// `add(collection:values:...)` for a record made ready by `NewRecord`: stores exactly what that stores.
-    mutating func add(_ record: NewRecord, collection: String, id chosen: String? = nil, access: [String] = [],
-                      editor: inout LocalEditor) throws -> String {
+    /// `add(collection:values:...)` for a record made ready by `NewRecord`, in the collection it was checked for:
+    /// stores exactly what that stores.
+    mutating func add(_ record: NewRecord, id chosen: String? = nil, access: [String] = [], editor: inout LocalEditor) throws -> String {
+        let collection = record.collection
         guard let form = try record.form.get() else {
             return try add(collection: collection, values: record.values, id: chosen ?? record.id, access: access, editor: &editor)
         }
@@ -130,8 +134,8 @@ struct BulkWriter {
         guard try findRecord.fetchRaw({ $0.text(id) }, row: { $0.text(0) }).isEmpty else {
             return try editor.put(record: id, collection: collection, values: values)
         }
-        if let prepared {
-            _ = try add(prepared, collection: collection, id: id, editor: &editor)
+        if let prepared, prepared.collection == collection {
+            _ = try add(prepared, id: id, editor: &editor)
         } else {
             _ = try add(collection: collection, values: values, id: id, editor: &editor)
         }

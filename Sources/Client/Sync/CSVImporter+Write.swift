@@ -10,7 +10,7 @@ extension CSVImporter {
     func write(_ batch: ImportBatch, editor: inout LocalEditor, result: inout Result) throws {
         var existing = batch.keyed ? try existingKeys(editor.db) : [:]
         var writer = try BulkWriter(editor)
-        let items = batch.items, schema = editor.schema, collection = collection, chunk = chunkSize, now = editor.now
+        let items = batch.items, schema = editor.schema, collection = collection, chunk = max(1, chunkSize), now = editor.now
         func prepared(_ range: Range<Int>) -> [BulkWriter.NewRecord] {
             items[range].map { BulkWriter.NewRecord(collection: collection, values: $0.values, schema: schema, now: now) }
         }
@@ -46,7 +46,7 @@ extension CSVImporter {
                 case .unchanged: result.unchanged += 1
                 }
             } else {
-                let id = try writer.add(prepared, collection: collection, access: access, editor: &editor)
+                let id = try writer.add(prepared, access: access, editor: &editor)
                 if let key = item.key { existing[key] = id }
                 result.imported += 1
             }

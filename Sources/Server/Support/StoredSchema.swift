@@ -11,7 +11,8 @@ enum StoredSchema {
 
     /// The schema `text` holds; `project` names the cache's entry (a changed schema replaces it).
     static func decode(_ text: String, project: String) throws -> Schema {
-        if let known = decoded.withLock({ $0[project] }), known.text == text { return known.schema }
+        // Byte for byte: `==` would take a text that only changes a label's Unicode normalisation for the same.
+        if let known = decoded.withLock({ $0[project] }), known.text.utf8.elementsEqual(text.utf8) { return known.schema }
         let schema = try Schema.fromJSON(Data(text.utf8))
         decoded.withLock { $0[project] = (text, schema) }
         return schema
