@@ -7,7 +7,7 @@ import Testing
 /// Differential tests of an import's write path: random rows written through `BulkWriter` leave exactly the replica
 /// that record-by-record edits (`LocalEditor.add` and `put`) leave: the same record rows and keys, outbox entries
 /// (values, timestamps, bases), current values, search keys, conflicts and clock; and the same rows refused; whether
-/// the rows were made ready first, away from the database (`BulkWriter.NewRecord`, as an import does) or not.
+/// the rows were made ready first, away from the database (`BulkWriter.NewRecord`, as an import does) or as they are stored.
 @Suite struct BulkWriterTests {
     /// Both replicas' clocks start here, ahead of the wall clock, so that both stamp the same timestamps.
     static let clockStart = HLC(millis: 4_000_000_000_000, counter: 0, node: NodeID("00000000000000a1")!)
@@ -25,7 +25,8 @@ import Testing
             guard let put = row.put else { return "\(try editor.add(collection: "recommendations", values: row.values, id: row.id, access: access))" }
             return "\(try editor.put(record: put, collection: "recommendations", values: row.values))"
         }
-        // Even seeds: the rows made ready first (`BulkWriter.NewRecord`), as an import does; odd seeds: as they are.
+        // Even seeds: the rows made ready first (`BulkWriter.NewRecord`), as an import does on another core; odd seeds:
+        // handed over as values, made ready as they are stored.
         let prepares = seed % 2 == 0
         let bulkOutcomes = try write(rows, setup: setup, into: bulk) { editor, writer, row in
             let prepared = prepares ? BulkWriter.NewRecord(collection: "recommendations", values: row.values, schema: editor.schema, now: editor.now) : nil

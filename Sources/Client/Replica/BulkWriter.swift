@@ -66,33 +66,46 @@ struct BulkWriter {
         }
     }
 
-    /// `add(collection:values:...)` for a record made ready by `NewRecord`, in the collection it was checked for:
-    /// stores exactly what that stores.
+    /// Creates a record made ready by `NewRecord` (validated as a whole), in the collection it was checked for, and
+    /// returns its id: `chosen`, which the replica must not have, or the one drawn with it.
     mutating func add(_ record: NewRecord, id chosen: String? = nil, access: [String] = [], editor: inout LocalEditor) throws -> String {
         let collection = record.collection
-        guard let form = try record.form.get() else {
-            return try add(collection: collection, values: record.values, id: chosen ?? record.id, access: access, editor: &editor)
-        }
+        let form = try record.form.get()
         try LocalEditor.checkReferences(record.values, collection: collection, schema: editor.schema) { id in try visibleCollection(id) }
         let id = chosen ?? record.id
         var entries: [OutboxEntry] = []
         var texts: [String] = []
-        entries.reserveCapacity(form.fields.count + 1)
-        texts.reserveCapacity(form.fields.count + 1)
+        entries.reserveCapacity(record.values.count + 1)
+        texts.reserveCapacity(record.values.count + 1)
         if !access.isEmpty {
+            // As `LocalEditor.add`: stamped first.
             try Schema.validateAccess(.list(access))
             entries.append(OutboxEntry(collection: collection, record: id, field: Change.accessField, value: .list(access), hlc: editor.tick(),
                                        base: nil, supersedes: []))
             texts.append(StorageText.encode(FieldValue.list(access)))
         }
-        for field in form.fields {
+        // A record with a sensitive field has no form: its values are sealed here, with the project's key.
+        let fields = try form?.fields ?? record.values.sorted { $0.key < $1.key }.filter { !$0.value.isUnset }.map { field, value in
+            let stored = try editor.stored(value, record: id, collection: collection, field: field)
+            return (name: field, value: stored, text: StorageText.encode(stored))
+        }
+        for field in fields {
             entries.append(OutboxEntry(collection: collection, record: id, field: field.name, value: field.value, hlc: editor.tick(),
                                        base: nil, supersedes: []))
             texts.append(field.text)
         }
+        // Nothing to stage: `add` leaves no trace of such a record either.
         guard !entries.isEmpty else { return id }
-        let key = try Replica.storeNew(record: id, collection: collection, title: form.title,
+        let key: Int64
+        if let form {
+            key = try Replica.storeNew(record: id, collection: collection, title: form.title,
                                        values: form.fields.map { ($0.name, $0.text) }, keys: form.keys, editor.db)
+        } else {
+            guard let stored = try Replica.refresh(record: id, schema: editor.schema, editor.db, isNew: true, accepted: (nil, [:]), pending: entries) else {
+                throw ClientError("record \(id) could not be stored in the replica")
+            }
+            key = stored
+        }
         try OutboxEntry.insert(entries, key: key, valueTexts: texts, editor.db)
         return id
     }
@@ -101,30 +114,7 @@ struct BulkWriter {
     /// not have, or a new one.
     mutating func add(collection: String, values: [String: FieldValue], id chosen: String? = nil, access: [String] = [],
                       editor: inout LocalEditor) throws -> String {
-        let schema = editor.schema
-        try schema.validateNewRecord(collection: collection, fields: values, refusingDeprecated: true)
-        try LocalEditor.checkReferences(values, collection: collection, schema: schema) { id in try visibleCollection(id) }
-        let id = chosen ?? editor.newRecordID()
-        var entries: [OutboxEntry] = []
-        entries.reserveCapacity(values.count + 1)
-        if !access.isEmpty {
-            // As `LocalEditor.add`: stamped first.
-            try Schema.validateAccess(.list(access))
-            entries.append(OutboxEntry(collection: collection, record: id, field: Change.accessField, value: .list(access), hlc: editor.tick(),
-                                       base: nil, supersedes: []))
-        }
-        for (field, value) in values.sorted(by: { $0.key < $1.key }) where !value.isUnset {
-            let stored = try editor.stored(value, record: id, collection: collection, field: field)
-            entries.append(OutboxEntry(collection: collection, record: id, field: field, value: stored, hlc: editor.tick(),
-                                       base: nil, supersedes: []))
-        }
-        // Nothing to stage: `add` leaves no trace of such a record either.
-        guard !entries.isEmpty else { return id }
-        guard let key = try Replica.refresh(record: id, schema: schema, editor.db, isNew: true, accepted: (nil, [:]), pending: entries) else {
-            throw ClientError("record \(id) could not be stored in the replica")
-        }
-        try OutboxEntry.insert(entries, key: key, editor.db)
-        return id
+        try add(NewRecord(collection: collection, values: values, schema: editor.schema, now: editor.now), id: chosen, access: access, editor: &editor)
     }
 
     /// `LocalEditor.put`: adds the record `id` when the replica does not have it, or edits the fields whose values differ.
