@@ -23,3 +23,12 @@ int casebook_start_writeback(int fd, long long offset, long long length) {
     return 0;
 #endif
 }
+
+// O_DIRECT is a GNU extension too.
+int casebook_direct_io_flag(void) {
+#ifdef O_DIRECT
+    return O_DIRECT;
+#else
+    return 0;
+#endif
+}

@@ -13,4 +13,8 @@ int casebook_is_dumpable(void);
 /// (`sync_file_range` with SYNC_FILE_RANGE_WRITE on Linux; nothing elsewhere). Returns 0, or -1 with errno set.
 int casebook_start_writeback(int fd, long long offset, long long length);
 
+/// The open flag for direct I/O (`O_DIRECT`: reads and writes between the process's memory and the
+/// disk, past the page cache), which Swift's Glibc module leaves out; 0 where there is none.
+int casebook_direct_io_flag(void);
+
 #endif

@@ -51,28 +51,40 @@ struct FileFolder: Sendable {
     }
 
     /// Writes `bytes` at `offset` of the file at `path` (created if missing, cut to `offset` first) and,
-    /// when `flush`, fsyncs it and its folder; otherwise the kernel is only asked
-    /// to start writing it out, so that a later flush finds little left. A full disk is
-    /// `StoreError.insufficientStorage`.
+    /// when `flush`, fsyncs it and its folder. A chunk goes past the page cache (`DirectIO`); where it
+    /// cannot, the kernel is asked to start writing it out, so that a later flush finds little left. A
+    /// full disk is `StoreError.insufficientStorage`.
     func write(_ bytes: ByteBuffer, to path: String, at offset: Int64, flush: Bool = true) throws {
         let folder = (path as NSString).deletingLastPathComponent
         let created = !FileManager.default.fileExists(atPath: path)
         if created { try makeFolder(folder) }
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC
+        var fd: Int32 = -1
+        if DirectIO.fits(offset: offset, length: bytes.readableBytes) { fd = DirectIO.openDirect(path, flags) }
+        let direct = fd >= 0
+        if fd < 0 { fd = open(path, flags, 0o600) }
         guard fd >= 0 else { throw Self.failure("open", path) }
         defer { close(fd) }
         guard ftruncate(fd, off_t(offset)) == 0 else { throw Self.failure("truncate", path) }
-        try bytes.withUnsafeReadableBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let written = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { throw Self.failure("write", path) }
-                done += written
+        if direct {
+            do throws(DirectIO.Failure) {
+                try DirectIO.write(bytes, to: fd, at: offset)
+            } catch {
+                throw Self.failure("write", path, code: error.code)
+            }
+        } else {
+            try bytes.withUnsafeReadableBytes { buffer in
+                var done = 0
+                while done < buffer.count {
+                    let written = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+                    if written < 0 && errno == EINTR { continue }
+                    guard written > 0 else { throw Self.failure("write", path) }
+                    done += written
+                }
             }
         }
         guard flush else {
-            _ = casebook_start_writeback(fd, offset, Int64(bytes.readableBytes))
+            if !direct { _ = casebook_start_writeback(fd, offset, Int64(bytes.readableBytes)) }
             return
         }
         guard fsync(fd) == 0 else { throw Self.failure("fsync", path) }
@@ -108,14 +120,26 @@ struct FileFolder: Sendable {
         if offset == 0 { remove(path) } else { truncate(path, to: offset) }
     }
 
-    /// `length` bytes at `offset` of the file at `path`, nil when it is missing or shorter.
+    /// `length` bytes at `offset` of the file at `path`, nil when it is missing or shorter. A chunk is
+    /// read past the page cache (`DirectIO`), as it was written.
     func read(_ path: String, offset: Int64, length: Int) throws -> ByteBuffer? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        var fd: Int32 = -1
+        if DirectIO.fits(offset: offset, length: length) { fd = DirectIO.openDirect(path, O_RDONLY | O_CLOEXEC) }
+        let direct = fd >= 0
+        if fd < 0 { fd = open(path, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
             throw Self.failure("open", path)
         }
         defer { close(fd) }
+        if direct {
+            do throws(DirectIO.Failure) {
+                let buffer = try DirectIO.read(fd, offset: offset, length: length)
+                return buffer.readableBytes == length ? buffer : nil
+            } catch {
+                throw Self.failure("read", path, code: error.code)
+            }
+        }
         var buffer = ByteBufferAllocator().buffer(capacity: length)
         let count = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
             var done = 0

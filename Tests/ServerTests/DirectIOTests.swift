@@ -1,0 +1,107 @@
+import Foundation
+import NIOCore
+import Testing
+@testable import Server
+@testable import Shared
+
+/// The embedded store's evidence chunks go past the page cache (`DirectIO`): the bytes are exact, the
+/// file ends where the file does (the padded last block cut off), nothing of it stays in the page
+/// cache, and a file system that refuses direct I/O still gets every byte.
+@Suite struct DirectIOTests {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("casebook-direct-\(UUID().uuidString)")
+
+    @Test func chunksWrittenAndReadBackAreExactAndStayOutOfThePageCache() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = FileFolder(root: root)
+        let path = folder.partial("kz", String(repeating: "a", count: 64), upload: "u1")
+        let size = 2 * Wire.Files.chunkSize + 3 * DirectIO.alignment + 17
+        let file = TestFile(size: size, seed: 7)
+        for index in 0..<3 {
+            let range = (index * Wire.Files.chunkSize)..<min(size, (index + 1) * Wire.Files.chunkSize)
+            try folder.write(ByteBuffer(bytes: file.bytes[range]), to: path, at: Int64(range.lowerBound), flush: index == 2)
+        }
+        #expect(folder.length(path) == Int64(size))
+        var read: [UInt8] = []
+        for index in 0..<3 {
+            let length = min(Wire.Files.chunkSize, size - index * Wire.Files.chunkSize)
+            let chunk = try #require(try folder.read(path, offset: Int64(index * Wire.Files.chunkSize), length: length))
+            read += chunk.readableBytesView
+        }
+        #expect(read == file.bytes)
+        // A chunk asked beyond the end is missing, not padding.
+        #expect(try folder.read(path, offset: Int64(2 * Wire.Files.chunkSize), length: Wire.Files.chunkSize) == nil)
+        guard Self.takesDirectIO(root) else { return }  // the fallback is tested below
+        #expect(try Self.pagesCached(path) == 0)
+    }
+
+    @Test func rewritingFromAChunkCutsWhatFollowedIt() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = FileFolder(root: root)
+        let path = root.appendingPathComponent("f").path
+        let first = TestFile(size: 2 * Wire.Files.chunkSize, seed: 1), second = TestFile(size: 100, seed: 2)
+        try folder.write(ByteBuffer(bytes: first.bytes), to: path, at: 0, flush: false)
+        try folder.write(ByteBuffer(bytes: second.bytes), to: path, at: Int64(Wire.Files.chunkSize))
+        #expect(folder.length(path) == Int64(Wire.Files.chunkSize + 100))
+        let tail = try #require(try folder.read(path, offset: Int64(Wire.Files.chunkSize), length: 100))
+        #expect(Array(tail.readableBytesView) == second.bytes)
+    }
+
+    @Test func aWriteOrReadTheFileSystemRefusesDirectlyGoesThroughThePageCache() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let path = root.appendingPathComponent("f").path
+        let fd = DirectIO.openDirect(path, O_RDWR | O_CREAT)
+        guard fd >= 0 else {
+            // This file system refuses direct I/O at open: `FileFolder` opens the file as usual (tested above).
+            #expect(errno == EINVAL)
+            return
+        }
+        defer { close(fd) }
+        #expect(fcntl(fd, F_GETFL) & DirectIO.flag != 0)
+        // 100 bytes is no whole block: the direct write is refused, the bytes go through the page cache.
+        let bytes = TestFile(size: 100, seed: 3).bytes
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: DirectIO.alignment, alignment: DirectIO.alignment)
+        defer { buffer.deallocate() }
+        buffer.copyBytes(from: bytes)
+        try DirectIO.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<100]), at: 0)
+        #expect(fcntl(fd, F_GETFL) & DirectIO.flag == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(bytes))
+        // A read into memory that is not aligned, on a new direct descriptor.
+        let reader = DirectIO.openDirect(path, O_RDONLY)
+        try #require(reader >= 0)
+        defer { close(reader) }
+        let target = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * DirectIO.alignment, alignment: DirectIO.alignment)
+        defer { target.deallocate() }
+        let got = try DirectIO.readAll(reader, into: UnsafeMutableRawBufferPointer(rebasing: target[1..<(1 + DirectIO.alignment)]), at: 0)
+        #expect(got == 100)
+        #expect(Array(target[1...100]) == bytes)
+        #expect(fcntl(reader, F_GETFL) & DirectIO.flag == 0)
+    }
+
+    /// Whether the file system of `folder` opens files for direct I/O.
+    static func takesDirectIO(_ folder: URL) -> Bool {
+        let probe = folder.appendingPathComponent("probe-\(UUID().uuidString)").path
+        let fd = DirectIO.openDirect(probe, O_WRONLY | O_CREAT)
+        defer { unlink(probe) }
+        guard fd >= 0 else { return false }
+        close(fd)
+        return true
+    }
+
+    /// How many pages of the file at `path` are in the page cache (`mincore` of a mapping).
+    static func pagesCached(_ path: String) throws -> Int {
+        let fd = open(path, O_RDONLY)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var info = stat()
+        try #require(fstat(fd, &info) == 0)
+        let length = Int(info.st_size)
+        let mapped = try #require(mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0))
+        try #require(mapped != MAP_FAILED)
+        defer { munmap(mapped, length) }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var resident = [UInt8](repeating: 0, count: (length + page - 1) / page)
+        try #require(mincore(mapped, length, &resident) == 0)
+        return resident.filter { $0 & 1 != 0 }.count
+    }
+}
