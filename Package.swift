@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
         // `prctl` is variadic too: the key agent's hardening (non-dumpable, no ptrace) is two C functions.
         .target(name: "CProcess"),
+        // Evidence files written and read past the page cache (`O_DIRECT`), by the server's file folder and the replica's file store.
+        .target(name: "DiskIO", dependencies: ["CProcess"]),
         // libsodium (apt: libsodium-dev): the replica's page cipher, key wrapping and passphrase KDF.
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         // The encrypted replica's storage: a SQLite VFS that seals each page (docs/security.md).
@@ -48,6 +50,7 @@ let package = Package(
                 "SQLiteSupport",
                 // Starting an uploaded chunk's writeback early (`sync_file_range`).
                 "CProcess",
+                "DiskIO",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -69,6 +72,7 @@ let package = Package(
                 "CCipherVFS",
                 "CSodium",
                 "CProcess",
+                "DiskIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -108,20 +112,21 @@ let package = Package(
         ),
         // What the server and end-to-end tests need: the store kinds, PostgreSQL databases made for a test, random
         // multi-replica histories for the differential tests, and narrative texts with the edits researchers make.
-        .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Shared", "DiskIO"], path: "Tests/TestSupport"),
         .testTarget(
             name: "ServerTests",
             dependencies: [
                 "Server",
                 "TestSupport",
                 "Shared",
+                "DiskIO",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(
             name: "ClientTests",
-            dependencies: ["Client", "Shared", "TestSupport", .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            dependencies: ["Client", "Shared", "TestSupport", "DiskIO", .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "NIOCore", package: "swift-nio")]
         ),
         // Starts the built programs and drives them as a user would: depending on the executables

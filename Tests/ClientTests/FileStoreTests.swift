@@ -89,7 +89,7 @@ enum EvidenceFixtures {
         let sha256 = FakeFileServer.hash(bytes)
         let url = replica.files.url(sha256)
         let handle = try FileHandle(forUpdating: url)
-        try handle.seek(toOffset: UInt64(FileCipher.sealedChunkSize + 5_000))  // inside chunk 1
+        try handle.seek(toOffset: UInt64(FileStore.sealedStride + 5_000))  // inside chunk 1
         try handle.write(contentsOf: Data([0x41]))
         try handle.close()
 

@@ -59,13 +59,14 @@ import Testing
         try ana.ok("attach", id, file.path)
         #expect(try ana.ok("verify", "--json").object()["files"] as? Int == 1)
 
-        // One byte of the second chunk changes on disk.
+        // One byte of the second chunk changes on disk: it starts at 4 MiB + 4 KiB (a sealed chunk,
+        // nonce and tag included, padded to the next disk block).
         let folder = ana.home.appendingPathComponent("sealed")
         let name = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.path).first)
         let handle = try FileHandle(forUpdating: folder.appendingPathComponent(name))
-        try handle.seek(toOffset: UInt64(4_194_304 + 40 + 1_000))
+        try handle.seek(toOffset: UInt64(4_194_304 + 4_096 + 1_000))
         let byte = try #require(try handle.read(upToCount: 1)?.first)
-        try handle.seek(toOffset: UInt64(4_194_304 + 40 + 1_000))
+        try handle.seek(toOffset: UInt64(4_194_304 + 4_096 + 1_000))
         try handle.write(contentsOf: Data([byte ^ 0x20]))
         try handle.close()
 

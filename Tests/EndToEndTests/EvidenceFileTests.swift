@@ -121,9 +121,10 @@ import Testing
             #expect(partial.isEmpty, "\(partial)")
         }
 
-        // Download: killed once bek's replica stored a random number of chunks (each sealed chunk is 40 bytes longer).
+        // Download: killed once bek's replica stored a random number of chunks (each sealed chunk takes 4 MiB
+        // and a disk block: its nonce and tag, padded).
         _ = try bek.syncJSON()
-        let stopAt = Int.random(in: 1...(chunks - 4)) * (4_194_304 + 40)
+        let stopAt = Int.random(in: 1...(chunks - 4)) * (4_194_304 + 4_096)
         let download = try EvidenceFiles.launch(bek, ["fetch", "--all"])
         let stored = try EvidenceFiles.wait { EvidenceFiles.storedSize(bek, suffix: ".part") >= stopAt }
         kill(download.processIdentifier, SIGKILL)

@@ -1,5 +1,7 @@
 import Foundation
+import DiskIO
 import NIOCore
+import TestSupport
 import Testing
 @testable import Server
 @testable import Shared
@@ -30,8 +32,8 @@ import Testing
         #expect(read == file.bytes)
         // A chunk asked beyond the end is missing, not padding.
         #expect(try folder.read(path, offset: Int64(2 * Wire.Files.chunkSize), length: Wire.Files.chunkSize) == nil)
-        guard Self.takesDirectIO(root) else { return }  // the fallback is tested below
-        #expect(try Self.pagesCached(path) == 0)
+        guard PageCache.takesDirectIO(root) else { return }  // the fallback is tested below
+        #expect(PageCache.residentPages(path) == 0)
     }
 
     @Test func rewritingFromAChunkCutsWhatFollowedIt() throws {
@@ -76,32 +78,5 @@ import Testing
         #expect(got == 100)
         #expect(Array(target[1...100]) == bytes)
         #expect(fcntl(reader, F_GETFL) & DirectIO.flag == 0)
-    }
-
-    /// Whether the file system of `folder` opens files for direct I/O.
-    static func takesDirectIO(_ folder: URL) -> Bool {
-        let probe = folder.appendingPathComponent("probe-\(UUID().uuidString)").path
-        let fd = DirectIO.openDirect(probe, O_WRONLY | O_CREAT)
-        defer { unlink(probe) }
-        guard fd >= 0 else { return false }
-        close(fd)
-        return true
-    }
-
-    /// How many pages of the file at `path` are in the page cache (`mincore` of a mapping).
-    static func pagesCached(_ path: String) throws -> Int {
-        let fd = open(path, O_RDONLY)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        var info = stat()
-        try #require(fstat(fd, &info) == 0)
-        let length = Int(info.st_size)
-        let mapped = try #require(mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0))
-        try #require(mapped != MAP_FAILED)
-        defer { munmap(mapped, length) }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        var resident = [UInt8](repeating: 0, count: (length + page - 1) / page)
-        try #require(mincore(mapped, length, &resident) == 0)
-        return resident.filter { $0 & 1 != 0 }.count
     }
 }

@@ -7,7 +7,8 @@ import Shared
 /// BLAKE2b of the SHA-256), so that nothing under the replica folder shows a file's bytes or its hash.
 ///
 /// A sealed file is the file's chunks (`Wire.Files.chunkSize` bytes, the last one shorter), each stored
-/// as `nonce (24) | ciphertext | tag (16)` at `index * sealedChunkSize`. The additional data of chunk `i`
+/// as `nonce (24) | ciphertext | tag (16)` at `index * FileStore.sealedStride` (zeros fill the rest of
+/// each stride, so that every chunk starts on a disk block; see `FileStore`). The additional data of chunk `i`
 /// binds it to its place: the format, the file's SHA-256, `i` and the file's size. So a chunk cannot be
 /// altered, moved to another index or another file, and a file cannot be cut short, without the
 /// authentication failing; and chunk `i` is read (for an upload that resumes there) without the rest.
@@ -16,7 +17,7 @@ final class FileCipher: @unchecked Sendable {
     static let tagBytes = Int(crypto_aead_xchacha20poly1305_ietf_ABYTES)
     /// What sealing adds to every chunk.
     static let overhead = nonceBytes + tagBytes
-    /// The room a full chunk takes in a sealed file.
+    /// The length of a full chunk sealed.
     static let sealedChunkSize = Wire.Files.chunkSize + overhead
 
     private static let keyBytes = 32
@@ -50,18 +51,17 @@ final class FileCipher: @unchecked Sendable {
         return Hex.encode(Array(out))
     }
 
-    /// Seals chunk `index` of file `sha256` (`size` bytes in all): `plain` becomes `sealed` (made
-    /// `plain.count + overhead` bytes long, and overwritten).
-    func seal(_ plain: UnsafeRawBufferPointer, into sealed: inout [UInt8], sha256: String, index: Int64, size: Int64) {
+    /// Seals chunk `index` of file `sha256` (`size` bytes in all) into the start of `sealed` (at least
+    /// `plain.count + overhead` bytes); returns the sealed chunk's length.
+    func seal(_ plain: UnsafeRawBufferPointer, into sealed: UnsafeMutableRawBufferPointer, sha256: String, index: Int64, size: Int64) -> Int {
+        precondition(sealed.count >= plain.count + Self.overhead, "a sealed chunk's buffer must hold the chunk and its nonce and tag")
         let additional = Self.additionalData(sha256: sha256, index: index, size: size)
-        Self.resize(&sealed, to: plain.count + Self.overhead)
-        sealed.withUnsafeMutableBufferPointer { out in
-            let base = out.baseAddress!
-            randombytes_buf(base, Self.nonceBytes)
-            _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
-                base + Self.nonceBytes, nil, plain.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(plain.count),
-                additional, UInt64(additional.count), nil, base, contentKey)
-        }
+        let base = sealed.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        randombytes_buf(base, Self.nonceBytes)
+        _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
+            base + Self.nonceBytes, nil, plain.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(plain.count),
+            additional, UInt64(additional.count), nil, base, contentKey)
+        return plain.count + Self.overhead
     }
 
     /// Opens a sealed chunk into `plain`, which must be exactly `sealed.count - overhead` bytes (its
@@ -76,22 +76,6 @@ final class FileCipher: @unchecked Sendable {
             additional, UInt64(additional.count), base, contentKey)
         return code == 0
     }
-
-    /// Makes `buffer` `count` bytes long (the caller overwrites them), keeping its storage; as it is
-    /// when it already is (every full chunk). It grows by slices of a small block of zeros, copied
-    /// whole: appending a `repeatElement` went element by element in a debug build (the tests'
-    /// uploads of 50 MB took 21 s of CPU), and appending one array of zeros the chunk's size was a
-    /// second chunk-sized allocation (an upload's peak memory 9 MB higher, measured).
-    private static func resize(_ buffer: inout [UInt8], to count: Int) {
-        if buffer.count > count {
-            buffer.removeSubrange(count...)
-            return
-        }
-        buffer.reserveCapacity(count)
-        while buffer.count < count { buffer.append(contentsOf: zeros.prefix(count - buffer.count)) }
-    }
-
-    private static let zeros = [UInt8](repeating: 0, count: 1 << 16)
 
     private static func additionalData(sha256: String, index: Int64, size: Int64) -> [UInt8] {
         var data = format + (Hex.decode(sha256) ?? [])

@@ -9,7 +9,7 @@ extension FileStore {
     func resumeDownload(_ sha256: String, size: Int64) throws -> StoreWriter {
         try prepareFolder()
         let url = partialURL(sha256)
-        let descriptor = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let descriptor = Self.openForChunks(url.path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW)
         guard descriptor >= 0 else { throw FileStore.failure("cannot create a file to download into", folder) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)

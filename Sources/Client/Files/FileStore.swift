@@ -1,3 +1,4 @@
+import DiskIO
 import Foundation
 import Shared
 
@@ -41,21 +42,50 @@ final class FileStore: Sendable {
     /// Where a download of `sha256` keeps what it received so far.
     func partialURL(_ sha256: String) -> URL { folder.appendingPathComponent(storedName(sha256) + Self.partialSuffix) }
 
-    /// The room one full chunk takes on disk.
-    var storedChunkSize: Int64 { Int64(isSealed ? FileCipher.sealedChunkSize : Wire.Files.chunkSize) }
+    /// Where each chunk of a sealed file starts, one after the other: a full chunk sealed, then zeros up to
+    /// the next disk block, so that every chunk is written and read straight between an aligned buffer and
+    /// the disk (`DirectIO`). Files sealed before this layout (chunks right after each other) are still read:
+    /// `StoredFile` tells them by their length.
+    static let sealedStride = Int64(DirectIO.padded(FileCipher.sealedChunkSize))
+
+    /// The aligned buffers a chunk is sealed into and written from, or read into and opened from (one
+    /// per chunk under way, a few kept for reuse).
+    static let chunkBuffers = AlignedBuffers(size: Int(sealedStride), keep: 4)
+
+    /// Opens a stored or staging file for its chunks: for direct I/O where the file system allows it,
+    /// else as usual. -1 with `errno` set when it cannot be opened.
+    static func openForChunks(_ path: String, _ flags: Int32) -> Int32 {
+        let fd = DirectIO.openDirect(path, flags)
+        return fd >= 0 || errno != EINVAL ? fd : open(path, flags, 0o600)
+    }
+
+    /// The room one full chunk takes on disk, from its start to the next chunk's.
+    var chunkStride: Int64 { isSealed ? Self.sealedStride : Int64(Wire.Files.chunkSize) }
 
     /// Where chunk `index` starts in a stored file.
-    func storedOffset(ofChunk index: Int64) -> Int64 { index * storedChunkSize }
+    func storedOffset(ofChunk index: Int64) -> Int64 { index * chunkStride }
 
-    /// The length on disk of a whole stored file of `size` bytes.
+    /// The length on disk of a whole stored file of `size` bytes: its last chunk ends the file.
     func storedLength(size: Int64) -> Int64 {
-        isSealed ? size + Wire.Files.chunkCount(size: size) * Int64(FileCipher.overhead) : size
+        guard isSealed else { return size }
+        let count = Wire.Files.chunkCount(size: size)
+        return (count - 1) * Self.sealedStride + (size - (count - 1) * Int64(Wire.Files.chunkSize)) + Int64(FileCipher.overhead)
+    }
+
+    /// The length of a whole sealed file of `size` bytes stored before chunks were aligned (each sealed
+    /// chunk right after the one before); nil for an unsealed store, or when it is the same length as
+    /// now (a file of one chunk, laid out alike either way).
+    func unalignedLength(size: Int64) -> Int64? {
+        guard isSealed else { return nil }
+        let length = size + Wire.Files.chunkCount(size: size) * Int64(FileCipher.overhead)
+        return length == storedLength(size: size) ? nil : length
     }
 
     /// Whether the whole file of `sha256` is on disk, at its full length (its content is checked by `verify`).
     func holds(_ sha256: String, size: Int64) -> Bool {
         var info = stat()
-        return stat(url(sha256).path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && Int64(info.st_size) == storedLength(size: size)
+        guard stat(url(sha256).path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
+        return Int64(info.st_size) == storedLength(size: size) || Int64(info.st_size) == unalignedLength(size: size)
     }
 
     /// Creates the folder (owner only) if needed.

@@ -1,10 +1,12 @@
 import CProcess
 import Crypto
+import DiskIO
 import Foundation
 import Shared
 
 /// Writes one file into the store chunk after chunk (sealed on an encrypted replica), into a staging
-/// file it holds locked, hashing the bytes it is given. `finish` flushes the file and returns their
+/// file it holds locked, hashing the bytes it is given. Chunks go straight to disk (`DirectIO`) where
+/// the file system allows it. `finish` flushes the file and returns their
 /// SHA-256; the caller compares it with the name and moves the file into place (`FileStore.commit`).
 final class StoreWriter {
     let store: FileStore
@@ -19,7 +21,6 @@ final class StoreWriter {
     var written: Int64 { min(size, index * Int64(Wire.Files.chunkSize)) }
     private var descriptor: Int32
     private var hasher: SHA256
-    private var sealed: [UInt8] = []
     /// Whether each chunk is hashed on a second thread while it is sealed and written: for an attach,
     /// whose process has a core to spare; a download already hashes each chunk it fetches on another
     /// task, and measured slower with it (three runs each of 1 GiB, docs/performance.md).
@@ -46,7 +47,7 @@ final class StoreWriter {
         var random = SystemRandomNumberGenerator()
         let name = FileStore.stagingPrefix + Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
         let url = store.folder.appendingPathComponent(name)
-        let descriptor = open(url.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let descriptor = FileStore.openForChunks(url.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW)
         guard descriptor >= 0 else { throw FileStore.failure("cannot create a file to store into", store.folder) }
         guard flock(descriptor, LOCK_EX) == 0 else {
             close(descriptor)
@@ -77,22 +78,32 @@ final class StoreWriter {
         index += 1
     }
 
-    /// Seals (on an encrypted replica) and writes one chunk at `offset`, and starts its writeback.
+    /// Seals (on an encrypted replica) and writes one chunk at `offset`, from an aligned buffer: straight
+    /// to disk on a direct descriptor, else into the page cache with its writeback started at once (the
+    /// disk works while the next chunk is read and sealed, and the flush at the end finds little left).
+    /// The last block is padded with zeros for the disk; the last chunk's padding is cut off again.
     private func store(_ chunk: UnsafeRawBufferPointer, at offset: Int64) throws {
-        if let cipher = store.cipher {
-            cipher.seal(chunk, into: &sealed, sha256: sha256, index: index, size: size)
-            try sealed.withUnsafeBytes { try write($0, at: offset) }
-            startWriteback(offset: offset, length: sealed.count)
-        } else {
-            try write(chunk, at: offset)
-            startWriteback(offset: offset, length: chunk.count)
+        let isLast = index == Wire.Files.chunkCount(size: size) - 1
+        try FileStore.chunkBuffers.with { scratch in
+            let length: Int
+            if let cipher = store.cipher {
+                length = cipher.seal(chunk, into: scratch, sha256: sha256, index: index, size: size)
+            } else {
+                scratch.copyMemory(from: chunk)
+                length = chunk.count
+            }
+            let padded = DirectIO.padded(length)
+            if padded > length { scratch.baseAddress!.advanced(by: length).initializeMemory(as: UInt8.self, repeating: 0, count: padded - length) }
+            do throws(DirectIO.Failure) {
+                try DirectIO.writeAll(descriptor, UnsafeRawBufferPointer(rebasing: scratch[0..<padded]), at: offset)
+            } catch {
+                throw FileStore.failure("cannot write the stored file", store.folder, code: error.code)
+            }
+            if isLast && padded > length {
+                guard ftruncate(descriptor, off_t(offset) + off_t(length)) == 0 else { throw FileStore.failure("cannot write the stored file", store.folder) }
+            }
+            if !DirectIO.isDirect(descriptor) { _ = casebook_start_writeback(descriptor, offset, Int64(length)) }
         }
-    }
-
-    /// Asks the kernel to start writing the chunk to disk now, without waiting: the disk works while the
-    /// next chunk is read and sealed, and the flush at the end finds little left to do.
-    private func startWriteback(offset: Int64, length: Int) {
-        _ = casebook_start_writeback(descriptor, offset, Int64(length))
     }
 
     /// Flushes what was written to disk.
@@ -117,17 +128,5 @@ final class StoreWriter {
     func keep() {
         if descriptor >= 0 { close(descriptor) }
         descriptor = -1
-    }
-
-    private func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
-        var done = 0
-        while done < bytes.count {
-            let count = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            guard count > 0 else {
-                if count < 0 && errno == EINTR { continue }
-                throw FileStore.failure("cannot write the stored file", store.folder)
-            }
-            done += count
-        }
     }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import DiskIO
 import Foundation
 import NIOCore
 import Shared
@@ -12,6 +13,9 @@ final class StoredFile: @unchecked Sendable {
     let size: Int64
     let url: URL
     private let descriptor: Int32
+    /// Where each chunk starts: `store.chunkStride`, or, for a whole sealed file stored before chunks were
+    /// aligned to disk blocks, the sealed chunk's length (chunks right after each other).
+    private let stride: Int64
 
     /// Why a stored file cannot be read as what it should be.
     struct Damaged: Error, CustomStringConvertible {
@@ -20,16 +24,23 @@ final class StoredFile: @unchecked Sendable {
         var description: String { "the stored file \(sha256.prefix(12)) is damaged (\(reason))" }
     }
 
-    /// Opens the whole file of `sha256` (`size` bytes), or, with `url`, another stored form of it (a partial download).
+    /// Opens the whole file of `sha256` (`size` bytes), or, with `url`, another stored form of it (a partial
+    /// download, always in the current layout).
     init(store: FileStore, sha256: String, size: Int64, url: URL? = nil) throws {
         self.store = store
         self.sha256 = sha256
         self.size = size
         self.url = url ?? store.url(sha256)
-        descriptor = open(self.url.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        descriptor = FileStore.openForChunks(self.url.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard descriptor >= 0 else {
             if errno == ENOENT { throw Damaged(sha256: sha256, reason: "it is missing from \(store.folder.path)") }
             throw FileStore.failure("cannot open a stored file", store.folder)
+        }
+        var info = stat()
+        if url == nil, let unaligned = store.unalignedLength(size: size), fstat(descriptor, &info) == 0, Int64(info.st_size) == unaligned {
+            stride = Int64(FileCipher.sealedChunkSize)
+        } else {
+            stride = store.chunkStride
         }
     }
 
@@ -65,20 +76,22 @@ final class StoredFile: @unchecked Sendable {
         return length
     }
 
-    /// Reads chunk `index` into `plain` (exactly its length), opening it when the store is sealed.
+    /// Reads chunk `index` into `plain` (exactly its length), opening it when the store is sealed: the
+    /// stored chunk is read, with the rest of its last disk block, into an aligned buffer.
     private func read(_ index: Int64, into plain: UnsafeMutableRawBufferPointer) throws {
-        let offset = store.storedOffset(ofChunk: index)
-        guard let cipher = store.cipher else {
-            guard try readFully(plain, at: offset) == plain.count else { throw Damaged(sha256: sha256, reason: "chunk \(index) is cut short") }
-            return
+        let storedLength = plain.count + (store.cipher == nil ? 0 : FileCipher.overhead)
+        try FileStore.chunkBuffers.with { scratch in
+            let got = try readFully(UnsafeMutableRawBufferPointer(rebasing: scratch[0..<DirectIO.padded(storedLength)]), at: index * stride)
+            guard got >= storedLength else { throw Damaged(sha256: sha256, reason: "chunk \(index) is cut short") }
+            let stored = UnsafeRawBufferPointer(rebasing: scratch[0..<storedLength])
+            guard let cipher = store.cipher else {
+                plain.copyMemory(from: stored)
+                return
+            }
+            guard cipher.open(stored, into: plain, sha256: sha256, index: index, size: size) else {
+                throw Damaged(sha256: sha256, reason: "chunk \(index) fails authentication: it was changed on disk")
+            }
         }
-        let storedLength = plain.count + FileCipher.overhead
-        let sealed = try [UInt8](unsafeUninitializedCapacity: storedLength) { buffer, count in
-            count = try readFully(UnsafeMutableRawBufferPointer(buffer), at: offset)
-        }
-        guard sealed.count == storedLength else { throw Damaged(sha256: sha256, reason: "chunk \(index) is cut short") }
-        let opened = sealed.withUnsafeBytes { cipher.open($0, into: plain, sha256: sha256, index: index, size: size) }
-        guard opened else { throw Damaged(sha256: sha256, reason: "chunk \(index) fails authentication: it was changed on disk") }
     }
 
     /// Reads every chunk in order, giving each to `body`, and checks that the whole hashes to the name.
@@ -95,14 +108,10 @@ final class StoredFile: @unchecked Sendable {
     }
 
     private func readFully(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
-        var done = 0
-        while done < buffer.count {
-            let count = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw FileStore.failure("cannot read a stored file", store.folder) }
-            if count == 0 { break }
-            done += count
+        do throws(DirectIO.Failure) {
+            return try DirectIO.readAll(descriptor, into: buffer, at: offset)
+        } catch {
+            throw FileStore.failure("cannot read a stored file", store.folder, code: error.code)
         }
-        return done
     }
 }

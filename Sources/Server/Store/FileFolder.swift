@@ -1,4 +1,5 @@
 import CProcess
+import DiskIO
 import Crypto
 import Foundation
 import NIOCore
