@@ -31,7 +31,7 @@ import Testing
         // The last chunk ends the file: its padding was cut off.
         #expect(length == 2 * Int(replica.files.chunkStride) + 123_457 + overhead)
         #expect(replica.files.chunkStride % Int64(DirectIO.alignment) == 0)
-        if PageCache.takesDirectIO(url.deletingLastPathComponent()) {
+        if PageCache.directWritesBypassIt(url.deletingLastPathComponent()) {
             #expect(PageCache.residentPages(url.path) == 0)
         }
         let file = try StoredFile(store: replica.files, sha256: sha256, size: Int64(Self.size))

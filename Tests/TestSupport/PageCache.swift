@@ -20,14 +20,20 @@ public enum PageCache {
         return resident.filter { $0 & 1 != 0 }.count
     }
 
-    /// Whether the file system of `folder` opens files for direct I/O (where it does not, the bytes go
-    /// through the page cache by design, and there is nothing to check).
-    public static func takesDirectIO(_ folder: URL) -> Bool {
+    /// Whether direct writes on the file system of `folder` stay out of the page cache: a block written
+    /// with `O_DIRECT` and not found there afterwards. Where they do not (a file system that refuses
+    /// direct I/O and gets the bytes through the page cache by design, or tmpfs, which is the page
+    /// cache), there is nothing to check.
+    public static func directWritesBypassIt(_ folder: URL) -> Bool {
         let probe = folder.appendingPathComponent("probe-\(UUID().uuidString)").path
-        let fd = DirectIO.openDirect(probe, O_WRONLY | O_CREAT)
         defer { unlink(probe) }
+        let fd = DirectIO.openDirect(probe, O_WRONLY | O_CREAT)
         guard fd >= 0 else { return false }
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: DirectIO.alignment, alignment: DirectIO.alignment)
+        defer { block.deallocate() }
+        block.initializeMemory(as: UInt8.self, repeating: 0)
+        let written = pwrite(fd, block.baseAddress!, block.count, 0)
         close(fd)
-        return true
+        return written == block.count && residentPages(probe) == 0
     }
 }
