@@ -13,9 +13,12 @@ import Synchronization
 ///
 /// Direct I/O asks for offsets, lengths and buffers aligned to the disk's blocks (`alignment`): callers
 /// place chunks at aligned offsets, pad a file's last block with zeros and cut the file back after it.
-/// A file system that refuses direct I/O (tmpfs on older kernels, some network file systems) refuses it
-/// at `open` (EINVAL: open the file as usual) or at a read or write (EINVAL: `writeAll` and `readAll`
-/// clear `O_DIRECT` on the descriptor and go on through the page cache), so the bytes are the same.
+/// A file is opened as usual and then asked for direct I/O (`fcntl`), so a file system that refuses it
+/// (tmpfs before Linux 6.6, some network and FUSE file systems) leaves an ordinary descriptor, opened
+/// once (an open with `O_DIRECT` that fails creates the file all the same, and a second open with
+/// `O_EXCL` would then fail). One that takes it at open but refuses a read or write (EINVAL) has
+/// `O_DIRECT` cleared on the descriptor by `writeAll` and `readAll`, which go on through the page cache:
+/// the bytes are the same either way.
 public enum DirectIO {
     /// `O_DIRECT`, 0 where the system has none.
     public static let flag = casebook_direct_io_flag()
@@ -34,20 +37,25 @@ public enum DirectIO {
         (length + alignment - 1) / alignment * alignment
     }
 
-    /// Opens `path` with `flags` and `O_DIRECT`; -1 (errno set) when it cannot be opened, EINVAL when
-    /// its file system refuses direct I/O.
-    public static func openDirect(_ path: String, _ flags: Int32, mode: mode_t = 0o600) -> Int32 {
-        open(path, flags | flag, mode)
+    /// Opens `path` with `flags` (and `mode` when it creates the file), then asks for direct I/O on the
+    /// descriptor; -1 with `errno` set when it cannot be opened. The descriptor is direct when the file
+    /// system took it (`isDirect`), an ordinary one otherwise.
+    public static func openPreferringDirect(_ path: String, _ flags: Int32, mode: mode_t = 0o600) -> Int32 {
+        let fd = open(path, flags, mode)
+        guard fd >= 0, flag != 0 else { return fd }
+        let current = fcntl(fd, F_GETFL)
+        if current >= 0 { _ = fcntl(fd, F_SETFL, current | flag) }
+        return fd
     }
 
     /// Writes all of `bytes` at `offset` of `fd`. When the file system refuses a direct write (EINVAL),
     /// `O_DIRECT` is cleared on `fd` and the rest goes through the page cache.
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(Failure) {
-        var done = 0
+        var done = 0, retried = false
         while done < bytes.count {
             let written = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
             if written < 0 && errno == EINTR { continue }
-            if written < 0 && errno == EINVAL && clearDirect(fd) { continue }
+            if written < 0 && errno == EINVAL && fallBack(fd, retried: &retried) { continue }
             guard written > 0 else { throw Failure(code: written < 0 ? errno : ENOSPC) }
             done += written
         }
@@ -56,11 +64,11 @@ public enum DirectIO {
     /// Reads into `buffer` from `offset` of `fd` until it is full or the file ends; returns how many
     /// bytes came. Falls back to the page cache as `writeAll` does.
     public static func readAll(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Failure) -> Int {
-        var done = 0
+        var done = 0, retried = false
         while done < buffer.count {
             let got = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
             if got < 0 && errno == EINTR { continue }
-            if got < 0 && errno == EINVAL && clearDirect(fd) { continue }
+            if got < 0 && errno == EINVAL && fallBack(fd, retried: &retried) { continue }
             guard got >= 0 else { throw Failure(code: errno) }
             if got == 0 { break }
             done += got
@@ -68,17 +76,25 @@ public enum DirectIO {
         return done
     }
 
+    /// After EINVAL: whether to try again through the page cache. Yes once `O_DIRECT` is cleared on `fd`,
+    /// whoever cleared it (several tasks may read one descriptor, and another may have cleared it between
+    /// this call's read and now); no when a call through the page cache was refused already (the error is
+    /// not direct I/O's).
+    private static func fallBack(_ fd: Int32, retried: inout Bool) -> Bool {
+        let flags = fcntl(fd, F_GETFL)
+        if flags >= 0, flag != 0, flags & flag != 0 {
+            return fcntl(fd, F_SETFL, flags & ~flag) == 0
+        }
+        guard !retried else { return false }
+        retried = true
+        return true
+    }
+
     /// Whether `fd` was opened (and still is) for direct I/O.
     public static func isDirect(_ fd: Int32) -> Bool {
         flag != 0 && fcntl(fd, F_GETFL) & flag != 0
     }
 
-    /// Clears `O_DIRECT` on `fd`; false when it was not set (the error was not direct I/O's).
-    private static func clearDirect(_ fd: Int32) -> Bool {
-        let flags = fcntl(fd, F_GETFL)
-        guard flags >= 0, flag != 0, flags & flag != 0 else { return false }
-        return fcntl(fd, F_SETFL, flags & ~flag) == 0
-    }
 }
 
 /// Aligned buffers of one size, handed out one per caller and kept for reuse (fresh memory costs a

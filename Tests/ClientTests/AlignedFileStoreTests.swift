@@ -12,7 +12,10 @@ import Testing
     /// 2 full chunks and a short one.
     static let size = 2 * Wire.Files.chunkSize + 123_457
 
-    @Test(arguments: [true, false]) func attachedFilesAreLaidOutOnDiskBlocksAndStayOutOfThePageCache(sealed: Bool) throws {
+    /// Sealed and plaintext stores; a short last chunk, files of exactly one and two full chunks (nothing
+    /// to cut off: the last chunk's padding is all the block it ends in), and an empty file.
+    @Test(arguments: [true, false], [2 * Wire.Files.chunkSize + 123_457, Wire.Files.chunkSize, 2 * Wire.Files.chunkSize, 0])
+    func attachedFilesAreLaidOutOnDiskBlocksAndStayOutOfThePageCache(sealed: Bool, size: Int) throws {
         let home = VaultFixtures.home("files-aligned")
         defer { try? FileManager.default.removeItem(at: home) }
         let replica: Replica
@@ -21,25 +24,28 @@ import Testing
         } else {
             replica = try Replica.create(home: home, settings: try VaultFixtures.settings(), token: "cbk_test", key: nil)
         }
-        let bytes = EvidenceFixtures.bytes(Self.size, marker: "aligned")
+        let bytes = EvidenceFixtures.bytes(size, marker: "aligned")
         let id = try VaultFixtures.add(replica, ["title": .text("Aligned")])
         _ = try replica.attach(id, field: nil, paths: [try EvidenceFixtures.file("video.mp4", bytes)], settings: try replica.settings())
         let sha256 = FakeFileServer.hash(bytes)
         let url = replica.files.url(sha256)
         let length = try #require(try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int)
+        // Every chunk but the last takes a whole stride (4 MiB, and a disk block for a sealed chunk's nonce,
+        // tag and zeros); the last chunk ends the file: its padding was cut off.
+        let chunks = max(1, (size + Wire.Files.chunkSize - 1) / Wire.Files.chunkSize)
+        let stride = sealed ? Wire.Files.chunkSize + DirectIO.alignment : Wire.Files.chunkSize
         let overhead = sealed ? FileCipher.overhead : 0
-        // The last chunk ends the file: its padding was cut off.
-        #expect(length == 2 * Int(replica.files.chunkStride) + 123_457 + overhead)
-        #expect(replica.files.chunkStride % Int64(DirectIO.alignment) == 0)
-        if PageCache.directWritesBypassIt(url.deletingLastPathComponent()) {
+        #expect(length == (chunks - 1) * stride + (size - (chunks - 1) * Wire.Files.chunkSize) + overhead)
+        #expect(replica.files.chunkStride == Int64(stride))
+        if size > 0, PageCache.directWritesBypassIt(url.deletingLastPathComponent()) {
             #expect(PageCache.residentPages(url.path) == 0)
         }
-        let file = try StoredFile(store: replica.files, sha256: sha256, size: Int64(Self.size))
-        for index in 0..<3 {
-            let range = (index * Wire.Files.chunkSize)..<min(Self.size, (index + 1) * Wire.Files.chunkSize)
+        let file = try StoredFile(store: replica.files, sha256: sha256, size: Int64(size))
+        for index in 0..<chunks {
+            let range = (index * Wire.Files.chunkSize)..<min(size, (index + 1) * Wire.Files.chunkSize)
             #expect(try file.chunk(Int64(index)) == Array(bytes[range]))
         }
-        #expect(replica.verifyFile(sha256, size: Int64(Self.size)) == nil)
+        #expect(replica.verifyFile(sha256, size: Int64(size)) == nil)
     }
 
     @Test func aFileSealedBeforeChunksWereAlignedStillReadsAndVerifies() throws {
@@ -70,5 +76,38 @@ import Testing
         #expect(replica.verifyFile(sha256, size: Int64(Self.size)) == nil)
         // A file of one chunk is laid out alike either way.
         #expect(store.unalignedLength(size: 1_000) == nil)
+    }
+
+    /// A download interrupted under the older layout (chunks right after each other) resumes at its first
+    /// chunk that does not open where the new layout puts it, and ends as a file in the new layout.
+    @Test func aDownloadBegunBeforeChunksWereAlignedResumesAndEndsAligned() throws {
+        let home = VaultFixtures.home("files-part-unaligned")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let (replica, _) = try VaultFixtures.encrypted(home)
+        let store = replica.files
+        let cipher = try #require(store.cipher)
+        let bytes = EvidenceFixtures.bytes(Self.size, marker: "downloaded before")
+        let sha256 = FakeFileServer.hash(bytes)
+        func chunk(_ index: Int) -> ArraySlice<UInt8> {
+            bytes[(index * Wire.Files.chunkSize)..<min(Self.size, (index + 1) * Wire.Files.chunkSize)]
+        }
+        var partial: [UInt8] = []
+        let sealed = UnsafeMutableRawBufferPointer.allocate(byteCount: FileCipher.sealedChunkSize, alignment: 16)
+        defer { sealed.deallocate() }
+        for index in 0..<2 {
+            let length = chunk(index).withUnsafeBytes { cipher.seal($0, into: sealed, sha256: sha256, index: Int64(index), size: Int64(Self.size)) }
+            partial += sealed[0..<length]
+        }
+        try store.prepareFolder()
+        try Data(partial).write(to: store.partialURL(sha256))
+
+        let writer = try store.resumeDownload(sha256, size: Int64(Self.size))
+        // Chunk 0 sits at 0 in both layouts; chunk 1 was written where the new layout has padding.
+        #expect(writer.index == 1)
+        for index in 1..<3 { try chunk(index).withUnsafeBytes { try writer.append($0) } }
+        try store.finishDownload(writer)
+        #expect(try FileManager.default.attributesOfItem(atPath: store.url(sha256).path)[.size] as? Int == Int(store.storedLength(size: Int64(Self.size))))
+        #expect(replica.verifyFile(sha256, size: Int64(Self.size)) == nil)
+        #expect(try StoredFile(store: store, sha256: sha256, size: Int64(Self.size)).chunk(1) == Array(chunk(1)))
     }
 }

@@ -51,32 +51,62 @@ import Testing
     @Test func aWriteOrReadTheFileSystemRefusesDirectlyGoesThroughThePageCache() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        // Where direct writes do not bypass the page cache (tmpfs takes even unaligned ones, and a file
+        // system without direct I/O has nothing to refuse), there is no refusal to fall back from.
+        guard PageCache.directWritesBypassIt(root) else { return }
         let path = root.appendingPathComponent("f").path
-        let fd = DirectIO.openDirect(path, O_RDWR | O_CREAT)
-        guard fd >= 0 else {
-            // This file system refuses direct I/O at open: `FileFolder` opens the file as usual (tested above).
-            #expect(errno == EINVAL)
-            return
-        }
+        let fd = DirectIO.openPreferringDirect(path, O_RDWR | O_CREAT | O_EXCL)
+        try #require(fd >= 0)
         defer { close(fd) }
-        #expect(fcntl(fd, F_GETFL) & DirectIO.flag != 0)
+        #expect(DirectIO.isDirect(fd))
         // 100 bytes is no whole block: the direct write is refused, the bytes go through the page cache.
         let bytes = TestFile(size: 100, seed: 3).bytes
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: DirectIO.alignment, alignment: DirectIO.alignment)
         defer { buffer.deallocate() }
         buffer.copyBytes(from: bytes)
         try DirectIO.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<100]), at: 0)
-        #expect(fcntl(fd, F_GETFL) & DirectIO.flag == 0)
+        #expect(!DirectIO.isDirect(fd))
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(bytes))
         // A read into memory that is not aligned, on a new direct descriptor.
-        let reader = DirectIO.openDirect(path, O_RDONLY)
+        let reader = DirectIO.openPreferringDirect(path, O_RDONLY)
         try #require(reader >= 0)
         defer { close(reader) }
+        #expect(DirectIO.isDirect(reader))
         let target = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * DirectIO.alignment, alignment: DirectIO.alignment)
         defer { target.deallocate() }
         let got = try DirectIO.readAll(reader, into: UnsafeMutableRawBufferPointer(rebasing: target[1..<(1 + DirectIO.alignment)]), at: 0)
         #expect(got == 100)
         #expect(Array(target[1...100]) == bytes)
-        #expect(fcntl(reader, F_GETFL) & DirectIO.flag == 0)
+        #expect(!DirectIO.isDirect(reader))
+    }
+
+    /// Several tasks reading one descriptor: each refused direct read falls back, whichever task cleared
+    /// `O_DIRECT` first (one that found it cleared by another used to throw EINVAL).
+    @Test func readersSharingADescriptorAllFallBackWhenDirectReadsAreRefused() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        guard PageCache.directWritesBypassIt(root) else { return }
+        let path = root.appendingPathComponent("f").path
+        let bytes = TestFile(size: 64 * 1024, seed: 4).bytes
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        for _ in 0..<20 {
+            let fd = DirectIO.openPreferringDirect(path, O_RDONLY)
+            try #require(fd >= 0)
+            defer { close(fd) }
+            // Offsets that are no whole block: every direct read is refused.
+            let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for reader in 0..<8 {
+                    group.addTask {
+                        let offset = 1 + reader * 1_000
+                        let target = UnsafeMutableRawBufferPointer.allocate(byteCount: 1_000, alignment: DirectIO.alignment)
+                        defer { target.deallocate() }
+                        let got = try DirectIO.readAll(fd, into: target, at: Int64(offset))
+                        return got == 1_000 && Array(target) == Array(bytes[offset..<offset + 1_000])
+                    }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(results == Array(repeating: true, count: 8))
+        }
     }
 }

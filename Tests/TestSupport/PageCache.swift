@@ -23,12 +23,15 @@ public enum PageCache {
     /// Whether direct writes on the file system of `folder` stay out of the page cache: a block written
     /// with `O_DIRECT` and not found there afterwards. Where they do not (a file system that refuses
     /// direct I/O and gets the bytes through the page cache by design, or tmpfs, which is the page
-    /// cache), there is nothing to check.
+    /// cache and takes even unaligned direct writes), there is nothing to check.
     public static func directWritesBypassIt(_ folder: URL) -> Bool {
         let probe = folder.appendingPathComponent("probe-\(UUID().uuidString)").path
         defer { unlink(probe) }
-        let fd = DirectIO.openDirect(probe, O_WRONLY | O_CREAT)
-        guard fd >= 0 else { return false }
+        let fd = DirectIO.openPreferringDirect(probe, O_WRONLY | O_CREAT)
+        guard fd >= 0, DirectIO.isDirect(fd) else {
+            if fd >= 0 { close(fd) }
+            return false
+        }
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: DirectIO.alignment, alignment: DirectIO.alignment)
         defer { block.deallocate() }
         block.initializeMemory(as: UInt8.self, repeating: 0)

@@ -55,8 +55,7 @@ final class FileStore: Sendable {
     /// Opens a stored or staging file for its chunks: for direct I/O where the file system allows it,
     /// else as usual. -1 with `errno` set when it cannot be opened.
     static func openForChunks(_ path: String, _ flags: Int32) -> Int32 {
-        let fd = DirectIO.openDirect(path, flags)
-        return fd >= 0 || errno != EINVAL ? fd : open(path, flags, 0o600)
+        DirectIO.openPreferringDirect(path, flags)
     }
 
     /// The room one full chunk takes on disk, from its start to the next chunk's.

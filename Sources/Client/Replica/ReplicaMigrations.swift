@@ -292,6 +292,11 @@ enum ReplicaMigrations {
                 ALTER TABLE outbox_by_record RENAME TO outbox;
                 """)
         }
+        // Stored evidence files laid out on disk blocks (`FileStore.sealedStride`), written and read past the
+        // page cache. Nothing in the database changes; the migration is there so that a casebook from before,
+        // which would read every sealed chunk but the first at the old offsets and call each file of more than
+        // one chunk damaged, refuses the replica (as it refuses one migrated by any newer version).
+        migrator.registerMigration("file-chunks-on-disk-blocks") { _ in }
         return migrator
     }
 }

@@ -60,11 +60,10 @@ struct FileFolder: Sendable {
         let created = !FileManager.default.fileExists(atPath: path)
         if created { try makeFolder(folder) }
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC
-        var fd: Int32 = -1
-        if DirectIO.fits(offset: offset, length: bytes.readableBytes) { fd = DirectIO.openDirect(path, flags) }
-        let direct = fd >= 0
-        if fd < 0 { fd = open(path, flags, 0o600) }
+        let fits = DirectIO.fits(offset: offset, length: bytes.readableBytes)
+        let fd = fits ? DirectIO.openPreferringDirect(path, flags) : open(path, flags, 0o600)
         guard fd >= 0 else { throw Self.failure("open", path) }
+        let direct = fits && DirectIO.isDirect(fd)
         defer { close(fd) }
         guard ftruncate(fd, off_t(offset)) == 0 else { throw Self.failure("truncate", path) }
         if direct {
@@ -85,7 +84,8 @@ struct FileFolder: Sendable {
             }
         }
         guard flush else {
-            if !direct { _ = casebook_start_writeback(fd, offset, Int64(bytes.readableBytes)) }
+            // Written through the page cache (no direct I/O here, or a write it refused): start its writeback.
+            if !DirectIO.isDirect(fd) { _ = casebook_start_writeback(fd, offset, Int64(bytes.readableBytes)) }
             return
         }
         guard fsync(fd) == 0 else { throw Self.failure("fsync", path) }
@@ -124,16 +124,14 @@ struct FileFolder: Sendable {
     /// `length` bytes at `offset` of the file at `path`, nil when it is missing or shorter. A chunk is
     /// read past the page cache (`DirectIO`), as it was written.
     func read(_ path: String, offset: Int64, length: Int) throws -> ByteBuffer? {
-        var fd: Int32 = -1
-        if DirectIO.fits(offset: offset, length: length) { fd = DirectIO.openDirect(path, O_RDONLY | O_CLOEXEC) }
-        let direct = fd >= 0
-        if fd < 0 { fd = open(path, O_RDONLY | O_CLOEXEC) }
+        let fits = DirectIO.fits(offset: offset, length: length)
+        let fd = fits ? DirectIO.openPreferringDirect(path, O_RDONLY | O_CLOEXEC) : open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
             throw Self.failure("open", path)
         }
         defer { close(fd) }
-        if direct {
+        if fits && DirectIO.isDirect(fd) {
             do throws(DirectIO.Failure) {
                 let buffer = try DirectIO.read(fd, offset: offset, length: length)
                 return buffer.readableBytes == length ? buffer : nil
