@@ -80,7 +80,7 @@ public enum DirectIO {
     /// whoever cleared it (several tasks may read one descriptor, and another may have cleared it between
     /// this call's read and now); no when a call through the page cache was refused already (the error is
     /// not direct I/O's).
-    private static func fallBack(_ fd: Int32, retried: inout Bool) -> Bool {
+    static func fallBack(_ fd: Int32, retried: inout Bool) -> Bool {
         let flags = fcntl(fd, F_GETFL)
         if flags >= 0, flag != 0, flags & flag != 0 {
             return fcntl(fd, F_SETFL, flags & ~flag) == 0

@@ -1,5 +1,5 @@
 import Foundation
-import DiskIO
+@testable import DiskIO
 import NIOCore
 import TestSupport
 import Testing
@@ -78,6 +78,25 @@ import Testing
         #expect(got == 100)
         #expect(Array(target[1...100]) == bytes)
         #expect(!DirectIO.isDirect(reader))
+    }
+
+    /// The rule behind the shared readers, without their timing: after EINVAL on a descriptor whose
+    /// `O_DIRECT` another reader already cleared, try once more through the page cache; a second EINVAL
+    /// there is the error's own.
+    @Test func aRefusalAfterAnotherReaderClearedDirectIOIsTriedOnceThroughThePageCache() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let fd = open(root.appendingPathComponent("f").path, O_RDWR | O_CREAT, 0o600)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        #expect(!DirectIO.isDirect(fd))
+        var retried = false
+        #expect(DirectIO.fallBack(fd, retried: &retried))
+        #expect(!DirectIO.fallBack(fd, retried: &retried))
+        // A read the page cache refuses too (a negative offset) is thrown, after that one retry.
+        let target = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 16)
+        defer { target.deallocate() }
+        #expect(throws: DirectIO.Failure.self) { try DirectIO.readAll(fd, into: target, at: -1) }
     }
 
     /// Several tasks reading one descriptor: each refused direct read falls back, whichever task cleared
