@@ -14,7 +14,7 @@ import Synchronization
 /// Direct I/O asks for offsets, lengths and buffers aligned to the disk's blocks (`alignment`): callers
 /// place chunks at aligned offsets, pad a file's last block with zeros and cut the file back after it.
 /// A file is opened as usual and then asked for direct I/O (`fcntl`), so a file system that refuses it
-/// (tmpfs before Linux 6.6, some network and FUSE file systems) leaves an ordinary descriptor, opened
+/// (tmpfs on older kernels, ramfs, some network and FUSE file systems) leaves an ordinary descriptor, opened
 /// once (an open with `O_DIRECT` that fails creates the file all the same, and a second open with
 /// `O_EXCL` would then fail). One that takes it at open but refuses a read or write (EINVAL) has
 /// `O_DIRECT` cleared on the descriptor by `writeAll` and `readAll`, which go on through the page cache:
