@@ -41,10 +41,7 @@ import Testing
             #expect(PageCache.residentPages(url.path) == 0)
         }
         let file = try StoredFile(store: replica.files, sha256: sha256, size: Int64(size))
-        for index in 0..<chunks {
-            let range = (index * Wire.Files.chunkSize)..<min(size, (index + 1) * Wire.Files.chunkSize)
-            #expect(try file.chunk(Int64(index)) == Array(bytes[range]))
-        }
+        for index in 0..<chunks { #expect(try file.chunk(Int64(index)) == Array(Self.chunk(index, of: bytes))) }
         #expect(replica.verifyFile(sha256, size: Int64(size)) == nil)
     }
 
@@ -53,18 +50,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: home) }
         let (replica, _) = try VaultFixtures.encrypted(home)
         let store = replica.files
-        let cipher = try #require(store.cipher)
         let bytes = EvidenceFixtures.bytes(Self.size, marker: "sealed before")
         let sha256 = FakeFileServer.hash(bytes)
-        // As casebook stored it before: each sealed chunk right after the one before.
-        var stored: [UInt8] = []
-        let sealed = UnsafeMutableRawBufferPointer.allocate(byteCount: FileCipher.sealedChunkSize, alignment: 16)
-        defer { sealed.deallocate() }
-        for index in 0..<3 {
-            let range = (index * Wire.Files.chunkSize)..<min(Self.size, (index + 1) * Wire.Files.chunkSize)
-            let length = bytes[range].withUnsafeBytes { cipher.seal($0, into: sealed, sha256: sha256, index: Int64(index), size: Int64(Self.size)) }
-            stored += sealed[0..<length]
-        }
+        let stored = try Self.sealedUnaligned(bytes, chunks: 3, store: store)
         #expect(Int64(stored.count) == store.unalignedLength(size: Int64(Self.size)))
         try store.prepareFolder()
         try Data(stored).write(to: store.url(sha256))
@@ -85,19 +73,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: home) }
         let (replica, _) = try VaultFixtures.encrypted(home)
         let store = replica.files
-        let cipher = try #require(store.cipher)
         let bytes = EvidenceFixtures.bytes(Self.size, marker: "downloaded before")
         let sha256 = FakeFileServer.hash(bytes)
-        func chunk(_ index: Int) -> ArraySlice<UInt8> {
-            bytes[(index * Wire.Files.chunkSize)..<min(Self.size, (index + 1) * Wire.Files.chunkSize)]
-        }
-        var partial: [UInt8] = []
-        let sealed = UnsafeMutableRawBufferPointer.allocate(byteCount: FileCipher.sealedChunkSize, alignment: 16)
-        defer { sealed.deallocate() }
-        for index in 0..<2 {
-            let length = chunk(index).withUnsafeBytes { cipher.seal($0, into: sealed, sha256: sha256, index: Int64(index), size: Int64(Self.size)) }
-            partial += sealed[0..<length]
-        }
+        func chunk(_ index: Int) -> ArraySlice<UInt8> { Self.chunk(index, of: bytes) }
+        let partial = try Self.sealedUnaligned(bytes, chunks: 2, store: store)
         try store.prepareFolder()
         try Data(partial).write(to: store.partialURL(sha256))
 
@@ -109,5 +88,27 @@ import Testing
         #expect(try FileManager.default.attributesOfItem(atPath: store.url(sha256).path)[.size] as? Int == Int(store.storedLength(size: Int64(Self.size))))
         #expect(replica.verifyFile(sha256, size: Int64(Self.size)) == nil)
         #expect(try StoredFile(store: store, sha256: sha256, size: Int64(Self.size)).chunk(1) == Array(chunk(1)))
+    }
+
+    /// Chunk `index` of `bytes`.
+    static func chunk(_ index: Int, of bytes: [UInt8]) -> ArraySlice<UInt8> {
+        bytes[(index * Wire.Files.chunkSize)..<min(bytes.count, (index + 1) * Wire.Files.chunkSize)]
+    }
+
+    /// The first `chunks` chunks of `bytes` sealed as casebook stored them before chunks were aligned to
+    /// disk blocks: each sealed chunk right after the one before.
+    static func sealedUnaligned(_ bytes: [UInt8], chunks: Int, store: FileStore) throws -> [UInt8] {
+        let cipher = try #require(store.cipher)
+        let sha256 = FakeFileServer.hash(bytes)
+        let sealed = UnsafeMutableRawBufferPointer.allocate(byteCount: FileCipher.sealedChunkSize, alignment: 16)
+        defer { sealed.deallocate() }
+        var stored: [UInt8] = []
+        for index in 0..<chunks {
+            let length = chunk(index, of: bytes).withUnsafeBytes {
+                cipher.seal($0, into: sealed, sha256: sha256, index: Int64(index), size: Int64(bytes.count))
+            }
+            stored += sealed[0..<length]
+        }
+        return stored
     }
 }
