@@ -48,6 +48,20 @@ public enum DirectIO {
         return fd
     }
 
+    /// Writes the first `length` bytes of `buffer` (aligned, with room to the end of their last block) at
+    /// `offset`, zeros filling the rest of that block, so that the write is whole blocks. When
+    /// `endsFile`, the file is then cut back to end at `offset + length`.
+    public static func writePadded(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, length: Int, at offset: Int64,
+                                   endsFile: Bool) throws(Failure) {
+        let padded = padded(length)
+        precondition(padded <= buffer.count, "a padded write's buffer must reach the end of its last block")
+        if padded > length { buffer.baseAddress!.advanced(by: length).initializeMemory(as: UInt8.self, repeating: 0, count: padded - length) }
+        try writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<padded]), at: offset)
+        if endsFile && padded > length {
+            guard ftruncate(fd, off_t(offset) + off_t(length)) == 0 else { throw Failure(code: errno) }
+        }
+    }
+
     /// Writes all of `bytes` at `offset` of `fd`. When the file system refuses a direct write (EINVAL),
     /// `O_DIRECT` is cleared on `fd` and the rest goes through the page cache.
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(Failure) {

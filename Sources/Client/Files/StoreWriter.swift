@@ -92,15 +92,10 @@ final class StoreWriter {
                 scratch.copyMemory(from: chunk)
                 length = chunk.count
             }
-            let padded = DirectIO.padded(length)
-            if padded > length { scratch.baseAddress!.advanced(by: length).initializeMemory(as: UInt8.self, repeating: 0, count: padded - length) }
             do throws(DirectIO.Failure) {
-                try DirectIO.writeAll(descriptor, UnsafeRawBufferPointer(rebasing: scratch[0..<padded]), at: offset)
+                try DirectIO.writePadded(descriptor, scratch, length: length, at: offset, endsFile: isLast)
             } catch {
                 throw FileStore.failure("cannot write the stored file", store.folder, code: error.code)
-            }
-            if isLast && padded > length {
-                guard ftruncate(descriptor, off_t(offset) + off_t(length)) == 0 else { throw FileStore.failure("cannot write the stored file", store.folder) }
             }
             if !DirectIO.isDirect(descriptor) { _ = casebook_start_writeback(descriptor, offset, Int64(length)) }
         }

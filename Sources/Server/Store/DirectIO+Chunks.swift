@@ -18,14 +18,11 @@ extension DirectIO {
     /// an aligned buffer. A padded last block is cut off again (the file ends at `offset +
     /// bytes.readableBytes`).
     static func write(_ bytes: ByteBuffer, to fd: Int32, at offset: Int64) throws(Failure) {
-        let count = bytes.readableBytes
-        let padded = padded(count)
         try chunkBuffers.with { (scratch) throws(Failure) in
             bytes.withUnsafeReadableBytes { scratch.copyMemory(from: $0) }
-            if padded > count { scratch.baseAddress!.advanced(by: count).initializeMemory(as: UInt8.self, repeating: 0, count: padded - count) }
-            try writeAll(fd, UnsafeRawBufferPointer(rebasing: scratch[0..<padded]), at: offset)
+            // Each chunk is written at the file's end (the file is cut to `offset` first).
+            try writePadded(fd, scratch, length: bytes.readableBytes, at: offset, endsFile: true)
         }
-        if padded > count { guard ftruncate(fd, off_t(offset) + off_t(count)) == 0 else { throw Failure(code: errno) } }
     }
 
     /// Up to `length` bytes at `offset` (a multiple of `alignment`) of `fd`, opened with `O_DIRECT`;
