@@ -40,7 +40,7 @@ import Testing
         func fileStatus(project: String, hashes: [String]) async throws -> [Wire.FileStatus] { throw error }
         func storedFile(project: String, sha256: String) async throws -> StoredFile? { throw error }
         func putChunk(project: String, upload: ChunkUpload, user: String, now: UInt64) async throws -> ChunkAnswer { throw error }
-        func chunk(project: String, sha256: String, index: Int64) async throws -> (bytes: ByteBuffer, size: Int64)? { throw error }
+        func chunk(project: String, sha256: String, index: Int64) async throws -> ServedChunk? { throw error }
         func appendCustody(project: String, events: [Wire.CustodyEvent], user: String, now: UInt64) async throws -> Int { throw error }
         func custody(project: String, after: Int64, limit: Int, reader: ReadAccess) async throws -> Wire.CustodyPage { throw error }
         func fileUsage(project: String) async throws -> FileUsage { throw error }

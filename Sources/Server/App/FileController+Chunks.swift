@@ -33,13 +33,15 @@ extension FileController {
         let (sha256, index) = try Self.fileAndIndex(context)
         // A file only records the reader may not read name is answered as one the project does not hold.
         guard try await store.mayReadFile(project: project, sha256: sha256, reader: membership.access),
-              let (bytes, size) = try await store.chunk(project: project, sha256: sha256, index: index) else {
+              let chunk = try await store.chunk(project: project, sha256: sha256, index: index) else {
             throw APIError(status: .notFound, code: "not_found", message: "project '\(project)' has no complete file \(sha256) with a chunk \(index)")
         }
         var headers: HTTPFields = [.contentType: "application/octet-stream"]
-        headers[HTTPField.Name(Wire.Files.fileSizeHeader)!] = String(size)
-        headers[HTTPField.Name(Wire.Files.chunkHashHeader)!] = Self.hash(bytes)
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: bytes))
+        headers[HTTPField.Name(Wire.Files.fileSizeHeader)!] = String(chunk.size)
+        // The hash the chunk had when it arrived, so that a chunk damaged on this server's disk since is
+        // refused by the client; hashed now only for a file stored without it.
+        headers[HTTPField.Name(Wire.Files.chunkHashHeader)!] = chunk.storedHash ?? Self.hash(chunk.bytes)
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: chunk.bytes))
     }
 
     /// The file and chunk the path names, or 400.

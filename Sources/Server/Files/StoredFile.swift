@@ -28,6 +28,15 @@ struct StoredFile: Sendable, Equatable {
     }
 }
 
+/// One chunk of a complete file, as a download is answered.
+struct ServedChunk: Sendable {
+    var bytes: ByteBuffer
+    /// The whole file's size.
+    var size: Int64
+    /// The chunk's SHA-256 (64 hex digits) as checked when it arrived; nil when the store did not keep it.
+    var storedHash: String?
+}
+
 /// One chunk as the client sent it: the path, the headers, and the body once read.
 struct ChunkUpload: Sendable {
     var sha256: String

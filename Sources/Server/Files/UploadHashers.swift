@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NIOCore
+import Shared
 
 /// The running SHA-256 of the uploads in progress, so that the check after the last chunk hashes only
 /// that chunk instead of reading the whole file again.
@@ -13,11 +14,18 @@ import NIOCore
 /// The embedded store also takes a hasher's position as what it holds of the upload beyond the
 /// chunks its database counts (written, not yet flushed): losing an entry (a restart, the capacity)
 /// only makes the upload go on from the flushed chunks.
+///
+/// Each entry also gathers the SHA-256 of every chunk taken in so far, checked against its body: a
+/// complete file keeps them (`FileController.getChunk` then announces each chunk's hash without hashing
+/// it again). Only an unbroken run from chunk 0 is kept; an upload with a gap (a restart, another
+/// instance) completes without them, and its chunks are hashed as they are served.
 final class UploadHashers: @unchecked Sendable {
     private struct Entry {
         var position: Int64
         var hasher: RunningHash
         var used: UInt64
+        /// 32 bytes a chunk, chunks `0..<count / 32`.
+        var chunkHashes: [UInt8]
     }
 
     private let lock = NSLock()
@@ -45,19 +53,52 @@ final class UploadHashers: @unchecked Sendable {
         lock.withLock { entries[key]?.position }
     }
 
-    /// Keeps `hasher` as having seen `position` bytes of `key`.
-    func keep(_ key: String, at position: Int64, _ hasher: RunningHash) {
+    /// Keeps `hasher` as having seen `position` bytes of `key`, chunk `index` last, whose body hashed to
+    /// `chunkHash` (64 hex digits).
+    func keep(_ key: String, at position: Int64, _ hasher: RunningHash, chunk index: Int64, hash chunkHash: String) {
         lock.withLock {
             clock += 1
-            entries[key] = Entry(position: position, hasher: hasher, used: clock)
+            // Taken out of the table so that the hashes grow in place, not copied for every chunk.
+            var hashes = entries.removeValue(forKey: key)?.chunkHashes ?? []
+            Self.append(chunkHash, at: index, to: &hashes)
+            entries[key] = Entry(position: position, hasher: hasher, used: clock, chunkHashes: hashes)
             if entries.count > capacity, let oldest = entries.min(by: { $0.value.used < $1.value.used })?.key {
                 entries[oldest] = nil
             }
         }
     }
 
+    /// Keeps `hasher`, read back from what is held, as having seen `position` bytes of `key`: the chunks'
+    /// own hashes are not known then.
+    func keep(_ key: String, at position: Int64, readBack hasher: RunningHash) {
+        lock.withLock {
+            clock += 1
+            entries[key] = Entry(position: position, hasher: hasher, used: clock, chunkHashes: [0])
+        }
+    }
+
+    /// Forgets `key`, whose last chunk (`index`, hashed to `chunkHash`) has arrived; returns the hash of
+    /// every chunk of the file, 32 bytes each, when all of them are known, else nil.
+    func finish(_ key: String, lastChunk index: Int64, hash chunkHash: String) -> [UInt8]? {
+        lock.withLock {
+            guard var hashes = entries.removeValue(forKey: key)?.chunkHashes ?? (index == 0 ? [] : nil) else { return nil }
+            Self.append(chunkHash, at: index, to: &hashes)
+            return hashes.count == Int(index + 1) * 32 ? hashes : nil
+        }
+    }
+
     func forget(_ key: String) {
         lock.withLock { entries[key] = nil }
+    }
+
+    /// Appends chunk `index`'s hash when the ones before it are all there; after a gap the run is broken
+    /// for good (its length is never a whole number of hashes again).
+    private static func append(_ chunkHash: String, at index: Int64, to hashes: inout [UInt8]) {
+        if hashes.count == Int(index) * 32, let bytes = Hex.decode(chunkHash), bytes.count == 32 {
+            hashes.append(contentsOf: bytes)
+        } else if hashes.count % 32 == 0 {
+            hashes = [0]
+        }
     }
 }
 

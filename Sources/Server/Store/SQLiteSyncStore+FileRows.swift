@@ -45,19 +45,21 @@ extension SQLiteSyncStore {
         return nil
     }
 
-    /// Marks a file complete (its content checked and in place) and appends its `received` custody
-    /// event. A file new to the project is checked against the quota first; the answer is the refusal.
-    static func complete(_ target: UploadTarget, size: Int64, _ db: Database, user: String, now: UInt64) throws -> ChunkAnswer? {
+    /// Marks a file complete (its content checked and in place), with its chunks' hashes when known, and
+    /// appends its `received` custody event. A file new to the project is checked against the quota first;
+    /// the answer is the refusal.
+    static func complete(_ target: UploadTarget, size: Int64, chunkHashes: [UInt8]?, _ db: Database, user: String, now: UInt64) throws -> ChunkAnswer? {
         if target.file == nil {
             let usage = try fileUsage(db, projectID: target.projectID)
             if usage.used + size > usage.quota { return .quotaExceeded(quota: usage.quota, used: usage.used, size: size) }
         }
         // Whatever happened to the row meanwhile (a purge), the content is checked: it is the file.
         try db.execute(sql: """
-            INSERT INTO file (project_id, sha256, size, received, complete, upload, created_at, completed_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?)
+            INSERT INTO file (project_id, sha256, size, received, complete, upload, created_at, completed_at, chunk_hashes)
+            VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)
             ON CONFLICT (project_id, sha256) DO UPDATE SET size = excluded.size, received = excluded.received, complete = 1,
-                upload = excluded.upload, completed_at = excluded.completed_at
-            """, arguments: [target.projectID, target.sha256, size, size, target.upload, now, now])
+                upload = excluded.upload, completed_at = excluded.completed_at, chunk_hashes = excluded.chunk_hashes
+            """, arguments: [target.projectID, target.sha256, size, size, target.upload, now, now, chunkHashes.map { Data($0) }])
         _ = try appendCustody(db, projectID: target.projectID, events: [CustodyRules.received(target.sha256, size: size, by: user, now: now)], now: now)
         return nil
     }

@@ -40,18 +40,19 @@ extension SQLiteSyncStore {
         }
     }
 
-    func chunk(project: String, sha256: String, index: Int64) async throws -> (bytes: ByteBuffer, size: Int64)? {
-        let size = try await read { db in
+    func chunk(project: String, sha256: String, index: Int64) async throws -> ServedChunk? {
+        let row = try await read { db in
             let (projectID, _) = try Self.project(db, name: project, loadSchema: false)
-            return try Int64.fetchOne(db, sql: "SELECT size FROM file WHERE project_id = ? AND sha256 = ? AND complete = 1",
-                                      arguments: [projectID, sha256])
+            let row = try Row.fetchOne(db, sql: "SELECT size, substr(chunk_hashes, ? * 32 + 1, 32) FROM file WHERE project_id = ? AND sha256 = ? AND complete = 1",
+                                       arguments: [index, projectID, sha256])
+            return row.map { ($0[0] as Int64, $0[1] as Data?) }
         }
-        guard let size, let length = Wire.Files.chunkLength(index: index, size: size) else { return nil }
+        guard let (size, stored) = row, let length = Wire.Files.chunkLength(index: index, size: size) else { return nil }
         let path = files.complete(project, sha256), files = self.files
         guard let bytes = try await Self.blocking({ try files.read(path, offset: index * Int64(Wire.Files.chunkSize), length: length) }) else {
             throw StoreDefect(description: "the content of file \(sha256) of project \(project) is missing or shorter than \(size) bytes: run casebook-server doctor")
         }
-        return (bytes, size)
+        return ServedChunk(bytes: bytes, size: size, storedHash: stored.flatMap { $0.count == 32 ? Hex.encode(Array($0)) : nil })
     }
 
     /// Runs blocking file I/O on NIO's thread pool.
@@ -115,14 +116,14 @@ extension SQLiteSyncStore {
             return .corrupt(problem)
         }
         if upload.isLast {
-            hashers.forget(key)
-            return try await finish(target, upload: upload, digest: hasher?.hex(), user: user, now: now)
+            let chunkHashes = hashers.finish(key, lastChunk: upload.index, hash: upload.chunkHash)
+            return try await finish(target, upload: upload, digest: hasher?.hex(), chunkHashes: chunkHashes, user: user, now: now)
         }
         if flush || row == nil {
             let counted = flush ? received : 0
             if let refused = try await count(target, received: counted, size: upload.size, partial: partial, now: now) { return refused }
         }
-        if let hasher { hashers.keep(key, at: received, hasher) }
+        if let hasher { hashers.keep(key, at: received, hasher, chunk: upload.index, hash: upload.chunkHash) }
         return .held(received: received, complete: false)
     }
 
@@ -169,9 +170,10 @@ extension SQLiteSyncStore {
         return refused
     }
 
-    /// The last chunk is written: the file becomes complete if the whole hashes to its name, else
-    /// everything held of the upload goes.
-    private func finish(_ target: UploadTarget, upload: ChunkUpload, digest: String?, user: String, now: UInt64) async throws -> ChunkAnswer {
+    /// The last chunk is written: the file becomes complete if the whole hashes to its name (with the
+    /// hash of each of its chunks, when all are known), else everything held of the upload goes.
+    private func finish(_ target: UploadTarget, upload: ChunkUpload, digest: String?, chunkHashes: [UInt8]?,
+                        user: String, now: UInt64) async throws -> ChunkAnswer {
         let partial = files.partial(target.project, target.sha256, upload: target.upload)
         let complete = files.complete(target.project, target.sha256)
         guard digest == target.sha256 else {
@@ -185,7 +187,7 @@ extension SQLiteSyncStore {
         let files = self.files
         try await Self.blocking { try files.promote(partial, to: complete) }
         let refused = try await write(fullIsStorage: true) { db in
-            try Self.complete(target, size: upload.size, db, user: user, now: now)
+            try Self.complete(target, size: upload.size, chunkHashes: chunkHashes, db, user: user, now: now)
         }
         if refused != nil { files.remove(complete) }
         return refused ?? .held(received: upload.size, complete: true)
@@ -198,7 +200,7 @@ extension SQLiteSyncStore {
         let path = files.complete(target.project, target.sha256), files = self.files
         let whole = try await Self.blocking { files.length(path) == file.size ? try files.hash(path, length: file.size) : nil }
         if whole?.hex() == target.sha256 {
-            _ = try await write(fullIsStorage: true) { db in try Self.complete(target, size: file.size, db, user: user, now: now) }
+            _ = try await write(fullIsStorage: true) { db in try Self.complete(target, size: file.size, chunkHashes: nil, db, user: user, now: now) }
             return .held(received: file.size, complete: true)
         }
         try await write(fullIsStorage: true) { db in

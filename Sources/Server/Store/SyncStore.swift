@@ -78,9 +78,10 @@ protocol SyncStore: Sendable {
     /// `user`; otherwise everything held of the upload is dropped (`.hashMismatch`). Two uploads of
     /// the same file racing end with one copy. A full disk or database throws `.insufficientStorage`.
     func putChunk(project: String, upload: ChunkUpload, user: String, now: UInt64) async throws -> ChunkAnswer
-    /// Chunk `index` of a complete file, with the file's size; nil when the project has no complete
-    /// file of that hash or the file no such chunk.
-    func chunk(project: String, sha256: String, index: Int64) async throws -> (bytes: ByteBuffer, size: Int64)?
+    /// Chunk `index` of a complete file, with the file's size and the chunk's SHA-256 as checked when it
+    /// arrived (nil when the store did not keep it: the caller hashes the bytes); nil when the project
+    /// has no complete file of that hash or the file no such chunk.
+    func chunk(project: String, sha256: String, index: Int64) async throws -> ServedChunk?
     /// Whether `reader` may download the file: some record they may read names it, or no record does.
     func mayReadFile(project: String, sha256: String, reader: ReadAccess) async throws -> Bool
     /// Appends the events whose id is not stored yet, with `by` set to `user`, in order; returns how many were new.

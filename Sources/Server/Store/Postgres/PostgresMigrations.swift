@@ -248,6 +248,11 @@ enum PostgresMigrations {
         (9, "project-agreement-key", """
             CREATE TABLE server_agreement_key (project_id BIGINT PRIMARY KEY, agreement_key BYTEA NOT NULL, created_at BIGINT NOT NULL);
             """),
+        // Each chunk keeps its SHA-256 (32 bytes), as checked when it arrived, so that a download is
+        // answered without hashing the chunk again. NULL for chunks stored before: hashed as served.
+        (10, "chunk-hashes", """
+            ALTER TABLE file_chunk ADD COLUMN hash BYTEA;
+            """),
     ]
 
     /// The migration that adds the log's chain; the changes stored before it are chained in Swift.

@@ -11,6 +11,9 @@ extension PostgresSyncStore {
         var key: String
         var position: Int64
         var hash: RunningHash
+        /// The chunk it took in last, and that chunk's own hash.
+        var chunk: Int64
+        var chunkHash: String
     }
 
     /// Checks and stores one chunk in the caller's transaction: the file's row is locked first (made,
@@ -34,7 +37,8 @@ extension PostgresSyncStore {
         try faults.checkStorage("file-write")
         let target = UploadTarget(project: project, projectID: projectID, sha256: upload.sha256, file: file)
         try await db.query("""
-            INSERT INTO file_chunk (project_id, sha256, chunk, data) VALUES (\(projectID), \(upload.sha256), \(upload.index), \(upload.bytes))
+            INSERT INTO file_chunk (project_id, sha256, chunk, data, hash)
+            VALUES (\(projectID), \(upload.sha256), \(upload.index), \(upload.bytes), \(Hex.decode(upload.chunkHash).map { ByteBuffer(bytes: $0) }))
             """, logger: logger)
         let key = UploadHashers.key(project: project, sha256: upload.sha256, upload: target.upload)
         var hasher = hashers.hasher(key, at: target.offset) ?? (target.offset == 0 ? RunningHash() : nil)
@@ -60,7 +64,7 @@ extension PostgresSyncStore {
             VALUES (\(projectID), \(upload.sha256), \(upload.size), \(received), false, \(target.upload), \(Int64(now)))
             ON CONFLICT (project_id, sha256) DO UPDATE SET received = excluded.received
             """, logger: logger)
-        return (.held(received: received, complete: false), hasher.map { KeptHash(key: key, position: received, hash: $0) })
+        return (.held(received: received, complete: false), hasher.map { KeptHash(key: key, position: received, hash: $0, chunk: upload.index, chunkHash: upload.chunkHash) })
     }
 
     /// The file's row, locked until the transaction ends; nil when there is none.

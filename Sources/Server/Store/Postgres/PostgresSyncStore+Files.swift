@@ -26,19 +26,20 @@ extension PostgresSyncStore {
         try await fileRow(project: project, sha256: sha256)
     }
 
-    func chunk(project: String, sha256: String, index: Int64) async throws -> (bytes: ByteBuffer, size: Int64)? {
+    func chunk(project: String, sha256: String, index: Int64) async throws -> ServedChunk? {
         let row = try await statement { db, logger in
             try await db.query("""
-                SELECT file.size, file_chunk.data FROM file JOIN project ON project.id = file.project_id
+                SELECT file.size, file_chunk.data, file_chunk.hash FROM file JOIN project ON project.id = file.project_id
                 LEFT JOIN file_chunk ON file_chunk.project_id = file.project_id AND file_chunk.sha256 = file.sha256 AND file_chunk.chunk = \(index)
                 WHERE project.name = \(project) AND file.sha256 = \(sha256) AND file.complete
-                """, logger: logger).decode((Int64, ByteBuffer?).self).collect().first
+                """, logger: logger).decode((Int64, ByteBuffer?, ByteBuffer?).self).collect().first
         }
-        guard let (size, data) = row, let length = Wire.Files.chunkLength(index: index, size: size) else { return nil }
+        guard let (size, data, hash) = row, let length = Wire.Files.chunkLength(index: index, size: size) else { return nil }
         guard let data, data.readableBytes == length else {
             throw StoreDefect(description: "chunk \(index) of file \(sha256) of project \(project) is missing or of the wrong length: run casebook-server doctor")
         }
-        return (data, size)
+        let stored = hash.flatMap { $0.readableBytes == 32 ? Hex.encode(Array(buffer: $0)) : nil }
+        return ServedChunk(bytes: data, size: size, storedHash: stored)
     }
 
     func putChunk(project: String, upload: ChunkUpload, user: String, now: UInt64) async throws -> ChunkAnswer {
@@ -54,7 +55,7 @@ extension PostgresSyncStore {
             let (answer, kept) = try await transaction(fullIsStorage: true) { db, logger in
                 try await Self.storeChunk(db, logger, project: project, upload: upload, user: user, now: now, hashers: self.hashers, faults: self.faults)
             }
-            if let kept { hashers.keep(kept.key, at: kept.position, kept.hash) }
+            if let kept { hashers.keep(kept.key, at: kept.position, kept.hash, chunk: kept.chunk, hash: kept.chunkHash) }
             await pushQueues.release("file:" + key)
             return answer
         } catch {
@@ -92,6 +93,6 @@ extension PostgresSyncStore {
             guard let data else { return }  // the upload changed meanwhile: the transaction decides
             hasher.update(data)
         }
-        hashers.keep(key, at: file.received, hasher)
+        hashers.keep(key, at: file.received, readBack: hasher)
     }
 }
