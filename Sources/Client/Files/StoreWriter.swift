@@ -21,15 +21,9 @@ final class StoreWriter {
     var written: Int64 { min(size, index * Int64(Wire.Files.chunkSize)) }
     private var descriptor: Int32
     private var hasher: SHA256
-    /// Whether each chunk is hashed on a second thread while it is sealed and written: for an attach,
-    /// whose process has a core to spare; a download already hashes each chunk it fetches on another
-    /// task, and measured slower with it (three runs each of 1 GiB, docs/performance.md).
-    private let hashesAlongside: Bool
 
     /// A writer on the open, locked `descriptor` of `url`, which holds chunks `0..<index` already (hashed into `hasher`).
-    init(store: FileStore, sha256: String, size: Int64, url: URL, descriptor: Int32, index: Int64 = 0, hasher: SHA256 = SHA256(),
-         hashesAlongside: Bool = false) {
-        self.hashesAlongside = hashesAlongside
+    init(store: FileStore, sha256: String, size: Int64, url: URL, descriptor: Int32, index: Int64 = 0, hasher: SHA256 = SHA256()) {
         self.store = store
         self.sha256 = sha256
         self.size = size
@@ -53,7 +47,7 @@ final class StoreWriter {
             close(descriptor)
             throw FileStore.failure("cannot lock the file to store into", store.folder)
         }
-        return StoreWriter(store: store, sha256: sha256, size: size, url: url, descriptor: descriptor, hashesAlongside: true)
+        return StoreWriter(store: store, sha256: sha256, size: size, url: url, descriptor: descriptor)
     }
 
     /// Whether every chunk has been written.
@@ -65,14 +59,12 @@ final class StoreWriter {
             throw ClientError("chunk \(index) of \(sha256.prefix(12)) has \(chunk.count) bytes where \(Wire.Files.chunkLength(index: index, size: size) ?? 0) were expected: nothing was kept")
         }
         let offset = store.storedOffset(ofChunk: index)
-        // A chunk whose write fails leaves the writer as it was (its hash discarded).
+        // The chunk is hashed on a second thread while it is sealed and written (for a download too, which
+        // also hashes each chunk as it arrives: it measured 11% faster once chunks went straight to disk,
+        // whose write is more a wait than work; docs/performance.md, "A download's chunks hashed beside
+        // their write"). A chunk whose write fails leaves the writer as it was (its hash discarded).
         var hashed = hasher, stored: Result<Void, any Error> = .success(())
-        if hashesAlongside {
-            TwoAtOnce.run({ hashed.update(bufferPointer: chunk) }, { stored = Result { try store(chunk, at: offset) } })
-        } else {
-            hashed.update(bufferPointer: chunk)
-            stored = Result { try store(chunk, at: offset) }
-        }
+        TwoAtOnce.run({ hashed.update(bufferPointer: chunk) }, { stored = Result { try store(chunk, at: offset) } })
         try stored.get()
         hasher = hashed
         index += 1
