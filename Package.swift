@@ -126,7 +126,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ClientTests",
-            dependencies: ["Client", "Shared", "TestSupport", "DiskIO", .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            dependencies: ["Client", "Shared", "TestSupport", "DiskIO", "CSodium", .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "NIOCore", package: "swift-nio")]
         ),
         // Starts the built programs and drives them as a user would: depending on the executables

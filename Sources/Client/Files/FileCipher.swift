@@ -1,3 +1,4 @@
+import CCryptoBoringSSL
 import CSodium
 import Foundation
 import Shared
@@ -12,6 +13,11 @@ import Shared
 /// binds it to its place: the format, the file's SHA-256, `i` and the file's size. So a chunk cannot be
 /// altered, moved to another index or another file, and a file cannot be cut short, without the
 /// authentication failing; and chunk `i` is read (for an upload that resumes there) without the rest.
+///
+/// The chunks are sealed and opened by BoringSSL's XChaCha20-Poly1305 (the copy swift-crypto builds,
+/// with its vector code), which is the construction libsodium calls `xchacha20poly1305_ietf`, so files
+/// sealed by either open with the other; here it ran about three times as fast as libsodium's (0.22
+/// against 0.69 s a GiB; docs/performance.md, "Sealing with BoringSSL"). Keys and names stay libsodium's.
 final class FileCipher: @unchecked Sendable {
     static let nonceBytes = Int(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
     static let tagBytes = Int(crypto_aead_xchacha20poly1305_ietf_ABYTES)
@@ -29,19 +35,40 @@ final class FileCipher: @unchecked Sendable {
     private let keys: UnsafeMutablePointer<UInt8>
     private var contentKey: UnsafeMutablePointer<UInt8> { keys }
     private var nameKey: UnsafeMutablePointer<UInt8> { keys + Self.keyBytes }
+    /// The AEAD set up with the content key (which it holds a copy of), in guarded memory too. BoringSSL
+    /// allows seals and opens on one context from several threads at once.
+    private let aead: UnsafeMutablePointer<EVP_AEAD_CTX>
 
     /// Derives the file keys from the replica's data key.
     init(dataKey: DataKey) throws {
+        // A multiple of 16 bytes: guarded memory is only aligned for sizes that are.
+        let contextBytes = (MemoryLayout<EVP_AEAD_CTX>.size + 15) / 16 * 16
         guard sodium_init() >= 0, let memory = sodium_malloc(2 * Self.keyBytes) else {
             throw ClientError("cannot set up the replica's file encryption (libsodium failed): reinstall casebook")
         }
+        guard let context = sodium_malloc(contextBytes) else {
+            sodium_free(memory)
+            throw ClientError("cannot set up the replica's file encryption (libsodium failed): reinstall casebook")
+        }
         keys = memory.assumingMemoryBound(to: UInt8.self)
+        aead = context.bindMemory(to: EVP_AEAD_CTX.self, capacity: 1)
+        CCryptoBoringSSL_EVP_AEAD_CTX_zero(aead)
         let master = dataKey.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         _ = crypto_kdf_derive_from_key(contentKey, Self.keyBytes, 1, Self.context, master)
         _ = crypto_kdf_derive_from_key(nameKey, Self.keyBytes, 2, Self.context, master)
+        guard CCryptoBoringSSL_EVP_AEAD_CTX_init(aead, CCryptoBoringSSL_EVP_aead_xchacha20_poly1305(), contentKey, Self.keyBytes,
+                                                 Self.tagBytes, nil) == 1 else {
+            sodium_free(context)
+            sodium_free(memory)
+            throw ClientError("cannot set up the replica's file encryption (BoringSSL refused the key): reinstall casebook")
+        }
     }
 
-    deinit { sodium_free(keys) }
+    deinit {
+        CCryptoBoringSSL_EVP_AEAD_CTX_cleanup(aead)
+        sodium_free(aead)
+        sodium_free(keys)
+    }
 
     /// The stored name of the file whose SHA-256 is `sha256`: 64 hex digits that only this key can link to the hash.
     func storedName(_ sha256: String) -> String {
@@ -58,9 +85,12 @@ final class FileCipher: @unchecked Sendable {
         let additional = Self.additionalData(sha256: sha256, index: index, size: size)
         let base = sealed.baseAddress!.assumingMemoryBound(to: UInt8.self)
         randombytes_buf(base, Self.nonceBytes)
-        _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
-            base + Self.nonceBytes, nil, plain.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(plain.count),
-            additional, UInt64(additional.count), nil, base, contentKey)
+        var written = 0
+        let sealedOK = CCryptoBoringSSL_EVP_AEAD_CTX_seal(
+            aead, base + Self.nonceBytes, &written, sealed.count - Self.nonceBytes, base, Self.nonceBytes,
+            plain.baseAddress?.assumingMemoryBound(to: UInt8.self), plain.count, additional, additional.count)
+        // Fails only for lengths far beyond a chunk's, which the precondition above rules out.
+        precondition(sealedOK == 1 && written == plain.count + Self.tagBytes, "BoringSSL could not seal a chunk")
         return plain.count + Self.overhead
     }
 
@@ -71,10 +101,15 @@ final class FileCipher: @unchecked Sendable {
         guard sealed.count >= Self.overhead, plain.count == sealed.count - Self.overhead,
               let base = sealed.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
         let additional = Self.additionalData(sha256: sha256, index: index, size: size)
-        let code = crypto_aead_xchacha20poly1305_ietf_decrypt(
-            plain.baseAddress?.assumingMemoryBound(to: UInt8.self), nil, nil, base + Self.nonceBytes, UInt64(sealed.count - Self.nonceBytes),
-            additional, UInt64(additional.count), base, contentKey)
-        return code == 0
+        var opened = 0
+        let code = CCryptoBoringSSL_EVP_AEAD_CTX_open(
+            aead, plain.baseAddress?.assumingMemoryBound(to: UInt8.self), &opened, plain.count, base, Self.nonceBytes,
+            base + Self.nonceBytes, sealed.count - Self.nonceBytes, additional, additional.count)
+        guard code == 1, opened == plain.count else {
+            CCryptoBoringSSL_ERR_clear_error()  // the refusal's entry in this thread's error queue
+            return false
+        }
+        return true
     }
 
     private static func additionalData(sha256: String, index: Int64, size: Int64) -> [UInt8] {
